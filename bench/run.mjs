@@ -1,0 +1,53 @@
+// pnpm bench — every speed claim of perftrack comes from here, never from a timed test.
+// Usage: node --expose-gc bench/run.mjs [suite ...]   (suites: core; default: all)
+// Each suite prints a table and writes bench/results/<suite>.json.
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const resultsDir = join(here, 'results');
+const suites = {
+  core: () => import('./core.bench.mjs'),
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = wanted.length > 0 ? wanted : Object.keys(suites);
+for (const name of names) {
+  if (!(name in suites)) {
+    console.error(`unknown suite "${name}" (have: ${Object.keys(suites).join(', ')})`);
+    process.exit(2);
+  }
+}
+
+mkdirSync(resultsDir, { recursive: true });
+for (const name of names) {
+  const mod = await suites[name]();
+  console.log(`\n=== ${name} ===`);
+  const result = await mod.run();
+  const doc = {
+    suite: name,
+    date: new Date().toISOString(),
+    machine: { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', platform: process.platform },
+    ...result,
+  };
+  const file = join(resultsDir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
+  console.log(`wrote ${file}`);
+  if (typeof mod.readmeTable === 'function') updateReadme(name, mod.readmeTable(doc));
+}
+
+/** Replaces the block between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` in README.md. */
+function updateReadme(name, table) {
+  const readme = join(here, '..', 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const open = `<!-- bench:${name} -->`;
+  const close = `<!-- /bench:${name} -->`;
+  const start = text.indexOf(open);
+  if (start < 0) return;
+  const end = text.indexOf(close, start);
+  const after = end < 0 ? text.slice(start + open.length) : text.slice(end + close.length);
+  writeFileSync(readme, `${text.slice(0, start)}${open}\n${table.trim()}\n${close}${after}`);
+  console.log(`updated README.md table ${name}`);
+}

@@ -1,0 +1,33 @@
+// @perftrack/core — the whole public surface.
+
+// Tracking
+export { trackPerformance, wrapTools } from './track-performance';
+export type { TrackOptions, WrapToolsOptions, ToolLike, PerformanceDecorator } from './track-performance';
+
+// Collection
+export { MetricsCollector, errorMessage, errorType } from './metrics-collector';
+export type { MetricsCollectorOptions, CollectorStats, MetricsFilter, CollectorErrorSource } from './metrics-collector';
+export { RingBuffer } from './ring-buffer';
+export { SizeEstimator } from './size-estimator';
+export type { SizeEstimatorOptions } from './size-estimator';
+
+// Context, clock, memory, randomness
+export { SessionContext } from './session-context';
+export { systemClock, FakeClock } from './clock';
+export { heapUsedSource } from './memory';
+export { createSeededRandom } from './random';
+
+// Test helpers
+export { InMemorySubscriber } from './testing';
+
+// The record and the seams
+export type {
+  ToolExecutionMetrics,
+  MetricsSubscriber,
+  CallContext,
+  ContextResolver,
+  Clock,
+  MemorySource,
+  RandomSource,
+  CustomMetadata,
+} from './types';

@@ -1,0 +1,673 @@
+import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { systemClock } from './clock';
+import { heapUsedSource } from './memory';
+import { RingBuffer } from './ring-buffer';
+import { SizeEstimator } from './size-estimator';
+import type {
+  Clock,
+  MemorySource,
+  MetricsSubscriber,
+  RandomSource,
+  ToolExecutionMetrics,
+} from './types';
+
+/** Where an error reported to the error handler came from. */
+export type CollectorErrorSource = 'subscriber' | 'subscriber-flush' | 'subscriber-shutdown' | 'metadata' | 'context';
+
+/** Options of a {@link MetricsCollector}. Every field is validated by the constructor. */
+export interface MetricsCollectorOptions {
+  /** Completed records kept in memory (ring buffer). Older ones are overwritten and counted as dropped. Default 1,000. */
+  maxMetrics?: number;
+  /** Manual executions started but not completed, kept at most. Older ones are abandoned and counted. Default 10,000. */
+  maxInFlight?: number;
+  /** A manual execution not completed within this many ms is abandoned. Default 600,000 (10 min). */
+  inFlightTtlMs?: number;
+  /** `false` makes every tracked call a pass-through and the manual API a no-op. Default true. */
+  enabled?: boolean;
+  /** Session id for calls whose session cannot be found. Default `"default"`. */
+  defaultSessionId?: string;
+  /** Measure heap deltas in the manual start/complete API. Default false. */
+  trackMemory?: boolean;
+  /** Measure input/output sizes in the manual start/complete API. Default true. */
+  trackInputOutput?: boolean;
+  /** Values visited at most when sizing one input or output. Default 5,000. */
+  maxSizeNodes?: number;
+  /** Monotonic clock. Default: `performance`. */
+  clock?: Clock;
+  /** Random source for sampling decisions. Default `Math.random`. */
+  random?: RandomSource;
+  /** Heap reader for `trackMemory`. Default {@link heapUsedSource}. */
+  memorySource?: MemorySource;
+  /** Receives errors thrown by subscribers, metadata functions and context resolvers. Default: counted, first one warned. */
+  onError?: (error: unknown, source: CollectorErrorSource) => void;
+  /** Receives one-time warnings (first dropped record, first error). Default `process.emitWarning`. */
+  onWarning?: (message: string) => void;
+}
+
+/** Counters of a {@link MetricsCollector}. */
+export interface CollectorStats {
+  /** Records completed since creation or the last reset (sampled-in calls plus kept failures). */
+  readonly recorded: number;
+  /** Records overwritten in the ring buffer before anyone read them from it. */
+  readonly dropped: number;
+  /** Calls skipped by sampling (not timed, not recorded). */
+  readonly sampledOut: number;
+  /** Executions started and not yet completed (manual API and pending async/generator calls). */
+  readonly inFlight: number;
+  /** Manual executions evicted or expired without a completion. */
+  readonly abandoned: number;
+  /** `completeToolExecution` calls with an id that is unknown, completed already or abandoned. */
+  readonly unknownCompletions: number;
+  /** Errors from subscribers, metadata functions and context resolvers. */
+  readonly errors: number;
+  /** Records held in the ring buffer now. */
+  readonly buffered: number;
+}
+
+/** Filter for {@link MetricsCollector.getMetrics}. */
+export interface MetricsFilter {
+  toolId?: string;
+  sessionId?: string;
+  success?: boolean;
+  /** Inclusive lower bound on `startTime` (epoch ms). */
+  since?: number;
+  /** Exclusive upper bound on `startTime` (epoch ms). */
+  until?: number;
+}
+
+interface InFlight {
+  readonly toolId: string;
+  readonly sessionId: string;
+  readonly messageId: string | undefined;
+  readonly start: number;
+  readonly inputSize: number | undefined;
+  readonly inputSizeCapped: boolean | undefined;
+  readonly memoryStart: number | undefined;
+}
+
+const MAX_ERROR_LENGTH = 1000;
+/** "000" … "999": ids are a block prefix plus one of these, so no number is formatted per record. */
+const ID_SUFFIXES: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
+function positiveInt(name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new TypeError(`MetricsCollector: ${name} must be an integer from 1 to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+function optionalFunction<T>(name: string, value: T | undefined): T | undefined {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new TypeError(`MetricsCollector: ${name} must be a function, got ${typeof value}`);
+  }
+  return value;
+}
+
+/** The error's message, capped; never throws. */
+export function errorMessage(error: unknown): string {
+  try {
+    let m: string;
+    if (error instanceof Error) m = String(error.message);
+    else if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
+      m = (error as { message: string }).message;
+    } else m = String(error);
+    return m.length > MAX_ERROR_LENGTH ? m.slice(0, MAX_ERROR_LENGTH) : m;
+  } catch {
+    return '<unreadable error>';
+  }
+}
+
+/** `error.code` when a string (e.g. `ENOENT`), else the error's name; never throws. */
+export function errorType(error: unknown): string {
+  try {
+    if (typeof error === 'object' && error !== null) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && code.length > 0 && code.length <= 64) return code;
+      const name = (error as { name?: unknown }).name;
+      if (typeof name === 'string' && name.length > 0) return name.slice(0, 64);
+      const ctor = (error as { constructor?: { name?: unknown } }).constructor?.name;
+      if (typeof ctor === 'string' && ctor.length > 0) return ctor.slice(0, 64);
+      return 'object';
+    }
+    return typeof error;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Collects tool-call records into a preallocated ring buffer and hands each one, synchronously,
+ * to its subscribers (analytics, storage, exporters, or your own).
+ *
+ * Create your own (`new MetricsCollector({ maxMetrics })`) or use the process-wide default
+ * through the static methods, which keep the seed's style.
+ *
+ * @example
+ * const collector = new MetricsCollector({ maxMetrics: 5000 });
+ * const stop = collector.subscribe({ onMetric: (m) => console.log(m.toolId, m.duration) });
+ * const id = collector.startToolExecution('read', sessionId, messageId, input);
+ * collector.completeToolExecution(id, true, output);
+ */
+export class MetricsCollector {
+  static #default: MetricsCollector | undefined;
+
+  readonly #options: MetricsCollectorOptions;
+  readonly #buffer: RingBuffer<ToolExecutionMetrics>;
+  readonly #inFlight: LRUCache<string, InFlight>;
+  readonly #clock: Clock;
+  readonly #timeOrigin: number;
+  readonly #random: RandomSource;
+  readonly #memory: MemorySource;
+  readonly #sizer: SizeEstimator;
+  readonly #idPrefix: string;
+  readonly #onError: ((error: unknown, source: CollectorErrorSource) => void) | undefined;
+  readonly #onWarning: (message: string) => void;
+  readonly #trackMemory: boolean;
+  readonly #trackInputOutput: boolean;
+  /** Session id used when none is found for a call. */
+  readonly defaultSessionId: string;
+  #subscribers: readonly MetricsSubscriber[] = [];
+  #enabled: boolean;
+  #shutdown: Promise<void> | undefined;
+  #seq = 0;
+  #idBlock = '';
+  #recorded = 0;
+  #dropped = 0;
+  #sampledOut = 0;
+  #pending = 0;
+  #abandoned = 0;
+  #unknown = 0;
+  #errors = 0;
+  #warned = new Set<string>();
+
+  constructor(options: MetricsCollectorOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`MetricsCollector: options must be an object, got ${describe(options)}`);
+    }
+    this.#options = options;
+    const maxMetrics = positiveInt('maxMetrics', options.maxMetrics, 1000, 10_000_000);
+    const maxInFlight = positiveInt('maxInFlight', options.maxInFlight, 10_000, 10_000_000);
+    const ttl = positiveInt('inFlightTtlMs', options.inFlightTtlMs, 600_000);
+    if (options.enabled !== undefined && typeof options.enabled !== 'boolean') {
+      throw new TypeError(`MetricsCollector: enabled must be a boolean, got ${describe(options.enabled)}`);
+    }
+    const session = options.defaultSessionId ?? 'default';
+    if (typeof session !== 'string' || session.length === 0) {
+      throw new TypeError(`MetricsCollector: defaultSessionId must be a non-empty string, got ${describe(session)}`);
+    }
+    const clock = options.clock ?? systemClock;
+    if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.timeOrigin !== 'number') {
+      throw new TypeError('MetricsCollector: clock must be { now(): number, timeOrigin: number }');
+    }
+    this.#clock = clock;
+    this.#timeOrigin = clock.timeOrigin;
+    this.#random = optionalFunction('random', options.random) ?? Math.random;
+    this.#memory = optionalFunction('memorySource', options.memorySource) ?? heapUsedSource;
+    this.#onError = optionalFunction('onError', options.onError);
+    this.#onWarning =
+      optionalFunction('onWarning', options.onWarning) ??
+      ((message: string) => process.emitWarning(message, { type: 'PerftrackWarning' }));
+    this.#sizer = new SizeEstimator(options.maxSizeNodes === undefined ? {} : { maxNodes: options.maxSizeNodes });
+    this.#trackMemory = options.trackMemory ?? false;
+    this.#trackInputOutput = options.trackInputOutput ?? true;
+    this.defaultSessionId = session;
+    this.#enabled = options.enabled ?? true;
+    this.#buffer = new RingBuffer(maxMetrics);
+    this.#inFlight = new LRUCache<string, InFlight>({
+      max: maxInFlight,
+      ttl,
+      ttlAutopurge: false,
+      ttlResolution: 0, // read our (injectable) clock on every check, not a cached time
+      updateAgeOnGet: false,
+      // lru-cache reads a start time of 0 as "no TTL"; only differences matter, so shift by 1 ms.
+      perf: { now: () => clock.now() + 1 },
+      dispose: (_value, _key, reason) => {
+        if (reason === 'evict' || reason === 'expire') this.#abandoned++;
+      },
+    });
+    this.#idPrefix = randomBytes(6).toString('hex') + '-';
+    this.#idBlock = this.#idPrefix + '0';
+  }
+
+  // ---- default instance and the seed's static style -------------------------------------
+
+  /** The process-wide default collector, created on first use. */
+  static get default(): MetricsCollector {
+    return (MetricsCollector.#default ??= new MetricsCollector());
+  }
+
+  /** Replaces the default collector (e.g. with configured options); returns the previous one. */
+  static setDefault(collector: MetricsCollector): MetricsCollector | undefined {
+    if (!(collector instanceof MetricsCollector)) {
+      throw new TypeError('MetricsCollector.setDefault: expected a MetricsCollector');
+    }
+    const previous = MetricsCollector.#default;
+    MetricsCollector.#default = collector;
+    return previous;
+  }
+
+  /** {@link MetricsCollector.startToolExecution} on the default collector. */
+  static startToolExecution(toolId: string, sessionId?: string, messageId?: string, input?: unknown): string {
+    return MetricsCollector.default.startToolExecution(toolId, sessionId, messageId, input);
+  }
+
+  /** {@link MetricsCollector.completeToolExecution} on the default collector. */
+  static completeToolExecution(
+    executionId: string,
+    success: boolean,
+    output?: unknown,
+    error?: unknown,
+  ): ToolExecutionMetrics | undefined {
+    return MetricsCollector.default.completeToolExecution(executionId, success, output, error);
+  }
+
+  /** {@link MetricsCollector.subscribe} on the default collector. */
+  static subscribe(subscriber: MetricsSubscriber): () => void {
+    return MetricsCollector.default.subscribe(subscriber);
+  }
+
+  /** {@link MetricsCollector.getMetrics} on the default collector. */
+  static getMetrics(filter?: MetricsFilter): ToolExecutionMetrics[] {
+    return MetricsCollector.default.getMetrics(filter);
+  }
+
+  /** {@link MetricsCollector.stats} on the default collector. */
+  static stats(): CollectorStats {
+    return MetricsCollector.default.stats();
+  }
+
+  /** {@link MetricsCollector.flush} on the default collector. */
+  static flush(): Promise<void> {
+    return MetricsCollector.default.flush();
+  }
+
+  /** {@link MetricsCollector.shutdown} on the default collector. */
+  static shutdown(): Promise<void> {
+    return MetricsCollector.default.shutdown();
+  }
+
+  /** Resets the default collector: data, counters, subscribers; for tests' teardown. */
+  static reset(): void {
+    MetricsCollector.#default?.reset();
+  }
+
+  // ---- state ------------------------------------------------------------------------------
+
+  /** Whether calls are tracked. `false`: tracked code is a pure pass-through. */
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
+  set enabled(value: boolean) {
+    if (typeof value !== 'boolean') throw new TypeError(`MetricsCollector: enabled must be a boolean, got ${describe(value)}`);
+    this.#enabled = value;
+  }
+
+  /** Capacity of the ring buffer (`maxMetrics`). */
+  get maxMetrics(): number {
+    return this.#buffer.capacity;
+  }
+
+  /**
+   * Adds a subscriber; returns its unsubscribe function (safe to call twice).
+   * Subscribers are called in subscription order, synchronously, for every record.
+   */
+  subscribe(subscriber: MetricsSubscriber): () => void {
+    if (typeof subscriber !== 'object' || subscriber === null || typeof subscriber.onMetric !== 'function') {
+      throw new TypeError('MetricsCollector.subscribe: expected an object with an onMetric(metric) method');
+    }
+    this.#subscribers = [...this.#subscribers, subscriber];
+    return () => {
+      this.#subscribers = this.#subscribers.filter((s) => s !== subscriber);
+    };
+  }
+
+  /** Records held in memory, oldest first, optionally filtered. A copy: safe to keep. */
+  getMetrics(filter?: MetricsFilter): ToolExecutionMetrics[] {
+    if (filter === undefined) return this.#buffer.toArray();
+    const { toolId, sessionId, success, since, until } = filter;
+    return this.#buffer.toArray(
+      (m) =>
+        (toolId === undefined || m.toolId === toolId) &&
+        (sessionId === undefined || m.sessionId === sessionId) &&
+        (success === undefined || m.success === success) &&
+        (since === undefined || m.startTime >= since) &&
+        (until === undefined || m.startTime < until),
+    );
+  }
+
+  /** Counters since creation or the last {@link reset}. */
+  stats(): CollectorStats {
+    return {
+      recorded: this.#recorded,
+      dropped: this.#dropped,
+      sampledOut: this.#sampledOut,
+      inFlight: this.#inFlight.size + this.#pending,
+      abandoned: this.#abandoned,
+      unknownCompletions: this.#unknown,
+      errors: this.#errors,
+      buffered: this.#buffer.size,
+    };
+  }
+
+  /** Asks every subscriber to flush; resolves when all have (a failing one goes to the error handler). */
+  async flush(): Promise<void> {
+    await this.#each('flush', 'subscriber-flush');
+  }
+
+  /**
+   * Flushes and shuts down every subscriber, then stops tracking (calls become pass-through).
+   * Safe to call twice: the second call returns the first one's promise.
+   */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= (async () => {
+      await this.#each('flush', 'subscriber-flush');
+      await this.#each('shutdown', 'subscriber-shutdown');
+      this.#enabled = false;
+    })();
+    return this.#shutdown;
+  }
+
+  /** Clears records, in-flight executions, counters and subscribers, and re-applies the constructor's `enabled`. */
+  reset(): void {
+    this.#buffer.clear();
+    this.#inFlight.clear();
+    this.#subscribers = [];
+    this.#recorded = this.#dropped = this.#sampledOut = this.#pending = 0;
+    this.#abandoned = this.#unknown = this.#errors = 0;
+    this.#warned.clear();
+    this.#shutdown = undefined;
+    this.#enabled = this.#options.enabled ?? true;
+  }
+
+  async #each(method: 'flush' | 'shutdown', source: CollectorErrorSource): Promise<void> {
+    const results = await Promise.allSettled(
+      this.#subscribers.map(async (s) => {
+        const fn = s[method];
+        if (typeof fn === 'function') await fn.call(s);
+      }),
+    );
+    for (const r of results) if (r.status === 'rejected') this._reportError(r.reason, source);
+  }
+
+  // ---- the seed's manual API --------------------------------------------------------------
+
+  /**
+   * Starts timing a tool call by hand; returns the id to complete it with. Executions never
+   * completed are abandoned after `inFlightTtlMs` or when more than `maxInFlight` are open.
+   * When the collector is disabled, returns an id whose completion is ignored.
+   */
+  startToolExecution(toolId: string, sessionId?: string, messageId?: string, input?: unknown): string {
+    if (typeof toolId !== 'string' || toolId.length === 0) {
+      throw new TypeError(`startToolExecution: toolId must be a non-empty string, got ${describe(toolId)}`);
+    }
+    const id = this.#nextId();
+    if (!this.#enabled) return id;
+    let inputSize: number | undefined;
+    let inputSizeCapped: boolean | undefined;
+    if (this.#trackInputOutput && input !== undefined) {
+      inputSize = this.#sizer.estimate(input);
+      if (this.#sizer.capped) inputSizeCapped = true;
+    }
+    this.#inFlight.set(id, {
+      toolId,
+      sessionId: typeof sessionId === 'string' && sessionId.length > 0 ? sessionId : this.defaultSessionId,
+      messageId: typeof messageId === 'string' ? messageId : undefined,
+      inputSize,
+      inputSizeCapped,
+      memoryStart: this.#trackMemory ? this.#memory() : undefined,
+      start: this.#clock.now(),
+    });
+    return id;
+  }
+
+  /**
+   * Completes an execution started with {@link startToolExecution}; returns its record, or
+   * `undefined` when the id is unknown (never started, completed already, or abandoned).
+   */
+  completeToolExecution(
+    executionId: string,
+    success: boolean,
+    output?: unknown,
+    error?: unknown,
+  ): ToolExecutionMetrics | undefined {
+    const end = this.#clock.now();
+    const f = this.#inFlight.get(executionId);
+    if (f === undefined) {
+      if (this.#enabled) this.#unknown++;
+      return undefined;
+    }
+    this.#inFlight.delete(executionId);
+    const memoryUsed = f.memoryStart === undefined ? undefined : this.#memory() - f.memoryStart;
+    let outputSize: number | undefined;
+    let outputSizeCapped: boolean | undefined;
+    if (this.#trackInputOutput && output !== undefined && output !== null) {
+      outputSize = this.#sizer.estimate(output);
+      if (this.#sizer.capped) outputSizeCapped = true;
+    }
+    const ok = success === true;
+    return this._record(
+      executionId,
+      f.toolId,
+      f.sessionId,
+      f.messageId,
+      undefined,
+      f.start,
+      end,
+      ok,
+      ok ? undefined : error === undefined ? new Error('failed') : error,
+      f.inputSize,
+      f.inputSizeCapped,
+      outputSize,
+      outputSizeCapped,
+      undefined,
+      memoryUsed,
+      1,
+      undefined,
+      false,
+    );
+  }
+
+  /**
+   * Records a call measured elsewhere (e.g. from a framework's own timestamps). Times are epoch
+   * milliseconds; `duration` defaults to `endTime - startTime`.
+   */
+  recordExecution(
+    input: Omit<ToolExecutionMetrics, 'id' | 'sampleWeight' | 'duration'> & { duration?: number; sampleWeight?: number },
+  ): ToolExecutionMetrics | undefined {
+    if (typeof input !== 'object' || input === null) throw new TypeError('recordExecution: expected a record object');
+    if (typeof input.toolId !== 'string' || input.toolId.length === 0) {
+      throw new TypeError(`recordExecution: toolId must be a non-empty string, got ${describe(input.toolId)}`);
+    }
+    if (!Number.isFinite(input.startTime) || !Number.isFinite(input.endTime) || input.endTime < input.startTime) {
+      throw new TypeError('recordExecution: startTime and endTime must be finite epoch ms with endTime >= startTime');
+    }
+    if (!this.#enabled) return undefined;
+    const duration = input.duration ?? input.endTime - input.startTime;
+    const record: ToolExecutionMetrics = {
+      ...input,
+      id: this.#nextId(),
+      sessionId: input.sessionId || this.defaultSessionId,
+      duration,
+      sampleWeight: input.sampleWeight ?? 1,
+    };
+    this.#publish(record);
+    return record;
+  }
+
+  // ---- internal fast path (used by trackPerformance; stripped from the typings) ------------
+
+  /** @internal */
+  _now(): number {
+    return this.#clock.now();
+  }
+
+  /** @internal */
+  _random(): number {
+    return this.#random();
+  }
+
+  /** @internal */
+  _memory(): number {
+    return this.#memory();
+  }
+
+  /** @internal */
+  _size(value: unknown): number {
+    return this.#sizer.estimate(value);
+  }
+
+  /** @internal */
+  _sizeCapped(): boolean {
+    return this.#sizer.capped;
+  }
+
+  /** @internal */
+  _sampledOut(): void {
+    this.#sampledOut++;
+  }
+
+  /** @internal */
+  _pending(delta: 1 | -1): void {
+    this.#pending += delta;
+  }
+
+  /** @internal */
+  _reportError(error: unknown, source: CollectorErrorSource): void {
+    this.#errors++;
+    const handler = this.#onError;
+    if (handler !== undefined) {
+      try {
+        handler(error, source);
+      } catch {
+        // an error handler that throws has nowhere left to report to
+      }
+      return;
+    }
+    this.#warnOnce(
+      `error:${source}`,
+      `perftrack: a ${source} failed (${errorType(error)}: ${errorMessage(error)}); the tool was not affected. ` +
+        'Further errors of this kind are counted in stats().errors without a warning.',
+    );
+  }
+
+  /**
+   * @internal The default configuration's record: timed success or failure, no sizes, memory,
+   * hash. Kept to one object shape per outcome so subscribers' property reads stay monomorphic.
+   */
+  _recordBasic(
+    toolId: string,
+    sessionId: string,
+    messageId: string | undefined,
+    callId: string | undefined,
+    start: number,
+    end: number,
+    success: boolean,
+    error: unknown,
+    sampleWeight: number,
+    metadata: Readonly<Record<string, unknown>> | undefined,
+  ): void {
+    const origin = this.#timeOrigin;
+    const id = this.#nextId();
+    this.#publish(
+      success
+        ? { id, toolId, sessionId, messageId, callId, startTime: origin + start, endTime: origin + end, duration: end - start, success, sampleWeight, metadata }
+        : {
+            id, toolId, sessionId, messageId, callId, startTime: origin + start, endTime: origin + end, duration: end - start, success,
+            error: errorMessage(error), errorType: errorType(error), sampleWeight: 1, metadata,
+          },
+    );
+  }
+
+  /** @internal Builds, buffers and publishes a record with every optional measurement. */
+  _record(
+    id: string | undefined,
+    toolId: string,
+    sessionId: string,
+    messageId: string | undefined,
+    callId: string | undefined,
+    start: number,
+    end: number,
+    success: boolean,
+    error: unknown,
+    inputSize: number | undefined,
+    inputSizeCapped: boolean | undefined,
+    outputSize: number | undefined,
+    outputSizeCapped: boolean | undefined,
+    inputHash: string | undefined,
+    memoryUsed: number | undefined,
+    sampleWeight: number,
+    metadata: Readonly<Record<string, unknown>> | undefined,
+    untimed: boolean,
+  ): ToolExecutionMetrics {
+    const origin = this.#timeOrigin;
+    const record: ToolExecutionMetrics = {
+      id: id ?? this.#nextId(),
+      toolId,
+      sessionId,
+      messageId,
+      callId,
+      startTime: origin + start,
+      endTime: origin + end,
+      duration: end - start,
+      success,
+      error: success ? undefined : errorMessage(error),
+      errorType: success ? undefined : errorType(error),
+      inputSize,
+      inputSizeCapped,
+      outputSize,
+      outputSizeCapped,
+      inputHash,
+      memoryUsed,
+      sampleWeight: success ? sampleWeight : 1,
+      untimed: untimed ? true : undefined,
+      metadata,
+    };
+    this.#publish(record);
+    return record;
+  }
+
+  #publish(record: ToolExecutionMetrics): void {
+    this.#recorded++;
+    if (this.#buffer.push(record)) {
+      if (this.#dropped++ === 0) {
+        this.#warnOnce(
+          'dropped',
+          `perftrack: more than maxMetrics (${this.#buffer.capacity}) records; the oldest are being overwritten ` +
+            '(counted in stats().dropped). Subscribers still receive every record.',
+        );
+      }
+    }
+    const subs = this.#subscribers;
+    for (let i = 0; i < subs.length; i++) {
+      try {
+        (subs[i] as MetricsSubscriber).onMetric(record);
+      } catch (e) {
+        this._reportError(e, 'subscriber');
+      }
+    }
+  }
+
+  /** `<random prefix>-<block><3 digits>`: unique per collector, never reused, no number formatting per id. */
+  #nextId(): string {
+    const i = this.#seq++ % 1000;
+    if (i === 0 && this.#seq > 1) this.#idBlock = this.#idPrefix + String((this.#seq - 1) / 1000);
+    return this.#idBlock + (ID_SUFFIXES[i] as string);
+  }
+
+  #warnOnce(key: string, message: string): void {
+    if (this.#warned.has(key)) return;
+    this.#warned.add(key);
+    try {
+      this.#onWarning(message);
+    } catch {
+      // a warning sink that throws must not reach the tool
+    }
+  }
+}

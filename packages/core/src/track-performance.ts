@@ -1,0 +1,737 @@
+import { createHash } from 'node:crypto';
+import stableStringify from 'fast-json-stable-stringify';
+import { MetricsCollector } from './metrics-collector';
+import type { CallContext, ContextResolver, CustomMetadata } from './types';
+
+/** Options of {@link trackPerformance} and {@link wrapTools}. Unknown keys are rejected. */
+export interface TrackOptions {
+  /** Tool id recorded for the call. Default: the tool's `id`, else `Class.method`, else the function's name. */
+  toolId?: string;
+  /** Share of calls timed and recorded, in [0, 1]. Failures are always recorded. Default 1. */
+  sampleRate?: number;
+  /** Record the V8 heap delta across the call (~0.3 µs a call). Default false. */
+  trackMemory?: boolean;
+  /** Record approximate input and output sizes in bytes (never the values). Default false. */
+  trackInputOutput?: boolean;
+  /** Record a stable hash of the input (for repeated-call detection; never the input). Default false. */
+  hashInput?: boolean;
+  /** Extra fields for each record: an object, or a function of `(args, result)`. */
+  customMetadata?: CustomMetadata;
+  /** Collector to record into. Default: {@link MetricsCollector.default}, looked up at call time. */
+  collector?: MetricsCollector;
+  /**
+   * Finds the session and message of a call. Default: the second argument's `sessionID` /
+   * `messageID` / `callID` (the `execute(args, ctx)` shape), else the collector's default session.
+   * See {@link SessionContext} for an AsyncLocalStorage-based resolver.
+   */
+  context?: ContextResolver;
+}
+
+/** A `Tool.define`-style tool: an id and an `execute(args, ctx)` function. */
+export interface ToolLike {
+  readonly id: string;
+  readonly description?: string;
+  readonly parameters?: unknown;
+  execute(...args: never[]): unknown;
+}
+
+/** Options of {@link wrapTools}: defaults for every tool, and per-tool overrides by tool id. */
+export interface WrapToolsOptions extends Omit<TrackOptions, 'toolId'> {
+  /** Options for single tools, by tool id; each must name a tool in the list. */
+  perTool?: Readonly<Record<string, Omit<TrackOptions, 'toolId' | 'collector'>>>;
+}
+
+type AnyFunction = (this: never, ...args: never[]) => unknown;
+type AbstractClass = abstract new (...args: never[]) => unknown;
+
+/**
+ * What {@link trackPerformance} returns: usable as a TC39 or legacy (`experimentalDecorators`)
+ * decorator of a method or a class, or called on a function or a tool object to wrap it.
+ */
+export interface PerformanceDecorator {
+  /** TC39 method decorator. */
+  <This, Args extends unknown[], Return>(
+    value: (this: This, ...args: Args) => Return,
+    context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
+  ): (this: This, ...args: Args) => Return;
+  /** TC39 class decorator: tracks every own prototype method. */
+  <Class extends AbstractClass>(value: Class, context: ClassDecoratorContext<Class>): void;
+  /** Legacy (`experimentalDecorators`) method decorator. */
+  <F extends AnyFunction>(
+    target: object,
+    propertyKey: string | symbol,
+    descriptor: TypedPropertyDescriptor<F>,
+  ): TypedPropertyDescriptor<F>;
+  /** Wraps a tool object; returns a copy whose `execute` is tracked (the original is untouched). */
+  <T extends ToolLike>(tool: T): T;
+  /** Wraps a function; or, applied to a class, the legacy class decorator (tracks every own prototype method). */
+  <F extends AnyFunction | AbstractClass>(fnOrClass: F): F;
+}
+
+const TRACKED = Symbol.for('perftrack.tracked');
+const OPTION_KEYS = new Set([
+  'toolId',
+  'sampleRate',
+  'trackMemory',
+  'trackInputOutput',
+  'hashInput',
+  'customMetadata',
+  'collector',
+  'context',
+]);
+const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as unknown;
+const AsyncGeneratorFunction = Object.getPrototypeOf(async function* () {}).constructor as unknown;
+
+interface Spec {
+  readonly toolId: string | undefined;
+  readonly rate: number;
+  readonly weight: number;
+  readonly trackMemory: boolean;
+  readonly trackIO: boolean;
+  readonly hashInput: boolean;
+  readonly metaObject: Readonly<Record<string, unknown>> | undefined;
+  readonly metaFn: ((args: readonly unknown[], result: unknown) => Readonly<Record<string, unknown>> | undefined) | undefined;
+  readonly collector: MetricsCollector | undefined;
+  readonly context: ContextResolver | undefined;
+}
+
+/** Resolves the tool id of one call (for ids that depend on `this`). */
+type IdOf = (thisArg: unknown) => string;
+
+function fail(message: string): never {
+  throw new TypeError(`trackPerformance: ${message}`);
+}
+
+function validate(options: TrackOptions | undefined, where = 'options'): Spec {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    fail(`${where} must be an object, got ${options === null ? 'null' : typeof options}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) fail(`unknown option "${key}" in ${where} (expected one of ${[...OPTION_KEYS].join(', ')})`);
+  }
+  const { toolId, sampleRate = 1, trackMemory = false, trackInputOutput = false, hashInput = false } = options;
+  const { customMetadata, collector, context } = options;
+  if (toolId !== undefined && (typeof toolId !== 'string' || toolId.length === 0)) {
+    fail(`toolId must be a non-empty string, got ${JSON.stringify(toolId)}`);
+  }
+  if (typeof sampleRate !== 'number' || !(sampleRate >= 0 && sampleRate <= 1)) {
+    fail(`sampleRate must be a number from 0 to 1, got ${String(sampleRate)}`);
+  }
+  for (const [name, v] of [
+    ['trackMemory', trackMemory],
+    ['trackInputOutput', trackInputOutput],
+    ['hashInput', hashInput],
+  ] as const) {
+    if (typeof v !== 'boolean') fail(`${name} must be a boolean, got ${typeof v}`);
+  }
+  if (customMetadata !== undefined && typeof customMetadata !== 'function' && (typeof customMetadata !== 'object' || customMetadata === null)) {
+    fail(`customMetadata must be an object or a function (args, result) => object, got ${typeof customMetadata}`);
+  }
+  if (collector !== undefined && !(collector instanceof MetricsCollector)) fail('collector must be a MetricsCollector');
+  if (context !== undefined && typeof context !== 'function') fail(`context must be a function (args, thisArg) => { sessionId }, got ${typeof context}`);
+  return {
+    toolId,
+    rate: sampleRate,
+    weight: sampleRate > 0 ? 1 / sampleRate : 1,
+    trackMemory,
+    trackIO: trackInputOutput,
+    hashInput,
+    metaObject: typeof customMetadata === 'object' ? Object.freeze({ ...customMetadata }) : undefined,
+    metaFn: typeof customMetadata === 'function' ? customMetadata : undefined,
+    collector,
+    context,
+  };
+}
+
+/** 16 hex chars of SHA-256 over the stable JSON of `value`; undefined if it cannot be serialised. */
+function hashOf(value: unknown): string | undefined {
+  try {
+    // The typings omit the options argument the library accepts (`cycles`: mark cycles instead of throwing).
+    const text = (stableStringify as unknown as (v: unknown, o: { cycles: boolean }) => string | undefined)(value, { cycles: true });
+    return createHash('sha256').update(text === undefined ? 'undefined' : text).digest('hex').slice(0, 16);
+  } catch {
+    return undefined;
+  }
+}
+
+function readContext(args: ArrayLike<unknown>, thisArg: unknown, spec: Spec, c: MetricsCollector): CallContext | undefined {
+  if (spec.context === undefined) return contextFromArg(args.length > 1 ? args[1] : undefined);
+  try {
+    return spec.context(args, thisArg);
+  } catch (e) {
+    c._reportError(e, 'context');
+    return undefined;
+  }
+}
+
+/** The default context: the `ctx` argument of `execute(args, ctx)` (opencode's `sessionID`/`messageID`/`callID`). */
+function contextFromArg(ctx: unknown): CallContext | undefined {
+  if (typeof ctx !== 'object' || ctx === null) return undefined;
+  try {
+    const s = (ctx as { sessionID?: unknown; sessionId?: unknown }).sessionID ?? (ctx as { sessionId?: unknown }).sessionId;
+    if (typeof s !== 'string' || s.length === 0) return undefined;
+    const m = (ctx as { messageID?: unknown; messageId?: unknown }).messageID ?? (ctx as { messageId?: unknown }).messageId;
+    const call = (ctx as { callID?: unknown; callId?: unknown }).callID ?? (ctx as { callId?: unknown }).callId;
+    return {
+      sessionId: s,
+      messageId: typeof m === 'string' ? m : undefined,
+      callId: typeof call === 'string' ? call : undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The tool's input: `args` of `execute(args, ctx)` (the framework's ctx is not input), else every argument. */
+function inputOf(args: ArrayLike<unknown>): unknown {
+  if (args.length === 1 || (args.length === 2 && contextFromArg(args[1]) !== undefined)) return args[0];
+  return Array.prototype.slice.call(args);
+}
+
+function inputSize(c: MetricsCollector, args: ArrayLike<unknown>): number {
+  return c._size(inputOf(args));
+}
+
+function metadataOf(spec: Spec, c: MetricsCollector, args: ArrayLike<unknown>, result: unknown): Readonly<Record<string, unknown>> | undefined {
+  if (spec.metaFn === undefined) return spec.metaObject;
+  try {
+    const m = spec.metaFn(Array.prototype.slice.call(args), result);
+    return m === undefined || m === null ? undefined : m;
+  } catch (e) {
+    c._reportError(e, 'metadata');
+    return undefined;
+  }
+}
+
+/** What a sampled-in call measured before it returned. */
+class Pending {
+  constructor(
+    readonly c: MetricsCollector,
+    readonly spec: Spec,
+    readonly toolId: string,
+    readonly ctx: CallContext | undefined,
+    readonly args: ArrayLike<unknown>,
+    readonly start: number,
+    readonly memoryStart: number,
+    readonly inputSize: number | undefined,
+    readonly inputSizeCapped: boolean | undefined,
+    readonly inputHash: string | undefined,
+  ) {}
+
+  finish(success: boolean, value: unknown): void {
+    const end = this.c._now();
+    finishCall(this.c, this.spec, this.toolId, this.ctx, this.args, this.start, end, this.memoryStart, this.inputSize, this.inputSizeCapped, this.inputHash, success, value);
+  }
+}
+
+function finishCall(
+  c: MetricsCollector,
+  spec: Spec,
+  toolId: string,
+  ctx: CallContext | undefined,
+  args: ArrayLike<unknown>,
+  start: number,
+  end: number,
+  memoryStart: number,
+  inSize: number | undefined,
+  inCapped: boolean | undefined,
+  inputHash: string | undefined,
+  success: boolean,
+  value: unknown,
+): void {
+  const memoryUsed = spec.trackMemory ? c._memory() - memoryStart : undefined;
+  let outSize: number | undefined;
+  let outCapped: boolean | undefined;
+  if (spec.trackIO && success) {
+    outSize = c._size(value);
+    if (c._sizeCapped()) outCapped = true;
+  }
+  c._record(
+    undefined,
+    toolId,
+    ctx === undefined ? c.defaultSessionId : ctx.sessionId,
+    ctx?.messageId,
+    ctx?.callId,
+    start,
+    end,
+    success,
+    success ? undefined : value,
+    inSize,
+    inCapped,
+    outSize,
+    outCapped,
+    inputHash,
+    memoryUsed,
+    spec.weight,
+    spec.metaObject !== undefined || spec.metaFn !== undefined ? metadataOf(spec, c, args, success ? value : undefined) : undefined,
+    false,
+  );
+}
+
+/** A failure of a sampled-out call: kept, untimed, weight 1. */
+function recordUntimed(c: MetricsCollector, spec: Spec, toolId: string, ctx: CallContext | undefined, now: number, error: unknown): void {
+  c._record(undefined, toolId, ctx === undefined ? c.defaultSessionId : ctx.sessionId, ctx?.messageId, ctx?.callId, now, now, false, error, undefined, undefined, undefined, undefined, undefined, undefined, 1, spec.metaObject, true);
+}
+
+function copyFunctionShape(wrapped: object, fn: AnyFunction): void {
+  Object.defineProperty(wrapped, 'name', { value: fn.name, configurable: true });
+  Object.defineProperty(wrapped, 'length', { value: fn.length, configurable: true });
+  Object.defineProperty(wrapped, TRACKED, { value: fn });
+  // Keep reflect-metadata written on the original by other (legacy) decorators, when it is loaded.
+  const R = Reflect as unknown as {
+    getOwnMetadataKeys?: (t: object) => unknown[];
+    getOwnMetadata?: (k: unknown, t: object) => unknown;
+    defineMetadata?: (k: unknown, v: unknown, t: object) => void;
+  };
+  if (typeof R.getOwnMetadataKeys === 'function' && typeof R.getOwnMetadata === 'function' && typeof R.defineMetadata === 'function') {
+    for (const key of R.getOwnMetadataKeys(fn)) R.defineMetadata(key, R.getOwnMetadata(key, fn), wrapped);
+  }
+}
+
+function isTracked(fn: unknown): boolean {
+  return typeof fn === 'function' && Object.prototype.hasOwnProperty.call(fn, TRACKED);
+}
+
+/** Builds the tracked twin of `fn`: same `this`, arguments, return value, thrown error, sync/async nature. */
+function instrument(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
+  const proto = Object.getPrototypeOf(fn) as { constructor?: unknown } | null;
+  const ctor = proto?.constructor;
+  const wrapped =
+    ctor === GeneratorFunction
+      ? instrumentGenerator(fn, spec, idOf)
+      : ctor === AsyncGeneratorFunction
+        ? instrumentAsyncGenerator(fn, spec, idOf)
+        : isBasic(spec)
+          ? instrumentBasic(fn, spec, idOf)
+          : instrumentPlain(fn, spec, idOf);
+  copyFunctionShape(wrapped, fn);
+  return wrapped;
+}
+
+function isBasic(spec: Spec): boolean {
+  return !spec.trackMemory && !spec.trackIO && !spec.hashInput && spec.metaFn === undefined && spec.context === undefined;
+}
+
+/** Records one call of a basic wrapper, its context read from the `ctx` argument. */
+function recordBasic(c: MetricsCollector, spec: Spec, toolId: string, ctxArg: unknown, start: number, end: number, success: boolean, value: unknown): void {
+  const ctx = ctxArg === undefined ? undefined : contextFromArg(ctxArg);
+  if (ctx === undefined) c._recordBasic(toolId, c.defaultSessionId, undefined, undefined, start, end, success, value, spec.weight, spec.metaObject);
+  else c._recordBasic(toolId, ctx.sessionId, ctx.messageId, ctx.callId, start, end, success, value, spec.weight, spec.metaObject);
+}
+
+/**
+ * The default configuration (timing and outcome only). `arguments` is only ever forwarded by
+ * `apply`, so the engine never materialises it: the call costs two clock reads and one record.
+ */
+function instrumentBasic(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
+  const rate = spec.rate;
+  const explicit = spec.collector;
+  const call = fn as (...a: unknown[]) => unknown;
+  return function (this: unknown): unknown {
+    const c = explicit ?? MetricsCollector.default;
+    if (!c.enabled) return call.apply(this, arguments as unknown as unknown[]);
+    if (rate < 1 && (rate === 0 || c._random() >= rate)) {
+      c._sampledOut();
+      let r: unknown;
+      try {
+        r = call.apply(this, arguments as unknown as unknown[]);
+      } catch (e) {
+        const now = c._now();
+        recordUntimed(c, spec, idOf(this), contextFromArg(arguments[1]), now, e);
+        throw e;
+      }
+      if (r instanceof Promise) {
+        const toolId = idOf(this);
+        const ctxArg: unknown = arguments[1];
+        return r.then(undefined, (e: unknown) => {
+          recordUntimed(c, spec, toolId, contextFromArg(ctxArg), c._now(), e);
+          throw e;
+        });
+      }
+      return r;
+    }
+    const ctxArg: unknown = arguments.length > 1 ? arguments[1] : undefined;
+    const start = c._now();
+    let r: unknown;
+    try {
+      r = call.apply(this, arguments as unknown as unknown[]);
+    } catch (e) {
+      recordBasic(c, spec, idOf(this), ctxArg, start, c._now(), false, e);
+      throw e;
+    }
+    if (r instanceof Promise) return trackBasicPromise(r, c, spec, idOf(this), ctxArg, start);
+    const end = c._now();
+    recordBasic(c, spec, idOf(this), ctxArg, start, end, true, undefined);
+    return r;
+  };
+}
+
+/** See {@link trackPromise}; the basic configuration's variant. */
+function trackBasicPromise(p: Promise<unknown>, c: MetricsCollector, spec: Spec, toolId: string, ctxArg: unknown, start: number): Promise<unknown> {
+  c._pending(1);
+  return p.then(
+    (v) => {
+      const end = c._now();
+      c._pending(-1);
+      recordBasic(c, spec, toolId, ctxArg, start, end, true, undefined);
+      return v;
+    },
+    (e: unknown) => {
+      const end = c._now();
+      c._pending(-1);
+      recordBasic(c, spec, toolId, ctxArg, start, end, false, e);
+      throw e;
+    },
+  );
+}
+
+/** Every other configuration: memory, sizes, hash, metadata function or a custom context resolver. */
+function instrumentPlain(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
+  const { rate, trackMemory, trackIO, hashInput } = spec;
+  const explicit = spec.collector;
+  return function (this: unknown): unknown {
+    const c = explicit ?? MetricsCollector.default;
+    // eslint-disable-next-line prefer-rest-params
+    const args = arguments;
+    if (!c.enabled) return (fn as (...a: unknown[]) => unknown).apply(this, args as unknown as unknown[]);
+    if (rate < 1 && (rate === 0 || c._random() >= rate)) {
+      c._sampledOut();
+      let r: unknown;
+      try {
+        r = (fn as (...a: unknown[]) => unknown).apply(this, args as unknown as unknown[]);
+      } catch (e) {
+        recordUntimed(c, spec, idOf(this), readContext(args, this, spec, c), c._now(), e);
+        throw e;
+      }
+      if (r instanceof Promise) {
+        return r.then(undefined, (e: unknown) => {
+          recordUntimed(c, spec, idOf(this), readContext(args, this, spec, c), c._now(), e);
+          throw e;
+        });
+      }
+      return r;
+    }
+    const toolId = idOf(this);
+    const ctx = readContext(args, this, spec, c);
+    let inSize: number | undefined;
+    let inCapped: boolean | undefined;
+    if (trackIO) {
+      inSize = inputSize(c, args);
+      if (c._sizeCapped()) inCapped = true;
+    }
+    const inputHash = hashInput ? hashOf(inputOf(args)) : undefined;
+    const memoryStart = trackMemory ? c._memory() : 0;
+    const start = c._now();
+    let r: unknown;
+    try {
+      r = (fn as (...a: unknown[]) => unknown).apply(this, args as unknown as unknown[]);
+    } catch (e) {
+      finishCall(c, spec, toolId, ctx, args, start, c._now(), memoryStart, inSize, inCapped, inputHash, false, e);
+      throw e;
+    }
+    if (r instanceof Promise) return trackPromise(r, new Pending(c, spec, toolId, ctx, args, start, memoryStart, inSize, inCapped, inputHash));
+    finishCall(c, spec, toolId, ctx, args, start, c._now(), memoryStart, inSize, inCapped, inputHash, true, r);
+    return r;
+  };
+}
+
+/**
+ * Settles with the same value or the same error object as `p`. Returned in place of `p` (not
+ * `p` itself) so that a rejection nobody handles still surfaces as an unhandled rejection.
+ */
+function trackPromise(p: Promise<unknown>, pending: Pending): Promise<unknown> {
+  pending.c._pending(1);
+  return p.then(
+    (v) => {
+      pending.c._pending(-1);
+      pending.finish(true, v);
+      return v;
+    },
+    (e: unknown) => {
+      pending.c._pending(-1);
+      pending.finish(false, e);
+      throw e;
+    },
+  );
+}
+
+/** Decides sampling and starts timing for a generator; undefined when not tracked. */
+function startIteration(spec: Spec, idOf: IdOf, thisArg: unknown, args: unknown[]): Pending | null | undefined {
+  const c = spec.collector ?? MetricsCollector.default;
+  if (!c.enabled) return undefined;
+  if (spec.rate < 1 && (spec.rate === 0 || c._random() >= spec.rate)) {
+    c._sampledOut();
+    return null;
+  }
+  const ctx = readContext(args, thisArg, spec, c);
+  let inSize: number | undefined;
+  let inCapped: boolean | undefined;
+  if (spec.trackIO) {
+    inSize = inputSize(c, args);
+    if (c._sizeCapped()) inCapped = true;
+  }
+  const inputHash = spec.hashInput ? hashOf(inputOf(args)) : undefined;
+  const memoryStart = spec.trackMemory ? c._memory() : 0;
+  c._pending(1);
+  return new Pending(c, spec, idOf(thisArg), ctx, args, c._now(), memoryStart, inSize, inCapped, inputHash);
+}
+
+function endIteration(p: Pending | null | undefined, spec: Spec, idOf: IdOf, thisArg: unknown, args: unknown[], success: boolean, value: unknown): void {
+  if (p === undefined) return;
+  if (p === null) {
+    if (!success) {
+      const c = spec.collector ?? MetricsCollector.default;
+      recordUntimed(c, spec, idOf(thisArg), readContext(args, thisArg, spec, c), c._now(), value);
+    }
+    return;
+  }
+  p.c._pending(-1);
+  p.finish(success, value);
+}
+
+function instrumentGenerator(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
+  const gen = fn as unknown as (...a: unknown[]) => Generator<unknown, unknown, unknown>;
+  return function* (this: unknown, ...args: unknown[]): Generator<unknown, unknown, unknown> {
+    const p = startIteration(spec, idOf, this, args);
+    let settled = false;
+    try {
+      const r: unknown = yield* gen.apply(this, args);
+      settled = true;
+      endIteration(p, spec, idOf, this, args, true, r);
+      return r;
+    } catch (e) {
+      settled = true;
+      endIteration(p, spec, idOf, this, args, false, e);
+      throw e;
+    } finally {
+      // The consumer stopped early (return()): the iteration ended without error.
+      if (!settled) endIteration(p, spec, idOf, this, args, true, undefined);
+    }
+  } as unknown as AnyFunction;
+}
+
+function instrumentAsyncGenerator(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
+  const gen = fn as unknown as (...a: unknown[]) => AsyncGenerator<unknown, unknown, unknown>;
+  return async function* (this: unknown, ...args: unknown[]): AsyncGenerator<unknown, unknown, unknown> {
+    const p = startIteration(spec, idOf, this, args);
+    let settled = false;
+    try {
+      const r: unknown = yield* gen.apply(this, args);
+      settled = true;
+      endIteration(p, spec, idOf, this, args, true, r);
+      return r;
+    } catch (e) {
+      settled = true;
+      endIteration(p, spec, idOf, this, args, false, e);
+      throw e;
+    } finally {
+      if (!settled) endIteration(p, spec, idOf, this, args, true, undefined);
+    }
+  } as unknown as AnyFunction;
+}
+
+// ---- tool ids ---------------------------------------------------------------------------
+
+function constant(id: string): IdOf {
+  return () => id;
+}
+
+/** `execute` of a tool-like object reports the object's string `id`; anything else `fallback`. */
+function toolOrMethodId(methodName: string, fallback: IdOf): IdOf {
+  if (methodName !== 'execute') return fallback;
+  return (thisArg) => {
+    if (typeof thisArg === 'object' && thisArg !== null) {
+      try {
+        const id = (thisArg as { id?: unknown }).id;
+        if (typeof id === 'string' && id.length > 0) return id;
+      } catch {
+        // a throwing `id` getter: fall back
+      }
+    }
+    return fallback(thisArg);
+  };
+}
+
+/** For a TC39 method decorator, where the class is unknown until the first call: find it from `this`. */
+function lazyClassMethodId(methodName: string, isStatic: boolean): { idOf: IdOf; bind(wrapped: unknown): void } {
+  let cached: string | undefined;
+  let self: unknown;
+  const idOf: IdOf = (thisArg) => {
+    if (cached !== undefined) return cached;
+    try {
+      if (isStatic) {
+        let k: unknown = thisArg;
+        while (typeof k === 'function' && !(Object.getOwnPropertyDescriptor(k, methodName)?.value === self)) k = Object.getPrototypeOf(k);
+        if (typeof k === 'function' && k.name) return (cached = `${k.name}.${methodName}`);
+      } else if (typeof thisArg === 'object' && thisArg !== null) {
+        let o: object | null = Object.getPrototypeOf(thisArg) as object | null;
+        while (o !== null && !(Object.getOwnPropertyDescriptor(o, methodName)?.value === self)) o = Object.getPrototypeOf(o) as object | null;
+        const name = (o as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+        if (typeof name === 'string' && name.length > 0) return (cached = `${name}.${methodName}`);
+      }
+    } catch {
+      // exotic `this` (proxy): fall back to the bare method name below
+    }
+    return methodName;
+  };
+  return {
+    idOf,
+    bind(wrapped) {
+      self = wrapped;
+    },
+  };
+}
+
+function keyName(key: string | symbol): string {
+  return typeof key === 'symbol' ? (key.description ?? 'symbol') : key;
+}
+
+// ---- the decorator ----------------------------------------------------------------------
+
+function isClass(fn: unknown): boolean {
+  return typeof fn === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(fn));
+}
+
+function trackClassMethods(proto: object, className: string, spec: Spec): void {
+  for (const key of Reflect.ownKeys(proto)) {
+    if (key === 'constructor') continue;
+    const d = Object.getOwnPropertyDescriptor(proto, key);
+    if (d === undefined || typeof d.value !== 'function' || isTracked(d.value)) continue;
+    const method = keyName(key);
+    const fallback = constant(spec.toolId === undefined ? `${className}.${method}` : method === 'execute' ? spec.toolId : `${spec.toolId}.${method}`);
+    const idOf = spec.toolId === undefined ? toolOrMethodId(method, fallback) : fallback;
+    Object.defineProperty(proto, key, { ...d, value: instrument(d.value as AnyFunction, spec, idOf) });
+  }
+}
+
+function wrapToolObject<T extends ToolLike>(tool: T, spec: Spec): T {
+  const id = spec.toolId ?? tool.id;
+  if (typeof id !== 'string' || id.length === 0) fail('a tool object needs a non-empty string `id` (or the toolId option)');
+  const copy = Object.create(Object.getPrototypeOf(tool) as object | null, Object.getOwnPropertyDescriptors(tool)) as T;
+  const execute = tool.execute as unknown as AnyFunction;
+  if (isTracked(execute)) return tool;
+  Object.defineProperty(copy, 'execute', {
+    value: instrument(execute, spec, constant(id)),
+    writable: true,
+    enumerable: Object.getOwnPropertyDescriptor(tool, 'execute')?.enumerable ?? true,
+    configurable: true,
+  });
+  return copy;
+}
+
+/**
+ * Tracks tool calls: execution time, outcome, and on request memory, I/O sizes, input hash and
+ * custom metadata, into a {@link MetricsCollector}.
+ *
+ * One function serves every form:
+ * - `@trackPerformance()` on a method or a class, with TC39 decorators or with `experimentalDecorators`;
+ * - `trackPerformance(opts)(fn)` for a function, `trackPerformance(opts)(tool)` for a `{ id, execute }` tool.
+ *
+ * Tracked code behaves as untracked code: same `this`, arguments, return value and thrown error
+ * (the same object, stack untouched); sync stays sync. For a returned native promise the caller
+ * gets a promise settling with the same value or error (so an unhandled rejection stays
+ * unhandled); other thenables are returned as they are and timed as sync values. Generators are
+ * timed from the first `next()` to their end, values passed through one by one.
+ *
+ * @throws TypeError for invalid options, or when applied to a field, getter, setter or non-function.
+ * @example
+ * class ReadTool {
+ *   @trackPerformance({ sampleRate: 0.5, trackInputOutput: true })
+ *   async execute(args: { path: string }, ctx: { sessionID: string }) { ... }
+ * }
+ * const tracked = trackPerformance({ trackMemory: true })(Tool.define({ id: 'grep', ... }));
+ */
+export function trackPerformance(options?: TrackOptions): PerformanceDecorator {
+  const spec = validate(options);
+  function decorator(target: unknown, context?: unknown, descriptor?: unknown): unknown {
+    const argc = arguments.length;
+    // Legacy member decorator: (prototype | constructor, key, descriptor | undefined)
+    if (argc >= 3 || typeof context === 'string' || typeof context === 'symbol') {
+      if (typeof context !== 'string' && typeof context !== 'symbol') fail('unexpected decorator arguments');
+      const d = descriptor as PropertyDescriptor | undefined;
+      if (d === undefined) fail(`@trackPerformance() cannot decorate property "${keyName(context)}": only methods and classes can be tracked`);
+      if (typeof d.value !== 'function') {
+        fail(`@trackPerformance() cannot decorate ${d.get || d.set ? 'accessor' : 'non-function member'} "${keyName(context)}": only methods and classes can be tracked`);
+      }
+      if (isTracked(d.value)) return d;
+      const method = keyName(context);
+      const isStatic = typeof target === 'function';
+      const owner = isStatic ? (target as { name?: string }).name : (target as { constructor?: { name?: string } }).constructor?.name;
+      const fallback = constant(spec.toolId ?? (owner ? `${owner}.${method}` : method));
+      const idOf = spec.toolId === undefined ? toolOrMethodId(method, fallback) : fallback;
+      return { ...d, value: instrument(d.value as AnyFunction, spec, idOf) };
+    }
+    // TC39 decorator: (value, context)
+    if (argc === 2 && typeof context === 'object' && context !== null && typeof (context as { kind?: unknown }).kind === 'string') {
+      const ctx = context as DecoratorContext;
+      if (ctx.kind === 'method') {
+        if (typeof target !== 'function') fail('the decorated method is not a function');
+        const method = keyName(ctx.name);
+        if (spec.toolId !== undefined) return instrument(target as AnyFunction, spec, constant(spec.toolId));
+        const lazy = lazyClassMethodId(method, ctx.static);
+        const wrapped = instrument(target as AnyFunction, spec, ctx.private ? constant(method) : toolOrMethodId(method, lazy.idOf));
+        lazy.bind(wrapped);
+        return wrapped;
+      }
+      if (ctx.kind === 'class') {
+        if (typeof target !== 'function') fail('the decorated class is not a constructor');
+        trackClassMethods((target as { prototype: object }).prototype, ctx.name ?? (target as { name: string }).name, spec);
+        return undefined;
+      }
+      fail(`@trackPerformance() cannot decorate a ${ctx.kind} ("${keyName(ctx.name ?? '?')}"): only methods and classes can be tracked`);
+    }
+    if (argc === 1) {
+      if (typeof target === 'function') {
+        if (isClass(target)) {
+          trackClassMethods((target as { prototype: object }).prototype, (target as { name: string }).name, spec);
+          return target;
+        }
+        if (isTracked(target)) return target;
+        return instrument(target as AnyFunction, spec, constant(spec.toolId ?? ((target as { name?: string }).name || 'anonymous')));
+      }
+      if (typeof target === 'object' && target !== null && typeof (target as { execute?: unknown }).execute === 'function') {
+        return wrapToolObject(target as ToolLike, spec);
+      }
+      fail(`expected a function, a class, or a tool object with an execute() method, got ${target === null ? 'null' : typeof target}`);
+    }
+    fail('unexpected decorator arguments');
+  }
+  return decorator as PerformanceDecorator;
+}
+
+/**
+ * Wraps every tool of an array or record with {@link trackPerformance}; returns the same shape
+ * with tracked copies (the originals are untouched). Per-tool options override the shared ones.
+ *
+ * @example
+ * const tools = wrapTools([readTool, grepTool], { trackInputOutput: true, perTool: { grep: { sampleRate: 0.1 } } });
+ */
+export function wrapTools<T extends readonly ToolLike[] | Readonly<Record<string, ToolLike>>>(tools: T, options: WrapToolsOptions = {}): T {
+  if (typeof tools !== 'object' || tools === null) throw new TypeError('wrapTools: expected an array or a record of tools');
+  if (typeof options !== 'object' || options === null) throw new TypeError('wrapTools: options must be an object');
+  const { perTool = {}, ...shared } = options;
+  validate(shared);
+  const seen = new Set<string>();
+  const wrapOne = (tool: ToolLike, key: string): ToolLike => {
+    if (typeof tool !== 'object' || tool === null || typeof tool.execute !== 'function') {
+      throw new TypeError(`wrapTools: tool "${key}" must be an object with an execute() method`);
+    }
+    const id = typeof tool.id === 'string' && tool.id.length > 0 ? tool.id : key;
+    seen.add(id);
+    const own = perTool[id];
+    const spec = validate({ ...shared, ...own, toolId: id }, `perTool["${id}"]`);
+    return wrapToolObject(tool, spec);
+  };
+  let out: unknown;
+  if (Array.isArray(tools)) out = (tools as readonly ToolLike[]).map((t, i) => wrapOne(t, String(i)));
+  else {
+    const rec: Record<string, ToolLike> = {};
+    for (const [k, t] of Object.entries(tools as Record<string, ToolLike>)) rec[k] = wrapOne(t, k);
+    out = rec;
+  }
+  for (const id of Object.keys(perTool)) {
+    if (!seen.has(id)) throw new TypeError(`wrapTools: perTool names "${id}", which is not among the tools (${[...seen].join(', ')})`);
+  }
+  return out as T;
+}
