@@ -1,0 +1,40 @@
+import type { ToolExecutionMetrics } from '@perftrack/core';
+
+/** The kinds of per-session data kept: an append-only metrics log and two replaceable snapshots. */
+export type SnapshotKind = 'patterns' | 'analytics';
+
+/** One session as a storage adapter lists it. */
+export interface StoredSessionInfo {
+  readonly sessionId: string;
+  /** Epoch ms of the newest write to any of the session's files. */
+  readonly lastModified: number;
+  /** Bytes on disk (or held) across the session's files. */
+  readonly bytes: number;
+  readonly hasMetrics: boolean;
+  readonly hasPatterns: boolean;
+  readonly hasAnalytics: boolean;
+}
+
+/** What reading a metrics log met besides good records. */
+export interface ReadReport {
+  /** Lines that were not a valid record (a truncated last line, a corrupt line): skipped. */
+  corruptLines: number;
+}
+
+/**
+ * Where sessions are kept. Implement it to store perftrack data anywhere; `FileStorage` and
+ * `InMemoryStorage` ship with the package. Every method validates the session id.
+ */
+export interface StorageAdapter {
+  /** Appends records to the session's metrics log; never rewrites what is there. */
+  appendMetrics(sessionId: string, records: readonly ToolExecutionMetrics[]): Promise<void>;
+  /** Streams the session's records in stored order; bad lines are skipped and counted in `report`. */
+  readMetrics(sessionId: string, report?: ReadReport): AsyncIterable<ToolExecutionMetrics>;
+  /** Replaces a snapshot atomically: a reader sees the old or the new one, never a mix. */
+  writeSnapshot(kind: SnapshotKind, sessionId: string, value: unknown): Promise<void>;
+  /** The snapshot, or undefined when there is none (or it is unreadable: then `report` counts it). */
+  readSnapshot(kind: SnapshotKind, sessionId: string, report?: ReadReport): Promise<unknown>;
+  listSessions(): Promise<StoredSessionInfo[]>;
+  /** Removes every kind of data of the session; returns what was removed (paths or kinds). */
+  deleteSession(sessionId: string): Promise<string[]>;
+}

@@ -1,0 +1,21 @@
+// @perftrack/storage — the whole public surface.
+
+export { PerformanceStorage, EXPORT_SCHEMA } from './performance-storage';
+export type {
+  PerformanceStorageOptions,
+  ExportDocument,
+  ExportedSession,
+  ImportResult,
+  CleanupResult,
+  LoadFilter,
+  StorageStats,
+} from './performance-storage';
+
+export { FileStorage, defaultStorageDir } from './file-storage';
+export type { FileStorageOptions } from './file-storage';
+export { InMemoryStorage } from './in-memory-storage';
+
+export { encodeSessionId, decodeSessionId, validateSessionId, InvalidSessionIdError, MAX_SESSION_ID_LENGTH } from './session-id';
+export { isRecord, parseRecord } from './record';
+
+export type { StorageAdapter, StoredSessionInfo, SnapshotKind, ReadReport } from './adapter';
