@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // Runs against the build (`pnpm test` builds first), as a user of the published package would.
@@ -18,6 +18,23 @@ describe('the built package', () => {
     const esm = execFileSync(process.execPath, ['--input-type=module', '-e', `import * as m from '@perftrack/core'; import { trackPerformance } from '@perftrack/core'; console.log(${JSON.stringify(names)}.map((n) => typeof m[n]).join(','), typeof trackPerformance)`], { cwd: repoRoot, encoding: 'utf8' });
     expect(cjs.trim()).toBe(names.map(() => 'function').join(','));
     expect(esm.trim()).toBe(`${names.map(() => 'function').join(',')} function`);
+  });
+
+  test('every workspace package builds to dist/ with typings and loads by name via require and import', () => {
+    const packagesDir = join(repoRoot, 'packages');
+    const names = readdirSync(packagesDir)
+      .filter((d) => existsSync(join(packagesDir, d, 'package.json')))
+      .map((d) => (JSON.parse(readFileSync(join(packagesDir, d, 'package.json'), 'utf8')) as { name: string }).name);
+    expect(names).toEqual(expect.arrayContaining(['@perftrack/core', '@perftrack/storage']));
+    for (const name of names) {
+      const dir = join(packagesDir, name.replace('@perftrack/', ''));
+      expect(existsSync(join(dir, 'dist', 'index.d.ts'))).toBe(true);
+      const cjs = execFileSync(process.execPath, ['-e', `console.log(Object.keys(require(${JSON.stringify(name)})).sort().join(','))`], { cwd: repoRoot, encoding: 'utf8' }).trim();
+      // import of CommonJS also exposes `default`, `__esModule` and, on newer Node, 'module.exports'.
+      const esm = execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(name)}); console.log(Object.keys(m).filter((k) => k !== 'default' && k !== 'module.exports' && k !== '__esModule').sort().join(','))`], { cwd: repoRoot, encoding: 'utf8' }).trim();
+      expect(cjs.split(',').length).toBeGreaterThan(3);
+      expect(esm).toBe(cjs);
+    }
   });
 
   test('internal methods are not part of the published typings', () => {
