@@ -8,6 +8,8 @@ export type { TrackOptions, WrapToolsOptions, ToolLike, PerformanceDecorator } f
 export { MetricsCollector, errorMessage, errorType } from './metrics-collector';
 export type { MetricsCollectorOptions, CollectorStats, MetricsFilter, CollectorErrorSource } from './metrics-collector';
 export { RingBuffer } from './ring-buffer';
+export { Diagnostics } from './diagnostics';
+export type { DiagnosticsOptions } from './diagnostics';
 export { SizeEstimator } from './size-estimator';
 export type { SizeEstimatorOptions } from './size-estimator';
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { systemClock } from './clock';
+import { Diagnostics } from './diagnostics';
 import { heapUsedSource } from './memory';
 import { RingBuffer } from './ring-buffer';
 import { SizeEstimator } from './size-estimator';
@@ -166,8 +167,7 @@ export class MetricsCollector {
   readonly #memory: MemorySource;
   readonly #sizer: SizeEstimator;
   readonly #idPrefix: string;
-  readonly #onError: ((error: unknown, source: CollectorErrorSource) => void) | undefined;
-  readonly #onWarning: (message: string) => void;
+  readonly #diagnostics: Diagnostics<CollectorErrorSource>;
   readonly #trackMemory: boolean;
   readonly #trackInputOutput: boolean;
   /** Session id used when none is found for a call. */
@@ -184,7 +184,6 @@ export class MetricsCollector {
   #abandoned = 0;
   #unknown = 0;
   #errors = 0;
-  #warned = new Set<string>();
 
   constructor(options: MetricsCollectorOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -209,10 +208,7 @@ export class MetricsCollector {
     this.#timeOrigin = clock.timeOrigin;
     this.#random = optionalFunction('random', options.random) ?? Math.random;
     this.#memory = optionalFunction('memorySource', options.memorySource) ?? heapUsedSource;
-    this.#onError = optionalFunction('onError', options.onError);
-    this.#onWarning =
-      optionalFunction('onWarning', options.onWarning) ??
-      ((message: string) => process.emitWarning(message, { type: 'PerftrackWarning' }));
+    this.#diagnostics = new Diagnostics({ onError: options.onError, onWarning: options.onWarning }, 'MetricsCollector');
     this.#sizer = new SizeEstimator(options.maxSizeNodes === undefined ? {} : { maxNodes: options.maxSizeNodes });
     this.#trackMemory = options.trackMemory ?? false;
     this.#trackInputOutput = options.trackInputOutput ?? true;
@@ -381,7 +377,7 @@ export class MetricsCollector {
     this.#subscribers = [];
     this.#recorded = this.#dropped = this.#sampledOut = this.#pending = 0;
     this.#abandoned = this.#unknown = this.#errors = 0;
-    this.#warned.clear();
+    this.#diagnostics.reset();
     this.#shutdown = undefined;
     this.#enabled = this.#options.enabled ?? true;
   }
@@ -541,18 +537,11 @@ export class MetricsCollector {
   /** @internal */
   _reportError(error: unknown, source: CollectorErrorSource): void {
     this.#errors++;
-    const handler = this.#onError;
-    if (handler !== undefined) {
-      try {
-        handler(error, source);
-      } catch {
-        // an error handler that throws has nowhere left to report to
-      }
-      return;
-    }
-    this.#warnOnce(
-      `error:${source}`,
-      `perftrack: a ${source} failed (${errorType(error)}: ${errorMessage(error)}); the tool was not affected. ` +
+    this.#diagnostics.report(
+      error,
+      source,
+      (e) =>
+        `perftrack: a ${source} failed (${errorType(e)}: ${errorMessage(e)}); the tool was not affected. ` +
         'Further errors of this kind are counted in stats().errors without a warning.',
     );
   }
@@ -637,7 +626,7 @@ export class MetricsCollector {
     this.#recorded++;
     if (this.#buffer.push(record)) {
       if (this.#dropped++ === 0) {
-        this.#warnOnce(
+        this.#diagnostics.warnOnce(
           'dropped',
           `perftrack: more than maxMetrics (${this.#buffer.capacity}) records; the oldest are being overwritten ` +
             '(counted in stats().dropped). Subscribers still receive every record.',
@@ -661,13 +650,4 @@ export class MetricsCollector {
     return this.#idBlock + (ID_SUFFIXES[i] as string);
   }
 
-  #warnOnce(key: string, message: string): void {
-    if (this.#warned.has(key)) return;
-    this.#warned.add(key);
-    try {
-      this.#onWarning(message);
-    } catch {
-      // a warning sink that throws must not reach the tool
-    }
-  }
 }

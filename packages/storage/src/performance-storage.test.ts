@@ -116,6 +116,19 @@ describe('back-pressure', () => {
   });
 });
 
+test('without onError, failing writes of several sessions give a single warning and are counted', async () => {
+  const failing = { ...new InMemoryStorage(), appendMetrics: () => Promise.reject(new Error('ENOSPC')) } as unknown as StorageAdapter;
+  const warnings: string[] = [];
+  const s = new PerformanceStorage({ adapter: failing, onWarning: (w) => warnings.push(w) });
+  s.onMetric(rec('one'));
+  await expect(s.flush()).rejects.toThrow('ENOSPC');
+  s.onMetric(rec('two'));
+  await expect(s.flush()).rejects.toThrow('ENOSPC');
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toContain('ENOSPC');
+  expect(s.stats()).toMatchObject({ writeErrors: 2, queued: 2 });
+});
+
 describe('hostile session ids', () => {
   test('ids that could escape the directory are encoded and stay inside it', async () => {
     const dir = tempDir();

@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import type { MetricsSubscriber, ToolExecutionMetrics } from '@perftrack/core';
+import { Diagnostics, errorMessage, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
 import type { ReadReport, StorageAdapter, StoredSessionInfo } from './adapter';
 import { FileStorage } from './file-storage';
 import { isRecord } from './record';
@@ -114,20 +114,17 @@ export class PerformanceStorage implements MetricsSubscriber {
   readonly #batchSize: number;
   readonly #intervalMs: number;
   readonly #maxQueue: number;
-  readonly #onError: ((error: unknown, operation: string) => void) | undefined;
-  readonly #onWarning: (message: string) => void;
+  readonly #diagnostics: Diagnostics;
   #queue: ToolExecutionMetrics[] = [];
   #timer: NodeJS.Timeout | undefined;
   #chain: Promise<void> = Promise.resolve();
   #waiting: Promise<void> | undefined;
-  #flushRequested = false;
   #closed = false;
   #shutdown: Promise<void> | undefined;
   #written = 0;
   #dropped = 0;
   #writeErrors = 0;
   readonly #read: ReadReport = { corruptLines: 0 };
-  readonly #warned = new Set<string>();
 
   constructor(options: PerformanceStorageOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('PerformanceStorage: options must be an object');
@@ -138,8 +135,7 @@ export class PerformanceStorage implements MetricsSubscriber {
     this.#batchSize = positiveInt('batchSize', options.batchSize, 500);
     this.#intervalMs = positiveInt('flushIntervalMs', options.flushIntervalMs, 1000);
     this.#maxQueue = positiveInt('maxQueue', options.maxQueue, 100_000);
-    this.#onError = options.onError;
-    this.#onWarning = options.onWarning ?? ((m: string) => process.emitWarning(m, { type: 'PerftrackWarning' }));
+    this.#diagnostics = new Diagnostics({ onError: options.onError, onWarning: options.onWarning }, 'PerformanceStorage');
   }
 
   /** The process-wide default (a {@link FileStorage} on the default directory), created on first use. */
@@ -165,7 +161,7 @@ export class PerformanceStorage implements MetricsSubscriber {
   onMetric(metric: ToolExecutionMetrics): void {
     if (this.#closed || this.#queue.length >= this.#maxQueue) {
       this.#dropped++;
-      this.#warnOnce(
+      this.#diagnostics.warnOnce(
         'dropped',
         this.#closed
           ? 'perftrack storage: a record arrived after shutdown and was dropped (counted in stats().dropped)'
@@ -185,9 +181,7 @@ export class PerformanceStorage implements MetricsSubscriber {
   }
 
   #requestFlush(): void {
-    if (this.#flushRequested) return;
-    this.#flushRequested = true;
-    this.flush().catch(() => {}); // errors already reported by #drain
+    this.flush().catch(() => {}); // coalesced by flush(); errors already reported by #drain
   }
 
   /**
@@ -206,7 +200,6 @@ export class PerformanceStorage implements MetricsSubscriber {
   }
 
   async #drain(): Promise<void> {
-    this.#flushRequested = false;
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -228,7 +221,12 @@ export class PerformanceStorage implements MetricsSubscriber {
           this.#written += records.length;
         } catch (e) {
           this.#writeErrors++;
-          this.#report(e, `append ${(records[0] as ToolExecutionMetrics).sessionId}`);
+          this.#diagnostics.report(
+            e,
+            `append ${(records[0] as ToolExecutionMetrics).sessionId}`,
+            (err) => `perftrack storage: a write failed (${errorMessage(err)}); its records were kept for the next flush. Further failures are counted in stats().writeErrors.`,
+            'error:append',
+          );
           // Nothing is lost on a failed write: this group and the ones not yet written go back
           // ahead of newer records, within the queue's bound (the excess is counted as dropped).
           const requeued = groups.slice(i).flat().concat(this.#queue);
@@ -478,27 +476,5 @@ export class PerformanceStorage implements MetricsSubscriber {
       result.sessions++;
     }
     return result;
-  }
-
-  #report(error: unknown, operation: string): void {
-    if (this.#onError) {
-      try {
-        this.#onError(error, operation);
-      } catch {
-        // nowhere left to report
-      }
-      return;
-    }
-    this.#warnOnce('error', `perftrack storage: ${operation} failed (${error instanceof Error ? error.message : String(error)}); records were kept for the next flush. Further failures are counted in stats().writeErrors.`);
-  }
-
-  #warnOnce(key: string, message: string): void {
-    if (this.#warned.has(key)) return;
-    this.#warned.add(key);
-    try {
-      this.#onWarning(message);
-    } catch {
-      // never reach the caller
-    }
   }
 }
