@@ -1,0 +1,107 @@
+/**
+ * Lower bound of the Wilson score interval for a proportion: with `n` trials of which
+ * `rate` were hits, the true rate is at least this with the interval's confidence (z = 1.96:
+ * 95% two-sided). Used instead of a raw rate so one failure out of one call proves nothing.
+ *
+ * @example wilsonLowerBound(1, 1) // ≈ 0.21, not 1.0
+ * @example wilsonLowerBound(0.5, 100) // ≈ 0.40
+ */
+export function wilsonLowerBound(rate: number, n: number, z = 1.96): number {
+  if (!(n > 0) || !Number.isFinite(rate)) return 0;
+  const p = Math.min(1, Math.max(0, rate));
+  const z2 = z * z;
+  const centre = p + z2 / (2 * n);
+  const spread = z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return Math.max(0, (centre - spread) / (1 + z2 / n));
+}
+
+const MAX_MESSAGE = 160;
+const NORMALISERS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"`)>\]]+/gi, '<url>'],
+  [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<uuid>'],
+  [/(?:\b[a-z]:\\|\\\\)[^\s'"`:;,)>\]]+/gi, '<path>'],
+  [/(?<![\w/<])(?:~|\.{1,2})?(?:\/[^\s'"`:;,)>\]/]+)+\/?/g, '<path>'],
+  [/\b[\w.-]+(?:\/[\w.-]+){2,}\/?|\b[\w.-]+\/[\w-]+\.\w+\b/g, '<path>'],
+  [/['"`](<(?:url|uuid|path)>)['"`]/g, '$1'],
+  [/'[^'\n]{1,200}'|"[^"\n]{1,200}"|`[^`\n]{1,200}`/g, '<str>'],
+  [/\b(?:0x)?(?=[0-9a-f]*\d)[0-9a-f]{8,}\b/gi, '<hex>'],
+  [/\b\d+(?:\.\d+)?(?:ms|s|kb|mb|gb|b)?\b/gi, '<n>'],
+  [/\s+/g, ' '],
+];
+
+/**
+ * Normalises an error message so the same failure with a different path, id, number, URL or
+ * quoted value groups together: `ENOENT: no such file or directory, open '/tmp/a/b.ts'` and
+ * `… open '/src/x.ts'` both become `ENOENT: no such file or directory, open <path>`.
+ * The result is trimmed and capped at 160 characters.
+ */
+export function normalizeErrorMessage(message: string): string {
+  let text = String(message);
+  if (text.length > 4 * MAX_MESSAGE) text = text.slice(0, 4 * MAX_MESSAGE);
+  for (const [pattern, replacement] of NORMALISERS) {
+    text = text.replace(pattern, replacement);
+  }
+  text = text.trim();
+  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text;
+}
+
+/** One group of errors: a type and a normalised message, with how often it was seen. */
+export interface CommonError {
+  /** `errorType` of the records (e.g. `"ENOENT"`, `"TypeError"`), or `"Error"` when absent. */
+  readonly errorType: string;
+  /** The normalised message (see {@link normalizeErrorMessage}); `""` when records had none. */
+  readonly message: string;
+  /** Failures in this group. An upper bound when {@link ErrorTally} had to replace a group. */
+  readonly count: number;
+}
+
+/**
+ * The most frequent error groups in a stream, in bounded memory (the space-saving algorithm
+ * over `slots` groups: a new group replaces the least frequent one and inherits its count, so
+ * counts are upper bounds and every group more frequent than total/slots is kept).
+ * @internal
+ */
+export class ErrorTally {
+  readonly #keys: string[] = [];
+  readonly #types: string[] = [];
+  readonly #messages: string[] = [];
+  readonly #counts: number[] = [];
+  readonly #slots: number;
+
+  constructor(slots = 5) {
+    this.#slots = slots;
+  }
+
+  /** Counts one failure; `text` is the already normalised message (normalise once per record, not per tally). */
+  add(errorType: string | undefined, text: string, weight = 1): void {
+    const type = errorType || 'Error';
+    const key = `${type}\u0000${text}`;
+    const i = this.#keys.indexOf(key);
+    if (i >= 0) {
+      this.#counts[i]! += weight;
+      return;
+    }
+    if (this.#keys.length < this.#slots) {
+      this.#keys.push(key);
+      this.#types.push(type);
+      this.#messages.push(text);
+      this.#counts.push(weight);
+      return;
+    }
+    let min = 0;
+    for (let j = 1; j < this.#counts.length; j++) if (this.#counts[j]! < this.#counts[min]!) min = j;
+    this.#keys[min] = key;
+    this.#types[min] = type;
+    this.#messages[min] = text;
+    this.#counts[min]! += weight;
+  }
+
+  top(limit = this.#slots): CommonError[] {
+    const order = this.#counts.map((_, i) => i).sort((a, b) => this.#counts[b]! - this.#counts[a]! || (this.#keys[a]! < this.#keys[b]! ? -1 : 1));
+    return order.slice(0, limit).map((i) => ({ errorType: this.#types[i]!, message: this.#messages[i]!, count: this.#counts[i]! }));
+  }
+
+  get size(): number {
+    return this.#keys.length;
+  }
+}

@@ -1,0 +1,43 @@
+// @perftrack/analytics — the whole public surface.
+
+// Sequences and prediction
+export { UsagePatternTracker } from './usage-pattern-tracker';
+export type {
+  UsagePatternTrackerOptions,
+  PredictionOptions,
+  SequenceStep,
+  SequencePattern,
+  ErrorPronePattern,
+  ToolPrediction,
+  PatternQuery,
+  ErrorPatternQuery,
+  UsagePatternStats,
+} from './usage-pattern-tracker';
+
+// Figures and insights
+export { AnalyticsEngine } from './analytics-engine';
+export type { AnalyticsEngineOptions, AnalyticsEngineStats, InsightThresholds } from './analytics-engine';
+export { formatSessionReport } from './format-report';
+export type { FormatReportOptions } from './format-report';
+export type {
+  AnalyticsData,
+  AnalyticsSummary,
+  ToolAnalytics,
+  SizeSummary,
+  MemorySummary,
+  Insights,
+  TopTool,
+  Bottleneck,
+  BottleneckReason,
+  ErrorProneTool,
+  Recommendation,
+  RecommendationKind,
+  Impact,
+  SessionReport,
+} from './types';
+
+// Building blocks
+export { QuantileSketch } from './quantile-sketch';
+export type { QuantileSketchOptions } from './quantile-sketch';
+export { wilsonLowerBound, normalizeErrorMessage } from './evidence';
+export type { CommonError } from './evidence';

@@ -1,0 +1,212 @@
+import type { CommonError } from './evidence';
+import type { ErrorPronePattern, SequencePattern, ToolPrediction } from './usage-pattern-tracker';
+
+/** Sizes (bytes) seen for one direction of a tool's I/O; `null` in {@link ToolAnalytics} when never measured. */
+export interface SizeSummary {
+  /** Records that carried a size. */
+  readonly samples: number;
+  readonly mean: number;
+  readonly max: number;
+  /** Estimated total (sample-weighted). */
+  readonly total: number;
+}
+
+/** Heap deltas (bytes) of a tool's calls; `null` in {@link ToolAnalytics} when `trackMemory` was off. */
+export interface MemorySummary {
+  readonly samples: number;
+  readonly mean: number;
+  /** Largest heap delta of one call. */
+  readonly peak: number;
+}
+
+/**
+ * One tool's figures. Durations are in ms; latency figures come from timed records only
+ * (a sampled-out failure is `untimed`) and are sample-weighted; quantiles come from a
+ * streaming sketch within {@link AnalyticsData.quantileRelativeError} of the exact value.
+ */
+export interface ToolAnalytics {
+  readonly toolId: string;
+  /** Records observed. */
+  readonly count: number;
+  /** Estimated calls: the sum of `sampleWeight`. */
+  readonly estimatedCount: number;
+  readonly failures: number;
+  /** Weighted share of calls that succeeded. */
+  readonly successRate: number;
+  readonly errorRate: number;
+  /** Estimated total time spent in the tool (sample-weighted). */
+  readonly totalDuration: number;
+  /** `null` when no record of the tool was timed. */
+  readonly meanDuration: number | null;
+  readonly p50: number | null;
+  readonly p95: number | null;
+  readonly p99: number | null;
+  readonly minDuration: number | null;
+  readonly maxDuration: number | null;
+  /** Records that carried a duration. */
+  readonly timedCount: number;
+  /** Records kept by sampling at a rate below 1 (`sampleWeight > 1`). */
+  readonly sampledCount: number;
+  /** Timed records per estimated timed call: 1 when nothing was sampled out. */
+  readonly effectiveSampleRate: number;
+  readonly memory: MemorySummary | null;
+  readonly input: SizeSummary | null;
+  readonly output: SizeSummary | null;
+  /** Calls whose `inputHash` had been seen before for this tool (estimated), when inputs were hashed. */
+  readonly repeatedInputs: number;
+  readonly commonErrors: readonly CommonError[];
+}
+
+/** Totals of a session, or of everything. */
+export interface AnalyticsSummary {
+  /** Records observed. */
+  readonly totalOperations: number;
+  /** Estimated calls (sum of `sampleWeight`). */
+  readonly estimatedOperations: number;
+  readonly failures: number;
+  readonly errorRate: number;
+  /** Epoch ms of the first call's start; `null` when empty. */
+  readonly firstStart: number | null;
+  readonly lastEnd: number | null;
+  /** `lastEnd − firstStart`, ms. */
+  readonly wallDuration: number;
+  /** Estimated time spent inside tools, ms (calls can overlap, so it can exceed `wallDuration`). */
+  readonly busyDuration: number;
+  /** Estimated calls per second of wall time (`0` when the wall time is 0). */
+  readonly throughput: number;
+  /** Largest heap delta of one call, bytes; `null` when memory was not tracked. */
+  readonly peakMemory: number | null;
+  /** Sessions included. */
+  readonly sessions: number;
+}
+
+/** What {@link AnalyticsEngine.analyze} returns: plain data, safe to JSON-serialise and store. */
+export interface AnalyticsData {
+  /** `"all"`, or the session analysed. */
+  readonly scope: 'all' | 'session';
+  readonly sessionId?: string;
+  /** ISO time of the analysis. */
+  readonly generatedAt: string;
+  readonly summary: AnalyticsSummary;
+  /** Per tool, most used first. */
+  readonly tools: readonly ToolAnalytics[];
+  /** Most common sequences in scope. */
+  readonly sequences: readonly SequencePattern[];
+  /** Error-prone sequences (learned over all sessions). */
+  readonly errorPatterns: readonly ErrorPronePattern[];
+  /** Relative error bound of every quantile in {@link tools}. */
+  readonly quantileRelativeError: number;
+}
+
+/** A tool among the most used. */
+export interface TopTool {
+  readonly toolId: string;
+  readonly count: number;
+  readonly estimatedCount: number;
+  /** Share of all estimated calls in scope. */
+  readonly share: number;
+  readonly meanDuration: number | null;
+  readonly p95: number | null;
+  readonly errorRate: number;
+}
+
+/** Why a tool is a bottleneck. */
+export type BottleneckReason = 'slow-p95' | 'time-share';
+
+/** A tool that is slow at the tail or takes most of the time. */
+export interface Bottleneck {
+  readonly toolId: string;
+  readonly reasons: readonly BottleneckReason[];
+  readonly p95: number | null;
+  readonly meanDuration: number | null;
+  readonly totalDuration: number;
+  /** Share of the time spent in all tools. */
+  readonly timeShare: number;
+  readonly count: number;
+}
+
+/** A tool that fails often, with enough evidence. */
+export interface ErrorProneTool {
+  readonly toolId: string;
+  readonly errorRate: number;
+  /** Lower bound of the 95% Wilson interval: above the threshold means "fails often" with confidence. */
+  readonly wilsonLowerBound: number;
+  readonly failures: number;
+  readonly count: number;
+  readonly commonErrors: readonly CommonError[];
+}
+
+/** How much a recommendation is worth: milliseconds or failures saved, or samples missing. */
+export interface Impact {
+  readonly unit: 'ms' | 'failures' | 'samples';
+  readonly value: number;
+  /** How the value was estimated. */
+  readonly basis: string;
+}
+
+interface RecommendationBase {
+  readonly message: string;
+  readonly impact: Impact;
+}
+
+/**
+ * An actionable finding with the numbers that triggered it. `kind` tells which fields exist.
+ */
+export type Recommendation =
+  | (RecommendationBase & {
+      readonly kind: 'slow-tool';
+      readonly toolId: string;
+      readonly evidence: { readonly p50: number; readonly p95: number; readonly thresholdMs: number; readonly timedCalls: number };
+    })
+  | (RecommendationBase & {
+      readonly kind: 'dominant-tool';
+      readonly toolId: string;
+      readonly evidence: { readonly timeShare: number; readonly totalDuration: number; readonly p50: number; readonly meanDuration: number };
+    })
+  | (RecommendationBase & {
+      readonly kind: 'repeated-input';
+      readonly toolId: string;
+      readonly evidence: { readonly repeatedCalls: number; readonly calls: number; readonly repeatShare: number; readonly meanDuration: number | null };
+    })
+  | (RecommendationBase & {
+      readonly kind: 'error-prone-tool';
+      readonly toolId: string;
+      readonly evidence: { readonly errorRate: number; readonly wilsonLowerBound: number; readonly failures: number; readonly calls: number; readonly topError: CommonError | null };
+    })
+  | (RecommendationBase & {
+      readonly kind: 'failing-sequence';
+      readonly sequence: readonly string[];
+      readonly evidence: { readonly errorRate: number; readonly baseRate: number; readonly wilsonLowerBound: number; readonly occurrences: number; readonly failures: number; readonly topError: CommonError | null };
+    })
+  | (RecommendationBase & {
+      readonly kind: 'low-sample-rate';
+      readonly toolId: string;
+      readonly evidence: { readonly effectiveSampleRate: number; readonly timedSamples: number; readonly estimatedCalls: number; readonly minSamples: number };
+    });
+
+/** The kinds of {@link Recommendation}. */
+export type RecommendationKind = Recommendation['kind'];
+
+/** What {@link AnalyticsEngine.getInsights} returns. */
+export interface Insights {
+  readonly scope: 'all' | 'session';
+  readonly sessionId?: string;
+  readonly generatedAt: string;
+  /** Up to `topTools` (default 10) tools by estimated calls. */
+  readonly topTools: readonly TopTool[];
+  readonly bottlenecks: readonly Bottleneck[];
+  readonly errorProne: readonly ErrorProneTool[];
+  /** Largest impact first (ms, then failures, then samples). */
+  readonly recommendations: readonly Recommendation[];
+}
+
+/** A report of one session, printable with `formatSessionReport` and storable as JSON. */
+export interface SessionReport {
+  readonly schema: 'perftrack.session-report/1';
+  readonly sessionId: string;
+  readonly generatedAt: string;
+  readonly analytics: AnalyticsData;
+  readonly insights: Insights;
+  /** Likely next tools after the session's latest calls. */
+  readonly predictions: readonly ToolPrediction[];
+}
