@@ -1,6 +1,7 @@
 import type { MetricsSubscriber, ToolExecutionMetrics } from '@perftrack/core';
 import { ErrorTally, normalizeErrorMessage, wilsonLowerBound } from './evidence';
 import { QuantileSketch } from './quantile-sketch';
+import { isUsableRecord, weightOf } from './record';
 import { UsagePatternTracker } from './usage-pattern-tracker';
 import type { UsagePatternTrackerOptions } from './usage-pattern-tracker';
 import type {
@@ -11,6 +12,7 @@ import type {
   Insights,
   Recommendation,
   SessionReport,
+  SizeSummary,
   ToolAnalytics,
   TopTool,
 } from './types';
@@ -79,6 +81,26 @@ const THRESHOLD_DEFAULTS: Required<InsightThresholds> = {
   maxRecommendations: 20,
 };
 
+/** Sizes (bytes) of one direction of a tool's I/O. */
+class SizeAccumulator {
+  n = 0;
+  sum = 0;
+  weighted = 0;
+  max = 0;
+
+  add(size: number | undefined, w: number): void {
+    if (typeof size !== 'number' || !Number.isFinite(size)) return;
+    this.n++;
+    this.sum += size;
+    this.weighted += w * size;
+    if (size > this.max) this.max = size;
+  }
+
+  summary(): SizeSummary | null {
+    return this.n > 0 ? { samples: this.n, mean: this.sum / this.n, max: this.max, total: this.weighted } : null;
+  }
+}
+
 /** Running figures of one tool in one scope. O(1) per record. */
 class ToolAccumulator {
   count = 0;
@@ -92,14 +114,8 @@ class ToolAccumulator {
   memN = 0;
   memSum = 0;
   memPeak = -Infinity;
-  inN = 0;
-  inSum = 0;
-  inW = 0;
-  inMax = 0;
-  outN = 0;
-  outSum = 0;
-  outW = 0;
-  outMax = 0;
+  readonly input = new SizeAccumulator();
+  readonly output = new SizeAccumulator();
   repeatW = 0;
   repeatMs = 0;
   hashes: Map<string, true> | undefined;
@@ -110,11 +126,10 @@ class ToolAccumulator {
     this.sketch = new QuantileSketch({ relativeAccuracy });
   }
 
-  add(m: ToolExecutionMetrics, w: number, maxHashes: number, errorText: string): void {
+  add(m: ToolExecutionMetrics, w: number, timed: boolean, maxHashes: number, errorText: string): void {
     this.count++;
     this.weighted += w;
     if (w > 1) this.sampled++;
-    const timed = m.untimed !== true && typeof m.duration === 'number' && Number.isFinite(m.duration) && m.duration >= 0;
     if (timed) {
       this.timedN++;
       this.timedW += w;
@@ -132,20 +147,8 @@ class ToolAccumulator {
       this.memSum += mem;
       if (mem > this.memPeak) this.memPeak = mem;
     }
-    const inSize = m.inputSize;
-    if (typeof inSize === 'number' && Number.isFinite(inSize)) {
-      this.inN++;
-      this.inSum += inSize;
-      this.inW += w * inSize;
-      if (inSize > this.inMax) this.inMax = inSize;
-    }
-    const outSize = m.outputSize;
-    if (typeof outSize === 'number' && Number.isFinite(outSize)) {
-      this.outN++;
-      this.outSum += outSize;
-      this.outW += w * outSize;
-      if (outSize > this.outMax) this.outMax = outSize;
-    }
+    this.input.add(m.inputSize, w);
+    this.output.add(m.outputSize, w);
     const hash = m.inputHash;
     if (typeof hash === 'string' && maxHashes > 0) {
       const seen = (this.hashes ??= new Map());
@@ -181,8 +184,8 @@ class ToolAccumulator {
       sampledCount: this.sampled,
       effectiveSampleRate: timed ? this.timedN / this.timedW : 1,
       memory: this.memN > 0 ? { samples: this.memN, mean: this.memSum / this.memN, peak: this.memPeak } : null,
-      input: this.inN > 0 ? { samples: this.inN, mean: this.inSum / this.inN, max: this.inMax, total: this.inW } : null,
-      output: this.outN > 0 ? { samples: this.outN, mean: this.outSum / this.outN, max: this.outMax, total: this.outW } : null,
+      input: this.input.summary(),
+      output: this.output.summary(),
       repeatedInputs: this.repeatW,
       commonErrors: this.errors.top(3),
     };
@@ -201,20 +204,20 @@ class ScopeAccumulator {
   lastEnd = -Infinity;
   memPeak = -Infinity;
 
-  add(m: ToolExecutionMetrics, toolId: string, w: number, accuracy: number, maxHashes: number, errorText: string): void {
+  add(m: ToolExecutionMetrics, toolId: string, w: number, timed: boolean, accuracy: number, maxHashes: number, errorText: string): void {
     this.count++;
     this.weighted += w;
     if (m.success !== true) {
       this.failures++;
       this.failW += w;
     }
-    if (m.untimed !== true && Number.isFinite(m.duration) && m.duration >= 0) this.busyMs += w * m.duration;
+    if (timed) this.busyMs += w * m.duration;
     if (Number.isFinite(m.startTime) && m.startTime < this.firstStart) this.firstStart = m.startTime;
     if (Number.isFinite(m.endTime) && m.endTime > this.lastEnd) this.lastEnd = m.endTime;
     if (typeof m.memoryUsed === 'number' && m.memoryUsed > this.memPeak) this.memPeak = m.memoryUsed;
     let tool = this.tools.get(toolId);
     if (tool === undefined) this.tools.set(toolId, (tool = new ToolAccumulator(accuracy)));
-    tool.add(m, w, maxHashes, errorText);
+    tool.add(m, w, timed, maxHashes, errorText);
   }
 
   summary(sessions: number): AnalyticsSummary {
@@ -317,19 +320,21 @@ export class AnalyticsEngine implements MetricsSubscriber {
 
   /** Counts one record (subscriber entry point); a malformed record is counted in `stats().invalid`. */
   onMetric(metric: ToolExecutionMetrics): void {
-    if (metric === null || typeof metric !== 'object' || typeof metric.toolId !== 'string' || typeof metric.sessionId !== 'string') {
+    if (!isUsableRecord(metric)) {
       this.#invalid++;
       return;
     }
-    const w = metric.sampleWeight > 0 && Number.isFinite(metric.sampleWeight) ? metric.sampleWeight : 1;
+    const w = weightOf(metric);
+    // a kept failure of a sampled-out call has no duration: it never enters latency figures
+    const timed = metric.untimed !== true && typeof metric.duration === 'number' && Number.isFinite(metric.duration) && metric.duration >= 0;
     let toolId = metric.toolId;
     if (!this.#all.tools.has(toolId) && this.#all.tools.size >= this.#maxTools - 1) {
       toolId = OTHER_TOOL;
       this.#otherRecords++;
     }
     const errorText = metric.success !== true && metric.error ? normalizeErrorMessage(metric.error) : '';
-    this.#all.add(metric, toolId, w, this.#accuracy, this.#maxHashes, errorText);
-    this.#session(metric.sessionId).add(metric, toolId, w, this.#accuracy, this.#maxHashes, errorText);
+    this.#all.add(metric, toolId, w, timed, this.#accuracy, this.#maxHashes, errorText);
+    this.#session(metric.sessionId).add(metric, toolId, w, timed, this.#accuracy, this.#maxHashes, errorText);
     this.patterns?.onMetric(metric);
   }
 

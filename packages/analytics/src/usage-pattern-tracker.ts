@@ -1,6 +1,7 @@
 import type { MetricsSubscriber, ToolExecutionMetrics } from '@perftrack/core';
 import { ErrorTally, normalizeErrorMessage, wilsonLowerBound } from './evidence';
 import type { CommonError } from './evidence';
+import { isUsableRecord, weightOf } from './record';
 
 /** Options of a {@link UsagePatternTracker}. Every bound is enforced; what is evicted is counted in `stats()`. */
 export interface UsagePatternTrackerOptions {
@@ -388,7 +389,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
 
   /** Counts one record (subscriber entry point). Never throws for a malformed record: it is counted in `stats().invalid`. */
   onMetric(metric: ToolExecutionMetrics): void {
-    if (metric === null || typeof metric !== 'object' || typeof metric.toolId !== 'string' || typeof metric.sessionId !== 'string') {
+    if (!isUsableRecord(metric)) {
       this.#invalid++;
       return;
     }
@@ -482,7 +483,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     const ok = m.success === true;
     const timed = m.untimed !== true && Number.isFinite(m.duration);
     const dur = timed ? m.duration : 0;
-    const w = m.sampleWeight > 0 && Number.isFinite(m.sampleWeight) ? m.sampleWeight : 1;
+    const w = weightOf(m);
 
     this.#toolW[t]! += w;
     if (!ok) this.#toolFailW[t]! += w;
@@ -645,7 +646,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
   #prunePatterns(): void {
     const weights = this.#collect(this.#patterns, this.#patternCount, (node) => node.next.values(), (s) => s.w);
     const threshold = this.#threshold(weights, this.#patternCount - (this.#maxPatterns >> 1));
-    const removed = this.#pruneTree(this.#patterns, this.#patternCount - (this.#maxPatterns >> 1), threshold, (node, remove) => {
+    const removed = this.#pruneTree(this.#patterns, this.#patternCount - (this.#maxPatterns >> 1), (node, remove) => {
       let n = 0;
       for (const [tool, s] of node.next) {
         if (n >= remove) break;
@@ -663,7 +664,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
   #pruneContexts(): void {
     const weights = this.#collect(this.#predict, this.#contextCount, (node) => node.next.values(), (w) => w);
     const threshold = this.#threshold(weights, this.#contextCount - (this.#maxPatterns >> 1));
-    const removed = this.#pruneTree(this.#predict, this.#contextCount - (this.#maxPatterns >> 1), threshold, (node, remove) => {
+    const removed = this.#pruneTree(this.#predict, this.#contextCount - (this.#maxPatterns >> 1), (node, remove) => {
       let n = 0;
       for (const [tool, w] of node.next) {
         if (n >= remove) break;
@@ -700,8 +701,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
     return weights[Math.min(remove, weights.length) - 1]!;
   }
 
-  /** Removes up to `remove` entries of weight ≤ threshold, deepest first; drops emptied nodes. Returns how many went. */
-  #pruneTree<Node extends { children: Map<number, Node> | undefined; next: Map<number, unknown> }>(root: Node, remove: number, threshold: number, pruneNode: (node: Node, remove: number) => number): number {
+  /** Lets `pruneNode` remove up to `remove` entries, deepest nodes first; drops emptied nodes. Returns how many went. */
+  #pruneTree<Node extends { children: Map<number, Node> | undefined; next: Map<number, unknown> }>(root: Node, remove: number, pruneNode: (node: Node, remove: number) => number): number {
     if (remove <= 0) return 0;
     let removed = 0;
     const visit = (node: Node): void => {
@@ -714,7 +715,6 @@ export class UsagePatternTracker implements MetricsSubscriber {
       if (removed < remove && node !== root) removed += pruneNode(node, remove - removed);
     };
     visit(root);
-    void threshold;
     return removed;
   }
 
