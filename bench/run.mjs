@@ -1,5 +1,5 @@
 // pnpm bench — every speed claim of perftrack comes from here, never from a timed test.
-// Usage: node --expose-gc bench/run.mjs [suite ...]   (suites: core, storage, prediction, analytics; default: all)
+// Usage: node --expose-gc bench/run.mjs [suite ...]   (suites: core, storage, prediction, analytics, integration; default: all)
 // Each suite prints a table and writes bench/results/<suite>.json.
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,6 +13,7 @@ const suites = {
   storage: () => import('./storage.bench.mjs'),
   prediction: () => import('./prediction.bench.mjs'),
   analytics: () => import('./analytics.bench.mjs'),
+  integration: () => import('./integration.bench.mjs'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

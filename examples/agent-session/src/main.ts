@@ -1,11 +1,57 @@
-// The main job: a simulated coding agent runs a few sessions with tracked tools, then prints
-// what perftrack recorded. Deterministic: PERFTRACK_SEED (default 42) fixes every draw.
-import { MetricsCollector, createSeededRandom, wrapTools, type ToolExecutionMetrics } from '@perftrack/core';
+// The main job: a simulated coding agent runs a few sessions with tracked tools, persists what
+// perftrack recorded, and prints the report over this run and every earlier run in the same
+// directory. Deterministic for a seed and a starting directory.
+//
+//   node dist/main.js [--dir DIR] [--seed N] [--sessions N] [--tasks N] [--fresh]
+import { readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PerformanceIntegration, createSeededRandom, formatSessionReport, type SequenceStep } from '@perftrack/integration';
 import { Workspace, createTools, type ToolContext } from './tools';
+
+interface Options {
+  dir: string;
+  seed: number;
+  sessions: number;
+  tasks: number;
+  fresh: boolean;
+}
+
+const USAGE = 'usage: main.js [--dir DIR] [--seed N] [--sessions N] [--tasks N] [--fresh]';
+
+function parseArgs(argv: readonly string[]): Options {
+  const o: Options = {
+    dir: resolve(process.env.PERFTRACK_DIR ?? join(tmpdir(), 'perftrack-example-agent')),
+    seed: Number(process.env.PERFTRACK_SEED ?? 42),
+    sessions: 3,
+    tasks: 4,
+    fresh: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === '--') continue; // pnpm start -- … passes the separator through
+    if (flag === '--fresh') o.fresh = true;
+    else if (flag === '--help' || flag === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (['--dir', '--seed', '--sessions', '--tasks'].includes(flag)) {
+      const value = argv[++i];
+      if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      if (flag === '--dir') o.dir = resolve(value);
+      else {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < (flag === '--seed' ? 0 : 1)) throw new Error(`${flag} must be an integer${flag === '--seed' ? '' : ' >= 1'}, got ${value}`);
+        o[flag.slice(2) as 'seed' | 'sessions' | 'tasks'] = n;
+      }
+    } else throw new Error(`unknown argument ${flag}\n${USAGE}`);
+  }
+  if (!Number.isInteger(o.seed)) throw new Error(`PERFTRACK_SEED must be an integer, got ${process.env.PERFTRACK_SEED}`);
+  return o;
+}
 
 type Step = { tool: string; args: Record<string, unknown> };
 
-/** One task of the agent: explore, read, edit, test, sometimes fetch docs. */
+/** One task of the agent: explore, read, edit, test, sometimes fetch docs and write notes. */
 function planTask(random: () => number, n: number): Step[] {
   const file = (k: number) => `src/module${k % 40}.ts`;
   const missing = random() < 0.3;
@@ -23,59 +69,61 @@ function planTask(random: () => number, n: number): Step[] {
   return steps;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
-
-function printReport(records: readonly ToolExecutionMetrics[], collector: MetricsCollector): void {
-  const byTool = new Map<string, ToolExecutionMetrics[]>();
-  for (const m of records) byTool.set(m.toolId, [...(byTool.get(m.toolId) ?? []), m]);
-  const rows = [...byTool.entries()].sort((a, b) => b[1].length - a[1].length);
-  console.log('\nRecorded tool calls');
-  console.log('tool       calls  est.calls   p50 ms   p95 ms  errors  avg in B  avg out B');
-  for (const [tool, ms] of rows) {
-    const timed = ms.filter((m) => !m.untimed).map((m) => m.duration).sort((a, b) => a - b);
-    const errors = ms.filter((m) => !m.success).length;
-    const est = ms.reduce((s, m) => s + m.sampleWeight, 0);
-    const avg = (xs: (number | undefined)[]) => {
-      const v = xs.filter((x): x is number => typeof x === 'number');
-      return v.length ? String(Math.round(v.reduce((a, b) => a + b, 0) / v.length)) : '-';
-    };
-    console.log(
-      `${tool.padEnd(10)} ${String(ms.length).padStart(5)} ${String(Math.round(est)).padStart(10)} ${percentile(timed, 50).toFixed(1).padStart(8)} ${percentile(timed, 95).toFixed(1).padStart(8)} ${String(errors).padStart(7)} ${avg(ms.map((m) => m.inputSize)).padStart(9)} ${avg(ms.map((m) => m.outputSize)).padStart(10)}`,
-    );
+/** Files and bytes under each of the storage directory's kinds. */
+async function describeDir(dir: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const kind of ['metrics', 'patterns', 'analytics']) {
+    const names = await readdir(join(dir, kind)).catch(() => [] as string[]);
+    let bytes = 0;
+    for (const n of names) bytes += (await stat(join(dir, kind, n))).size;
+    lines.push(`  ${join(dir, kind).padEnd(dir.length + 11)} ${String(names.length).padStart(3)} files ${(bytes / 1024).toFixed(1).padStart(8)} KB`);
   }
-  const failures = records.filter((m) => !m.success);
-  const types = new Map<string, number>();
-  for (const f of failures) types.set(`${f.toolId}:${f.errorType}`, (types.get(`${f.toolId}:${f.errorType}`) ?? 0) + 1);
-  console.log('\nFailures by tool and type');
-  for (const [k, n] of [...types.entries()].sort((a, b) => b[1] - a[1])) console.log(`  ${k.padEnd(28)} ${n}`);
-  const s = collector.stats();
-  console.log(`\nCollector: ${s.recorded} recorded, ${s.sampledOut} sampled out, ${s.dropped} dropped, ${s.inFlight} in flight`);
+  return lines;
 }
 
 async function main(): Promise<void> {
-  const seed = Number(process.env.PERFTRACK_SEED ?? 42);
-  const random = createSeededRandom(seed);
-  const collector = new MetricsCollector({ maxMetrics: 5000, random: createSeededRandom(seed + 1) });
+  const o = parseArgs(process.argv.slice(2));
+  if (o.fresh) await rm(o.dir, { recursive: true, force: true });
+
+  // Earlier runs left sessions named run<N>-ses_<k> in the same directory: this is the next run.
+  const integration = await PerformanceIntegration.initialize({
+    storageDir: o.dir,
+    sampleRates: { glob: 0.5 }, // per-tool sampling for a cheap, frequent tool (grep samples in its decorator)
+    random: createSeededRandom(o.seed + 1),
+  });
+  const before = integration.stats().history;
+  const stored = await integration.storage.listSessions();
+  const run = 1 + new Set(stored.map((s) => /^run(\d+)-/.exec(s.sessionId)?.[1]).filter(Boolean)).size;
+  const random = createSeededRandom(o.seed * 7919 + run);
+
   const ws = new Workspace(random);
-  const { classTools, objectTools } = createTools(ws, collector);
-  const wrapped = wrapTools(objectTools, { collector, trackInputOutput: true, perTool: { bash: { trackMemory: true } } });
+  const { classTools, objectTools } = createTools(ws);
+  const wrapped = PerformanceIntegration.wrapTools(objectTools, { perTool: { webfetch: { trackMemory: true } } });
   const tools: Record<string, { execute(args: never, ctx: ToolContext): Promise<unknown> }> = { ...classTools, ...wrapped };
 
-  const sessions = 3;
-  const tasksPerSession = 4;
-  const total = sessions * tasksPerSession;
-  let done = 0;
+  const total = o.sessions * o.tasks;
   const started = Date.now();
   const tty = process.stdout.isTTY === true;
-  console.log(`perftrack example: ${sessions} sessions x ${tasksPerSession} tasks, seed ${seed}`);
-  for (let s = 0; s < sessions; s++) {
-    const sessionID = `ses_${String(s + 1).padStart(3, '0')}`;
-    for (let t = 0; t < tasksPerSession; t++) {
+  let shown = false;
+  const progress = (done: number, session: string) => {
+    const elapsed = Date.now() - started;
+    if (elapsed < 1000 && done < total) return; // quick runs print no progress
+    shown = true;
+    const line = `  [${'#'.repeat(Math.round((20 * done) / total)).padEnd(20, '.')}] ${done}/${total} tasks, ${session}, ${(elapsed / 1000).toFixed(1)} s`;
+    if (tty) process.stdout.write(`\r${line}`);
+    else if (done % o.tasks === 0) console.log(line);
+  };
+
+  console.log(`perftrack example agent: run ${run}, ${o.sessions} sessions x ${o.tasks} tasks, seed ${o.seed}`);
+  console.log(`  storage: ${o.dir}${before.sessions > 0 ? ` (history: ${before.sessions} sessions, ${before.records} calls)` : ' (empty)'}`);
+  const sessionIds: string[] = [];
+  let done = 0;
+  for (let s = 0; s < o.sessions; s++) {
+    const sessionID = `run${run}-ses_${String(s + 1).padStart(3, '0')}`;
+    sessionIds.push(sessionID);
+    for (let t = 0; t < o.tasks; t++) {
       const messageID = `msg_${s}_${t}`;
-      for (const [i, step] of planTask(random, s * tasksPerSession + t).entries()) {
+      for (const [i, step] of planTask(random, s * o.tasks + t).entries()) {
         const ctx: ToolContext = { sessionID, messageID, callID: `call_${s}_${t}_${i}` };
         try {
           await (tools[step.tool] as { execute(a: unknown, c: ToolContext): Promise<unknown> }).execute(step.args, ctx);
@@ -83,17 +131,41 @@ async function main(): Promise<void> {
           // the agent reads the error and carries on, as real agents do
         }
       }
-      done++;
-      if (tty) process.stdout.write(`\r  running tasks ${done}/${total} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-      else if (done % tasksPerSession === 0) console.log(`  ${sessionID} done (${done}/${total} tasks)`);
+      progress(++done, sessionID);
     }
   }
-  if (tty) process.stdout.write('\n');
-  printReport(collector.getMetrics(), collector);
-  await collector.shutdown();
+  if (tty && shown) process.stdout.write('\n');
+
+  await integration.runAnalytics(); // flush, then save this run's session reports and patterns
+  const report = integration.analytics.overallReport();
+  console.log('');
+  console.log(formatSessionReport(report, { maxItems: 6 }));
+
+  const patterns = integration.patterns!;
+  console.log('\nNext-tool predictions:');
+  const contexts: SequenceStep[][] = [['glob', 'grep'], ['read', 'read'], ['read', 'edit'], [{ toolId: 'edit', success: false }], [{ toolId: 'bash', success: false }]];
+  const show = (label: string, list: ReturnType<typeof patterns.predictNextTools>) =>
+    console.log(`  ${label.padEnd(34)} ${list.filter((p) => p.probability >= 0.005).map((p) => `${p.toolId} ${(p.probability * 100).toFixed(0)}%`).join(', ') || '(no data)'}`);
+  for (const c of contexts) show(`after ${c.map((x) => (typeof x === 'string' ? x : `${x.toolId} (failed)`)).join(' → ')}:`, patterns.predictNextTools(c, 3));
+  const last = sessionIds[sessionIds.length - 1]!;
+  const tracker = integration.getTracker(last);
+  show(`${last} (after ${tracker.lastTools.slice(-2).join(' → ')}):`, patterns.predictNextForSession(last, 3));
+
+  const now = integration.stats();
+  const c = now.collector;
+  console.log('\nHistory:');
+  console.log(`  earlier runs ${String(before.sessions).padStart(4)} sessions ${String(before.records).padStart(6)} calls`);
+  console.log(`  this run     ${String(o.sessions).padStart(4)} sessions ${String(c.recorded).padStart(6)} calls recorded (+${c.sampledOut} sampled out)`);
+  console.log(`  in analytics ${String(report.analytics.summary.sessions).padStart(4)} sessions ${String(report.analytics.summary.totalOperations).padStart(6)} calls`);
+  console.log(`  session ${last}: ${tracker.calls} calls, ${tracker.failures} failed, ${tracker.totalDuration.toFixed(0)} ms in tools`);
+
+  await integration.shutdown();
+  console.log('\nData written (files are 0600, sizes and outcomes only, never tool inputs or outputs):');
+  for (const line of await describeDir(o.dir)) console.log(line);
+  console.log(`  run again to add to this history; --fresh to start over; --dir to choose another directory`);
 }
 
 main().catch((e: unknown) => {
-  console.error(e);
+  console.error(e instanceof Error ? e.message : e);
   process.exitCode = 1;
 });

@@ -1,7 +1,8 @@
 // Simulated coding-agent tools: realistic latencies, payload sizes and failure modes, all drawn
 // from a seeded random source so a run is repeatable. Three are classes annotated with
-// @trackPerformance (TC39 decorators); the others are Tool.define-style objects for wrapTools.
-import { trackPerformance, type MetricsCollector, type RandomSource } from '@perftrack/core';
+// @trackPerformance (TC39 decorators, recording into the initialized integration's collector);
+// the others are Tool.define-style objects for PerformanceIntegration.wrapTools.
+import { trackPerformance, type RandomSource } from '@perftrack/integration';
 
 /** The `ctx` every tool receives, in opencode's shape. */
 export interface ToolContext {
@@ -37,10 +38,10 @@ export class Workspace {
   }
 }
 
-export function createTools(ws: Workspace, collector: MetricsCollector) {
+export function createTools(ws: Workspace) {
   const r = ws.random;
 
-  @trackPerformance({ collector, trackInputOutput: true, trackMemory: true })
+  @trackPerformance({ trackInputOutput: true, trackMemory: true })
   class ReadTool {
     readonly id = 'read';
     async execute(args: { filePath: string }, _ctx: ToolContext): Promise<{ content: string }> {
@@ -53,7 +54,7 @@ export function createTools(ws: Workspace, collector: MetricsCollector) {
 
   class GrepTool {
     readonly id = 'grep';
-    @trackPerformance({ collector, trackInputOutput: true, sampleRate: 0.5 })
+    @trackPerformance({ trackInputOutput: true, sampleRate: 0.5 })
     async execute(args: { pattern: string }, _ctx: ToolContext): Promise<{ matches: string[] }> {
       await sleep(latency(r, 6));
       const matches = [...ws.files.keys()].filter((f) => f.includes(args.pattern.slice(0, 3)));
@@ -61,7 +62,7 @@ export function createTools(ws: Workspace, collector: MetricsCollector) {
     }
   }
 
-  @trackPerformance({ collector, trackInputOutput: true })
+  @trackPerformance({ trackInputOutput: true })
   class EditTool {
     readonly id = 'edit';
     async execute(args: { filePath: string; oldString: string; newString: string }, _ctx: ToolContext): Promise<{ ok: true }> {

@@ -225,6 +225,18 @@ describe('session report', () => {
     expect(lines[header + 1]!.length).toBe(lines[header]!.length);
     expect(formatSessionReport(e.sessionReport('none'))).toContain('no calls recorded');
   });
+
+  test('the overall report covers every session and prints under its own heading', () => {
+    const e = engine();
+    for (const r of session('s1', 'read grep edit')) e.onMetric(r);
+    for (const r of session('s2', 'read edit', () => ({ success: false, error: 'conflict', errorType: 'EDIT' }))) e.onMetric(r);
+    const report = e.overallReport();
+    expect(report).toMatchObject({ schema: 'perftrack.report/1', scope: 'all' });
+    expect(report.analytics.summary).toMatchObject({ totalOperations: 5, failures: 2, sessions: 2 });
+    const text = formatSessionReport(report);
+    expect(text.split('\n')[0]).toMatch(/^All sessions \(2\) — /);
+    expect(text).not.toContain('Likely next tools:');
+  });
 });
 
 describe('AnalyticsEngine bounds', () => {
@@ -244,5 +256,34 @@ describe('AnalyticsEngine bounds', () => {
     const t0 = performance.now();
     e.getInsights();
     expect(performance.now() - t0).toBeLessThan(1000); // a sanity bound; the measured figure is in bench/results/analytics.json
+  });
+});
+
+describe('deferred mode', () => {
+  test('onMetric only queues; every read, of the engine or of its tracker, sees every record', async () => {
+    const e = new AnalyticsEngine({ deferred: true });
+    for (const r of session('s1', 'read grep edit read grep edit')) e.onMetric(r);
+    expect(e.patterns!.predictNextTools(['read', 'grep'], 1)[0]!.toolId).toBe('edit'); // a tracker read catches up
+    for (const r of session('s2', 'read grep')) e.onMetric(r);
+    expect(e.hasSession('s2')).toBe(true);
+    for (const r of session('s3', 'bash')) e.onMetric(r);
+    await new Promise((resolve) => setImmediate(resolve)); // or a later event-loop turn does it
+    expect(e.stats().records).toBe(9);
+    expect(e.analyze().summary.sessions).toBe(3);
+    expect(() => new AnalyticsEngine({ deferred: 'yes' as never })).toThrow('deferred must be a boolean');
+  });
+
+  test('the queue is bounded: without a yield, records are analysed in slices of 8,192', () => {
+    const tracker = new UsagePatternTracker();
+    const seen = jest.spyOn(tracker, 'onMetric');
+    const e = new AnalyticsEngine({ deferred: true, patterns: tracker });
+    const r = session('s', 'read')[0]!;
+    for (let i = 0; i < 8191; i++) e.onMetric({ ...r, id: `q${i}` });
+    expect(seen).toHaveBeenCalledTimes(0);
+    e.onMetric({ ...r, id: 'q8191' });
+    expect(seen).toHaveBeenCalledTimes(8192);
+    seen.mockRestore();
+    for (let i = 8192; i < 1_000_000; i++) e.onMetric({ ...r, id: `q${i}` });
+    expect(e.stats().records).toBe(1_000_000);
   });
 });

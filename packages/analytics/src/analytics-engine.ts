@@ -10,12 +10,16 @@ import type {
   Bottleneck,
   ErrorProneTool,
   Insights,
+  OverallReport,
   Recommendation,
   SessionReport,
   SizeSummary,
   ToolAnalytics,
   TopTool,
 } from './types';
+
+/** Records queued at most in deferred mode before they are analysed on the spot. */
+const MAX_DEFERRED = 8192;
 
 /** Thresholds of {@link AnalyticsEngine.getInsights}. */
 export interface InsightThresholds {
@@ -57,6 +61,12 @@ export interface AnalyticsEngineOptions {
   thresholds?: InsightThresholds;
   /** Epoch ms for report timestamps. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Take records off the tool's call path: `onMetric` only queues them (a few ns), and they are
+   * analysed on a later event-loop turn, when 8,192 are queued, or before any read (of the engine
+   * or of its tracker), whichever comes first. Reads always see every record. Default false.
+   */
+  deferred?: boolean;
 }
 
 /** Counters of an engine. */
@@ -293,13 +303,16 @@ export class AnalyticsEngine implements MetricsSubscriber {
   readonly #now: () => number;
   #lastSessionId: string | undefined;
   #lastSession: ScopeAccumulator | undefined;
+  /** Records not yet analysed, in deferred mode; `undefined` otherwise. */
+  #queue: ToolExecutionMetrics[] | undefined;
+  #draining = false;
   #evictedSessions = 0;
   #otherRecords = 0;
   #invalid = 0;
 
   constructor(options: AnalyticsEngineOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('AnalyticsEngine: options must be an object');
-    const known = ['patterns', 'maxSessions', 'maxTools', 'quantileRelativeError', 'maxInputHashes', 'thresholds', 'now'];
+    const known = ['patterns', 'maxSessions', 'maxTools', 'quantileRelativeError', 'maxInputHashes', 'thresholds', 'now', 'deferred'];
     for (const key of Object.keys(options)) if (!known.includes(key)) throw new TypeError(`AnalyticsEngine: unknown option "${key}"`);
     const int = (name: string, value: unknown, min: number): number => {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new TypeError(`AnalyticsEngine: ${name} must be an integer >= ${min}, got ${String(value)}`);
@@ -316,10 +329,42 @@ export class AnalyticsEngine implements MetricsSubscriber {
     this.#now = options.now ?? Date.now;
     const p = options.patterns;
     this.patterns = p === false ? undefined : p instanceof UsagePatternTracker ? p : new UsagePatternTracker(p ?? {});
+    if (options.deferred !== undefined && typeof options.deferred !== 'boolean') throw new TypeError('AnalyticsEngine: deferred must be a boolean');
+    if (options.deferred === true) {
+      this.#queue = [];
+      this.patterns?._onBeforeRead(() => this.#catchUp());
+    }
   }
 
   /** Counts one record (subscriber entry point); a malformed record is counted in `stats().invalid`. */
   onMetric(metric: ToolExecutionMetrics): void {
+    const queue = this.#queue;
+    if (queue === undefined) {
+      this.#add(metric);
+      return;
+    }
+    queue.push(metric);
+    if (queue.length === 1) setImmediate(this.#catchUpLater).unref();
+    else if (queue.length >= MAX_DEFERRED) this.#catchUp();
+  }
+
+  readonly #catchUpLater = (): void => this.#catchUp();
+
+  /** Analyses every queued record (deferred mode). */
+  #catchUp(): void {
+    const queue = this.#queue;
+    if (queue === undefined || queue.length === 0 || this.#draining) return;
+    this.#draining = true;
+    try {
+      // records queued by a subscriber running inside this loop are picked up by it too
+      for (let i = 0; i < queue.length; i++) this.#add(queue[i]!);
+    } finally {
+      queue.length = 0;
+      this.#draining = false;
+    }
+  }
+
+  #add(metric: ToolExecutionMetrics): void {
     if (!isUsableRecord(metric)) {
       this.#invalid++;
       return;
@@ -365,11 +410,13 @@ export class AnalyticsEngine implements MetricsSubscriber {
 
   /** Sessions with live figures, least recently active first. */
   sessions(): string[] {
+    this.#catchUp();
     return [...this.#sessions.keys()];
   }
 
   /** Whether the engine holds figures for `sessionId`. */
   hasSession(sessionId: string): boolean {
+    this.#catchUp();
     return this.#sessions.has(sessionId);
   }
 
@@ -378,6 +425,7 @@ export class AnalyticsEngine implements MetricsSubscriber {
    * session gives empty figures (`summary.totalOperations === 0`); see {@link hasSession}.
    */
   analyze(sessionId?: string): AnalyticsData {
+    this.#catchUp();
     const scope = sessionId === undefined ? this.#all : this.#sessions.get(sessionId);
     const generatedAt = new Date(this.#now()).toISOString();
     const base = { generatedAt, quantileRelativeError: this.#accuracy };
@@ -409,6 +457,7 @@ export class AnalyticsEngine implements MetricsSubscriber {
    * that triggered it and an impact estimate.
    */
   getInsights(options: { sessionId?: string; thresholds?: InsightThresholds } = {}): Insights {
+    this.#catchUp();
     const t = options.thresholds === undefined ? this.#thresholds : checkThresholds({ ...this.#thresholds, ...options.thresholds }, 'getInsights');
     const sessionId = options.sessionId;
     const scope = sessionId === undefined ? this.#all : (this.#sessions.get(sessionId) ?? new ScopeAccumulator());
@@ -545,8 +594,15 @@ export class AnalyticsEngine implements MetricsSubscriber {
     };
   }
 
+  /** Figures and insights over everything seen, as plain data to print ({@link formatSessionReport}) or store. */
+  overallReport(): OverallReport {
+    const analytics = this.analyze();
+    return { schema: 'perftrack.report/1', scope: 'all', generatedAt: analytics.generatedAt, analytics, insights: this.getInsights() };
+  }
+
   /** Counters: records, sessions kept and evicted, tools. */
   stats(): AnalyticsEngineStats {
+    this.#catchUp();
     return {
       records: this.#all.count,
       liveSessions: this.#sessions.size,
@@ -557,8 +613,9 @@ export class AnalyticsEngine implements MetricsSubscriber {
     };
   }
 
-  /** Settles the tracker's pending calls; nothing else is buffered. */
+  /** Analyses queued records (deferred mode) and settles the tracker's pending calls. */
   async flush(): Promise<void> {
+    this.#catchUp();
     await this.patterns?.flush();
   }
 
@@ -569,6 +626,7 @@ export class AnalyticsEngine implements MetricsSubscriber {
 
   /** Forgets every figure (and the tracker's state). */
   reset(): void {
+    if (this.#queue !== undefined) this.#queue.length = 0;
     this.#all.tools.clear();
     Object.assign(this.#all, { count: 0, weighted: 0, failures: 0, failW: 0, busyMs: 0, firstStart: Infinity, lastEnd: -Infinity, memPeak: -Infinity });
     this.#sessions.clear();

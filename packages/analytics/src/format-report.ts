@@ -1,4 +1,4 @@
-import type { Recommendation, SessionReport, ToolAnalytics } from './types';
+import type { OverallReport, Recommendation, SessionReport, ToolAnalytics } from './types';
 
 /** Options of {@link formatSessionReport}. */
 export interface FormatReportOptions {
@@ -43,18 +43,18 @@ function recommendationLine(r: Recommendation): string {
 }
 
 /**
- * Renders a {@link SessionReport} as aligned plain text: summary, per-tool table (calls,
+ * Renders a {@link SessionReport} (or an {@link OverallReport}) as aligned plain text: summary, per-tool table (calls,
  * error rate, mean/p50/p95/p99 ms, peak memory delta, mean input/output size), top
  * sequences, likely next tools, error-prone sequences and recommendations. Control characters
  * in tool names and messages are replaced, so a hostile name cannot inject terminal escapes.
  */
-export function formatSessionReport(report: SessionReport, options: FormatReportOptions = {}): string {
+export function formatSessionReport(report: SessionReport | OverallReport, options: FormatReportOptions = {}): string {
   const maxTools = options.maxTools ?? 20;
   const maxItems = options.maxItems ?? 5;
   const { analytics, insights } = report;
   const s = analytics.summary;
   const out: string[] = [];
-  out.push(`Session ${safe(report.sessionId)} — ${report.generatedAt}`);
+  out.push('sessionId' in report ? `Session ${safe(report.sessionId)} — ${report.generatedAt}` : `All sessions (${s.sessions}) — ${report.generatedAt}`);
   if (s.totalOperations === 0) {
     out.push('  no calls recorded');
     return out.join('\n');
@@ -74,7 +74,7 @@ export function formatSessionReport(report: SessionReport, options: FormatReport
       out.push(`  ${p.sequence.map(safe).join(' → ')}  ×${count(p.count)}  ok ${pct(p.successRate)}  avg ${ms(p.avgDuration)} ms`);
     }
   }
-  if (report.predictions.length > 0) {
+  if ('predictions' in report && report.predictions.length > 0) {
     out.push('', 'Likely next tools:');
     out.push(`  ${report.predictions.slice(0, maxItems).map((p) => `${safe(p.toolId)} ${pct(p.probability)}`).join(', ')}`);
   }

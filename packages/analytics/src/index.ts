@@ -34,6 +34,7 @@ export type {
   RecommendationKind,
   Impact,
   SessionReport,
+  OverallReport,
 } from './types';
 
 // Building blocks

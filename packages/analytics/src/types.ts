@@ -201,6 +201,15 @@ export interface Insights {
 }
 
 /** A report of one session, printable with `formatSessionReport` and storable as JSON. */
+/** Everything across all sessions: the overall counterpart of {@link SessionReport}. */
+export interface OverallReport {
+  readonly schema: 'perftrack.report/1';
+  readonly scope: 'all';
+  readonly generatedAt: string;
+  readonly analytics: AnalyticsData;
+  readonly insights: Insights;
+}
+
 export interface SessionReport {
   readonly schema: 'perftrack.session-report/1';
   readonly sessionId: string;

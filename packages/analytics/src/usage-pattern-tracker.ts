@@ -315,6 +315,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
   #touchedMark: Uint32Array;
   #mark = 1;
 
+  #beforeRead: (() => void) | undefined;
+
   constructor(options: UsagePatternTrackerOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('UsagePatternTracker: options must be an object');
     const known = new Set([...Object.keys(DEFAULTS), 'prediction']);
@@ -413,6 +415,11 @@ export class UsagePatternTracker implements MetricsSubscriber {
     pending[i] = metric;
     if (pending.length === 1) this.#withPending.add(st);
     if (pending.length > this.#reorder) this.#commit(st, pending.shift()!);
+  }
+
+  /** @internal Runs before every read, so an owner that defers records (a deferred AnalyticsEngine) can catch up first. */
+  _onBeforeRead(hook: (() => void) | undefined): void {
+    this.#beforeRead = hook;
   }
 
   /** Counts every call still held for ordering. Reads do this themselves. */
@@ -725,6 +732,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
    * occurred in, their mean total duration and how often every call in them succeeded.
    */
   getMostCommonPatterns(limit = 10, query: PatternQuery = {}): SequencePattern[] {
+    this.#beforeRead?.();
     checkLimit('getMostCommonPatterns', limit);
     const minLength = query.minLength ?? 2;
     const maxLength = query.maxLength ?? this.#n;
@@ -769,6 +777,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
    * (normalised) errors.
    */
   getErrorPronePatterns(query: ErrorPatternQuery = {}): ErrorPronePattern[] {
+    this.#beforeRead?.();
     const limit = query.limit ?? 20;
     checkLimit('getErrorPronePatterns', limit);
     const minOccurrences = query.minOccurrences ?? 5;
@@ -810,6 +819,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
    * last call earlier in it). Probabilities sum to at most 1.
    */
   predictNextTools(sequence: readonly SequenceStep[], limit = 5): ToolPrediction[] {
+    this.#beforeRead?.();
     checkLimit('predictNextTools', limit);
     if (!Array.isArray(sequence)) throw new TypeError('predictNextTools: sequence must be an array');
     this.settle();
@@ -828,6 +838,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
 
   /** Predicts the next tools of a live session from its own recent calls (see {@link predictNextTools}). */
   predictNextForSession(sessionId: string, limit = 5): ToolPrediction[] {
+    this.#beforeRead?.();
     checkLimit('predictNextForSession', limit);
     this.settle();
     const st = this.#sessions.get(sessionId);
@@ -952,17 +963,20 @@ export class UsagePatternTracker implements MetricsSubscriber {
 
   /** Per-tool totals seen by the tracker: estimated calls and failure rate. */
   toolBaseRates(): Array<{ toolId: string; count: number; errorRate: number }> {
+    this.#beforeRead?.();
     this.settle();
     return this.#toolNames.map((toolId, t) => ({ toolId, count: this.#toolW[t]!, errorRate: this.#toolW[t]! > 0 ? this.#toolFailW[t]! / this.#toolW[t]! : 0 }));
   }
 
   /** Whether the tracker holds live state for `sessionId`. */
   hasSession(sessionId: string): boolean {
+    this.#beforeRead?.();
     return this.#sessions.has(sessionId);
   }
 
   /** Counters: records, bounds reached, what was evicted. */
   stats(): UsagePatternStats {
+    this.#beforeRead?.();
     let pending = 0;
     for (const st of this.#withPending) pending += st.pending.length;
     return {
@@ -984,6 +998,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
 
   /** Counts everything held. Nothing is buffered for I/O, so this only settles pending calls. */
   async flush(): Promise<void> {
+    this.#beforeRead?.();
     this.settle();
   }
 

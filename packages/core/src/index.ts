@@ -10,6 +10,8 @@ export type { MetricsCollectorOptions, CollectorStats, MetricsFilter, CollectorE
 export { RingBuffer } from './ring-buffer';
 export { Diagnostics } from './diagnostics';
 export type { DiagnosticsOptions } from './diagnostics';
+export { installExitHooks } from './exit-hooks';
+export type { ExitHandlers } from './exit-hooks';
 export { SizeEstimator } from './size-estimator';
 export type { SizeEstimatorOptions } from './size-estimator';
 

@@ -30,6 +30,12 @@ export interface MetricsCollectorOptions {
   defaultSessionId?: string;
   /** Measure heap deltas in the manual start/complete API. Default false. */
   trackMemory?: boolean;
+  /**
+   * Master switch for heap measurement: `false` means no call into this collector reads the
+   * heap, whatever its decorator's `trackMemory` asks (records then have no `memoryUsed`).
+   * Lets an operator turn memory tracking off by configuration without touching tool code. Default true.
+   */
+  allowMemory?: boolean;
   /** Measure input/output sizes in the manual start/complete API. Default true. */
   trackInputOutput?: boolean;
   /** Values visited at most when sizing one input or output. Default 5,000. */
@@ -169,6 +175,7 @@ export class MetricsCollector {
   readonly #idPrefix: string;
   readonly #diagnostics: Diagnostics<CollectorErrorSource>;
   readonly #trackMemory: boolean;
+  readonly #allowMemory: boolean;
   readonly #trackInputOutput: boolean;
   /** Session id used when none is found for a call. */
   readonly defaultSessionId: string;
@@ -210,7 +217,13 @@ export class MetricsCollector {
     this.#memory = optionalFunction('memorySource', options.memorySource) ?? heapUsedSource;
     this.#diagnostics = new Diagnostics({ onError: options.onError, onWarning: options.onWarning }, 'MetricsCollector');
     this.#sizer = new SizeEstimator(options.maxSizeNodes === undefined ? {} : { maxNodes: options.maxSizeNodes });
-    this.#trackMemory = options.trackMemory ?? false;
+    for (const name of ['trackMemory', 'allowMemory', 'trackInputOutput'] as const) {
+      if (options[name] !== undefined && typeof options[name] !== 'boolean') {
+        throw new TypeError(`MetricsCollector: ${name} must be a boolean, got ${describe(options[name])}`);
+      }
+    }
+    this.#allowMemory = options.allowMemory ?? true;
+    this.#trackMemory = this.#allowMemory && (options.trackMemory ?? false);
     this.#trackInputOutput = options.trackInputOutput ?? true;
     this.defaultSessionId = session;
     this.#enabled = options.enabled ?? true;
@@ -509,9 +522,9 @@ export class MetricsCollector {
     return this.#random();
   }
 
-  /** @internal */
+  /** @internal The heap size, or NaN when `allowMemory` is false (the call then records no memory). */
   _memory(): number {
-    return this.#memory();
+    return this.#allowMemory ? this.#memory() : Number.NaN;
   }
 
   /** @internal */

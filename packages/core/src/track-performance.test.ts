@@ -428,6 +428,19 @@ describe('memory, I/O sizes, hashes, metadata', () => {
     expect(records()[0]!.memoryUsed).toBe(4096);
   });
 
+  test('allowMemory: false turns heap reads off for every call, whatever the decorator asks', async () => {
+    let reads = 0;
+    const { collector, records } = setup({ allowMemory: false, trackMemory: true, memorySource: () => ++reads });
+    const sync = trackPerformance({ collector, toolId: 'a', trackMemory: true })(() => 1);
+    const async = trackPerformance({ collector, toolId: 'b', trackMemory: true })(async () => 2);
+    expect(sync()).toBe(1);
+    expect(await async()).toBe(2);
+    collector.completeToolExecution(collector.startToolExecution('c', 's'), true);
+    expect(reads).toBe(0);
+    expect(records().map((m) => m.memoryUsed)).toEqual([undefined, undefined, undefined]);
+    expect(() => new MetricsCollector({ allowMemory: 'no' as never })).toThrow('allowMemory must be a boolean');
+  });
+
   test('sizes are approximate JSON sizes; raw input and output are never stored', () => {
     const { collector, records } = setup();
     const secret = 'sk-live-0123456789abcdef';

@@ -240,7 +240,11 @@ function finishCall(
   success: boolean,
   value: unknown,
 ): void {
-  const memoryUsed = spec.trackMemory ? c._memory() - memoryStart : undefined;
+  let memoryUsed: number | undefined;
+  if (spec.trackMemory) {
+    const delta = c._memory() - memoryStart;
+    if (delta === delta) memoryUsed = delta; // NaN: the collector does not allow heap reads
+  }
   let outSize: number | undefined;
   let outCapped: boolean | undefined;
   if (spec.trackIO && success) {

@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { Diagnostics, errorMessage, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { Diagnostics, errorMessage, installExitHooks, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
 import type { ReadReport, StorageAdapter, StoredSessionInfo } from './adapter';
 import { FileStorage } from './file-storage';
 import { isRecord } from './record';
@@ -256,29 +256,7 @@ export class PerformanceStorage implements MetricsSubscriber {
    * Returns a function that removes the hooks.
    */
   installShutdownHooks(): () => void {
-    const onBeforeExit = () => {
-      void this.flush().catch(() => {});
-    };
-    const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
-    const handlers = new Map<NodeJS.Signals, () => void>();
-    for (const signal of signals) {
-      const handler = () => {
-        const alone = process.listenerCount(signal) === 1;
-        void this.shutdown().finally(() => {
-          if (alone) {
-            process.removeListener(signal, handler);
-            process.kill(process.pid, signal);
-          }
-        });
-      };
-      handlers.set(signal, handler);
-      process.on(signal, handler);
-    }
-    process.on('beforeExit', onBeforeExit);
-    return () => {
-      process.removeListener('beforeExit', onBeforeExit);
-      for (const [signal, handler] of handlers) process.removeListener(signal, handler);
-    };
+    return installExitHooks({ beforeExit: () => this.flush(), signal: () => this.shutdown() });
   }
 
   /** Counters since creation. */

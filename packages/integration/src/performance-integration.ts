@@ -1,0 +1,427 @@
+import {
+  Diagnostics,
+  MetricsCollector,
+  installExitHooks,
+  wrapTools as coreWrapTools,
+  type CollectorStats,
+  type MetricsSubscriber,
+  type ToolExecutionMetrics,
+  type ToolLike,
+  type WrapToolsOptions,
+} from '@perftrack/core';
+import { AnalyticsEngine, UsagePatternTracker, type AnalyticsEngineStats, type Insights, type InsightThresholds, type SessionReport } from '@perftrack/analytics';
+import { EXPORT_SCHEMA, PerformanceStorage, validateSessionId, type ExportDocument, type StorageStats } from '@perftrack/storage';
+import { PerformanceConfigError, loadConfigFile, resolveConfig, sameConfig, type PerformanceConfig, type PerformanceConfigInput, type ResolvedPerformanceConfig } from './config';
+import { SessionPerformance, type SessionTracker } from './session-performance';
+
+/** Counters of every part, for health checks. */
+export interface IntegrationStats {
+  readonly collector: CollectorStats;
+  readonly storage: StorageStats;
+  readonly analytics: AnalyticsEngineStats;
+  /** Stored sessions and records replayed into analytics at start. */
+  readonly history: { readonly sessions: number; readonly records: number; readonly loaded: boolean };
+  /** Live records that arrived while history loaded and overflowed the wait queue (they are stored, not analysed). */
+  readonly droppedWhileLoading: number;
+  /** Analytics passes run (timer, exports and shutdown). */
+  readonly analyticsPasses: number;
+  /** Session reports written to storage. */
+  readonly reportsSaved: number;
+}
+
+/** The patterns snapshot stored per session (`patterns/<sessionId>`). */
+export interface SessionPatterns {
+  readonly schema: 'perftrack.patterns/1';
+  readonly sessionId: string;
+  readonly generatedAt: string;
+  readonly sequences: SessionReport['analytics']['sequences'];
+  readonly errorPatterns: SessionReport['analytics']['errorPatterns'];
+  readonly predictions: SessionReport['predictions'];
+}
+
+type ErrorSource = 'history' | 'analytics' | 'report' | 'exit';
+
+/** Live records held while history loads; beyond this they are only stored (and counted). */
+const MAX_WAITING = 100_000;
+
+/**
+ * The high-level API: one object that owns a collector, storage, analytics and per-session
+ * views, wires them together, runs the periodic analytics pass and shuts everything down.
+ *
+ * Use the static methods (the seed's style; they act on the instance {@link initialize} made)
+ * or create instances yourself (each is independent; only `initialize` installs defaults).
+ *
+ * @example
+ * await PerformanceIntegration.initialize({ storageDir: './.perftrack' });
+ * const tools = await PerformanceIntegration.wrapTools(myTools);
+ * // … the agent runs …
+ * const insights = await PerformanceIntegration.getInsights();
+ * await PerformanceIntegration.shutdown();
+ */
+export class PerformanceIntegration {
+  static #current: PerformanceIntegration | undefined;
+  static #stopping: Promise<void> | undefined;
+
+  /** The validated configuration, defaults filled in. */
+  readonly config: ResolvedPerformanceConfig;
+  /** Receives every tracked call of this integration. */
+  readonly collector: MetricsCollector;
+  /** Where records, reports and patterns go. */
+  readonly storage: PerformanceStorage;
+  /** Live figures and insights, including replayed history. */
+  readonly analytics: AnalyticsEngine;
+  /** Sequences and predictions, or `undefined` when `trackPatterns` is false. */
+  readonly patterns: UsagePatternTracker | undefined;
+  /** Per-session live views. */
+  readonly sessions: SessionPerformance;
+  /** Resolves once stored history has been replayed into analytics (never rejects). */
+  readonly ready: Promise<void>;
+
+  readonly #diagnostics: Diagnostics<ErrorSource>;
+  readonly #unsubscribe: (() => void)[] = [];
+  readonly #dirty = new Set<string>();
+  #waiting: ToolExecutionMetrics[] | undefined = [];
+  #waitingIds: Set<string> | undefined = new Set();
+  #droppedWhileLoading = 0;
+  #history = { sessions: 0, records: 0, loaded: false };
+  #timer: NodeJS.Timeout | undefined;
+  #removeExitHooks: (() => void) | undefined;
+  #pass: Promise<void> | undefined;
+  #passes = 0;
+  #reportsSaved = 0;
+  #shutdown: Promise<void> | undefined;
+
+  /**
+   * Builds and wires every part. Stored history starts loading at once ({@link ready}); calls
+   * tracked meanwhile are kept and analysed after it, so nothing is missed or counted twice.
+   *
+   * @throws PerformanceConfigError for an invalid configuration.
+   */
+  constructor(config?: PerformanceConfig | { readonly performance: PerformanceConfig }) {
+    this.config = resolveConfig(config);
+    const c = this.config;
+    this.#diagnostics = new Diagnostics<ErrorSource>({ onError: c.onError, onWarning: c.onWarning }, 'PerformanceIntegration');
+    this.collector = new MetricsCollector({
+      enabled: c.enabled,
+      maxMetrics: c.maxMetrics,
+      trackMemory: c.trackMemory,
+      allowMemory: c.trackMemory,
+      trackInputOutput: c.trackInputOutput,
+      ...(c.random !== undefined ? { random: c.random } : {}),
+      onError: c.onError,
+      onWarning: c.onWarning,
+    });
+    this.storage = new PerformanceStorage({
+      ...(c.storage !== undefined ? { adapter: c.storage } : c.storageDir !== undefined ? { dir: c.storageDir } : {}),
+      onError: c.onError,
+      onWarning: c.onWarning,
+    });
+    // deferred: analysis runs on the next event-loop turn, off the tool's call path; reads catch up first
+    this.analytics = new AnalyticsEngine({ patterns: c.trackPatterns ? {} : false, deferred: true });
+    this.patterns = this.analytics.patterns;
+    this.sessions = new SessionPerformance();
+    if (!c.enabled) {
+      // A pure pass-through: nothing subscribed, scheduled, read or written.
+      this.#waiting = this.#waitingIds = undefined;
+      this.#history.loaded = true;
+      this.ready = Promise.resolve();
+      return;
+    }
+    this.#unsubscribe.push(this.collector.subscribe(this.storage), this.collector.subscribe(this.sessions), this.collector.subscribe(this.#feed));
+    this.ready = this.#loadHistory();
+    if (c.analyticsInterval > 0) {
+      this.#timer = setInterval(() => void this.runAnalytics(), c.analyticsInterval);
+      this.#timer.unref();
+    }
+    if (c.flushOnExit) {
+      this.#removeExitHooks = installExitHooks({
+        beforeExit: () => (this.#dirty.size > 0 || this.storage.stats().queued > 0 ? this.runAnalytics() : Promise.resolve()),
+        signal: () => this.shutdown(),
+      });
+    }
+  }
+
+  // ---- the seed's static style ------------------------------------------------------------
+
+  /**
+   * Creates the process-wide integration and installs its parts as the defaults of
+   * `MetricsCollector`, `UsagePatternTracker`, `PerformanceStorage` and `SessionPerformance`, so
+   * decorators without a `collector` option and the seed's static calls use it. Resolves once
+   * stored history is loaded.
+   *
+   * Idempotent: called again with no config or an equal one, it returns the same instance; with a
+   * different one it throws (call {@link shutdown} first to reconfigure).
+   *
+   * @param config a config, an app config with a `performance` key, or the path of a JSON file holding either.
+   * @throws PerformanceConfigError for an invalid or conflicting configuration.
+   */
+  static async initialize(config?: PerformanceConfigInput): Promise<PerformanceIntegration> {
+    const resolved = typeof config === 'string' ? await loadConfigFile(config) : config === undefined ? undefined : resolveConfig(config);
+    if (PerformanceIntegration.#stopping !== undefined) await PerformanceIntegration.#stopping;
+    const current = PerformanceIntegration.#current;
+    if (current !== undefined) {
+      if (resolved !== undefined && !sameConfig(current.config, resolved)) {
+        throw new PerformanceConfigError('', 'differs from the one perftrack is already initialized with; call PerformanceIntegration.shutdown() first to change it');
+      }
+      await current.ready;
+      return current;
+    }
+    const integration = new PerformanceIntegration(resolved ?? {});
+    PerformanceIntegration.#current = integration;
+    MetricsCollector.setDefault(integration.collector);
+    UsagePatternTracker.setDefault(integration.patterns ?? new UsagePatternTracker());
+    PerformanceStorage.setDefault(integration.storage);
+    SessionPerformance.setDefault(integration.sessions);
+    await integration.ready;
+    return integration;
+  }
+
+  /** The instance {@link initialize} made, or `undefined` before it (and after {@link shutdown}). */
+  static get current(): PerformanceIntegration | undefined {
+    return PerformanceIntegration.#current;
+  }
+
+  static #require(method: string): PerformanceIntegration {
+    const current = PerformanceIntegration.#current;
+    if (current === undefined) throw new Error(`PerformanceIntegration.${method}: not initialized; await PerformanceIntegration.initialize(config) first`);
+    return current;
+  }
+
+  /** {@link PerformanceIntegration.wrapTools} on the initialized instance. */
+  static wrapTools<T extends readonly ToolLike[] | Readonly<Record<string, ToolLike>>>(tools: T, options?: WrapToolsOptions): T {
+    return PerformanceIntegration.#require('wrapTools').wrapTools(tools, options);
+  }
+
+  /** {@link PerformanceIntegration.getInsights} on the initialized instance. */
+  static getInsights(options?: { sessionId?: string; thresholds?: InsightThresholds }): Promise<Insights> {
+    return PerformanceIntegration.#require('getInsights').getInsights(options);
+  }
+
+  /** {@link PerformanceIntegration.getSessionReport} on the initialized instance. */
+  static getSessionReport(sessionId: string): Promise<SessionReport> {
+    return PerformanceIntegration.#require('getSessionReport').getSessionReport(sessionId);
+  }
+
+  /** {@link PerformanceIntegration.exportAllData} on the initialized instance. */
+  static exportAllData(): Promise<ExportDocument> {
+    return PerformanceIntegration.#require('exportAllData').exportAllData();
+  }
+
+  /** Shuts the initialized instance down (nothing to do before {@link initialize}); a later `initialize` starts afresh. */
+  static shutdown(): Promise<void> {
+    const current = PerformanceIntegration.#current;
+    if (current === undefined) return PerformanceIntegration.#stopping ?? Promise.resolve();
+    const stopping = current.shutdown().finally(() => {
+      if (PerformanceIntegration.#current === current) PerformanceIntegration.#current = undefined;
+      PerformanceIntegration.#stopping = undefined;
+    });
+    PerformanceIntegration.#stopping = stopping;
+    return stopping;
+  }
+
+  // ---- instance API -------------------------------------------------------------------------
+
+  /**
+   * Wraps every tool of an array or record (see core's `wrapTools`) into this integration's
+   * collector. Defaults come from the config (`trackMemory`, `trackInputOutput`, and
+   * `sampleRates` for the tools listed); `options` override them. When `enabled` is false the
+   * tools are returned as they are.
+   */
+  wrapTools<T extends readonly ToolLike[] | Readonly<Record<string, ToolLike>>>(tools: T, options: WrapToolsOptions = {}): T {
+    if (!this.config.enabled) return tools;
+    if (typeof options !== 'object' || options === null) throw new TypeError('wrapTools: options must be an object');
+    const perTool: Record<string, NonNullable<WrapToolsOptions['perTool']>[string]> = {};
+    const rates = this.config.sampleRates;
+    if (typeof tools === 'object' && tools !== null) {
+      for (const [key, tool] of Object.entries(tools as Record<string, ToolLike>)) {
+        const id = typeof tool?.id === 'string' && tool.id.length > 0 ? tool.id : key;
+        if (rates[id] !== undefined) perTool[id] = { sampleRate: rates[id] };
+      }
+    }
+    for (const [id, own] of Object.entries(options.perTool ?? {})) perTool[id] = { ...perTool[id], ...own };
+    return coreWrapTools(tools, {
+      trackMemory: this.config.trackMemory,
+      trackInputOutput: this.config.trackInputOutput,
+      ...options,
+      collector: this.collector,
+      perTool,
+    });
+  }
+
+  /**
+   * Top tools, bottlenecks, error-prone tools and recommendations over live calls and replayed
+   * history (everything, or one session). Works before anything is saved.
+   */
+  async getInsights(options: { sessionId?: string; thresholds?: InsightThresholds } = {}): Promise<Insights> {
+    await this.ready;
+    return this.analytics.getInsights(options);
+  }
+
+  /**
+   * Everything about one session (figures, insights, predictions). A session beyond the
+   * replayed history is rebuilt from storage; an unknown one gives a report with no calls.
+   */
+  async getSessionReport(sessionId: string): Promise<SessionReport> {
+    validateSessionId(sessionId);
+    await this.ready;
+    if (this.analytics.hasSession(sessionId) || !this.config.enabled) return this.analytics.sessionReport(sessionId);
+    // Not in live analytics (older than the replayed history, or evicted): rebuild it from its log.
+    await this.storage.flush();
+    const engine = new AnalyticsEngine({ patterns: this.config.trackPatterns ? {} : false });
+    try {
+      for await (const m of this.storage.iterateMetrics(sessionId)) engine.onMetric(m);
+    } catch (e) {
+      this.#diagnostics.report(e, 'report', (err) => `perftrack: could not read session history (${String(err)}); the report covers live data only`);
+    }
+    return engine.sessionReport(sessionId);
+  }
+
+  /**
+   * Every stored session as `{ schema: "perftrack.export/1", exportDate, sessions: [{ sessionId,
+   * metrics, patterns, analytics }] }`, after flushing what is buffered and saving fresh reports.
+   * With `saveReports: false` the reports are computed for the export without being stored.
+   */
+  async exportAllData(): Promise<ExportDocument> {
+    await this.ready;
+    if (!this.config.enabled) return this.storage.exportAll();
+    await this.runAnalytics();
+    const doc = await this.storage.exportAll();
+    for (const s of doc.sessions) {
+      if (!this.analytics.hasSession(s.sessionId)) continue;
+      if (s.analytics === undefined) s.analytics = this.analytics.sessionReport(s.sessionId);
+      if (s.patterns === undefined && this.patterns !== undefined) s.patterns = this.#patternsOf(s.sessionId);
+    }
+    return { ...doc, schema: EXPORT_SCHEMA };
+  }
+
+  /** The live view of one session (see {@link SessionPerformance.getTracker}). */
+  getTracker(sessionId: string): SessionTracker {
+    return this.sessions.getTracker(sessionId);
+  }
+
+  /**
+   * One analytics pass, as the timer runs it every `analyticsInterval`: flush buffered records,
+   * then (with `saveReports`) write the report and patterns of every session active since the
+   * last pass. Passes never overlap; errors go to `onError`, never to the caller.
+   */
+  runAnalytics(): Promise<void> {
+    this.#pass ??= this.#runPass().finally(() => {
+      this.#pass = undefined;
+    });
+    return this.#pass;
+  }
+
+  /**
+   * Stops the timer, flushes every part, saves the final reports and closes storage; the
+   * collector stops tracking (tracked tools become pass-through). Safe to call twice.
+   */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= (async () => {
+      if (this.#timer !== undefined) clearInterval(this.#timer);
+      this.#timer = undefined;
+      this.#removeExitHooks?.();
+      await this.ready;
+      await this.collector.flush();
+      if (this.#pass !== undefined) await this.#pass; // a pass under way may predate the latest calls
+      await this.runAnalytics();
+      await this.collector.shutdown(); // flushes and closes storage, stops tracking
+      for (const off of this.#unsubscribe.splice(0)) off();
+    })();
+    return this.#shutdown;
+  }
+
+  /** Counters of every part. */
+  stats(): IntegrationStats {
+    return {
+      collector: this.collector.stats(),
+      storage: this.storage.stats(),
+      analytics: this.analytics.stats(),
+      history: { ...this.#history },
+      droppedWhileLoading: this.#droppedWhileLoading,
+      analyticsPasses: this.#passes,
+      reportsSaved: this.#reportsSaved,
+    };
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  /** Feeds analytics; while history loads, records wait (bounded) so history comes first. */
+  readonly #feed: MetricsSubscriber = {
+    onMetric: (m: ToolExecutionMetrics): void => {
+      if (this.#dirty.size >= 10_000 && !this.#dirty.has(m.sessionId)) this.#dirty.delete(this.#dirty.values().next().value as string);
+      this.#dirty.add(m.sessionId);
+      const waiting = this.#waiting;
+      if (waiting === undefined) {
+        this.analytics.onMetric(m);
+      } else if (waiting.length < MAX_WAITING) {
+        waiting.push(m);
+        this.#waitingIds!.add(m.id);
+      } else if (this.#droppedWhileLoading++ === 0) {
+        this.#diagnostics.warnOnce('waiting', `perftrack: more than ${MAX_WAITING} calls while history loaded; later ones are stored but not in live analytics`);
+      }
+    },
+  };
+
+  async #loadHistory(): Promise<void> {
+    try {
+      if (this.config.historySessions > 0) {
+        // Straight from the adapter: the storage's own reads flush first, and must not wait on this run's writes.
+        const adapter = this.storage.adapter;
+        const stored = (await adapter.listSessions()).sort((a, b) => a.lastModified - b.lastModified);
+        for (const s of stored.slice(-this.config.historySessions)) {
+          if (!s.hasMetrics) continue;
+          this.#history.sessions++;
+          for await (const m of adapter.readMetrics(s.sessionId)) {
+            if (this.#waitingIds!.has(m.id)) continue; // written by this run while we read
+            this.analytics.onMetric(m);
+            this.#history.records++;
+          }
+        }
+      }
+    } catch (e) {
+      this.#diagnostics.report(e, 'history', (err) => `perftrack: stored history could not be loaded (${String(err)}); insights cover live calls only`);
+    } finally {
+      const waiting = this.#waiting ?? [];
+      this.#waiting = this.#waitingIds = undefined;
+      for (const m of waiting) this.analytics.onMetric(m);
+      this.#history.loaded = true;
+    }
+  }
+
+  #patternsOf(sessionId: string): SessionPatterns {
+    const p = this.patterns!;
+    return {
+      schema: 'perftrack.patterns/1',
+      sessionId,
+      generatedAt: new Date().toISOString(),
+      sequences: p.getMostCommonPatterns(20, { sessionId }),
+      errorPatterns: this.analytics.analyze(sessionId).errorPatterns,
+      predictions: p.hasSession(sessionId) ? p.predictNextForSession(sessionId, 5) : [],
+    };
+  }
+
+  async #runPass(): Promise<void> {
+    if (!this.config.enabled) return;
+    try {
+      await this.ready;
+      await this.storage.flush();
+      await this.patterns?.flush();
+      this.#passes++;
+      if (!this.config.saveReports) return;
+      const sessions = [...this.#dirty];
+      this.#dirty.clear();
+      for (const id of sessions) {
+        if (!this.analytics.hasSession(id)) continue;
+        try {
+          await this.storage.saveAnalytics(id, this.analytics.sessionReport(id));
+          if (this.patterns !== undefined) await this.storage.savePatterns(id, this.#patternsOf(id));
+          this.#reportsSaved++;
+        } catch (e) {
+          this.#diagnostics.report(e, 'report', (err) => `perftrack: a session report could not be saved (${String(err)})`);
+        }
+      }
+    } catch (e) {
+      this.#diagnostics.report(e, 'analytics', (err) => `perftrack: an analytics pass failed (${String(err)})`);
+    }
+  }
+}
