@@ -153,7 +153,7 @@ export function resolveConfig(input: PerformanceConfig | { readonly performance:
   const c = config as Record<string, unknown>;
   for (const key of Object.keys(c)) {
     if (!(KEYS as readonly string[]).includes(key)) {
-      const near = KEYS.filter((k) => distance(key, k) <= 2);
+      const near = /^(dir|directory|path|storagePath|storageDirectory)$/i.test(key) ? ['storageDir'] : KEYS.filter((k) => distance(key, k) <= 2);
       throw new PerformanceConfigError(`${prefix}${key}`, `is not a perftrack option${near.length ? ` (did you mean "${near[0]}"?)` : ''}; known options: ${KEYS.join(', ')}`);
     }
   }

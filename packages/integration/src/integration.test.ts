@@ -327,6 +327,7 @@ describe('configuration is honoured', () => {
     [{ analyticsInterval: -1 }, 'analyticsInterval must be an integer from 0 to 2147483647 ms (0 disables the timer), got -1'],
     [{ trackMemroy: true }, 'trackMemroy is not a perftrack option (did you mean "trackMemory"?)'],
     [{ storageDir: '' }, 'storageDir must be a non-empty directory path'],
+    [{ dir: '/tmp/x' }, 'dir is not a perftrack option (did you mean "storageDir"?)'],
     [{ storage: {} }, 'storage must implement StorageAdapter'],
     [{ sampleRates: { grep: 2 } }, 'sampleRates.grep must be a number from 0 to 1, got 2'],
     [{ performance: { saveReports: 1 } }, 'performance.saveReports must be true or false, got 1'],
