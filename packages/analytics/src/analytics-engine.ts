@@ -1,7 +1,6 @@
-import type { MetricsSubscriber, ToolExecutionMetrics } from '@perftrack/core';
+import { isTimed, isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
 import { ErrorTally, normalizeErrorMessage, wilsonLowerBound } from './evidence';
 import { QuantileSketch } from './quantile-sketch';
-import { isUsableRecord, weightOf } from './record';
 import { UsagePatternTracker } from './usage-pattern-tracker';
 import type { UsagePatternTrackerOptions } from './usage-pattern-tracker';
 import type {
@@ -371,7 +370,7 @@ export class AnalyticsEngine implements MetricsSubscriber {
     }
     const w = weightOf(metric);
     // a kept failure of a sampled-out call has no duration: it never enters latency figures
-    const timed = metric.untimed !== true && typeof metric.duration === 'number' && Number.isFinite(metric.duration) && metric.duration >= 0;
+    const timed = isTimed(metric);
     let toolId = metric.toolId;
     if (!this.#all.tools.has(toolId) && this.#all.tools.size >= this.#maxTools - 1) {
       toolId = OTHER_TOOL;

@@ -1,7 +1,6 @@
-import type { MetricsSubscriber, ToolExecutionMetrics } from '@perftrack/core';
+import { isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
 import { ErrorTally, normalizeErrorMessage, wilsonLowerBound } from './evidence';
 import type { CommonError } from './evidence';
-import { isUsableRecord, weightOf } from './record';
 
 /** Options of a {@link UsagePatternTracker}. Every bound is enforced; what is evicted is counted in `stats()`. */
 export interface UsagePatternTrackerOptions {

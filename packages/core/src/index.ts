@@ -7,6 +7,7 @@ export type { TrackOptions, WrapToolsOptions, ToolLike, PerformanceDecorator } f
 // Collection
 export { MetricsCollector, errorMessage, errorType } from './metrics-collector';
 export type { MetricsCollectorOptions, CollectorStats, MetricsFilter, CollectorErrorSource } from './metrics-collector';
+export { isUsableRecord, weightOf, isTimed } from './record';
 export { RingBuffer } from './ring-buffer';
 export { Diagnostics } from './diagnostics';
 export type { DiagnosticsOptions } from './diagnostics';

@@ -1,4 +1,4 @@
-import { MetricsCollector, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { MetricsCollector, isTimed, isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
 
 /** One tool's share of a session, as {@link SessionTracker.tools} gives it. */
 export interface SessionToolSummary {
@@ -147,8 +147,8 @@ export class SessionTracker {
   /** @internal */
   _add(m: ToolExecutionMetrics): void {
     const ok = m.success === true;
-    const w = ok && m.sampleWeight > 0 && Number.isFinite(m.sampleWeight) ? m.sampleWeight : 1;
-    const timed = m.untimed !== true && Number.isFinite(m.duration) && m.duration >= 0;
+    const w = ok ? weightOf(m) : 1;
+    const timed = isTimed(m);
     this.#calls++;
     this.#estimated += w;
     if (timed) {
@@ -249,7 +249,7 @@ export class SessionPerformance implements MetricsSubscriber {
 
   /** Updates the record's session (subscriber entry point). */
   onMetric(m: ToolExecutionMetrics): void {
-    if (typeof m !== 'object' || m === null || typeof m.sessionId !== 'string' || typeof m.toolId !== 'string') return;
+    if (!isUsableRecord(m)) return;
     const last = this.#last;
     (last !== undefined && last.sessionId === m.sessionId ? last : this.#touch(m.sessionId))._add(m);
   }
