@@ -110,7 +110,7 @@ describe('PerformanceIntegration end to end', () => {
 
     // a new process, in effect: history is replayed into analytics
     const again = await PerformanceIntegration.initialize({ ...quiet, storageDir: dir });
-    expect(again.stats().history).toEqual({ sessions: 2, records: 31, loaded: true });
+    expect(again.stats().history).toEqual({ sessions: 2, records: 31, corruptLines: 0, loaded: true });
     const tools2 = again.wrapTools(makeTools());
     await runTask(tools2, 'ses_c', 1);
     const after = await PerformanceIntegration.getInsights();
@@ -176,6 +176,17 @@ describe('PerformanceIntegration end to end', () => {
     const report = await second.getSessionReport('s0');
     expect(report.analytics.summary.totalOperations).toBe(3);
     expect((await second.getSessionReport('nobody')).analytics.summary.totalOperations).toBe(0);
+    await second.shutdown();
+  });
+
+  test('a torn line in a stored log is skipped and counted when history is replayed', async () => {
+    const first = new PerformanceIntegration({ ...quiet, storageDir: dir });
+    await runTask(first.wrapTools(makeTools()), 'torn', 1);
+    await first.shutdown();
+    await writeFile(join(dir, 'metrics', 'torn.jsonl'), '{"id":"half', { flag: 'a' });
+    const second = new PerformanceIntegration({ ...quiet, storageDir: dir });
+    await second.ready;
+    expect(second.stats().history).toEqual({ sessions: 1, records: 3, corruptLines: 1, loaded: true });
     await second.shutdown();
   });
 

@@ -19,8 +19,8 @@ export interface IntegrationStats {
   readonly collector: CollectorStats;
   readonly storage: StorageStats;
   readonly analytics: AnalyticsEngineStats;
-  /** Stored sessions and records replayed into analytics at start. */
-  readonly history: { readonly sessions: number; readonly records: number; readonly loaded: boolean };
+  /** Stored sessions and records replayed into analytics at start; lines skipped as corrupt (a torn last line, say). */
+  readonly history: { readonly sessions: number; readonly records: number; readonly corruptLines: number; readonly loaded: boolean };
   /** Live records that arrived while history loaded and overflowed the wait queue (they are stored, not analysed). */
   readonly droppedWhileLoading: number;
   /** Analytics passes run (timer, exports and shutdown). */
@@ -83,7 +83,7 @@ export class PerformanceIntegration {
   #waiting: ToolExecutionMetrics[] | undefined = [];
   #waitingIds: Set<string> | undefined = new Set();
   #droppedWhileLoading = 0;
-  #history = { sessions: 0, records: 0, loaded: false };
+  #history = { sessions: 0, records: 0, corruptLines: 0, loaded: false };
   #timer: NodeJS.Timeout | undefined;
   #removeExitHooks: (() => void) | undefined;
   #pass: Promise<void> | undefined;
@@ -371,7 +371,7 @@ export class PerformanceIntegration {
         for (const s of stored.slice(-this.config.historySessions)) {
           if (!s.hasMetrics) continue;
           this.#history.sessions++;
-          for await (const m of adapter.readMetrics(s.sessionId)) {
+          for await (const m of adapter.readMetrics(s.sessionId, this.#history)) {
             if (this.#waitingIds!.has(m.id)) continue; // written by this run while we read
             this.analytics.onMetric(m);
             this.#history.records++;
