@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import client from 'prom-client';
 import { AnalyticsEngine, MetricsCollector, PerformanceIntegration, trackPerformance } from '@perftrack/integration';
@@ -102,7 +101,6 @@ export async function run() {
       },
       'peer: one OpenTelemetry SDK span per call (BatchSpanProcessor, no-op exporter)',
     );
-    void trace;
     const registry = new client.Registry();
     const hist = new client.Histogram({ name: 'tool_duration_seconds', help: 'h', labelNames: ['tool'], registers: [registry] });
     await add(

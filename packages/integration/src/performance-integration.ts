@@ -10,7 +10,7 @@ import {
   type WrapToolsOptions,
 } from '@perftrack/core';
 import { AnalyticsEngine, UsagePatternTracker, type AnalyticsEngineStats, type Insights, type InsightThresholds, type SessionReport } from '@perftrack/analytics';
-import { EXPORT_SCHEMA, PerformanceStorage, validateSessionId, type ExportDocument, type StorageStats } from '@perftrack/storage';
+import { PerformanceStorage, validateSessionId, type ExportDocument, type StorageStats } from '@perftrack/storage';
 import { PerformanceConfigError, loadConfigFile, resolveConfig, sameConfig, type PerformanceConfig, type PerformanceConfigInput, type ResolvedPerformanceConfig } from './config';
 import { SessionPerformance, type SessionTracker } from './session-performance';
 
@@ -291,7 +291,7 @@ export class PerformanceIntegration {
       if (s.analytics === undefined) s.analytics = this.analytics.sessionReport(s.sessionId);
       if (s.patterns === undefined && this.patterns !== undefined) s.patterns = this.#patternsOf(s.sessionId);
     }
-    return { ...doc, schema: EXPORT_SCHEMA };
+    return doc;
   }
 
   /** The live view of one session (see {@link SessionPerformance.getTracker}). */
@@ -321,7 +321,6 @@ export class PerformanceIntegration {
       this.#timer = undefined;
       this.#removeExitHooks?.();
       await this.ready;
-      await this.collector.flush();
       if (this.#pass !== undefined) await this.#pass; // a pass under way may predate the latest calls
       await this.runAnalytics();
       await this.collector.shutdown(); // flushes and closes storage, stops tracking
