@@ -1,50 +1,16 @@
 // The cost a tool call pays with the whole integration attached (storage, per-session views,
 // analytics with sequences), next to core alone and the peers, in one run.
 //
-// Every case is timed the same way: rounds of 4,096 calls timed back to back (the call path),
-// then one event-loop turn in which deferred work runs (timed separately: the background cost
-// per record, paid off the tool's call). The median round is reported.
+// Every case is timed the same way (bench/rounds.mjs): rounds of 4,096 calls timed back to back
+// (the call path), then the event-loop turn in which deferred work runs (timed separately: the
+// background cost per record, paid off the tool's call). The median round is reported.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import client from 'prom-client';
 import { AnalyticsEngine, MetricsCollector, PerformanceIntegration, trackPerformance } from '@perftrack/integration';
-
-const BATCH = 4096;
-const ROUNDS = 60;
-const tick = () => new Promise((resolve) => setImmediate(resolve));
-
-function tool() {
-  return {
-    id: 'grep',
-    execute(args, _ctx) {
-      return args.pattern.length;
-    },
-  };
-}
-
-async function measureCase(execute) {
-  const args = { pattern: 'function\\s+\\w+', path: '/repo/src' };
-  const sessions = ['ses_a', 'ses_b', 'ses_c', 'ses_d'].map((sessionID) => ({ sessionID, messageID: 'msg_1' }));
-  const call = [];
-  const background = [];
-  let sink = 0;
-  for (let r = 0; r < ROUNDS + 5; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < BATCH; i++) sink += execute(args, sessions[(i >> 6) & 3]);
-    const t1 = process.hrtime.bigint();
-    await tick();
-    const t2 = process.hrtime.bigint();
-    if (r >= 5) {
-      call.push(Number(t1 - t0) / BATCH);
-      background.push(Number(t2 - t1) / BATCH);
-    }
-  }
-  if (sink === -1) console.log(sink);
-  const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
-  return { nsPerCall: median(call), backgroundNsPerCall: median(background) };
-}
+import { METHOD, measureCase, tool } from './rounds.mjs';
 
 export async function run() {
   const dir = mkdtempSync(join(tmpdir(), 'perftrack-bench-integration-'));
@@ -119,7 +85,7 @@ export async function run() {
   }
   const base = cases['core-tracked'].nsPerCall;
   for (const c of Object.values(cases)) c.vsCoreTracked = Number((c.nsPerCall / base).toFixed(2));
-  return { method: `median of ${ROUNDS} rounds of ${BATCH} sync calls; background = one setImmediate turn after each round, per call`, cases };
+  return { method: METHOD, cases };
 }
 
 export function readmeTable(doc) {

@@ -1,10 +1,11 @@
 // pnpm bench — every speed claim of perftrack comes from here, never from a timed test.
-// Usage: node --expose-gc bench/run.mjs [suite ...]   (suites: core, storage, prediction, analytics, integration; default: all)
+// Usage: node --expose-gc bench/run.mjs [suite ...]   (suites: core, storage, prediction, analytics, integration, exporters; default: all)
 // Each suite prints a table and writes bench/results/<suite>.json.
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import { spawnSync } from 'node:child_process';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(here, 'results');
@@ -14,6 +15,7 @@ const suites = {
   prediction: () => import('./prediction.bench.mjs'),
   analytics: () => import('./analytics.bench.mjs'),
   integration: () => import('./integration.bench.mjs'),
+  exporters: () => import('./exporters.bench.mjs'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -23,6 +25,16 @@ for (const name of names) {
     console.error(`unknown suite "${name}" (have: ${Object.keys(suites).join(', ')})`);
     process.exit(2);
   }
+}
+
+// Several suites: one child process each, so no suite inherits another's JIT state or global
+// OpenTelemetry setup.
+if (names.length > 1) {
+  for (const name of names) {
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name], { stdio: 'inherit' });
+    if (child.status !== 0) process.exit(child.status ?? 1);
+  }
+  process.exit(0);
 }
 
 mkdirSync(resultsDir, { recursive: true });

@@ -7,8 +7,10 @@ export type { TrackOptions, WrapToolsOptions, ToolLike, PerformanceDecorator } f
 // Collection
 export { MetricsCollector, errorMessage, errorType } from './metrics-collector';
 export type { MetricsCollectorOptions, CollectorStats, MetricsFilter, CollectorErrorSource } from './metrics-collector';
-export { isUsableRecord, weightOf, isTimed } from './record';
+export { isUsableRecord, weightOf, isTimed, weightedRepeats } from './record';
 export { RingBuffer } from './ring-buffer';
+export { BatchQueue, batchQueueTuning } from './batch-queue';
+export type { BatchQueueOptions, BatchQueueStats, BatchQueueOverflow, BatchQueueTuning } from './batch-queue';
 export { Diagnostics } from './diagnostics';
 export type { DiagnosticsOptions } from './diagnostics';
 export { installExitHooks } from './exit-hooks';

@@ -32,7 +32,7 @@ describe('the built package', () => {
       const cjs = execFileSync(process.execPath, ['-e', `console.log(Object.keys(require(${JSON.stringify(name)})).sort().join(','))`], { cwd: repoRoot, encoding: 'utf8' }).trim();
       // import of CommonJS also exposes `default`, `__esModule` and, on newer Node, 'module.exports'.
       const esm = execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(name)}); console.log(Object.keys(m).filter((k) => k !== 'default' && k !== 'module.exports' && k !== '__esModule').sort().join(','))`], { cwd: repoRoot, encoding: 'utf8' }).trim();
-      expect(cjs.split(',').length).toBeGreaterThan(3);
+      expect(cjs).not.toBe('');
       expect(esm).toBe(cjs);
     }
   });

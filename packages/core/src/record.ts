@@ -16,3 +16,14 @@ export function weightOf(metric: ToolExecutionMetrics): number {
 export function isTimed(metric: ToolExecutionMetrics): boolean {
   return metric.untimed !== true && Number.isFinite(metric.duration) && metric.duration >= 0;
 }
+
+/**
+ * How many times to record one weighted record into an instrument that only counts whole
+ * observations (a histogram): `floor(weight)`, plus one more with probability equal to the
+ * fractional part, so the expected count equals the weight (unbiased for any sample rate).
+ */
+export function weightedRepeats(weight: number, random: () => number): number {
+  const whole = Math.floor(weight);
+  const fraction = weight - whole;
+  return fraction > 0 && random() < fraction ? whole + 1 : whole;
+}

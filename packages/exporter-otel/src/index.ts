@@ -1,0 +1,11 @@
+// @perftrack/exporter-otel — the whole public surface.
+
+export { OpenTelemetryExporter, toHrTime } from './open-telemetry-exporter';
+export type { OpenTelemetryExporterOptions, OpenTelemetryExporterStats } from './open-telemetry-exporter';
+export {
+  GenAiAttributes,
+  PerftrackAttributes,
+  EXECUTE_TOOL_DURATION,
+  EXECUTE_TOOL_DURATION_BUCKETS,
+  GEN_AI_SEMCONV_VERSION,
+} from './semconv';
