@@ -8,19 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import client from 'prom-client';
 import { AnalyticsEngine, MetricsCollector, PerformanceIntegration, trackPerformance } from '@perftrack/integration';
-import { METHOD, measureCase, tool } from './rounds.mjs';
+import { METHOD, caseRunner, peers, tool } from './rounds.mjs';
 
 export async function run() {
   const dir = mkdtempSync(join(tmpdir(), 'perftrack-bench-integration-'));
   const cases = {};
-  const add = async (name, execute, note) => {
-    globalThis.gc?.();
-    cases[name] = { ...(await measureCase(execute)), note };
-    const c = cases[name];
-    process.stdout.write(`  ${name.padEnd(34)} ${c.nsPerCall.toFixed(1).padStart(8)} ns/call  + ${c.backgroundNsPerCall.toFixed(1).padStart(7)} ns background\n`);
-  };
+  const add = caseRunner(cases);
   try {
     const bare = tool();
     await add('bare', (a, c) => bare.execute(a, c), 'the untracked tool');
@@ -57,28 +51,7 @@ export async function run() {
       spanProcessors: [new BatchSpanProcessor({ export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} })],
     });
     const tracer = provider.getTracer('bench');
-    await add(
-      'otel-span',
-      (a, c) => {
-        const span = tracer.startSpan('execute_tool grep');
-        const r = bare.execute(a, c);
-        span.end();
-        return r;
-      },
-      'peer: one OpenTelemetry SDK span per call (BatchSpanProcessor, no-op exporter)',
-    );
-    const registry = new client.Registry();
-    const hist = new client.Histogram({ name: 'tool_duration_seconds', help: 'h', labelNames: ['tool'], registers: [registry] });
-    await add(
-      'prom-client-timer',
-      (a, c) => {
-        const end = hist.startTimer({ tool: 'grep' });
-        const r = bare.execute(a, c);
-        end();
-        return r;
-      },
-      'peer: a prom-client histogram timer per call',
-    );
+    for (const peer of peers(tracer, 'peer: one OpenTelemetry SDK span per call (BatchSpanProcessor, no-op exporter)')) await add(peer.name, peer.execute, peer.note);
     await provider.shutdown();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -14,6 +14,7 @@ export type { BatchQueueOptions, BatchQueueStats, BatchQueueOverflow, BatchQueue
 export { Diagnostics } from './diagnostics';
 export type { DiagnosticsOptions } from './diagnostics';
 export { installExitHooks } from './exit-hooks';
+export { checkOptionKeys } from './options';
 export type { ExitHandlers } from './exit-hooks';
 export { SizeEstimator } from './size-estimator';
 export type { SizeEstimatorOptions } from './size-estimator';

@@ -387,6 +387,7 @@ describe('OpenTelemetryExporter: isolation from the tool', () => {
     expect(() => new OpenTelemetryExporter({ queue: { capacity: 0 } })).toThrow('OpenTelemetryExporter queue: capacity must be an integer from 1');
     expect(() => new OpenTelemetryExporter({ queue: { size: 5 } } as never)).toThrow('unknown queue option "size"');
     expect(() => new OpenTelemetryExporter(null as never)).toThrow('options must be an object');
+    expect(() => new OpenTelemetryExporter({ spans: false, metrics: false })).toThrow('nothing to export');
   });
 
   it('exposes the convention names it writes', () => {

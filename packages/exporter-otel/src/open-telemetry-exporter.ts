@@ -15,6 +15,7 @@ import {
 } from '@opentelemetry/api';
 import {
   BatchQueue,
+  checkOptionKeys,
   batchQueueTuning,
   Diagnostics,
   errorMessage,
@@ -144,10 +145,7 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
   #errors = 0;
 
   constructor(options: OpenTelemetryExporterOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError('OpenTelemetryExporter: options must be an object');
-    for (const key of Object.keys(options)) {
-      if (!KNOWN_OPTIONS.includes(key)) throw new TypeError(`OpenTelemetryExporter: unknown option "${key}" (known: ${KNOWN_OPTIONS.join(', ')})`);
-    }
+    checkOptionKeys(options, KNOWN_OPTIONS, 'OpenTelemetryExporter');
     const bool = (key: 'spans' | 'metrics' | 'parentFromActiveContext' | 'errorMessages'): boolean => {
       const value = options[key] ?? true;
       if (typeof value !== 'boolean') throw new TypeError(`OpenTelemetryExporter: ${key} must be a boolean, got ${typeof value}`);
@@ -169,6 +167,7 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
     };
     this.#spans = bool('spans');
     const wantMetrics = bool('metrics');
+    if (!this.#spans && !wantMetrics) throw new TypeError('OpenTelemetryExporter: spans and metrics are both false: nothing to export');
     this.#captureParent = bool('parentFromActiveContext');
     this.#errorMessages = bool('errorMessages');
     this.#agentName = text('agentName');
@@ -231,10 +230,10 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
   /** Exports what is queued, flushes, and unsubscribes. Your SDK providers stay yours to shut down. Safe to call twice. */
   async shutdown(): Promise<void> {
     if (this.#closed) return;
-    await this.flush();
     this.#closed = true;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
+    await this.flush();
   }
 
   /** Counters since creation. */

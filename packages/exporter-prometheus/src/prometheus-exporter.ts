@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, type RegistryContentType } from 'prom-client';
 import {
   BatchQueue,
+  checkOptionKeys,
   batchQueueTuning,
   Diagnostics,
   errorMessage,
@@ -152,10 +153,7 @@ export class PrometheusExporter implements MetricsSubscriber {
   #invalid = 0;
 
   constructor(options: PrometheusExporterOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError('PrometheusExporter: options must be an object');
-    for (const key of Object.keys(options)) {
-      if (!KNOWN_OPTIONS.includes(key)) throw new TypeError(`PrometheusExporter: unknown option "${key}" (known: ${KNOWN_OPTIONS.join(', ')})`);
-    }
+    checkOptionKeys(options, KNOWN_OPTIONS, 'PrometheusExporter');
     const limit = (key: 'maxTools' | 'maxErrorTypes', fallback: number): number => {
       const value = options[key] ?? fallback;
       if (!Number.isInteger(value) || value < 1 || value > 10_000) throw new TypeError(`PrometheusExporter: ${key} must be an integer from 1 to 10000, got ${String(value)}`);
@@ -366,10 +364,10 @@ export class PrometheusExporter implements MetricsSubscriber {
   /** Applies what is queued, closes servers started by {@link serve}, and unsubscribes. The metrics stay registered. Safe to call twice. */
   async shutdown(): Promise<void> {
     if (this.#closed) return;
-    this.#queue.drain();
     this.#closed = true;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
+    this.#queue.drain();
     await Promise.all([...this.#servers].map((s) => s.close()));
   }
 
