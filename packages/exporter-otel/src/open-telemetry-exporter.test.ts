@@ -182,17 +182,26 @@ describe('OpenTelemetryExporter: execute_tool spans', () => {
     expect(roots.spans.getFinishedSpans()[0]!.parentSpanContext).toBeUndefined();
   });
 
-  it('uses the globally registered SDK when no provider is passed', async () => {
+  it('uses the globally registered SDK when no provider is passed, even one registered after it', async () => {
     const { spans, tracerProvider, meterProvider, histogramPoints, collector } = setup();
-    const exporter = new OpenTelemetryExporter({ collector }); // before the tracer provider is registered
-    metrics.setGlobalMeterProvider(meterProvider);
-    const late = new OpenTelemetryExporter({ collector });
+    const exporter = new OpenTelemetryExporter({ collector }); // before any SDK is registered
     trace.setGlobalTracerProvider(tracerProvider);
+    metrics.setGlobalMeterProvider(meterProvider);
     collector.recordExecution({ toolId: 'edit', sessionId: 's', startTime: 1, endTime: 3, success: true });
     await exporter.flush();
-    await late.flush();
-    expect(spans.getFinishedSpans().map((s) => s.name)).toEqual(['execute_tool edit', 'execute_tool edit']);
-    expect((await histogramPoints())[0]!.value.count).toBe(1); // only `late` saw the registered meter
+    expect(spans.getFinishedSpans().map((s) => s.name)).toEqual(['execute_tool edit']);
+    expect((await histogramPoints())[0]!.value.count).toBe(1);
+
+    // a provider replaced later (tests, reconfiguration) is followed too
+    trace.disable();
+    metrics.disable();
+    const next = setup();
+    trace.setGlobalTracerProvider(next.tracerProvider);
+    metrics.setGlobalMeterProvider(next.meterProvider);
+    collector.recordExecution({ toolId: 'write', sessionId: 's', startTime: 1, endTime: 3, success: true });
+    await exporter.flush();
+    expect(next.spans.getFinishedSpans().map((s) => s.name)).toEqual(['execute_tool write']);
+    expect((await next.histogramPoints())[0]!.value.count).toBe(1);
   });
 });
 
@@ -324,6 +333,24 @@ describe('OpenTelemetryExporter: isolation from the tool', () => {
     expect(tool.execute({ path: '/b' }, { sessionID: 's' })).toBe('contents of /b');
     await broken.flush();
     expect(errors.at(-1)).toEqual(new Error('no tracer'));
+  });
+
+  it('a span exporter that throws (real SimpleSpanProcessor) never reaches the tool; flush reports it', async () => {
+    const errors: unknown[] = [];
+    const throwingExporter = {
+      export: () => {
+        throw new Error('export exploded');
+      },
+      shutdown: async () => {},
+    };
+    const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(throwingExporter)] });
+    const collector = new MetricsCollector({ onWarning: () => {} });
+    const exporter = new OpenTelemetryExporter({ collector, tracerProvider, metrics: false, onError: (e) => void errors.push(e) });
+    const tool = trackPerformance({ collector })(readTool());
+    expect(tool.execute({ path: '/a' }, { sessionID: 's' })).toBe('contents of /a');
+    await expect(exporter.flush()).resolves.toBeUndefined();
+    expect(exporter.stats().spans).toBe(1);
+    expect(String(errors[0])).toContain('export exploded'); // the SDK's forceFlush rejection, reported
   });
 
   it('the default error handler warns once instead of throwing', async () => {

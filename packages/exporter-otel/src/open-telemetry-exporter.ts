@@ -39,9 +39,9 @@ const VERSION = '0.1.0';
 export interface OpenTelemetryExporterOptions {
   /** Subscribe to this collector now; {@link OpenTelemetryExporter.shutdown} unsubscribes. Otherwise call `collector.subscribe(exporter)` yourself. */
   readonly collector?: MetricsCollector;
-  /** Where spans go. Default: the global provider (`trace.getTracerProvider()`), resolved per span, so an SDK registered later is used. */
+  /** Where spans go. Default: the global provider (`trace.getTracerProvider()`), looked up at export time, so an SDK registered later is used. */
   readonly tracerProvider?: TracerProvider;
-  /** Where the duration histogram goes. Default: the global provider (`metrics.getMeterProvider()`) at construction: register your SDK first. */
+  /** Where the duration histogram goes. Default: the global provider (`metrics.getMeterProvider()`), looked up at export time like the tracer's. */
   readonly meterProvider?: MeterProvider;
   /** Emit an `execute_tool` span per record. Default true. */
   readonly spans?: boolean;
@@ -128,7 +128,8 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
   readonly #diagnostics: Diagnostics<'export'>;
   readonly #tracerProvider: TracerProvider | undefined;
   readonly #meterProvider: MeterProvider | undefined;
-  readonly #histogram: Histogram | undefined;
+  readonly #metrics: boolean;
+  readonly #buckets: number[];
   readonly #spans: boolean;
   readonly #captureParent: boolean;
   readonly #errorMessages: boolean;
@@ -137,6 +138,9 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
   readonly #random: RandomSource;
   readonly #metricAttributes = new Map<string, Attributes>();
   #tracer: Tracer | undefined;
+  #tracerFrom: TracerProvider | undefined;
+  #histogram: Histogram | undefined;
+  #histogramFrom: MeterProvider | undefined;
   #unsubscribe: (() => void) | undefined;
   #closed = false;
   #spanCount = 0;
@@ -191,14 +195,8 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
       onError: (error) => this.#report(error),
       onWarning: options.onWarning,
     });
-    if (wantMetrics) {
-      const meter = (this.#meterProvider ?? metricsApi.getMeterProvider()).getMeter(NAME, VERSION);
-      this.#histogram = meter.createHistogram(EXECUTE_TOOL_DURATION, {
-        unit: 's',
-        description: 'The duration of a single tool execution.',
-        advice: { explicitBucketBoundaries: [...buckets] },
-      });
-    }
+    this.#metrics = wantMetrics;
+    this.#buckets = [...buckets];
     if (options.collector !== undefined) this.#unsubscribe = options.collector.subscribe(this);
   }
 
@@ -254,12 +252,13 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
         this.#report(error);
       }
     }
-    if (this.#histogram !== undefined && isTimed(record)) {
+    if (this.#metrics && isTimed(record)) {
       try {
+        const histogram = this.#currentHistogram();
         const attributes = this.#histogramAttributes(record);
         const seconds = record.duration / 1000;
         const n = weightedRepeats(weightOf(record), this.#random);
-        for (let i = 0; i < n; i++) this.#histogram.record(seconds, attributes, parent);
+        for (let i = 0; i < n; i++) histogram.record(seconds, attributes, parent);
         this.#durationSamples += n;
       } catch (error) {
         this.#report(error);
@@ -288,7 +287,7 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
     if (record.untimed === true) attributes[PerftrackAttributes.UNTIMED] = true;
 
     const start = Number.isFinite(record.startTime) ? toHrTime(record.startTime) : undefined;
-    const tracer = this.#tracer ?? (this.#tracer = (this.#tracerProvider ?? traceApi.getTracerProvider()).getTracer(NAME, VERSION));
+    const tracer = this.#currentTracer();
     const span = tracer.startSpan(`execute_tool ${record.toolId}`, { kind: SpanKind.INTERNAL, startTime: start, attributes }, parent);
     if (!record.success) {
       span.setStatus(this.#errorMessages && typeof record.error === 'string' ? { code: SpanStatusCode.ERROR, message: record.error } : { code: SpanStatusCode.ERROR });
@@ -297,6 +296,30 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
     const durationNs = isTimed(record) ? Math.round(record.duration * 1e6) : 0;
     span.end(start === undefined ? undefined : addNanos(start, durationNs));
     this.#spanCount++;
+  }
+
+  /** The tracer of the provider in force now (the global one can be registered or replaced after construction). */
+  #currentTracer(): Tracer {
+    const provider = this.#tracerProvider ?? traceApi.getTracerProvider();
+    if (this.#tracer === undefined || provider !== this.#tracerFrom) {
+      this.#tracer = provider.getTracer(NAME, VERSION);
+      this.#tracerFrom = provider;
+    }
+    return this.#tracer;
+  }
+
+  /** The duration histogram of the meter provider in force now. */
+  #currentHistogram(): Histogram {
+    const provider = this.#meterProvider ?? metricsApi.getMeterProvider();
+    if (this.#histogram === undefined || provider !== this.#histogramFrom) {
+      this.#histogram = provider.getMeter(NAME, VERSION).createHistogram(EXECUTE_TOOL_DURATION, {
+        unit: 's',
+        description: 'The duration of a single tool execution.',
+        advice: { explicitBucketBoundaries: this.#buckets },
+      });
+      this.#histogramFrom = provider;
+    }
+    return this.#histogram;
   }
 
   /** Histogram attributes per (tool, error type), built once each (bounded cache). */
