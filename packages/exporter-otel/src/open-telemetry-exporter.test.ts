@@ -205,6 +205,19 @@ describe('OpenTelemetryExporter: execute_tool spans', () => {
   });
 });
 
+describe('OpenTelemetryExporter: a tracer and a meter given directly', () => {
+  it('uses them as they are', async () => {
+    const { spans, tracerProvider, meterProvider, histogramPoints, collector } = setup();
+    const exporter = new OpenTelemetryExporter({ collector, tracer: tracerProvider.getTracer('my-agent'), meter: meterProvider.getMeter('my-agent') });
+    collector.recordExecution({ toolId: 'grep', sessionId: 's', startTime: 1, endTime: 4, success: true });
+    await exporter.flush();
+    expect(spans.getFinishedSpans()[0]!.instrumentationScope.name).toBe('my-agent');
+    expect((await histogramPoints())[0]!.value.count).toBe(1);
+    expect(() => new OpenTelemetryExporter({ tracer: tracerProvider.getTracer('x'), tracerProvider })).toThrow('pass tracer or tracerProvider, not both');
+    expect(() => new OpenTelemetryExporter({ meter: {} as never })).toThrow('meter must be an object with a createHistogram() method');
+  });
+});
+
 describe('OpenTelemetryExporter: gen_ai.execute_tool.duration', () => {
   it('records durations in seconds, by tool and error type, with the conventions’ buckets', async () => {
     const { meterProvider, collector, histogramPoints } = setup();
@@ -405,7 +418,7 @@ describe('OpenTelemetryExporter: isolation from the tool', () => {
   });
 
   it('rejects bad options with a clear TypeError', () => {
-    expect(() => new OpenTelemetryExporter({ tracer: {} } as never)).toThrow('unknown option "tracer"');
+    expect(() => new OpenTelemetryExporter({ tracers: {} } as never)).toThrow('unknown option "tracers"');
     expect(() => new OpenTelemetryExporter({ spans: 'yes' } as never)).toThrow('spans must be a boolean');
     expect(() => new OpenTelemetryExporter({ tracerProvider: {} } as never)).toThrow('tracerProvider must be an object with a getTracer() method');
     expect(() => new OpenTelemetryExporter({ meterProvider: 1 } as never)).toThrow('meterProvider must be an object with a getMeter() method');

@@ -9,6 +9,7 @@ import {
   type Context,
   type HrTime,
   type Histogram,
+  type Meter,
   type MeterProvider,
   type Tracer,
   type TracerProvider,
@@ -43,6 +44,10 @@ export interface OpenTelemetryExporterOptions {
   readonly tracerProvider?: TracerProvider;
   /** Where the duration histogram goes. Default: the global provider (`metrics.getMeterProvider()`), looked up at export time like the tracer's. */
   readonly meterProvider?: MeterProvider;
+  /** A tracer to use as is (instead of `tracerProvider`). */
+  readonly tracer?: Tracer;
+  /** A meter to create the histogram on (instead of `meterProvider`). */
+  readonly meter?: Meter;
   /** Emit an `execute_tool` span per record. Default true. */
   readonly spans?: boolean;
   /** Record the `gen_ai.execute_tool.duration` histogram. Default true. */
@@ -93,6 +98,8 @@ const KNOWN_OPTIONS: readonly string[] = [
   'collector',
   'tracerProvider',
   'meterProvider',
+  'tracer',
+  'meter',
   'spans',
   'metrics',
   'parentFromActiveContext',
@@ -137,10 +144,12 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
   readonly #toolType: string | undefined;
   readonly #random: RandomSource;
   readonly #metricAttributes = new Map<string, Attributes>();
+  readonly #fixedTracer: Tracer | undefined;
+  readonly #fixedMeter: Meter | undefined;
   #tracer: Tracer | undefined;
   #tracerFrom: TracerProvider | undefined;
   #histogram: Histogram | undefined;
-  #histogramFrom: MeterProvider | undefined;
+  #histogramFrom: MeterProvider | Meter | undefined;
   #unsubscribe: (() => void) | undefined;
   #closed = false;
   #spanCount = 0;
@@ -162,7 +171,7 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
       }
       return value;
     };
-    const provider = <P>(key: 'tracerProvider' | 'meterProvider', method: string): P | undefined => {
+    const provider = <P>(key: 'tracerProvider' | 'meterProvider' | 'tracer' | 'meter', method: string): P | undefined => {
       const value = options[key] as unknown;
       if (value !== undefined && (typeof value !== 'object' || value === null || typeof (value as Record<string, unknown>)[method] !== 'function')) {
         throw new TypeError(`OpenTelemetryExporter: ${key} must be an object with a ${method}() method`);
@@ -178,6 +187,10 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
     this.#toolType = text('toolType');
     this.#tracerProvider = provider<TracerProvider>('tracerProvider', 'getTracer');
     this.#meterProvider = provider<MeterProvider>('meterProvider', 'getMeter');
+    this.#fixedTracer = provider<Tracer>('tracer', 'startSpan');
+    this.#fixedMeter = provider<Meter>('meter', 'createHistogram');
+    if (this.#fixedTracer !== undefined && this.#tracerProvider !== undefined) throw new TypeError('OpenTelemetryExporter: pass tracer or tracerProvider, not both');
+    if (this.#fixedMeter !== undefined && this.#meterProvider !== undefined) throw new TypeError('OpenTelemetryExporter: pass meter or meterProvider, not both');
     if (options.random !== undefined && typeof options.random !== 'function') throw new TypeError('OpenTelemetryExporter: random must be a function');
     this.#random = options.random ?? Math.random;
     const buckets = options.durationBuckets ?? EXECUTE_TOOL_DURATION_BUCKETS;
@@ -300,6 +313,7 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
 
   /** The tracer of the provider in force now (the global one can be registered or replaced after construction). */
   #currentTracer(): Tracer {
+    if (this.#fixedTracer !== undefined) return this.#fixedTracer;
     const provider = this.#tracerProvider ?? traceApi.getTracerProvider();
     if (this.#tracer === undefined || provider !== this.#tracerFrom) {
       this.#tracer = provider.getTracer(NAME, VERSION);
@@ -310,14 +324,15 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
 
   /** The duration histogram of the meter provider in force now. */
   #currentHistogram(): Histogram {
-    const provider = this.#meterProvider ?? metricsApi.getMeterProvider();
-    if (this.#histogram === undefined || provider !== this.#histogramFrom) {
-      this.#histogram = provider.getMeter(NAME, VERSION).createHistogram(EXECUTE_TOOL_DURATION, {
+    const source = this.#fixedMeter ?? this.#meterProvider ?? metricsApi.getMeterProvider();
+    if (this.#histogram === undefined || source !== this.#histogramFrom) {
+      const meter = this.#fixedMeter ?? (source as MeterProvider).getMeter(NAME, VERSION);
+      this.#histogram = meter.createHistogram(EXECUTE_TOOL_DURATION, {
         unit: 's',
         description: 'The duration of a single tool execution.',
         advice: { explicitBucketBoundaries: this.#buckets },
       });
-      this.#histogramFrom = provider;
+      this.#histogramFrom = source;
     }
     return this.#histogram;
   }
