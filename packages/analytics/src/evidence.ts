@@ -7,12 +7,17 @@
  * @example wilsonLowerBound(0.5, 100) // ≈ 0.40
  */
 export function wilsonLowerBound(rate: number, n: number, z = 1.96): number {
-  if (!(n > 0) || !Number.isFinite(rate)) return 0;
+  return wilsonInterval(rate, n, z)[0];
+}
+
+/** The Wilson score interval `[lower, upper]` of a proportion `rate` observed over `n` trials; `[0, 1]` without trials. */
+export function wilsonInterval(rate: number, n: number, z = 1.96): [number, number] {
+  if (!(n > 0) || !Number.isFinite(rate)) return [0, 1];
   const p = Math.min(1, Math.max(0, rate));
   const z2 = z * z;
   const centre = p + z2 / (2 * n);
   const spread = z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-  return Math.max(0, (centre - spread) / (1 + z2 / n));
+  return [Math.max(0, (centre - spread) / (1 + z2 / n)), Math.min(1, (centre + spread) / (1 + z2 / n))];
 }
 
 const MAX_MESSAGE = 160;

@@ -37,8 +37,12 @@ export type {
   OverallReport,
 } from './types';
 
+// Comparing runs (generation N vs N+1)
+export { compareRuns, formatComparison, mannWhitney } from './compare';
+export type { CompareOptions, RunComparison, ToolComparison, RunFigures, Change, Verdict } from './compare';
+
 // Building blocks
 export { QuantileSketch } from './quantile-sketch';
 export type { QuantileSketchOptions } from './quantile-sketch';
-export { wilsonLowerBound, normalizeErrorMessage } from './evidence';
+export { wilsonLowerBound, wilsonInterval, normalizeErrorMessage } from './evidence';
 export type { CommonError } from './evidence';
