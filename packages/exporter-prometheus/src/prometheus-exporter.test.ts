@@ -133,6 +133,16 @@ describe('PrometheusExporter: metrics', () => {
     expect(m.samples.some((s) => s.name === 'perftrack_fake')).toBe(false);
   });
 
+  it('warns about folding even when the first tool past the limit is itself named "other"', async () => {
+    const warnings: string[] = [];
+    const exporter = new PrometheusExporter({ maxTools: 1, onWarning: (w) => void warnings.push(w) });
+    for (const toolId of ['read', 'other', 'grep']) exporter.onMetric({ id: toolId, toolId, sessionId: 's', startTime: 0, endTime: 1, duration: 1, success: true, sampleWeight: 1 });
+    const m = await scrape(exporter);
+    expect(valueOf(m, 'perftrack_tool_calls_total', { tool: 'other', outcome: 'success' })).toBe(2);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('more than 1 distinct tools; "other" and later ones');
+  });
+
   it('stays bounded through a million calls with a million distinct tool and session names', async () => {
     const exporter = new PrometheusExporter({ maxTools: 50, onWarning: () => {} });
     for (let i = 0; i < 1_000_000; i++) {

@@ -97,20 +97,24 @@ const KNOWN_OPTIONS: readonly string[] = ['collector', 'registry', 'prefix', 'bu
 class BoundedLabel {
   readonly #admitted = new Set<string>();
   readonly #max: number;
+  readonly #onFirstFold: ((value: string) => void) | undefined;
+  /** Values mapped to `other` so far. */
   folded = 0;
 
-  constructor(max: number) {
+  /** `onFirstFold` runs once, with the first value past the limit. */
+  constructor(max: number, onFirstFold?: (value: string) => void) {
     this.#max = max;
+    this.#onFirstFold = onFirstFold;
   }
 
-  /** The label value for `value`, and whether it was folded into `other` for the first time. */
+  /** The label value for `value`: itself while there is room (or it was admitted before), else `other`. */
   value(value: string): string {
     if (this.#admitted.has(value)) return value;
     if (this.#admitted.size < this.#max) {
       this.#admitted.add(value);
       return value;
     }
-    this.folded++;
+    if (this.folded++ === 0) this.#onFirstFold?.(value);
     return OTHER_LABEL;
   }
 }
@@ -146,7 +150,6 @@ export class PrometheusExporter implements MetricsSubscriber {
   readonly #errorTypes: BoundedLabel;
   readonly #random: RandomSource;
   readonly #servers = new Set<MetricsServer>();
-  readonly #maxTools: number;
   #unsubscribe: (() => void) | undefined;
   #closed = false;
   #records = 0;
@@ -159,8 +162,13 @@ export class PrometheusExporter implements MetricsSubscriber {
       if (!Number.isInteger(value) || value < 1 || value > 10_000) throw new TypeError(`PrometheusExporter: ${key} must be an integer from 1 to 10000, got ${String(value)}`);
       return value;
     };
-    this.#maxTools = limit('maxTools', 100);
-    this.#tools = new BoundedLabel(this.#maxTools);
+    const maxTools = limit('maxTools', 100);
+    this.#tools = new BoundedLabel(maxTools, (tool) =>
+      this.#diagnostics.warnOnce(
+        'tools',
+        `PrometheusExporter: more than ${maxTools} distinct tools; "${tool}" and later ones are counted under tool="${OTHER_LABEL}" (raise maxTools to keep them apart)`,
+      ),
+    );
     this.#errorTypes = new BoundedLabel(limit('maxErrorTypes', 50));
     const prefix = options.prefix ?? 'perftrack_';
     if (typeof prefix !== 'string' || !/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix)) {
@@ -382,12 +390,6 @@ export class PrometheusExporter implements MetricsSubscriber {
       return;
     }
     const tool = this.#tools.value(record.toolId);
-    if (tool === OTHER_LABEL && record.toolId !== OTHER_LABEL && this.#tools.folded === 1) {
-      this.#diagnostics.warnOnce(
-        'tools',
-        `PrometheusExporter: more than ${this.#maxTools} distinct tools; "${record.toolId}" and later ones are counted under tool="${OTHER_LABEL}" (raise maxTools to keep them apart)`,
-      );
-    }
     const outcome = record.success ? 'success' : 'failure';
     const weight = weightOf(record);
     this.#records++;
