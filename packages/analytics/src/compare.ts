@@ -103,6 +103,20 @@ interface Collected {
 
 const newSide = (): Side => ({ calls: 0, failures: 0, timed: 0, seen: 0, samples: [] });
 
+/** Adds one record (its weight and whether it is timed, worked out once) to a side. */
+function addTo(s: Side, r: ToolExecutionMetrics, weight: number, timed: boolean, max: number, random: RandomSource): void {
+  s.calls += weight;
+  if (!r.success) s.failures += weight;
+  if (!timed) return;
+  s.timed++;
+  // reservoir sampling (algorithm R): a uniform sample of `max` durations
+  if (s.samples.length < max) s.samples.push(r.duration);
+  else {
+    const j = Math.floor(random() * (s.timed + 1));
+    if (j < max) s.samples[j] = r.duration;
+  }
+}
+
 function collect(records: Iterable<ToolExecutionMetrics>, taskOf: (r: ToolExecutionMetrics) => string, max: number, random: RandomSource): Collected {
   const tools = new Map<string, Side>();
   const overall = newSide();
@@ -114,22 +128,17 @@ function collect(records: Iterable<ToolExecutionMetrics>, taskOf: (r: ToolExecut
     tasks.add(taskOf(r));
     let side = tools.get(r.toolId);
     if (side === undefined) tools.set(r.toolId, (side = newSide()));
-    for (const s of [side, overall]) {
-      const w = weightOf(r);
-      s.calls += w;
-      if (!r.success) s.failures += w;
-      if (isTimed(r)) {
-        s.timed++;
-        // reservoir sampling (algorithm R): a uniform sample of `max` durations
-        if (s.samples.length < max) s.samples.push(r.duration);
-        else {
-          const j = Math.floor(random() * (s.timed + 1));
-          if (j < max) s.samples[j] = r.duration;
-        }
-      }
-    }
+    const weight = weightOf(r);
+    const timed = isTimed(r);
+    addTo(side, r, weight, timed, max, random);
+    addTo(overall, r, weight, timed, max, random);
   }
   return { tools, overall, tasks: tasks.size, records: count };
+}
+
+/** The 0-based index of the nearest-rank q-quantile in a sorted sample of `n`. */
+function rankIndex(n: number, q: number): number {
+  return Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1));
 }
 
 /** The k-th smallest of `xs[0..n)` (0-based), reordering `xs` (quickselect). */
@@ -161,7 +170,7 @@ function select(xs: Float64Array | number[], n: number, k: number): number {
 /** The q-quantile (nearest rank) of a sample; does not reorder `xs`. */
 function quantile(xs: readonly number[], q: number): number {
   const copy = Float64Array.from(xs);
-  return select(copy, copy.length, Math.min(copy.length - 1, Math.max(0, Math.ceil(q * copy.length) - 1)));
+  return select(copy, copy.length, rankIndex(copy.length, q));
 }
 
 /** Standard normal CDF (Abramowitz–Stegun 7.1.26 erf, |error| < 1.5e-7). */
@@ -170,6 +179,11 @@ function normalCdf(z: number): number {
   const t = 1 / (1 + 0.3275911 * x);
   const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
   return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
+}
+
+/** Two-sided p-value of a standard normal statistic. */
+function twoSidedP(z: number): number {
+  return Math.min(1, 2 * (1 - normalCdf(Math.abs(z))));
 }
 
 /** Two-sided Mann-Whitney U test, normal approximation with tie correction. */
@@ -194,15 +208,15 @@ export function mannWhitney(xs: readonly number[], ys: readonly number[]): { u: 
   const variance = ((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1)));
   if (!(variance > 0)) return { u, z: 0, pValue: 1 };
   const z = (u - mean) / Math.sqrt(variance);
-  return { u, z, pValue: Math.min(1, 2 * (1 - normalCdf(Math.abs(z)))) };
+  return { u, z, pValue: twoSidedP(z) };
 }
 
 /** Bootstrap interval of the relative change of the q-quantile from `xs` to `ys`. */
 function bootstrapRelative(xs: readonly number[], ys: readonly number[], q: number, resamples: number, alpha: number, random: RandomSource): [number, number] {
   const bx = new Float64Array(xs.length);
   const by = new Float64Array(ys.length);
-  const kx = Math.min(xs.length - 1, Math.max(0, Math.ceil(q * xs.length) - 1));
-  const ky = Math.min(ys.length - 1, Math.max(0, Math.ceil(q * ys.length) - 1));
+  const kx = rankIndex(xs.length, q);
+  const ky = rankIndex(ys.length, q);
   const out = new Float64Array(resamples);
   // xorshift32 inline, seeded from `random`: millions of index draws, bit operations only
   let state = (Math.floor(random() * 4294967295) >>> 0) || 0x9e3779b9;
@@ -279,7 +293,7 @@ function compareSide(toolId: string, sa: Side, sb: Side, tasksA: number, tasksB:
     const se = Math.sqrt(pooled * (1 - pooled) * (1 / sa.calls + 1 / sb.calls));
     const diff = b.errorRate - a.errorRate;
     const z = se > 0 ? diff / se : 0;
-    const pValue = se > 0 ? Math.min(1, 2 * (1 - normalCdf(Math.abs(z)))) : 1;
+    const pValue = se > 0 ? twoSidedP(z) : 1;
     // Newcombe's hybrid score interval for a difference of proportions
     const zc = quantileZ(1 - testAlpha / 2);
     const [la, ua] = wilsonInterval(a.errorRate, sa.calls, zc);
