@@ -257,20 +257,24 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
       this.#invalid++;
       return;
     }
+    // worked out once for the span and the histogram
+    const weight = weightOf(record);
+    const timed = isTimed(record);
+    const errorType = record.success ? undefined : record.errorType || '_OTHER';
     // a failing span must not cost the histogram sample, nor the reverse
     if (this.#spans) {
       try {
-        this.#span(record, parent);
+        this.#span(record, parent, weight, timed, errorType);
       } catch (error) {
         this.#report(error);
       }
     }
-    if (this.#metrics && isTimed(record)) {
+    if (this.#metrics && timed) {
       try {
         const histogram = this.#currentHistogram();
-        const attributes = this.#histogramAttributes(record);
+        const attributes = this.#histogramAttributes(record.toolId, errorType);
         const seconds = record.duration / 1000;
-        const n = weightedRepeats(weightOf(record), this.#random);
+        const n = weightedRepeats(weight, this.#random);
         for (let i = 0; i < n; i++) histogram.record(seconds, attributes, parent);
         this.#durationSamples += n;
       } catch (error) {
@@ -279,18 +283,18 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
     }
   }
 
-  #span(record: ToolExecutionMetrics, parent: Context): void {
+  #span(record: ToolExecutionMetrics, parent: Context, weight: number, timed: boolean, errorType: string | undefined): void {
     const attributes: Attributes = {
       [GenAiAttributes.OPERATION_NAME]: 'execute_tool',
       [GenAiAttributes.TOOL_NAME]: record.toolId,
       [GenAiAttributes.TOOL_CALL_ID]: record.callId ?? record.id,
       [GenAiAttributes.CONVERSATION_ID]: record.sessionId,
       [PerftrackAttributes.RECORD_ID]: record.id,
-      [PerftrackAttributes.SAMPLE_WEIGHT]: weightOf(record),
+      [PerftrackAttributes.SAMPLE_WEIGHT]: weight,
     };
     if (this.#agentName !== undefined) attributes[GenAiAttributes.AGENT_NAME] = this.#agentName;
     if (this.#toolType !== undefined) attributes[GenAiAttributes.TOOL_TYPE] = this.#toolType;
-    if (!record.success) attributes[GenAiAttributes.ERROR_TYPE] = record.errorType || '_OTHER';
+    if (errorType !== undefined) attributes[GenAiAttributes.ERROR_TYPE] = errorType;
     if (typeof record.messageId === 'string') attributes[PerftrackAttributes.MESSAGE_ID] = record.messageId;
     if (Number.isFinite(record.memoryUsed)) attributes[PerftrackAttributes.MEMORY_DELTA] = record.memoryUsed;
     if (Number.isFinite(record.inputSize)) attributes[PerftrackAttributes.INPUT_SIZE] = record.inputSize;
@@ -306,7 +310,7 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
       span.setStatus(this.#errorMessages && typeof record.error === 'string' ? { code: SpanStatusCode.ERROR, message: record.error } : { code: SpanStatusCode.ERROR });
     }
     // the span lasts exactly the record's duration, to the nanosecond
-    const durationNs = isTimed(record) ? Math.round(record.duration * 1e6) : 0;
+    const durationNs = timed ? Math.round(record.duration * 1e6) : 0;
     span.end(start === undefined ? undefined : addNanos(start, durationNs));
     this.#spanCount++;
   }
@@ -338,12 +342,11 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
   }
 
   /** Histogram attributes per (tool, error type), built once each (bounded cache). */
-  #histogramAttributes(record: ToolExecutionMetrics): Attributes {
-    const errorType = record.success ? undefined : record.errorType || '_OTHER';
-    const key = errorType === undefined ? record.toolId : `${record.toolId}\u0000${errorType}`;
+  #histogramAttributes(toolId: string, errorType: string | undefined): Attributes {
+    const key = errorType === undefined ? toolId : `${toolId}\u0000${errorType}`;
     let attributes = this.#metricAttributes.get(key);
     if (attributes === undefined) {
-      attributes = { [GenAiAttributes.TOOL_NAME]: record.toolId };
+      attributes = { [GenAiAttributes.TOOL_NAME]: toolId };
       if (errorType !== undefined) attributes[GenAiAttributes.ERROR_TYPE] = errorType;
       if (this.#agentName !== undefined) attributes[GenAiAttributes.AGENT_NAME] = this.#agentName;
       if (this.#toolType !== undefined) attributes[GenAiAttributes.TOOL_TYPE] = this.#toolType;
