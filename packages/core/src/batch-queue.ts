@@ -14,8 +14,10 @@ export interface BatchQueueOptions<T, A> {
   readonly batchSize?: number;
   /**
    * What a push into a full queue does. `'handle-inline'` (default) handles one batch right
-   * there, on the pusher's path, so nothing is lost when the app never yields to the event loop;
-   * `'drop'` discards the new item and counts it, so the pusher never pays for handling.
+   * there, on the pusher's path, so nothing is lost when the app never yields to the event loop
+   * (except an item a handler pushes into a full queue while a batch is being handled: that one
+   * is dropped and counted, as handling cannot nest); `'drop'` discards the new item and counts
+   * it, so the pusher never pays for handling.
    */
   readonly overflow?: BatchQueueOverflow;
   /** Runs a drain later. Default `setImmediate`: the next turn of the event loop. */
