@@ -2,10 +2,15 @@
 // perftrack recorded, and prints the report over this run and every earlier run in the same
 // directory. Deterministic for a seed and a starting directory.
 //
-//   node dist/main.js [--dir DIR] [--seed N] [--sessions N] [--tasks N] [--fresh]
+//   node dist/main.js [--dir DIR] [--seed N] [--sessions N] [--tasks N] [--fresh] [--dashboard [--port N] [--pace MS]]
+//
+// --dashboard serves the live dashboard (attached to this process) while the agent runs and
+// until Ctrl-C; --pace waits between tasks (default 200 ms with --dashboard) so it can be watched.
 import { readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_DASHBOARD_PORT, startDashboard, type Dashboard } from '@perftrack/dashboard';
 import { PerformanceIntegration, createSeededRandom, formatSessionReport, type SequenceStep } from '@perftrack/integration';
 import { Workspace, createTools, type ToolContext } from './tools';
 
@@ -15,9 +20,12 @@ interface Options {
   sessions: number;
   tasks: number;
   fresh: boolean;
+  dashboard: boolean;
+  port: number;
+  pace: number | undefined;
 }
 
-const USAGE = 'usage: main.js [--dir DIR] [--seed N] [--sessions N] [--tasks N] [--fresh]';
+const USAGE = 'usage: main.js [--dir DIR] [--seed N] [--sessions N] [--tasks N] [--fresh] [--dashboard [--port N] [--pace MS]]';
 
 function parseArgs(argv: readonly string[]): Options {
   const o: Options = {
@@ -26,22 +34,27 @@ function parseArgs(argv: readonly string[]): Options {
     sessions: 3,
     tasks: 4,
     fresh: false,
+    dashboard: false,
+    port: DEFAULT_DASHBOARD_PORT,
+    pace: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--') continue; // pnpm start -- … passes the separator through
     if (flag === '--fresh') o.fresh = true;
+    else if (flag === '--dashboard') o.dashboard = true;
     else if (flag === '--help' || flag === '-h') {
       console.log(USAGE);
       process.exit(0);
-    } else if (['--dir', '--seed', '--sessions', '--tasks'].includes(flag)) {
+    } else if (['--dir', '--seed', '--sessions', '--tasks', '--port', '--pace'].includes(flag)) {
       const value = argv[++i];
       if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
       if (flag === '--dir') o.dir = resolve(value);
       else {
         const n = Number(value);
-        if (!Number.isInteger(n) || n < (flag === '--seed' ? 0 : 1)) throw new Error(`${flag} must be an integer${flag === '--seed' ? '' : ' >= 1'}, got ${value}`);
-        o[flag.slice(2) as 'seed' | 'sessions' | 'tasks'] = n;
+        const min = flag === '--seed' || flag === '--port' || flag === '--pace' ? 0 : 1;
+        if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be an integer >= ${min}, got ${value}`);
+        o[flag.slice(2) as 'seed' | 'sessions' | 'tasks' | 'port' | 'pace'] = n;
       }
     } else throw new Error(`unknown argument ${flag}\n${USAGE}`);
   }
@@ -114,7 +127,15 @@ async function main(): Promise<void> {
     else if (done % o.tasks === 0) console.log(line);
   };
 
+  let dashboard: Dashboard | undefined;
+  if (o.dashboard) {
+    // attached to this process: the integration's engine already holds the history, so nothing is analysed twice
+    dashboard = await startDashboard({ collector: integration.collector, analytics: integration.analytics, port: o.port });
+  }
+  const pace = o.pace ?? (o.dashboard ? 200 : 0);
+
   console.log(`perftrack example agent: run ${run}, ${o.sessions} sessions x ${o.tasks} tasks, seed ${o.seed}`);
+  if (dashboard) console.log(`  dashboard: ${dashboard.url}`);
   console.log(`  storage: ${o.dir}${before.sessions > 0 ? ` (history: ${before.sessions} sessions, ${before.records} calls)` : ' (empty)'}`);
   const sessionIds: string[] = [];
   let done = 0;
@@ -132,6 +153,7 @@ async function main(): Promise<void> {
         }
       }
       progress(++done, sessionID);
+      if (pace > 0) await sleep(pace);
     }
   }
   if (tty && shown) process.stdout.write('\n');
@@ -159,6 +181,14 @@ async function main(): Promise<void> {
   console.log(`  in analytics ${String(report.analytics.summary.sessions).padStart(4)} sessions ${String(report.analytics.summary.totalOperations).padStart(6)} calls`);
   console.log(`  session ${last}: ${tracker.calls} calls, ${tracker.failures} failed, ${tracker.totalDuration.toFixed(0)} ms in tools`);
 
+  if (dashboard) {
+    console.log(`\nDashboard still serving at ${dashboard.url}; Ctrl-C to stop`);
+    await new Promise<void>((done) => {
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+    });
+    await dashboard.close();
+  }
   await integration.shutdown();
   console.log('\nData written (files are 0600, sizes and outcomes only, never tool inputs or outputs):');
   for (const line of await describeDir(o.dir)) console.log(line);

@@ -17,13 +17,21 @@ const bytes = (n: number | null | undefined): string => {
 const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
 const count = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 
-/** Strips control characters so untrusted tool names and messages cannot drive the terminal. */
-function safe(text: string): string {
+/**
+ * Replaces control and bidi-override characters with `?`, so untrusted tool names, session ids
+ * and messages cannot drive the terminal (escape sequences) or reorder what it shows.
+ */
+export function terminalSafe(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?');
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: ReadonlySet<number>): string[] {
+/**
+ * Lays out rows as aligned plain-text columns: a header, a rule of dashes, then the rows; the
+ * columns in `rightAligned` (by index) are padded on the left. Cells are used as given: pass them
+ * through {@link terminalSafe} when they come from data.
+ */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: ReadonlySet<number>): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]): string =>
     cells
@@ -34,12 +42,12 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
 }
 
 function toolRow(t: ToolAnalytics): string[] {
-  return [safe(t.toolId), count(t.estimatedCount), pct(t.errorRate), ms(t.meanDuration), ms(t.p50), ms(t.p95), ms(t.p99), bytes(t.memory?.peak), bytes(t.input?.mean), bytes(t.output?.mean)];
+  return [terminalSafe(t.toolId), count(t.estimatedCount), pct(t.errorRate), ms(t.meanDuration), ms(t.p50), ms(t.p95), ms(t.p99), bytes(t.memory?.peak), bytes(t.input?.mean), bytes(t.output?.mean)];
 }
 
 function recommendationLine(r: Recommendation): string {
   const impact = r.impact.unit === 'ms' ? `~${Math.round(r.impact.value)} ms` : r.impact.unit === 'failures' ? `~${Math.round(r.impact.value)} failures` : `${Math.round(r.impact.value)} samples short`;
-  return `[${r.kind}] ${safe(r.message)} (impact: ${impact})`;
+  return `[${r.kind}] ${terminalSafe(r.message)} (impact: ${impact})`;
 }
 
 /**
@@ -54,7 +62,7 @@ export function formatSessionReport(report: SessionReport | OverallReport, optio
   const { analytics, insights } = report;
   const s = analytics.summary;
   const out: string[] = [];
-  out.push('sessionId' in report ? `Session ${safe(report.sessionId)} — ${report.generatedAt}` : `All sessions (${s.sessions}) — ${report.generatedAt}`);
+  out.push('sessionId' in report ? `Session ${terminalSafe(report.sessionId)} — ${report.generatedAt}` : `All sessions (${s.sessions}) — ${report.generatedAt}`);
   if (s.totalOperations === 0) {
     out.push('  no calls recorded');
     return out.join('\n');
@@ -66,23 +74,23 @@ export function formatSessionReport(report: SessionReport | OverallReport, optio
   );
   out.push('');
   const header = ['tool', 'calls', 'errors', 'mean ms', 'p50', 'p95', 'p99', 'mem peak', 'in', 'out'];
-  out.push(...table(header, analytics.tools.slice(0, maxTools).map(toolRow), new Set([1, 2, 3, 4, 5, 6, 7, 8, 9])));
+  out.push(...formatTable(header, analytics.tools.slice(0, maxTools).map(toolRow), new Set([1, 2, 3, 4, 5, 6, 7, 8, 9])));
   out.push(`  (quantiles within ±${(analytics.quantileRelativeError * 100).toFixed(0)}%)`);
   if (analytics.sequences.length > 0) {
     out.push('', 'Top sequences:');
     for (const p of analytics.sequences.slice(0, maxItems)) {
-      out.push(`  ${p.sequence.map(safe).join(' → ')}  ×${count(p.count)}  ok ${pct(p.successRate)}  avg ${ms(p.avgDuration)} ms`);
+      out.push(`  ${p.sequence.map(terminalSafe).join(' → ')}  ×${count(p.count)}  ok ${pct(p.successRate)}  avg ${ms(p.avgDuration)} ms`);
     }
   }
   if ('predictions' in report && report.predictions.length > 0) {
     out.push('', 'Likely next tools:');
-    out.push(`  ${report.predictions.slice(0, maxItems).map((p) => `${safe(p.toolId)} ${pct(p.probability)}`).join(', ')}`);
+    out.push(`  ${report.predictions.slice(0, maxItems).map((p) => `${terminalSafe(p.toolId)} ${pct(p.probability)}`).join(', ')}`);
   }
   if (analytics.errorPatterns.length > 0) {
     out.push('', 'Error-prone sequences:');
     for (const p of analytics.errorPatterns.slice(0, maxItems)) {
       const e = p.commonErrors[0];
-      out.push(`  ${p.sequence.map(safe).join(' → ')}  fails ${pct(p.errorRate)} vs ${pct(p.baseRate)} (n=${count(p.count)})${e ? `  ${safe(e.errorType)}: ${safe(e.message)}` : ''}`);
+      out.push(`  ${p.sequence.map(terminalSafe).join(' → ')}  fails ${pct(p.errorRate)} vs ${pct(p.baseRate)} (n=${count(p.count)})${e ? `  ${terminalSafe(e.errorType)}: ${terminalSafe(e.message)}` : ''}`);
     }
   }
   if (insights.recommendations.length > 0) {

@@ -17,7 +17,7 @@ export type {
 // Figures and insights
 export { AnalyticsEngine } from './analytics-engine';
 export type { AnalyticsEngineOptions, AnalyticsEngineStats, InsightThresholds } from './analytics-engine';
-export { formatSessionReport } from './format-report';
+export { formatSessionReport, formatTable, terminalSafe } from './format-report';
 export type { FormatReportOptions } from './format-report';
 export type {
   AnalyticsData,
@@ -40,6 +40,10 @@ export type {
 // Comparing runs (generation N vs N+1)
 export { compareRuns, formatComparison, mannWhitney } from './compare';
 export type { CompareOptions, RunComparison, ToolComparison, RunFigures, Change, Verdict } from './compare';
+
+// Activity over time (live charts)
+export { ToolTimeline } from './tool-timeline';
+export type { ToolTimelineOptions, TimelineSeries, ToolSeries } from './tool-timeline';
 
 // Building blocks
 export { QuantileSketch } from './quantile-sketch';

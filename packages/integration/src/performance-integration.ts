@@ -364,18 +364,18 @@ export class PerformanceIntegration {
   async #loadHistory(): Promise<void> {
     try {
       if (this.config.historySessions > 0) {
-        // Straight from the adapter: the storage's own reads flush first, and must not wait on this run's writes.
-        const adapter = this.storage.adapter;
-        const stored = (await adapter.listSessions()).sort((a, b) => a.lastModified - b.lastModified);
-        for (const s of stored.slice(-this.config.historySessions)) {
-          if (!s.hasMetrics) continue;
-          this.#history.sessions++;
-          for await (const m of adapter.readMetrics(s.sessionId, this.#history)) {
-            if (this.#waitingIds!.has(m.id)) continue; // written by this run while we read
+        // Straight from the adapter: replay does not flush, so it never waits on this run's writes.
+        const h = this.#history;
+        const read = await this.storage.replay(
+          (m) => {
+            if (this.#waitingIds!.has(m.id)) return; // written by this run while we read
             this.analytics.onMetric(m);
-            this.#history.records++;
-          }
-        }
+            h.records++;
+          },
+          { maxSessions: this.config.historySessions },
+        );
+        h.sessions += read.sessions;
+        h.corruptLines += read.corruptLines;
       }
     } catch (e) {
       this.#diagnostics.report(e, 'history', (err) => `perftrack: stored history could not be loaded (${String(err)}); insights cover live calls only`);

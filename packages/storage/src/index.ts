@@ -8,6 +8,8 @@ export type {
   ImportResult,
   CleanupResult,
   LoadFilter,
+  ReplayOptions,
+  ReplayResult,
   StorageStats,
 } from './performance-storage';
 

@@ -52,6 +52,21 @@ export interface LoadFilter {
   toolId?: string;
 }
 
+/** Options of {@link PerformanceStorage.replay}. */
+export interface ReplayOptions {
+  /** Only the newest this many sessions (by last write). Default: all. */
+  maxSessions?: number;
+  /** Only these sessions (each validated), in this order. */
+  sessionIds?: readonly string[];
+}
+
+/** What {@link PerformanceStorage.replay} read; `corruptLines` counts lines skipped. */
+export interface ReplayResult {
+  sessions: number;
+  records: number;
+  corruptLines: number;
+}
+
 /** Counters of a {@link PerformanceStorage}. */
 export interface StorageStats {
   /** Records waiting for the next flush. */
@@ -317,6 +332,41 @@ export class PerformanceStorage implements MetricsSubscriber {
   /** The session's analytics snapshot, or undefined. */
   loadAnalytics(sessionId: string): Promise<unknown> {
     return this.adapter.readSnapshot('analytics', sessionId, this.#read);
+  }
+
+  /**
+   * Streams stored records to `onRecord`, session by session, oldest activity first: to rebuild
+   * analytics from history. Reads straight from the adapter without flushing this instance's
+   * queue first (records still queued are not included). Sessions without a metrics log are skipped.
+   */
+  async replay(onRecord: (record: ToolExecutionMetrics) => void, options: ReplayOptions = {}): Promise<ReplayResult> {
+    const { maxSessions, sessionIds } = options;
+    if (maxSessions !== undefined && (!Number.isInteger(maxSessions) || maxSessions < 0)) {
+      throw new TypeError(`replay: maxSessions must be an integer >= 0, got ${String(maxSessions)}`);
+    }
+    let ids: string[];
+    if (sessionIds !== undefined) {
+      for (const id of sessionIds) validateSessionId(id);
+      ids = [...sessionIds];
+    } else {
+      const stored = (await this.adapter.listSessions()).filter((s) => s.hasMetrics).sort((a, b) => a.lastModified - b.lastModified);
+      ids = stored.slice(maxSessions === undefined ? 0 : Math.max(0, stored.length - maxSessions)).map((s) => s.sessionId);
+    }
+    const report: ReadReport = { corruptLines: 0 };
+    const result: ReplayResult = { sessions: 0, records: 0, corruptLines: 0 };
+    try {
+      for (const id of ids) {
+        result.sessions++;
+        for await (const m of this.adapter.readMetrics(id, report)) {
+          result.records++;
+          onRecord(m);
+        }
+      }
+    } finally {
+      result.corruptLines = report.corruptLines;
+      this.#read.corruptLines += report.corruptLines;
+    }
+    return result;
   }
 
   /** Sessions stored, oldest activity first. */

@@ -1,0 +1,232 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, stat, utimes, writeFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { main, parseDuration, type CliIo } from '@perftrack/cli';
+
+const FIXTURE = join(__dirname, '..', 'test-fixtures', 'store');
+const GOLDEN = join(__dirname, '__golden__');
+const BIN = join(__dirname, '..', 'bin', 'perftrack.js');
+const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
+const run = promisify(execFile);
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(argv: string[], io: Partial<CliIo> = {}): Promise<Result> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: { write: (s: string) => (stdout += s), isTTY: false },
+    stderr: { write: (s: string) => (stderr += s), isTTY: false },
+    env: {},
+    cwd: tmpdir(),
+    now: () => NOW,
+    ...io,
+  });
+  return { code, stdout, stderr };
+}
+
+/** Masks what depends on the clock or the machine: report times, the fixture's path. */
+function mask(text: string, dir: string): string {
+  return text
+    .split(dir)
+    .join('<dir>')
+    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
+    .replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/g, '<time>')
+    .replace(/\b\d+[smhd] ago\b/g, '<age>');
+}
+
+async function golden(name: string, actual: string): Promise<void> {
+  const file = join(GOLDEN, name);
+  if (process.env.UPDATE_GOLDEN === '1') await writeFile(file, actual);
+  expect(actual).toBe(await readFile(file, 'utf8'));
+}
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'perftrack-cli-'));
+  await cp(FIXTURE, join(dir, 'store'), { recursive: true });
+  dir = join(dir, 'store');
+  // fixed activity times: alpha 6 days old, beta 2 hours old
+  const at = (ms: number) => new Date(NOW - ms);
+  await utimes(join(dir, 'metrics', 'ses_alpha.jsonl'), at(6 * 86_400_000), at(6 * 86_400_000));
+  await utimes(join(dir, 'metrics', 'ses_beta.jsonl'), at(2 * 3_600_000), at(2 * 3_600_000));
+});
+afterEach(async () => {
+  await rm(join(dir, '..'), { recursive: true, force: true });
+});
+
+describe('perftrack report', () => {
+  it('prints the per-tool table, sequences, predictions, error-prone sequences and recommendations (golden)', async () => {
+    const r = await cli(['report', '--dir', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    await golden('report.txt', mask(r.stdout, dir));
+    // the hostile tool name reaches the terminal without its escape byte
+    expect(r.stdout).not.toContain('\u001b');
+    expect(r.stdout).toContain('?[31mevil?[0m');
+    expect(r.stdout).toContain('(1 corrupt or truncated line skipped)');
+  });
+
+  it('reports one session (golden)', async () => {
+    const r = await cli(['report', '--dir', dir, '--session', 'ses_alpha']);
+    expect(r.code).toBe(0);
+    await golden('report-session.txt', mask(r.stdout, dir));
+  });
+
+  it('gives the same figures as JSON for machines', async () => {
+    const r = await cli(['report', '--dir', dir, '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.schema).toBe('perftrack.report/1');
+    expect(doc.analytics.summary.totalOperations).toBe(74);
+    const bash = doc.analytics.tools.find((t: { toolId: string }) => t.toolId === 'bash');
+    expect(bash).toMatchObject({ count: 12, failures: 4 });
+    expect(doc.predictionsByTool.find((p: { after: string }) => p.after === 'grep').next[0].toolId).toBe('read');
+    expect(doc.source).toEqual({ dir, sessionsRead: 2, corruptLines: 1 });
+    const one = JSON.parse((await cli(['report', '--dir', dir, '--json', '--session', 'ses_beta'])).stdout);
+    expect(one).toMatchObject({ schema: 'perftrack.session-report/1', sessionId: 'ses_beta' });
+    expect(one.analytics.summary.totalOperations).toBe(37);
+  });
+
+  it('colours only on a terminal, and never with NO_COLOR', async () => {
+    const tty = { write: () => true, isTTY: true };
+    let out = '';
+    const capture = { write: (s: string) => (out += s), isTTY: true };
+    await main(['report', '--dir', dir], { stdout: capture, stderr: tty, env: {}, now: () => NOW });
+    expect(out).toContain('\u001b[1m');
+    out = '';
+    await main(['report', '--dir', dir], { stdout: capture, stderr: tty, env: { NO_COLOR: '1' }, now: () => NOW });
+    expect(out).not.toContain('\u001b[');
+  });
+
+  it('reads the directory from PERFTRACK_DIR when --dir is not given', async () => {
+    const r = await cli(['report'], { env: { PERFTRACK_DIR: dir } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('All sessions (2)');
+  });
+});
+
+describe('perftrack sessions', () => {
+  it('lists sessions newest first with last activity and size (golden)', async () => {
+    const r = await cli(['sessions', '--dir', dir]);
+    expect(r.code).toBe(0);
+    await golden('sessions.txt', mask(r.stdout, dir));
+    expect(r.stdout.indexOf('ses_beta')).toBeLessThan(r.stdout.indexOf('ses_alpha'));
+    expect(r.stdout).toContain('2h ago');
+    expect(r.stdout).toContain('6d ago');
+    const list = JSON.parse((await cli(['sessions', '--dir', dir, '--json'])).stdout);
+    expect(list.map((s: { sessionId: string }) => s.sessionId)).toEqual(['ses_beta', 'ses_alpha']);
+    expect(list[0]).toMatchObject({ bytes: (await stat(join(dir, 'metrics', 'ses_beta.jsonl'))).size, hasMetrics: true, lastActivity: new Date(NOW - 7_200_000).toISOString() });
+  });
+});
+
+describe('perftrack export and import', () => {
+  it('round-trips every record through a 0600 export file, and a second import adds nothing', async () => {
+    const out = join(dir, '..', 'all.json');
+    const e = await cli(['export', '--dir', dir, '--out', out]);
+    expect(e).toEqual({ code: 0, stdout: `exported 74 records of 2 sessions to ${out}\n`, stderr: '' });
+    expect((await stat(out)).mode & 0o777).toBe(0o600);
+    const target = join(dir, '..', 'copy');
+    const i = await cli(['import', out, '--dir', target]);
+    expect(i.stdout).toBe(`imported 74 records into 2 sessions in ${target} (0 already stored, 0 invalid skipped)\n`);
+    const again = JSON.parse((await cli(['import', out, '--dir', target, '--json'])).stdout);
+    expect(again).toMatchObject({ imported: 0, duplicates: 74 });
+    const a = JSON.parse((await cli(['report', '--dir', dir, '--json'])).stdout);
+    const b = JSON.parse((await cli(['report', '--dir', target, '--json'])).stdout);
+    expect(b.analytics.tools).toEqual(a.analytics.tools);
+  });
+});
+
+describe('perftrack cleanup', () => {
+  it('lists with --dry-run and removes nothing, then removes sessions older than the duration', async () => {
+    const dry = await cli(['cleanup', '--older-than', '3d', '--dry-run', '--dir', dir]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toBe('  would remove ses_alpha  (last activity 6d ago: 1 files)\ndry run: would remove 1 session, kept 1 in ' + dir + '\n');
+    expect(await readdir(join(dir, 'metrics'))).toEqual(['ses_alpha.jsonl', 'ses_beta.jsonl']);
+    const real = await cli(['cleanup', '--older-than', '3d', '--dir', dir]);
+    expect(real.stdout).toContain('removed 1 session, kept 1');
+    expect(await readdir(join(dir, 'metrics'))).toEqual(['ses_beta.jsonl']);
+    const none = JSON.parse((await cli(['cleanup', '--older-than', '1w', '--dir', dir, '--json'])).stdout);
+    expect(none).toEqual({ removed: [], kept: 1, dryRun: false });
+  });
+});
+
+describe('bad input: one clear line and a non-zero exit code', () => {
+  const cases: [string, string[], number, RegExp][] = [
+    ['a missing directory', ['report', '--dir', '/nonexistent/perftrack'], 1, /^perftrack: error: no perftrack data at \/nonexistent\/perftrack: directory not found/],
+    ['an unknown session', ['report', '--session', 'ses_gamma'], 1, /^perftrack: error: unknown session "ses_gamma" in .* \(see `perftrack sessions`\)$/],
+    ['an invalid session id', ['report', '--session', 'x'.repeat(300)], 2, /^perftrack: error: option '-s, --session <id>' argument .* is invalid\. invalid session id .* longer than 200 characters$/],
+    ['a bad duration', ['cleanup', '--older-than', '7 days'], 2, /^perftrack: error: option '--older-than <duration>' argument '7 days' is invalid\. bad duration "7 days"/],
+    ['a duration without a unit', ['cleanup', '--older-than', '7'], 2, /bad duration "7"/],
+    ['an unknown command', ['reprot'], 2, /^perftrack: error: unknown command 'reprot'\n?\(Did you mean report\?\)$/],
+    ['an unknown option', ['report', '--jsn'], 2, /^perftrack: error: unknown option '--jsn'\n?\(Did you mean --json\?\)$/],
+    ['a bad port', ['dashboard', '--port', '99999'], 2, /expected a port from 0 to 65535/],
+    ['export without --out', ['export'], 2, /required option '-o, --out <file>' not specified/],
+  ];
+  it.each(cases)('%s', async (_name, argv, code, pattern) => {
+    const needsDir = !argv.includes('--dir');
+    const r = await cli(needsDir ? [...argv, '--dir', dir] : argv);
+    expect(r.code).toBe(code);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd()).toMatch(pattern);
+  });
+
+  it('rejects a corrupt or foreign export file and imports nothing', async () => {
+    const target = join(dir, '..', 'target');
+    const bad = join(dir, '..', 'bad.json');
+    for (const [content, pattern] of [
+      ['{"schema":"perftrack.export/1","sessions":[', /is not a perftrack export: invalid JSON/],
+      ['{"schema":"other/1","sessions":[]}', /is not a perftrack export: unsupported schema "other\/1"/],
+      ['{"schema":"perftrack.export/1","sessions":[{"sessionId":"../../etc","metrics":"x"}]}', /sessions\[0\]\.metrics must be an array/],
+    ] as const) {
+      await writeFile(bad, content);
+      const r = await cli(['import', bad, '--dir', target]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(pattern);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    }
+    const missing = await cli(['import', join(dir, 'nope.json'), '--dir', target]);
+    expect(missing.stderr).toMatch(/nope\.json: file not found/);
+    await expect(stat(join(target, 'metrics'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('7d')).toBe(7 * 86_400_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('2w')).toBe(14 * 86_400_000);
+    for (const bad of ['', '7', 'd', '-1d', '7d ', '1.d', '7days']) {
+      if (bad === '7d ') continue; // surrounding blanks are trimmed
+      expect(() => parseDuration(bad)).toThrow(/bad duration/);
+    }
+  });
+});
+
+describe('the perftrack binary', () => {
+  it('runs as a process with exit codes: 0 with output, 1 with one error line', async () => {
+    const ok = await run(process.execPath, [BIN, 'sessions', '--dir', dir]);
+    expect(ok.stdout).toContain('ses_alpha');
+    const failed = await run(process.execPath, [BIN, 'report', '--dir', join(dir, 'missing')]).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    expect(failed).toMatchObject({ code: 1, stdout: '' });
+    expect((failed as { stderr: string }).stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('reports on a directory written by the example agent', async () => {
+    const example = join(__dirname, '..', '..', '..', 'examples', 'agent-session', 'dist', 'main.js');
+    const exampleDir = join(dir, '..', 'example');
+    await run(process.execPath, [example, '--dir', exampleDir, '--sessions', '2', '--tasks', '3']);
+    const { stdout } = await run(process.execPath, [BIN, 'report', '--dir', exampleDir]);
+    for (const tool of ['glob', 'grep', 'read', 'edit', 'bash']) expect(stdout).toMatch(new RegExp(`^${tool}\\s+\\d+`, 'm'));
+    expect(stdout).toContain('Top sequences:');
+    const sessions = JSON.parse((await run(process.execPath, [BIN, 'sessions', '--json', '--dir', exampleDir])).stdout);
+    expect(sessions).toHaveLength(2);
+    const one = JSON.parse((await run(process.execPath, [BIN, 'report', '--json', '--dir', exampleDir, '--session', sessions[0].sessionId])).stdout);
+    expect(one.analytics.summary.totalOperations).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,325 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { AnalyticsEngine, formatSessionReport, formatTable, terminalSafe, type OverallReport, type SessionReport, type ToolPrediction } from '@perftrack/analytics';
+import { errorMessage } from '@perftrack/core';
+import { DEFAULT_DASHBOARD_PORT, startDashboard, type Dashboard } from '@perftrack/dashboard';
+import { InvalidSessionIdError, PerformanceStorage, validateSessionId } from '@perftrack/storage';
+import { formatAge, formatBytes, parseDuration } from './duration';
+
+/** A stream the CLI writes to. */
+export interface CliStream {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
+/** Where the CLI reads and writes; {@link main} defaults to the process's. Tests pass their own. */
+export interface CliIo {
+  stdout: CliStream;
+  stderr: CliStream;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  /** Epoch ms. */
+  now: () => number;
+  /** Resolves when a running dashboard should stop. Default: on SIGINT or SIGTERM. */
+  untilStopped: (dashboard: Dashboard) => Promise<void>;
+}
+
+/** An error the CLI reports as one line, with an exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+
+const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
+
+/** ANSI styling, applied only when the stream is a terminal and NO_COLOR is unset (or FORCE_COLOR is set). */
+function painter(stream: CliStream, env: CliIo['env']) {
+  const on = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' ? true : env.NO_COLOR === undefined && stream.isTTY === true && env.TERM !== 'dumb';
+  const wrap = (open: number, close: number) => (s: string) => (on ? `\u001b[${open}m${s}\u001b[${close}m` : s);
+  return { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), yellow: wrap(33, 39), cyan: wrap(36, 39) };
+}
+
+function storageDir(dir: string | undefined, io: CliIo): string {
+  if (dir !== undefined) return resolve(io.cwd, dir);
+  const fromEnv = io.env.PERFTRACK_DIR;
+  return resolve(io.cwd, fromEnv !== undefined && fromEnv !== '' ? fromEnv : '.perftrack');
+}
+
+/** The storage of an existing directory; a clear error when it is missing or not a directory. */
+async function openStorage(dir: string): Promise<PerformanceStorage> {
+  const info = await stat(dir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') throw new CliError(`no perftrack data at ${dir}: directory not found (pass --dir DIR or set PERFTRACK_DIR)`);
+    throw new CliError(`cannot read ${dir}: ${e.message}`);
+  });
+  if (!info.isDirectory()) throw new CliError(`${dir} is not a directory`);
+  return new PerformanceStorage({ dir });
+}
+
+function sessionId(value: string): string {
+  try {
+    validateSessionId(value);
+  } catch (e) {
+    throw new InvalidArgumentError(errorMessage(e));
+  }
+  return value;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError(`expected a port from 0 to 65535, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function duration(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (e) {
+    throw new InvalidArgumentError(errorMessage(e));
+  }
+}
+
+/** Next tools after each of the most used tools: the overall report's counterpart of a session's predictions. */
+function predictionsByTool(engine: AnalyticsEngine, tools: readonly string[]): { after: string; next: ToolPrediction[] }[] {
+  const patterns = engine.patterns;
+  if (!patterns) return [];
+  return tools.map((t) => ({ after: t, next: patterns.predictNextTools([t], 3) })).filter((p) => p.next.length > 0);
+}
+
+/** Builds the `perftrack` program; `io` receives all output. */
+export function createProgram(io: CliIo): Command {
+  const out = (text: string) => io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  const json = (value: unknown) => out(JSON.stringify(value, null, 2));
+  const paint = painter(io.stdout, io.env);
+  const errPaint = painter(io.stderr, io.env);
+  const dirOption = () => new Option('-d, --dir <dir>', 'storage directory (default: $PERFTRACK_DIR, else ./.perftrack)');
+
+  const program = new Command('perftrack')
+    .description('Reports and a live dashboard over perftrack data: tool latency, failures, sequences, recommendations.')
+    .version('0.1.0', '-v, --version')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(`${errPaint.red('perftrack: error:')} ${s.replace(/^error: /, '').trimEnd()}\n`),
+    });
+
+  program
+    .command('report')
+    .description('per-tool table (calls, p50/p95/p99, error rate, memory, I/O), top sequences, predictions, error-prone sequences, recommendations')
+    .addOption(dirOption())
+    .option('-s, --session <id>', 'one session instead of all', sessionId)
+    .option('--json', 'print the report as JSON')
+    .option('--limit <n>', 'most tools listed', positiveInt, 20)
+    .option('--max-sessions <n>', 'newest sessions read', positiveInt, 1000)
+    .action(async (o: { dir?: string; session?: string; json?: boolean; limit: number; maxSessions: number }) => {
+      const dir = storageDir(o.dir, io);
+      const storage = await openStorage(dir);
+      const engine = new AnalyticsEngine({ maxSessions: o.maxSessions, now: io.now });
+      const stored = await storage.listSessions();
+      if (o.session !== undefined && !stored.some((s) => s.sessionId === o.session && s.hasMetrics)) {
+        throw new CliError(`unknown session ${JSON.stringify(o.session)} in ${dir} (see \`perftrack sessions\`)`);
+      }
+      // Error-prone sequences are learned across sessions, so a session's report reads them all too.
+      const read = await storage.replay((m) => engine.onMetric(m), { maxSessions: o.maxSessions });
+      let report: SessionReport | OverallReport;
+      let extra: { after: string; next: ToolPrediction[] }[] = [];
+      if (o.session !== undefined) {
+        if (!engine.hasSession(o.session)) await storage.replay((m) => engine.onMetric(m), { sessionIds: [o.session] }); // older than --max-sessions
+        report = engine.sessionReport(o.session);
+      } else {
+        report = engine.overallReport();
+        extra = predictionsByTool(engine, report.analytics.tools.slice(0, 5).map((t) => t.toolId));
+      }
+      if (o.json) {
+        json({ ...report, ...(o.session === undefined ? { predictionsByTool: extra } : {}), source: { dir, sessionsRead: read.sessions, corruptLines: read.corruptLines } });
+        return;
+      }
+      const lines = formatSessionReport(report, { maxTools: o.limit }).split('\n');
+      if (extra.length > 0) {
+        lines.push('', 'Likely next tools:');
+        for (const p of extra) lines.push(`  after ${terminalSafe(p.after)}: ${p.next.map((n) => `${terminalSafe(n.toolId)} ${pct(n.probability)}`).join(', ')}`);
+      }
+      if (read.corruptLines > 0) lines.push('', `(${read.corruptLines} corrupt or truncated lines skipped)`);
+      out(
+        lines
+          .map((line, i) => {
+            if (i === 0) return paint.bold(line);
+            if (/^[A-Z][A-Za-z -]+:$/.test(line)) return paint.cyan(paint.bold(line));
+            if (/^tool\s+calls/.test(line)) return paint.bold(line);
+            if (/^ {2}\[[a-z-]+\]/.test(line)) return line.replace(/\[[a-z-]+\]/, (k) => paint.yellow(k));
+            return line;
+          })
+          .join('\n'),
+      );
+    });
+
+  program
+    .command('sessions')
+    .description('stored sessions with their last activity and size, newest first')
+    .addOption(dirOption())
+    .option('--json', 'print as JSON')
+    .action(async (o: { dir?: string; json?: boolean }) => {
+      const dir = storageDir(o.dir, io);
+      const storage = await openStorage(dir);
+      const sessions = (await storage.listSessions()).sort((a, b) => b.lastModified - a.lastModified);
+      if (o.json) {
+        json(sessions.map((s) => ({ ...s, lastActivity: new Date(s.lastModified).toISOString() })));
+        return;
+      }
+      if (sessions.length === 0) {
+        out(`no sessions in ${dir}`);
+        return;
+      }
+      const now = io.now();
+      const kinds = (s: (typeof sessions)[number]) => [s.hasMetrics && 'metrics', s.hasPatterns && 'patterns', s.hasAnalytics && 'analytics'].filter(Boolean).join(',');
+      const rows = sessions.map((s) => [terminalSafe(s.sessionId), new Date(s.lastModified).toISOString().replace('T', ' ').slice(0, 19), formatAge(now - s.lastModified), formatBytes(s.bytes), kinds(s)]);
+      const table = formatTable(['session', 'last activity (UTC)', 'age', 'size', 'data'], rows, new Set([2, 3]));
+      const total = sessions.reduce((n, s) => n + s.bytes, 0);
+      out([paint.bold(table[0]!), ...table.slice(1), '', `${sessions.length} session${sessions.length === 1 ? '' : 's'}, ${formatBytes(total)} in ${dir}`].join('\n'));
+    });
+
+  program
+    .command('export')
+    .description('write every stored session to one JSON file (schema perftrack.export/1, mode 0600)')
+    .addOption(dirOption())
+    .requiredOption('-o, --out <file>', 'file to write')
+    .action(async (o: { dir?: string; out: string }) => {
+      const dir = storageDir(o.dir, io);
+      const storage = await openStorage(dir);
+      const file = resolve(io.cwd, o.out);
+      const sessions = (await storage.listSessions()).length;
+      const records = await storage.exportToFile(file).catch((e: unknown) => {
+        throw new CliError(`cannot write ${file}: ${errorMessage(e)}`);
+      });
+      out(`exported ${records} records of ${sessions} sessions to ${file}`);
+    });
+
+  program
+    .command('import')
+    .description('merge an export file into the storage directory (records already stored are skipped)')
+    .argument('<file>', 'an export file (perftrack export)')
+    .addOption(dirOption())
+    .option('--json', 'print the result as JSON')
+    .action(async (fileArg: string, o: { dir?: string; json?: boolean }) => {
+      const dir = storageDir(o.dir, io);
+      const file = resolve(io.cwd, fileArg);
+      const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+        throw new CliError(e.code === 'ENOENT' ? `${file}: file not found` : `cannot read ${file}: ${e.message}`);
+      });
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text);
+      } catch (e) {
+        throw new CliError(`${file} is not a perftrack export: invalid JSON (${errorMessage(e)})`);
+      }
+      const storage = new PerformanceStorage({ dir });
+      const result = await storage.importAll(doc).catch((e: unknown) => {
+        throw new CliError(`${file} is not a perftrack export: ${errorMessage(e).replace(/^importAll: /, '')}`);
+      });
+      await storage.shutdown();
+      if (o.json) json({ file, dir, ...result });
+      else out(`imported ${result.imported} records into ${result.sessions} sessions in ${dir} (${result.duplicates} already stored, ${result.invalid} invalid skipped)`);
+    });
+
+  program
+    .command('cleanup')
+    .description('remove sessions whose last activity is older than a duration (metrics, patterns and analytics)')
+    .addOption(dirOption())
+    .option('--older-than <duration>', 'e.g. 30m, 12h, 7d, 2w', duration, parseDuration('7d'))
+    .option('-n, --dry-run', 'list what would be removed, remove nothing')
+    .option('--json', 'print the result as JSON')
+    .action(async (o: { dir?: string; olderThan: number; dryRun?: boolean; json?: boolean }) => {
+      const dir = storageDir(o.dir, io);
+      const storage = await openStorage(dir);
+      const result = await storage.cleanup({ olderThanMs: o.olderThan, dryRun: o.dryRun === true, now: io.now() });
+      if (o.json) {
+        json(result);
+        return;
+      }
+      const verb = result.dryRun ? 'would remove' : 'removed';
+      const lines = result.removed.map((r) => `  ${verb} ${terminalSafe(r.sessionId)}  (last activity ${formatAge(io.now() - r.lastModified)}: ${r.files.length} files)`);
+      lines.push(`${result.dryRun ? 'dry run: ' : ''}${verb} ${result.removed.length} session${result.removed.length === 1 ? '' : 's'}, kept ${result.kept} in ${dir}`);
+      out(lines.join('\n'));
+    });
+
+  program
+    .command('dashboard')
+    .description('serve the live dashboard for a storage directory (http://127.0.0.1 by default)')
+    .addOption(dirOption())
+    .option('-p, --port <port>', `port (0 picks a free one)`, port, DEFAULT_DASHBOARD_PORT)
+    .option('--host <host>', 'interface to listen on; anything but 127.0.0.1/localhost exposes the dashboard to the network')
+    .action(async (o: { dir?: string; port: number; host?: string }) => {
+      const dir = storageDir(o.dir, io);
+      await openStorage(dir);
+      const dashboard = await startDashboard({
+        dir,
+        port: o.port,
+        ...(o.host !== undefined ? { host: o.host } : {}),
+        onWarning: (message) => io.stderr.write(`${errPaint.yellow('perftrack: warning:')} ${message.replace(/^perftrack dashboard: /, '')}\n`),
+      }).catch((e: unknown) => {
+        throw new CliError(errorMessage(e).replace(/^perftrack dashboard: /, ''));
+      });
+      out(`perftrack dashboard: ${paint.bold(dashboard.url)}  (reading ${dir}; Ctrl-C to stop)`);
+      try {
+        await io.untilStopped(dashboard);
+      } finally {
+        await dashboard.close();
+      }
+    });
+
+  return program;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolvePromise) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolvePromise();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/**
+ * Runs `perftrack` with `argv` (without the node and script paths) and resolves to the exit
+ * code: 0 on success, 1 on an error (reported as one line on stderr), 2 on a usage error.
+ */
+export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
+  const full: CliIo = {
+    stdout: io.stdout ?? process.stdout,
+    stderr: io.stderr ?? process.stderr,
+    env: io.env ?? process.env,
+    cwd: io.cwd ?? process.cwd(),
+    now: io.now ?? Date.now,
+    untilStopped: io.untilStopped ?? untilSignal,
+  };
+  const paint = painter(full.stderr, full.env);
+  try {
+    await createProgram(full).parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version exit 0; usage errors were already printed by commander as one line
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    const message = e instanceof CliError || e instanceof InvalidSessionIdError ? e.message : `${errorMessage(e)}`;
+    full.stderr.write(`${paint.red('perftrack: error:')} ${terminalSafe(message)}\n`);
+    return e instanceof CliError ? e.exitCode : 1;
+  }
+}

@@ -1,0 +1,66 @@
+import type { PerformanceStorage, ReadReport } from '@perftrack/storage';
+import type { DashboardModel } from './model';
+
+interface Seen {
+  bytes: number;
+  lastModified: number;
+  /** Good records read so far: the log is append-only, so the next read skips them. */
+  records: number;
+  corruptLines: number;
+}
+
+/**
+ * Feeds a {@link DashboardModel} from a storage directory: at start the newest `maxSessions`
+ * sessions, then, on each poll, the records appended since (a session whose size and time did
+ * not change is not read). State is bounded by 10 × `maxSessions` sessions.
+ */
+export class StorageSource {
+  readonly #storage: PerformanceStorage;
+  readonly #model: DashboardModel;
+  readonly #maxSessions: number;
+  readonly #seen = new Map<string, Seen>();
+  #polling: Promise<void> | undefined;
+
+  constructor(storage: PerformanceStorage, model: DashboardModel, maxSessions: number) {
+    this.#storage = storage;
+    this.#model = model;
+    this.#maxSessions = maxSessions;
+  }
+
+  /** Corrupt or truncated lines met in the sessions followed. */
+  get corruptLines(): number {
+    let n = 0;
+    for (const s of this.#seen.values()) n += s.corruptLines;
+    return n;
+  }
+
+  /** Reads what is new; concurrent calls share one read. `live` marks records for the stream. */
+  poll(live: boolean): Promise<void> {
+    return (this.#polling ??= this.#poll(live).finally(() => (this.#polling = undefined)));
+  }
+
+  async #poll(live: boolean): Promise<void> {
+    const all = (await this.#storage.adapter.listSessions()).filter((s) => s.hasMetrics).sort((a, b) => a.lastModified - b.lastModified);
+    for (const info of all.slice(-this.#maxSessions)) {
+      const seen = this.#seen.get(info.sessionId);
+      if (seen && seen.bytes === info.bytes && seen.lastModified === info.lastModified) continue;
+      const skip = seen?.records ?? 0;
+      const report: ReadReport = { corruptLines: 0 };
+      let records = 0;
+      for await (const m of this.#storage.adapter.readMetrics(info.sessionId, report)) {
+        if (records++ < skip) continue;
+        this.#model.add(m, live);
+      }
+      this.#seen.delete(info.sessionId); // most recently read last
+      this.#seen.set(info.sessionId, { bytes: info.bytes, lastModified: info.lastModified, records, corruptLines: report.corruptLines });
+    }
+    // Sessions that left the newest `maxSessions` stay known for a while, so one that is written
+    // to again is read from where it was left, not counted twice; deleted sessions are forgotten.
+    const exists = new Set(all.map((s) => s.sessionId));
+    for (const id of this.#seen.keys()) if (!exists.has(id)) this.#seen.delete(id);
+    for (const id of this.#seen.keys()) {
+      if (this.#seen.size <= 10 * this.#maxSessions) break;
+      this.#seen.delete(id);
+    }
+  }
+}
