@@ -153,7 +153,7 @@ export function createProgram(io: CliIo): Command {
         lines.push('', 'Likely next tools:');
         for (const p of extra) lines.push(`  after ${terminalSafe(p.after)}: ${p.next.map((n) => `${terminalSafe(n.toolId)} ${pct(n.probability)}`).join(', ')}`);
       }
-      if (read.corruptLines > 0) lines.push('', `(${read.corruptLines} corrupt or truncated lines skipped)`);
+      if (read.corruptLines > 0) lines.push('', `(${read.corruptLines} corrupt or truncated line${read.corruptLines === 1 ? '' : 's'} skipped)`);
       out(
         lines
           .map((line, i) => {
