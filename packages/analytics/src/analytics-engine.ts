@@ -1,4 +1,5 @@
 import { isTimed, isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { compileCostModel, emptyCost, type CompiledCostModel, type CostBreakdown, type CostModel } from './cost';
 import { ErrorTally, normalizeErrorMessage, wilsonLowerBound } from './evidence';
 import { QuantileSketch } from './quantile-sketch';
 import { UsagePatternTracker } from './usage-pattern-tracker';
@@ -61,6 +62,11 @@ export interface AnalyticsEngineOptions {
   /** Epoch ms for report timestamps. Default `Date.now`. */
   now?: () => number;
   /**
+   * Prices every call (per-tool fixed, runtime, I/O and token costs): reports then carry cost per
+   * tool, per session and per task (`summary.cost`, `tools[].cost`). Default: none (cost `null`).
+   */
+  costModel?: CostModel;
+  /**
    * Take records off the tool's call path: `onMetric` only queues them (a few ns), and they are
    * analysed on a later event-loop turn, when 8,192 are queued, or before any read (of the engine
    * or of its tracker), whichever comes first. Reads always see every record. Default false.
@@ -110,6 +116,14 @@ class SizeAccumulator {
   }
 }
 
+function addCost(into: CostBreakdown, one: CostBreakdown): void {
+  into.total += one.total;
+  into.fixed += one.fixed;
+  into.runtime += one.runtime;
+  into.io += one.io;
+  into.tokens += one.tokens;
+}
+
 /** Running figures of one tool in one scope. O(1) per record. */
 class ToolAccumulator {
   count = 0;
@@ -130,15 +144,17 @@ class ToolAccumulator {
   hashes: Map<string, true> | undefined;
   readonly errors = new ErrorTally(5);
   readonly sketch: QuantileSketch;
+  cost: CostBreakdown | undefined;
 
   constructor(relativeAccuracy: number) {
     this.sketch = new QuantileSketch({ relativeAccuracy });
   }
 
-  add(m: ToolExecutionMetrics, w: number, timed: boolean, maxHashes: number, errorText: string): void {
+  add(m: ToolExecutionMetrics, w: number, timed: boolean, maxHashes: number, errorText: string, cost: CostBreakdown | undefined): void {
     this.count++;
     this.weighted += w;
     if (w > 1) this.sampled++;
+    if (cost !== undefined) addCost((this.cost ??= emptyCost()), cost);
     if (timed) {
       this.timedN++;
       this.timedW += w;
@@ -197,6 +213,7 @@ class ToolAccumulator {
       output: this.output.summary(),
       repeatedInputs: this.repeatW,
       commonErrors: this.errors.top(3),
+      cost: this.cost === undefined ? null : { ...this.cost, perCall: this.weighted > 0 ? this.cost.total / this.weighted : 0 },
     };
   }
 }
@@ -212,9 +229,15 @@ class ScopeAccumulator {
   firstStart = Infinity;
   lastEnd = -Infinity;
   memPeak = -Infinity;
+  /** Tasks begun: a session's first call, and each change of its message id. */
+  tasks = 0;
+  /** The message id of this session's latest call (session scopes only). */
+  lastMessage: string | undefined | null = null;
+  cost: CostBreakdown | undefined;
 
-  add(m: ToolExecutionMetrics, toolId: string, w: number, timed: boolean, accuracy: number, maxHashes: number, errorText: string): void {
+  add(m: ToolExecutionMetrics, toolId: string, w: number, timed: boolean, accuracy: number, maxHashes: number, errorText: string, cost: CostBreakdown | undefined): void {
     this.count++;
+    if (cost !== undefined) addCost((this.cost ??= emptyCost()), cost);
     this.weighted += w;
     if (m.success !== true) {
       this.failures++;
@@ -226,10 +249,10 @@ class ScopeAccumulator {
     if (typeof m.memoryUsed === 'number' && m.memoryUsed > this.memPeak) this.memPeak = m.memoryUsed;
     let tool = this.tools.get(toolId);
     if (tool === undefined) this.tools.set(toolId, (tool = new ToolAccumulator(accuracy)));
-    tool.add(m, w, timed, maxHashes, errorText);
+    tool.add(m, w, timed, maxHashes, errorText, cost);
   }
 
-  summary(sessions: number): AnalyticsSummary {
+  summary(sessions: number, currency: string | undefined): AnalyticsSummary {
     const empty = this.count === 0;
     const wall = empty || this.lastEnd < this.firstStart ? 0 : this.lastEnd - this.firstStart;
     return {
@@ -244,6 +267,11 @@ class ScopeAccumulator {
       throughput: wall > 0 ? (this.weighted * 1000) / wall : 0,
       peakMemory: Number.isFinite(this.memPeak) ? this.memPeak : null,
       sessions,
+      tasks: this.tasks,
+      cost:
+        currency === undefined
+          ? null
+          : { currency, ...(this.cost ?? emptyCost()), perCall: this.weighted > 0 ? (this.cost?.total ?? 0) / this.weighted : 0, perTask: this.tasks > 0 ? (this.cost?.total ?? 0) / this.tasks : 0 },
     };
   }
 
@@ -306,12 +334,15 @@ export class AnalyticsEngine implements MetricsSubscriber {
   #queue: ToolExecutionMetrics[] | undefined;
   #draining = false;
   #evictedSessions = 0;
+  readonly #cost: CompiledCostModel | undefined;
+  /** Reused for each record's cost (no allocation per record). */
+  readonly #oneCost: CostBreakdown = emptyCost();
   #otherRecords = 0;
   #invalid = 0;
 
   constructor(options: AnalyticsEngineOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('AnalyticsEngine: options must be an object');
-    const known = ['patterns', 'maxSessions', 'maxTools', 'quantileRelativeError', 'maxInputHashes', 'thresholds', 'now', 'deferred'];
+    const known = ['patterns', 'maxSessions', 'maxTools', 'quantileRelativeError', 'maxInputHashes', 'thresholds', 'now', 'deferred', 'costModel'];
     for (const key of Object.keys(options)) if (!known.includes(key)) throw new TypeError(`AnalyticsEngine: unknown option "${key}"`);
     const int = (name: string, value: unknown, min: number): number => {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new TypeError(`AnalyticsEngine: ${name} must be an integer >= ${min}, got ${String(value)}`);
@@ -326,6 +357,7 @@ export class AnalyticsEngine implements MetricsSubscriber {
     this.#thresholds = checkThresholds(options.thresholds ?? {}, 'AnalyticsEngine');
     if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('AnalyticsEngine: now must be a function');
     this.#now = options.now ?? Date.now;
+    this.#cost = options.costModel === undefined ? undefined : compileCostModel(options.costModel);
     const p = options.patterns;
     this.patterns = p === false ? undefined : p instanceof UsagePatternTracker ? p : new UsagePatternTracker(p ?? {});
     if (options.deferred !== undefined && typeof options.deferred !== 'boolean') throw new TypeError('AnalyticsEngine: deferred must be a boolean');
@@ -377,8 +409,22 @@ export class AnalyticsEngine implements MetricsSubscriber {
       this.#otherRecords++;
     }
     const errorText = metric.success !== true && metric.error ? normalizeErrorMessage(metric.error) : '';
-    this.#all.add(metric, toolId, w, timed, this.#accuracy, this.#maxHashes, errorText);
-    this.#session(metric.sessionId).add(metric, toolId, w, timed, this.#accuracy, this.#maxHashes, errorText);
+    let cost: CostBreakdown | undefined;
+    if (this.#cost !== undefined) {
+      cost = this.#oneCost;
+      cost.total = cost.fixed = cost.runtime = cost.io = cost.tokens = 0;
+      this.#cost.add(metric, cost);
+    }
+    const session = this.#session(metric.sessionId);
+    // a task begins with a session's first call and with each change of its message id
+    const message = typeof metric.messageId === 'string' ? metric.messageId : undefined;
+    if (session.lastMessage === null || session.lastMessage !== message) {
+      session.lastMessage = message;
+      session.tasks++;
+      this.#all.tasks++;
+    }
+    this.#all.add(metric, toolId, w, timed, this.#accuracy, this.#maxHashes, errorText, cost);
+    session.add(metric, toolId, w, timed, this.#accuracy, this.#maxHashes, errorText, cost);
     this.patterns?.onMetric(metric);
   }
 
@@ -432,13 +478,13 @@ export class AnalyticsEngine implements MetricsSubscriber {
       return {
         scope: 'all',
         ...base,
-        summary: this.#all.summary(this.#sessions.size + this.#evictedSessions),
+        summary: this.#all.summary(this.#sessions.size + this.#evictedSessions, this.#cost?.currency),
         tools: this.#all.toolSummaries(),
         sequences: this.patterns?.getMostCommonPatterns(10) ?? [],
         errorPatterns: this.patterns?.getErrorPronePatterns({ limit: 10 }) ?? [],
       };
     }
-    const summary = (scope ?? new ScopeAccumulator()).summary(scope === undefined ? 0 : 1);
+    const summary = (scope ?? new ScopeAccumulator()).summary(scope === undefined ? 0 : 1, this.#cost?.currency);
     return {
       scope: 'session',
       sessionId,

@@ -1,4 +1,5 @@
 import { createSeededRandom, isTimed, isUsableRecord, weightOf, type RandomSource, type ToolExecutionMetrics } from '@perftrack/core';
+import { compileCostModel, emptyCost, type CompiledCostModel, type CostModel } from './cost';
 import { wilsonInterval } from './evidence';
 
 /** What a comparison concludes for a tool (or overall). */
@@ -24,6 +25,8 @@ export interface CompareOptions {
   readonly taskOf?: (record: ToolExecutionMetrics) => string;
   /** Seed of the resampling, so a comparison is reproducible. Default 1. */
   readonly seed?: number;
+  /** Prices calls: each side then carries its cost and cost per task, and the change. Default: none. */
+  readonly costModel?: CostModel;
 }
 
 /** One run's figures for a tool (or overall). */
@@ -40,6 +43,9 @@ export interface RunFigures {
   readonly p95: number | null;
   /** Estimated calls per task (session by default). */
   readonly callsPerTask: number;
+  /** Estimated cost under `costModel`, and per task; `null` without a model. */
+  readonly cost: number | null;
+  readonly costPerTask: number | null;
 }
 
 /** A change with its confidence interval. */
@@ -66,6 +72,8 @@ export interface ToolComparison {
   /** Error-rate change (absolute, Newcombe interval) and a two-proportion z-test. */
   readonly errorRate: (Change & { readonly z: number; readonly pValue: number }) | null;
   readonly callsPerTask: Change;
+  /** Change of cost per task (reported, not used for the verdict); `null` without a cost model. */
+  readonly costPerTask: Change | null;
   readonly verdict: Verdict;
   /** Why, in words, with the numbers. */
   readonly reasons: readonly string[];
@@ -87,6 +95,7 @@ export interface RunComparison {
 }
 
 interface Side {
+  cost: number;
   calls: number;
   failures: number;
   timed: number;
@@ -101,7 +110,7 @@ interface Collected {
   readonly records: number;
 }
 
-const newSide = (): Side => ({ calls: 0, failures: 0, timed: 0, seen: 0, samples: [] });
+const newSide = (): Side => ({ cost: 0, calls: 0, failures: 0, timed: 0, seen: 0, samples: [] });
 
 /** Adds one record (its weight and whether it is timed, worked out once) to a side. */
 function addTo(s: Side, r: ToolExecutionMetrics, weight: number, timed: boolean, max: number, random: RandomSource): void {
@@ -117,7 +126,8 @@ function addTo(s: Side, r: ToolExecutionMetrics, weight: number, timed: boolean,
   }
 }
 
-function collect(records: Iterable<ToolExecutionMetrics>, taskOf: (r: ToolExecutionMetrics) => string, max: number, random: RandomSource): Collected {
+function collect(records: Iterable<ToolExecutionMetrics>, taskOf: (r: ToolExecutionMetrics) => string, max: number, random: RandomSource, cost: CompiledCostModel | undefined): Collected {
+  const one = emptyCost();
   const tools = new Map<string, Side>();
   const overall = newSide();
   const tasks = new Set<string>();
@@ -132,6 +142,12 @@ function collect(records: Iterable<ToolExecutionMetrics>, taskOf: (r: ToolExecut
     const timed = isTimed(r);
     addTo(side, r, weight, timed, max, random);
     addTo(overall, r, weight, timed, max, random);
+    if (cost !== undefined) {
+      one.total = 0;
+      cost.add(r, one);
+      side.cost += one.total;
+      overall.cost += one.total;
+    }
   }
   return { tools, overall, tasks: tasks.size, records: count };
 }
@@ -238,7 +254,7 @@ function bootstrapRelative(xs: readonly number[], ys: readonly number[], q: numb
   return [at(alpha / 2), at(1 - alpha / 2)];
 }
 
-function figures(s: Side, tasks: number): RunFigures {
+function figures(s: Side, tasks: number, priced: boolean): RunFigures {
   return {
     calls: s.calls,
     timedCalls: s.timed,
@@ -247,6 +263,8 @@ function figures(s: Side, tasks: number): RunFigures {
     p50: s.samples.length > 0 ? quantile(s.samples, 0.5) : null,
     p95: s.samples.length > 0 ? quantile(s.samples, 0.95) : null,
     callsPerTask: tasks > 0 ? s.calls / tasks : 0,
+    cost: priced ? s.cost : null,
+    costPerTask: priced ? (tasks > 0 ? s.cost / tasks : 0) : null,
   };
 }
 
@@ -254,8 +272,8 @@ const relative = (a: number, b: number): number | null => (a !== 0 ? (b - a) / a
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 function compareSide(toolId: string, sa: Side, sb: Side, tasksA: number, tasksB: number, o: ResolvedOptions, random: RandomSource, testAlpha: number): ToolComparison {
-  const a = figures(sa, tasksA);
-  const b = figures(sb, tasksB);
+  const a = figures(sa, tasksA, o.priced);
+  const b = figures(sb, tasksB, o.priced);
   const alpha = 1 - o.confidence;
   const reasons: string[] = [];
   let better = false;
@@ -324,6 +342,7 @@ function compareSide(toolId: string, sa: Side, sb: Side, tasksA: number, tasksB:
     latencyTest,
     errorRate,
     callsPerTask: { absolute: b.callsPerTask - a.callsPerTask, relative: relative(a.callsPerTask, b.callsPerTask), interval: null },
+    costPerTask: a.costPerTask === null || b.costPerTask === null ? null : { absolute: b.costPerTask - a.costPerTask, relative: relative(a.costPerTask, b.costPerTask), interval: null },
     verdict,
     reasons,
   };
@@ -356,6 +375,7 @@ interface ResolvedOptions {
   minLatencyChange: number;
   minErrorRateChange: number;
   resamples: number;
+  priced: boolean;
 }
 
 /**
@@ -391,13 +411,15 @@ export function compareRuns(a: Iterable<ToolExecutionMetrics>, b: Iterable<ToolE
     minLatencyChange: share('minLatencyChange', options.minLatencyChange ?? 0.1),
     minErrorRateChange: share('minErrorRateChange', options.minErrorRateChange ?? 0.02),
     resamples: int('bootstrapResamples', options.bootstrapResamples ?? 400, 50),
+    priced: options.costModel !== undefined,
   };
   const maxSamples = int('maxSamples', options.maxSamples ?? 5_000, 10);
   if (options.taskOf !== undefined && typeof options.taskOf !== 'function') throw new TypeError('compareRuns: taskOf must be a function');
   const taskOf = options.taskOf ?? ((r: ToolExecutionMetrics) => r.sessionId);
   const random = createSeededRandom(options.seed ?? 1);
-  const ca = collect(a, taskOf, maxSamples, random);
-  const cb = collect(b, taskOf, maxSamples, random);
+  const cost = options.costModel === undefined ? undefined : compileCostModel(options.costModel);
+  const ca = collect(a, taskOf, maxSamples, random, cost);
+  const cb = collect(b, taskOf, maxSamples, random, cost);
   const ids = new Set([...ca.tools.keys(), ...cb.tools.keys()]);
   // Family-wise error control (Bonferroni): two tests for each tool and for the pooled entry, so
   // the chance that noise yields any improved/regressed verdict in the document is at most 1 − confidence.
@@ -424,15 +446,18 @@ export function formatComparison(doc: RunComparison): string {
   const ms = (v: number | null) => (v === null ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(1));
   const change = (c: Change | null) => (c?.relative == null ? '' : ` (${c.relative >= 0 ? '+' : ''}${(c.relative * 100).toFixed(0)}%)`);
   const rate = (v: number) => `${(v * 100).toFixed(1)}%`;
+  const priced = doc.overall.a.costPerTask !== null;
+  const money = (v: number | null) => (v === null ? '-' : v.toPrecision(3));
   const rows = [doc.overall, ...doc.tools].map((t) => [
     t.toolId === '*' ? 'all tools' : t.toolId,
     `${t.a.calls.toFixed(0)} → ${t.b.calls.toFixed(0)}`,
     `${ms(t.a.p50)} → ${ms(t.b.p50)}${change(t.p50)}`,
     `${ms(t.a.p95)} → ${ms(t.b.p95)}${change(t.p95)}`,
     `${rate(t.a.errorRate)} → ${rate(t.b.errorRate)}`,
+    ...(priced ? [`${money(t.a.costPerTask)} → ${money(t.b.costPerTask)}${change(t.costPerTask)}`] : []),
     t.verdict,
   ]);
-  const header = ['tool', 'calls', 'p50 ms', 'p95 ms', 'error rate', 'verdict'];
+  const header = ['tool', 'calls', 'p50 ms', 'p95 ms', 'error rate', ...(priced ? ['cost/task'] : []), 'verdict'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
   return [

@@ -15,6 +15,7 @@ const bytes = (n: number | null | undefined): string => {
   return a >= 1048576 ? `${(n / 1048576).toFixed(1)}M` : a >= 1024 ? `${(n / 1024).toFixed(1)}K` : `${Math.round(n)}B`;
 };
 const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
+const money = (n: number): string => (n === 0 ? '0' : Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3));
 const count = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 
 /**
@@ -72,9 +73,18 @@ export function formatSessionReport(report: SessionReport | OverallReport, optio
       `wall ${ms(s.wallDuration)} ms, in tools ${ms(s.busyDuration)} ms, ${s.throughput.toFixed(2)} calls/s` +
       (s.peakMemory === null ? '' : `, peak heap delta ${bytes(s.peakMemory)}`),
   );
+  if (s.cost) {
+    const c = s.cost;
+    out.push(
+      `  cost ${money(c.total)} ${terminalSafe(c.currency)}: ${money(c.perCall)} per call, ${money(c.perTask)} per task (${s.tasks} tasks); ` +
+        `fixed ${money(c.fixed)}, runtime ${money(c.runtime)}, I/O ${money(c.io)}, tokens ${money(c.tokens)}`,
+    );
+  }
   out.push('');
-  const header = ['tool', 'calls', 'errors', 'mean ms', 'p50', 'p95', 'p99', 'mem peak', 'in', 'out'];
-  out.push(...formatTable(header, analytics.tools.slice(0, maxTools).map(toolRow), new Set([1, 2, 3, 4, 5, 6, 7, 8, 9])));
+  const priced = s.cost !== null;
+  const header = ['tool', 'calls', 'errors', 'mean ms', 'p50', 'p95', 'p99', 'mem peak', 'in', 'out', ...(priced ? ['cost'] : [])];
+  const rows = analytics.tools.slice(0, maxTools).map((t) => (priced ? [...toolRow(t), money(t.cost?.total ?? 0)] : toolRow(t)));
+  out.push(...formatTable(header, rows, new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])));
   out.push(`  (quantiles within ±${(analytics.quantileRelativeError * 100).toFixed(0)}%)`);
   if (analytics.sequences.length > 0) {
     out.push('', 'Top sequences:');

@@ -41,6 +41,10 @@ export type {
 export { compareRuns, formatComparison, mannWhitney } from './compare';
 export type { CompareOptions, RunComparison, ToolComparison, RunFigures, Change, Verdict } from './compare';
 
+// Cost
+export { estimateCosts, compileCostModel } from './cost';
+export type { CostModel, CostRates, TokenPrice, CostBreakdown, CostReport, ToolCost, CompiledCostModel } from './cost';
+
 // Activity over time (live charts)
 export { ToolTimeline } from './tool-timeline';
 export type { ToolTimelineOptions, TimelineSeries, ToolSeries } from './tool-timeline';

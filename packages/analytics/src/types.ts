@@ -1,3 +1,4 @@
+import type { CostBreakdown } from './cost';
 import type { CommonError } from './evidence';
 import type { ErrorPronePattern, SequencePattern, ToolPrediction } from './usage-pattern-tracker';
 
@@ -55,6 +56,8 @@ export interface ToolAnalytics {
   /** Calls whose `inputHash` had been seen before for this tool (estimated), when inputs were hashed. */
   readonly repeatedInputs: number;
   readonly commonErrors: readonly CommonError[];
+  /** Estimated cost of the tool's calls under the engine's `costModel`; `null` without one. */
+  readonly cost: (CostBreakdown & { readonly perCall: number }) | null;
 }
 
 /** Totals of a session, or of everything. */
@@ -78,6 +81,10 @@ export interface AnalyticsSummary {
   readonly peakMemory: number | null;
   /** Sessions included. */
   readonly sessions: number;
+  /** Tasks begun: each session's first call and each change of its message id. */
+  readonly tasks: number;
+  /** Estimated cost under the engine's `costModel` (per call, per task, by source); `null` without one. */
+  readonly cost: (CostBreakdown & { readonly currency: string; readonly perCall: number; readonly perTask: number }) | null;
 }
 
 /** What {@link AnalyticsEngine.analyze} returns: plain data, safe to JSON-serialise and store. */
