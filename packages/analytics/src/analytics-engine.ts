@@ -1,4 +1,5 @@
 import { isTimed, isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { AnomalyDetector, type AnomalyDetectorOptions } from './anomaly-detector';
 import { compileCostModel, emptyCost, type CompiledCostModel, type CostBreakdown, type CostModel } from './cost';
 import { ErrorTally, normalizeErrorMessage, wilsonLowerBound } from './evidence';
 import { QuantileSketch } from './quantile-sketch';
@@ -66,6 +67,12 @@ export interface AnalyticsEngineOptions {
    * tool, per session and per task (`summary.cost`, `tools[].cost`). Default: none (cost `null`).
    */
   costModel?: CostModel;
+  /**
+   * Streaming anomaly detection (latency, error bursts, memory growth) fed by this engine:
+   * `true` or options for a new {@link AnomalyDetector} (e.g. `{ onAnomaly }`), or an instance.
+   * The latest appear in `getInsights().anomalies`. Default: off.
+   */
+  anomalies?: boolean | AnomalyDetectorOptions | AnomalyDetector;
   /**
    * Take records off the tool's call path: `onMetric` only queues them (a few ns), and they are
    * analysed on a later event-loop turn, when 8,192 are queued, or before any read (of the engine
@@ -320,6 +327,8 @@ const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
 export class AnalyticsEngine implements MetricsSubscriber {
   /** The sequence tracker this engine feeds, or `undefined` when `patterns: false`. */
   readonly patterns: UsagePatternTracker | undefined;
+  /** The anomaly detector this engine feeds (`anomalies` option), or `undefined`. */
+  readonly anomalies: AnomalyDetector | undefined;
   readonly #all = new ScopeAccumulator();
   readonly #sessions = new Map<string, ScopeAccumulator>();
   readonly #maxSessions: number;
@@ -342,7 +351,7 @@ export class AnalyticsEngine implements MetricsSubscriber {
 
   constructor(options: AnalyticsEngineOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('AnalyticsEngine: options must be an object');
-    const known = ['patterns', 'maxSessions', 'maxTools', 'quantileRelativeError', 'maxInputHashes', 'thresholds', 'now', 'deferred', 'costModel'];
+    const known = ['patterns', 'maxSessions', 'maxTools', 'quantileRelativeError', 'maxInputHashes', 'thresholds', 'now', 'deferred', 'costModel', 'anomalies'];
     for (const key of Object.keys(options)) if (!known.includes(key)) throw new TypeError(`AnalyticsEngine: unknown option "${key}"`);
     const int = (name: string, value: unknown, min: number): number => {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new TypeError(`AnalyticsEngine: ${name} must be an integer >= ${min}, got ${String(value)}`);
@@ -358,6 +367,8 @@ export class AnalyticsEngine implements MetricsSubscriber {
     if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('AnalyticsEngine: now must be a function');
     this.#now = options.now ?? Date.now;
     this.#cost = options.costModel === undefined ? undefined : compileCostModel(options.costModel);
+    const an = options.anomalies;
+    this.anomalies = an === undefined || an === false ? undefined : an instanceof AnomalyDetector ? an : new AnomalyDetector(an === true ? {} : an);
     const p = options.patterns;
     this.patterns = p === false ? undefined : p instanceof UsagePatternTracker ? p : new UsagePatternTracker(p ?? {});
     if (options.deferred !== undefined && typeof options.deferred !== 'boolean') throw new TypeError('AnalyticsEngine: deferred must be a boolean');
@@ -426,6 +437,7 @@ export class AnalyticsEngine implements MetricsSubscriber {
     this.#all.add(metric, toolId, w, timed, this.#accuracy, this.#maxHashes, errorText, cost);
     session.add(metric, toolId, w, timed, this.#accuracy, this.#maxHashes, errorText, cost);
     this.patterns?.onMetric(metric);
+    this.anomalies?.onMetric(metric);
   }
 
   /** Feeds many records (e.g. a session loaded from storage). */
@@ -622,6 +634,7 @@ export class AnalyticsEngine implements MetricsSubscriber {
       bottlenecks,
       errorProne,
       recommendations: recommendations.slice(0, t.maxRecommendations),
+      anomalies: this.anomalies ? this.anomalies.recent(20).filter((a) => sessionId === undefined || a.sessionId === sessionId) : [],
     };
   }
 
@@ -673,11 +686,12 @@ export class AnalyticsEngine implements MetricsSubscriber {
   reset(): void {
     if (this.#queue !== undefined) this.#queue.length = 0;
     this.#all.tools.clear();
-    Object.assign(this.#all, { count: 0, weighted: 0, failures: 0, failW: 0, busyMs: 0, firstStart: Infinity, lastEnd: -Infinity, memPeak: -Infinity });
+    Object.assign(this.#all, { count: 0, weighted: 0, failures: 0, failW: 0, busyMs: 0, firstStart: Infinity, lastEnd: -Infinity, memPeak: -Infinity, tasks: 0, cost: undefined });
     this.#sessions.clear();
     this.#lastSessionId = undefined;
     this.#lastSession = undefined;
     this.#evictedSessions = this.#otherRecords = this.#invalid = 0;
     this.patterns?.reset();
+    this.anomalies?.reset();
   }
 }

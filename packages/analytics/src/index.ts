@@ -41,6 +41,10 @@ export type {
 export { compareRuns, formatComparison, mannWhitney } from './compare';
 export type { CompareOptions, RunComparison, ToolComparison, RunFigures, Change, Verdict } from './compare';
 
+// Anomalies
+export { AnomalyDetector, binomialTail } from './anomaly-detector';
+export type { AnomalyDetectorOptions, Anomaly, LatencyAnomaly, ErrorBurstAnomaly, MemoryGrowthAnomaly } from './anomaly-detector';
+
 // Cost
 export { estimateCosts, compileCostModel } from './cost';
 export type { CostModel, CostRates, TokenPrice, CostBreakdown, CostReport, ToolCost, CompiledCostModel } from './cost';

@@ -1,3 +1,4 @@
+import type { Anomaly } from './anomaly-detector';
 import type { CostBreakdown } from './cost';
 import type { CommonError } from './evidence';
 import type { ErrorPronePattern, SequencePattern, ToolPrediction } from './usage-pattern-tracker';
@@ -205,6 +206,8 @@ export interface Insights {
   readonly errorProne: readonly ErrorProneTool[];
   /** Largest impact first (ms, then failures, then samples). */
   readonly recommendations: readonly Recommendation[];
+  /** The latest anomalies in scope, newest first (empty unless the engine has `anomalies` on). */
+  readonly anomalies: readonly Anomaly[];
 }
 
 /** A report of one session, printable with `formatSessionReport` and storable as JSON. */

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { compileCostModel, type Anomaly, type CostModel } from '@perftrack/analytics';
 import type { RandomSource } from '@perftrack/core';
 import type { StorageAdapter } from '@perftrack/storage';
 
@@ -37,6 +38,14 @@ export interface PerformanceConfig {
   flushOnExit?: boolean;
   /** Random source for sampling decisions (e.g. `createSeededRandom(seed)` for repeatable runs). Default `Math.random`. */
   random?: RandomSource;
+  /**
+   * Called for each anomaly the analytics find (a latency far above a tool's typical one, an
+   * error burst, heap growth), on a later event-loop turn, never on the tool's call path. Setting
+   * it turns anomaly detection on; `getInsights().anomalies` then lists the latest.
+   */
+  onAnomaly?: (anomaly: Anomaly) => void;
+  /** Prices calls (per-tool, runtime, I/O and token costs): reports then carry cost per tool, session and task. */
+  costModel?: CostModel;
   /** Receives perftrack's own errors (a failing write, a throwing subscriber). Default: the first of each kind is warned. */
   onError?: (error: unknown, source: string) => void;
   /** Receives one-time warnings. Default `process.emitWarning`. */
@@ -61,6 +70,8 @@ export interface ResolvedPerformanceConfig {
   readonly sampleRates: Readonly<Record<string, number>>;
   readonly flushOnExit: boolean;
   readonly random: RandomSource | undefined;
+  readonly onAnomaly: ((anomaly: Anomaly) => void) | undefined;
+  readonly costModel: CostModel | undefined;
   readonly onError: ((error: unknown, source: string) => void) | undefined;
   readonly onWarning: ((message: string) => void) | undefined;
 }
@@ -106,6 +117,8 @@ const KEYS = [
   'sampleRates',
   'flushOnExit',
   'random',
+  'onAnomaly',
+  'costModel',
   'onError',
   'onWarning',
 ] as const satisfies readonly (keyof PerformanceConfig)[];
@@ -169,7 +182,7 @@ export function resolveConfig(input: PerformanceConfig | { readonly performance:
     }
     return v;
   };
-  const fn = <F>(key: 'onError' | 'onWarning' | 'random'): F | undefined => {
+  const fn = <F>(key: 'onError' | 'onWarning' | 'random' | 'onAnomaly'): F | undefined => {
     const v = c[key];
     if (v !== undefined && typeof v !== 'function') throw new PerformanceConfigError(prefix + key, `must be a function, got ${show(v)}`);
     return v as F | undefined;
@@ -209,6 +222,8 @@ export function resolveConfig(input: PerformanceConfig | { readonly performance:
     sampleRates: Object.freeze({ ...(rates as Record<string, number>) }),
     flushOnExit: bool('flushOnExit'),
     random: fn<RandomSource>('random'),
+    onAnomaly: fn<(anomaly: Anomaly) => void>('onAnomaly'),
+    costModel: checkCostModel(c.costModel, prefix + 'costModel'),
     onError: fn<(error: unknown, source: string) => void>('onError'),
     onWarning: fn<(message: string) => void>('onWarning'),
   });
@@ -238,6 +253,16 @@ export async function loadConfigFile(path: string): Promise<ResolvedPerformanceC
     if (e instanceof PerformanceConfigError) throw new PerformanceConfigError(e.field, `${e.detail} (in ${path})`);
     throw e;
   }
+}
+
+function checkCostModel(model: unknown, field: string): CostModel | undefined {
+  if (model === undefined) return undefined;
+  try {
+    compileCostModel(model as CostModel);
+  } catch (e) {
+    throw new PerformanceConfigError(field, (e as Error).message.replace(/^CostModel: /, ''));
+  }
+  return model as CostModel;
 }
 
 /** Whether two resolved configs ask for the same thing (handlers and adapters compared by identity). */

@@ -363,3 +363,34 @@ describe('configuration is honoured', () => {
     expect(() => PerformanceIntegration.wrapTools(makeTools())).toThrow('not initialized; await PerformanceIntegration.initialize(config) first');
   });
 });
+
+describe('anomalies and cost through the integration', () => {
+  it('calls onAnomaly off the call path, lists anomalies in insights, and prices reports with costModel', async () => {
+    const seen: string[] = [];
+    const perf = new PerformanceIntegration({
+      storage: new InMemoryStorage(),
+      analyticsInterval: 0,
+      flushOnExit: false,
+      onAnomaly: (a) => seen.push(`${a.kind}:${a.toolId}`),
+      costModel: { default: { perCall: 0.01 } },
+    });
+    await perf.ready;
+    for (let i = 0; i < 60; i++) {
+      const id = perf.collector.startToolExecution('grep', 's1', `m${i % 3}`);
+      perf.collector.completeToolExecution(id, true);
+    }
+    // one very slow call, recorded with an explicit duration through a record a subscriber sees
+    perf.analytics.onMetric({ id: 'slow', toolId: 'grep', sessionId: 's1', startTime: 0, endTime: 60_000, duration: 60_000, success: true, sampleWeight: 1 });
+    expect(seen).toEqual([]); // deferred: nothing ran on the caller's path
+    const insights = await perf.getInsights();
+    expect(seen).toEqual(['latency:grep']);
+    expect(insights.anomalies[0]).toMatchObject({ kind: 'latency', toolId: 'grep', recordId: 'slow' });
+    const report = await perf.getSessionReport('s1');
+    expect(report.analytics.summary.cost).toMatchObject({ currency: 'USD', total: expect.closeTo(0.61, 10) });
+    await perf.shutdown();
+  });
+
+  it('rejects a bad cost model by field', async () => {
+    expect(() => new PerformanceIntegration({ costModel: { default: { perCall: -1 } } })).toThrow('perftrack config: costModel default.perCall must be a finite number >= 0, got -1');
+  });
+});

@@ -117,7 +117,12 @@ export class PerformanceIntegration {
       onWarning: c.onWarning,
     });
     // deferred: analysis runs on the next event-loop turn, off the tool's call path; reads catch up first
-    this.analytics = new AnalyticsEngine({ patterns: c.trackPatterns ? {} : false, deferred: true });
+    this.analytics = new AnalyticsEngine({
+      patterns: c.trackPatterns ? {} : false,
+      deferred: true,
+      ...(c.onAnomaly ? { anomalies: { onAnomaly: c.onAnomaly } } : {}),
+      ...(c.costModel ? { costModel: c.costModel } : {}),
+    });
     this.patterns = this.analytics.patterns;
     this.sessions = new SessionPerformance();
     if (!c.enabled) {
@@ -267,7 +272,7 @@ export class PerformanceIntegration {
     if (this.analytics.hasSession(sessionId) || !this.config.enabled) return this.analytics.sessionReport(sessionId);
     // Not in live analytics (older than the replayed history, or evicted): rebuild it from its log.
     await this.storage.flush();
-    const engine = new AnalyticsEngine({ patterns: this.config.trackPatterns ? {} : false });
+    const engine = new AnalyticsEngine({ patterns: this.config.trackPatterns ? {} : false, ...(this.config.costModel ? { costModel: this.config.costModel } : {}) });
     try {
       for await (const m of this.storage.iterateMetrics(sessionId)) engine.onMetric(m);
     } catch (e) {
