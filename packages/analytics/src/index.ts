@@ -45,6 +45,12 @@ export type { CompareOptions, RunComparison, ToolComparison, RunFigures, Change,
 export { AnomalyDetector, binomialTail } from './anomaly-detector';
 export type { AnomalyDetectorOptions, Anomaly, LatencyAnomaly, ErrorBurstAnomaly, MemoryGrowthAnomaly } from './anomaly-detector';
 
+// Wasted work and what to change next
+export { findInefficiencies } from './inefficiencies';
+export type { InefficiencyOptions, InefficiencyReport, ToolPairHotspot, RepeatedCall, RereadTarget, RetryLoop, FailingChain } from './inefficiencies';
+export { suggestOptimizations } from './suggestions';
+export type { Suggestion, SuggestionKind, SuggestionImpact, SuggestionInput, SuggestionOptions } from './suggestions';
+
 // Cost
 export { estimateCosts, compileCostModel } from './cost';
 export type { CostModel, CostRates, TokenPrice, CostBreakdown, CostReport, ToolCost, CompiledCostModel } from './cost';
