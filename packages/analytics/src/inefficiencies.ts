@@ -58,6 +58,7 @@ export interface RetryLoop {
   readonly wastedCalls: number;
   readonly longest: number;
   readonly wastedMs: number | null;
+  /** Where the longest loop is (its second call: the first retry). */
   readonly exampleSessionId: string;
   readonly exampleRecordId: string;
 }
@@ -149,7 +150,12 @@ export function findInefficiencies(records: Iterable<ToolExecutionMetrics>, opti
         const e = loops.get(key) ?? { toolId: first.toolId, errorType: first.errorType ?? 'Error', loops: 0, wasted: 0, longest: 0, ms: 0, session: sessionId, example: run[1]!.id };
         e.loops++;
         e.wasted += run.length - 1;
-        e.longest = Math.max(e.longest, run.length);
+        if (run.length > e.longest) {
+          // the example is the longest loop: the one worth opening
+          e.longest = run.length;
+          e.session = sessionId;
+          e.example = run[1]!.id;
+        }
         for (const r of run.slice(1)) e.ms += ms(r);
         loops.set(key, e);
       }

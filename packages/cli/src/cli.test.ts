@@ -230,3 +230,52 @@ describe('the perftrack binary', () => {
     expect(one.analytics.summary.totalOperations).toBeGreaterThan(10);
   });
 });
+
+describe('perftrack compare and analyze', () => {
+  it('compares two sessions and two export files, as a table and as perftrack.compare/1', async () => {
+    const r = await cli(['compare', 'ses_alpha', 'ses_beta', '--dir', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ses_alpha → ses_beta \(37 → 37 records, confidence 0\.95\)/);
+    expect(r.stdout).toMatch(/^all tools\s+37 → 37/m);
+    const doc = JSON.parse((await cli(['compare', 'ses_*', 'ses_beta', '--dir', dir, '--json'])).stdout);
+    expect(doc).toMatchObject({ schema: 'perftrack.compare/1', runs: { a: { records: 74 }, b: { records: 37 } } });
+    // two export files, e.g. generation N and N+1 exported from different machines
+    const out = join(dir, '..', 'gen.json');
+    await cli(['export', '--dir', dir, '--out', out]);
+    const files = JSON.parse((await cli(['compare', out, out, '--json'])).stdout);
+    expect(files.overall.verdict).toBe('unchanged');
+    const cost = join(dir, '..', 'cost.json');
+    await writeFile(cost, JSON.stringify({ default: { perSecond: 1 } }));
+    expect((await cli(['compare', 'ses_alpha', 'ses_beta', '--dir', dir, '--cost', cost])).stdout).toContain('cost/task');
+    await writeFile(cost, JSON.stringify({ default: { perSecnd: 1 } }));
+    const bad = await cli(['compare', 'ses_alpha', 'ses_beta', '--dir', dir, '--cost', cost]);
+    expect(bad).toMatchObject({ code: 1, stderr: expect.stringMatching(/^perftrack: error: bad cost model .*unknown rate "perSecnd"/) });
+    const unknown = await cli(['compare', 'ses_alpha', 'nope', '--dir', dir]);
+    expect(unknown).toMatchObject({ code: 1, stderr: expect.stringContaining('"nope" is neither a file nor a stored session') });
+  });
+
+  it('analyzes a run: retry loops, failing chains, anomalies and suggestions with checkable evidence', async () => {
+    const r = await cli(['analyze', '--dir', dir, '--json']);
+    expect(r.code).toBe(0);
+    const a = JSON.parse(r.stdout);
+    expect(a.schema).toBe('perftrack.analysis/1');
+    expect(a.source).toMatchObject({ records: 74, sessions: 2, hasDurations: true });
+    expect(a.inefficiencies.hotPairs[0].pair).toEqual(['edit', 'bash']); // bash is the slow tool
+    const text = (await cli(['analyze', 'ses_beta', '--dir', dir])).stdout;
+    expect(text).toContain('Hot tool pairs (frequency × time):');
+    expect(text).toContain('Suggestions (ranked by estimated impact):');
+  });
+
+  it('reads an agent-traces file and says that it has no durations instead of inventing them', async () => {
+    const traces = join(dir, '..', 'traces.jsonl');
+    const line = (session: string, seq: number, tool: string, ok: boolean, error: string | null = null) => JSON.stringify({ session, seq, tool, ok, error, inputBytes: 10, outputBytes: 20, durationMs: null });
+    await writeFile(traces, [line('a/1', 0, 'open', true), line('a/1', 1, 'open', false, 'FileNotFound'), line('a/1', 2, 'open', false, 'FileNotFound'), line('a/1', 3, 'open', false, 'FileNotFound'), line('a/1', 4, 'edit', true), 'not json'].join('\n'));
+    const a = JSON.parse((await cli(['analyze', traces, '--json'])).stdout);
+    expect(a.source).toMatchObject({ records: 5, skipped: 1, hasDurations: false });
+    expect(a.inefficiencies.retryLoops[0]).toMatchObject({ toolId: 'open', errorType: 'FileNotFound', wastedCalls: 2, longest: 3, wastedMs: null, exampleRecordId: 'a/1#2' });
+    expect(a.analytics.tools[0].p50).toBeNull();
+    const text = (await cli(['analyze', traces])).stdout;
+    expect(text).toContain('no durations in this data');
+    expect(text).toContain('latency anomalies: not looked for, the records carry no durations');
+  });
+});

@@ -1,11 +1,25 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { AnalyticsEngine, formatSessionReport, formatTable, terminalSafe, type OverallReport, type SessionReport, type ToolPrediction } from '@perftrack/analytics';
+import {
+  AnalyticsEngine,
+  compareRuns,
+  compileCostModel,
+  formatComparison,
+  formatSessionReport,
+  formatTable,
+  terminalSafe,
+  type CostModel,
+  type OverallReport,
+  type SessionReport,
+  type ToolPrediction,
+} from '@perftrack/analytics';
 import { errorMessage } from '@perftrack/core';
 import { DEFAULT_DASHBOARD_PORT, startDashboard, type Dashboard } from '@perftrack/dashboard';
 import { InvalidSessionIdError, PerformanceStorage, validateSessionId } from '@perftrack/storage';
+import { analyzeRun, formatAnalysis } from './analyze';
 import { formatAge, formatBytes, parseDuration } from './duration';
+import { loadRun } from './sources';
 
 /** A stream the CLI writes to. */
 export interface CliStream {
@@ -254,6 +268,74 @@ export function createProgram(io: CliIo): Command {
       const lines = result.removed.map((r) => `  ${verb} ${terminalSafe(r.sessionId)}  (last activity ${formatAge(io.now() - r.lastModified)}: ${r.files.length} files)`);
       lines.push(`${result.dryRun ? 'dry run: ' : ''}${verb} ${result.removed.length} session${result.removed.length === 1 ? '' : 's'}, kept ${result.kept} in ${dir}`);
       out(lines.join('\n'));
+    });
+
+  const costOption = () => new Option('--cost <file>', 'a JSON cost model (per-tool rates, token prices) to price calls');
+  const readCost = async (file: string | undefined): Promise<CostModel | undefined> => {
+    if (file === undefined) return undefined;
+    const path = resolve(io.cwd, file);
+    let model: CostModel;
+    try {
+      model = JSON.parse(await readFile(path, 'utf8')) as CostModel;
+      compileCostModel(model);
+    } catch (e) {
+      throw new CliError(`bad cost model ${path}: ${errorMessage(e).replace(/^CostModel: /, '')}`);
+    }
+    return model;
+  };
+  const load = async (spec: string, dir: string) => {
+    try {
+      return await loadRun(spec, io.cwd, () => openStorage(dir));
+    } catch (e) {
+      throw e instanceof CliError ? e : new CliError(errorMessage(e));
+    }
+  };
+
+  program
+    .command('compare')
+    .description('compare two runs (generation N vs N+1): per tool p50/p95 with intervals, error rate, calls per task, a verdict; A and B are export files, metrics or agent-trace files, or session ids (comma-separated, * wildcards)')
+    .argument('<a>', 'the earlier run')
+    .argument('<b>', 'the later run')
+    .addOption(dirOption())
+    .addOption(costOption())
+    .option('--json', 'print the perftrack.compare/1 document')
+    .option('--confidence <p>', 'confidence of the whole comparison', (v) => {
+      const n = Number(v);
+      if (!(n > 0.5 && n < 1)) throw new InvalidArgumentError(`expected a number in (0.5, 1), got ${JSON.stringify(v)}`);
+      return n;
+    }, 0.95)
+    .action(async (a: string, b: string, o: { dir?: string; json?: boolean; cost?: string; confidence: number }) => {
+      const dir = storageDir(o.dir, io);
+      const costModel = await readCost(o.cost);
+      const [ra, rb] = [await load(a, dir), await load(b, dir)];
+      const doc = compareRuns(ra.records, rb.records, { labels: { a, b }, confidence: o.confidence, ...(costModel ? { costModel } : {}) });
+      if (o.json) {
+        json(doc);
+        return;
+      }
+      const lines = [formatComparison(doc)];
+      for (const t of [doc.overall, ...doc.tools].filter((x) => x.verdict === 'improved' || x.verdict === 'regressed')) {
+        lines.push(`  ${t.verdict === 'regressed' ? paint.red(t.verdict) : t.verdict} ${terminalSafe(t.toolId === '*' ? 'all tools' : t.toolId)}: ${t.reasons.map(terminalSafe).join('; ')}`);
+      }
+      if (!ra.timed || !rb.timed) lines.push('', 'note: at least one run carries no durations; latency is not compared for it');
+      out(lines.join('\n'));
+    });
+
+  program
+    .command('analyze')
+    .description('hotspots, wasted work (repeats, re-reads, retry loops, failing chains), anomalies, costs and ranked suggestions for a run (default: every stored session)')
+    .argument('[run]', 'an export, metrics or agent-trace file, or session ids (comma-separated, * wildcards)')
+    .addOption(dirOption())
+    .addOption(costOption())
+    .option('--json', 'print everything as JSON')
+    .option('--limit <n>', 'entries listed per kind', positiveInt, 8)
+    .action(async (spec: string | undefined, o: { dir?: string; json?: boolean; cost?: string; limit: number }) => {
+      const dir = storageDir(o.dir, io);
+      const costModel = await readCost(o.cost);
+      const run = await load(spec ?? '*', dir);
+      const analysis = analyzeRun(run, { limit: o.limit, ...(costModel ? { costModel } : {}) });
+      if (o.json) json(analysis);
+      else out(formatAnalysis(analysis, spec ?? dir));
     });
 
   program

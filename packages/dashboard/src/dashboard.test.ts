@@ -70,6 +70,7 @@ describe('startDashboard attached to a collector', () => {
     expect(snap.counters.sampledOut).toBe(collector.stats().sampledOut);
     expect(snap.counters.sampledOut).toBeGreaterThan(50);
     expect(snap.failures[0]).toMatchObject({ toolId: 'bash', errorType: 'ENOENT' });
+    expect(snap.anomalies).toEqual([]); // detection is on; nothing unusual yet
     expect(snap.timeline.tools.map((t) => t.toolId)).toEqual(expect.arrayContaining(['read', 'bash', 'grep']));
     expect(snap.timeline.times.length).toBe(30); // a young run: leading empty buckets trimmed
     // never inputs or outputs: a streamed record carries timing and outcome only
@@ -242,5 +243,15 @@ describe('DashboardModel bounds', () => {
     expect(snap.failures[0]!.error).toBe('failure 1999998'); // newest first
     expect(snap.timeline.tools.length).toBeLessThanOrEqual(8);
     expect(JSON.stringify(snap).length).toBeLessThan(1_000_000);
+  });
+});
+
+describe('anomalies on the dashboard', () => {
+  it('lists latency anomalies the engine finds', async () => {
+    const collector = new MetricsCollector();
+    const d = await started({ collector });
+    for (let i = 0; i < 60; i++) d.model.add(rec('read', { duration: 10 + (i % 3) }), true);
+    d.model.add(rec('read', { id: 'slow', duration: 5000 }), true);
+    expect(d.snapshot().anomalies[0]).toMatchObject({ kind: 'latency', toolId: 'read', recordId: 'slow' });
   });
 });

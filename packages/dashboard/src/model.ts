@@ -2,6 +2,7 @@ import {
   AnalyticsEngine,
   ToolTimeline,
   type AnalyticsSummary,
+  type Anomaly,
   type ErrorPronePattern,
   type Recommendation,
   type SequencePattern,
@@ -80,6 +81,8 @@ export interface DashboardSnapshot {
   readonly errorPatterns: readonly ErrorPronePattern[];
   readonly predictions: readonly DashboardPrediction[];
   readonly recommendations: readonly Recommendation[];
+  /** Latest anomalies (latency, error bursts, memory growth), newest first; empty when the engine does not detect them. */
+  readonly anomalies: readonly Anomaly[];
 }
 
 /** Options of a {@link DashboardModel}. */
@@ -161,7 +164,7 @@ export class DashboardModel {
 
   constructor(options: DashboardModelOptions = {}) {
     this.#ownEngine = options.analytics === undefined;
-    this.analytics = options.analytics ?? new AnalyticsEngine();
+    this.analytics = options.analytics ?? new AnalyticsEngine({ anomalies: true });
     this.timeline = new ToolTimeline({ bucketMs: options.bucketMs ?? 1000, maxBuckets: options.buckets ?? 120, maxTools: 50 });
     this.#chartTools = options.chartTools ?? 8;
     this.#maxFailures = options.maxFailures ?? 25;
@@ -253,6 +256,7 @@ export class DashboardModel {
       errorPatterns: data.errorPatterns.slice(0, 5),
       predictions,
       recommendations: insights.recommendations.slice(0, 10),
+      anomalies: insights.anomalies.slice(0, 10),
     };
   }
 }

@@ -155,6 +155,7 @@ const SCRIPT = String.raw`
     list('predictions', s.predictions, (p) => el('li', 'after ' + p.after.join(' → ') + ': ' + p.next.map((n) => n.toolId + ' ' + pct(n.probability)).join(', ')), 'not enough calls yet');
     list('error-patterns', s.errorPatterns, (p) => el('li', p.sequence.join(' → ') + '  fails ' + pct(p.errorRate) + ' vs ' + pct(p.baseRate) + ' (n=' + num(p.count) + ')'), 'none');
     list('recommendations', s.recommendations, (r) => el('li', recommendationText(r)), 'none');
+    list('anomalies', s.anomalies, (a) => el('li', time(a.at) + ' ' + a.kind + ' ' + a.toolId + ': ' + (a.kind === 'latency' ? ms(a.value) + ' ms vs typical ' + ms(a.expected) + ' ms' : a.kind === 'error-burst' ? a.failures + ' of last ' + a.window + ' calls failed (baseline ' + pct(a.baselineRate) + ')' : pct(a.growingShare) + ' of calls grew the heap')), 'none');
     document.body.dataset.version = String((Number(document.body.dataset.version) || 0) + 1);
   }
 
@@ -206,7 +207,7 @@ const BODY = `
     </table>
   </section>
   <section><h2>Recent failures</h2><ul id="failures"></ul></section>
-  <section><h2>Recommendations</h2><ul id="recommendations"></ul></section>
+  <section><h2>Recommendations</h2><ul id="recommendations"></ul><h2 class="spaced">Anomalies</h2><ul id="anomalies"></ul></section>
   <section><h2>Top sequences</h2><ul id="sequences"></ul></section>
   <section><h2>Next-tool predictions</h2><ul id="predictions"></ul><h2 class="spaced">Error-prone sequences</h2><ul id="error-patterns"></ul></section>
 </main>`;

@@ -394,3 +394,26 @@ describe('anomalies and cost through the integration', () => {
     expect(() => new PerformanceIntegration({ costModel: { default: { perCall: -1 } } })).toThrow('perftrack config: costModel default.perCall must be a finite number >= 0, got -1');
   });
 });
+
+describe('evolution analysis through the integration', () => {
+  it('compares stored sessions, finds inefficiencies and ranks suggestions', async () => {
+    const perf = new PerformanceIntegration({ storage: new InMemoryStorage(), analyticsInterval: 0, flushOnExit: false });
+    await perf.ready;
+    const rec = (sessionId: string, i: number, extra: Partial<ToolExecutionMetrics>): ToolExecutionMetrics => ({
+      id: `${sessionId}-${i}`, toolId: 'read', sessionId, startTime: i, endTime: i + 10, duration: 10, success: true, sampleWeight: 1, ...extra,
+    });
+    const gen1 = Array.from({ length: 100 }, (_, i) => rec('gen1', i, { duration: 10 + (i % 3) }));
+    const gen2 = Array.from({ length: 100 }, (_, i) => rec('gen2', i, { duration: 40 + (i % 3) }));
+    const loop = [rec('gen2', 200, { toolId: 'bash', success: false, errorType: 'ENOCMD' }), rec('gen2', 201, { toolId: 'bash', success: false, errorType: 'ENOCMD' })];
+    await perf.storage.saveMetrics('gen1', gen1);
+    await perf.storage.saveMetrics('gen2', [...gen2, ...loop]);
+    const doc = await perf.compareRuns('gen1', ['gen2']);
+    expect(doc.schema).toBe('perftrack.compare/1');
+    expect(doc.tools.find((t) => t.toolId === 'read')!.verdict).toBe('regressed');
+    const ineff = await perf.findInefficiencies('gen2');
+    expect(ineff.retryLoops[0]).toMatchObject({ toolId: 'bash', errorType: 'ENOCMD', wastedCalls: 1 });
+    const suggestions = await perf.getSuggestions({ compareWith: doc });
+    expect(suggestions.map((s) => s.kind)).toEqual(expect.arrayContaining(['investigate-regression', 'stop-retry-loop']));
+    await perf.shutdown();
+  });
+});

@@ -9,7 +9,22 @@ import {
   type ToolLike,
   type WrapToolsOptions,
 } from '@perftrack/core';
-import { AnalyticsEngine, UsagePatternTracker, type AnalyticsEngineStats, type Insights, type InsightThresholds, type SessionReport } from '@perftrack/analytics';
+import {
+  AnalyticsEngine,
+  UsagePatternTracker,
+  compareRuns,
+  findInefficiencies,
+  suggestOptimizations,
+  type AnalyticsEngineStats,
+  type CompareOptions,
+  type InefficiencyOptions,
+  type InefficiencyReport,
+  type Insights,
+  type InsightThresholds,
+  type RunComparison,
+  type SessionReport,
+  type Suggestion,
+} from '@perftrack/analytics';
 import { PerformanceStorage, validateSessionId, type ExportDocument, type StorageStats } from '@perftrack/storage';
 import { PerformanceConfigError, loadConfigFile, resolveConfig, sameConfig, type PerformanceConfig, type PerformanceConfigInput, type ResolvedPerformanceConfig } from './config';
 import { SessionPerformance, type SessionTracker } from './session-performance';
@@ -279,6 +294,41 @@ export class PerformanceIntegration {
       this.#diagnostics.report(e, 'report', (err) => `perftrack: could not read session history (${String(err)}); the report covers live data only`);
     }
     return engine.sessionReport(sessionId);
+  }
+
+  /** The stored records of these sessions (after flushing what is queued). */
+  async #recordsOf(sessionIds: string | readonly string[]): Promise<ToolExecutionMetrics[]> {
+    const ids = typeof sessionIds === 'string' ? [sessionIds] : [...sessionIds];
+    await this.ready;
+    await this.storage.flush();
+    const out: ToolExecutionMetrics[] = [];
+    await this.storage.replay((m) => out.push(m), { sessionIds: ids });
+    return out;
+  }
+
+  /**
+   * Compares two runs read from storage, each a session id or a list of them (e.g. generation N
+   * and N+1 of a self-improving agent): the `perftrack.compare/1` document of `compareRuns`,
+   * priced with the config's `costModel` when there is one.
+   */
+  async compareRuns(a: string | readonly string[], b: string | readonly string[], options: CompareOptions = {}): Promise<RunComparison> {
+    const [ra, rb] = [await this.#recordsOf(a), await this.#recordsOf(b)];
+    return compareRuns(ra, rb, { ...(this.config.costModel ? { costModel: this.config.costModel } : {}), ...options });
+  }
+
+  /** Wasted work (hot pairs, repeats, re-reads, retry loops, failing chains) in stored sessions (default: every one). */
+  async findInefficiencies(sessionIds?: string | readonly string[], options: InefficiencyOptions = {}): Promise<InefficiencyReport> {
+    const ids = sessionIds ?? (await this.storage.listSessions()).filter((s) => s.hasMetrics).map((s) => s.sessionId);
+    return findInefficiencies(await this.#recordsOf(ids), options);
+  }
+
+  /**
+   * Ranked, typed suggestions from the live analytics and the stored sessions' inefficiencies,
+   * plus `compareWith`'s regressions when given (a comparison whose B is this run).
+   */
+  async getSuggestions(options: { sessionIds?: string | readonly string[]; compareWith?: RunComparison } = {}): Promise<Suggestion[]> {
+    const inefficiencies = await this.findInefficiencies(options.sessionIds);
+    return suggestOptimizations({ analytics: this.analytics.analyze(), inefficiencies, ...(options.compareWith ? { comparison: options.compareWith } : {}) });
   }
 
   /**

@@ -1,0 +1,119 @@
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { errorMessage, type ToolExecutionMetrics } from '@perftrack/core';
+import { EXPORT_SCHEMA, isRecord, type PerformanceStorage } from '@perftrack/storage';
+
+/** Records of one run, with a label and what was skipped on the way. */
+export interface LoadedRun {
+  readonly label: string;
+  readonly records: ToolExecutionMetrics[];
+  /** Lines or entries that were not usable. */
+  readonly skipped: number;
+  /** Whether any record has a duration (agent traces have none). */
+  readonly timed: boolean;
+}
+
+/**
+ * One line of an agent-traces file (`{session, seq, tool, ok, error, inputBytes, outputBytes,
+ * durationMs}`) as a record: the id is `<session>#<seq>` so findings can be checked by hand, and a
+ * missing duration makes it untimed rather than zero.
+ */
+function traceRecord(t: Record<string, unknown>): ToolExecutionMetrics | undefined {
+  if (typeof t.session !== 'string' || typeof t.tool !== 'string' || typeof t.seq !== 'number') return undefined;
+  const timed = typeof t.durationMs === 'number' && Number.isFinite(t.durationMs);
+  const duration = timed ? (t.durationMs as number) : 0;
+  const record: ToolExecutionMetrics = {
+    id: `${t.session}#${t.seq}`,
+    toolId: t.tool,
+    sessionId: t.session,
+    startTime: t.seq,
+    endTime: t.seq + duration,
+    duration,
+    success: t.ok === true,
+    sampleWeight: 1,
+    ...(timed ? {} : { untimed: true }),
+    ...(typeof t.inputBytes === 'number' ? { inputSize: t.inputBytes } : {}),
+    ...(typeof t.outputBytes === 'number' ? { outputSize: t.outputBytes } : {}),
+    ...(t.ok !== true ? { errorType: typeof t.error === 'string' ? t.error : 'error', error: typeof t.error === 'string' ? t.error : 'failed' } : {}),
+  };
+  return record;
+}
+
+async function loadFile(path: string, label: string): Promise<LoadedRun> {
+  const records: ToolExecutionMetrics[] = [];
+  let skipped = 0;
+  const head = (await readFile(path, { encoding: 'utf8', flag: 'r' }).catch((e: unknown) => {
+    throw new Error(`cannot read ${path}: ${errorMessage(e)}`);
+  })).slice(0, 1);
+  if (head === '{' && !(await looksLikeJsonLines(path))) {
+    let doc: { schema?: unknown; sessions?: { metrics?: unknown[] }[] };
+    try {
+      doc = JSON.parse(await readFile(path, 'utf8'));
+    } catch (e) {
+      throw new Error(`${path} is not a perftrack export: invalid JSON (${errorMessage(e)})`);
+    }
+    if (doc.schema !== EXPORT_SCHEMA || !Array.isArray(doc.sessions)) throw new Error(`${path} is not a perftrack export (schema ${JSON.stringify(doc.schema)}, expected "${EXPORT_SCHEMA}")`);
+    for (const s of doc.sessions) for (const m of Array.isArray(s?.metrics) ? s.metrics : []) (isRecord(m) ? records.push(m as ToolExecutionMetrics) : skipped++);
+  } else {
+    const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+    for await (const line of lines) {
+      if (line.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        skipped++;
+        continue;
+      }
+      const v = value as Record<string, unknown>;
+      const record = isRecord(v) ? (v as unknown as ToolExecutionMetrics) : typeof v === 'object' && v !== null && 'tool' in v ? traceRecord(v) : undefined;
+      if (record) records.push(record);
+      else skipped++;
+    }
+  }
+  return { label, records, skipped, timed: records.some((r) => r.untimed !== true) };
+}
+
+async function looksLikeJsonLines(path: string): Promise<boolean> {
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8', end: 64 * 1024 }), crlfDelay: Infinity });
+  let n = 0;
+  let parsed = 0;
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    n++;
+    try {
+      JSON.parse(line);
+      parsed++;
+    } catch {
+      // not a whole JSON value on one line
+    }
+    if (n >= 2) break;
+  }
+  lines.close();
+  return n >= 2 && parsed >= 1;
+}
+
+/**
+ * Loads a run from `spec`: a file (an export document, a metrics log, or an agent-traces JSON
+ * Lines file), else session ids in the storage directory, comma-separated, where `*` matches any
+ * characters (`run3-*`). Throws a one-line error when nothing matches.
+ */
+export async function loadRun(spec: string, cwd: string, storage: () => Promise<PerformanceStorage>): Promise<LoadedRun> {
+  const path = resolve(cwd, spec);
+  const info = await stat(path).catch(() => undefined);
+  if (info?.isFile()) return loadFile(path, spec);
+  const store = await storage();
+  const stored = (await store.listSessions()).filter((s) => s.hasMetrics).map((s) => s.sessionId);
+  const wanted = new Set<string>();
+  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const pattern = new RegExp(`^${part.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    const matches = stored.filter((id) => pattern.test(id));
+    if (matches.length === 0) throw new Error(`${JSON.stringify(part)} is neither a file nor a stored session (see \`perftrack sessions\`)`);
+    for (const m of matches) wanted.add(m);
+  }
+  const records: ToolExecutionMetrics[] = [];
+  const read = await store.replay((m) => records.push(m), { sessionIds: [...wanted] });
+  return { label: spec, records, skipped: read.corruptLines, timed: records.some((r) => r.untimed !== true) };
+}
