@@ -1,6 +1,6 @@
 import { isTimed, isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
 import { AnomalyDetector, type AnomalyDetectorOptions } from './anomaly-detector';
-import { compileCostModel, emptyCost, type CompiledCostModel, type CostBreakdown, type CostModel } from './cost';
+import { addCost, compileCostModel, emptyCost, type CompiledCostModel, type CostBreakdown, type CostModel } from './cost';
 import { ErrorTally, normalizeErrorMessage, wilsonLowerBound } from './evidence';
 import { QuantileSketch } from './quantile-sketch';
 import { UsagePatternTracker } from './usage-pattern-tracker';
@@ -121,14 +121,6 @@ class SizeAccumulator {
   summary(): SizeSummary | null {
     return this.n > 0 ? { samples: this.n, mean: this.sum / this.n, max: this.max, total: this.weighted } : null;
   }
-}
-
-function addCost(into: CostBreakdown, one: CostBreakdown): void {
-  into.total += one.total;
-  into.fixed += one.fixed;
-  into.runtime += one.runtime;
-  into.io += one.io;
-  into.tokens += one.tokens;
 }
 
 /** Running figures of one tool in one scope. O(1) per record. */
@@ -423,8 +415,7 @@ export class AnalyticsEngine implements MetricsSubscriber {
     let cost: CostBreakdown | undefined;
     if (this.#cost !== undefined) {
       cost = this.#oneCost;
-      cost.total = cost.fixed = cost.runtime = cost.io = cost.tokens = 0;
-      this.#cost.add(metric, cost);
+      this.#cost.price(metric, cost);
     }
     const session = this.#session(metric.sessionId);
     // a task begins with a session's first call and with each change of its message id

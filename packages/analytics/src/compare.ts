@@ -1,6 +1,7 @@
 import { createSeededRandom, isTimed, isUsableRecord, weightOf, type RandomSource, type ToolExecutionMetrics } from '@perftrack/core';
 import { compileCostModel, emptyCost, type CompiledCostModel, type CostModel } from './cost';
 import { wilsonInterval } from './evidence';
+import { formatTable } from './format-report';
 
 /** What a comparison concludes for a tool (or overall). */
 export type Verdict = 'improved' | 'regressed' | 'unchanged' | 'insufficient-data';
@@ -143,8 +144,7 @@ function collect(records: Iterable<ToolExecutionMetrics>, taskOf: (r: ToolExecut
     addTo(side, r, weight, timed, max, random);
     addTo(overall, r, weight, timed, max, random);
     if (cost !== undefined) {
-      one.total = 0;
-      cost.add(r, one);
+      cost.price(r, one);
       side.cost += one.total;
       overall.cost += one.total;
     }
@@ -458,12 +458,8 @@ export function formatComparison(doc: RunComparison): string {
     t.verdict,
   ]);
   const header = ['tool', 'calls', 'p50 ms', 'p95 ms', 'error rate', ...(priced ? ['cost/task'] : []), 'verdict'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
   return [
     `${doc.labels.a} → ${doc.labels.b} (${doc.runs.a.records} → ${doc.runs.b.records} records, confidence ${doc.confidence})`,
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map(line),
+    ...formatTable(header, rows, new Set()),
   ].join('\n');
 }

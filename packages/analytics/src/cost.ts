@@ -56,13 +56,25 @@ export interface CostBreakdown {
 /** A cost model checked and ready: {@link compileCostModel}. */
 export interface CompiledCostModel {
   readonly currency: string;
-  /** Adds a record's (weighted) cost to `into`; returns whether tokens were present but had no price. */
-  add(record: ToolExecutionMetrics, into: CostBreakdown): boolean;
+  /**
+   * Writes a record's (weighted) cost into `out`, replacing what it held, so one scratch object
+   * serves every record; returns whether tokens were present but had no price.
+   */
+  price(record: ToolExecutionMetrics, out: CostBreakdown): boolean;
 }
 
 /** An empty breakdown to add to. */
 export function emptyCost(): CostBreakdown {
   return { total: 0, fixed: 0, runtime: 0, io: 0, tokens: 0 };
+}
+
+/** Adds `one` to `into`, part by part. */
+export function addCost(into: CostBreakdown, one: CostBreakdown): void {
+  into.total += one.total;
+  into.fixed += one.fixed;
+  into.runtime += one.runtime;
+  into.io += one.io;
+  into.tokens += one.tokens;
 }
 
 function checkRates(where: string, rates: unknown): CostRates {
@@ -115,7 +127,7 @@ export function compileCostModel(model: CostModel): CompiledCostModel {
   const modelName = pathReader(paths.model ?? 'model');
   return {
     currency,
-    add(r, into) {
+    price(r, out) {
       const w = weightOf(r);
       const rates = tools.get(r.toolId) ?? fallback;
       const fixed = rates.perCall ?? 0;
@@ -132,11 +144,11 @@ export function compileCostModel(model: CostModel): CompiledCostModel {
         if (price) tokens = (tin * price.inputPerMillion + tout * price.outputPerMillion) / 1e6;
         else unpriced = true;
       }
-      into.fixed += w * fixed;
-      into.runtime += w * runtime;
-      into.io += w * io;
-      into.tokens += w * tokens;
-      into.total += w * (fixed + runtime + io + tokens);
+      out.fixed = w * fixed;
+      out.runtime = w * runtime;
+      out.io = w * io;
+      out.tokens = w * tokens;
+      out.total = w * (fixed + runtime + io + tokens);
       return unpriced;
     },
   };
@@ -173,17 +185,17 @@ export function estimateCosts(
   model: CostModel | CompiledCostModel,
   options: { taskOf?: (r: ToolExecutionMetrics) => string; maxSessions?: number } = {},
 ): CostReport {
-  const compiled = 'add' in model && typeof model.add === 'function' ? (model as CompiledCostModel) : compileCostModel(model as CostModel);
+  const compiled = 'price' in model && typeof model.price === 'function' ? (model as CompiledCostModel) : compileCostModel(model as CostModel);
   const taskOf = options.taskOf ?? ((r: ToolExecutionMetrics) => (r.messageId === undefined ? r.sessionId : `${r.sessionId}\u0000${r.messageId}`));
   const total = emptyCost();
   const tools = new Map<string, CostBreakdown & { calls: number }>();
   const sessions = new Map<string, { total: number; calls: number }>();
   const tasks = new Set<string>();
   let unpriced = 0;
+  const one = emptyCost();
   for (const r of records) {
     if (!isUsableRecord(r)) continue;
-    const one = emptyCost();
-    if (compiled.add(r, one)) unpriced++;
+    if (compiled.price(r, one)) unpriced++;
     const w = weightOf(r);
     let t = tools.get(r.toolId);
     if (!t) tools.set(r.toolId, (t = { ...emptyCost(), calls: 0 }));
@@ -192,10 +204,8 @@ export function estimateCosts(
     if (!s) sessions.set(r.sessionId, (s = { total: 0, calls: 0 }));
     s.total += one.total;
     s.calls += w;
-    for (const k of ['total', 'fixed', 'runtime', 'io', 'tokens'] as const) {
-      t[k] += one[k];
-      total[k] += one[k];
-    }
+    addCost(t, one);
+    addCost(total, one);
     tasks.add(taskOf(r));
   }
   return {
