@@ -143,8 +143,7 @@ export function createProgram(io: CliIo): Command {
       const dir = storageDir(o.dir, io);
       const storage = await openStorage(dir);
       const engine = new AnalyticsEngine({ maxSessions: o.maxSessions, now: io.now });
-      const stored = await storage.listSessions();
-      if (o.session !== undefined && !stored.some((s) => s.sessionId === o.session && s.hasMetrics)) {
+      if (o.session !== undefined && !(await storage.listSessions()).some((s) => s.sessionId === o.session && s.hasMetrics)) {
         throw new CliError(`unknown session ${JSON.stringify(o.session)} in ${dir} (see \`perftrack sessions\`)`);
       }
       // Error-prone sequences are learned across sessions, so a session's report reads them all too.

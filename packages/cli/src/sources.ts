@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { errorMessage, type ToolExecutionMetrics } from '@perftrack/core';
@@ -44,10 +44,11 @@ function traceRecord(t: Record<string, unknown>): ToolExecutionMetrics | undefin
 async function loadFile(path: string, label: string): Promise<LoadedRun> {
   const records: ToolExecutionMetrics[] = [];
   let skipped = 0;
-  const head = (await readFile(path, { encoding: 'utf8', flag: 'r' }).catch((e: unknown) => {
+  // one look at the start tells an export document (one JSON value) from JSON Lines
+  const start = await readStart(path).catch((e: unknown) => {
     throw new Error(`cannot read ${path}: ${errorMessage(e)}`);
-  })).slice(0, 1);
-  if (head === '{' && !(await looksLikeJsonLines(path))) {
+  });
+  if (start.startsWith('{') && !looksLikeJsonLines(start)) {
     let doc: { schema?: unknown; sessions?: { metrics?: unknown[] }[] };
     try {
       doc = JSON.parse(await readFile(path, 'utf8'));
@@ -76,23 +77,31 @@ async function loadFile(path: string, label: string): Promise<LoadedRun> {
   return { label, records, skipped, timed: records.some((r) => r.untimed !== true) };
 }
 
-async function looksLikeJsonLines(path: string): Promise<boolean> {
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8', end: 64 * 1024 }), crlfDelay: Infinity });
-  let n = 0;
+/** The first 64 KiB of a file, as text. */
+async function readStart(path: string): Promise<string> {
+  const fh = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await fh.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Whether a file's start holds two or more non-empty lines, at least one a whole JSON value. */
+function looksLikeJsonLines(start: string): boolean {
+  const lines = start.split(/\r?\n/).filter((l) => l.trim() !== '').slice(0, 2);
   let parsed = 0;
-  for await (const line of lines) {
-    if (line.trim() === '') continue;
-    n++;
+  for (const line of lines) {
     try {
       JSON.parse(line);
       parsed++;
     } catch {
       // not a whole JSON value on one line
     }
-    if (n >= 2) break;
   }
-  lines.close();
-  return n >= 2 && parsed >= 1;
+  return lines.length >= 2 && parsed >= 1;
 }
 
 /**

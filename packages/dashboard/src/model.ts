@@ -188,14 +188,16 @@ export class DashboardModel {
     this.#records++;
     this.#version++;
     if (weightOf(m) > 1) this.#sampledRecords++;
-    if (m.success !== true) {
-      this.#failures.push(compact(m));
+    const failed = m.success !== true;
+    const streamed = live && this.#pending.length < this.#maxPending;
+    if (live && !streamed) this.#pendingDropped++;
+    if (!failed && !streamed) return;
+    const c = compact(m); // one copy serves the failure list and the stream
+    if (failed) {
+      this.#failures.push(c);
       if (this.#failures.length > 2 * this.#maxFailures) this.#failures = this.#failures.slice(-this.#maxFailures);
     }
-    if (live) {
-      if (this.#pending.length < this.#maxPending) this.#pending.push(compact(m));
-      else this.#pendingDropped++;
-    }
+    if (streamed) this.#pending.push(c);
   }
 
   /** The records added live since the last call, and how many did not fit. */
