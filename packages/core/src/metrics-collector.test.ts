@@ -255,4 +255,27 @@ describe('recordExecution', () => {
     expect(r).toMatchObject({ duration: 250, sampleWeight: 1, success: false, errorType: 'NonZeroExit' });
     expect(() => collector.recordExecution({ toolId: 'bash', sessionId: 's', startTime: 5, endTime: 1, success: true })).toThrow(TypeError);
   });
+
+  test('keeps every field of the record, one object shape whatever fields are given, and an untimed failure as given', () => {
+    const collector = new MetricsCollector();
+    const full = collector.recordExecution({
+      toolId: 'read', sessionId: 's', messageId: 'm', callId: 'c', startTime: 10, endTime: 12, success: true,
+      inputSize: 3, outputSize: 4, inputHash: 'abc', sampleWeight: 4, metadata: { a: 1 },
+    })!;
+    const bare = collector.recordExecution({ toolId: 'x', sessionId: '', startTime: 1, endTime: 1, success: false, untimed: true, duration: 0 })!;
+    expect(full).toMatchObject({ messageId: 'm', callId: 'c', duration: 2, inputSize: 3, outputSize: 4, inputHash: 'abc', sampleWeight: 4, metadata: { a: 1 } });
+    expect(bare).toMatchObject({ sessionId: 'default', untimed: true, duration: 0, sampleWeight: 1 });
+    expect(Object.keys(bare)).toEqual(Object.keys(full));
+  });
+
+  test('countSampledOut counts calls an integration sampled out itself, and validates its argument', () => {
+    const collector = new MetricsCollector();
+    collector.countSampledOut();
+    collector.countSampledOut(4);
+    expect(collector.stats().sampledOut).toBe(5);
+    expect(() => collector.countSampledOut(-1)).toThrow(/non-negative integer/);
+    collector.enabled = false;
+    collector.countSampledOut(10);
+    expect(collector.stats().sampledOut).toBe(5);
+  });
 });

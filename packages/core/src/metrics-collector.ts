@@ -498,16 +498,41 @@ export class MetricsCollector {
       throw new TypeError('recordExecution: startTime and endTime must be finite epoch ms with endTime >= startTime');
     }
     if (!this.#enabled) return undefined;
-    const duration = input.duration ?? input.endTime - input.startTime;
+    // Field by field, in the order `_record` uses: one object shape for every record, so
+    // subscribers' property reads stay monomorphic (a spread of the input would copy its shape).
     const record: ToolExecutionMetrics = {
-      ...input,
       id: this.#nextId(),
+      toolId: input.toolId,
       sessionId: input.sessionId || this.defaultSessionId,
-      duration,
+      messageId: input.messageId,
+      callId: input.callId,
+      startTime: input.startTime,
+      endTime: input.endTime,
+      duration: input.duration ?? input.endTime - input.startTime,
+      success: input.success,
+      error: input.error,
+      errorType: input.errorType,
+      inputSize: input.inputSize,
+      inputSizeCapped: input.inputSizeCapped,
+      outputSize: input.outputSize,
+      outputSizeCapped: input.outputSizeCapped,
+      inputHash: input.inputHash,
+      memoryUsed: input.memoryUsed,
       sampleWeight: input.sampleWeight ?? 1,
+      untimed: input.untimed,
+      metadata: input.metadata,
     };
     this.#publish(record);
     return record;
+  }
+
+  /**
+   * Counts calls that an integration sampled out itself (one that records framework events with
+   * {@link recordExecution} and decides sampling there); they show in `stats().sampledOut`.
+   */
+  countSampledOut(calls = 1): void {
+    if (!Number.isInteger(calls) || calls < 0) throw new TypeError(`countSampledOut: calls must be a non-negative integer, got ${describe(calls)}`);
+    if (this.#enabled) this.#sampledOut += calls;
   }
 
   // ---- internal fast path (used by trackPerformance; stripped from the typings) ------------

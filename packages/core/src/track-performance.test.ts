@@ -599,3 +599,69 @@ describe('the default collector', () => {
     }
   });
 });
+
+describe('framework hooks: input and failureOf', () => {
+  const isError = (r: unknown) =>
+    typeof r === 'object' && r !== null && (r as { isError?: unknown }).isError === true ? { name: 'ToolResultError', message: 'said isError' } : undefined;
+
+  test('input picks what is sized and hashed: the framework options beside the input are not counted', () => {
+    const { collector, records } = setup();
+    const big = { messages: Array.from({ length: 200 }, () => 'x'.repeat(100)) };
+    const execute = trackPerformance({ collector, toolId: 'weather', trackInputOutput: true, hashInput: true, input: (args) => args[0] })(
+      (input: { city: string }, _options: typeof big) => `sunny in ${input.city}`,
+    );
+    execute({ city: 'Oslo' }, big);
+    execute({ city: 'Oslo' }, { messages: [] });
+    const [a, b] = records();
+    expect(a!.inputSize).toBeLessThan(40);
+    expect(a!.inputHash).toBe(b!.inputHash);
+    const all = trackPerformance({ collector, toolId: 'weather', trackInputOutput: true })((input: { city: string }, _o: typeof big) => input.city);
+    all({ city: 'Oslo' }, big);
+    expect(records()[2]!.inputSize).toBeGreaterThan(20_000);
+  });
+
+  test('a returned value that failureOf calls a failure is recorded as one, and the caller gets the value unchanged', async () => {
+    const { collector, records } = setup();
+    const bad = { isError: true, content: [] };
+    const sync = trackPerformance({ collector, toolId: 't', failureOf: isError, trackInputOutput: true, customMetadata: (_a, r) => ({ got: r === bad }) })(() => bad);
+    expect(sync()).toBe(bad);
+    const ok = { content: [] };
+    const asyncFn = trackPerformance({ collector, toolId: 'u', failureOf: isError })(async (x: boolean) => (x ? bad : ok));
+    await expect(asyncFn(true)).resolves.toBe(bad);
+    await expect(asyncFn(false)).resolves.toBe(ok);
+    const [s, a1, a2] = records();
+    expect(s).toMatchObject({ toolId: 't', success: false, error: 'said isError', errorType: 'ToolResultError', metadata: { got: true } });
+    expect(s!.outputSize).toBeGreaterThan(0);
+    expect(a1).toMatchObject({ toolId: 'u', success: false, errorType: 'ToolResultError', sampleWeight: 1 });
+    expect(a2).toMatchObject({ toolId: 'u', success: true });
+  });
+
+  test('a sampled-out call whose result is a failure is still kept (untimed), sync and async', async () => {
+    const { collector, records } = setup();
+    const bad = { isError: true };
+    const sync = trackPerformance({ collector, toolId: 's', sampleRate: 0, failureOf: isError })((x: boolean) => (x ? bad : {}));
+    const asyncFn = trackPerformance({ collector, toolId: 'a', sampleRate: 0, failureOf: isError })(async () => bad);
+    expect(sync(true)).toBe(bad);
+    expect(sync(false)).toEqual({});
+    await expect(asyncFn()).resolves.toBe(bad);
+    expect(records().map((r) => [r.toolId, r.success, r.untimed])).toEqual([
+      ['s', false, true],
+      ['a', false, true],
+    ]);
+    expect(collector.stats().sampledOut).toBe(3);
+  });
+
+  test('a throwing failureOf or input is reported, never reaches the caller, and the call counts as a success', () => {
+    const { collector, records, errors } = setup();
+    const boom = new Error('hook bug');
+    const f = trackPerformance({ collector, toolId: 'f', trackInputOutput: true, failureOf: () => { throw boom; }, input: () => { throw boom; } })(() => 42);
+    expect(f()).toBe(42);
+    expect(records()[0]).toMatchObject({ success: true });
+    expect(errors).toEqual([boom, boom]);
+  });
+
+  test('non-function input or failureOf is refused', () => {
+    expect(() => trackPerformance({ input: 1 as never })).toThrow(/input must be a function/);
+    expect(() => trackPerformance({ failureOf: 'x' as never })).toThrow(/failureOf must be a function/);
+  });
+});

@@ -25,6 +25,19 @@ export interface TrackOptions {
    * See {@link SessionContext} for an AsyncLocalStorage-based resolver.
    */
   context?: ContextResolver;
+  /**
+   * Which part of the arguments is the tool's input, for `trackInputOutput` sizes and `hashInput`
+   * (e.g. `(args) => args[0]` for a framework's `execute(input, options)`). Default: the first
+   * argument of an `execute(args, ctx)` call whose `ctx` carries a session id, else every argument.
+   */
+  input?: (args: readonly unknown[]) => unknown;
+  /**
+   * Decides whether a call that returned (or resolved) still failed, as MCP's `{ isError: true }`
+   * results do: returns the error to record (an `Error`, or any value with a `message`), or
+   * `undefined` for a success. The caller always receives the value unchanged. A throwing
+   * `failureOf` is reported to the collector's error handler and the call counts as a success.
+   */
+  failureOf?: (result: unknown) => unknown;
 }
 
 /** A `Tool.define`-style tool: an id and an `execute(args, ctx)` function. */
@@ -78,6 +91,8 @@ const OPTION_KEYS = new Set([
   'customMetadata',
   'collector',
   'context',
+  'input',
+  'failureOf',
 ]);
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as unknown;
 const AsyncGeneratorFunction = Object.getPrototypeOf(async function* () {}).constructor as unknown;
@@ -93,6 +108,8 @@ interface Spec {
   readonly metaFn: ((args: readonly unknown[], result: unknown) => Readonly<Record<string, unknown>> | undefined) | undefined;
   readonly collector: MetricsCollector | undefined;
   readonly context: ContextResolver | undefined;
+  readonly input: ((args: readonly unknown[]) => unknown) | undefined;
+  readonly failureOf: ((result: unknown) => unknown) | undefined;
 }
 
 /** Resolves the tool id of one call (for ids that depend on `this`). */
@@ -111,7 +128,7 @@ function validate(options: TrackOptions | undefined, where = 'options'): Spec {
     if (!OPTION_KEYS.has(key)) fail(`unknown option "${key}" in ${where} (expected one of ${[...OPTION_KEYS].join(', ')})`);
   }
   const { toolId, sampleRate = 1, trackMemory = false, trackInputOutput = false, hashInput = false } = options;
-  const { customMetadata, collector, context } = options;
+  const { customMetadata, collector, context, input, failureOf } = options;
   if (toolId !== undefined && (typeof toolId !== 'string' || toolId.length === 0)) {
     fail(`toolId must be a non-empty string, got ${JSON.stringify(toolId)}`);
   }
@@ -130,6 +147,8 @@ function validate(options: TrackOptions | undefined, where = 'options'): Spec {
   }
   if (collector !== undefined && !(collector instanceof MetricsCollector)) fail('collector must be a MetricsCollector');
   if (context !== undefined && typeof context !== 'function') fail(`context must be a function (args, thisArg) => { sessionId }, got ${typeof context}`);
+  if (input !== undefined && typeof input !== 'function') fail(`input must be a function (args) => input, got ${typeof input}`);
+  if (failureOf !== undefined && typeof failureOf !== 'function') fail(`failureOf must be a function (result) => error | undefined, got ${typeof failureOf}`);
   return {
     toolId,
     rate: sampleRate,
@@ -141,6 +160,8 @@ function validate(options: TrackOptions | undefined, where = 'options'): Spec {
     metaFn: typeof customMetadata === 'function' ? customMetadata : undefined,
     collector,
     context,
+    input,
+    failureOf,
   };
 }
 
@@ -183,14 +204,32 @@ function contextFromArg(ctx: unknown): CallContext | undefined {
   }
 }
 
-/** The tool's input: `args` of `execute(args, ctx)` (the framework's ctx is not input), else every argument. */
-function inputOf(args: ArrayLike<unknown>): unknown {
+/** The tool's input: the `input` option's pick, else `args` of `execute(args, ctx)` (the framework's ctx is not input), else every argument. */
+function inputOf(args: ArrayLike<unknown>, spec: Spec, c: MetricsCollector): unknown {
+  if (spec.input !== undefined) {
+    try {
+      return spec.input(Array.prototype.slice.call(args));
+    } catch (e) {
+      c._reportError(e, 'metadata');
+      return undefined;
+    }
+  }
   if (args.length === 1 || (args.length === 2 && contextFromArg(args[1]) !== undefined)) return args[0];
   return Array.prototype.slice.call(args);
 }
 
-function inputSize(c: MetricsCollector, args: ArrayLike<unknown>): number {
-  return c._size(inputOf(args));
+function inputSize(c: MetricsCollector, spec: Spec, args: ArrayLike<unknown>): number {
+  return c._size(inputOf(args, spec, c));
+}
+
+/** The error `failureOf` finds in a returned value, or undefined (a success, or a throwing `failureOf`, reported). */
+function failureIn(spec: Spec, c: MetricsCollector, value: unknown): unknown {
+  try {
+    return spec.failureOf!(value);
+  } catch (e) {
+    c._reportError(e, 'metadata');
+    return undefined;
+  }
 }
 
 function metadataOf(spec: Spec, c: MetricsCollector, args: ArrayLike<unknown>, result: unknown): Readonly<Record<string, unknown>> | undefined {
@@ -251,6 +290,15 @@ function finishCall(
     outSize = c._size(value);
     if (c._sizeCapped()) outCapped = true;
   }
+  const result = value;
+  const returned = success;
+  if (success && spec.failureOf !== undefined) {
+    const failure = failureIn(spec, c, value);
+    if (failure !== undefined) {
+      success = false;
+      value = failure;
+    }
+  }
   c._record(
     undefined,
     toolId,
@@ -268,7 +316,7 @@ function finishCall(
     inputHash,
     memoryUsed,
     spec.weight,
-    spec.metaObject !== undefined || spec.metaFn !== undefined ? metadataOf(spec, c, args, success ? value : undefined) : undefined,
+    spec.metaObject !== undefined || spec.metaFn !== undefined ? metadataOf(spec, c, args, returned ? result : undefined) : undefined,
     false,
   );
 }
@@ -314,7 +362,9 @@ function instrument(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
 }
 
 function isBasic(spec: Spec): boolean {
-  return !spec.trackMemory && !spec.trackIO && !spec.hashInput && spec.metaFn === undefined && spec.context === undefined;
+  return (
+    !spec.trackMemory && !spec.trackIO && !spec.hashInput && spec.metaFn === undefined && spec.context === undefined && spec.input === undefined && spec.failureOf === undefined
+  );
 }
 
 /** Records one call of a basic wrapper, its context read from the `ctx` argument. */
@@ -408,6 +458,7 @@ function instrumentPlain(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
         recordUntimed(c, spec, idOf(this), readContext(args, this, spec, c), c._now(), e);
         throw e;
       }
+      if (spec.failureOf !== undefined) return keepFailures(c, spec, idOf, this, args, r);
       if (r instanceof Promise) {
         return r.then(undefined, (e: unknown) => {
           recordUntimed(c, spec, idOf(this), readContext(args, this, spec, c), c._now(), e);
@@ -421,10 +472,10 @@ function instrumentPlain(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
     let inSize: number | undefined;
     let inCapped: boolean | undefined;
     if (trackIO) {
-      inSize = inputSize(c, args);
+      inSize = inputSize(c, spec, args);
       if (c._sizeCapped()) inCapped = true;
     }
-    const inputHash = hashInput ? hashOf(inputOf(args)) : undefined;
+    const inputHash = hashInput ? hashOf(inputOf(args, spec, c)) : undefined;
     const memoryStart = trackMemory ? c._memory() : 0;
     const start = c._now();
     let r: unknown;
@@ -438,6 +489,28 @@ function instrumentPlain(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
     finishCall(c, spec, toolId, ctx, args, start, c._now(), memoryStart, inSize, inCapped, inputHash, true, r);
     return r;
   };
+}
+
+/** A sampled-out call with `failureOf`: failures found in its result are still recorded (untimed). */
+function keepFailures(c: MetricsCollector, spec: Spec, idOf: IdOf, thisArg: unknown, args: ArrayLike<unknown>, r: unknown): unknown {
+  const check = (v: unknown): void => {
+    const failure = failureIn(spec, c, v);
+    if (failure !== undefined) recordUntimed(c, spec, idOf(thisArg), readContext(args, thisArg, spec, c), c._now(), failure);
+  };
+  if (!(r instanceof Promise)) {
+    check(r);
+    return r;
+  }
+  return r.then(
+    (v: unknown) => {
+      check(v);
+      return v;
+    },
+    (e: unknown) => {
+      recordUntimed(c, spec, idOf(thisArg), readContext(args, thisArg, spec, c), c._now(), e);
+      throw e;
+    },
+  );
 }
 
 /**
@@ -472,10 +545,10 @@ function startIteration(spec: Spec, idOf: IdOf, thisArg: unknown, args: unknown[
   let inSize: number | undefined;
   let inCapped: boolean | undefined;
   if (spec.trackIO) {
-    inSize = inputSize(c, args);
+    inSize = inputSize(c, spec, args);
     if (c._sizeCapped()) inCapped = true;
   }
-  const inputHash = spec.hashInput ? hashOf(inputOf(args)) : undefined;
+  const inputHash = spec.hashInput ? hashOf(inputOf(args, spec, c)) : undefined;
   const memoryStart = spec.trackMemory ? c._memory() : 0;
   c._pending(1);
   return new Pending(c, spec, idOf(thisArg), ctx, args, c._now(), memoryStart, inSize, inCapped, inputHash);

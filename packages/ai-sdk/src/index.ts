@@ -1,0 +1,4 @@
+// @perftrack/ai-sdk — the whole public surface.
+
+export { trackTools } from './track-tools';
+export type { TrackToolsOptions, ToolCallInfo } from './track-tools';

@@ -1,0 +1,109 @@
+import { MetricsCollector, checkOptionKeys, trackPerformance, type CallContext, type CustomMetadata } from '@perftrack/core';
+import type { ToolExecutionOptions, ToolSet } from 'ai';
+
+/** One tool call as the AI SDK makes it: what a {@link TrackToolsOptions.sessionId} function sees. */
+export interface ToolCallInfo {
+  /** The key of the tool in the `tools` record (the name the model calls). */
+  readonly toolName: string;
+  /** The AI SDK's id of this call (`toolCallId`), recorded as the record's `callId`. */
+  readonly toolCallId: string;
+  /** The parsed input the tool receives. */
+  readonly input: unknown;
+  /** `experimental_context` of the `generateText`/`streamText` call, if any. */
+  readonly context: unknown;
+}
+
+/** Options of {@link trackTools}. Unknown keys are rejected. */
+export interface TrackToolsOptions<T extends ToolSet = ToolSet> {
+  /** Collector to record into. Default: `MetricsCollector.default`, looked up at call time. */
+  collector?: MetricsCollector;
+  /**
+   * The conversation's session id: a string (wrap the tools once per conversation), or a function
+   * of the call. Default: `experimental_context.sessionId` when it is a string, else the
+   * collector's default session.
+   */
+  sessionId?: string | ((call: ToolCallInfo) => string | undefined);
+  /** Share of successful calls recorded for every tool, in [0, 1]. Failures are always kept. Default 1. */
+  sampleRate?: number;
+  /** Sample rates by tool name; a name that is not in the record does not compile (and throws). */
+  sampleRates?: Partial<Record<keyof T & string, number>>;
+  /** Record input and output sizes in bytes (never the values). The input is the tool's input only, not the AI SDK's options. Default true. */
+  trackInputOutput?: boolean;
+  /** Record a stable hash of each input, for repeated-call detection (never the input). Default false. */
+  hashInput?: boolean;
+  /** Record the heap delta across each call. Default false. */
+  trackMemory?: boolean;
+  /** Extra fields for each record: an object, or a function of `([input, options], result)`. */
+  customMetadata?: CustomMetadata;
+}
+
+const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'hashInput', 'trackMemory', 'customMetadata'] as const;
+
+type Resolver = (call: ToolCallInfo) => string | undefined;
+
+function sessionFromContext(call: ToolCallInfo): string | undefined {
+  const ctx = call.context;
+  if (typeof ctx !== 'object' || ctx === null) return undefined;
+  const id = (ctx as { sessionId?: unknown }).sessionId;
+  return typeof id === 'string' && id.length > 0 ? id : undefined;
+}
+
+/**
+ * Tracks every tool of an AI SDK `tools` record (for `generateText`, `streamText`, agents):
+ * returns a copy whose tools' `execute` functions record timing, outcome and sizes into a
+ * perftrack collector, with the AI SDK's `toolCallId` as the record's `callId` and the
+ * conversation's session id. Tools without `execute` (client-side tools) are kept as they are.
+ *
+ * Tools behave as before: same input, options, result, thrown error and `this`; an `async *execute`
+ * that streams preliminary results still streams (timed from first to last value).
+ *
+ * @example
+ * const tools = trackTools({ weather, search }, { sessionId: chatId, collector: perf.collector });
+ * const result = await generateText({ model, tools, prompt, stopWhen: stepCountIs(5) });
+ * @throws TypeError for unknown or invalid options, or a `sampleRates` entry naming no tool.
+ */
+export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptions<T> = {}): T {
+  if (typeof tools !== 'object' || tools === null || Array.isArray(tools)) throw new TypeError('trackTools: expected a record of AI SDK tools');
+  checkOptionKeys(options, OPTION_KEYS, 'trackTools');
+  const { collector, sessionId, sampleRate, sampleRates = {}, trackInputOutput = true, hashInput = false, trackMemory = false, customMetadata } = options;
+  if (collector !== undefined && !(collector instanceof MetricsCollector)) throw new TypeError('trackTools: collector must be a MetricsCollector');
+  let resolve: Resolver;
+  if (sessionId === undefined) resolve = sessionFromContext;
+  else if (typeof sessionId === 'string' && sessionId.length > 0) resolve = () => sessionId;
+  else if (typeof sessionId === 'function') resolve = sessionId;
+  else throw new TypeError(`trackTools: sessionId must be a non-empty string or a function of the call, got ${JSON.stringify(sessionId)}`);
+  for (const name of Object.keys(sampleRates)) {
+    if (!Object.prototype.hasOwnProperty.call(tools, name)) {
+      throw new TypeError(`trackTools: sampleRates names "${name}", which is not among the tools (${Object.keys(tools).join(', ')})`);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [name, tool] of Object.entries(tools)) {
+    if (typeof tool !== 'object' || tool === null || typeof (tool as { execute?: unknown }).execute !== 'function') {
+      out[name] = tool;
+      continue;
+    }
+    const context = (args: ArrayLike<unknown>): CallContext => {
+      const opts = args[1] as Partial<ToolExecutionOptions> | undefined;
+      const toolCallId = typeof opts?.toolCallId === 'string' ? opts.toolCallId : undefined;
+      const id = resolve({ toolName: name, toolCallId: toolCallId ?? '', input: args[0], context: opts?.experimental_context });
+      return {
+        sessionId: typeof id === 'string' && id.length > 0 ? id : (collector ?? MetricsCollector.default).defaultSessionId,
+        callId: toolCallId,
+      };
+    };
+    const rate = (sampleRates as Record<string, number | undefined>)[name] ?? sampleRate;
+    out[name] = trackPerformance({
+      toolId: name,
+      context,
+      input: (args) => args[0],
+      trackInputOutput,
+      hashInput,
+      trackMemory,
+      ...(rate !== undefined ? { sampleRate: rate } : {}),
+      ...(collector !== undefined ? { collector } : {}),
+      ...(customMetadata !== undefined ? { customMetadata } : {}),
+    })(tool as unknown as { id: string; execute(...a: never[]): unknown });
+  }
+  return out as T;
+}

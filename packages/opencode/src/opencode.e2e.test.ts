@@ -1,0 +1,260 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PerformanceStorage, type ToolExecutionMetrics } from '@perftrack/integration';
+import type { PerftrackOpencodeStats } from '@perftrack/opencode';
+import { ScriptedModel, type PlannedCall } from './test-support/scripted-model';
+
+// End to end with the real opencode (the `opencode-ai` npm package's binary), offline: a scripted
+// OpenAI-compatible model on 127.0.0.1 plans the tool calls, opencode runs them in a temporary
+// project, and the perftrack plugin (this package's built dist) records them.
+
+const packageDir = join(__dirname, '..');
+const distEntry = join(packageDir, 'dist', 'index.js');
+
+function findOpencode(): { bin: string; version: string } | { missing: string } {
+  let bin: string;
+  try {
+    bin = join(dirname(require.resolve('opencode-ai/package.json', { paths: [packageDir] })), 'bin', 'opencode.exe');
+  } catch {
+    return { missing: 'the opencode-ai package is not installed' };
+  }
+  if (!existsSync(bin)) return { missing: `${bin} is missing (opencode-ai's postinstall did not link the platform binary)` };
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) return { missing: `${bin} --version failed: ${r.error?.message ?? r.stderr}` };
+  return { bin, version: r.stdout.trim() };
+}
+
+const found = findOpencode();
+if ('missing' in found) {
+  const message = `\n*** opencode end-to-end test SKIPPED: ${found.missing}. Install it with \`pnpm install\` (opencode-ai is a devDependency of @perftrack/opencode). ***\n`;
+  if (process.env.CI === 'true') {
+    test('the opencode binary is available under CI', () => {
+      throw new Error(message);
+    });
+  } else {
+    console.warn(message);
+  }
+}
+const e2e = 'missing' in found ? describe.skip : describe;
+
+interface OpencodeToolPart {
+  tool: string;
+  callID: string;
+  messageID: string;
+  sessionID: string;
+  state: { status: string; error?: string; output?: string; metadata?: { exit?: number }; time: { start: number; end: number } };
+}
+
+/** Runs `opencode run` in `project`; resolves with its JSON events (never rejects: the exit code is returned). */
+function runOpencode(project: string, home: string, env: Record<string, string>): Promise<{ code: number | null; events: { type: string; part?: OpencodeToolPart; sessionID?: string }[]; stderr: string; ms: number }> {
+  const bin = (found as { bin: string }).bin;
+  const started = performance.now();
+  return new Promise((resolve) => {
+    execFile(
+      bin,
+      ['run', 'Carry out the plan.', '--model', 'scripted/planner', '--format', 'json'],
+      {
+        cwd: project,
+        timeout: 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: home,
+          XDG_CONFIG_HOME: join(home, '.config'),
+          XDG_DATA_HOME: join(home, '.local', 'share'),
+          XDG_CACHE_HOME: join(home, '.cache'),
+          XDG_STATE_HOME: join(home, '.local', 'state'),
+          OPENCODE_DISABLE_MODELS_FETCH: '1',
+          OPENCODE_DISABLE_AUTOUPDATE: '1',
+          OPENCODE_DISABLE_SHARE: '1',
+          ...env,
+        },
+      },
+      (error, stdout, stderr) => {
+        const events = stdout
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { type: string; part?: OpencodeToolPart });
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, events, stderr, ms: performance.now() - started });
+      },
+    ).stdin?.end();
+  });
+}
+
+function writeConfig(project: string, baseURL: string, plugin?: unknown): void {
+  const config = {
+    $schema: 'https://opencode.ai/config.json',
+    ...(plugin !== undefined ? { plugin } : {}),
+    provider: {
+      scripted: {
+        npm: '@ai-sdk/openai-compatible',
+        name: 'Scripted planner',
+        options: { baseURL, apiKey: 'not-needed' },
+        models: { planner: { name: 'planner', tool_call: true } },
+      },
+    },
+    permission: { bash: 'allow', edit: 'allow', external_directory: 'allow' },
+    autoupdate: false,
+    share: 'disabled',
+  };
+  writeFileSync(join(project, 'opencode.json'), JSON.stringify(config, null, 2));
+}
+
+async function storedRecords(dir: string): Promise<{ sessionIds: string[]; records: ToolExecutionMetrics[] }> {
+  const storage = new PerformanceStorage({ dir });
+  const sessions = (await storage.listSessions()).filter((s) => s.hasMetrics).map((s) => s.sessionId);
+  const records: ToolExecutionMetrics[] = [];
+  await storage.replay((m) => records.push(m), { sessionIds: sessions });
+  await storage.shutdown();
+  return { sessionIds: sessions, records };
+}
+
+e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, scripted model)', () => {
+  let root: string;
+  let home: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'perftrack-opencode-'));
+    home = join(root, 'home');
+    mkdirSync(home);
+    if (!existsSync(distEntry)) throw new Error(`${distEntry} is missing: run \`pnpm run build\` first (\`pnpm test\` does)`);
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  test('enabled from opencode.json with options: every planned call in order, failures with their messages, opencode’s own timings, nothing in flight', async () => {
+    const project = join(root, 'project-a');
+    mkdirSync(project);
+    writeFileSync(join(project, 'README.md'), '# scratch project\n');
+    const notes = join(project, 'notes.txt');
+    const plan: PlannedCall[] = [
+      { tool: 'write', args: { filePath: notes, content: 'alpha\nbeta secret-token-123\n' } },
+      { tool: 'read', args: { filePath: notes } },
+      { tool: 'edit', args: { filePath: notes, oldString: 'beta', newString: 'gamma' } },
+      { tool: 'read', args: { filePath: join(project, 'missing.txt') } },
+      { tool: 'bash', args: { command: 'sleep 0.2 && echo slept', description: 'Wait a little' } },
+      { tool: 'bash', args: { command: 'ls /definitely/not/here', description: 'A failing command' } },
+      { tool: 'read', args: { filePath: notes } },
+      { tool: 'bash', args: { command: 'grep -c gamma notes.txt', description: 'Count matches' } },
+      { tool: 'edit', args: { filePath: notes, oldString: 'no such text', newString: 'x' } },
+      { tool: 'bash', args: { command: 'echo done', description: 'Finish' } },
+    ];
+    const model = new ScriptedModel(plan);
+    const baseURL = await model.start();
+    const statsFile = join(root, 'stats-a.json');
+    try {
+      writeConfig(project, baseURL, [[`file://${packageDir}`, { statsFile, historySessions: 0 }]]);
+      const run = await runOpencode(project, home, {});
+      expect({ code: run.code, stderr: run.stderr.slice(-2000) }).toEqual({ code: 0, stderr: expect.any(String) });
+      expect(model.requests.toolSteps).toBe(plan.length);
+
+      // opencode's own view of each call: the final tool parts it printed as JSON events
+      const parts = run.events.filter((e) => e.type === 'tool_use').map((e) => e.part!);
+      expect(parts.map((p) => p.tool)).toEqual(plan.map((p) => p.tool));
+
+      const { sessionIds, records } = await storedRecords(join(project, '.perftrack'));
+      expect(sessionIds).toEqual([parts[0]!.sessionID]);
+      expect(records.map((r) => [r.toolId, r.callId])).toEqual(plan.map((p, i) => [p.tool, `call_${i}`]));
+      for (const [i, r] of records.entries()) {
+        const part = parts[i]!;
+        expect(r.sessionId).toBe(part.sessionID);
+        expect(r.messageId).toBe(part.messageID);
+        // opencode's part timestamps, exactly
+        expect([r.startTime, r.endTime, r.duration]).toEqual([part.state.time.start, part.state.time.end, part.state.time.end - part.state.time.start]);
+        const failed = part.state.status === 'error' || (part.state.metadata?.exit ?? 0) !== 0;
+        expect(r.success).toBe(!failed);
+        if (part.state.status === 'error') expect(r.error).toBe(part.state.error);
+        if (part.state.status === 'completed') expect(r.outputSize).toBe(Buffer.byteLength(part.state.output ?? '', 'utf8'));
+        expect(r.sampleWeight).toBe(1);
+      }
+      const byIndex = (i: number) => records[i]!;
+      expect(byIndex(3)).toMatchObject({ success: false, errorType: 'NotFound', error: expect.stringContaining('missing.txt') });
+      expect(byIndex(5)).toMatchObject({ success: false, errorType: 'NonZeroExit', error: 'Command exited with code 2' });
+      expect(byIndex(8)).toMatchObject({ success: false, error: expect.stringMatching(/./) });
+      expect(byIndex(4).duration).toBeGreaterThanOrEqual(200);
+      expect(records.filter((r) => !r.success)).toHaveLength(3);
+
+      // privacy: sizes only, never contents or commands; files are 0600
+      const dir = join(project, '.perftrack');
+      const metricsFile = join(dir, 'metrics', readdirSync(join(dir, 'metrics'))[0]!);
+      const text = readFileSync(metricsFile, 'utf8');
+      expect(text).not.toContain('secret-token-123');
+      expect(text).not.toContain('sleep 0.2');
+      expect(statSync(metricsFile).mode & 0o777).toBe(0o600);
+
+      // the session report was written when the session went idle
+      const report = JSON.parse(readFileSync(join(dir, 'analytics', readdirSync(join(dir, 'analytics'))[0]!), 'utf8')) as {
+        sessionId: string;
+        analytics: { summary: { totalOperations: number; failures: number } };
+      };
+      expect(report.sessionId).toBe(parts[0]!.sessionID);
+      expect(report.analytics.summary).toMatchObject({ totalOperations: plan.length, failures: 3 });
+
+      // nothing left in flight, nothing abandoned, every call once
+      const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as PerftrackOpencodeStats;
+      expect(stats.recorder).toMatchObject({ recorded: plan.length, failures: 3, inFlight: 0, abandoned: 0, hookTimed: 0 });
+      expect(stats.integration.storage).toMatchObject({ written: plan.length, dropped: 0, writeErrors: 0 });
+      expect(stats.overheadPerWarmCallUs).toBeLessThan(5000); // a sanity bound, not a benchmark (see pnpm bench opencode)
+      console.log(
+        `opencode ${(found as { version: string }).version} e2e: ${records.length}/${plan.length} calls recorded, ${stats.recorder.failures} failures, ` +
+          `${stats.recorder.handled} hook/event calls handled in ${stats.recorder.handlerMs.toFixed(2)} ms: ${stats.overheadPerCallUs.toFixed(0)} µs per tool call, ` +
+          `${stats.overheadPerWarmCallUs.toFixed(0)} µs per call after the first (cold start ${stats.recorder.warmupMs.toFixed(2)} ms); opencode run took ${run.ms.toFixed(0)} ms`,
+      );
+    } finally {
+      await model.stop();
+    }
+  });
+
+  test('enabled by a one-line file in .opencode/plugin/, configured by PERFTRACK_* variables (sampling keeps failures)', async () => {
+    const project = join(root, 'project-b');
+    mkdirSync(join(project, '.opencode', 'plugin'), { recursive: true });
+    writeFileSync(join(project, 'a.txt'), 'hello\n');
+    writeFileSync(join(project, '.opencode', 'plugin', 'perftrack.js'), `export { PerftrackPlugin } from ${JSON.stringify(distEntry)};\n`);
+    const plan: PlannedCall[] = [
+      { tool: 'read', args: { filePath: join(project, 'a.txt') } },
+      { tool: 'read', args: { filePath: join(project, 'nope.txt') } },
+      { tool: 'bash', args: { command: 'exit 7', description: 'fail' } },
+      { tool: 'bash', args: { command: 'echo ok', description: 'ok' } },
+    ];
+    const model = new ScriptedModel(plan);
+    const baseURL = await model.start();
+    const dir = join(root, 'store-b');
+    const statsFile = join(root, 'stats-b.json');
+    try {
+      writeConfig(project, baseURL);
+      const run = await runOpencode(project, home, { PERFTRACK_DIR: dir, PERFTRACK_SAMPLE_RATES: 'read=0', PERFTRACK_STATS_FILE: statsFile });
+      expect(run.code).toBe(0);
+      const { records } = await storedRecords(dir);
+      expect(records.map((r) => [r.toolId, r.success, r.errorType ?? null])).toEqual([
+        ['read', false, 'NotFound'], // read is sampled at 0, but failures are always kept
+        ['bash', false, 'NonZeroExit'],
+        ['bash', true, null],
+      ]);
+      expect(existsSync(join(project, '.perftrack'))).toBe(false); // PERFTRACK_DIR was honoured
+      const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as PerftrackOpencodeStats;
+      expect(stats.recorder).toMatchObject({ recorded: 3, sampledOut: 1, inFlight: 0, abandoned: 0 });
+      expect(stats.integration.collector.sampledOut).toBe(1);
+    } finally {
+      await model.stop();
+    }
+  });
+
+  test('PERFTRACK_ENABLED=0 turns the plugin off: opencode runs as before and nothing is written', async () => {
+    const project = join(root, 'project-c');
+    mkdirSync(project);
+    const model = new ScriptedModel([{ tool: 'bash', args: { command: 'echo hi', description: 'hi' } }]);
+    const baseURL = await model.start();
+    try {
+      writeConfig(project, baseURL, [`file://${packageDir}`]);
+      const run = await runOpencode(project, home, { PERFTRACK_ENABLED: '0' });
+      expect(run.code).toBe(0);
+      expect(run.events.filter((e) => e.type === 'tool_use')).toHaveLength(1);
+      expect(existsSync(join(project, '.perftrack'))).toBe(false);
+    } finally {
+      await model.stop();
+    }
+  });
+});
+
+// keep chmodSync referenced for platforms where the binary lost its mode (never on Linux CI)
+void chmodSync;
