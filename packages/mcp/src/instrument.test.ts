@@ -144,5 +144,7 @@ describe('instrumentMcpServer (real client and server, in-memory transport)', ()
     // @ts-expect-error -- wrong type
     expect(() => instrumentMcpServer(server, { sessionId: 7 })).toThrow(/sessionId must be/);
     expect(() => instrumentMcpServer(server, { collector: {} as never })).toThrow(/collector must be a MetricsCollector/);
+    expect(() => instrumentMcpServer(server, { sampleRates: { read: 2 } })).toThrow(/sample rate of read must be a number from 0 to 1, got 2/);
+    expect(() => instrumentMcpServer(server, { sampleRate: -1 })).toThrow(/sample rate of \(sampleRate\)/);
   });
 });

@@ -89,6 +89,10 @@ export function instrumentMcpServer<S extends McpServer>(server: S, options: Ins
     throw new TypeError(`instrumentMcpServer: sessionId must be a non-empty string or a function of the call, got ${JSON.stringify(sessionId)}`);
   }
   if (typeof sampleRates !== 'object' || sampleRates === null) throw new TypeError('instrumentMcpServer: sampleRates must be a record of tool name to rate');
+  // checked now, not when a tool registers later
+  for (const [name, rate] of Object.entries({ ...sampleRates, ...(sampleRate !== undefined ? { '(sampleRate)': sampleRate } : {}) })) {
+    if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new TypeError(`instrumentMcpServer: the sample rate of ${name} must be a number from 0 to 1, got ${JSON.stringify(rate)}`);
+  }
   if ((server as unknown as Record<symbol, unknown>)[INSTRUMENTED]) return server;
 
   const wrap = (name: string, handler: unknown): unknown => {

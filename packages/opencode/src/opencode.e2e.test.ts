@@ -83,10 +83,11 @@ function runOpencode(project: string, home: string, env: Record<string, string>)
   });
 }
 
-function writeConfig(project: string, baseURL: string, plugin?: unknown): void {
+function writeConfig(project: string, baseURL: string, plugin?: unknown, extra: Record<string, unknown> = {}): void {
   const config = {
     $schema: 'https://opencode.ai/config.json',
     ...(plugin !== undefined ? { plugin } : {}),
+    ...extra,
     provider: {
       scripted: {
         npm: '@ai-sdk/openai-compatible',
@@ -122,11 +123,32 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  test('enabled from opencode.json with options: every planned call in order, failures with their messages, opencode’s own timings, nothing in flight', async () => {
+  test('enabled from opencode.json with options: every planned call (built-in, custom and MCP tools) in order, failures with their messages, opencode’s own timings, nothing in flight', async () => {
     const project = join(root, 'project-a');
     mkdirSync(project);
     writeFileSync(join(project, 'README.md'), '# scratch project\n');
+    // a custom tool of the project (opencode loads .opencode/tool/*), failing when asked to
+    mkdirSync(join(project, '.opencode', 'tool'), { recursive: true });
+    writeFileSync(
+      join(project, '.opencode', 'tool', 'flaky.js'),
+      "export default { description: 'A custom tool', args: {}, async execute(args) { if (args.fail) throw new Error('flaky tool failed on purpose'); return 'flaky ok'; } };\n",
+    );
     const notes = join(project, 'notes.txt');
+    // an MCP server (stdio, the official SDK) whose tool opencode exposes as kb_lookup
+    const mcpServer = join(root, 'kb-mcp-server.cjs');
+    const req = (m: string) => JSON.stringify(require.resolve(m, { paths: [packageDir] }));
+    writeFileSync(
+      mcpServer,
+      [
+        `const { McpServer } = require(${req('@modelcontextprotocol/sdk/server/mcp.js')});`,
+        `const { StdioServerTransport } = require(${req('@modelcontextprotocol/sdk/server/stdio.js')});`,
+        `const { z } = require(${req('zod')});`,
+        "const server = new McpServer({ name: 'kb', version: '1.0.0' });",
+        "server.registerTool('lookup', { description: 'Look up a key', inputSchema: { key: z.string() } }, async ({ key }) =>",
+        "  key === 'known' ? { content: [{ type: 'text', text: 'value for known' }] } : { content: [{ type: 'text', text: `no entry for ${key}` }], isError: true });",
+        'server.connect(new StdioServerTransport());',
+      ].join('\n'),
+    );
     const plan: PlannedCall[] = [
       { tool: 'write', args: { filePath: notes, content: 'alpha\nbeta secret-token-123\n' } },
       { tool: 'read', args: { filePath: notes } },
@@ -138,12 +160,18 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
       { tool: 'bash', args: { command: 'grep -c gamma notes.txt', description: 'Count matches' } },
       { tool: 'edit', args: { filePath: notes, oldString: 'no such text', newString: 'x' } },
       { tool: 'bash', args: { command: 'echo done', description: 'Finish' } },
+      { tool: 'flaky', args: {} },
+      { tool: 'flaky', args: { fail: true } },
+      { tool: 'kb_lookup', args: { key: 'known' } },
+      { tool: 'kb_lookup', args: { key: 'nope' } },
     ];
     const model = new ScriptedModel(plan);
     const baseURL = await model.start();
     const statsFile = join(root, 'stats-a.json');
     try {
-      writeConfig(project, baseURL, [[`file://${packageDir}`, { statsFile, historySessions: 0 }]]);
+      writeConfig(project, baseURL, [[`file://${packageDir}`, { statsFile, historySessions: 0 }]], {
+        mcp: { kb: { type: 'local', command: [process.execPath, mcpServer] } },
+      });
       const run = await runOpencode(project, home, {});
       expect({ code: run.code, stderr: run.stderr.slice(-2000) }).toEqual({ code: 0, stderr: expect.any(String) });
       expect(model.requests.toolSteps).toBe(plan.length);
@@ -172,7 +200,11 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
       expect(byIndex(5)).toMatchObject({ success: false, errorType: 'NonZeroExit', error: 'Command exited with code 2' });
       expect(byIndex(8)).toMatchObject({ success: false, error: expect.stringMatching(/./) });
       expect(byIndex(4).duration).toBeGreaterThanOrEqual(200);
-      expect(records.filter((r) => !r.success)).toHaveLength(3);
+      expect(byIndex(10)).toMatchObject({ toolId: 'flaky', success: true, outputSize: 'flaky ok'.length });
+      expect(byIndex(11)).toMatchObject({ toolId: 'flaky', success: false, error: 'flaky tool failed on purpose', errorType: 'ToolError' });
+      expect(byIndex(12)).toMatchObject({ toolId: 'kb_lookup', success: true });
+      expect(byIndex(13)).toMatchObject({ toolId: 'kb_lookup', success: false, error: 'no entry for nope' }); // an MCP isError result
+      expect(records.filter((r) => !r.success)).toHaveLength(5);
 
       // privacy: sizes only, never contents or commands; files are 0600
       const dir = join(project, '.perftrack');
@@ -188,11 +220,11 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
         analytics: { summary: { totalOperations: number; failures: number } };
       };
       expect(report.sessionId).toBe(parts[0]!.sessionID);
-      expect(report.analytics.summary).toMatchObject({ totalOperations: plan.length, failures: 3 });
+      expect(report.analytics.summary).toMatchObject({ totalOperations: plan.length, failures: 5 });
 
       // nothing left in flight, nothing abandoned, every call once
       const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as PerftrackOpencodeStats;
-      expect(stats.recorder).toMatchObject({ recorded: plan.length, failures: 3, inFlight: 0, abandoned: 0, hookTimed: 0 });
+      expect(stats.recorder).toMatchObject({ recorded: plan.length, failures: 5, inFlight: 0, abandoned: 0, hookTimed: 0 });
       expect(stats.integration.storage).toMatchObject({ written: plan.length, dropped: 0, writeErrors: 0 });
       expect(stats.overheadPerWarmCallUs).toBeLessThan(5000); // a sanity bound, not a benchmark (see pnpm bench opencode)
       console.log(
