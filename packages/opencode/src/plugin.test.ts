@@ -77,6 +77,21 @@ describe('the opencode plugin', () => {
     expect(JSON.stringify(line)).not.toContain('sleep 999');
   });
 
+  test('a hostile session id stays inside the storage directory', async () => {
+    const plugin = createPerftrackPlugin({ env: {} });
+    const dir = join(root, 'a', 'b', '.perftrack');
+    const hooks = (await plugin(input(join(root, 'a', 'b')), { historySessions: 0 })) as PerftrackHooks;
+    await oneCall(hooks, 'c1', '../../etc');
+    await hooks.event({ event: { type: 'session.idle', properties: { sessionID: '../../etc' } } as never });
+    await hooks.dispose();
+    expect(readdirSync(root)).toEqual(['a']);
+    expect(readdirSync(join(root, 'a'))).toEqual(['b']);
+    expect(readdirSync(join(dir, 'metrics'))).toHaveLength(1);
+    expect(readdirSync(join(dir, 'metrics'))[0]).not.toContain('/');
+    const stored = JSON.parse(readFileSync(join(dir, 'metrics', readdirSync(join(dir, 'metrics'))[0]!), 'utf8')) as { sessionId: string };
+    expect(stored.sessionId).toBe('../../etc');
+  });
+
   test('disabled (option or PERFTRACK_ENABLED=0 kill switch): no hooks, nothing written', async () => {
     expect(await createPerftrackPlugin({ env: {} })(input(root), { enabled: false })).toEqual({});
     expect(await createPerftrackPlugin({ env: { PERFTRACK_ENABLED: '0' } })(input(root), { enabled: true })).toEqual({});
