@@ -194,6 +194,20 @@ describe('trackTools options', () => {
     expect(() => trackTools(tools, { sampleRate: 2 })).toThrow(/sampleRate/);
   });
 
+  test('tools named like Object.prototype members (constructor, toString) are tracked like any other', async () => {
+    const { collector, records } = setup();
+    const t = trackTools(
+      { constructor: tool({ inputSchema: z.object({}), execute: async () => 1 }), toString: tool({ inputSchema: z.object({}), execute: async () => 2 }) },
+      { collector, sampleRates: { toString: 1 } },
+    );
+    await t.constructor.execute!({}, { toolCallId: 'a', messages: [] });
+    await t.toString.execute!({}, { toolCallId: 'b', messages: [] });
+    expect(records().map((r) => [r.toolId, r.sampleWeight])).toEqual([
+      ['constructor', 1],
+      ['toString', 1],
+    ]);
+  });
+
   test('the original tools are untouched and wrapping twice does not record twice', async () => {
     const { collector, records } = setup();
     const { tools } = makeTools();

@@ -92,7 +92,7 @@ export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptio
         callId: toolCallId,
       };
     };
-    const rate = (sampleRates as Record<string, number | undefined>)[name] ?? sampleRate;
+    const rate = Object.prototype.hasOwnProperty.call(sampleRates, name) ? (sampleRates as Record<string, number>)[name] : sampleRate;
     out[name] = trackPerformance({
       toolId: name,
       context,

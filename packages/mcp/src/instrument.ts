@@ -97,7 +97,7 @@ export function instrumentMcpServer<S extends McpServer>(server: S, options: Ins
 
   const wrap = (name: string, handler: unknown): unknown => {
     if (typeof handler !== 'function') return handler; // task handlers are objects: left alone
-    const rate = sampleRates[name] ?? sampleRate;
+    const rate = Object.prototype.hasOwnProperty.call(sampleRates, name) ? sampleRates[name] : sampleRate; // a tool named "constructor" is not Object's
     const context = (args: ArrayLike<unknown>): CallContext => {
       const extra = extraOf(args);
       const transportSessionId = typeof extra?.sessionId === 'string' ? extra.sessionId : undefined;

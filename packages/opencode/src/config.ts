@@ -84,7 +84,7 @@ export function parseSampleRates(name: string, v: unknown): Record<string, numbe
         fail(`${name} is not valid JSON: ${JSON.stringify(v)}`);
       }
     } else {
-      obj = {};
+      obj = Object.create(null) as Record<string, string>;
       for (const item of text.split(',')) {
         if (item.trim() === '') continue;
         const eq = item.indexOf('=');
@@ -94,7 +94,7 @@ export function parseSampleRates(name: string, v: unknown): Record<string, numbe
     }
   }
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) fail(`${name} must be a record of tool id to rate, got ${JSON.stringify(v)}`);
-  const out: Record<string, number> = {};
+  const out = Object.create(null) as Record<string, number>; // a tool may be called "__proto__"
   for (const [tool, r] of Object.entries(obj as Record<string, unknown>)) out[tool] = rate(`${name}["${tool}"]`, r);
   return out;
 }

@@ -136,6 +136,10 @@ describe('resolveOpencodeOptions', () => {
       trackInputOutput: true,
     });
     expect(resolveOpencodeOptions({}, { PERFTRACK_SAMPLE_RATES: '{"read":0.2}' }, '/p').sampleRates).toEqual({ read: 0.2 });
+    expect(Object.entries(resolveOpencodeOptions({}, { PERFTRACK_SAMPLE_RATES: '__proto__=0.5,constructor=0' }, '/p').sampleRates)).toEqual([
+      ['__proto__', 0.5],
+      ['constructor', 0],
+    ]);
     expect(resolveOpencodeOptions({ enabled: true }, { PERFTRACK_ENABLED: 'false' }, '/p').enabled).toBe(false);
     expect(resolveOpencodeOptions({ enabled: false }, { PERFTRACK_ENABLED: '1' }, '/p').enabled).toBe(false);
   });

@@ -148,6 +148,16 @@ describe('OpencodeRecorder', () => {
     expect(t.recorder.stats().sampledOut).toBe(4000 - reads.length + 1);
   });
 
+  test('a tool named like an Object.prototype member is recorded at the default rate', () => {
+    const t = setup({ sampleRates: { read: 0 } });
+    runCall(t, 'p1', 'constructor', { output: 'x' });
+    runCall(t, 'p2', '__proto__', { output: 'x' });
+    expect(t.records().map((r) => [r.toolId, r.sampleWeight])).toEqual([
+      ['constructor', 1],
+      ['__proto__', 1],
+    ]);
+  });
+
   test('a call with no end after callTimeoutMs is closed as abandoned when the next call starts', () => {
     const t = setup({ callTimeoutMs: 60_000 });
     t.recorder.before({ tool: 'task', sessionID: S, callID: 'slow' }, { args: {} });

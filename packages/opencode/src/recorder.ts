@@ -348,7 +348,7 @@ export class OpencodeRecorder {
     if (end < start) end = start;
     let weight = 1;
     if (failure === null) {
-      const rate = this.#rates[call.tool] ?? this.#rate;
+      const rate = Object.prototype.hasOwnProperty.call(this.#rates, call.tool) ? this.#rates[call.tool]! : this.#rate; // not Object.prototype's "constructor"
       if (rate < 1) {
         if (rate <= 0 || this.#random() >= rate) {
           this.#sampledOut++;
