@@ -65,7 +65,9 @@ function sessionFromContext(call: ToolCallInfo): string | undefined {
 export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptions<T> = {}): T {
   if (typeof tools !== 'object' || tools === null || Array.isArray(tools)) throw new TypeError('trackTools: expected a record of AI SDK tools');
   checkOptionKeys(options, OPTION_KEYS, 'trackTools');
-  const { collector, sessionId, sampleRate, sampleRates = {}, trackInputOutput = true, hashInput = false, trackMemory = false, customMetadata } = options;
+  // the rest are core's own options, passed through (and validated) as they are
+  const { sessionId, sampleRates = {}, ...track } = options;
+  const { collector } = track;
   if (collector !== undefined && !(collector instanceof MetricsCollector)) throw new TypeError('trackTools: collector must be a MetricsCollector');
   let resolve: Resolver;
   if (sessionId === undefined) resolve = sessionFromContext;
@@ -86,23 +88,16 @@ export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptio
     const context = (args: ArrayLike<unknown>): CallContext => {
       const opts = args[1] as Partial<ToolExecutionOptions> | undefined;
       const toolCallId = typeof opts?.toolCallId === 'string' ? opts.toolCallId : undefined;
-      const id = resolve({ toolName: name, toolCallId: toolCallId ?? '', input: args[0], context: opts?.experimental_context });
-      return {
-        sessionId: typeof id === 'string' && id.length > 0 ? id : (collector ?? MetricsCollector.default).defaultSessionId,
-        callId: toolCallId,
-      };
+      // no usable session id: core records the collector's default session
+      return { sessionId: resolve({ toolName: name, toolCallId: toolCallId ?? '', input: args[0], context: opts?.experimental_context }), callId: toolCallId };
     };
-    const rate = Object.prototype.hasOwnProperty.call(sampleRates, name) ? (sampleRates as Record<string, number>)[name] : sampleRate;
     out[name] = trackPerformance({
+      ...track,
+      trackInputOutput: track.trackInputOutput ?? true,
+      sampleRate: Object.prototype.hasOwnProperty.call(sampleRates, name) ? (sampleRates as Record<string, number>)[name] : track.sampleRate,
       toolId: name,
       context,
       input: (args) => args[0],
-      trackInputOutput,
-      hashInput,
-      trackMemory,
-      ...(rate !== undefined ? { sampleRate: rate } : {}),
-      ...(collector !== undefined ? { collector } : {}),
-      ...(customMetadata !== undefined ? { customMetadata } : {}),
     })(tool as unknown as { id: string; execute(...a: never[]): unknown });
   }
   return out as T;

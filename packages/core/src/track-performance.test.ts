@@ -660,6 +660,21 @@ describe('framework hooks: input and failureOf', () => {
     expect(errors).toEqual([boom, boom]);
   });
 
+  test('a context without a usable session id records the default session and keeps the call id', () => {
+    const { collector, records } = setup();
+    const sessions: unknown[] = [undefined, '', 42];
+    let i = 0;
+    const f = trackPerformance({ collector, toolId: 'x', context: () => ({ sessionId: sessions[i++] as string | undefined, callId: `c${i}` }) })(() => 1);
+    f();
+    f();
+    f();
+    expect(records().map((r) => [r.sessionId, r.callId])).toEqual([
+      [collector.defaultSessionId, 'c1'],
+      [collector.defaultSessionId, 'c2'],
+      [collector.defaultSessionId, 'c3'],
+    ]);
+  });
+
   test('non-function input or failureOf is refused', () => {
     expect(() => trackPerformance({ input: 1 as never })).toThrow(/input must be a function/);
     expect(() => trackPerformance({ failureOf: 'x' as never })).toThrow(/failureOf must be a function/);

@@ -186,8 +186,14 @@ function readContext(args: ArrayLike<unknown>, thisArg: unknown, spec: Spec, c: 
   }
 }
 
+/** The session of a call: its context's, or the collector's default when the context names none usable. */
+function sessionOf(ctx: CallContext | undefined, c: MetricsCollector): string {
+  const s = ctx?.sessionId;
+  return typeof s === 'string' && s.length > 0 ? s : c.defaultSessionId;
+}
+
 /** The default context: the `ctx` argument of `execute(args, ctx)` (opencode's `sessionID`/`messageID`/`callID`). */
-function contextFromArg(ctx: unknown): CallContext | undefined {
+function contextFromArg(ctx: unknown): (CallContext & { readonly sessionId: string }) | undefined {
   if (typeof ctx !== 'object' || ctx === null) return undefined;
   try {
     const s = (ctx as { sessionID?: unknown; sessionId?: unknown }).sessionID ?? (ctx as { sessionId?: unknown }).sessionId;
@@ -302,7 +308,7 @@ function finishCall(
   c._record(
     undefined,
     toolId,
-    ctx === undefined ? c.defaultSessionId : ctx.sessionId,
+    sessionOf(ctx, c),
     ctx?.messageId,
     ctx?.callId,
     start,
@@ -323,7 +329,7 @@ function finishCall(
 
 /** A failure of a sampled-out call: kept, untimed, weight 1. */
 function recordUntimed(c: MetricsCollector, spec: Spec, toolId: string, ctx: CallContext | undefined, now: number, error: unknown): void {
-  c._record(undefined, toolId, ctx === undefined ? c.defaultSessionId : ctx.sessionId, ctx?.messageId, ctx?.callId, now, now, false, error, undefined, undefined, undefined, undefined, undefined, undefined, 1, spec.metaObject, true);
+  c._record(undefined, toolId, sessionOf(ctx, c), ctx?.messageId, ctx?.callId, now, now, false, error, undefined, undefined, undefined, undefined, undefined, undefined, 1, spec.metaObject, true);
 }
 
 function copyFunctionShape(wrapped: object, fn: AnyFunction): void {

@@ -63,7 +63,8 @@ export interface MetricsSubscriber {
 
 /** Where a call belongs: found per call by a {@link ContextResolver}. */
 export interface CallContext {
-  readonly sessionId: string;
+  /** Absent, empty or not a string: the collector's default session (the call keeps its message and call ids). */
+  readonly sessionId?: string;
   readonly messageId?: string;
   readonly callId?: string;
 }

@@ -83,7 +83,9 @@ export function instrumentMcpServer<S extends McpServer>(server: S, options: Ins
     throw new TypeError('instrumentMcpServer: expected an McpServer from @modelcontextprotocol/sdk');
   }
   checkOptionKeys(options, OPTION_KEYS, 'instrumentMcpServer');
-  const { collector, sessionId, sampleRate, sampleRates = {}, trackInputOutput = true, hashInput = false, trackMemory = false, customMetadata } = options;
+  // the rest are core's own options, passed through (and validated by core) as they are
+  const { sessionId, sampleRates = {}, ...track } = options;
+  const { collector, sampleRate } = track;
   if (collector !== undefined && !(collector instanceof MetricsCollector)) throw new TypeError('instrumentMcpServer: collector must be a MetricsCollector');
   if (sessionId !== undefined && !(typeof sessionId === 'function' || (typeof sessionId === 'string' && sessionId.length > 0))) {
     throw new TypeError(`instrumentMcpServer: sessionId must be a non-empty string or a function of the call, got ${JSON.stringify(sessionId)}`);
@@ -97,28 +99,25 @@ export function instrumentMcpServer<S extends McpServer>(server: S, options: Ins
 
   const wrap = (name: string, handler: unknown): unknown => {
     if (typeof handler !== 'function') return handler; // task handlers are objects: left alone
-    const rate = Object.prototype.hasOwnProperty.call(sampleRates, name) ? sampleRates[name] : sampleRate; // a tool named "constructor" is not Object's
     const context = (args: ArrayLike<unknown>): CallContext => {
       const extra = extraOf(args);
       const transportSessionId = typeof extra?.sessionId === 'string' ? extra.sessionId : undefined;
       const requestId = typeof extra?.requestId === 'string' || typeof extra?.requestId === 'number' ? extra.requestId : undefined;
-      const id = typeof sessionId === 'function' ? sessionId({ toolName: name, transportSessionId, requestId }) : (sessionId ?? transportSessionId);
+      // no usable session id: core records the collector's default session
       return {
-        sessionId: typeof id === 'string' && id.length > 0 ? id : (collector ?? MetricsCollector.default).defaultSessionId,
+        sessionId: typeof sessionId === 'function' ? sessionId({ toolName: name, transportSessionId, requestId }) : (sessionId ?? transportSessionId),
         callId: requestId === undefined ? undefined : String(requestId),
       };
     };
     return trackPerformance({
+      ...track,
+      trackInputOutput: track.trackInputOutput ?? true,
+      // an own property only: a tool named "constructor" is not Object's
+      sampleRate: Object.prototype.hasOwnProperty.call(sampleRates, name) ? sampleRates[name] : sampleRate,
       toolId: name,
       context,
       input: (args) => (args.length >= 2 ? args[0] : undefined),
       failureOf,
-      trackInputOutput,
-      hashInput,
-      trackMemory,
-      ...(rate !== undefined ? { sampleRate: rate } : {}),
-      ...(collector !== undefined ? { collector } : {}),
-      ...(customMetadata !== undefined ? { customMetadata } : {}),
     })(handler as Handler);
   };
 
