@@ -271,6 +271,44 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
     }
   });
 
+  test('a call to a tool that does not exist is the failure opencode reports (tool invalid, UnknownTool); a subagent session links to its parent and task call', async () => {
+    const project = join(root, 'project-d');
+    mkdirSync(project);
+    writeFileSync(join(project, 'a.txt'), 'hello\n');
+    const plan: PlannedCall[] = [
+      { tool: 'made_up_tool', args: { x: 1 } },
+      { tool: 'task', args: { description: 'Read a file', prompt: 'SUBAGENT: read a.txt', subagent_type: 'general' } },
+      { tool: 'bash', args: { command: 'echo after', description: 'after' } },
+    ];
+    const model = new ScriptedModel(plan, { SUBAGENT: [{ tool: 'read', args: { filePath: join(project, 'a.txt') } }] });
+    const baseURL = await model.start();
+    const dir = join(root, 'store-d');
+    try {
+      writeConfig(project, baseURL, [[`file://${packageDir}`, { dir, historySessions: 0 }]]);
+      const run = await runOpencode(project, home, {});
+      expect({ code: run.code, stderr: run.stderr.slice(-2000) }).toEqual({ code: 0, stderr: expect.any(String) });
+      const parts = run.events.filter((e) => e.type === 'tool_use').map((e) => e.part!);
+      expect(parts.map((p) => p.tool)).toEqual(['invalid', 'task', 'bash']); // opencode's own view: the made-up name became `invalid`
+      const root_ = parts[0]!.sessionID;
+      const { records } = await storedRecords(dir);
+      const sorted = [...records].sort((a, b) => a.startTime - b.startTime);
+      expect(sorted.map((r) => [r.toolId, r.success, r.errorType ?? null])).toEqual([
+        ['invalid', false, 'UnknownTool'],
+        ['task', true, null],
+        ['read', true, null],
+        ['bash', true, null],
+      ]);
+      expect(sorted[0]!.error).toContain('made_up_tool');
+      const [, task, read] = sorted;
+      expect(read!.sessionId).not.toBe(root_);
+      expect(read).toMatchObject({ parentSessionId: root_, parentCallId: task!.callId });
+      expect(task).toMatchObject({ sessionId: root_, callId: 'call_1' });
+      expect(task!.parentSessionId).toBeUndefined();
+    } finally {
+      await model.stop();
+    }
+  });
+
   test('PERFTRACK_ENABLED=0 turns the plugin off: opencode runs as before and nothing is written', async () => {
     const project = join(root, 'project-c');
     mkdirSync(project);
