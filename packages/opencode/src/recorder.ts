@@ -165,6 +165,8 @@ export class OpencodeRecorder {
   readonly #finished = new Set<string>();
   /** Subagent sessions → their parent session and `task` call (bounded, oldest forgotten first). */
   readonly #links = new Map<string, SessionLink>();
+  /** The call of the latest lookup (open), so a call's consecutive events skip the key and the map. */
+  #last: Call | undefined;
   /** Parts of calls started before this time are history (a resumed session, compaction): ignored. */
   readonly #since: number;
   #lastSweep: number;
@@ -301,11 +303,18 @@ export class OpencodeRecorder {
     const s = str(sessionId);
     const c = str(callId);
     if (s === undefined || c === undefined) return undefined;
+    // a call's events arrive together: the last call seen answers most lookups without building a key
+    const last = this.#last;
+    if (last !== undefined && last.callId === c && last.sessionId === s) {
+      if (str(tool) !== undefined) last.tool = tool as string;
+      return last;
+    }
     const key = `${s}\u0000${c}`;
     let call = this.#calls.get(key);
     if (call !== undefined) {
       // the latest name wins: opencode renames a call to a tool that does not exist to `invalid`
       if (str(tool) !== undefined) call.tool = tool as string;
+      this.#last = call;
       return call;
     }
     if (existingOnly || this.#finished.has(key)) {
@@ -339,6 +348,7 @@ export class OpencodeRecorder {
       invalidFailure: undefined,
     };
     this.#calls.set(key, call);
+    this.#last = call;
     return call;
   }
 
@@ -391,6 +401,7 @@ export class OpencodeRecorder {
 
   #finish(call: Call, start: number, end: number, failure: Failure | null, outputSize: number | undefined, untimed: boolean): void {
     this.#calls.delete(call.key);
+    if (this.#last === call) this.#last = undefined;
     this.#finished.add(call.key);
     if (this.#finished.size > MAX_FINISHED) {
       let n = MAX_FINISHED / 4; // forget the oldest quarter in one pass (see the in-flight eviction)
