@@ -52,8 +52,11 @@ describe('trackTools with generateText (AI SDK mock model)', () => {
   test('records every executed tool call with its toolCallId and the session from experimental_context; a throwing tool is a failure', async () => {
     const { collector, records } = setup();
     const { tools, quota } = makeTools();
-    const tracked = trackTools(tools, { collector });
+    const warnings: string[] = [];
+    const tracked = trackTools(tools, { collector, onWarning: (w) => warnings.push(w) });
     expect(tracked.askUser).toBe(tools.askUser);
+    // a tool it cannot track is named once
+    expect(warnings).toEqual([expect.stringContaining('cannot track "askUser": no execute()')]);
     const steps: LanguageModelV3GenerateResult[] = [
       {
         content: [toolCall('call-w1', 'weather', { city: 'Oslo' }), toolCall('call-s1', 'search', { query: 'fjords' })],
@@ -69,9 +72,10 @@ describe('trackTools with generateText (AI SDK mock model)', () => {
       tools: tracked,
       prompt: 'Weather in Oslo? And search fjords.',
       stopWhen: stepCountIs(3),
-      experimental_context: { sessionId: 'chat-42' },
+      experimental_context: { sessionId: 'chat-42', runId: 'agent-run-7', parentCallId: 'step-1' },
     });
     expect(result.text).toBe('It is sunny in Oslo.');
+    for (const r of records()) expect(r).toMatchObject({ runId: 'agent-run-7', parentCallId: 'step-1' });
     // the AI SDK saw the same result and the very same error object
     const content = result.steps[0]!.content;
     expect(content.find((p) => p.type === 'tool-result')).toMatchObject({ toolCallId: 'call-w1', output: { city: 'Oslo', forecast: 'sunny', celsius: 21 } });
