@@ -12,6 +12,8 @@ const usage = {
   outputTokens: { total: 5, text: 5, reasoning: undefined },
 };
 
+const quiet = (): void => {};
+
 function setup() {
   const collector = new MetricsCollector({ onWarning: () => {} });
   const sink = new InMemorySubscriber();
@@ -106,9 +108,9 @@ describe('trackTools with generateText (AI SDK mock model)', () => {
       });
       await generateText({ model, tools: t, prompt: 'x', stopWhen: stepCountIs(2) });
     };
-    await run(trackTools(tools, { collector, sessionId: 'fixed' }));
-    await run(trackTools(tools, { collector, sessionId: (call) => `${call.toolName}:${String((call.input as { city: string }).city)}:${call.toolCallId}` }));
-    await run(trackTools(tools, { collector }));
+    await run(trackTools(tools, { collector, onWarning: quiet, sessionId: 'fixed' }));
+    await run(trackTools(tools, { collector, onWarning: quiet, sessionId: (call) => `${call.toolName}:${String((call.input as { city: string }).city)}:${call.toolCallId}` }));
+    await run(trackTools(tools, { collector, onWarning: quiet }));
     expect(records().map((r) => r.sessionId)).toEqual(['fixed', 'weather:Rome:c1', collector.defaultSessionId]);
   });
 });
@@ -178,7 +180,7 @@ describe('trackTools options', () => {
   test('per-tool sample rates: successes sampled and weighted, failures always kept', async () => {
     const { collector, records } = setup();
     const { tools } = makeTools();
-    const t = trackTools(tools, { collector, sampleRates: { weather: 0 } });
+    const t = trackTools(tools, { collector, onWarning: quiet, sampleRates: { weather: 0 } });
     const opts = { toolCallId: 'x', messages: [] };
     await t.weather.execute!({ city: 'A' }, opts);
     await expect(t.search.execute!({ query: 'q' }, opts)).rejects.toThrow('search quota exhausted');
@@ -216,7 +218,7 @@ describe('trackTools options', () => {
     const { collector, records } = setup();
     const { tools } = makeTools();
     const original = tools.weather.execute;
-    const twice = trackTools(trackTools(tools, { collector }), { collector });
+    const twice = trackTools(trackTools(tools, { collector, onWarning: quiet }), { collector, onWarning: quiet });
     expect(tools.weather.execute).toBe(original);
     await twice.weather.execute!({ city: 'B' }, { toolCallId: 'y', messages: [] });
     expect(records()).toHaveLength(1);

@@ -46,6 +46,10 @@ const CONTEXT_MARKERS = [
   'configurable',
   'callbacks',
   'toolCall',
+  'recursionLimit',
+  'runName',
+  'metadata',
+  'tags',
 ] as const;
 
 /** A LangChain `ToolCall` envelope (`tool.invoke(toolCall)`): the tool's input is its `args`. */
@@ -105,6 +109,7 @@ export function frameworkContext(first: unknown, second: unknown): CallContext |
       parentCallId = firstString(ctx, ['parentCallId']) ?? firstString(shared, ['parentCallId']);
       parentSessionId = firstString(ctx, ['parentSessionId']) ?? firstString(shared, ['parentSessionId']);
     }
+    // the first argument can be a framework's envelope: Mastra 0.x's execution argument, a LangChain ToolCall
     if (isMastraLegacyArg(first)) {
       sessionId ??= firstString(first, ['threadId', 'resourceId']);
       runId ??= str(first.runId);
