@@ -39,6 +39,42 @@ if ('missing' in found) {
 }
 const e2e = 'missing' in found ? describe.skip : describe;
 
+/** A plugin file for opencode: one OpenTelemetry SDK span per tool call, timing its own handler (warm cost = after the first call). */
+function otelPeerPlugin(statsFile: string): string {
+  const sdk = JSON.stringify(require.resolve('@opentelemetry/sdk-trace-base', { paths: [packageDir] }));
+  return `import { BasicTracerProvider, BatchSpanProcessor } from ${sdk};
+import { writeFileSync } from 'node:fs';
+export const OtelPeer = async () => {
+  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor({ export: (_s, done) => done({ code: 0 }), shutdown: async () => {} })] });
+  const tracer = provider.getTracer('peer');
+  const spans = new Map();
+  const stats = { ms: 0, calls: 0, warmupMs: 0 };
+  return {
+    event: async ({ event }) => {
+      const t0 = performance.now();
+      if (event.type === 'message.part.updated' && event.properties.part.type === 'tool') {
+        const p = event.properties.part;
+        const key = p.sessionID + ':' + p.callID;
+        const s = p.state;
+        if (s.status === 'running' && !spans.has(key)) {
+          spans.set(key, tracer.startSpan('execute_tool ' + p.tool, { startTime: s.time.start, attributes: { 'gen_ai.tool.name': p.tool, 'gen_ai.tool.call.id': p.callID, 'gen_ai.conversation.id': p.sessionID } }));
+        } else if ((s.status === 'completed' || s.status === 'error') && spans.has(key)) {
+          const span = spans.get(key);
+          spans.delete(key);
+          if (s.status === 'error') span.setStatus({ code: 2, message: s.error });
+          span.end(s.time.end);
+          stats.calls++;
+        }
+      }
+      stats.ms += performance.now() - t0;
+      if (stats.calls === 1 && stats.warmupMs === 0) stats.warmupMs = stats.ms;
+      if (event.type === 'session.idle') writeFileSync(${JSON.stringify(statsFile)}, JSON.stringify(stats));
+    },
+  };
+};
+`;
+}
+
 interface OpencodeToolPart {
   tool: string;
   callID: string;
@@ -165,6 +201,11 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
       { tool: 'kb_lookup', args: { key: 'known' } },
       { tool: 'kb_lookup', args: { key: 'nope' } },
     ];
+    // the peer, measured in the same opencode process: a hand-written plugin making one
+    // OpenTelemetry SDK span per tool call from the same events (as in `pnpm bench opencode`)
+    const peerStats = join(root, 'otel-peer-a.json');
+    mkdirSync(join(project, '.opencode', 'plugin'), { recursive: true });
+    writeFileSync(join(project, '.opencode', 'plugin', 'otel-peer.js'), otelPeerPlugin(peerStats));
     const model = new ScriptedModel(plan);
     const baseURL = await model.start();
     const statsFile = join(root, 'stats-a.json');
@@ -227,6 +268,13 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
       expect(stats.recorder).toMatchObject({ recorded: plan.length, failures: 5, inFlight: 0, abandoned: 0, hookTimed: 0 });
       expect(stats.integration.storage).toMatchObject({ written: plan.length, dropped: 0, writeErrors: 0 });
       expect(stats.overheadPerWarmCallUs).toBeLessThan(5000); // a sanity bound, not a benchmark (see pnpm bench opencode)
+      const peer = JSON.parse(readFileSync(peerStats, 'utf8')) as { ms: number; calls: number; warmupMs: number };
+      expect(peer.calls).toBe(plan.length);
+      const peerWarmUs = ((peer.ms - peer.warmupMs) * 1000) / (peer.calls - 1);
+      console.log(
+        `opencode e2e, warm handler cost per tool call in the same process: perftrack ${stats.overheadPerWarmCallUs.toFixed(0)} µs, ` +
+          `one OpenTelemetry span (hand-written peer plugin) ${peerWarmUs.toFixed(0)} µs`,
+      );
       console.log(
         `opencode ${(found as { version: string }).version} e2e: ${records.length}/${plan.length} calls recorded, ${stats.recorder.failures} failures, ` +
           `${stats.recorder.handled} hook/event calls handled in ${stats.recorder.handlerMs.toFixed(2)} ms: ${stats.overheadPerCallUs.toFixed(0)} µs per tool call, ` +
