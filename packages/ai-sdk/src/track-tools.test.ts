@@ -12,6 +12,8 @@ const usage = {
   outputTokens: { total: 5, text: 5, reasoning: undefined },
 };
 
+const quiet = (): void => {};
+
 function setup() {
   const collector = new MetricsCollector({ onWarning: () => {} });
   const sink = new InMemorySubscriber();
@@ -52,8 +54,11 @@ describe('trackTools with generateText (AI SDK mock model)', () => {
   test('records every executed tool call with its toolCallId and the session from experimental_context; a throwing tool is a failure', async () => {
     const { collector, records } = setup();
     const { tools, quota } = makeTools();
-    const tracked = trackTools(tools, { collector });
+    const warnings: string[] = [];
+    const tracked = trackTools(tools, { collector, onWarning: (w) => warnings.push(w) });
     expect(tracked.askUser).toBe(tools.askUser);
+    // a tool it cannot track is named once
+    expect(warnings).toEqual([expect.stringContaining('cannot track "askUser": no execute()')]);
     const steps: LanguageModelV3GenerateResult[] = [
       {
         content: [toolCall('call-w1', 'weather', { city: 'Oslo' }), toolCall('call-s1', 'search', { query: 'fjords' })],
@@ -69,9 +74,10 @@ describe('trackTools with generateText (AI SDK mock model)', () => {
       tools: tracked,
       prompt: 'Weather in Oslo? And search fjords.',
       stopWhen: stepCountIs(3),
-      experimental_context: { sessionId: 'chat-42' },
+      experimental_context: { sessionId: 'chat-42', runId: 'agent-run-7', parentCallId: 'step-1' },
     });
     expect(result.text).toBe('It is sunny in Oslo.');
+    for (const r of records()) expect(r).toMatchObject({ runId: 'agent-run-7', parentCallId: 'step-1' });
     // the AI SDK saw the same result and the very same error object
     const content = result.steps[0]!.content;
     expect(content.find((p) => p.type === 'tool-result')).toMatchObject({ toolCallId: 'call-w1', output: { city: 'Oslo', forecast: 'sunny', celsius: 21 } });
@@ -102,9 +108,9 @@ describe('trackTools with generateText (AI SDK mock model)', () => {
       });
       await generateText({ model, tools: t, prompt: 'x', stopWhen: stepCountIs(2) });
     };
-    await run(trackTools(tools, { collector, sessionId: 'fixed' }));
-    await run(trackTools(tools, { collector, sessionId: (call) => `${call.toolName}:${String((call.input as { city: string }).city)}:${call.toolCallId}` }));
-    await run(trackTools(tools, { collector }));
+    await run(trackTools(tools, { collector, onWarning: quiet, sessionId: 'fixed' }));
+    await run(trackTools(tools, { collector, onWarning: quiet, sessionId: (call) => `${call.toolName}:${String((call.input as { city: string }).city)}:${call.toolCallId}` }));
+    await run(trackTools(tools, { collector, onWarning: quiet }));
     expect(records().map((r) => r.sessionId)).toEqual(['fixed', 'weather:Rome:c1', collector.defaultSessionId]);
   });
 });
@@ -174,7 +180,7 @@ describe('trackTools options', () => {
   test('per-tool sample rates: successes sampled and weighted, failures always kept', async () => {
     const { collector, records } = setup();
     const { tools } = makeTools();
-    const t = trackTools(tools, { collector, sampleRates: { weather: 0 } });
+    const t = trackTools(tools, { collector, onWarning: quiet, sampleRates: { weather: 0 } });
     const opts = { toolCallId: 'x', messages: [] };
     await t.weather.execute!({ city: 'A' }, opts);
     await expect(t.search.execute!({ query: 'q' }, opts)).rejects.toThrow('search quota exhausted');
@@ -212,7 +218,7 @@ describe('trackTools options', () => {
     const { collector, records } = setup();
     const { tools } = makeTools();
     const original = tools.weather.execute;
-    const twice = trackTools(trackTools(tools, { collector }), { collector });
+    const twice = trackTools(trackTools(tools, { collector, onWarning: quiet }), { collector, onWarning: quiet });
     expect(tools.weather.execute).toBe(original);
     await twice.weather.execute!({ city: 'B' }, { toolCallId: 'y', messages: [] });
     expect(records()).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { MetricsCollector, checkOptionKeys, trackPerformance, type CallContext, type CustomMetadata } from '@perftrack/core';
+import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, type CallContext, type CustomMetadata } from '@perftrack/core';
 import type { ToolExecutionOptions, ToolSet } from 'ai';
 
 /** One tool call as the AI SDK makes it: what a {@link TrackToolsOptions.sessionId} function sees. */
@@ -35,9 +35,17 @@ export interface TrackToolsOptions<T extends ToolSet = ToolSet> {
   trackMemory?: boolean;
   /** Extra fields for each record: an object, or a function of `([input, options], result)`. */
   customMetadata?: CustomMetadata;
+  /** Receives the one-time warnings (a tool without `execute`, nothing to track). Default `process.emitWarning`. */
+  onWarning?: (message: string) => void;
 }
 
-const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'hashInput', 'trackMemory', 'customMetadata'] as const;
+const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'hashInput', 'trackMemory', 'customMetadata', 'onWarning'] as const;
+
+function linkOf(ctx: unknown, key: 'runId' | 'parentCallId' | 'parentSessionId'): string | undefined {
+  if (typeof ctx !== 'object' || ctx === null) return undefined;
+  const v = (ctx as Record<string, unknown>)[key];
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
 
 type Resolver = (call: ToolCallInfo) => string | undefined;
 
@@ -66,8 +74,9 @@ export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptio
   if (typeof tools !== 'object' || tools === null || Array.isArray(tools)) throw new TypeError('trackTools: expected a record of AI SDK tools');
   checkOptionKeys(options, OPTION_KEYS, 'trackTools');
   // the rest are core's own options, passed through (and validated) as they are
-  const { sessionId, sampleRates = {}, ...track } = options;
+  const { sessionId, sampleRates = {}, onWarning, ...track } = options;
   const { collector } = track;
+  const diagnostics = new Diagnostics({ onWarning }, 'trackTools');
   if (collector !== undefined && !(collector instanceof MetricsCollector)) throw new TypeError('trackTools: collector must be a MetricsCollector');
   let resolve: Resolver;
   if (sessionId === undefined) resolve = sessionFromContext;
@@ -80,8 +89,10 @@ export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptio
     }
   }
   const out: Record<string, unknown> = {};
+  const untracked: string[] = [];
   for (const [name, tool] of Object.entries(tools)) {
     if (typeof tool !== 'object' || tool === null || typeof (tool as { execute?: unknown }).execute !== 'function') {
+      untracked.push(name);
       out[name] = tool;
       continue;
     }
@@ -89,7 +100,15 @@ export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptio
       const opts = args[1] as Partial<ToolExecutionOptions> | undefined;
       const toolCallId = typeof opts?.toolCallId === 'string' ? opts.toolCallId : undefined;
       // no usable session id: core records the collector's default session
-      return { sessionId: resolve({ toolName: name, toolCallId: toolCallId ?? '', input: args[0], context: opts?.experimental_context }), callId: toolCallId };
+      const shared = opts?.experimental_context;
+      return {
+        sessionId: resolve({ toolName: name, toolCallId: toolCallId ?? '', input: args[0], context: shared }),
+        callId: toolCallId,
+        // parent links the caller put in experimental_context (an agent step, a parent conversation)
+        runId: linkOf(shared, 'runId'),
+        parentCallId: linkOf(shared, 'parentCallId'),
+        parentSessionId: linkOf(shared, 'parentSessionId'),
+      };
     };
     out[name] = trackPerformance({
       ...track,
@@ -99,6 +118,13 @@ export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptio
       context,
       input: (args) => args[0],
     })(tool as unknown as { id: string; execute(...a: never[]): unknown });
+  }
+  if (untracked.length > 0) {
+    diagnostics.warnOnce(
+      'untracked',
+      `perftrack: trackTools cannot track ${untracked.map((n) => `"${n}"`).join(', ')}: no execute() (client-side tools, whose calls the AI SDK returns to the caller).` +
+        (untracked.length === Object.keys(tools).length ? ' No tool of the record is tracked.' : ''),
+    );
   }
   return out as T;
 }

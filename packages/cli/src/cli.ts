@@ -18,6 +18,7 @@ import { errorMessage } from '@perftrack/core';
 import { DEFAULT_DASHBOARD_PORT, startDashboard, type Dashboard } from '@perftrack/dashboard';
 import { InvalidSessionIdError, PerformanceStorage, validateSessionId } from '@perftrack/storage';
 import { analyzeRun, formatAnalysis } from './analyze';
+import { addDoctorCommand } from './doctor';
 import { formatAge, formatBytes, parseDuration } from './duration';
 import { loadRun } from './sources';
 
@@ -362,6 +363,7 @@ export function createProgram(io: CliIo): Command {
       }
     });
 
+  addDoctorCommand(program, io);
   return program;
 }
 

@@ -3,3 +3,5 @@
 export { main, createProgram, CliError } from './cli';
 export type { CliIo, CliStream } from './cli';
 export { parseDuration, formatAge, formatBytes } from './duration';
+export { runDoctor } from './doctor';
+export type { DoctorFinding, DoctorLevel, DoctorOptions } from './doctor';

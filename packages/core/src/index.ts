@@ -2,7 +2,7 @@
 
 // Tracking
 export { trackPerformance, wrapTools } from './track-performance';
-export type { TrackOptions, WrapToolsOptions, ToolLike, PerformanceDecorator } from './track-performance';
+export type { TrackOptions, WrapToolsOptions, ToolLike, ExecutableTool, InvocableTool, PerformanceDecorator } from './track-performance';
 
 // Collection
 export { MetricsCollector, errorMessage, errorType } from './metrics-collector';

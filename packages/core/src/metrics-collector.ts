@@ -6,6 +6,7 @@ import { heapUsedSource } from './memory';
 import { RingBuffer } from './ring-buffer';
 import { SizeEstimator } from './size-estimator';
 import type {
+  CallContext,
   Clock,
   MemorySource,
   MetricsSubscriber,
@@ -521,6 +522,9 @@ export class MetricsCollector {
       sampleWeight: input.sampleWeight ?? 1,
       untimed: input.untimed,
       metadata: input.metadata,
+      parentCallId: input.parentCallId,
+      parentSessionId: input.parentSessionId,
+      runId: input.runId,
     };
     this.#publish(record);
     return record;
@@ -632,6 +636,7 @@ export class MetricsCollector {
     sampleWeight: number,
     metadata: Readonly<Record<string, unknown>> | undefined,
     untimed: boolean,
+    links?: CallContext,
   ): ToolExecutionMetrics {
     const origin = this.#timeOrigin;
     const record: ToolExecutionMetrics = {
@@ -655,6 +660,9 @@ export class MetricsCollector {
       sampleWeight: success ? sampleWeight : 1,
       untimed: untimed ? true : undefined,
       metadata,
+      parentCallId: links?.parentCallId,
+      parentSessionId: links?.parentSessionId,
+      runId: links?.runId,
     };
     this.#publish(record);
     return record;

@@ -201,7 +201,7 @@ describe('decorators on the wrong thing', () => {
 
   test('wrapping a non-function, non-tool value throws a clear TypeError', () => {
     const wrap = trackPerformance() as unknown as (v: unknown) => unknown;
-    expect(() => wrap(42)).toThrow('trackPerformance: expected a function, a class, or a tool object with an execute() method, got number');
+    expect(() => wrap(42)).toThrow('trackPerformance: expected a function, a class, or a tool object with an execute() method (or a LangChain tool: name and invoke()), got number');
     expect(() => wrap(null)).toThrow(TypeError);
     expect(() => wrap({ id: 'x' })).toThrow(TypeError);
   });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import stableStringify from 'fast-json-stable-stringify';
+import { frameworkContext, frameworkInput } from './call-context';
 import { MetricsCollector } from './metrics-collector';
 import type { CallContext, ContextResolver, CustomMetadata } from './types';
 
@@ -40,13 +41,22 @@ export interface TrackOptions {
   failureOf?: (result: unknown) => unknown;
 }
 
-/** A `Tool.define`-style tool: an id and an `execute(args, ctx)` function. */
-export interface ToolLike {
+/** A `Tool.define`-style tool: an id and an `execute(args, ctx)` function (opencode, AI SDK, Mastra `createTool`). */
+export interface ExecutableTool {
   readonly id: string;
   readonly description?: string;
   readonly parameters?: unknown;
   execute(...args: never[]): unknown;
 }
+
+/** A LangChain.js tool (`StructuredTool`, `tool()`, `DynamicStructuredTool`): a name and `invoke(input, config)`. */
+export interface InvocableTool {
+  readonly name: string;
+  invoke(...args: never[]): unknown;
+}
+
+/** A tool {@link trackPerformance} and {@link wrapTools} can wrap: an {@link ExecutableTool} or an {@link InvocableTool}. */
+export type ToolLike = ExecutableTool | InvocableTool;
 
 /** Options of {@link wrapTools}: defaults for every tool, and per-tool overrides by tool id. */
 export interface WrapToolsOptions extends Omit<TrackOptions, 'toolId'> {
@@ -110,6 +120,8 @@ interface Spec {
   readonly context: ContextResolver | undefined;
   readonly input: ((args: readonly unknown[]) => unknown) | undefined;
   readonly failureOf: ((result: unknown) => unknown) | undefined;
+  /** Which part of a returned value is the tool's output, for sizes (a LangChain ToolMessage's content); not an option. */
+  readonly outputOf?: (result: unknown) => unknown;
 }
 
 /** Resolves the tool id of one call (for ids that depend on `this`). */
@@ -177,7 +189,7 @@ function hashOf(value: unknown): string | undefined {
 }
 
 function readContext(args: ArrayLike<unknown>, thisArg: unknown, spec: Spec, c: MetricsCollector): CallContext | undefined {
-  if (spec.context === undefined) return contextFromArg(args.length > 1 ? args[1] : undefined);
+  if (spec.context === undefined) return frameworkContext(args.length > 0 ? args[0] : undefined, args.length > 1 ? args[1] : undefined);
   try {
     return spec.context(args, thisArg);
   } catch (e) {
@@ -192,24 +204,6 @@ function sessionOf(ctx: CallContext | undefined, c: MetricsCollector): string {
   return typeof s === 'string' && s.length > 0 ? s : c.defaultSessionId;
 }
 
-/** The default context: the `ctx` argument of `execute(args, ctx)` (opencode's `sessionID`/`messageID`/`callID`). */
-function contextFromArg(ctx: unknown): (CallContext & { readonly sessionId: string }) | undefined {
-  if (typeof ctx !== 'object' || ctx === null) return undefined;
-  try {
-    const s = (ctx as { sessionID?: unknown; sessionId?: unknown }).sessionID ?? (ctx as { sessionId?: unknown }).sessionId;
-    if (typeof s !== 'string' || s.length === 0) return undefined;
-    const m = (ctx as { messageID?: unknown; messageId?: unknown }).messageID ?? (ctx as { messageId?: unknown }).messageId;
-    const call = (ctx as { callID?: unknown; callId?: unknown }).callID ?? (ctx as { callId?: unknown }).callId;
-    return {
-      sessionId: s,
-      messageId: typeof m === 'string' ? m : undefined,
-      callId: typeof call === 'string' ? call : undefined,
-    };
-  } catch {
-    return undefined;
-  }
-}
-
 /** The tool's input: the `input` option's pick, else `args` of `execute(args, ctx)` (the framework's ctx is not input), else every argument. */
 function inputOf(args: ArrayLike<unknown>, spec: Spec, c: MetricsCollector): unknown {
   if (spec.input !== undefined) {
@@ -220,8 +214,7 @@ function inputOf(args: ArrayLike<unknown>, spec: Spec, c: MetricsCollector): unk
       return undefined;
     }
   }
-  if (args.length === 1 || (args.length === 2 && contextFromArg(args[1]) !== undefined)) return args[0];
-  return Array.prototype.slice.call(args);
+  return frameworkInput(args);
 }
 
 function inputSize(c: MetricsCollector, spec: Spec, args: ArrayLike<unknown>): number {
@@ -293,7 +286,7 @@ function finishCall(
   let outSize: number | undefined;
   let outCapped: boolean | undefined;
   if (spec.trackIO && success) {
-    outSize = c._size(value);
+    outSize = c._size(spec.outputOf === undefined ? value : spec.outputOf(value));
     if (c._sizeCapped()) outCapped = true;
   }
   const result = value;
@@ -324,12 +317,13 @@ function finishCall(
     spec.weight,
     spec.metaObject !== undefined || spec.metaFn !== undefined ? metadataOf(spec, c, args, returned ? result : undefined) : undefined,
     false,
+    ctx,
   );
 }
 
 /** A failure of a sampled-out call: kept, untimed, weight 1. */
 function recordUntimed(c: MetricsCollector, spec: Spec, toolId: string, ctx: CallContext | undefined, now: number, error: unknown): void {
-  c._record(undefined, toolId, sessionOf(ctx, c), ctx?.messageId, ctx?.callId, now, now, false, error, undefined, undefined, undefined, undefined, undefined, undefined, 1, spec.metaObject, true);
+  c._record(undefined, toolId, sessionOf(ctx, c), ctx?.messageId, ctx?.callId, now, now, false, error, undefined, undefined, undefined, undefined, undefined, undefined, 1, spec.metaObject, true, ctx);
 }
 
 function copyFunctionShape(wrapped: object, fn: AnyFunction): void {
@@ -374,10 +368,12 @@ function isBasic(spec: Spec): boolean {
 }
 
 /** Records one call of a basic wrapper, its context read from the `ctx` argument. */
-function recordBasic(c: MetricsCollector, spec: Spec, toolId: string, ctxArg: unknown, start: number, end: number, success: boolean, value: unknown): void {
-  const ctx = ctxArg === undefined ? undefined : contextFromArg(ctxArg);
+function recordBasic(c: MetricsCollector, spec: Spec, toolId: string, firstArg: unknown, ctxArg: unknown, start: number, end: number, success: boolean, value: unknown): void {
+  const ctx = frameworkContext(firstArg, ctxArg);
   if (ctx === undefined) c._recordBasic(toolId, c.defaultSessionId, undefined, undefined, start, end, success, value, spec.weight, spec.metaObject);
-  else c._recordBasic(toolId, ctx.sessionId, ctx.messageId, ctx.callId, start, end, success, value, spec.weight, spec.metaObject);
+  else if (ctx.runId === undefined && ctx.parentCallId === undefined && ctx.parentSessionId === undefined) {
+    c._recordBasic(toolId, sessionOf(ctx, c), ctx.messageId, ctx.callId, start, end, success, value, spec.weight, spec.metaObject);
+  } else finishCall(c, spec, toolId, ctx, [], start, end, 0, undefined, undefined, undefined, success, value);
 }
 
 /**
@@ -398,49 +394,50 @@ function instrumentBasic(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
         r = call.apply(this, arguments as unknown as unknown[]);
       } catch (e) {
         const now = c._now();
-        recordUntimed(c, spec, idOf(this), contextFromArg(arguments[1]), now, e);
+        recordUntimed(c, spec, idOf(this), frameworkContext(arguments[0], arguments[1]), now, e);
         throw e;
       }
       if (r instanceof Promise) {
         const toolId = idOf(this);
-        const ctxArg: unknown = arguments[1];
+        const [firstArg, ctxArg]: unknown[] = [arguments[0], arguments[1]];
         return r.then(undefined, (e: unknown) => {
-          recordUntimed(c, spec, toolId, contextFromArg(ctxArg), c._now(), e);
+          recordUntimed(c, spec, toolId, frameworkContext(firstArg, ctxArg), c._now(), e);
           throw e;
         });
       }
       return r;
     }
+    const firstArg: unknown = arguments.length > 0 ? arguments[0] : undefined;
     const ctxArg: unknown = arguments.length > 1 ? arguments[1] : undefined;
     const start = c._now();
     let r: unknown;
     try {
       r = call.apply(this, arguments as unknown as unknown[]);
     } catch (e) {
-      recordBasic(c, spec, idOf(this), ctxArg, start, c._now(), false, e);
+      recordBasic(c, spec, idOf(this), firstArg, ctxArg, start, c._now(), false, e);
       throw e;
     }
-    if (r instanceof Promise) return trackBasicPromise(r, c, spec, idOf(this), ctxArg, start);
+    if (r instanceof Promise) return trackBasicPromise(r, c, spec, idOf(this), firstArg, ctxArg, start);
     const end = c._now();
-    recordBasic(c, spec, idOf(this), ctxArg, start, end, true, undefined);
+    recordBasic(c, spec, idOf(this), firstArg, ctxArg, start, end, true, undefined);
     return r;
   };
 }
 
 /** See {@link trackPromise}; the basic configuration's variant. */
-function trackBasicPromise(p: Promise<unknown>, c: MetricsCollector, spec: Spec, toolId: string, ctxArg: unknown, start: number): Promise<unknown> {
+function trackBasicPromise(p: Promise<unknown>, c: MetricsCollector, spec: Spec, toolId: string, firstArg: unknown, ctxArg: unknown, start: number): Promise<unknown> {
   c._pending(1);
   return p.then(
     (v) => {
       const end = c._now();
       c._pending(-1);
-      recordBasic(c, spec, toolId, ctxArg, start, end, true, undefined);
+      recordBasic(c, spec, toolId, firstArg, ctxArg, start, end, true, undefined);
       return v;
     },
     (e: unknown) => {
       const end = c._now();
       c._pending(-1);
-      recordBasic(c, spec, toolId, ctxArg, start, end, false, e);
+      recordBasic(c, spec, toolId, firstArg, ctxArg, start, end, false, e);
       throw e;
     },
   );
@@ -688,16 +685,41 @@ function trackClassMethods(proto: object, className: string, spec: Spec): void {
   }
 }
 
+/** The method of a tool object that runs it: `execute`, else a LangChain tool's `invoke`; undefined for neither. */
+function runMethodOf(tool: object): 'execute' | 'invoke' | undefined {
+  if (typeof (tool as { execute?: unknown }).execute === 'function') return 'execute';
+  if (typeof (tool as { invoke?: unknown }).invoke === 'function' && typeof (tool as { name?: unknown }).name === 'string') return 'invoke';
+  return undefined;
+}
+
+/** A LangChain `ToolMessage` (what `invoke` returns for a tool call): its content is the tool's output. */
+function toolMessageContent(result: unknown): unknown {
+  if (typeof result === 'object' && result !== null && typeof (result as { tool_call_id?: unknown }).tool_call_id === 'string' && 'content' in result) {
+    return (result as { content: unknown }).content;
+  }
+  return result;
+}
+
+/** The id of a tool object: its string `id`, else its `name` (LangChain). */
+function toolIdOf(tool: object): string | undefined {
+  const { id, name } = tool as { id?: unknown; name?: unknown };
+  if (typeof id === 'string' && id.length > 0) return id;
+  return typeof name === 'string' && name.length > 0 ? name : undefined;
+}
+
 function wrapToolObject<T extends ToolLike>(tool: T, spec: Spec): T {
-  const id = spec.toolId ?? tool.id;
-  if (typeof id !== 'string' || id.length === 0) fail('a tool object needs a non-empty string `id` (or the toolId option)');
+  const method = runMethodOf(tool) ?? fail('a tool object needs an execute() method, or a name and invoke() (LangChain)');
+  const id = spec.toolId ?? toolIdOf(tool);
+  if (typeof id !== 'string' || id.length === 0) fail('a tool object needs a non-empty string `id` or `name` (or the toolId option)');
+  const run = (tool as unknown as Record<string, unknown>)[method] as AnyFunction;
+  if (isTracked(run)) return tool;
   const copy = Object.create(Object.getPrototypeOf(tool) as object | null, Object.getOwnPropertyDescriptors(tool)) as T;
-  const execute = tool.execute as unknown as AnyFunction;
-  if (isTracked(execute)) return tool;
-  Object.defineProperty(copy, 'execute', {
-    value: instrument(execute, spec, constant(id)),
+  // LangChain's invoke(toolCall) returns a ToolMessage: size its content, not the message
+  const callSpec: Spec = method === 'invoke' ? { ...spec, outputOf: toolMessageContent } : spec;
+  Object.defineProperty(copy, method, {
+    value: instrument(run, callSpec, constant(id)),
     writable: true,
-    enumerable: Object.getOwnPropertyDescriptor(tool, 'execute')?.enumerable ?? true,
+    enumerable: Object.getOwnPropertyDescriptor(tool, method)?.enumerable ?? true,
     configurable: true,
   });
   return copy;
@@ -773,10 +795,10 @@ export function trackPerformance(options?: TrackOptions): PerformanceDecorator {
         if (isTracked(target)) return target;
         return instrument(target as AnyFunction, spec, constant(spec.toolId ?? ((target as { name?: string }).name || 'anonymous')));
       }
-      if (typeof target === 'object' && target !== null && typeof (target as { execute?: unknown }).execute === 'function') {
+      if (typeof target === 'object' && target !== null && runMethodOf(target) !== undefined) {
         return wrapToolObject(target as ToolLike, spec);
       }
-      fail(`expected a function, a class, or a tool object with an execute() method, got ${target === null ? 'null' : typeof target}`);
+      fail(`expected a function, a class, or a tool object with an execute() method (or a LangChain tool: name and invoke()), got ${target === null ? 'null' : typeof target}`);
     }
     fail('unexpected decorator arguments');
   }
@@ -797,10 +819,10 @@ export function wrapTools<T extends readonly ToolLike[] | Readonly<Record<string
   validate(shared);
   const seen = new Set<string>();
   const wrapOne = (tool: ToolLike, key: string): ToolLike => {
-    if (typeof tool !== 'object' || tool === null || typeof tool.execute !== 'function') {
-      throw new TypeError(`wrapTools: tool "${key}" must be an object with an execute() method`);
+    if (typeof tool !== 'object' || tool === null || runMethodOf(tool) === undefined) {
+      throw new TypeError(`wrapTools: tool "${key}" must be an object with an execute() method, or a LangChain tool (name and invoke())`);
     }
-    const id = typeof tool.id === 'string' && tool.id.length > 0 ? tool.id : key;
+    const id = toolIdOf(tool) ?? key;
     seen.add(id);
     const own = perTool[id];
     const spec = validate({ ...shared, ...own, toolId: id }, `perTool["${id}"]`);

@@ -45,6 +45,15 @@ export interface ToolExecutionMetrics {
    */
   readonly untimed?: boolean;
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /**
+   * The call or run that made this call, when the framework says: the opencode `task` call that
+   * started a subagent's session, LangChain's parent run id, an agent step's id.
+   */
+  readonly parentCallId?: string;
+  /** The session that spawned this call's session (a subagent's parent session), when known. */
+  readonly parentSessionId?: string;
+  /** The framework's id of the run this call belongs to (LangChain's root run, Mastra's run id). */
+  readonly runId?: string;
 }
 
 /**
@@ -67,6 +76,12 @@ export interface CallContext {
   readonly sessionId?: string;
   readonly messageId?: string;
   readonly callId?: string;
+  /** See {@link ToolExecutionMetrics.parentCallId}. */
+  readonly parentCallId?: string;
+  /** See {@link ToolExecutionMetrics.parentSessionId}. */
+  readonly parentSessionId?: string;
+  /** See {@link ToolExecutionMetrics.runId}. */
+  readonly runId?: string;
 }
 
 /**

@@ -9,8 +9,10 @@ import {
   type Context,
   type HrTime,
   type Histogram,
+  type Link,
   type Meter,
   type MeterProvider,
+  type SpanContext,
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
@@ -31,6 +33,7 @@ import {
   type RandomSource,
   type ToolExecutionMetrics,
 } from '@perftrack/core';
+import { SpanLinks } from './span-links';
 import { EXECUTE_TOOL_DURATION, EXECUTE_TOOL_DURATION_BUCKETS, GenAiAttributes, PerftrackAttributes } from './semconv';
 
 const NAME = '@perftrack/exporter-otel';
@@ -144,6 +147,7 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
   readonly #toolType: string | undefined;
   readonly #random: RandomSource;
   readonly #metricAttributes = new Map<string, Attributes>();
+  readonly #links = new SpanLinks();
   readonly #fixedTracer: Tracer | undefined;
   readonly #fixedMeter: Meter | undefined;
   #tracer: Tracer | undefined;
@@ -302,10 +306,26 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
     if (record.inputSizeCapped === true) attributes[PerftrackAttributes.INPUT_SIZE_CAPPED] = true;
     if (record.outputSizeCapped === true) attributes[PerftrackAttributes.OUTPUT_SIZE_CAPPED] = true;
     if (record.untimed === true) attributes[PerftrackAttributes.UNTIMED] = true;
+    if (typeof record.runId === 'string') attributes[PerftrackAttributes.RUN_ID] = record.runId;
+    if (typeof record.parentSessionId === 'string') attributes[PerftrackAttributes.PARENT_SESSION_ID] = record.parentSessionId;
+    const parentCallId = typeof record.parentCallId === 'string' ? record.parentCallId : undefined;
+    const callId = typeof record.callId === 'string' ? record.callId : undefined;
+    // a parent call already exported is this span's parent; children exported earlier are linked from it
+    let parentContext = parent;
+    let parentSpan: SpanContext | undefined;
+    if (parentCallId !== undefined) {
+      attributes[PerftrackAttributes.PARENT_CALL_ID] = parentCallId;
+      parentSpan = this.#links.spanOf(parentCallId);
+      if (parentSpan !== undefined) parentContext = traceApi.setSpanContext(parent, parentSpan);
+    }
+    const children = callId === undefined ? undefined : this.#links.takeChildren(callId);
+    const links: Link[] | undefined = children?.map((context) => ({ context, attributes: { [PerftrackAttributes.PARENT_CALL_ID]: callId as string } }));
 
     const start = Number.isFinite(record.startTime) ? toHrTime(record.startTime) : undefined;
     const tracer = this.#currentTracer();
-    const span = tracer.startSpan(`execute_tool ${record.toolId}`, { kind: SpanKind.INTERNAL, startTime: start, attributes }, parent);
+    const span = tracer.startSpan(`execute_tool ${record.toolId}`, { kind: SpanKind.INTERNAL, startTime: start, attributes, links }, parentContext);
+    if (callId !== undefined) this.#links.remember(callId, span.spanContext());
+    if (parentCallId !== undefined && parentSpan === undefined) this.#links.addOrphan(parentCallId, span.spanContext());
     if (!record.success) {
       span.setStatus(this.#errorMessages && typeof record.error === 'string' ? { code: SpanStatusCode.ERROR, message: record.error } : { code: SpanStatusCode.ERROR });
     }

@@ -44,6 +44,12 @@ export const PerftrackAttributes = {
   MESSAGE_ID: 'perftrack.message.id',
   /** True for a sampled-out call that failed: kept, but never timed (the span has zero length). */
   UNTIMED: 'perftrack.untimed',
+  /** The call or run that made this call (the record's `parentCallId`). */
+  PARENT_CALL_ID: 'perftrack.parent_call.id',
+  /** The session that spawned this call's session (the record's `parentSessionId`). */
+  PARENT_SESSION_ID: 'perftrack.parent_session.id',
+  /** The framework's run this call belongs to (the record's `runId`). */
+  RUN_ID: 'perftrack.run.id',
 } as const;
 
 /** The duration histogram's name (unit `s`). */

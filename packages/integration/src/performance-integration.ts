@@ -254,7 +254,9 @@ export class PerformanceIntegration {
     const rates = this.config.sampleRates;
     if (typeof tools === 'object' && tools !== null) {
       for (const [key, tool] of Object.entries(tools as Record<string, ToolLike>)) {
-        const id = typeof tool?.id === 'string' && tool.id.length > 0 ? tool.id : key;
+        // the id core's wrapTools uses: `id`, else a LangChain tool's `name`, else the key
+        const { id: ownId, name } = (tool ?? {}) as { id?: unknown; name?: unknown };
+        const id = typeof ownId === 'string' && ownId.length > 0 ? ownId : typeof name === 'string' && name.length > 0 ? name : key;
         if (rates[id] !== undefined) perTool[id] = { sampleRate: rates[id] };
       }
     }

@@ -1,4 +1,4 @@
-import { MetricsCollector, checkOptionKeys, trackPerformance, type CallContext, type CustomMetadata } from '@perftrack/core';
+import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, type CallContext, type CustomMetadata } from '@perftrack/core';
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 
 /** What a {@link InstrumentMcpOptions.sessionId} function sees of one tool call. */
@@ -9,6 +9,10 @@ export interface McpCallInfo {
   readonly transportSessionId: string | undefined;
   /** The JSON-RPC request id of the `tools/call` request. */
   readonly requestId: string | number | undefined;
+  /** The request's `params._meta` (e.g. a client's own conversation id), if the client sent one. */
+  readonly meta: Readonly<Record<string, unknown>> | undefined;
+  /** The connected client's `clientInfo` from its `initialize` request (`{ name, version }`), if known. */
+  readonly clientInfo: { readonly name: string; readonly version: string } | undefined;
 }
 
 /** Options of {@link instrumentMcpServer}. Unknown keys are rejected. */
@@ -16,8 +20,10 @@ export interface InstrumentMcpOptions {
   /** Collector to record into. Default: `MetricsCollector.default`, looked up at call time. */
   collector?: MetricsCollector;
   /**
-   * Session of each call: a string, or a function of the call. Default: the transport's session
-   * id (Streamable HTTP), else the collector's default session (stdio and in-memory transports have none).
+   * Session of each call: a string, or a function of the call (which sees the request's `_meta`
+   * and the client's info). Default: the transport's session id (Streamable HTTP), else a string
+   * `_meta.sessionId` the client sent, else the collector's default session (stdio and in-memory
+   * transports have no session of their own).
    */
   sessionId?: string | ((call: McpCallInfo) => string | undefined);
   /** Share of successful calls recorded, in [0, 1]. Failures (thrown or `isError`) are always kept. Default 1. */
@@ -32,15 +38,24 @@ export interface InstrumentMcpOptions {
   trackMemory?: boolean;
   /** Extra fields for each record: an object, or a function of `(handler arguments, result)`. */
   customMetadata?: CustomMetadata;
+  /** Receives the one-time warning about a tool that cannot be tracked. Default `process.emitWarning`. */
+  onWarning?: (message: string) => void;
 }
 
-const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'hashInput', 'trackMemory', 'customMetadata'] as const;
+const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'hashInput', 'trackMemory', 'customMetadata', 'onWarning'] as const;
 const INSTRUMENTED = Symbol.for('perftrack.mcp.instrumented');
 
 type Handler = (...args: never[]) => unknown;
 interface ToolRegistry {
   _registeredTools?: Record<string, RegisteredTool>;
+  server?: { getClientVersion?: () => unknown };
 }
+/**
+ * Where the SDK keeps a tool's function: `handler` from 1.24 on, `callback` before (1.17–1.23).
+ * Both are wrapped when both are there; only the one the SDK calls ever runs.
+ */
+const FUNCTION_FIELDS = ['handler', 'callback'] as const;
+type ToolFields = Partial<Record<(typeof FUNCTION_FIELDS)[number], unknown>>;
 
 /** The error an `isError: true` result stands for: its first text content as the message. */
 export class McpToolError extends Error {
@@ -58,10 +73,25 @@ function failureOf(result: unknown): McpToolError | undefined {
   return new McpToolError(message);
 }
 
+interface Extra {
+  sessionId?: unknown;
+  requestId?: unknown;
+  _meta?: unknown;
+}
+
 /** The handler's `extra` argument: the last one (`(args, extra)` with an input schema, `(extra)` without). */
-function extraOf(args: ArrayLike<unknown>): { sessionId?: unknown; requestId?: unknown } | undefined {
+function extraOf(args: ArrayLike<unknown>): Extra | undefined {
   const extra = args[args.length - 1];
-  return typeof extra === 'object' && extra !== null ? (extra as { sessionId?: unknown; requestId?: unknown }) : undefined;
+  return typeof extra === 'object' && extra !== null ? (extra as Extra) : undefined;
+}
+
+function clientInfoOf(server: ToolRegistry): McpCallInfo['clientInfo'] {
+  try {
+    const info = server.server?.getClientVersion?.() as { name?: unknown; version?: unknown } | undefined;
+    return typeof info?.name === 'string' && typeof info.version === 'string' ? { name: info.name, version: info.version } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -84,7 +114,8 @@ export function instrumentMcpServer<S extends McpServer>(server: S, options: Ins
   }
   checkOptionKeys(options, OPTION_KEYS, 'instrumentMcpServer');
   // the rest are core's own options, passed through (and validated by core) as they are
-  const { sessionId, sampleRates = {}, ...track } = options;
+  const { sessionId, sampleRates = {}, onWarning, ...track } = options;
+  const diagnostics = new Diagnostics({ onWarning }, 'instrumentMcpServer');
   const { collector, sampleRate } = track;
   if (collector !== undefined && !(collector instanceof MetricsCollector)) throw new TypeError('instrumentMcpServer: collector must be a MetricsCollector');
   if (sessionId !== undefined && !(typeof sessionId === 'function' || (typeof sessionId === 'string' && sessionId.length > 0))) {
@@ -97,15 +128,20 @@ export function instrumentMcpServer<S extends McpServer>(server: S, options: Ins
   }
   if ((server as unknown as Record<symbol, unknown>)[INSTRUMENTED]) return server;
 
+  const registry = server as unknown as ToolRegistry;
   const wrap = (name: string, handler: unknown): unknown => {
-    if (typeof handler !== 'function') return handler; // task handlers are objects: left alone
     const context = (args: ArrayLike<unknown>): CallContext => {
       const extra = extraOf(args);
       const transportSessionId = typeof extra?.sessionId === 'string' ? extra.sessionId : undefined;
       const requestId = typeof extra?.requestId === 'string' || typeof extra?.requestId === 'number' ? extra.requestId : undefined;
+      const meta = typeof extra?._meta === 'object' && extra._meta !== null ? (extra._meta as Record<string, unknown>) : undefined;
+      const metaSession = typeof meta?.sessionId === 'string' ? meta.sessionId : undefined;
       // no usable session id: core records the collector's default session
       return {
-        sessionId: typeof sessionId === 'function' ? sessionId({ toolName: name, transportSessionId, requestId }) : (sessionId ?? transportSessionId),
+        sessionId:
+          typeof sessionId === 'function'
+            ? sessionId({ toolName: name, transportSessionId, requestId, meta, clientInfo: clientInfoOf(registry) })
+            : (sessionId ?? transportSessionId ?? metaSession),
         callId: requestId === undefined ? undefined : String(requestId),
       };
     };
@@ -122,20 +158,46 @@ export function instrumentMcpServer<S extends McpServer>(server: S, options: Ins
   };
 
   const instrumentTool = (name: string, registered: RegisteredTool): void => {
+    if (typeof registered !== 'object' || registered === null) return;
+    const fields = registered as unknown as ToolFields;
     let current = name;
-    let original: unknown = registered.handler;
-    registered.handler = wrap(current, original) as RegisteredTool['handler'];
+    // the untracked function of each field the SDK may call
+    const originals = new Map<(typeof FUNCTION_FIELDS)[number], unknown>();
+    const installed = new Map<(typeof FUNCTION_FIELDS)[number], unknown>();
+    const rewrap = (): void => {
+      let wrapped = 0;
+      for (const [field, original] of originals) {
+        if (typeof original !== 'function') continue;
+        const tracked = wrap(current, original);
+        fields[field] = tracked;
+        installed.set(field, tracked);
+        wrapped++;
+      }
+      if (wrapped === 0) {
+        const why = FUNCTION_FIELDS.some((f) => typeof fields[f] === 'object' && fields[f] !== null)
+          ? 'it is a task-based tool (registerToolTask), whose handler is an object'
+          : 'this SDK version keeps its function in neither `handler` nor `callback`';
+        diagnostics.warnOnce(`untrackable:${current}`, `perftrack: MCP tool "${current}" is not tracked: ${why}. Its calls are not recorded.`);
+      }
+    };
+    for (const field of FUNCTION_FIELDS) if (field in fields) originals.set(field, fields[field]);
+    rewrap();
+    if (typeof registered.update !== 'function') return;
     const update = registered.update.bind(registered);
     registered.update = ((updates: Parameters<RegisteredTool['update']>[0]) => {
       update(updates);
-      if (typeof updates?.name === 'string') current = updates.name;
-      if (updates?.callback !== undefined) original = updates.callback;
+      const renamed = typeof updates?.name === 'string';
+      if (renamed) current = updates.name as string;
+      // the SDK stored the new callback in its field: remember it untracked
+      if (updates?.callback !== undefined) {
+        for (const field of originals.keys()) if (fields[field] !== installed.get(field)) originals.set(field, fields[field]);
+      }
       // a rename or a new callback: track the current callback under the current name
-      if (typeof updates?.name === 'string' || updates?.callback !== undefined) registered.handler = wrap(current, original) as RegisteredTool['handler'];
+      if (renamed || updates?.callback !== undefined) rewrap();
     }) as RegisteredTool['update'];
   };
 
-  for (const [name, registered] of Object.entries((server as unknown as ToolRegistry)._registeredTools ?? {})) instrumentTool(name, registered);
+  for (const [name, registered] of Object.entries(registry._registeredTools ?? {})) instrumentTool(name, registered);
   for (const method of ['registerTool', 'tool'] as const) {
     const original = (server[method] as (...a: unknown[]) => RegisteredTool).bind(server);
     Object.defineProperty(server, method, {

@@ -38,6 +38,44 @@ if ('missing' in found) {
   }
 }
 const e2e = 'missing' in found ? describe.skip : describe;
+// each test runs the real opencode (up to its 120 s execFile timeout), slower on a loaded machine
+jest.setTimeout(180_000);
+
+/** A plugin file for opencode: one OpenTelemetry SDK span per tool call, timing its own handler (warm cost = after the first call). */
+function otelPeerPlugin(statsFile: string): string {
+  const sdk = JSON.stringify(require.resolve('@opentelemetry/sdk-trace-base', { paths: [packageDir] }));
+  return `import { BasicTracerProvider, BatchSpanProcessor } from ${sdk};
+import { writeFileSync } from 'node:fs';
+export const OtelPeer = async () => {
+  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor({ export: (_s, done) => done({ code: 0 }), shutdown: async () => {} })] });
+  const tracer = provider.getTracer('peer');
+  const spans = new Map();
+  const stats = { ms: 0, calls: 0, warmupMs: 0 };
+  return {
+    event: async ({ event }) => {
+      const t0 = performance.now();
+      if (event.type === 'message.part.updated' && event.properties.part.type === 'tool') {
+        const p = event.properties.part;
+        const key = p.sessionID + ':' + p.callID;
+        const s = p.state;
+        if (s.status === 'running' && !spans.has(key)) {
+          spans.set(key, tracer.startSpan('execute_tool ' + p.tool, { startTime: s.time.start, attributes: { 'gen_ai.tool.name': p.tool, 'gen_ai.tool.call.id': p.callID, 'gen_ai.conversation.id': p.sessionID } }));
+        } else if ((s.status === 'completed' || s.status === 'error') && spans.has(key)) {
+          const span = spans.get(key);
+          spans.delete(key);
+          if (s.status === 'error') span.setStatus({ code: 2, message: s.error });
+          span.end(s.time.end);
+          stats.calls++;
+        }
+      }
+      stats.ms += performance.now() - t0;
+      if (stats.calls === 1 && stats.warmupMs === 0) stats.warmupMs = stats.ms;
+      if (event.type === 'session.idle') writeFileSync(${JSON.stringify(statsFile)}, JSON.stringify(stats));
+    },
+  };
+};
+`;
+}
 
 interface OpencodeToolPart {
   tool: string;
@@ -165,6 +203,11 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
       { tool: 'kb_lookup', args: { key: 'known' } },
       { tool: 'kb_lookup', args: { key: 'nope' } },
     ];
+    // the peer, measured in the same opencode process: a hand-written plugin making one
+    // OpenTelemetry SDK span per tool call from the same events (as in `pnpm bench opencode`)
+    const peerStats = join(root, 'otel-peer-a.json');
+    mkdirSync(join(project, '.opencode', 'plugin'), { recursive: true });
+    writeFileSync(join(project, '.opencode', 'plugin', 'otel-peer.js'), otelPeerPlugin(peerStats));
     const model = new ScriptedModel(plan);
     const baseURL = await model.start();
     const statsFile = join(root, 'stats-a.json');
@@ -227,6 +270,13 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
       expect(stats.recorder).toMatchObject({ recorded: plan.length, failures: 5, inFlight: 0, abandoned: 0, hookTimed: 0 });
       expect(stats.integration.storage).toMatchObject({ written: plan.length, dropped: 0, writeErrors: 0 });
       expect(stats.overheadPerWarmCallUs).toBeLessThan(5000); // a sanity bound, not a benchmark (see pnpm bench opencode)
+      const peer = JSON.parse(readFileSync(peerStats, 'utf8')) as { ms: number; calls: number; warmupMs: number };
+      expect(peer.calls).toBe(plan.length);
+      const peerWarmUs = ((peer.ms - peer.warmupMs) * 1000) / (peer.calls - 1);
+      console.log(
+        `opencode e2e, warm handler cost per tool call in the same process: perftrack ${stats.overheadPerWarmCallUs.toFixed(0)} µs, ` +
+          `one OpenTelemetry span (hand-written peer plugin) ${peerWarmUs.toFixed(0)} µs`,
+      );
       console.log(
         `opencode ${(found as { version: string }).version} e2e: ${records.length}/${plan.length} calls recorded, ${stats.recorder.failures} failures, ` +
           `${stats.recorder.handled} hook/event calls handled in ${stats.recorder.handlerMs.toFixed(2)} ms: ${stats.overheadPerCallUs.toFixed(0)} µs per tool call, ` +
@@ -266,6 +316,44 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
       const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as PerftrackOpencodeStats;
       expect(stats.recorder).toMatchObject({ recorded: 3, sampledOut: 1, inFlight: 0, abandoned: 0 });
       expect(stats.integration.collector.sampledOut).toBe(1);
+    } finally {
+      await model.stop();
+    }
+  });
+
+  test('a call to a tool that does not exist is the failure opencode reports (tool invalid, UnknownTool); a subagent session links to its parent and task call', async () => {
+    const project = join(root, 'project-d');
+    mkdirSync(project);
+    writeFileSync(join(project, 'a.txt'), 'hello\n');
+    const plan: PlannedCall[] = [
+      { tool: 'made_up_tool', args: { x: 1 } },
+      { tool: 'task', args: { description: 'Read a file', prompt: 'SUBAGENT: read a.txt', subagent_type: 'general' } },
+      { tool: 'bash', args: { command: 'echo after', description: 'after' } },
+    ];
+    const model = new ScriptedModel(plan, { SUBAGENT: [{ tool: 'read', args: { filePath: join(project, 'a.txt') } }] });
+    const baseURL = await model.start();
+    const dir = join(root, 'store-d');
+    try {
+      writeConfig(project, baseURL, [[`file://${packageDir}`, { dir, historySessions: 0 }]]);
+      const run = await runOpencode(project, home, {});
+      expect({ code: run.code, stderr: run.stderr.slice(-2000) }).toEqual({ code: 0, stderr: expect.any(String) });
+      const parts = run.events.filter((e) => e.type === 'tool_use').map((e) => e.part!);
+      expect(parts.map((p) => p.tool)).toEqual(['invalid', 'task', 'bash']); // opencode's own view: the made-up name became `invalid`
+      const root_ = parts[0]!.sessionID;
+      const { records } = await storedRecords(dir);
+      const sorted = [...records].sort((a, b) => a.startTime - b.startTime);
+      expect(sorted.map((r) => [r.toolId, r.success, r.errorType ?? null])).toEqual([
+        ['invalid', false, 'UnknownTool'],
+        ['task', true, null],
+        ['read', true, null],
+        ['bash', true, null],
+      ]);
+      expect(sorted[0]!.error).toContain('made_up_tool');
+      const [, task, read] = sorted;
+      expect(read!.sessionId).not.toBe(root_);
+      expect(read).toMatchObject({ parentSessionId: root_, parentCallId: task!.callId });
+      expect(task).toMatchObject({ sessionId: root_, callId: 'call_1' });
+      expect(task!.parentSessionId).toBeUndefined();
     } finally {
       await model.stop();
     }

@@ -221,3 +221,53 @@ describe('OpencodeRecorder', () => {
     expect(classifyToolError('something else')).toBe('ToolError');
   });
 });
+
+describe('OpencodeRecorder: unknown tools and subagents', () => {
+  test('a call to a tool that does not exist is recorded as opencode reports it: tool `invalid`, an UnknownTool failure', () => {
+    const t = setup();
+    const start = t.now();
+    const repaired = { tool: 'made_up_tool', error: "Model tried to call unavailable tool 'made_up_tool'. Available tools: read, bash." };
+    // the call first appears under the model's made-up name, then opencode's repair renames it
+    t.recorder.event(part('call_x', 'made_up_tool', { status: 'pending', input: {}, raw: '' }));
+    t.recorder.before({ tool: 'invalid', sessionID: S, callID: 'call_x' }, { args: repaired });
+    t.recorder.event(part('call_x', 'invalid', { status: 'running', input: repaired, time: { start } }));
+    t.advance(2);
+    t.recorder.after({ tool: 'invalid', sessionID: S, callID: 'call_x' }, { output: 'The arguments provided to the tool are invalid: …', metadata: {} });
+    t.recorder.event(part('call_x', 'invalid', { status: 'completed', input: repaired, output: 'The arguments provided to the tool are invalid: …', metadata: {}, title: 'Invalid Tool', time: { start, end: t.now() } }));
+    // arguments that fail a real tool's schema go the same way, with another type
+    const badArgs = { tool: 'read', error: 'Invalid input for tool read: expected string' };
+    t.recorder.event(part('call_y', 'invalid', { status: 'running', input: badArgs, time: { start: t.now() } }));
+    t.recorder.event(part('call_y', 'invalid', { status: 'completed', input: badArgs, output: 'x', metadata: {}, time: { start: t.now(), end: t.now() } }));
+    expect(t.records().map((r) => [r.toolId, r.success, r.errorType, r.error])).toEqual([
+      ['invalid', false, 'UnknownTool', repaired.error],
+      ['invalid', false, 'InvalidToolInput', badArgs.error],
+    ]);
+  });
+
+  test('a subagent session is linked to its parent session and to the task call that started it', () => {
+    const t = setup();
+    const start = t.now();
+    t.recorder.event(part('call_task', 'task', { status: 'running', input: { description: 'd', prompt: 'p' }, time: { start } }, 'ses_root'));
+    t.recorder.event({ type: 'session.created', properties: { info: { id: 'ses_child', parentID: 'ses_root', title: 'sub' } } });
+    t.recorder.event(part('call_task', 'task', { status: 'running', input: { description: 'd' }, metadata: { sessionId: 'ses_child' }, time: { start } }, 'ses_root'));
+    runCall(t, 'call_c0', 'read', { output: 'child read' }, 5, 'ses_child');
+    t.advance(1);
+    t.recorder.event(part('call_task', 'task', { status: 'completed', input: {}, output: 'sub done', metadata: { sessionId: 'ses_child' }, time: { start, end: t.now() } }, 'ses_root'));
+    runCall(t, 'call_r1', 'bash', { output: 'root again' }, 1, 'ses_root');
+    expect(t.records().map((r) => [r.toolId, r.sessionId, r.parentSessionId ?? null, r.parentCallId ?? null])).toEqual([
+      ['read', 'ses_child', 'ses_root', 'call_task'],
+      ['task', 'ses_root', null, null],
+      ['bash', 'ses_root', null, null],
+    ]);
+  });
+
+  test('parent links of at most 10,000 sessions are kept (a million subagent sessions)', () => {
+    const t = setup();
+    for (let i = 0; i < 1_000_000; i++) t.recorder.event({ type: 'session.created', properties: { info: { id: `ses_${i}`, parentID: 'ses_root' } } });
+    runCall(t, 'old', 'read', { output: 'x' }, 1, 'ses_0');
+    runCall(t, 'new', 'read', { output: 'x' }, 1, 'ses_999999');
+    gc();
+    console.log(`heap after 1,000,000 linked sessions: ${(process.memoryUsage().heapUsed / 1048576).toFixed(1)} MiB after GC`);
+    expect(t.records().map((r) => r.parentSessionId ?? null)).toEqual([null, 'ses_root']);
+  });
+});

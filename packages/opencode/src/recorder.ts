@@ -74,6 +74,14 @@ interface Call {
   outputSize: number | undefined;
   /** Set by tool.execute.after: the error a completed call stands for (non-zero exit), or null for success. */
   afterFailure: Failure | null | undefined;
+  /** The failure of an `invalid` call (see {@link invalidToolFailure}), from its input. */
+  invalidFailure: Failure | undefined;
+}
+
+/** How a subagent's session hangs off its parent: the session that spawned it and the `task` call that did. */
+interface SessionLink {
+  parentSessionId: string | undefined;
+  parentCallId: string | undefined;
 }
 
 interface Failure {
@@ -82,6 +90,10 @@ interface Failure {
 }
 
 const SWEEP_EVERY_MS = 10_000;
+/** Sessions whose parent links are remembered at most (subagent sessions), oldest forgotten first. */
+const MAX_LINKED_SESSIONS = 10_000;
+/** The tool opencode runs in place of a call it cannot run: an unknown tool, or arguments that fail its schema. */
+const INVALID_TOOL = 'invalid';
 const MAX_FINISHED = 20_000;
 const MAX_ERROR_LENGTH = 1000;
 
@@ -106,6 +118,17 @@ function num(v: unknown): number | undefined {
 
 function byteSize(v: unknown): number | undefined {
   return typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : undefined;
+}
+
+/**
+ * The failure an `invalid` call stands for. opencode's repair step turns a call to a tool that
+ * does not exist (the AI SDK's NoSuchToolError) or with arguments that fail the schema into a
+ * call of its `invalid` tool, input `{ tool, error }`, which "completes" with a message.
+ */
+function invalidToolFailure(input: unknown): Failure {
+  const { tool, error } = (typeof input === 'object' && input !== null ? input : {}) as { tool?: unknown; error?: unknown };
+  const message = typeof error === 'string' && error.length > 0 ? error : `the model called a tool opencode cannot run${typeof tool === 'string' ? ` (${tool})` : ''}`;
+  return { message, type: /unavailable tool|no ?such ?tool|unknown tool/i.test(message) ? 'UnknownTool' : 'InvalidToolInput' };
 }
 
 function exitFailure(metadata: unknown): Failure | null {
@@ -140,6 +163,10 @@ export class OpencodeRecorder {
   readonly #calls = new Map<string, Call>();
   /** Keys of recorded calls (bounded, oldest forgotten first): later updates of them are ignored. */
   readonly #finished = new Set<string>();
+  /** Subagent sessions → their parent session and `task` call (bounded, oldest forgotten first). */
+  readonly #links = new Map<string, SessionLink>();
+  /** The call of the latest lookup (open), so a call's consecutive events skip the key and the map. */
+  #last: Call | undefined;
   /** Parts of calls started before this time are history (a resumed session, compaction): ignored. */
   readonly #since: number;
   #lastSweep: number;
@@ -175,6 +202,7 @@ export class OpencodeRecorder {
       if (call === undefined) return;
       call.hookStart ??= this.#now();
       if (this.#trackIO && call.inputSize === undefined) call.inputSize = this.#sizer.estimate(output?.args);
+      if (call.tool === INVALID_TOOL) call.invalidFailure ??= invalidToolFailure(output?.args);
     } finally {
       this.#spent(t0);
     }
@@ -188,7 +216,7 @@ export class OpencodeRecorder {
       if (call === undefined) return;
       call.hookEnd = this.#now();
       call.outputSize ??= byteSize(output?.output);
-      call.afterFailure = this.#failOnExit ? exitFailure(output?.metadata) : null;
+      call.afterFailure = call.tool === INVALID_TOOL ? (call.invalidFailure ?? invalidToolFailure(undefined)) : this.#failOnExit ? exitFailure(output?.metadata) : null;
     } finally {
       this.#spent(t0);
     }
@@ -206,11 +234,27 @@ export class OpencodeRecorder {
       } finally {
         this.#spent(t0);
       }
+    } else if (type === 'session.created' || type === 'session.updated') {
+      const info = (event.properties as { info?: { id?: unknown; parentID?: unknown } } | undefined)?.info;
+      const id = str(info?.id);
+      const parent = str(info?.parentID);
+      if (id !== undefined && parent !== undefined) this.#link(id).parentSessionId = parent;
     } else if (type === 'session.idle' || type === 'session.error' || type === 'session.deleted') {
       const props = event.properties as { sessionID?: unknown; info?: { id?: unknown } } | undefined;
       const id = str(props?.sessionID) ?? str(props?.info?.id);
       if (id !== undefined) this.closeSession(id, type === 'session.idle' ? 'the session went idle' : type === 'session.error' ? 'the session failed' : 'the session was deleted');
     }
+  }
+
+  /** The parent links of a session, created when first needed. */
+  #link(sessionId: string): SessionLink {
+    let link = this.#links.get(sessionId);
+    if (link === undefined) {
+      link = { parentSessionId: undefined, parentCallId: undefined };
+      this.#links.set(sessionId, link);
+      if (this.#links.size > MAX_LINKED_SESSIONS) this.#links.delete(this.#links.keys().next().value as string);
+    }
+    return link;
   }
 
   /** Records every open call of a session (with its hooks' times when it completed, else as abandoned). Returns how many. */
@@ -259,10 +303,18 @@ export class OpencodeRecorder {
     const s = str(sessionId);
     const c = str(callId);
     if (s === undefined || c === undefined) return undefined;
+    // a call's events arrive together: the last call seen answers most lookups without building a key
+    const last = this.#last;
+    if (last !== undefined && last.callId === c && last.sessionId === s) {
+      if (str(tool) !== undefined) last.tool = tool as string;
+      return last;
+    }
     const key = `${s}\u0000${c}`;
     let call = this.#calls.get(key);
     if (call !== undefined) {
-      if (call.tool === 'unknown' && str(tool) !== undefined) call.tool = tool as string;
+      // the latest name wins: opencode renames a call to a tool that does not exist to `invalid`
+      if (str(tool) !== undefined) call.tool = tool as string;
+      this.#last = call;
       return call;
     }
     if (existingOnly || this.#finished.has(key)) {
@@ -293,8 +345,10 @@ export class OpencodeRecorder {
       inputSize: undefined,
       outputSize: undefined,
       afterFailure: undefined,
+      invalidFailure: undefined,
     };
     this.#calls.set(key, call);
+    this.#last = call;
     return call;
   }
 
@@ -309,12 +363,22 @@ export class OpencodeRecorder {
     if (call === undefined) return;
     call.messageId ??= str(part.messageID);
     if (start !== undefined) call.partStart = start;
+    if (call.tool === 'task') {
+      // the task tool names the subagent's session in its metadata as soon as it has one
+      const child = str((state?.metadata as { sessionId?: unknown } | undefined)?.sessionId);
+      if (child !== undefined) {
+        const link = this.#link(child);
+        link.parentCallId = call.callId;
+        link.parentSessionId = call.sessionId;
+      }
+    }
+    if (call.tool === INVALID_TOOL && status !== 'pending' && state?.input !== undefined) call.invalidFailure = invalidToolFailure(state.input);
     if (this.#trackIO && call.inputSize === undefined && status !== 'pending' && state?.input !== undefined) {
       call.inputSize = this.#sizer.estimate(state.input);
     }
     if (status === 'completed') {
       const end = num(state?.time?.end);
-      const failure = this.#failOnExit ? exitFailure(state?.metadata) : null;
+      const failure = call.tool === INVALID_TOOL ? (call.invalidFailure ?? invalidToolFailure(undefined)) : this.#failOnExit ? exitFailure(state?.metadata) : null;
       this.#finish(call, start ?? call.hookStart ?? end ?? this.#now(), end ?? this.#now(), failure, byteSize(state?.output) ?? call.outputSize, false);
     } else if (status === 'error') {
       const message = typeof state?.error === 'string' && state.error.length > 0 ? state.error : 'the tool failed';
@@ -337,6 +401,7 @@ export class OpencodeRecorder {
 
   #finish(call: Call, start: number, end: number, failure: Failure | null, outputSize: number | undefined, untimed: boolean): void {
     this.#calls.delete(call.key);
+    if (this.#last === call) this.#last = undefined;
     this.#finished.add(call.key);
     if (this.#finished.size > MAX_FINISHED) {
       let n = MAX_FINISHED / 4; // forget the oldest quarter in one pass (see the in-flight eviction)
@@ -359,11 +424,14 @@ export class OpencodeRecorder {
       }
     }
     const failed = failure !== null;
+    const link = this.#links.get(call.sessionId);
     const record = this.#collector.recordExecution({
       toolId: call.tool,
       sessionId: call.sessionId,
       messageId: call.messageId,
       callId: call.callId,
+      parentCallId: link?.parentCallId,
+      parentSessionId: link?.parentSessionId,
       startTime: start,
       endTime: end,
       duration: untimed ? 0 : end - start,

@@ -16,11 +16,17 @@ export interface PlannedCall {
 export class ScriptedModel {
   readonly #server: Server;
   readonly #plan: readonly PlannedCall[];
+  readonly #subPlans: Readonly<Record<string, readonly PlannedCall[]>>;
   /** Chat requests served, by kind. */
   readonly requests = { toolSteps: 0, finals: 0, other: 0 };
 
-  constructor(plan: readonly PlannedCall[]) {
+  /**
+   * `subPlans`: plans for subagent sessions, by a marker their prompt contains (a session whose
+   * user messages hold the marker plays that plan; its call ids are `<marker>_<step>`).
+   */
+  constructor(plan: readonly PlannedCall[], subPlans: Readonly<Record<string, readonly PlannedCall[]>> = {}) {
     this.#plan = plan;
+    this.#subPlans = subPlans;
     this.#server = createServer((req, res) => this.#handle(req, res));
   }
 
@@ -43,7 +49,7 @@ export class ScriptedModel {
         res.end(JSON.stringify({ object: 'list', data: [{ id: 'scripted', object: 'model' }] }));
         return;
       }
-      let request: { messages?: { role?: string }[]; tools?: unknown[]; stream?: boolean } = {};
+      let request: { messages?: { role?: string; content?: unknown }[]; tools?: unknown[]; stream?: boolean } = {};
       try {
         request = JSON.parse(body) as typeof request;
       } catch {
@@ -57,7 +63,10 @@ export class ScriptedModel {
         res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: finish }], ...(usage ? { usage } : {}) })}\n\n`);
       };
       const usage = { prompt_tokens: 100, completion_tokens: 10, total_tokens: 110 };
-      const planned = this.#plan[step];
+      const userText = JSON.stringify((request.messages ?? []).filter((m) => m.role === 'user').map((m) => m.content));
+      const marker = Object.keys(this.#subPlans).find((k) => userText.includes(k));
+      const planned = (marker === undefined ? this.#plan : this.#subPlans[marker]!)[step];
+      const callId = marker === undefined ? `call_${step}` : `${marker}_${step}`;
       if (!Array.isArray(request.tools) || request.tools.length === 0) {
         this.requests.other++;
         send({ role: 'assistant', content: 'Scripted session' }, null);
@@ -68,7 +77,7 @@ export class ScriptedModel {
         send({}, 'stop', usage);
       } else {
         this.requests.toolSteps++;
-        const call = { index: 0, id: `call_${step}`, type: 'function', function: { name: planned.tool, arguments: '' } };
+        const call = { index: 0, id: callId, type: 'function', function: { name: planned.tool, arguments: '' } };
         send({ role: 'assistant', content: null, tool_calls: [call] }, null);
         send({ tool_calls: [{ index: 0, function: { arguments: JSON.stringify(planned.args) } }] }, null);
         send({}, 'tool_calls', usage);

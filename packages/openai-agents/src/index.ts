@@ -1,0 +1,10 @@
+// @perftrack/openai-agents — the whole public surface.
+
+export { PerftrackTracingProcessor } from './tracing-processor';
+export type {
+  PerftrackTracingProcessorOptions,
+  PerftrackTracingProcessorStats,
+  AgentsToolCallInfo,
+  AgentsTraceLike,
+  AgentsSpanLike,
+} from './tracing-processor';
