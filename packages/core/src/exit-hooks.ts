@@ -59,3 +59,31 @@ export function installExitHooks(handlers: ExitHandlers): () => void {
     if (installed.delete(entry) && installed.size === 0) unlisten();
   };
 }
+
+const onExitHandlers = new Set<() => void>();
+
+function runExitHandlers(): void {
+  for (const handler of [...onExitHandlers]) {
+    try {
+      handler();
+    } catch {
+      // an exit handler cannot report anywhere useful any more; the others still run
+    }
+  }
+}
+
+/**
+ * Runs `handler` synchronously when the process ends through `process.exit()`, an uncaught
+ * exception, or the event loop running empty (Node's `'exit'` event: no I/O can be awaited
+ * there, so the handler must do its work with synchronous calls, as `pino.final` does).
+ * One `'exit'` listener serves every handler, and it is attached only while a handler is
+ * registered. Returns a function that removes the handler (safe to call twice).
+ */
+export function onProcessExit(handler: () => void): () => void {
+  if (typeof handler !== 'function') throw new TypeError('onProcessExit: expected a function');
+  if (onExitHandlers.size === 0) process.on('exit', runExitHandlers);
+  onExitHandlers.add(handler);
+  return () => {
+    if (onExitHandlers.delete(handler) && onExitHandlers.size === 0) process.removeListener('exit', runExitHandlers);
+  };
+}
