@@ -43,9 +43,11 @@ function closeQuietly(fd: number): void {
  * Appends JSON lines to log files with synchronous `O_APPEND | O_NOFOLLOW` writes, keeping a
  * bounded LRU of open descriptors. The rules that make many writers safe:
  *
- * - every `write(2)` starts with a newline and carries only whole lines: a torn line left by
- *   anyone (a killed process, a full disk) is always closed off by the next write and never
- *   joined to a record (readers skip the empty and torn lines);
+ * - every record is written as a newline followed by its JSON (`\n{…}\n{…}`), and each
+ *   `write(2)` carries only whole records: a torn line left by anyone (a killed process, a full
+ *   disk) is always closed off by the next write's leading newline and never joined to a
+ *   record. The file has no blank lines between writes (`wc -l` counts records), starts with one
+ *   empty line and does not end with a newline; readers (and `jq`) take the last line as it is;
  * - after a short write the appender knows which lines reached the file; a torn fragment of its
  *   own at the end of the file is overwritten with spaces in place (no other writer's bytes are
  *   touched, unlike a truncate), and the caller retries only the lines that did not make it;
@@ -79,9 +81,9 @@ export class LogAppender {
     let written = 0;
     let i = 0;
     while (i < lines.length) {
-      let chunk = '\n' + (lines[i] as string) + '\n';
+      let chunk = '\n' + (lines[i] as string);
       let end = i + 1;
-      while (end < lines.length && chunk.length + (lines[end] as string).length + 1 <= MAX_WRITE_CHARS) chunk += (lines[end++] as string) + '\n';
+      while (end < lines.length && chunk.length + (lines[end] as string).length + 1 <= MAX_WRITE_CHARS) chunk += '\n' + (lines[end++] as string);
       const bytes = Buffer.from(chunk, 'utf8');
       let took: number;
       try {
@@ -157,20 +159,22 @@ export class LogAppender {
   }
 
   /**
-   * The kernel took `took` of `bytes`. Returns how many of the chunk's lines are complete in the
-   * file (a line whose newline did not make it still counts: the next write's leading newline
-   * ends it) and blanks the torn remainder when it is still the end of the file.
+   * The kernel took `took` of `bytes` (`\n{a}\n{b}…`). Returns how many of the chunk's records
+   * are complete in the file (every byte of their JSON) and blanks the torn remainder when it is
+   * still the end of the file.
    */
   #settleShortWrite(path: string, log: OpenLog, bytes: Buffer, took: number): number {
     let complete = 0;
-    let lineStart = 1; // after the leading newline
+    let start = 1; // after the newline that opens the record
     for (;;) {
-      const nl = bytes.indexOf(NEWLINE, lineStart);
-      if (nl < 0 || nl > took) break;
+      const nl = bytes.indexOf(NEWLINE, start);
+      const end = nl < 0 ? bytes.length : nl;
+      if (end > took) break;
       complete++;
-      lineStart = nl + 1;
+      start = end + 1;
+      if (nl < 0) break;
     }
-    if (took > lineStart) this.#blankTail(path, log, bytes.subarray(lineStart, took));
+    if (took > start) this.#blankTail(path, log, bytes.subarray(start, took));
     return complete;
   }
 
