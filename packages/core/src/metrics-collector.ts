@@ -209,7 +209,7 @@ export class MetricsCollector {
     }
     const clock = options.clock ?? systemClock;
     if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || !Number.isFinite(clock.timeOrigin)) {
-      throw new TypeError('MetricsCollector: clock must be { now(): number, timeOrigin: number } with a finite timeOrigin');
+      throw new TypeError('MetricsCollector: clock must be { now(): number, timeOrigin: number }');
     }
     this.#clock = clock;
     this.#timeOrigin = clock.timeOrigin;
