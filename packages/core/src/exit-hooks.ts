@@ -61,6 +61,7 @@ export function installExitHooks(handlers: ExitHandlers): () => void {
 }
 
 const onExitHandlers = new Set<() => void>();
+let exitListening = false;
 
 function runExitHandlers(): void {
   for (const handler of [...onExitHandlers]) {
@@ -76,14 +77,18 @@ function runExitHandlers(): void {
  * Runs `handler` synchronously when the process ends through `process.exit()`, an uncaught
  * exception, or the event loop running empty (Node's `'exit'` event: no I/O can be awaited
  * there, so the handler must do its work with synchronous calls, as `pino.final` does).
- * One `'exit'` listener serves every handler, and it is attached only while a handler is
- * registered. Returns a function that removes the handler (safe to call twice).
+ * One `'exit'` listener serves every handler: attached on first use and kept, so registering
+ * and removing a handler (storage does it whenever its queue fills and empties) is a set
+ * operation. Returns a function that removes the handler (safe to call twice).
  */
 export function onProcessExit(handler: () => void): () => void {
   if (typeof handler !== 'function') throw new TypeError('onProcessExit: expected a function');
-  if (onExitHandlers.size === 0) process.on('exit', runExitHandlers);
+  if (!exitListening) {
+    exitListening = true;
+    process.on('exit', runExitHandlers);
+  }
   onExitHandlers.add(handler);
   return () => {
-    if (onExitHandlers.delete(handler) && onExitHandlers.size === 0) process.removeListener('exit', runExitHandlers);
+    onExitHandlers.delete(handler);
   };
 }

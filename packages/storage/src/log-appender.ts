@@ -126,17 +126,14 @@ export class LogAppender {
   }
 
   #handle(path: string, beforeOpen: () => void): OpenLog {
-    const st = lstatSync(path, { throwIfNoEntry: false });
     const cached = this.#open.get(path);
     if (cached !== undefined) {
+      const st = lstatSync(path, { throwIfNoEntry: false });
       if (st !== undefined && st.ino === cached.ino && st.dev === cached.dev && st.nlink === 1) return cached;
       this.#open.delete(path); // deleted, replaced or linked by someone else: look again
     }
-    if (st !== undefined) {
-      const refusal = fileRefusal(path, st);
-      if (refusal) throw refusal;
-    }
     beforeOpen();
+    // No lstat first: O_NOFOLLOW refuses a link (ELOOP) and fstat below checks what was opened.
     let fd: number;
     try {
       fd = openSync(path, APPEND, FILE_MODE);
