@@ -121,9 +121,13 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Persists perftrack data per session. As a core subscriber it queues each record (O(1), no
- * I/O on the tool's call) and appends batches asynchronously, on size or interval; the queue is
- * bounded and overflow is counted. Also saves pattern and analytics snapshots, cleans up old
- * sessions, and exports/imports the versioned document.
+ * I/O on the tool's call) and appends batches off the call path, on size or interval; the queue
+ * is bounded and overflow is counted. Many processes may append to one session at once (see
+ * {@link FileStorage}); after a failed write only what did not reach the log is retried; a
+ * record that cannot be stored is counted in `stats().lost`, never re-queued; on process exit
+ * (`process.exit()`, an uncaught exception) queued records are written synchronously. Also
+ * saves pattern and analytics snapshots, cleans up old sessions, and exports/imports the
+ * versioned document.
  *
  * @example
  * const storage = new PerformanceStorage({ dir: '.perftrack' });
