@@ -55,11 +55,11 @@ function isBlank(line: string): boolean {
  * `<dir>/patterns/<session>.json` and `<dir>/analytics/<session>.json` (replaced atomically).
  *
  * - Many writers: any number of processes and instances may append to one session at once.
- *   Each record is written as a newline followed by its JSON, and each `write(2)` (with
- *   `O_APPEND`) carries only whole records, at most {@link MAX_WRITE_CHARS} characters: no line
- *   is interleaved, and a torn line (a writer killed mid-write, a full disk) is closed off by the
- *   next write and skipped by readers, never joined to a record. A log therefore starts with an
- *   empty line and has no newline after its last record; `jq` reads it as it is.
+ *   Each `write(2)` (with `O_APPEND`) carries only whole lines, at most {@link MAX_WRITE_CHARS}
+ *   characters, so no line is interleaved; it starts with a newline when the file's last byte
+ *   (read just before) is not one, so a torn line (a writer killed mid-write, a foreign append)
+ *   is closed off and skipped by readers, never joined to a record. Plain JSON Lines: `jq`,
+ *   `wc -l` and line-by-line readers see one record a line.
  * - Exactly once: after a short write only the lines that did not reach the file are retried.
  * - Never outside the store: files are opened with `O_NOFOLLOW`; a symbolic link, a hard-linked
  *   file or a sub-directory that is a link is refused with a {@link StorageRefusedError}, never

@@ -20,7 +20,8 @@ interface OpenLog {
   readonly ino: number;
 }
 
-const APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+// read-write: the last byte is read before each write (see #endsInNewline)
+const APPEND = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 const FILE_MODE = 0o600;
 const NEWLINE = 0x0a;
 
@@ -43,11 +44,11 @@ function closeQuietly(fd: number): void {
  * Appends JSON lines to log files with synchronous `O_APPEND | O_NOFOLLOW` writes, keeping a
  * bounded LRU of open descriptors. The rules that make many writers safe:
  *
- * - every record is written as a newline followed by its JSON (`\n{…}\n{…}`), and each
- *   `write(2)` carries only whole records: a torn line left by anyone (a killed process, a full
- *   disk) is always closed off by the next write's leading newline and never joined to a
- *   record. The file has no blank lines between writes (`wc -l` counts records), starts with one
- *   empty line and does not end with a newline; readers (and `jq`) take the last line as it is;
+ * - each `write(2)` carries only whole lines (`{…}\n`), and starts with a newline when the file
+ *   does not end with one (its last byte is read just before): a torn line left by anyone (a
+ *   process killed mid-write, a foreign or older writer) is closed off, never joined to a
+ *   record. Between that read and the write another process could still tear a line: that
+ *   takes a writer killed inside its own `write(2)` within those microseconds;
  * - after a short write the appender knows which lines reached the file; a torn fragment of its
  *   own at the end of the file is overwritten with spaces in place (no other writer's bytes are
  *   touched, unlike a truncate), and the caller retries only the lines that did not make it;
@@ -57,6 +58,7 @@ function closeQuietly(fd: number): void {
  */
 export class LogAppender {
   readonly #open: LRUCache<string, OpenLog>;
+  readonly #lastByte = Buffer.alloc(1);
 
   constructor(maxOpenFiles: number) {
     this.#open = new LRUCache<string, OpenLog>({ max: maxOpenFiles, dispose: (log) => closeQuietly(log.fd) });
@@ -73,17 +75,27 @@ export class LogAppender {
    */
   append(path: string, lines: readonly string[], beforeOpen: () => void): AppendOutcome {
     let log: OpenLog;
+    let size: number;
     try {
-      log = this.#handle(path, beforeOpen);
+      [log, size] = this.#handle(path, beforeOpen);
     } catch (error) {
       return { written: 0, error };
     }
     let written = 0;
     let i = 0;
     while (i < lines.length) {
-      let chunk = '\n' + (lines[i] as string);
+      // a torn line left by anyone (a writer killed mid-write) is closed off, never joined
+      let chunk: string;
+      try {
+        if (i > 0) size = fstatSync(log.fd).size;
+        chunk = this.#endsInNewline(log.fd, size) ? '' : '\n';
+      } catch (error) {
+        this.#open.delete(path);
+        return { written, error };
+      }
+      chunk += (lines[i] as string) + '\n';
       let end = i + 1;
-      while (end < lines.length && chunk.length + (lines[end] as string).length + 1 <= MAX_WRITE_CHARS) chunk += '\n' + (lines[end++] as string);
+      while (end < lines.length && chunk.length + (lines[end] as string).length + 1 <= MAX_WRITE_CHARS) chunk += (lines[end++] as string) + '\n';
       const bytes = Buffer.from(chunk, 'utf8');
       let took: number;
       try {
@@ -102,6 +114,14 @@ export class LogAppender {
       return { written, error: shortWrite(path, took, bytes.length) };
     }
     return { written };
+  }
+
+  /** Whether the file of `fd` (of `size` bytes) is empty or ends with a newline. */
+  #endsInNewline(fd: number, size: number): boolean {
+    if (size === 0) return true;
+    this.#lastByte[0] = NEWLINE;
+    readSync(fd, this.#lastByte, 0, 1, size - 1);
+    return this.#lastByte[0] === NEWLINE;
   }
 
   /** fsyncs the log's open descriptor, if any (failures surface on the next append). */
@@ -125,11 +145,12 @@ export class LogAppender {
     this.#open.clear();
   }
 
-  #handle(path: string, beforeOpen: () => void): OpenLog {
+  /** The open log of `path` and its size now (a cached descriptor only while the path still names its file). */
+  #handle(path: string, beforeOpen: () => void): [OpenLog, number] {
     const cached = this.#open.get(path);
     if (cached !== undefined) {
       const st = lstatSync(path, { throwIfNoEntry: false });
-      if (st !== undefined && st.ino === cached.ino && st.dev === cached.dev && st.nlink === 1) return cached;
+      if (st !== undefined && st.ino === cached.ino && st.dev === cached.dev && st.nlink === 1 && st.isFile()) return [cached, st.size];
       this.#open.delete(path); // deleted, replaced or linked by someone else: look again
     }
     beforeOpen();
@@ -148,7 +169,7 @@ export class LogAppender {
       if ((opened.mode & 0o777) !== FILE_MODE) fchmodSync(fd, FILE_MODE);
       const log = { fd, dev: opened.dev, ino: opened.ino };
       this.#open.set(path, log);
-      return log;
+      return [log, opened.size];
     } catch (error) {
       closeQuietly(fd);
       throw error;
@@ -156,20 +177,18 @@ export class LogAppender {
   }
 
   /**
-   * The kernel took `took` of `bytes` (`\n{a}\n{b}…`). Returns how many of the chunk's records
-   * are complete in the file (every byte of their JSON) and blanks the torn remainder when it is
-   * still the end of the file.
+   * The kernel took `took` of `bytes` (`[\n]{a}\n{b}\n…`). Returns how many of the chunk's
+   * records are complete in the file (every byte of their JSON: a missing newline is added by the
+   * next write) and blanks the torn remainder when it is still the end of the file.
    */
   #settleShortWrite(path: string, log: OpenLog, bytes: Buffer, took: number): number {
     let complete = 0;
-    let start = 1; // after the newline that opens the record
-    for (;;) {
-      const nl = bytes.indexOf(NEWLINE, start);
-      const end = nl < 0 ? bytes.length : nl;
-      if (end > took) break;
+    let start = bytes[0] === NEWLINE ? 1 : 0;
+    while (start < took) {
+      const end = bytes.indexOf(NEWLINE, start);
+      if (end < 0 || end > took) break;
       complete++;
       start = end + 1;
-      if (nl < 0) break;
     }
     if (took > start) this.#blankTail(path, log, bytes.subarray(start, took));
     return complete;

@@ -204,8 +204,7 @@ describe('corrupt and truncated files', () => {
     const first = new PerformanceStorage({ dir, ...quiet });
     await first.saveMetrics('t', [rec('t'), rec('t')]);
     const file = join(dir, 'metrics', 't.jsonl');
-    // what other writers can leave: a corrupt line, a partial record, and a torn last line (killed mid-write)
-    appendFileSync(file, '\nthis is not json\n{"id":"x","toolId":"r"}\n' + JSON.stringify(rec('t')).slice(0, 30));
+    appendFileSync(file, 'this is not json\n{"id":"x","toolId":"r"}\n' + JSON.stringify(rec('t')).slice(0, 30));
     const s = new PerformanceStorage({ dir, ...quiet });
     expect(await s.loadMetrics('t')).toHaveLength(2);
     expect(s.stats().corruptLines).toBe(3);
