@@ -58,8 +58,9 @@ function isBlank(line: string): boolean {
  *   Each `write(2)` (with `O_APPEND`) carries only whole lines, at most {@link MAX_WRITE_CHARS}
  *   characters, so no line is interleaved; it starts with a newline when the file's last byte
  *   (read just before) is not one, so a torn line (a writer killed mid-write, a foreign append)
- *   is closed off and skipped by readers, never joined to a record. Plain JSON Lines: `jq`,
- *   `wc -l` and line-by-line readers see one record a line.
+ *   is closed off and skipped by readers, never joined to a record. Plain JSON Lines: `jq` and
+ *   line-by-line readers see one record a line (with several writers at once, an occasional
+ *   empty line, which readers skip).
  * - Exactly once: after a short write only the lines that did not reach the file are retried.
  * - Never outside the store: files are opened with `O_NOFOLLOW`; a symbolic link, a hard-linked
  *   file or a sub-directory that is a link is refused with a {@link StorageRefusedError}, never

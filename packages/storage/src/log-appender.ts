@@ -20,10 +20,14 @@ interface OpenLog {
   readonly ino: number;
 }
 
-// read-write: the last byte is read before each write (see #endsInNewline)
+// read-write: the last byte is read before each write (see #separator)
 const APPEND = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 const FILE_MODE = 0o600;
 const NEWLINE = 0x0a;
+const SPACE = 0x20;
+const PAGE = 4096;
+/** Reads of an unchanged size before a page-aligned tail is taken as torn (each a few µs). */
+const SETTLE_CHECKS = 8;
 
 /** A short write: the kernel took part of a buffer (the disk or a quota filled up). */
 function shortWrite(path: string, took: number, of: number): NodeJS.ErrnoException {
@@ -45,13 +49,14 @@ function closeQuietly(fd: number): void {
  * bounded LRU of open descriptors. The rules that make many writers safe:
  *
  * - each `write(2)` carries only whole lines (`{…}\n`), and starts with a newline when the file
- *   does not end with one (its last byte is read just before): a torn line left by anyone (a
- *   process killed mid-write, a foreign or older writer) is closed off, never joined to a
- *   record. Between that read and the write another process could still tear a line: that
- *   takes a writer killed inside its own `write(2)` within those microseconds;
+ *   ends in a torn line (its tail is read just before): a line left torn by anyone (a process
+ *   killed mid-write, a foreign or older writer) is closed off, never joined to a record.
+ *   Between that read and the write another process could still tear a line: that takes a
+ *   writer killed inside its own `write(2)` within those microseconds;
  * - after a short write the appender knows which lines reached the file; a torn fragment of its
  *   own at the end of the file is overwritten with spaces in place (no other writer's bytes are
- *   touched, unlike a truncate), and the caller retries only the lines that did not make it;
+ *   touched, unlike a truncate), the next record completes that line as valid JSON, and the
+ *   caller retries only the lines that did not make it;
  * - a cached descriptor is reused only while `lstat` of its path still names the same inode, so
  *   a log deleted or replaced by another process is reopened, not written into the void;
  * - a symbolic link, a file with several hard links, or anything not a regular file is refused.
@@ -88,7 +93,7 @@ export class LogAppender {
       let chunk: string;
       try {
         if (i > 0) size = fstatSync(log.fd).size;
-        chunk = this.#endsInNewline(log.fd, size) ? '' : '\n';
+        chunk = this.#separator(log.fd, size);
       } catch (error) {
         this.#open.delete(path);
         return { written, error };
@@ -116,12 +121,33 @@ export class LogAppender {
     return { written };
   }
 
-  /** Whether the file of `fd` (of `size` bytes) is empty or ends with a newline. */
-  #endsInNewline(fd: number, size: number): boolean {
-    if (size === 0) return true;
-    this.#lastByte[0] = NEWLINE;
-    readSync(fd, this.#lastByte, 0, 1, size - 1);
-    return this.#lastByte[0] === NEWLINE;
+  /**
+   * What the next write must start with: nothing when the file is empty, ends with a newline, or
+   * ends with a fragment this appender blanked (spaces: the next record completes that line as
+   * valid JSON); a newline when it ends in a torn line. The kernel grows a file page by page while
+   * it copies a write, so a tail that looks torn at a page boundary is read again until the size
+   * settles: another process's write in progress is not mistaken for a torn line.
+   */
+  #separator(fd: number, size: number): string {
+    for (let settled = 0; size > 0; ) {
+      readSync(fd, this.#lastByte, 0, 1, size - 1);
+      if (this.#lastByte[0] === NEWLINE) return '';
+      if (size % PAGE === 0 && settled < SETTLE_CHECKS) {
+        const now = fstatSync(fd).size;
+        settled = now === size ? settled + 1 : 0;
+        size = now;
+        continue;
+      }
+      const span = Math.min(size, 65_536);
+      const tail = Buffer.alloc(span);
+      readSync(fd, tail, 0, span, size - span);
+      for (let i = span - 1; i >= 0; i--) {
+        if (tail[i] === NEWLINE) return '';
+        if (tail[i] !== SPACE) return '\n';
+      }
+      return '';
+    }
+    return '';
   }
 
   /** fsyncs the log's open descriptor, if any (failures surface on the next append). */
