@@ -18,6 +18,8 @@ interface OpenLog {
   readonly fd: number;
   readonly dev: number;
   readonly ino: number;
+  /** The file's size right after our last write, which ended with a newline (-1: unknown). */
+  end: number;
 }
 
 // read-write: the last byte is read before each write (see #separator)
@@ -93,7 +95,8 @@ export class LogAppender {
       let chunk: string;
       try {
         if (i > 0) size = fstatSync(log.fd).size;
-        chunk = this.#separator(log.fd, size);
+        // the size we left, with our newline last: nobody wrote since, no need to read the tail
+        chunk = size === log.end ? '' : this.#separator(log.fd, size);
       } catch (error) {
         this.#open.delete(path);
         return { written, error };
@@ -112,6 +115,7 @@ export class LogAppender {
       if (took === bytes.length) {
         written += end - i;
         i = end;
+        log.end = size + took; // wrong (too small) if another write landed first: then it just never matches
         continue;
       }
       written += this.#settleShortWrite(path, log, bytes, took);
@@ -193,7 +197,7 @@ export class LogAppender {
       if (refusal) throw refusal;
       // fchmod on the descriptor: the inode we checked, never whatever the path names by now
       if ((opened.mode & 0o777) !== FILE_MODE) fchmodSync(fd, FILE_MODE);
-      const log = { fd, dev: opened.dev, ino: opened.ino };
+      const log: OpenLog = { fd, dev: opened.dev, ino: opened.ino, end: -1 };
       this.#open.set(path, log);
       return [log, opened.size];
     } catch (error) {
