@@ -118,15 +118,6 @@ export class StorageWriter {
     this.#userSinks = options.userSinks;
   }
 
-  /** Whether the adapter appends synchronously (exact counts after a failure, writes at exit). */
-  get synchronous(): boolean {
-    return this.#sync;
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
   /** Queues one record: O(1), no I/O, no allocation but the array slot. */
   push(metric: ToolExecutionMetrics): void {
     const c = this.counters;
