@@ -617,20 +617,35 @@ export class MetricsCollector {
     sampleWeight: number,
     metadata: Readonly<Record<string, unknown>> | undefined,
   ): void {
-    if (!(end - start >= 0 && end - start < Infinity)) {
-      this._record(undefined, toolId, sessionId, messageId, callId, start, end, success, error, undefined, undefined, undefined, undefined, undefined, undefined, sampleWeight, metadata, false);
-      return;
-    }
-    const origin = this.#timeOrigin;
-    const id = this.#nextId();
-    this.#publish(
-      success
-        ? { id, toolId, sessionId, messageId, callId, startTime: origin + start, endTime: origin + end, duration: end - start, success, sampleWeight, metadata }
-        : {
-            id, toolId, sessionId, messageId, callId, startTime: origin + start, endTime: origin + end, duration: end - start, success,
-            error: errorMessage(error), errorType: errorType(error), sampleWeight: 1, metadata,
-          },
-    );
+    const duration = end - start;
+    if (duration >= 0 && duration < Infinity) {
+      const origin = this.#timeOrigin;
+      const id = this.#nextId();
+      this.#publish(
+        success
+          ? { id, toolId, sessionId, messageId, callId, startTime: origin + start, endTime: origin + end, duration, success, sampleWeight, metadata }
+          : {
+              id, toolId, sessionId, messageId, callId, startTime: origin + start, endTime: origin + end, duration, success,
+              error: errorMessage(error), errorType: errorType(error), sampleWeight: 1, metadata,
+            },
+      );
+    } else this.#recordMistimed(toolId, sessionId, messageId, callId, start, end, success, error, sampleWeight, metadata);
+  }
+
+  /** A clock reading that cannot time the call (see {@link #finiteReading}): the full builder applies the rule. */
+  #recordMistimed(
+    toolId: string,
+    sessionId: string,
+    messageId: string | undefined,
+    callId: string | undefined,
+    start: number,
+    end: number,
+    success: boolean,
+    error: unknown,
+    sampleWeight: number,
+    metadata: Readonly<Record<string, unknown>> | undefined,
+  ): void {
+    this._record(undefined, toolId, sessionId, messageId, callId, start, end, success, error, undefined, undefined, undefined, undefined, undefined, undefined, sampleWeight, metadata, false);
   }
 
   /** @internal Builds, buffers and publishes a record with every optional measurement. */
