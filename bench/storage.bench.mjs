@@ -1,70 +1,280 @@
-// Storage throughput: records/s through the batched writer (onMetric → flush → JSON Lines on
-// disk), and a streaming load of 1 M records with the heap sampled while it runs.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+// Storage: this build next to today's (the storage of the commit named by BASELINE, built in a
+// separate clone: see README), measured in the same process, interleaved round by round.
+// CPU is process.cpuUsage() (user + system, every thread: the kernel side of write(2) included).
+//
+//   PERFTRACK_BASELINE_STORAGE=/path/to/main/packages/storage/dist/index.js pnpm bench storage
+//
+// Without PERFTRACK_BASELINE_STORAGE only this build is measured.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PerformanceStorage } from '@perftrack/storage';
+import { join, dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 
-const N = 1_000_000;
+const require = createRequire(import.meta.url);
+const here = dirname(fileURLToPath(import.meta.url));
+const CURRENT = require.resolve('@perftrack/storage');
+const BASELINE = process.env.PERFTRACK_BASELINE_STORAGE;
+const impls = [{ name: 'this build', path: CURRENT }, ...(BASELINE ? [{ name: 'today (main)', path: BASELINE }] : [])];
+for (const impl of impls) impl.PerformanceStorage = require(impl.path).PerformanceStorage;
+const ROUNDS = 3;
+const tick = () => new Promise((r) => setImmediate(r));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function record(i) {
+function record(i, sessionId) {
   const t = 1_700_000_000_000 + i;
   return {
-    id: `a1b2c3d4e5f6-${i}`, toolId: ['read', 'grep', 'edit', 'bash'][i & 3], sessionId: 'bench', messageId: `msg_${i >> 6}`,
+    id: `a1b2c3d4e5f6-${i}`, toolId: ['read', 'grep', 'edit', 'bash'][i & 3], sessionId, messageId: `msg_${i >> 6}`,
     startTime: t, endTime: t + 3.25, duration: 3.25, success: (i & 15) !== 0, sampleWeight: 1, inputSize: 120, outputSize: 4096,
   };
 }
 
-export async function run() {
+async function withDir(fn) {
   const dir = mkdtempSync(join(tmpdir(), 'perftrack-bench-'));
   try {
-    const records = Array.from({ length: N }, (_, i) => record(i));
-    const storage = new PerformanceStorage({ dir, batchSize: 5000, maxQueue: N, onWarning: () => {} });
-    globalThis.gc?.();
-    const t0 = performance.now();
-    for (let i = 0; i < N; i++) storage.onMetric(records[i]);
-    const enqueueMs = performance.now() - t0;
-    await storage.shutdown();
-    const appendMs = performance.now() - t0;
-    const file = join(dir, 'metrics', 'bench.jsonl');
-    const bytes = statSync(file).size;
-    records.length = 0;
-
-    globalThis.gc?.();
-    const heapStart = process.memoryUsage().heapUsed;
-    let peakHeap = heapStart;
-    let n = 0;
-    const reader = new PerformanceStorage({ dir, onWarning: () => {} });
-    const t1 = performance.now();
-    for await (const m of reader.iterateMetrics('bench')) {
-      if (m.id !== undefined) n++;
-      if ((n & 0xffff) === 0) peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
-    }
-    const loadMs = performance.now() - t1;
-    const result = {
-      records: N,
-      fileBytes: bytes,
-      append: { recordsPerSecond: Math.round(N / (appendMs / 1000)), totalMs: Math.round(appendMs), enqueueNsPerRecord: (enqueueMs * 1e6) / N },
-      load: { records: n, recordsPerSecond: Math.round(n / (loadMs / 1000)), totalMs: Math.round(loadMs), peakHeapGrowthMB: +((peakHeap - heapStart) / 1048576).toFixed(1) },
-    };
-    console.log(`  append: ${N.toLocaleString('en-US')} records (${(bytes / 1048576).toFixed(0)} MB) in ${result.append.totalMs} ms = ${result.append.recordsPerSecond.toLocaleString('en-US')} records/s (onMetric ${result.append.enqueueNsPerRecord.toFixed(0)} ns/record)`);
-    console.log(`  load:   ${n.toLocaleString('en-US')} records streamed in ${result.load.totalMs} ms = ${result.load.recordsPerSecond.toLocaleString('en-US')} records/s, peak heap growth ${result.load.peakHeapGrowthMB} MB`);
-    console.log(`  target: append >= 200,000 records/s: ${result.append.recordsPerSecond >= 200_000 ? 'met' : 'MISSED'}`);
-    return result;
+    return await fn(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** Feeds `records` 1,000 per event-loop turn (as an app yields), then shuts down; wall ms and CPU µs per record. */
+async function feed(PerformanceStorage, dir, records, options = {}) {
+  const storage = new PerformanceStorage({ dir, onWarning: () => {}, ...options });
+  globalThis.gc?.();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let n = 0; n < records.length; ) {
+    const end = Math.min(records.length, n + 1000);
+    for (; n < end; n++) storage.onMetric(records[n]);
+    await tick();
+  }
+  await storage.shutdown();
+  const cpu = process.cpuUsage(cpu0);
+  const ms = performance.now() - t0;
+  // per record stored: a writer that drops records under this feed is not credited for them
+  const written = storage.stats().written;
+  return { recordsPerSecond: Math.round(written / (ms / 1000)), cpuUsPerRecord: +((cpu.user + cpu.system) / written).toFixed(2), stats: storage.stats() };
+}
+
+async function singleWriter(impl) {
+  const records = Array.from({ length: 200_000 }, (_, i) => record(i, 'bench'));
+  return withDir((dir) => feed(impl.PerformanceStorage, dir, records));
+}
+
+function child(impl, dir, writer, count) {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [join(here, 'storage-writer-child.mjs')], {
+      env: { ...process.env, STORAGE: impl.path, DIR: dir, SESSION: 'shared', WRITER: writer, COUNT: String(count) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.on('error', reject);
+    c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`writer exited ${code}`))));
+  });
+}
+
+/** Lines of a log that are not records, and records missing or twice, by id. */
+function audit(file, expectedIds) {
+  const seen = new Map();
+  let corrupt = 0;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const id = JSON.parse(line).id;
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+    } catch {
+      corrupt++;
+    }
+  }
+  let missing = 0;
+  let twice = 0;
+  for (const id of expectedIds) {
+    const n = seen.get(id) ?? 0;
+    if (n === 0) missing++;
+    if (n > 1) twice += n - 1;
+  }
+  return { corruptLines: corrupt, missing, duplicates: twice };
+}
+
+async function twoProcesses(impl) {
+  const count = 100_000;
+  return withDir(async (dir) => {
+    const t0 = performance.now();
+    const [a, b] = await Promise.all([child(impl, dir, 'a', count), child(impl, dir, 'b', count)]);
+    const ms = performance.now() - t0;
+    const ids = [...Array.from({ length: count }, (_, n) => `a-${n}`), ...Array.from({ length: count }, (_, n) => `b-${n}`)];
+    return {
+      recordsPerSecond: Math.round((2 * count) / (ms / 1000)),
+      cpuUsPerRecord: +((a.cpuUs + b.cpuUs) / (2 * count)).toFixed(2),
+      ...audit(join(dir, 'metrics', 'shared.jsonl'), ids),
+    };
+  });
+}
+
+/** `sessions` distinct sessions × 10 records, each session's records adjacent or spread round-robin. */
+async function manySessions(impl, sessions, order) {
+  const records = [];
+  for (let k = 0; k < sessions * 10; k++) {
+    const s = order === 'adjacent' ? Math.floor(k / 10) : k % sessions;
+    records.push(record(k, `ses_${s}`));
+  }
+  return withDir((dir) => feed(impl.PerformanceStorage, dir, records, { maxQueue: 1_000_000 }));
+}
+
+/** `sessions` records of distinct sessions queued, then shutdown timed: first with new logs, then with the logs existing. */
+async function shutdownQueued(impl, sessions) {
+  return withDir(async (dir) => {
+    const once = async (offset) => {
+      const storage = new impl.PerformanceStorage({ dir, onWarning: () => {}, batchSize: sessions + 1, flushIntervalMs: 3_600_000, maxQueue: sessions + 1 });
+      for (let s = 0; s < sessions; s++) storage.onMetric(record(offset + s, `ses_${s}`));
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      await storage.shutdown();
+      const cpu = process.cpuUsage(cpu0);
+      return { ms: Math.round(performance.now() - t0), cpuMs: Math.round((cpu.user + cpu.system) / 1000), written: storage.stats().written };
+    };
+    const fresh = await once(0);
+    const existing = await once(sessions);
+    return { shutdownMs: fresh.ms, cpuMs: fresh.cpuMs, existingLogsShutdownMs: existing.ms, existingLogsCpuMs: existing.cpuMs, written: fresh.written + existing.written };
+  });
+}
+
+/** One session, `perFlush` records then `await flush()`, repeated: CPU per record and per flush (its handle stays open). */
+async function sparse(impl, perFlush, flushes) {
+  return withDir(async (dir) => {
+    const storage = new impl.PerformanceStorage({ dir, onWarning: () => {} });
+    let i = 0;
+    for (let w = 0; w < 50; w++) {
+      for (let k = 0; k < perFlush; k++) storage.onMetric(record(i++, 'sparse'));
+      await storage.flush();
+    }
+    const cpu0 = process.cpuUsage();
+    for (let f = 0; f < flushes; f++) {
+      for (let k = 0; k < perFlush; k++) storage.onMetric(record(i++, 'sparse'));
+      await storage.flush();
+    }
+    const cpu = process.cpuUsage(cpu0);
+    await storage.shutdown();
+    const us = cpu.user + cpu.system;
+    return { cpuUsPerRecord: +(us / (flushes * perFlush)).toFixed(2), cpuUsPerFlush: +(us / flushes).toFixed(2) };
+  });
+}
+
+/** `sessions` sessions whose logs are open, one record each, then `await flush()`: CPU per session per flush. */
+async function sparseSessions(impl, sessions, flushes) {
+  return withDir(async (dir) => {
+    const storage = new impl.PerformanceStorage({ dir, onWarning: () => {} });
+    let i = 0;
+    const round = async () => {
+      for (let s = 0; s < sessions; s++) storage.onMetric(record(i++, `ses_${s}`));
+      await storage.flush();
+    };
+    for (let w = 0; w < 20; w++) await round();
+    const cpu0 = process.cpuUsage();
+    for (let f = 0; f < flushes; f++) await round();
+    const cpu = process.cpuUsage(cpu0);
+    await storage.shutdown();
+    return { cpuUsPerSessionPerFlush: +((cpu.user + cpu.system) / (flushes * sessions)).toFixed(2) };
+  });
+}
+
+/** Rounds interleaved across implementations; the median of each numeric field. */
+async function interleaved(label, rounds, fn) {
+  const samples = impls.map(() => []);
+  for (let r = 0; r < rounds; r++) for (let i = 0; i < impls.length; i++) samples[i].push(await fn(impls[i]));
+  const out = {};
+  impls.forEach((impl, i) => {
+    const merged = {};
+    for (const key of Object.keys(samples[i][0])) {
+      const values = samples[i].map((s) => s[key]);
+      merged[key] = typeof values[0] === 'number' ? median(values) : values.at(-1);
+    }
+    out[impl.name] = merged;
+  });
+  console.log(`  ${label}:`);
+  for (const [name, v] of Object.entries(out)) console.log(`    ${name.padEnd(13)} ${JSON.stringify(v)}`);
+  return out;
+}
+
+/** 10 M tracked calls (decorator → collector → storage on disk) in a child with --expose-gc: heap after GC. */
+function tenMillion() {
+  return withDir(
+    (dir) =>
+      new Promise((resolve, reject) => {
+        const script = join(here, '..', 'packages', 'storage', 'src', 'test-support', 'heap-child.js');
+        const c = spawn(process.execPath, ['--expose-gc', script], { env: { ...process.env, DIR: dir, COUNT: '10000000', SESSIONS: '20' }, stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        c.stdout.on('data', (d) => (out += d));
+        c.on('error', reject);
+        c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`heap child exited ${code}`))));
+      }),
+  );
+}
+
+export async function run() {
+  const result = { method: `median of ${ROUNDS} rounds, implementations interleaved round by round in one process; CPU = process.cpuUsage() user+system`, implementations: impls.map((i) => i.name) };
+  result.singleWriter = await interleaved('single writer, 200,000 records, one session', ROUNDS, singleWriter);
+  result.twoProcesses = await interleaved('two processes × 100,000 records on one session', ROUNDS, twoProcesses);
+  result.sparse1 = await interleaved('sparse flushes: 1 record per flush (5,000 flushes)', ROUNDS, (impl) => sparse(impl, 1, 5_000));
+  result.sparse16 = await interleaved('sparse flushes: 16 records per flush (2,000 flushes)', ROUNDS, (impl) => sparse(impl, 16, 2_000));
+  result.sparseSessions = await interleaved('a flush touching 64 sessions whose logs are open, 1 record each (500 flushes)', ROUNDS, (impl) => sparseSessions(impl, 64, 500));
+  // today's writer keeps up with ~680 records/s on many sessions: it runs on fewer, said in the label
+  const current = impls.filter((i) => i.path === CURRENT);
+  const baseline = impls.filter((i) => i.path !== CURRENT);
+  const only = async (list, label, fn) => {
+    const out = {};
+    for (const impl of list) out[impl.name] = await fn(impl);
+    console.log(`  ${label}:`);
+    for (const [name, v] of Object.entries(out)) console.log(`    ${name.padEnd(13)} ${JSON.stringify(v)}`);
+    return out;
+  };
+  result.manySessions = {
+    ...(await only(current, '100,000 sessions × 10 records (adjacent per session)', (i) => manySessions(i, 100_000, 'adjacent'))),
+    ...(await only(baseline, '2,000 sessions × 10 records (adjacent per session; today’s writer is too slow for 100,000)', (i) => manySessions(i, 2_000, 'adjacent'))),
+  };
+  // round-robin: consecutive records never share a session, so no batch groups them (more sessions than open files)
+  result.manySessionsRoundRobin = await interleaved('5,000 sessions × 10 records, round-robin (every record a different session than the last)', 1, (i) => manySessions(i, 5_000, 'round-robin'));
+  result.shutdown = {
+    ...(await only(current, 'shutdown with 100,000 sessions queued', (i) => shutdownQueued(i, 100_000))),
+    ...(await only(baseline, 'shutdown with 10,000 sessions queued (today)', (i) => shutdownQueued(i, 10_000))),
+  };
+  if (process.env.PERFTRACK_BENCH_SKIP_10M !== '1') {
+    const heap = await tenMillion();
+    const first = heap.samples[0].heapMB;
+    result.tenMillionCalls = { ...heap, heapGrowthMB: +(Math.max(...heap.samples.map((s) => s.heapMB)) - first).toFixed(2) };
+    console.log(`  10 M tracked calls: heap after GC ${heap.samples.map((s) => s.heapMB).join(' → ')} MB; growth ${result.tenMillionCalls.heapGrowthMB} MB; ${heap.seconds} s`);
+  }
+  return result;
+}
+
+const fmt = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : '—');
+
 export function readmeTable(doc) {
+  const [cur, base] = [doc.implementations[0], doc.implementations[1]];
+  const row = (label, pick, unit) => `| ${label} | ${fmt(pick(doc, cur))} ${unit} | ${base ? `${fmt(pick(doc, base))} ${unit}` : '—'} |`;
   return [
-    '`pnpm bench storage`, results in `bench/results/storage.json`:',
+    '`pnpm bench storage`, results in `bench/results/storage.json` (CPU: `process.cpuUsage()`, user + system):',
     '',
-    '| storage | figure |',
-    '|---|---:|',
-    `| append through the batched writer (${doc.records.toLocaleString('en-US')} records, ${(doc.fileBytes / 1048576).toFixed(0)} MB) | ${doc.append.recordsPerSecond.toLocaleString('en-US')} records/s |`,
-    `| \`onMetric\` (enqueue, on the tool's path) | ${doc.append.enqueueNsPerRecord.toFixed(0)} ns/record |`,
-    `| streaming load | ${doc.load.recordsPerSecond.toLocaleString('en-US')} records/s |`,
-    `| peak heap growth while streaming 1 M records | ${doc.load.peakHeapGrowthMB} MB |`,
+    `| storage | this build | today (${base ? 'main before issue 18' : 'not measured'}) |`,
+    '|---|---:|---:|',
+    row('single writer, 200,000 records', (d, k) => d.singleWriter[k]?.recordsPerSecond, 'records/s'),
+    row('single writer, CPU per record', (d, k) => d.singleWriter[k]?.cpuUsPerRecord, 'µs'),
+    row('single writer, records dropped (queue full) of 200,000', (d, k) => d.singleWriter[k]?.stats.dropped, ''),
+    row('two processes on one session', (d, k) => d.twoProcesses[k]?.recordsPerSecond, 'records/s'),
+    row('two processes, CPU per record', (d, k) => d.twoProcesses[k]?.cpuUsPerRecord, 'µs'),
+    row('two processes, records lost or corrupt (of 200,000)', (d, k) => (d.twoProcesses[k] ? d.twoProcesses[k].missing + d.twoProcesses[k].corruptLines : undefined), ''),
+    row('sparse flushes, 1 record a flush: CPU per record', (d, k) => d.sparse1[k]?.cpuUsPerRecord, 'µs'),
+    row('sparse flushes, 16 records a flush: CPU per record', (d, k) => d.sparse16[k]?.cpuUsPerRecord, 'µs'),
+    row('a flush touching 64 open sessions: CPU per session', (d, k) => d.sparseSessions[k]?.cpuUsPerSessionPerFlush, 'µs'),
+    row('many sessions × 10 records, adjacent (100,000 sessions; today: 2,000)', (d, k) => d.manySessions[k]?.recordsPerSecond, 'records/s'),
+    row('5,000 sessions × 10 records, round-robin', (d, k) => d.manySessionsRoundRobin[k]?.recordsPerSecond, 'records/s'),
+    row('shutdown with sessions queued, new logs (100,000; today: 10,000): wall', (d, k) => d.shutdown[k]?.shutdownMs, 'ms'),
+    row('… CPU', (d, k) => d.shutdown[k]?.cpuMs, 'ms'),
+    row('shutdown with sessions queued, logs existing: wall', (d, k) => d.shutdown[k]?.existingLogsShutdownMs, 'ms'),
+    row('… CPU', (d, k) => d.shutdown[k]?.existingLogsCpuMs, 'ms'),
+    ...(doc.tenMillionCalls ? [`| 10 M tracked calls, heap growth after GC | ${doc.tenMillionCalls.heapGrowthMB} MB | — |`] : []),
   ].join('\n');
 }

@@ -16,7 +16,7 @@ import {
 } from '@perftrack/analytics';
 import { errorMessage } from '@perftrack/core';
 import { DEFAULT_DASHBOARD_PORT, startDashboard, type Dashboard } from '@perftrack/dashboard';
-import { InvalidSessionIdError, PerformanceStorage, validateSessionId } from '@perftrack/storage';
+import { InvalidSessionIdError, PerformanceStorage, StorageRefusedError, validateSessionId } from '@perftrack/storage';
 import { analyzeRun, formatAnalysis } from './analyze';
 import { addDoctorCommand } from './doctor';
 import { formatAge, formatBytes, parseDuration } from './duration';
@@ -217,7 +217,8 @@ export function createProgram(io: CliIo): Command {
       const file = resolve(io.cwd, o.out);
       const sessions = (await storage.listSessions()).length;
       const records = await storage.exportToFile(file).catch((e: unknown) => {
-        throw new CliError(`cannot write ${file}: ${errorMessage(e)}`);
+        // a path inside the store would overwrite the data being exported: storage says so itself
+        throw new CliError(e instanceof StorageRefusedError ? errorMessage(e) : `cannot write ${file}: ${errorMessage(e)}`);
       });
       out(`exported ${records} records of ${sessions} sessions to ${file}`);
     });

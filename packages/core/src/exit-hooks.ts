@@ -59,3 +59,36 @@ export function installExitHooks(handlers: ExitHandlers): () => void {
     if (installed.delete(entry) && installed.size === 0) unlisten();
   };
 }
+
+const onExitHandlers = new Set<() => void>();
+let exitListening = false;
+
+function runExitHandlers(): void {
+  for (const handler of [...onExitHandlers]) {
+    try {
+      handler();
+    } catch {
+      // an exit handler cannot report anywhere useful any more; the others still run
+    }
+  }
+}
+
+/**
+ * Runs `handler` synchronously when the process ends through `process.exit()`, an uncaught
+ * exception, or the event loop running empty (Node's `'exit'` event: no I/O can be awaited
+ * there, so the handler must do its work with synchronous calls, as `pino.final` does).
+ * One `'exit'` listener serves every handler: attached on first use and kept, so registering
+ * and removing a handler (storage does it whenever its queue fills and empties) is a set
+ * operation. Returns a function that removes the handler (safe to call twice).
+ */
+export function onProcessExit(handler: () => void): () => void {
+  if (typeof handler !== 'function') throw new TypeError('onProcessExit: expected a function');
+  if (!exitListening) {
+    exitListening = true;
+    process.on('exit', runExitHandlers);
+  }
+  onExitHandlers.add(handler);
+  return () => {
+    onExitHandlers.delete(handler);
+  };
+}

@@ -13,7 +13,7 @@ export { BatchQueue, batchQueueTuning } from './batch-queue';
 export type { BatchQueueOptions, BatchQueueStats, BatchQueueOverflow, BatchQueueTuning } from './batch-queue';
 export { Diagnostics } from './diagnostics';
 export type { DiagnosticsOptions } from './diagnostics';
-export { installExitHooks } from './exit-hooks';
+export { installExitHooks, onProcessExit } from './exit-hooks';
 export { checkOptionKeys } from './options';
 export type { ExitHandlers } from './exit-hooks';
 export { SizeEstimator } from './size-estimator';

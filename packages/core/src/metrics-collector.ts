@@ -209,7 +209,7 @@ export class MetricsCollector {
       throw new TypeError(`MetricsCollector: defaultSessionId must be a non-empty string, got ${describe(session)}`);
     }
     const clock = options.clock ?? systemClock;
-    if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.timeOrigin !== 'number') {
+    if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || !Number.isFinite(clock.timeOrigin)) {
       throw new TypeError('MetricsCollector: clock must be { now(): number, timeOrigin: number }');
     }
     this.#clock = clock;
@@ -496,7 +496,24 @@ export class MetricsCollector {
       throw new TypeError(`recordExecution: toolId must be a non-empty string, got ${describe(input.toolId)}`);
     }
     if (!Number.isFinite(input.startTime) || !Number.isFinite(input.endTime) || input.endTime < input.startTime) {
-      throw new TypeError('recordExecution: startTime and endTime must be finite epoch ms with endTime >= startTime');
+      throw new TypeError(
+        `recordExecution: startTime and endTime must be finite epoch ms with endTime >= startTime, got ${describe(input.startTime)} and ${describe(input.endTime)} ` +
+          '(a wall clock that stepped back during the call: pass duration from a monotonic clock and endTime = startTime + duration)',
+      );
+    }
+    // Every stored number is finite: refuse here, where the caller can still be named, not in a sink.
+    if (input.duration !== undefined && !(typeof input.duration === 'number' && input.duration >= 0 && input.duration < Infinity)) {
+      throw new TypeError(`recordExecution: duration must be a finite number >= 0, got ${describe(input.duration)}`);
+    }
+    if (input.sampleWeight !== undefined && !(typeof input.sampleWeight === 'number' && input.sampleWeight > 0 && input.sampleWeight < Infinity)) {
+      throw new TypeError(`recordExecution: sampleWeight must be a finite number > 0, got ${describe(input.sampleWeight)}`);
+    }
+    for (const key of ['inputSize', 'outputSize', 'memoryUsed'] as const) {
+      const value = input[key];
+      if (value !== undefined && !Number.isFinite(value)) throw new TypeError(`recordExecution: ${key} must be a finite number, got ${describe(value)}`);
+    }
+    if (typeof input.sessionId !== 'string' && input.sessionId !== undefined) {
+      throw new TypeError(`recordExecution: sessionId must be a string, got ${describe(input.sessionId)}`);
     }
     if (!this.#enabled) return undefined;
     // Field by field, in the order `_record` uses: one object shape for every record, so
@@ -604,16 +621,35 @@ export class MetricsCollector {
     sampleWeight: number,
     metadata: Readonly<Record<string, unknown>> | undefined,
   ): void {
-    const origin = this.#timeOrigin;
-    const id = this.#nextId();
-    this.#publish(
-      success
-        ? { id, toolId, sessionId, messageId, callId, startTime: origin + start, endTime: origin + end, duration: end - start, success, sampleWeight, metadata }
-        : {
-            id, toolId, sessionId, messageId, callId, startTime: origin + start, endTime: origin + end, duration: end - start, success,
-            error: errorMessage(error), errorType: errorType(error), sampleWeight: 1, metadata,
-          },
-    );
+    const duration = end - start;
+    if (duration >= 0 && duration < Infinity) {
+      const origin = this.#timeOrigin;
+      const id = this.#nextId();
+      this.#publish(
+        success
+          ? { id, toolId, sessionId, messageId, callId, startTime: origin + start, endTime: origin + end, duration, success, sampleWeight, metadata }
+          : {
+              id, toolId, sessionId, messageId, callId, startTime: origin + start, endTime: origin + end, duration, success,
+              error: errorMessage(error), errorType: errorType(error), sampleWeight: 1, metadata,
+            },
+      );
+    } else this.#recordMistimed(toolId, sessionId, messageId, callId, start, end, success, error, sampleWeight, metadata);
+  }
+
+  /** A clock reading that cannot time the call (see {@link #finiteReading}): the full builder applies the rule. */
+  #recordMistimed(
+    toolId: string,
+    sessionId: string,
+    messageId: string | undefined,
+    callId: string | undefined,
+    start: number,
+    end: number,
+    success: boolean,
+    error: unknown,
+    sampleWeight: number,
+    metadata: Readonly<Record<string, unknown>> | undefined,
+  ): void {
+    this._record(undefined, toolId, sessionId, messageId, callId, start, end, success, error, undefined, undefined, undefined, undefined, undefined, undefined, sampleWeight, metadata, false);
   }
 
   /** @internal Builds, buffers and publishes a record with every optional measurement. */
@@ -639,6 +675,12 @@ export class MetricsCollector {
     links?: CallContext,
   ): ToolExecutionMetrics {
     const origin = this.#timeOrigin;
+    if (!(end - start >= 0 && end - start < Infinity)) {
+      // The clock misbehaved (NaN, Infinity, or it went backwards): see #finiteReading.
+      start = this.#finiteReading(start, end);
+      end = start;
+      untimed = true;
+    }
     const record: ToolExecutionMetrics = {
       id: id ?? this.#nextId(),
       toolId,
@@ -687,6 +729,22 @@ export class MetricsCollector {
         this._reportError(e, 'subscriber');
       }
     }
+  }
+
+  /**
+   * The rule for a clock reading that cannot time a call (a custom clock returning NaN or
+   * Infinity, or stepping backwards): the record is kept as `untimed` (duration 0, endTime =
+   * startTime), started at the first finite reading (else the wall clock now), and one warning
+   * says so. Durations therefore never go negative and every number stays finite.
+   */
+  #finiteReading(start: number, end: number): number {
+    this.#diagnostics.warnOnce(
+      'clock',
+      `perftrack: the clock gave a reading that cannot time a call (start ${start}, end ${end}); such calls are recorded as untimed with duration 0`,
+    );
+    if (Number.isFinite(start)) return start;
+    if (Number.isFinite(end)) return end;
+    return Date.now() - this.#timeOrigin;
   }
 
   /** `<random prefix>-<block><3 digits>`: unique per collector, never reused, no number formatting per id. */

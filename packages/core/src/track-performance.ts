@@ -4,6 +4,9 @@ import { frameworkContext, frameworkInput } from './call-context';
 import { MetricsCollector } from './metrics-collector';
 import type { CallContext, ContextResolver, CustomMetadata } from './types';
 
+/** Smallest non-zero sample rate: its weight `1 / rate` is still a finite number. */
+const MIN_SAMPLE_RATE = 1e-300;
+
 /** Options of {@link trackPerformance} and {@link wrapTools}. Unknown keys are rejected. */
 export interface TrackOptions {
   /** Tool id recorded for the call. Default: the tool's `id`, else `Class.method`, else the function's name. */
@@ -146,6 +149,10 @@ function validate(options: TrackOptions | undefined, where = 'options'): Spec {
   }
   if (typeof sampleRate !== 'number' || !(sampleRate >= 0 && sampleRate <= 1)) {
     fail(`sampleRate must be a number from 0 to 1, got ${String(sampleRate)}`);
+  }
+  // The weight 1/sampleRate must be finite (every stored number is): 5e-324 would give Infinity.
+  if (sampleRate > 0 && sampleRate < MIN_SAMPLE_RATE) {
+    fail(`sampleRate must be 0 or at least ${MIN_SAMPLE_RATE} (1/sampleRate must be finite), got ${String(sampleRate)}`);
   }
   for (const [name, v] of [
     ['trackMemory', trackMemory],

@@ -21,6 +21,12 @@ export interface ReadReport {
   corruptLines: number;
 }
 
+/** What a synchronous append managed: the first `written` lines reached the log whole, in order; `error`, if any, stopped the rest. */
+export interface AppendOutcome {
+  readonly written: number;
+  readonly error?: unknown;
+}
+
 /**
  * Where sessions are kept. Implement it to store perftrack data anywhere; `FileStorage` and
  * `InMemoryStorage` ship with the package. Every method validates the session id.
@@ -37,4 +43,12 @@ export interface StorageAdapter {
   listSessions(): Promise<StoredSessionInfo[]>;
   /** Removes every kind of data of the session; returns what was removed (paths or kinds). */
   deleteSession(sessionId: string): Promise<string[]>;
+  /**
+   * Optional: appends pre-serialised JSON lines synchronously and says exactly how many reached
+   * the log. An adapter that has it gets records written once each after a partial failure, and
+   * written synchronously at process exit; one without it is called through {@link appendMetrics}.
+   */
+  appendLinesSync?(sessionId: string, lines: readonly string[]): AppendOutcome;
+  /** Optional: releases open resources (file handles); the adapter stays usable. */
+  close?(): void;
 }

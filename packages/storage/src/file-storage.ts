@@ -1,12 +1,14 @@
-import { createReadStream } from 'node:fs';
-import { chmod, mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { chmodSync, constants, lstatSync, mkdirSync } from 'node:fs';
+import { lstat, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { ToolExecutionMetrics } from '@perftrack/core';
-import type { ReadReport, SnapshotKind, StorageAdapter, StoredSessionInfo } from './adapter';
+import type { AppendOutcome, ReadReport, SnapshotKind, StorageAdapter, StoredSessionInfo } from './adapter';
+import { LogAppender } from './log-appender';
+import { asRefusal, fileRefusal, StorageRefusedError } from './refusal';
 import { decodeSessionId, encodeSessionId } from './session-id';
-import { parseRecord } from './record';
+import { parseRecord, serializeRecord } from './record';
 
 /** Options of {@link FileStorage}. */
 export interface FileStorageOptions {
@@ -14,12 +16,28 @@ export interface FileStorageOptions {
   dir?: string;
   /** fsync the metrics log after each append (survives power loss, not only a killed process). Default false. */
   fsync?: boolean;
+  /** Metrics logs kept open between flushes at most (least recently used closed first). Default 128. */
+  maxOpenFiles?: number;
+}
+
+/** Thrown by {@link FileStorage.appendMetrics} when only part of the records reached the log. */
+export class PartialAppendError extends Error {
+  constructor(
+    /** Records (from the start of the list) that are in the log: retry only the rest. */
+    readonly written: number,
+    /** The I/O error that stopped the append. */
+    override readonly cause: unknown,
+  ) {
+    super(`appended ${written} records, then: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'PartialAppendError';
+  }
 }
 
 const KINDS = { metrics: '.jsonl', patterns: '.json', analytics: '.json' } as const;
 type Kind = keyof typeof KINDS;
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
+const READ = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 /** The directory perftrack uses when none is given: `PERFTRACK_DIR`, else `./.perftrack`. */
 export function defaultStorageDir(): string {
@@ -27,83 +45,122 @@ export function defaultStorageDir(): string {
   return resolve(fromEnv !== undefined && fromEnv.length > 0 ? fromEnv : join(process.cwd(), '.perftrack'));
 }
 
+/** Whether a line is empty or spaces only (write separators, blanked torn fragments). */
+function isBlank(line: string): boolean {
+  return line.length === 0 || (line.charCodeAt(0) === 0x20 && line.trim().length === 0);
+}
+
 /**
  * Stores sessions as files: `<dir>/metrics/<session>.jsonl` (append-only JSON Lines),
  * `<dir>/patterns/<session>.json` and `<dir>/analytics/<session>.json` (replaced atomically).
- * Directories are created 0700 and files 0600. A process killed mid-append leaves at most a
- * truncated last line: reads skip and count it, and the next append starts on a fresh line.
+ *
+ * - Many writers: any number of processes and instances may append to one session at once.
+ *   Each `write(2)` (with `O_APPEND`) carries only whole lines, at most {@link MAX_WRITE_CHARS}
+ *   characters, so no line is interleaved; it starts with a newline when the file's last byte
+ *   (read just before) is not one, so a torn line (a writer killed mid-write, a foreign append)
+ *   is closed off and skipped by readers, never joined to a record. Plain JSON Lines: `jq` and
+ *   line-by-line readers see one record a line (with several writers at once, an occasional
+ *   empty line, which readers skip).
+ * - Exactly once: after a short write only the lines that did not reach the file are retried.
+ * - Never outside the store: files are opened with `O_NOFOLLOW`; a symbolic link, a hard-linked
+ *   file or a sub-directory that is a link is refused with a {@link StorageRefusedError}, never
+ *   followed, written through or chmod-ed. The root itself may be a symbolic link (to keep the
+ *   store on another disk): it is followed, and its target is not chmod-ed.
+ * - Directories are created 0700 and files 0600.
  */
 export class FileStorage implements StorageAdapter {
   /** The root directory (absolute). */
   readonly dir: string;
   readonly #fsync: boolean;
-  #ready: Promise<void> | undefined;
-  /** Metrics files whose last byte was checked by this process (so appends never join a torn line). */
-  readonly #checked = new Set<string>();
+  readonly #appender: LogAppender;
+  #ready = false;
 
   constructor(options: FileStorageOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('FileStorage: options must be an object');
-    if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir.length === 0)) {
+    if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir.length === 0 || options.dir.includes('\0'))) {
       throw new TypeError(`FileStorage: dir must be a non-empty string, got ${JSON.stringify(options.dir)}`);
+    }
+    const maxOpenFiles = options.maxOpenFiles ?? 128;
+    if (!Number.isInteger(maxOpenFiles) || maxOpenFiles < 1 || maxOpenFiles > 65_536) {
+      throw new TypeError(`FileStorage: maxOpenFiles must be an integer from 1 to 65536, got ${String(maxOpenFiles)}`);
     }
     this.dir = options.dir === undefined ? defaultStorageDir() : resolve(options.dir);
     this.#fsync = options.fsync ?? false;
+    this.#appender = new LogAppender(maxOpenFiles);
   }
 
   #path(kind: Kind, sessionId: string): string {
     return join(this.dir, kind, encodeSessionId(sessionId) + KINDS[kind]);
   }
 
-  #ensureDirs(): Promise<void> {
-    this.#ready ??= (async () => {
-      for (const d of [this.dir, ...Object.keys(KINDS).map((k) => join(this.dir, k))]) {
-        await mkdir(d, { recursive: true, mode: DIR_MODE });
-        await chmod(d, DIR_MODE);
+  /** Creates the root and the three sub-directories (0700); refuses a sub-directory that is not a real directory. */
+  #ensureDirs(): void {
+    if (this.#ready) return;
+    mkdirSync(this.dir, { recursive: true, mode: DIR_MODE });
+    const root = lstatSync(this.dir);
+    if (root.isDirectory() && (root.mode & 0o777) !== DIR_MODE) chmodSync(this.dir, DIR_MODE); // a symlinked root is left as it is
+    for (const kind of Object.keys(KINDS) as Kind[]) {
+      const sub = join(this.dir, kind);
+      try {
+        mkdirSync(sub, { mode: DIR_MODE });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
-    })().catch((e: unknown) => {
-      this.#ready = undefined;
-      throw e;
-    });
-    return this.#ready;
+      const st = this.#checkDir(kind);
+      if ((st.mode & 0o777) !== DIR_MODE) chmodSync(sub, DIR_MODE);
+    }
+    this.#ready = true;
+  }
+
+  #checkDir(kind: Kind): { mode: number } {
+    const sub = join(this.dir, kind);
+    const st = lstatSync(sub);
+    if (st.isSymbolicLink()) throw new StorageRefusedError(sub, 'it is a symbolic link (perftrack never follows links inside its store)');
+    if (!st.isDirectory()) throw new StorageRefusedError(sub, 'it is not a directory');
+    return st;
+  }
+
+  /**
+   * Appends JSON lines (one record each, no newline) to the session's log now, synchronously;
+   * never throws: the outcome says how many lines reached the file, in order, and what stopped
+   * the rest. `PerformanceStorage` uses this to write off the tool's path and, at process exit,
+   * synchronously.
+   */
+  appendLinesSync(sessionId: string, lines: readonly string[]): AppendOutcome {
+    let path: string;
+    try {
+      path = this.#path('metrics', sessionId);
+      this.#ensureDirs();
+    } catch (error) {
+      return { written: 0, error };
+    }
+    const outcome = this.#appender.append(path, lines, () => void this.#checkDir('metrics'));
+    if (this.#fsync && outcome.written > 0) this.#appender.sync(path);
+    return outcome;
   }
 
   async appendMetrics(sessionId: string, records: readonly ToolExecutionMetrics[]): Promise<void> {
-    const path = this.#path('metrics', sessionId);
+    encodeSessionId(sessionId);
     if (records.length === 0) return;
-    await this.#ensureDirs();
-    let text = '';
-    for (const r of records) text += JSON.stringify(r) + '\n';
-    const fh = await open(path, 'a+', FILE_MODE);
-    try {
-      if (!this.#checked.has(path)) {
-        const { size } = await fh.stat();
-        if (size > 0) {
-          const last = Buffer.alloc(1);
-          await fh.read(last, 0, 1, size - 1);
-          if (last[0] !== 0x0a) text = '\n' + text; // a torn line from a killed writer: start afresh
-        }
-        await fh.chmod(FILE_MODE);
-        this.#checked.add(path);
-      }
-      await fh.appendFile(text, 'utf8');
-      if (this.#fsync) await fh.sync();
-    } finally {
-      await fh.close();
+    const lines: string[] = [];
+    for (const r of records) {
+      const line = serializeRecord(r);
+      if (typeof line !== 'string') throw new TypeError(`appendMetrics: record ${JSON.stringify(String(r?.id))} cannot be stored: ${line.unstorable}`);
+      lines.push(line);
     }
+    const outcome = this.appendLinesSync(sessionId, lines);
+    if (outcome.error !== undefined) throw outcome.written > 0 ? new PartialAppendError(outcome.written, outcome.error) : outcome.error;
   }
 
   async *readMetrics(sessionId: string, report?: ReadReport): AsyncIterable<ToolExecutionMetrics> {
     const path = this.#path('metrics', sessionId);
-    const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 64 * 1024 });
-    const opened = new Promise<boolean>((ok, fail) => {
-      stream.once('open', () => ok(true));
-      stream.once('error', (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? ok(false) : fail(e)));
-    });
-    if (!(await opened)) return;
+    const fh = await this.#openForRead(path);
+    if (fh === undefined) return;
+    const stream = fh.createReadStream({ encoding: 'utf8', highWaterMark: 64 * 1024 });
     const lines = createInterface({ input: stream, crlfDelay: Infinity });
     try {
       for await (const line of lines) {
-        if (line.length === 0) continue;
+        if (isBlank(line)) continue;
         const rec = parseRecord(line);
         if (rec === undefined) {
           if (report) report.corruptLines++;
@@ -115,36 +172,63 @@ export class FileStorage implements StorageAdapter {
     }
   }
 
+  /** Opens a store file for reading without following a link; undefined when it does not exist. */
+  async #openForRead(path: string): Promise<FileHandle | undefined> {
+    let fh: FileHandle;
+    try {
+      fh = await open(path, READ);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw asRefusal(path, e);
+    }
+    const refusal = fileRefusal(path, await fh.stat().catch(async (e: unknown) => {
+      await fh.close();
+      throw e;
+    }));
+    if (refusal) {
+      await fh.close();
+      throw refusal;
+    }
+    return fh;
+  }
+
   async writeSnapshot(kind: SnapshotKind, sessionId: string, value: unknown): Promise<void> {
     const path = this.#path(kind, sessionId);
-    await this.#ensureDirs();
+    this.#ensureDirs();
+    this.#checkDir(kind);
     const text = JSON.stringify(value);
     if (text === undefined) throw new TypeError(`writeSnapshot: the ${kind} snapshot is not JSON-serialisable`);
+    const existing = await lstat(path).catch(() => undefined);
+    if (existing !== undefined && existing.isDirectory()) throw new StorageRefusedError(path, 'it is a directory');
+    // A fresh file (O_EXCL: never an existing one, never through a link) renamed over the old
+    // name: a reader sees the old or the new snapshot; a planted link is replaced, not followed.
     const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    const fh = await open(tmp, 'wx', FILE_MODE);
     try {
-      await fh.writeFile(text, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
+      const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, FILE_MODE);
+      try {
+        await fh.writeFile(text, 'utf8');
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await rename(tmp, path);
     } catch (e) {
-      await unlink(tmp).catch(() => {});
+      await unlink(tmp).catch(() => {}); // no temporary file is left behind on any failure
       throw e;
     }
-    const dh = await open(join(this.dir, kind), 'r').catch(() => undefined);
+    const dh = await open(join(this.dir, kind), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(() => undefined);
     if (dh) await dh.sync().catch(() => {}).finally(() => dh.close());
   }
 
   async readSnapshot(kind: SnapshotKind, sessionId: string, report?: ReadReport): Promise<unknown> {
+    const path = this.#path(kind, sessionId);
+    const fh = await this.#openForRead(path);
+    if (fh === undefined) return undefined;
     let text: string;
     try {
-      text = await readFile(this.#path(kind, sessionId), 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
+      text = await fh.readFile('utf8');
+    } finally {
+      await fh.close();
     }
     try {
       return JSON.parse(text) as unknown;
@@ -154,11 +238,14 @@ export class FileStorage implements StorageAdapter {
     }
   }
 
+  /** Sessions with at least one regular file; links and temporary files are not listed. */
   async listSessions(): Promise<StoredSessionInfo[]> {
     const byId = new Map<string, { lastModified: number; bytes: number; kinds: Set<Kind> }>();
     for (const kind of Object.keys(KINDS) as Kind[]) {
       let names: string[];
       try {
+        const st = await lstat(join(this.dir, kind));
+        if (!st.isDirectory()) continue; // a linked sub-directory is never read through
         names = await readdir(join(this.dir, kind));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
@@ -170,11 +257,11 @@ export class FileStorage implements StorageAdapter {
         if (id === undefined) continue;
         let st;
         try {
-          st = await stat(join(this.dir, kind, name));
+          st = await lstat(join(this.dir, kind, name));
         } catch {
           continue; // removed meanwhile
         }
-        if (!st.isFile()) continue;
+        if (!st.isFile() || st.nlink > 1) continue;
         const entry = byId.get(id) ?? { lastModified: 0, bytes: 0, kinds: new Set<Kind>() };
         entry.lastModified = Math.max(entry.lastModified, st.mtimeMs);
         entry.bytes += st.size;
@@ -198,14 +285,24 @@ export class FileStorage implements StorageAdapter {
     const removed: string[] = [];
     for (const kind of Object.keys(KINDS) as Kind[]) {
       const path = this.#path(kind, sessionId);
+      if (kind === 'metrics') this.#appender.forget(path);
       try {
-        await rm(path);
+        await unlink(path); // removes a link itself, never its target
         removed.push(path);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
-      this.#checked.delete(path);
     }
     return removed;
+  }
+
+  /** Closes the log files kept open between flushes. The storage stays usable (they reopen on demand). */
+  close(): void {
+    this.#appender.closeAll();
+  }
+
+  /** Metrics logs open now (bounded by `maxOpenFiles`). */
+  get openFiles(): number {
+    return this.#appender.openFiles;
   }
 }

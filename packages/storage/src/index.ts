@@ -13,11 +13,13 @@ export type {
   StorageStats,
 } from './performance-storage';
 
-export { FileStorage, defaultStorageDir } from './file-storage';
+export { FileStorage, PartialAppendError, defaultStorageDir } from './file-storage';
+export { StorageRefusedError } from './refusal';
+export { MAX_WRITE_CHARS } from './log-appender';
 export type { FileStorageOptions } from './file-storage';
 export { InMemoryStorage } from './in-memory-storage';
 
 export { encodeSessionId, decodeSessionId, validateSessionId, InvalidSessionIdError, MAX_SESSION_ID_LENGTH } from './session-id';
-export { isRecord, parseRecord } from './record';
+export { isRecord, parseRecord, serializeRecord, MAX_RECORD_CHARS } from './record';
 
-export type { StorageAdapter, StoredSessionInfo, SnapshotKind, ReadReport } from './adapter';
+export type { StorageAdapter, StoredSessionInfo, SnapshotKind, ReadReport, AppendOutcome } from './adapter';

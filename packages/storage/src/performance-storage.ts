@@ -1,9 +1,13 @@
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { Diagnostics, errorMessage, installExitHooks, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { constants } from 'node:fs';
+import { open, realpath, rename, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { Diagnostics, installExitHooks, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
 import type { ReadReport, StorageAdapter, StoredSessionInfo } from './adapter';
-import { FileStorage } from './file-storage';
+import { FileStorage, PartialAppendError } from './file-storage';
+import { StorageWriter } from './storage-writer';
 import { isRecord } from './record';
+import { StorageRefusedError } from './refusal';
 import { validateSessionId } from './session-id';
 
 /** The schema tag of export documents. */
@@ -75,7 +79,13 @@ export interface StorageStats {
   readonly written: number;
   /** Records refused because the queue was full (or storage was shut down). */
   readonly dropped: number;
-  /** Failed writes (their records are re-queued while there is room). */
+  /**
+   * Records accepted but never stored, each counted once: an invalid session id, a record with a
+   * non-finite number or metadata JSON cannot encode, a refused path (a planted link), records
+   * still unwritable at shutdown or at process exit. The first of each reason is reported.
+   */
+  readonly lost: number;
+  /** Failed writes (a full disk, EIO): what did not reach the file is kept and retried while the queue has room. */
   readonly writeErrors: number;
   /** Corrupt or truncated lines skipped by reads. */
   readonly corruptLines: number;
@@ -111,9 +121,13 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Persists perftrack data per session. As a core subscriber it queues each record (O(1), no
- * I/O on the tool's call) and appends batches asynchronously, on size or interval; the queue is
- * bounded and overflow is counted. Also saves pattern and analytics snapshots, cleans up old
- * sessions, and exports/imports the versioned document.
+ * I/O on the tool's call) and appends batches off the call path, on size or interval; the queue
+ * is bounded and overflow is counted. Many processes may append to one session at once (see
+ * {@link FileStorage}); after a failed write only what did not reach the log is retried; a
+ * record that cannot be stored is counted in `stats().lost`, never re-queued; on process exit
+ * (`process.exit()`, an uncaught exception) queued records are written synchronously. Also
+ * saves pattern and analytics snapshots, cleans up old sessions, and exports/imports the
+ * versioned document.
  *
  * @example
  * const storage = new PerformanceStorage({ dir: '.perftrack' });
@@ -126,19 +140,9 @@ export class PerformanceStorage implements MetricsSubscriber {
 
   /** The adapter data goes to. */
   readonly adapter: StorageAdapter;
-  readonly #batchSize: number;
-  readonly #intervalMs: number;
-  readonly #maxQueue: number;
-  readonly #diagnostics: Diagnostics;
-  #queue: ToolExecutionMetrics[] = [];
-  #timer: NodeJS.Timeout | undefined;
-  #chain: Promise<void> = Promise.resolve();
-  #waiting: Promise<void> | undefined;
-  #closed = false;
+  readonly #writer: StorageWriter;
   #shutdown: Promise<void> | undefined;
-  #written = 0;
-  #dropped = 0;
-  #writeErrors = 0;
+  #savedDirectly = 0;
   readonly #read: ReadReport = { corruptLines: 0 };
 
   constructor(options: PerformanceStorageOptions = {}) {
@@ -147,10 +151,15 @@ export class PerformanceStorage implements MetricsSubscriber {
       throw new TypeError('PerformanceStorage: adapter must implement StorageAdapter');
     }
     this.adapter = options.adapter ?? new FileStorage(options.dir === undefined ? {} : { dir: options.dir });
-    this.#batchSize = positiveInt('batchSize', options.batchSize, 500);
-    this.#intervalMs = positiveInt('flushIntervalMs', options.flushIntervalMs, 1000);
-    this.#maxQueue = positiveInt('maxQueue', options.maxQueue, 100_000);
-    this.#diagnostics = new Diagnostics({ onError: options.onError, onWarning: options.onWarning }, 'PerformanceStorage');
+    const diagnostics = new Diagnostics({ onError: options.onError, onWarning: options.onWarning }, 'PerformanceStorage');
+    this.#writer = new StorageWriter({
+      adapter: this.adapter,
+      batchSize: positiveInt('batchSize', options.batchSize, 500),
+      intervalMs: positiveInt('flushIntervalMs', options.flushIntervalMs, 1000),
+      maxQueue: positiveInt('maxQueue', options.maxQueue, 100_000),
+      diagnostics,
+      userSinks: options.onError !== undefined || options.onWarning !== undefined,
+    });
   }
 
   /** The process-wide default (a {@link FileStorage} on the default directory), created on first use. */
@@ -172,103 +181,36 @@ export class PerformanceStorage implements MetricsSubscriber {
 
   // ---- subscriber ---------------------------------------------------------------------------
 
-  /** Queues a record for the next batch: O(1), no I/O. */
+  /** Queues a record for the next batch: O(1), no I/O, no promise, no serialisation. */
   onMetric(metric: ToolExecutionMetrics): void {
-    if (this.#closed || this.#queue.length >= this.#maxQueue) {
-      this.#dropped++;
-      this.#diagnostics.warnOnce(
-        'dropped',
-        this.#closed
-          ? 'perftrack storage: a record arrived after shutdown and was dropped (counted in stats().dropped)'
-          : `perftrack storage: the write queue is full (maxQueue ${this.#maxQueue}); records are dropped and counted in stats().dropped`,
-      );
-      return;
-    }
-    this.#queue.push(metric);
-    if (this.#queue.length >= this.#batchSize) this.#requestFlush();
-    else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#requestFlush();
-      }, this.#intervalMs);
-      this.#timer.unref();
-    }
-  }
-
-  #requestFlush(): void {
-    this.flush().catch(() => {}); // coalesced by flush(); errors already reported by #drain
+    this.#writer.push(metric);
   }
 
   /**
-   * Writes every queued record. Calls are serialised, and calls made while a flush is waiting
-   * to start share it (so flushing often never builds up a backlog of flushes).
+   * Writes what is queued now. Resolves at the end of the first write pass that starts after the
+   * call (so under sustained load it still resolves: records arriving later wait for the next
+   * pass); calls made meanwhile share one promise. Rejects when a write failure (a full disk,
+   * EIO) left some of those records queued for a retry; lost records never make it reject (they
+   * are counted in `stats().lost` and reported once).
    */
   flush(): Promise<void> {
-    if (this.#waiting !== undefined) return this.#waiting;
-    const next = this.#chain.then(() => {
-      this.#waiting = undefined;
-      return this.#drain();
-    });
-    this.#waiting = next;
-    this.#chain = next.catch(() => {});
-    return next;
+    return this.#writer.flush();
   }
 
-  async #drain(): Promise<void> {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-    while (this.#queue.length > 0) {
-      const batch = this.#queue;
-      this.#queue = [];
-      const bySession = new Map<string, ToolExecutionMetrics[]>();
-      for (const m of batch) {
-        const list = bySession.get(m.sessionId);
-        if (list) list.push(m);
-        else bySession.set(m.sessionId, [m]);
-      }
-      const groups = [...bySession.values()];
-      for (let i = 0; i < groups.length; i++) {
-        const records = groups[i] as ToolExecutionMetrics[];
-        try {
-          await this.adapter.appendMetrics((records[0] as ToolExecutionMetrics).sessionId, records);
-          this.#written += records.length;
-        } catch (e) {
-          this.#writeErrors++;
-          this.#diagnostics.report(
-            e,
-            `append ${(records[0] as ToolExecutionMetrics).sessionId}`,
-            (err) => `perftrack storage: a write failed (${errorMessage(err)}); its records were kept for the next flush. Further failures are counted in stats().writeErrors.`,
-            'error:append',
-          );
-          // Nothing is lost on a failed write: this group and the ones not yet written go back
-          // ahead of newer records, within the queue's bound (the excess is counted as dropped).
-          const requeued = groups.slice(i).flat().concat(this.#queue);
-          this.#dropped += Math.max(0, requeued.length - this.#maxQueue);
-          this.#queue = requeued.length > this.#maxQueue ? requeued.slice(0, this.#maxQueue) : requeued;
-          throw e;
-        }
-      }
-    }
-  }
-
-  /** Flushes and stops (the timer is cleared; later records are dropped and counted). Safe to call twice. */
+  /**
+   * Flushes and stops: timers cleared, open files closed; records that still cannot be written
+   * are counted in `stats().lost`, and later records are dropped and counted. Safe to call twice.
+   */
   shutdown(): Promise<void> {
-    this.#shutdown ??= this.flush()
-      .catch(() => {})
-      .finally(() => {
-        this.#closed = true;
-        if (this.#timer !== undefined) clearTimeout(this.#timer);
-        this.#timer = undefined;
-      });
+    this.#shutdown ??= this.#writer.shutdown();
     return this.#shutdown;
   }
 
   /**
    * Opt-in: flush on `beforeExit`, `SIGTERM` and `SIGINT`. Your own handlers keep running; when
    * a signal has no other listener, the process then exits as it would have (by re-raising it).
-   * Returns a function that removes the hooks.
+   * Returns a function that removes the hooks. (`process.exit()` and uncaught exceptions need no
+   * hook: queued records are always written synchronously then, see the class notes.)
    */
   installShutdownHooks(): () => void {
     return installExitHooks({ beforeExit: () => this.flush(), signal: () => this.shutdown() });
@@ -276,22 +218,33 @@ export class PerformanceStorage implements MetricsSubscriber {
 
   /** Counters since creation. */
   stats(): StorageStats {
+    const c = this.#writer.counters;
     return {
-      queued: this.#queue.length,
-      written: this.#written,
-      dropped: this.#dropped,
-      writeErrors: this.#writeErrors,
+      queued: c.queued,
+      written: c.written + this.#savedDirectly,
+      dropped: c.dropped,
+      lost: c.lost,
+      writeErrors: c.writeErrors,
       corruptLines: this.#read.corruptLines,
     };
   }
 
   // ---- per-session data ---------------------------------------------------------------------
 
-  /** Appends records to a session's history now (bypassing the queue). */
+  /**
+   * Appends records to a session's history now (bypassing the queue). Throws for an invalid
+   * session id or an unstorable record (nothing is written then); after a partial write the
+   * error is a `PartialAppendError` that says how many records are stored.
+   */
   async saveMetrics(sessionId: string, metrics: readonly ToolExecutionMetrics[]): Promise<void> {
     validateSessionId(sessionId);
-    await this.adapter.appendMetrics(sessionId, metrics);
-    this.#written += metrics.length;
+    try {
+      await this.adapter.appendMetrics(sessionId, metrics);
+    } catch (e) {
+      if (e instanceof PartialAppendError) this.#savedDirectly += e.written;
+      throw e;
+    }
+    this.#savedDirectly += metrics.length;
   }
 
   /** Streams a session's records (after flushing the queue), optionally filtered. */
@@ -429,15 +382,39 @@ export class PerformanceStorage implements MetricsSubscriber {
   }
 
   /**
-   * Streams the export document to `path` (mode 0600), one record at a time, honouring the
-   * stream's back-pressure: memory stays flat however large the history. Returns the record count.
+   * Streams the export document to `path`, one record at a time, honouring the stream's
+   * back-pressure: memory stays flat however large the history. Returns the record count.
+   *
+   * The document is written to a temporary file beside `path` (mode 0600, created fresh) and
+   * renamed over it once complete: a failure leaves `path` as it was and no temporary file behind,
+   * an existing file is replaced (so the result is 0600 whatever the old mode), and a link at
+   * `path` is replaced, not written through. A path inside a file store's directory is refused,
+   * since it would overwrite the data being exported.
    */
   async exportToFile(path: string): Promise<number> {
-    const out = createWriteStream(path, { mode: 0o600, flags: 'w' });
-    const failed = new Promise<never>((_, reject) => out.once('error', reject));
-    failed.catch(() => {});
+    if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) throw new TypeError(`exportToFile: path must be a non-empty string, got ${JSON.stringify(path)}`);
+    const target = resolve(path);
+    if (this.adapter instanceof FileStorage) {
+      // Compared both as given and with links resolved: `<store>/metrics/x.jsonl` by any name is refused.
+      const store = resolve(this.adapter.dir);
+      const realStore = await realpath(store).catch(() => store);
+      const realTarget = join(await realpath(dirname(target)).catch(() => dirname(target)), basename(target));
+      const inside = (p: string, root: string) => p === root || p.startsWith(root + sep);
+      if (inside(target, store) || inside(realTarget, realStore)) {
+        throw new StorageRefusedError(target, `it is inside the storage directory ${store}; export to a path outside it`);
+      }
+    }
+    const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    // Buffered by hand and written with awaited calls: back-pressure is the disk's own pace.
+    let pending = '';
     const write = async (chunk: string) => {
-      if (!out.write(chunk)) await Promise.race([once(out, 'drain'), failed]);
+      pending += chunk;
+      if (pending.length >= 64 * 1024) {
+        const text = pending;
+        pending = '';
+        await fh.writeFile(text, 'utf8');
+      }
     };
     let count = 0;
     try {
@@ -460,10 +437,13 @@ export class PerformanceStorage implements MetricsSubscriber {
         firstSession = false;
       }
       await write(']}\n');
-      out.end();
-      await Promise.race([once(out, 'finish'), failed]);
+      await fh.writeFile(pending, 'utf8');
+      await fh.sync();
+      await fh.close();
+      await rename(tmp, target);
     } catch (e) {
-      out.destroy();
+      await fh.close().catch(() => {});
+      await unlink(tmp).catch(() => {});
       throw e;
     }
     return count;
