@@ -4,7 +4,7 @@ import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnalyticsEngine } from '@perftrack/analytics';
-import { MetricsCollector, createSeededRandom, trackPerformance, type ToolExecutionMetrics } from '@perftrack/core';
+import { FakeClock, MetricsCollector, createSeededRandom, trackPerformance, type ToolExecutionMetrics } from '@perftrack/core';
 import { DashboardModel, startDashboard, type Dashboard, type DashboardSnapshot } from '@perftrack/dashboard';
 import { FileStorage, InMemoryStorage, PerformanceStorage } from '@perftrack/storage';
 import { openEventStream } from './test-support/sse';
@@ -41,7 +41,10 @@ afterEach(async () => {
 
 describe('startDashboard attached to a collector', () => {
   it('shows live calls: tools, failures, counters, and streams new records and a refreshed snapshot', async () => {
-    const collector = new MetricsCollector({ random: createSeededRandom(1) });
+    // a clock pinned at the real time: on a loaded machine a real pause of several ms inside a
+    // microsecond call is a true latency anomaly, which this test is not about
+    const clock = new FakeClock({ start: performance.now(), timeOrigin: performance.timeOrigin });
+    const collector = new MetricsCollector({ random: createSeededRandom(1), clock });
     const d = await started({ collector, refreshMs: 50 });
     expect(d.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const stream = await openEventStream(`${d.url}events`);
@@ -253,5 +256,13 @@ describe('anomalies on the dashboard', () => {
     for (let i = 0; i < 60; i++) d.model.add(rec('read', { duration: 10 + (i % 3) }), true);
     d.model.add(rec('read', { id: 'slow', duration: 5000 }), true);
     expect(d.snapshot().anomalies[0]).toMatchObject({ kind: 'latency', toolId: 'read', recordId: 'slow' });
+  });
+
+  it('lists none for microsecond jitter of a fast tool (below the 1 ms floor)', async () => {
+    const collector = new MetricsCollector();
+    const d = await started({ collector });
+    for (let i = 0; i < 500; i++) d.model.add(rec('grep', { duration: i < 250 ? 0.001 : 0.0016 + (i % 7) * 0.0001 }), true);
+    for (let i = 0; i < 5; i++) d.model.add(rec('grep', { duration: 0.4 }), true); // a scheduler pause: 0.4 ms
+    expect(d.snapshot().anomalies).toEqual([]);
   });
 });
