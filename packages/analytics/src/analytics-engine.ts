@@ -4,7 +4,7 @@ import { addCost, compileCostModel, emptyCost, type CompiledCostModel, type Cost
 import { ErrorTally, normalizeErrorMessage, wilsonLowerBound } from './evidence';
 import { QuantileSketch } from './quantile-sketch';
 import { UsagePatternTracker } from './usage-pattern-tracker';
-import type { UsagePatternTrackerOptions } from './usage-pattern-tracker';
+import type { UsagePatternTrackerOptions } from './usage-pattern-types';
 import type {
   AnalyticsData,
   AnalyticsSummary,

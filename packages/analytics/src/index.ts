@@ -8,11 +8,12 @@ export type {
   SequenceStep,
   SequencePattern,
   ErrorPronePattern,
+  ErrorPatternKind,
   ToolPrediction,
   PatternQuery,
   ErrorPatternQuery,
   UsagePatternStats,
-} from './usage-pattern-tracker';
+} from './usage-pattern-types';
 
 // Figures and insights
 export { AnalyticsEngine } from './analytics-engine';

@@ -1,7 +1,7 @@
 import type { Anomaly } from './anomaly-detector';
 import type { CostBreakdown } from './cost';
 import type { CommonError } from './evidence';
-import type { ErrorPronePattern, SequencePattern, ToolPrediction } from './usage-pattern-tracker';
+import type { ErrorPronePattern, SequencePattern, ToolPrediction } from './usage-pattern-types';
 
 /** Sizes (bytes) seen for one direction of a tool's I/O; `null` in {@link ToolAnalytics} when never measured. */
 export interface SizeSummary {

@@ -96,6 +96,15 @@ describe('UsagePatternTracker sequence counting', () => {
     expect(byKey(t.getMostCommonPatterns(10, { minLength: 3, maxLength: 3 }))).toEqual({ 'read grep read': 1, 'grep read grep': 1 });
   });
 
+  test('maximalOnly leaves out a sequence a longer one containing it explains (same count)', () => {
+    const t = new UsagePatternTracker();
+    for (let i = 0; i < 5; i++) feed(t, session(`s${i}`, 'read grep edit bash'));
+    feed(t, session('x', 'grep read'));
+    const all = byKey(t.getMostCommonPatterns(100));
+    expect(all['read grep']).toBe(5);
+    expect(byKey(t.getMostCommonPatterns(100, { maximalOnly: true }))).toEqual({ 'read grep edit bash': 5, 'grep read': 1 });
+  });
+
   test('the same record delivered twice in a row (engine and collector both feeding it) is counted once', () => {
     const t = new UsagePatternTracker();
     for (const r of session('s', 'a b c')) {
@@ -116,7 +125,7 @@ describe('UsagePatternTracker sequence counting', () => {
 
 describe('UsagePatternTracker predictions', () => {
   function trained(): UsagePatternTracker {
-    const t = new UsagePatternTracker({ maxSequenceLength: 3, prediction: { cacheWeight: 0 } });
+    const t = new UsagePatternTracker({ maxSequenceLength: 3, prediction: { sessionAdaptation: false } });
     for (let i = 0; i < 10; i++) feed(t, session(`a${i}`, 'read grep edit'));
     for (let i = 0; i < 10; i++) feed(t, session(`b${i}`, 'bash grep bash'));
     feed(t, session('c', 'read grep bash'));
@@ -167,7 +176,7 @@ describe('UsagePatternTracker predictions', () => {
   });
 
   test('a failed call is its own context when outcomes are given', () => {
-    const t = new UsagePatternTracker({ prediction: { cacheWeight: 0 } });
+    const t = new UsagePatternTracker({ prediction: { sessionAdaptation: false } });
     for (let i = 0; i < 10; i++) feed(t, session(`ok${i}`, 'edit test', () => ({})));
     for (let i = 0; i < 10; i++) feed(t, session(`ko${i}`, 'edit edit', (j) => ({ success: j !== 0 })));
     expect(t.predictNextTools([{ toolId: 'edit', success: true }], 1)[0]!.toolId).toBe('test');
@@ -207,26 +216,62 @@ describe('UsagePatternTracker error-prone sequences', () => {
     expect(p!.commonErrors).toEqual([{ errorType: 'TestFailure', message: 'test failed: <path> line <n>', count: 8 }]);
   });
 
-  test('a tool that always fails is not error-prone in any context (no rate above base), and thin evidence is left out', () => {
+  test('ranks by absolute failure rate by default: read → grep → edit failing a third of the time is found, as one maximal sequence', () => {
+    const t = new UsagePatternTracker();
+    // edit always follows the same context, so its rate there equals its base rate (lift 1)
+    for (let i = 0; i < 30; i++) feed(t, session(`s${i}`, 'read grep edit', (j) => (j === 2 && i % 3 === 0 ? { success: false, errorType: 'EditFailed', error: `no match in /src/f${i}.ts` } : {})));
+    const [p, ...rest] = t.getErrorPronePatterns();
+    expect(rest).toEqual([]); // not also "grep edit": same occurrences and failures, nested in the longer one
+    expect(p).toMatchObject({ kind: 'absolute', sequence: ['read', 'grep', 'edit'], count: 30, occurrences: 30, sessions: 30, failures: 10, baseRate: 1 / 3, lift: 1 });
+    expect(p!.errorRate).toBeCloseTo(1 / 3);
+    expect(p!.wilsonLowerBound).toBeGreaterThan(0.1);
+    expect(p!.wilsonLowerBound).toBeLessThan(1 / 3);
+    expect(p!.commonErrors).toEqual([{ errorType: 'EditFailed', message: 'no match in <path>', count: 10 }]);
+    expect(t.getErrorPronePatterns({ maximalOnly: false }).map((x) => x.sequence.join(' ')).sort()).toEqual(['grep edit', 'read grep edit']);
+    // by lift there is nothing: edit fails as often here as anywhere
+    expect(t.getErrorPronePatterns({ kind: 'lift' })).toEqual([]);
+  });
+
+  test('ranks by lift on request: the context in which a tool fails far more than usual', () => {
+    const t = new UsagePatternTracker();
+    for (let i = 0; i < 20; i++) feed(t, session(`a${i}`, 'edit bash', (j) => (j === 1 && i < 12 ? { success: false, errorType: 'TestFailure' } : {})));
+    for (let i = 0; i < 60; i++) feed(t, session(`b${i}`, 'read bash', (j) => (j === 1 && i < 6 ? { success: false, errorType: 'Timeout' } : {})));
+    const lift = t.getErrorPronePatterns({ kind: 'lift' });
+    expect(lift.map((x) => x.sequence)).toEqual([['edit', 'bash']]);
+    expect(lift[0]).toMatchObject({ kind: 'lift', failures: 12, baseRate: 18 / 80 });
+    expect(lift[0]!.lift).toBeCloseTo(0.6 / (18 / 80));
+    expect(lift[0]!.wilsonLowerBound).toBeGreaterThan(lift[0]!.baseRate);
+    // by absolute rate: read → bash (6 of 60) has a lower bound under 10%, unless asked for less
+    expect(t.getErrorPronePatterns().map((x) => x.sequence.join(' '))).toEqual(['edit bash']);
+    expect(t.getErrorPronePatterns({ minLowerBound: 0.04 }).map((x) => x.sequence.join(' '))).toEqual(['edit bash', 'read bash']);
+    expect(() => t.getErrorPronePatterns({ kind: 'nope' as never })).toThrow(/kind must be "absolute" or "lift"/);
+  });
+
+  test('a tool that always fails is error-prone by absolute rate and not by lift; thin evidence is left out', () => {
     const t = new UsagePatternTracker();
     for (let i = 0; i < 10; i++) feed(t, session(`d${i}`, 'read discussion', (j) => (j === 1 ? { success: false, errorType: 'CommandNotFound' } : {})));
     feed(t, session('thin', 'grep edit', (j) => (j === 1 ? { success: false } : {})));
-    expect(t.getErrorPronePatterns()).toEqual([]);
-    expect(t.getErrorPronePatterns({ minOccurrences: 1, minFailures: 1 })).toEqual([]);
+    expect(t.getErrorPronePatterns().map((p) => [p.sequence.join(' '), p.errorRate])).toEqual([['read discussion', 1]]);
+    expect(t.getErrorPronePatterns({ kind: 'lift' })).toEqual([]);
+    expect(t.getErrorPronePatterns({ kind: 'lift', minOccurrences: 1, minFailures: 1 })).toEqual([]);
   });
 
-  test('finds the retry loops of the real traces sample', () => {
+  test('finds the retry loops of the real traces sample, both kinds, with evidence', () => {
     const t = new UsagePatternTracker();
     for (const s of sampleTraces()) feed(t, s.records);
-    const patterns = t.getErrorPronePatterns({ limit: 50 });
-    expect(patterns.length).toBeGreaterThan(0);
-    for (const p of patterns) {
-      expect(p.errorRate).toBeGreaterThan(p.baseRate);
-      expect(p.commonErrors.length).toBeGreaterThan(0);
-      expect(p.commonErrors.reduce((n, e) => n + e.count, 0)).toBeLessThanOrEqual(p.failures);
+    for (const kind of ['absolute', 'lift'] as const) {
+      const patterns = t.getErrorPronePatterns({ kind, limit: 50 });
+      expect(patterns.length).toBeGreaterThan(0);
+      for (const p of patterns) {
+        expect(p.kind).toBe(kind);
+        if (kind === 'lift') expect(p.wilsonLowerBound).toBeGreaterThan(p.baseRate);
+        else expect(p.wilsonLowerBound).toBeGreaterThanOrEqual(0.1);
+        expect(p.commonErrors.length).toBeGreaterThan(0);
+        expect(p.commonErrors.reduce((n, e) => n + e.count, 0)).toBeLessThanOrEqual(p.failures);
+      }
+      const scores = patterns.map((p) => (kind === 'lift' ? p.wilsonLowerBound / p.baseRate : p.wilsonLowerBound));
+      expect(scores).toEqual([...scores].sort((a, b) => b - a));
     }
-    const sorted = patterns.map((p) => p.wilsonLowerBound);
-    expect(sorted).toEqual([...sorted].sort((a, b) => b - a));
   });
 });
 
