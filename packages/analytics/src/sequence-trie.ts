@@ -63,8 +63,15 @@ export class SequenceTrie {
     readonly trackErrors: boolean,
   ) {}
 
-  /** Counts the sequences formed by `call` and the last 1..`depth` calls of `history`. */
-  countEndingWith(history: CallHistory, depth: number, call: EndingCall, sessionSerial: number): void {
+  /**
+   * Counts the sequences formed by `call` and the last 1..`depth` calls of `history`. Returns a
+   * bit mask of the lengths whose entry is new here (bit `k − 1` for a context of `k` calls).
+   * `firstInSession`, when given, is that mask from the session's own trie: a sequence's
+   * session count then goes up exactly on its first occurrence in a session, however sessions
+   * interleave; without it, when the previous occurrence was in another session.
+   */
+  countEndingWith(history: CallHistory, depth: number, call: EndingCall, sessionSerial: number, firstInSession?: number): number {
+    let created = 0;
     let node = this.root;
     let weight = call.weight;
     let durationSum = call.duration;
@@ -90,13 +97,12 @@ export class SequenceTrie {
         stats = new SequenceStats();
         node.next.set(call.tool, stats);
         this.size++;
+        created |= 1 << (back - 1);
       }
       stats.weightedCount += weight;
       stats.occurrences++;
-      if (stats.lastSessionSerial !== sessionSerial) {
-        stats.lastSessionSerial = sessionSerial;
-        stats.sessions++;
-      }
+      if (firstInSession !== undefined ? (firstInSession & (1 << (back - 1))) !== 0 : stats.lastSessionSerial !== sessionSerial) stats.sessions++;
+      stats.lastSessionSerial = sessionSerial;
       if (allTimed) {
         stats.weightedDurationSum += weight * durationSum;
         stats.timedWeight += weight;
@@ -109,6 +115,7 @@ export class SequenceTrie {
       }
     }
     if (this.size > this.maxEntries) this.#prune();
+    return created;
   }
 
   /** Visits every sequence of length in [minLength, maxLength]: its node (context), its last tool, its figures. */

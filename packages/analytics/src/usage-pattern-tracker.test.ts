@@ -46,6 +46,17 @@ describe('UsagePatternTracker sequence counting', () => {
     expect(interleaved.getMostCommonPatterns(1)[0]!.sessions).toBe(1);
   });
 
+  test('counts the sessions of a sequence once each, even when sessions interleave and calls wait for ordering', () => {
+    const t = new UsagePatternTracker();
+    const a = session('A', 'x y x y x y x y x y x y x y x y x y x y');
+    const b = session('B', 'x y x y x y x y x y x y x y x y x y x y');
+    feed(t, a.slice(0, 10));
+    feed(t, b.slice(0, 10));
+    feed(t, a.slice(10));
+    feed(t, b.slice(10));
+    expect(t.getMostCommonPatterns(1)[0]).toMatchObject({ sequence: ['x', 'y'], count: 20, sessions: 2 });
+  });
+
   test('concurrent calls are ordered by start time, deterministically whatever the arrival order', () => {
     // read starts at 0 and ends last; grep and glob start together at 5 (tie broken by tool id)
     const read = rec('read', 's', 0, { duration: 50 });

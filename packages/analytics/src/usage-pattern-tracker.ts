@@ -289,8 +289,9 @@ export class UsagePatternTracker implements MetricsSubscriber {
     if (depth > 0) {
       const errorText = succeeded || !m.error ? '' : normalizeErrorMessage(m.error);
       const call = { tool, succeeded, timed, duration, weight, errorType: m.errorType, errorText };
-      this.#sequences.countEndingWith(history, depth, call, session.serial);
-      session.sequences?.countEndingWith(history, depth, call, session.serial);
+      // the session's own trie first: what is new there is a sequence's first time in this session
+      const firstInSession = session.sequences?.countEndingWith(history, depth, call, session.serial);
+      this.#sequences.countEndingWith(history, depth, call, session.serial, firstInSession);
     }
     this.#frequency.add(tool, weight);
     this.#contexts.count(history, depth, tool, weight);

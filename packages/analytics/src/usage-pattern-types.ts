@@ -71,7 +71,11 @@ export interface SequencePattern {
   readonly count: number;
   /** Occurrences actually observed. */
   readonly occurrences: number;
-  /** Distinct sessions in which it occurred (since the tracker, or the session's state, was created). */
+  /**
+   * Distinct sessions in which it occurred (since the tracker, or the session's state, was
+   * created), however sessions interleave. Exact while each session's own view holds the
+   * sequence (`maxSessionPatterns`); one evicted from it and seen again counts its session again.
+   */
   readonly sessions: number;
   /** Mean over timed occurrences of the summed duration of its calls, in ms; `null` when none was timed. */
   readonly avgDuration: number | null;

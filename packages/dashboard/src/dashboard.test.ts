@@ -249,6 +249,17 @@ describe('DashboardModel bounds', () => {
   });
 });
 
+describe('recommendations on the dashboard', () => {
+  it('shows the engine\'s recommendations as getInsights() gives them: what to change and how the impact was computed', async () => {
+    const collector = new MetricsCollector();
+    const d = await started({ collector });
+    for (let i = 0; i < 100; i++) d.model.add(rec('edit', { success: i % 10 >= 3, ...(i % 10 < 3 ? { errorType: 'EditConflict', error: 'conflict' } : {}) }), true);
+    const shown = d.snapshot().recommendations;
+    expect(shown).toEqual(d.model.analytics.getInsights().recommendations.slice(0, 10));
+    expect(shown[0]).toMatchObject({ kind: 'error-prone-tool', toolId: 'edit', action: expect.stringContaining('EditConflict'), impact: { failures: 25, basis: expect.stringContaining('error rate') } });
+  });
+});
+
 describe('anomalies on the dashboard', () => {
   it('lists latency anomalies the engine finds', async () => {
     const collector = new MetricsCollector();
