@@ -178,6 +178,8 @@ export async function run() {
   };
 }
 
+const signed = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+
 export function readmeTable(doc) {
   const pct = (x) => `${(x * 100).toFixed(1)}%`;
   const lines = [`| model | ${doc.kfold.folds}-fold top-1 (mean ± sd) | ${doc.kfold.folds}-fold top-3 | leave-one-source-out top-1 | leave-one-source-out top-3 |`, '|---|---:|---:|---:|---:|'];
@@ -190,7 +192,7 @@ export function readmeTable(doc) {
   const c = doc.costNsPerPrediction;
   lines.push(
     '',
-    `${doc.data.sessions.toLocaleString('en-US')} real sessions (${doc.data.calls.toLocaleString('en-US')} calls, ${doc.data.sources} sources)${doc.data.sample ? ' — the shipped sample, not the full data' : ''}. Names-only defaults vs the ${doc.baseline}: k-fold top-1 ${k.top1.mean >= 0 ? '+' : ''}${k.top1.mean} ± ${k.top1.sd} points, top-3 ${k.top3.mean >= 0 ? '+' : ''}${k.top3.mean} ± ${k.top3.sd} points; leave-one-source-out top-1 +${s.top1.mean} points (worst source ${s.top1.min >= 0 ? '+' : ''}${s.top1.min}), top-3 +${s.top3.mean} (worst ${s.top3.min >= 0 ? '+' : ''}${s.top3.min}).`,
+    `${doc.data.sessions.toLocaleString('en-US')} real sessions (${doc.data.calls.toLocaleString('en-US')} calls, ${doc.data.sources} sources)${doc.data.sample ? ' — the shipped sample, not the full data' : ''}. Names-only defaults vs the ${doc.baseline}: k-fold top-1 ${signed(k.top1.mean)} ± ${k.top1.sd.toFixed(1)} points, top-3 ${signed(k.top3.mean)} ± ${k.top3.sd.toFixed(1)} points; leave-one-source-out top-1 ${signed(s.top1.mean)} points (worst source ${signed(s.top1.min)}), top-3 ${signed(s.top3.mean)} (worst ${signed(s.top3.min)}).`,
     `One prediction (CPU time, median of 15 rounds; target ≤ ${c.target} ns): ${c.sequenceOf10.cpuNsMedian} ns after 10 calls, ${c.sequenceOf100.cpuNsMedian} ns after 100, ${c.sequenceOf1000.cpuNsMedian} ns after 1,000 (wall ${c.sequenceOf10.wallNsMedian} / ${c.sequenceOf100.wallNsMedian} / ${c.sequenceOf1000.wallNsMedian} ns at load average ${c.loadAverage.toFixed(1)} on ${os.cpus().length} cores). From \`pnpm bench prediction\` (\`bench/results/prediction.json\`).`,
   );
   return lines.join('\n');
