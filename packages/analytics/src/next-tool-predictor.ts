@@ -143,16 +143,21 @@ export class NextToolPredictor {
       nodes.push(child);
     }
     let scale = 1;
-    for (let k = nodes.length - 1; k >= 1; k--) {
-      const node = nodes[k]!;
-      for (const [t, c] of node.next) {
-        touch(t);
-        if (c > discount) model[t]! += (scale * (c - discount)) / node.total;
-        if (order[t] === 0 && support[t] === 0) {
-          support[t] = c;
-          order[t] = k;
-        }
+    let k = 0;
+    let total = 0;
+    // forEach, not for…of: no [key, value] array per entry on this path
+    const visit = (c: number, t: number): void => {
+      touch(t);
+      if (c > discount) model[t]! += (scale * (c - discount)) / total;
+      if (order[t] === 0 && support[t] === 0) {
+        support[t] = c;
+        order[t] = k;
       }
+    };
+    for (k = nodes.length - 1; k >= 1; k--) {
+      const node = nodes[k]!;
+      total = node.total;
+      node.next.forEach(visit);
       scale *= Math.min(1, (discount * node.next.size) / node.total);
     }
     const rootScale = scale / frequency.total;

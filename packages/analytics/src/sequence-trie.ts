@@ -66,7 +66,7 @@ export class SequenceTrie {
   /**
    * Counts the sequences formed by `call` and the last 1..`depth` calls of `history`. Returns a
    * bit mask of the lengths whose entry is new here (bit `k − 1` for a context of `k` calls).
-   * `firstInSession`, when given, is that mask from the session's own trie: a sequence's
+   * `firstInSession`, when given, is that mask from the session's own table: a sequence's
    * session count then goes up exactly on its first occurrence in a session, however sessions
    * interleave; without it, when the previous occurrence was in another session.
    */

@@ -194,6 +194,27 @@ describe('UsagePatternTracker predictions', () => {
     expect(t.predictNextTools([{ toolId: 'edit', success: false }], 1)[0]!.toolId).toBe('edit');
   });
 
+  test('a long sequence costs no more than its last sessionHistory calls: it is read as that suffix', () => {
+    const t = new UsagePatternTracker();
+    for (const s of sampleTraces()) feed(t, s.records);
+    const pool = sampleTraces().flatMap((s) => s.records.map((r) => r.toolId));
+    const long = Array.from({ length: 100_000 }, (_, i) => pool[i % pool.length]!);
+    expect(t.predictNextTools(long, 5)).toEqual(t.predictNextTools(long.slice(-32), 5));
+    const short = new UsagePatternTracker({ sessionHistory: 8 });
+    for (const s of sampleTraces()) feed(short, s.records);
+    expect(short.predictNextTools(long, 5)).toEqual(short.predictNextTools(long.slice(-8), 5));
+  });
+
+  test('predicts a tool the model never saw when the sequence itself keeps using it', () => {
+    const t = new UsagePatternTracker();
+    for (let i = 0; i < 20; i++) feed(t, session(`g${i}`, 'read edit'));
+    const p = t.predictNextTools(['newtool', 'read', 'newtool', 'read', 'newtool', 'read'], 2);
+    expect(p.map((x) => x.toolId)).toContain('newtool');
+    expect(p.find((x) => x.toolId === 'newtool')).toMatchObject({ support: 0, order: 0 });
+    expect(() => t.predictNextTools(['read', 42 as never])).toThrow(/step 1 must be a tool id or \{ toolId, success\? \}, got number/);
+    expect(() => t.predictNextTools([null as never])).toThrow(/got null/);
+  });
+
   test('the session cache makes a live session’s own habits count', () => {
     const t = new UsagePatternTracker();
     for (let i = 0; i < 20; i++) feed(t, session(`g${i}`, 'read edit'));
@@ -315,6 +336,18 @@ describe('UsagePatternTracker bounds', () => {
     expect(top[0]!.sequence).toEqual(['(other)', '(other)']);
     expect(top[0]!.count).toBeGreaterThanOrEqual(top[1]!.count);
     expect(t.predictNextTools(['tool7'], 1)[0]!.toolId).toBe('tool19');
+  });
+});
+
+describe('UsagePatternTracker tool bound', () => {
+  test('the tool limit is explicit and validated, and per-session views work past 65,535 tools', () => {
+    expect(() => new UsagePatternTracker({ maxTools: 100_001 })).toThrow(/maxTools must be an integer in \[2, 100000\]/);
+    const t = new UsagePatternTracker({ maxTools: 70_000, reorderWindow: 0 });
+    for (let i = 0; i < 66_000; i++) t.onMetric(rec(`t${i}`, 'warm', i));
+    feed(t, session('s', 'ta tb ta tb'));
+    expect(t.stats().tools).toBe(66_002);
+    expect(t.getMostCommonPatterns(1, { sessionId: 's' })[0]).toMatchObject({ sequence: ['ta', 'tb'], count: 2 });
+    expect(t.predictNextForSession('s', 1)[0]!.toolId).toBe('ta');
   });
 });
 

@@ -5,6 +5,7 @@ import { ContextTrie, ToolFrequency } from './context-trie';
 import { normalizeErrorMessage, wilsonLowerBound } from './evidence';
 import { NextToolPredictor, RecentCalls, type PredictorSettings } from './next-tool-predictor';
 import { SequenceTrie, type SequenceStats } from './sequence-trie';
+import { SessionSequenceTable, type SessionSequence } from './session-sequence-table';
 import { MAX_TOOLS_LIMIT, ToolRegistry } from './tool-registry';
 import { TopK, checkLimit } from './top-k';
 import type {
@@ -25,7 +26,7 @@ const DEFAULTS = {
   maxSessions: 1_000,
   maxTools: 1_000,
   reorderWindow: 16,
-  sessionHistory: 64,
+  sessionHistory: 32,
   maxSessionPatterns: 128,
 };
 const PREDICTION_DEFAULTS: Required<PredictionOptions> = {
@@ -64,8 +65,8 @@ class SessionState {
     readonly name: string,
     readonly history: CallHistory,
     readonly pending: CallReorderBuffer | undefined,
-    /** This session's own sequences, for `{ sessionId }` views. */
-    readonly sequences: SequenceTrie | undefined,
+    /** This session's own sequences, for `{ sessionId }` views and exact session counts. */
+    readonly sequences: SessionSequenceTable | undefined,
   ) {}
 }
 
@@ -241,7 +242,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
         name,
         new CallHistory(this.#historyLength),
         this.#reorderWindow > 0 ? new CallReorderBuffer(this.#reorderWindow) : undefined,
-        this.#maxSessionPatterns > 0 ? new SequenceTrie(this.#maxSessionPatterns, 0.75, false) : undefined,
+        this.#maxSessionPatterns > 0 ? new SessionSequenceTable(this.#maxSessionPatterns, this.#maxLength) : undefined,
       );
       this.#sessions.set(name, session);
       if (this.#sessions.size > this.#maxSessions) this.#evictLeastRecentSession();
@@ -290,7 +291,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
       const errorText = succeeded || !m.error ? '' : normalizeErrorMessage(m.error);
       const call = { tool, succeeded, timed, duration, weight, errorType: m.errorType, errorText };
       // the session's own trie first: what is new there is a sequence's first time in this session
-      const firstInSession = session.sequences?.countEndingWith(history, depth, call, session.serial);
+      const firstInSession = session.sequences?.countEndingWith(history, depth, call);
       this.#sequences.countEndingWith(history, depth, call, session.serial, firstInSession);
     }
     this.#frequency.add(tool, weight);
@@ -312,15 +313,23 @@ export class UsagePatternTracker implements MetricsSubscriber {
     const maxLength = query.maxLength ?? this.#maxLength;
     const maximalOnly = query.maximalOnly ?? false;
     this.settle();
-    let trie: SequenceTrie | undefined = this.#sequences;
-    if (query.sessionId !== undefined) trie = this.#sessions.get(query.sessionId)?.sequences;
-    if (trie === undefined) return [];
-    const source = trie;
     const top = new TopK<SequencePattern>(limit);
-    source.forEach(minLength, maxLength, (node, last, stats) => {
+    if (query.sessionId !== undefined) {
+      const entries = this.#sessions.get(query.sessionId)?.sequences?.entries() ?? [];
+      for (const e of entries) {
+        const length = e.tools.length;
+        if (length < minLength || length > maxLength || !top.wants(e.weightedCount)) continue;
+        if (maximalOnly && entries.some((other) => other.tools.length === length + 1 && other.occurrences === e.occurrences && contains(other.tools, e.tools))) continue;
+        const sequence = this.#names(e.tools);
+        top.add(e.weightedCount, sequence.join('\u0000'), () => sessionPattern(sequence, e));
+      }
+      return top.sorted();
+    }
+    const trie = this.#sequences;
+    trie.forEach(minLength, maxLength, (node, last, stats) => {
       if (!top.wants(stats.weightedCount)) return;
-      if (maximalOnly && source.hasEquivalentExtension(node, last, stats, true)) return;
-      const sequence = this.#names(source.sequenceOf(node, last));
+      if (maximalOnly && trie.hasEquivalentExtension(node, last, stats, true)) return;
+      const sequence = this.#names(trie.sequenceOf(node, last));
       top.add(stats.weightedCount, sequence.join('\u0000'), () => ({
         sequence,
         count: stats.weightedCount,
@@ -511,4 +520,19 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.#lastSession = undefined;
     this.#records = this.#evictedSessions = this.#lateRecords = this.#duplicates = this.#invalid = 0;
   }
+}
+
+/** Whether `longer` (one call longer) starts or ends with `shorter`. */
+function contains(longer: readonly number[], shorter: readonly number[]): boolean {
+  let asPrefix = true;
+  let asSuffix = true;
+  for (let i = 0; i < shorter.length; i++) {
+    if (longer[i] !== shorter[i]) asPrefix = false;
+    if (longer[i + 1] !== shorter[i]) asSuffix = false;
+  }
+  return asPrefix || asSuffix;
+}
+
+function sessionPattern(sequence: string[], e: SessionSequence): SequencePattern {
+  return { sequence, count: e.weightedCount, occurrences: e.occurrences, sessions: 1, avgDuration: e.timedWeight > 0 ? e.weightedDurationSum / e.timedWeight : null, successRate: e.allSucceededWeight / e.weightedCount };
 }

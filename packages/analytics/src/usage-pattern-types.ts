@@ -23,7 +23,7 @@ export interface UsagePatternTrackerOptions {
   /**
    * Recent calls of a session (and of a sequence passed to `predictNextTools`) that the
    * session-aware part of prediction looks at: a bounded suffix, so a prediction costs the same
-   * after 10 calls or 10,000. Integer in [1, 4,096], default `64`.
+   * after 10 calls or 10,000. Integer in [1, 4,096], default `32`.
    */
   sessionHistory?: number;
   /** Distinct sequences kept per session for per-session views (`{ sessionId }`). Default `128`; `0` disables. */
