@@ -140,7 +140,7 @@ export function failingSequence(
   return {
     kind: 'failing-sequence',
     sequence: p.sequence,
-    message: `${p.sequence.join(' → ')}: ${last} fails ${pct(p.errorRate)} of the time after ${before} (${fmt(p.failures)} of ${fmt(p.count)}) against ${pct(p.baseRate)} overall${top ? `, mostly ${top.errorType}: ${top.message}` : ''}`,
+    message: `${p.sequence.join(' → ')}: ${last} fails ${pct(p.errorRate)} of the time after ${before} (${fmt(p.failures)} of ${fmt(p.count)}) against ${pct(p.baseRate)} overall${top ? `, mostly ${top.message && top.message !== top.errorType ? `${top.errorType}: ${top.message}` : top.errorType}` : ''}`,
     action: `after ${before}, check what ${last} needs before calling it${top ? ` (the usual failure is ${top.errorType})` : ''}, or give the agent a different next step there`,
     evidence: { source: 'error-prone-sequence', errorRate: p.errorRate, baseRate: p.baseRate, wilsonLowerBound: p.wilsonLowerBound, occurrences: p.count, failures: p.failures, topError: top },
     impact: impactOf({ failures: excess }, `failures of ${last} after this sequence beyond its ${pct(p.baseRate)} base rate: ${fmt(p.failures)} − ${fmt(p.count)} × ${pct(p.baseRate)}`, failureCostMs),

@@ -100,7 +100,7 @@ export function suggestOptimizations(input: SuggestionInput, options: Suggestion
       kind: 'failing-sequence',
       sequence: c.chain,
       message: `${c.chain.join(' → ')} failed all the way through ${plural(c.occurrences, 'time')} (${c.failedCalls} failed calls)`,
-      action: `after ${c.chain[0]} fails, do not go on to ${c.chain.slice(1).join(' → ')}: fix the first failure first`,
+      action: `stop at the first failure of ${c.chain.join(' → ')} and fix its cause: the calls after it failed too`,
       impact: impact({ failures: avoidable }, `failed calls after the first failure of each chain: ${c.failedCalls} − ${c.occurrences}`),
       evidence: { source: 'failing-chain', occurrences: c.occurrences, failedCalls: c.failedCalls, exampleSessionId: c.exampleSessionId, exampleRecordId: c.exampleRecordId },
     });

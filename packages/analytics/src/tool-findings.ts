@@ -29,6 +29,9 @@ export interface ToolExtras {
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
 
+/** `Type: message`, or the type alone when the message says nothing more. @internal */
+export const describeError = (e: { errorType: string; message: string }): string => (e.message && e.message !== e.errorType ? `${e.errorType}: ${e.message}` : e.errorType);
+
 /** Whether a tool is slow at the tail. @internal */
 export const isSlow = (tool: ToolAnalytics, t: FindingThresholds): boolean => tool.p95 !== null && tool.p95 > t.slowP95Ms;
 /** Whether a tool takes most of the tool time. @internal */
@@ -79,8 +82,10 @@ export function toolFindings(tool: ToolAnalytics, x: ToolExtras, t: FindingThres
     out.push({
       kind: 'error-prone-tool',
       toolId: tool.toolId,
-      message: `${tool.toolId} fails ${pct(tool.errorRate)} of calls (${fmt(tool.failures)} of ${fmt(tool.estimatedCount)}; at least ${pct(x.errorLowerBound)} with 95% confidence)${top ? `, mostly ${top.errorType}: ${top.message}` : ''}`,
-      action: top ? `handle ${top.errorType} in or before ${tool.toolId}: check its precondition before the call (the usual message: ${top.message || top.errorType}), or tell the agent how to avoid it` : `find why ${tool.toolId} fails and check its precondition before the call`,
+      message: `${tool.toolId} fails ${pct(tool.errorRate)} of calls (${fmt(tool.failures)} of ${fmt(tool.estimatedCount)}; at least ${pct(x.errorLowerBound)} with 95% confidence)${top ? `, mostly ${describeError(top)}` : ''}`,
+      action: top
+        ? `handle ${top.errorType} in or before ${tool.toolId}: check what it needs before the call${top.message && top.message !== top.errorType ? ` (the usual message: ${top.message})` : ''}, or tell the agent how to avoid it`
+        : `find why ${tool.toolId} fails and check what it needs before the call`,
       evidence: { errorRate: tool.errorRate, wilsonLowerBound: x.errorLowerBound, failures: tool.failures, calls: tool.estimatedCount, topError: top },
       impact: impactOf({ failures: excess }, `failures above a ${pct(t.errorRate)} error rate: ${fmt(tool.failures)} − ${pct(t.errorRate)} × ${fmt(tool.estimatedCount)} calls`, cost),
     });
