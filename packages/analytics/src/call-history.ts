@@ -39,3 +39,49 @@ export class CallHistory {
     if (this.length < this.capacity) this.length++;
   }
 }
+
+/**
+ * The sequences that end with one new call, read back through the session's history once: for
+ * a context of `k` earlier calls, the tool `k` calls back, the product of the sample weights,
+ * the summed duration, and whether every call was timed and succeeded. Both the global trie and
+ * the session's own table count from it. Scratch, reused for every call.
+ * @internal
+ */
+export class SequenceWalk {
+  depth = 0;
+  readonly tools: Int32Array;
+  readonly weights: Float64Array;
+  readonly durations: Float64Array;
+  readonly allTimed: Uint8Array;
+  readonly allSucceeded: Uint8Array;
+
+  constructor(maxDepth: number) {
+    this.tools = new Int32Array(maxDepth);
+    this.weights = new Float64Array(maxDepth);
+    this.durations = new Float64Array(maxDepth);
+    this.allTimed = new Uint8Array(maxDepth);
+    this.allSucceeded = new Uint8Array(maxDepth);
+  }
+
+  /** Fills the walk for a call and the last `depth` calls of `history`. */
+  prepare(history: CallHistory, depth: number, call: { readonly weight: number; readonly duration: number; readonly timed: boolean; readonly succeeded: boolean }): void {
+    let weight = call.weight;
+    let duration = call.duration;
+    let timed = call.timed;
+    let succeeded = call.succeeded;
+    for (let back = 1; back <= depth; back++) {
+      const slot = history.slot(back);
+      weight *= history.weights[slot]!;
+      duration += history.durations[slot]!;
+      timed &&= history.timed[slot] === 1;
+      succeeded &&= history.succeeded[slot] === 1;
+      const k = back - 1;
+      this.tools[k] = history.tools[slot]!;
+      this.weights[k] = weight;
+      this.durations[k] = duration;
+      this.allTimed[k] = timed ? 1 : 0;
+      this.allSucceeded[k] = succeeded ? 1 : 0;
+    }
+    this.depth = depth;
+  }
+}

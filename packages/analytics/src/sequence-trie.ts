@@ -1,5 +1,5 @@
 import { ErrorTally } from './evidence';
-import type { CallHistory } from './call-history';
+import type { SequenceWalk } from './call-history';
 import { pruneLightest, type PrunableNode } from './tree-pruning';
 
 /** Figures of one sequence: a context of earlier calls followed by one tool. @internal */
@@ -49,7 +49,7 @@ export interface EndingCall {
  * Counts every contiguous sequence of 2..N calls that ends with a new call, in a trie keyed by
  * tool index (context stored newest call first, so one walk back through the history reaches
  * every sequence ending here). Bounded by `maxEntries`; past it the lightest entries are evicted
- * until `keepShare` of the bound is left.
+ * until half of the bound is left.
  * @internal
  */
 export class SequenceTrie {
@@ -57,29 +57,20 @@ export class SequenceTrie {
   size = 0;
   evicted = 0;
 
-  constructor(
-    readonly maxEntries: number,
-    readonly keepShare: number,
-    readonly trackErrors: boolean,
-  ) {}
+  constructor(readonly maxEntries: number) {}
 
   /**
-   * Counts the sequences formed by `call` and the last 1..`depth` calls of `history`. Returns a
+   * Counts the sequences of `walk` (the call and 1..depth calls before it). Returns a
    * bit mask of the lengths whose entry is new here (bit `k − 1` for a context of `k` calls).
    * `firstInSession`, when given, is that mask from the session's own table: a sequence's
    * session count then goes up exactly on its first occurrence in a session, however sessions
    * interleave; without it, when the previous occurrence was in another session.
    */
-  countEndingWith(history: CallHistory, depth: number, call: EndingCall, sessionSerial: number, firstInSession?: number): number {
+  countEndingWith(walk: SequenceWalk, call: EndingCall, sessionSerial: number, firstInSession?: number): number {
     let created = 0;
     let node = this.root;
-    let weight = call.weight;
-    let durationSum = call.duration;
-    let allTimed = call.timed;
-    let allSucceeded = call.succeeded;
-    for (let back = 1; back <= depth; back++) {
-      const slot = history.slot(back);
-      const tool = history.tools[slot]!;
+    for (let k = 0; k < walk.depth; k++) {
+      const tool = walk.tools[k]!;
       let children = node.children;
       if (children === undefined) children = node.children = new Map();
       let child = children.get(tool);
@@ -88,30 +79,27 @@ export class SequenceTrie {
         children.set(tool, child);
       }
       node = child;
-      weight *= history.weights[slot]!;
-      durationSum += history.durations[slot]!;
-      allTimed &&= history.timed[slot] === 1;
-      allSucceeded &&= history.succeeded[slot] === 1;
+      const weight = walk.weights[k]!;
       let stats = node.next.get(call.tool);
       if (stats === undefined) {
         stats = new SequenceStats();
         node.next.set(call.tool, stats);
         this.size++;
-        created |= 1 << (back - 1);
+        created |= 1 << k;
       }
       stats.weightedCount += weight;
       stats.occurrences++;
-      if (firstInSession !== undefined ? (firstInSession & (1 << (back - 1))) !== 0 : stats.lastSessionSerial !== sessionSerial) stats.sessions++;
+      if (firstInSession !== undefined ? (firstInSession & (1 << k)) !== 0 : stats.lastSessionSerial !== sessionSerial) stats.sessions++;
       stats.lastSessionSerial = sessionSerial;
-      if (allTimed) {
-        stats.weightedDurationSum += weight * durationSum;
+      if (walk.allTimed[k] === 1) {
+        stats.weightedDurationSum += weight * walk.durations[k]!;
         stats.timedWeight += weight;
       }
-      if (allSucceeded) stats.allSucceededWeight += weight;
+      if (walk.allSucceeded[k] === 1) stats.allSucceededWeight += weight;
       if (!call.succeeded) {
         stats.lastFailedWeight += weight;
         stats.lastFailures++;
-        if (this.trackErrors) (stats.errors ??= new ErrorTally(5)).add(call.errorType, call.errorText, 1);
+        (stats.errors ??= new ErrorTally(5)).add(call.errorType, call.errorText, 1);
       }
     }
     if (this.size > this.maxEntries) this.#prune();
@@ -162,7 +150,7 @@ export class SequenceTrie {
   }
 
   #prune(): void {
-    const remove = this.size - Math.floor(this.maxEntries * this.keepShare);
+    const remove = this.size - (this.maxEntries >> 1);
     const removed = pruneLightest<SequenceStats>(this.root, this.size, remove, (s) => s.weightedCount);
     this.size -= removed;
     this.evicted += removed;

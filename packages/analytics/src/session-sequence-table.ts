@@ -1,4 +1,4 @@
-import type { CallHistory } from './call-history';
+import type { SequenceWalk } from './call-history';
 import type { EndingCall } from './sequence-trie';
 
 /** One sequence of a session's table, as read back. @internal */
@@ -56,37 +56,27 @@ export class SessionSequenceTable {
   }
 
   /**
-   * Counts the sequences formed by `call` and the last 1..`depth` calls of `history`; returns a
-   * bit mask of the context lengths whose sequence is new to this session (bit `k − 1`).
+   * Counts the sequences of `walk` (the call and 1..depth calls before it); returns a bit mask of the context lengths whose sequence is new to this session (bit `k − 1`).
    */
-  countEndingWith(history: CallHistory, depth: number, call: EndingCall): number {
+  countEndingWith(walk: SequenceWalk, call: EndingCall): number {
     let created = 0;
     let hash = Math.imul(call.tool + 1, 0x9e3779b1);
-    let weight = call.weight;
-    let durationSum = call.duration;
-    let allTimed = call.timed;
-    let allSucceeded = call.succeeded;
-    for (let back = 1; back <= depth; back++) {
-      const slot = history.slot(back);
-      const tool = history.tools[slot]!;
-      hash = Math.imul(hash ^ (tool + 1), 0x85ebca6b) ^ (hash >>> 13);
-      weight *= history.weights[slot]!;
-      durationSum += history.durations[slot]!;
-      allTimed &&= history.timed[slot] === 1;
-      allSucceeded &&= history.succeeded[slot] === 1;
-      let entry = this.#find(hash, history, back, call.tool);
+    for (let k = 0; k < walk.depth; k++) {
+      hash = Math.imul(hash ^ (walk.tools[k]! + 1), 0x85ebca6b) ^ (hash >>> 13);
+      let entry = this.#find(hash, walk, k + 1, call.tool);
       if (entry === EMPTY) {
         if (this.size >= this.#capacity) this.#evictLightest();
-        entry = this.#insert(hash, history, back, call.tool);
-        created |= 1 << (back - 1);
+        entry = this.#insert(hash, walk, k + 1, call.tool);
+        created |= 1 << k;
       }
+      const weight = walk.weights[k]!;
       this.#weightedCount[entry]! += weight;
       this.#occurrences[entry]!++;
-      if (allTimed) {
-        this.#durationSum[entry]! += weight * durationSum;
+      if (walk.allTimed[k] === 1) {
+        this.#durationSum[entry]! += weight * walk.durations[k]!;
         this.#timedWeight[entry]! += weight;
       }
-      if (allSucceeded) this.#okWeight[entry]! += weight;
+      if (walk.allSucceeded[k] === 1) this.#okWeight[entry]! += weight;
     }
     return created;
   }
@@ -111,7 +101,7 @@ export class SessionSequenceTable {
   }
 
   /** The entry of the sequence (`call.tool` preceded by `length − 1` history calls), or EMPTY. */
-  #find(hash: number, history: CallHistory, context: number, last: number): number {
+  #find(hash: number, walk: SequenceWalk, context: number, last: number): number {
     const length = context + 1;
     for (let slot = hash & this.#mask; ; slot = (slot + 1) & this.#mask) {
       const entry = this.#slots[slot]!;
@@ -120,16 +110,16 @@ export class SessionSequenceTable {
       const base = entry * this.#maxLength;
       if (this.#keys[base] !== last) continue;
       let same = true;
-      for (let back = 1; back <= context && same; back++) same = this.#keys[base + back] === history.tools[history.slot(back)];
+      for (let back = 1; back <= context && same; back++) same = this.#keys[base + back] === walk.tools[back - 1];
       if (same) return entry;
     }
   }
 
-  #insert(hash: number, history: CallHistory, context: number, last: number): number {
+  #insert(hash: number, walk: SequenceWalk, context: number, last: number): number {
     const entry = this.size++;
     const base = entry * this.#maxLength;
     this.#keys[base] = last;
-    for (let back = 1; back <= context; back++) this.#keys[base + back] = history.tools[history.slot(back)]!;
+    for (let back = 1; back <= context; back++) this.#keys[base + back] = walk.tools[back - 1]!;
     this.#lengths[entry] = context + 1;
     this.#hashes[entry] = hash;
     this.#weightedCount[entry] = 0;

@@ -1,5 +1,5 @@
 import { isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
-import { CallHistory } from './call-history';
+import { CallHistory, SequenceWalk } from './call-history';
 import { CallReorderBuffer } from './call-reorder-buffer';
 import { ContextTrie, ToolFrequency } from './context-trie';
 import { normalizeErrorMessage, wilsonLowerBound } from './evidence';
@@ -113,6 +113,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
   readonly #outcomeContexts: ContextTrie | undefined;
   readonly #predictor: NextToolPredictor;
   readonly #recent: RecentCalls;
+  readonly #walk: SequenceWalk;
 
   readonly #sessions = new Map<string, SessionState>();
   readonly #withPending = new Set<SessionState>();
@@ -154,11 +155,12 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.#toolCalls = new Float64Array(maxTools);
     this.#toolFailures = new Float64Array(maxTools);
     this.#frequency = new ToolFrequency(maxTools);
-    this.#sequences = new SequenceTrie(maxPatterns, 0.5, true);
+    this.#sequences = new SequenceTrie(maxPatterns);
     this.#contexts = new ContextTrie(maxPatterns, false);
     this.#outcomeContexts = this.#outcomeAware ? new ContextTrie(maxPatterns, true) : undefined;
     this.#predictor = new NextToolPredictor(maxTools, sessionHistory, settings);
     this.#recent = new RecentCalls(sessionHistory, maxTools);
+    this.#walk = new SequenceWalk(this.#maxLength - 1);
   }
 
   // ---- default instance (the seed's static style) ----
@@ -290,9 +292,10 @@ export class UsagePatternTracker implements MetricsSubscriber {
     if (depth > 0) {
       const errorText = succeeded || !m.error ? '' : normalizeErrorMessage(m.error);
       const call = { tool, succeeded, timed, duration, weight, errorType: m.errorType, errorText };
-      // the session's own trie first: what is new there is a sequence's first time in this session
-      const firstInSession = session.sequences?.countEndingWith(history, depth, call);
-      this.#sequences.countEndingWith(history, depth, call, session.serial, firstInSession);
+      this.#walk.prepare(history, depth, call);
+      // the session's own table first: what is new there is a sequence's first time in this session
+      const firstInSession = session.sequences?.countEndingWith(this.#walk, call);
+      this.#sequences.countEndingWith(this.#walk, call, session.serial, firstInSession);
     }
     this.#frequency.add(tool, weight);
     this.#contexts.count(history, depth, tool, weight);
