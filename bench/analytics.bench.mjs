@@ -6,10 +6,10 @@
 import { measure } from 'mitata';
 import { AnalyticsEngine, UsagePatternTracker, QuantileSketch } from '@perftrack/analytics';
 import { createSeededRandom } from '@perftrack/core';
-import { loadTraceSessions } from './traces.mjs';
+import { loadTracesOrSample } from './traces.mjs';
 
 function records(target) {
-  const sessions = loadTraceSessions();
+  const { sessions } = loadTracesOrSample(); // the shipped sample when the shared data is absent
   const rand = createSeededRandom(11);
   const out = [];
   for (let copy = 0; out.length < target; copy++) {

@@ -1,35 +1,37 @@
-// Next-tool prediction on real agent sessions: split by session (80% train / 20% test, by a hash
-// of the session id), every call after the first of each test session is predicted from the calls
-// before it. Baselines: most frequent tool, 1st-order Markov, 2nd-order Markov with backoff.
-// The tracker's prediction options are chosen on a validation split carved out of the training
-// sessions (never the test split), then the model is retrained on all training sessions.
+// Next-tool prediction on real agent sessions, evaluated two ways, through the seed's
+// tool-names-only call (`predictNextTools(['read', 'grep'], k)`):
+//  - k-fold cross-validation by session (5 folds by a hash of the session id): mean ± spread;
+//  - leave-one-source-out: train on the other agent harnesses/models, test on the held-out one.
+// Every call after the first of each test session is predicted from the calls before it.
+// Baselines: most frequent tool, 1st-order Markov, 2nd-order Markov with backoff (filling the
+// top-k from shorter contexts). The tracker runs with its defaults (nothing tuned here).
+// Cost: one prediction after sequences of 10, 100 and 1,000 calls, on the model trained on
+// every session. Falls back to the shipped 28-session sample when the shared data is absent.
+import os from 'node:os';
 import { UsagePatternTracker } from '@perftrack/analytics';
-import { bucketOf, loadTraceSessions } from './traces.mjs';
+import { bucketOf, loadTracesOrSample } from './traces.mjs';
 
-const TRAIN_SHARE = 205; // of 256: ~80%
+const FOLDS = 5;
 
-function counts() {
-  return new Map();
-}
 function bump(map, key, tool) {
   let m = map.get(key);
   if (m === undefined) map.set(key, (m = new Map()));
   m.set(tool, (m.get(tool) ?? 0) + 1);
 }
-function topOf(m, k, exclude = []) {
+function topOf(m, k, exclude) {
   return [...m.entries()].filter(([t]) => !exclude.includes(t)).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, k).map(([t]) => t);
 }
 
 /** Markov model of order `order` that backs off to shorter contexts and fills the top-k from them. */
 function markov(train, order) {
-  const ctx = counts();
-  for (const { records } of train) {
-    for (let i = 0; i < records.length; i++) {
+  const contexts = new Map();
+  for (const { tools } of train) {
+    for (let i = 0; i < tools.length; i++) {
       let key = '';
-      bump(ctx, key, records[i].toolId);
+      bump(contexts, key, tools[i]);
       for (let k = 1; k <= order && i - k >= 0; k++) {
-        key = `${records[i - k].toolId}\u0000${key}`;
-        bump(ctx, key, records[i].toolId);
+        key = `${tools[i - k]}\u0000${key}`;
+        bump(contexts, key, tools[i]);
       }
     }
   }
@@ -37,83 +39,161 @@ function markov(train, order) {
     const out = [];
     for (let len = Math.min(order, history.length); len >= 0 && out.length < k; len--) {
       let key = '';
-      for (let j = 1; j <= len; j++) key = `${history[history.length - j].toolId}\u0000${key}`;
-      const m = ctx.get(key);
+      for (let j = 1; j <= len; j++) key = `${history[history.length - j]}\u0000${key}`;
+      const m = contexts.get(key);
       if (m) out.push(...topOf(m, k - out.length, out));
     }
     return out;
   };
 }
 
-function tracker(train, options) {
-  const t = new UsagePatternTracker({ maxSessions: 100_000, ...options });
-  for (const { records } of train) for (const r of records) t.onMetric(r);
-  t.settle();
-  return (history, k) => t.predictNextTools(history.map((r) => ({ toolId: r.toolId, success: r.success })), k).map((p) => p.toolId);
+function trainTracker(train, options = {}) {
+  const tracker = new UsagePatternTracker({ maxSessions: 100_000, ...options });
+  for (const { records } of train) for (const r of records) tracker.onMetric(r);
+  tracker.settle();
+  return tracker;
 }
+/** The seed's call: tool names only. */
+const namesOnly = (tracker) => (history, k) => tracker.predictNextTools(history, k).map((p) => p.toolId);
+/** Steps with outcomes (what a live session knows). */
+const withOutcomes = (tracker) => (history, k, records) => tracker.predictNextTools(records, k).map((p) => p.toolId);
 
 function evaluate(test, predict) {
   let n = 0;
   let top1 = 0;
   let top3 = 0;
-  for (const { records } of test) {
-    for (let i = 1; i < records.length; i++) {
-      const guess = predict(records.slice(0, i), 3);
+  for (const { tools, records } of test) {
+    for (let i = 1; i < tools.length; i++) {
+      const guess = predict(tools.slice(0, i), 3, records.slice(0, i));
       n++;
-      if (guess[0] === records[i].toolId) top1++;
-      if (guess.slice(0, 3).includes(records[i].toolId)) top3++;
+      if (guess[0] === tools[i]) top1++;
+      if (guess.includes(tools[i])) top3++;
     }
   }
-  return { predictions: n, top1: +(top1 / n).toFixed(4), top3: +(top3 / n).toFixed(4) };
+  return { predictions: n, top1: n === 0 ? 0 : top1 / n, top3: n === 0 ? 0 : top3 / n };
+}
+
+const MODELS = [
+  ['most frequent tool', (train) => markov(train, 0)],
+  ['1st-order Markov', (train) => markov(train, 1)],
+  ['2nd-order Markov with backoff', (train) => markov(train, 2)],
+  ['UsagePatternTracker, names only, no session adaptation', (train) => namesOnly(trainTracker(train, { prediction: { sessionAdaptation: false } }))],
+  ['UsagePatternTracker, names only (defaults)', (train) => namesOnly(trainTracker(train))],
+  ['UsagePatternTracker, steps with outcomes (defaults)', (train) => withOutcomes(trainTracker(train))],
+];
+const BASELINE = '2nd-order Markov with backoff';
+const OURS = 'UsagePatternTracker, names only (defaults)';
+
+const round = (x, digits = 4) => +x.toFixed(digits);
+function meanAndSpread(xs) {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  return { mean: round(mean), sd: round(sd), min: round(Math.min(...xs)), max: round(Math.max(...xs)) };
+}
+
+function splitEvaluation(splits) {
+  const perModel = {};
+  for (const [name, build] of MODELS) perModel[name] = splits.map(({ train, test }) => evaluate(test, build(train)));
+  return perModel;
+}
+
+function summary(perModel, labels) {
+  const rows = MODELS.map(([name]) => ({
+    model: name,
+    top1: meanAndSpread(perModel[name].map((r) => r.top1)),
+    top3: meanAndSpread(perModel[name].map((r) => r.top3)),
+    perSplit: perModel[name].map((r, i) => ({ split: labels[i], predictions: r.predictions, top1: round(r.top1), top3: round(r.top3) })),
+  }));
+  const margin = (metric) => meanAndSpread(perModel[OURS].map((r, i) => (r[metric] - perModel[BASELINE][i][metric]) * 100));
+  return { rows, marginOverBaselinePoints: { top1: margin('top1'), top3: margin('top3') } };
+}
+
+function costPerPrediction(tracker, sessions) {
+  // real call sequences, concatenated to the length wanted
+  const pool = sessions.flatMap((s) => s.tools);
+  const out = {};
+  for (const length of [10, 100, 1000]) {
+    const sequences = [];
+    for (let i = 0; i < 64; i++) {
+      const start = (i * 997) % Math.max(1, pool.length - length);
+      const seq = [];
+      for (let j = 0; j < length; j++) seq.push(pool[(start + j) % pool.length]);
+      sequences.push(seq);
+    }
+    // wall time and this process's CPU time (user + system, all threads): on a shared, loaded
+    // machine the wall time includes the time other processes ran, the CPU time does not
+    const wall = [];
+    const cpu = [];
+    let sink = 0;
+    for (let r = 0; r < 15; r++) {
+      const iterations = 2_000;
+      const cpu0 = process.cpuUsage();
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < iterations; i++) sink += tracker.predictNextTools(sequences[i & 63], 3).length;
+      wall.push(Number(process.hrtime.bigint() - t0) / iterations);
+      const used = process.cpuUsage(cpu0);
+      cpu.push(((used.user + used.system) * 1000) / iterations);
+    }
+    wall.sort((a, b) => a - b);
+    cpu.sort((a, b) => a - b);
+    out[`sequenceOf${length}`] = { cpuNsMedian: Math.round(cpu[7]), wallNsMedian: Math.round(wall[7]), wallNsMin: Math.round(wall[0]), checksum: sink };
+  }
+  return out;
 }
 
 export async function run() {
-  const sessions = loadTraceSessions();
-  const train = sessions.filter((s) => bucketOf(s.id) < TRAIN_SHARE);
-  const test = sessions.filter((s) => bucketOf(s.id) >= TRAIN_SHARE);
-  const fit = train.filter((s) => bucketOf(s.id, 1) >= 51);
-  const validation = train.filter((s) => bucketOf(s.id, 1) < 51);
+  const { file, sample, sessions: loaded } = loadTracesOrSample();
+  const sessions = loaded.map((s) => ({ ...s, source: s.id.split('/')[0], tools: s.records.map((r) => r.toolId) }));
 
-  // choose the tracker's options on the validation split
-  const grid = [];
-  for (const maxSequenceLength of [3, 4, 5])
-    for (const outcomeAware of [false, true])
-      for (const cacheWeight of [0, 0.3, 0.5, 0.7])
-        for (const cacheHalfLength of cacheWeight === 0 ? [5] : [2, 5, 10]) grid.push({ maxSequenceLength, prediction: { outcomeAware, cacheWeight, cacheHalfLength } });
-  let best;
-  for (const options of grid) {
-    const score = evaluate(validation, tracker(fit, options));
-    if (best === undefined || score.top3 > best.score.top3 || (score.top3 === best.score.top3 && score.top1 > best.score.top1)) best = { options, score };
-  }
+  const folds = Array.from({ length: FOLDS }, (_, f) => ({ train: sessions.filter((s) => bucketOf(s.id) % FOLDS !== f), test: sessions.filter((s) => bucketOf(s.id) % FOLDS === f) }));
+  const kfold = summary(splitEvaluation(folds), folds.map((_, f) => `fold ${f + 1}`));
 
-  const rows = [
-    { model: 'most frequent tool', ...evaluate(test, markov(train, 0)) },
-    { model: '1st-order Markov', ...evaluate(test, markov(train, 1)) },
-    { model: '2nd-order Markov with backoff', ...evaluate(test, markov(train, 2)) },
-    { model: 'UsagePatternTracker, tools only, no session cache', ...evaluate(test, tracker(train, { prediction: { outcomeAware: false, cacheWeight: 0 } })) },
-    { model: 'UsagePatternTracker, defaults', ...evaluate(test, tracker(train, {})) },
-    { model: `UsagePatternTracker, options chosen on validation`, options: best.options, ...evaluate(test, tracker(train, best.options)) },
-  ];
-  const bestBaseline = rows.slice(0, 3).reduce((a, b) => (b.top3 > a.top3 ? b : a));
-  const ours = rows[4];
-  for (const r of rows) console.log(`  ${r.model.padEnd(52)} top-1 ${(r.top1 * 100).toFixed(1).padStart(5)}%  top-3 ${(r.top3 * 100).toFixed(1).padStart(5)}%`);
-  const margin = { top3Points: +((ours.top3 - bestBaseline.top3) * 100).toFixed(2), top3MissesReduced: +(1 - (1 - ours.top3) / (1 - bestBaseline.top3)).toFixed(4), top1Points: +((ours.top1 - bestBaseline.top1) * 100).toFixed(2) };
-  console.log(`  defaults vs best baseline (${bestBaseline.model}): top-3 +${margin.top3Points} points (${(margin.top3MissesReduced * 100).toFixed(1)}% fewer top-3 misses), top-1 +${margin.top1Points} points`);
-  console.log(`  validation choice: ${JSON.stringify(best.options)} (validation top-3 ${(best.score.top3 * 100).toFixed(1)}%)`);
+  const sources = [...new Set(sessions.map((s) => s.source))].sort();
+  const loso = summary(
+    splitEvaluation(sources.map((source) => ({ train: sessions.filter((s) => s.source !== source), test: sessions.filter((s) => s.source === source) }))),
+    sources,
+  );
+
+  const full = trainTracker(sessions);
+  const cost = costPerPrediction(full, sessions);
+
+  const pct = (x) => `${(x * 100).toFixed(1)}%`;
+  console.log(`  data: ${file}${sample ? ' (the shipped SAMPLE: shared data absent)' : ''}: ${sessions.length} sessions`);
+  console.log(`  ${FOLDS}-fold CV by session (mean ± sd)                     top-1              top-3`);
+  for (const r of kfold.rows) console.log(`  ${r.model.padEnd(56)} ${pct(r.top1.mean).padStart(6)} ± ${(r.top1.sd * 100).toFixed(1)}   ${pct(r.top3.mean).padStart(6)} ± ${(r.top3.sd * 100).toFixed(1)}`);
+  console.log(`  names-only defaults vs ${BASELINE}: top-1 ${kfold.marginOverBaselinePoints.top1.mean} ± ${kfold.marginOverBaselinePoints.top1.sd} points, top-3 ${kfold.marginOverBaselinePoints.top3.mean} ± ${kfold.marginOverBaselinePoints.top3.sd} points`);
+  console.log('  leave-one-source-out (mean over sources)');
+  for (const r of loso.rows) console.log(`  ${r.model.padEnd(56)} ${pct(r.top1.mean).padStart(6)}          ${pct(r.top3.mean).padStart(6)}`);
+  console.log(`  names-only defaults vs ${BASELINE}: top-1 ${loso.marginOverBaselinePoints.top1.mean} points (min ${loso.marginOverBaselinePoints.top1.min}), top-3 ${loso.marginOverBaselinePoints.top3.mean} points (min ${loso.marginOverBaselinePoints.top3.min})`);
+  for (const [k, v] of Object.entries(cost)) console.log(`  predictNextTools after ${k.slice(10)} calls: CPU ${v.cpuNsMedian} ns, wall ${v.wallNsMedian} ns (median of 15 rounds; fastest round ${v.wallNsMin} ns)`);
+
   return {
-    data: { file: '../shared/data/agent-traces/traces.jsonl', sessions: sessions.length, calls: sessions.reduce((n, s) => n + s.records.length, 0) },
-    split: { rule: 'SHA-256(session id) byte 0 < 205 -> train, else test; validation = train sessions with byte 1 < 51', train: train.length, test: test.length, fit: fit.length, validation: validation.length },
-    task: 'predict each call after the first of every test session from all earlier calls of that session (tool ids and outcomes)',
-    results: rows,
-    bestBaseline: bestBaseline.model,
-    marginOfDefaults: margin,
-    validationChoice: best,
+    data: { file: sample ? 'packages/analytics/src/test-support/agent-traces-sample.jsonl' : '../shared/data/agent-traces/traces.jsonl', sample, sessions: sessions.length, calls: sessions.reduce((n, s) => n + s.tools.length, 0), sources: sources.length },
+    task: "predict each call after the first of every test session from the earlier calls of that session; the tracker through predictNextTools(toolNames, 3) unless the row says 'with outcomes'",
+    kfold: { folds: FOLDS, rule: 'fold = SHA-256(session id) byte 0 mod 5', ...kfold },
+    leaveOneSourceOut: { rule: 'train on every other session prefix (agent harness and model), test on the held-out one', ...loso },
+    costNsPerPrediction: { ...cost, target: 5000, trainedSessions: sessions.length, loadAverage: os.loadavg()[0], note: 'predictNextTools(names, 3) on the model trained on every session; median of 15 rounds of 2,000 predictions over 64 real sequences; CPU = process.cpuUsage() per prediction' },
+    baseline: BASELINE,
+    ours: OURS,
   };
 }
 
+const signed = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+
 export function readmeTable(doc) {
-  const lines = ['| model | top-1 | top-3 |', '|---|---:|---:|'];
-  for (const r of doc.results) lines.push(`| ${r.model} | ${(r.top1 * 100).toFixed(1)}% | ${(r.top3 * 100).toFixed(1)}% |`);
-  lines.push('', `${doc.data.sessions.toLocaleString('en-US')} real sessions (${doc.data.calls.toLocaleString('en-US')} calls), split by session: ${doc.split.train} train / ${doc.split.test} test, ${doc.results[0].predictions.toLocaleString('en-US')} predictions. Defaults vs the best baseline: top-3 +${doc.marginOfDefaults.top3Points} points (${(doc.marginOfDefaults.top3MissesReduced * 100).toFixed(1)}% fewer misses), top-1 +${doc.marginOfDefaults.top1Points} points. From \`pnpm bench prediction\` (\`bench/results/prediction.json\`).`);
+  const pct = (x) => `${(x * 100).toFixed(1)}%`;
+  const lines = [`| model | ${doc.kfold.folds}-fold top-1 (mean ± sd) | ${doc.kfold.folds}-fold top-3 | leave-one-source-out top-1 | leave-one-source-out top-3 |`, '|---|---:|---:|---:|---:|'];
+  doc.kfold.rows.forEach((r, i) => {
+    const l = doc.leaveOneSourceOut.rows[i];
+    lines.push(`| ${r.model} | ${pct(r.top1.mean)} ± ${(r.top1.sd * 100).toFixed(1)} | ${pct(r.top3.mean)} ± ${(r.top3.sd * 100).toFixed(1)} | ${pct(l.top1.mean)} | ${pct(l.top3.mean)} |`);
+  });
+  const k = doc.kfold.marginOverBaselinePoints;
+  const s = doc.leaveOneSourceOut.marginOverBaselinePoints;
+  const c = doc.costNsPerPrediction;
+  lines.push(
+    '',
+    `${doc.data.sessions.toLocaleString('en-US')} real sessions (${doc.data.calls.toLocaleString('en-US')} calls, ${doc.data.sources} sources)${doc.data.sample ? ' — the shipped sample, not the full data' : ''}. Names-only defaults vs the ${doc.baseline}: k-fold top-1 ${signed(k.top1.mean)} ± ${k.top1.sd.toFixed(1)} points, top-3 ${signed(k.top3.mean)} ± ${k.top3.sd.toFixed(1)} points; leave-one-source-out top-1 ${signed(s.top1.mean)} points (worst source ${signed(s.top1.min)}), top-3 ${signed(s.top3.mean)} (worst ${signed(s.top3.min)}).`,
+    `One prediction (CPU time, median of 15 rounds; target ≤ ${c.target} ns): ${c.sequenceOf10.cpuNsMedian} ns after 10 calls, ${c.sequenceOf100.cpuNsMedian} ns after 100, ${c.sequenceOf1000.cpuNsMedian} ns after 1,000 (wall ${c.sequenceOf10.wallNsMedian} / ${c.sequenceOf100.wallNsMedian} / ${c.sequenceOf1000.wallNsMedian} ns at load average ${c.loadAverage.toFixed(1)} on ${os.cpus().length} cores). From \`pnpm bench prediction\` (\`bench/results/prediction.json\`).`,
+  );
   return lines.join('\n');
 }

@@ -6,6 +6,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const TRACES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'data', 'agent-traces', 'traces.jsonl');
+/** The small sample shipped in the repository (28 real sessions), used when the shared data is absent. */
+export const SAMPLE = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'analytics', 'src', 'test-support', 'agent-traces-sample.jsonl');
+
+/** The shared traces when present, else the shipped sample; says which. */
+export function loadTracesOrSample() {
+  const file = existsSync(TRACES) ? TRACES : SAMPLE;
+  return { file, sample: file === SAMPLE, sessions: loadTraceSessions(file) };
+}
 
 /** Sessions as arrays of records in call order. Durations are unknown in this data: records are `untimed`. */
 export function loadTraceSessions(file = TRACES) {

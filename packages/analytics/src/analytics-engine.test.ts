@@ -86,11 +86,13 @@ describe('AnalyticsEngine.getInsights', () => {
     expect(insights.bottlenecks[0]).toMatchObject({ toolId: 'webfetch', reasons: ['slow-p95', 'time-share'] });
     expect(insights.bottlenecks[0]!.timeShare).toBeCloseTo(39_000 / 39_100);
     const slow = insights.recommendations.find((r) => r.kind === 'slow-tool');
-    expect(slow).toMatchObject({ toolId: 'webfetch', impact: { unit: 'ms' }, evidence: { thresholdMs: 1000, timedCalls: 100 } });
+    expect(slow).toMatchObject({ toolId: 'webfetch', impact: { failures: 0, samples: 0, basis: expect.stringContaining('slower than p95') }, evidence: { thresholdMs: 1000, timedCalls: 100 } });
+    expect(slow!.action).toMatch(/timeout/);
     expect(slow!.evidence).toMatchObject({ p50: expect.closeTo(100, 0) });
     // 5 calls beyond p95, each ~2900 ms above p50
-    expect(slow!.impact.value).toBeGreaterThan(5 * 2900 * 0.98);
-    expect(slow!.impact.value).toBeLessThan(10 * 2900 * 1.02);
+    expect(slow!.impact.timeMs).toBeGreaterThan(5 * 2900 * 0.98);
+    expect(slow!.impact.timeMs).toBeLessThan(10 * 2900 * 1.02);
+    expect(slow!.impact.score).toBe(slow!.impact.timeMs);
     expect(slow!.message).toMatch(/webfetch: p95 3,0\d\d ms exceeds 1,000 ms/);
     // a higher threshold leaves only the time-share reason
     expect(e.getInsights({ thresholds: { slowP95Ms: 5000 } }).bottlenecks[0]!.reasons).toEqual(['time-share']);
@@ -107,22 +109,26 @@ describe('AnalyticsEngine.getInsights', () => {
     expect(errorProne[0]).toMatchObject({ errorRate: 0.3, failures: 30, count: 100, commonErrors: [{ errorType: 'EditConflict', message: 'conflict at line <n>', count: 30 }] });
     expect(errorProne[0]!.wilsonLowerBound).toBeGreaterThan(0.2);
     const rec1 = recommendations.find((r) => r.kind === 'error-prone-tool')!;
-    expect(rec1.impact).toMatchObject({ unit: 'failures', value: 25 });
+    expect(rec1.impact).toMatchObject({ timeMs: 0, failures: 25, score: 25 * 5000, basis: 'failures above a 5.0% error rate: 30 − 5.0% × 100 calls' });
+    expect(rec1.action).toContain('EditConflict');
     expect(e.getInsights({ thresholds: { errorRate: 0.25 } }).errorProne).toEqual([]);
   });
 
   test('recommends caching a tool called again and again with the same input, with the time it cost', () => {
     const e = engine();
     for (let i = 0; i < 20; i++) e.onMetric(rec('read', 's', i * 100, { duration: 40, inputHash: `h${i % 4}` }));
-    const r = e.getInsights().recommendations.find((x) => x.kind === 'repeated-input');
-    expect(r).toMatchObject({ toolId: 'read', evidence: { repeatedCalls: 16, calls: 20, repeatShare: 0.8 }, impact: { unit: 'ms', value: 640 } });
+    const r = e.getInsights().recommendations.find((x) => x.kind === 'cache-tool');
+    expect(r).toMatchObject({ toolId: 'read', evidence: { source: 'repeated-input', repeatedCalls: 16, calls: 20, repeatShare: 0.8 }, impact: { timeMs: 640, failures: 0 } });
+    expect(r!.action).toMatch(/memoise read on its input/);
   });
 
   test('flags a tool sampled so low that its figures are unreliable', () => {
     const e = engine();
     for (let i = 0; i < 5; i++) e.onMetric(rec('glob', 's', i, { sampleWeight: 100 }));
-    const r = e.getInsights().recommendations.find((x) => x.kind === 'low-sample-rate');
-    expect(r).toMatchObject({ toolId: 'glob', evidence: { effectiveSampleRate: 0.01, timedSamples: 5, estimatedCalls: 500, minSamples: 30 }, impact: { unit: 'samples', value: 25 } });
+    const r = e.getInsights().recommendations.find((x) => x.kind === 'raise-sample-rate');
+    expect(r).toMatchObject({ toolId: 'glob', evidence: { effectiveSampleRate: 0.01, timedSamples: 5, estimatedCalls: 500, minSamples: 30, suggestedSampleRate: 0.1 }, impact: { samples: 25, timeMs: 0 } });
+    // the option by its exact name, with a value that would give enough samples
+    expect(r!.action).toContain("trackPerformance({ toolId: 'glob', sampleRate: 0.1 })");
   });
 
   test('recommends breaking a sequence that usually fails, and orders recommendations by impact', () => {
@@ -131,11 +137,12 @@ describe('AnalyticsEngine.getInsights', () => {
     for (let i = 0; i < 40; i++) for (const r of session(`r${i}`, 'read bash')) e.onMetric(r);
     const { recommendations } = e.getInsights();
     const seq = recommendations.find((r) => r.kind === 'failing-sequence');
-    expect(seq).toMatchObject({ sequence: ['edit', 'bash'], evidence: { errorRate: 0.8, failures: 16, occurrences: 20 } });
-    expect(seq!.impact.value).toBeCloseTo(16 - 20 * (16 / 60));
+    expect(seq).toMatchObject({ sequence: ['edit', 'bash'], evidence: { source: 'error-prone-sequence', errorRate: 0.8, failures: 16, occurrences: 20 } });
+    expect(seq!.impact.failures).toBeCloseTo(16 - 20 * (16 / 60));
+    expect(seq!.impact.basis).toMatch(/beyond its 26\.7% base rate/);
     expect(seq!.message).toContain('edit → bash');
-    const units = recommendations.map((r) => r.impact.unit);
-    expect(units).toEqual([...units].sort((a, b) => ['ms', 'failures', 'samples'].indexOf(a) - ['ms', 'failures', 'samples'].indexOf(b)));
+    const scores = recommendations.map((r) => r.impact.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
     expect(kinds(recommendations)).toContain('error-prone-tool:bash');
   });
 
@@ -214,9 +221,16 @@ describe('session report', () => {
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
     const text = formatSessionReport(report);
     expect(text).toContain('Session s1');
-    expect(text).toMatch(/tool\s+calls\s+errors\s+mean ms\s+p50\s+p95\s+p99\s+mem peak\s+in\s+out/);
-    expect(text).toMatch(/read\s+2\s+0\.0%/);
-    expect(text).toContain('read → grep');
+    // counts and rates in separate columns; the data's time range (not the report's time) in the header
+    expect(text).toMatch(/tool\s+calls\s+failed\s+error rate\s+mean ms\s+p50\s+p95\s+p99\s+mem peak\s+in\s+out/);
+    expect(text).toMatch(/read\s+2\s+0\s+0\.0%/);
+    expect(text.split('\n')[0]).toBe('Session s1 — calls from 2023-11-14 22:13:20.000 UTC to 2023-11-14 22:13:20.616 UTC');
+    // two timed calls: p95 and p99 are printed marked, with the reason
+    expect(text).toMatch(/read\s+2\s+0\s+0\.0%\s+[\d.]+\s+[\d.]+\s+[\d.]+\*\s+[\d.]+\*/);
+    expect(text).toContain('* = rough: fewer than 20 timed calls for p95, 100 for p99');
+    // only the longest form of a sequence that always occurs whole
+    expect(text).toContain('read → grep → edit → read → grep');
+    expect(text).not.toMatch(/^ {2}read → grep {2}/m);
     expect(text).toContain('Likely next tools:');
     expect(text).not.toContain('\u001b');
     expect(text).toContain('bad?[31mtool');

@@ -3,8 +3,11 @@ import { AnomalyDetector, type AnomalyDetectorOptions } from './anomaly-detector
 import { addCost, compileCostModel, emptyCost, type CompiledCostModel, type CostBreakdown, type CostModel } from './cost';
 import { ErrorTally, normalizeErrorMessage, wilsonLowerBound } from './evidence';
 import { QuantileSketch } from './quantile-sketch';
+import { ScopeAccumulator } from './figure-accumulators';
+import { DEFAULT_FAILURE_COST_MS, failingSequence, rankRecommendations, type Recommendation } from './recommendations';
+import { isDominant, isErrorProne, isSlow, toolFindings, type ToolExtras } from './tool-findings';
 import { UsagePatternTracker } from './usage-pattern-tracker';
-import type { UsagePatternTrackerOptions } from './usage-pattern-tracker';
+import type { UsagePatternTrackerOptions } from './usage-pattern-types';
 import type {
   AnalyticsData,
   AnalyticsSummary,
@@ -12,7 +15,6 @@ import type {
   ErrorProneTool,
   Insights,
   OverallReport,
-  Recommendation,
   SessionReport,
   SizeSummary,
   ToolAnalytics,
@@ -32,7 +34,7 @@ export interface InsightThresholds {
   errorRate?: number;
   /** Fewest recorded calls before a tool can be called error-prone (with the Wilson bound on top). Default `10`. */
   minCalls?: number;
-  /** Tools with fewer timed records than this, while sampled, get a low-sample-rate recommendation. Default `30`. */
+  /** Tools with fewer timed records than this, while sampled, get a raise-sample-rate recommendation. Default `30`. */
   minTimedSamples?: number;
   /** Repeated inputs are recommended for caching above this share of calls. Default `0.1`. */
   repeatShare?: number;
@@ -40,6 +42,8 @@ export interface InsightThresholds {
   topTools?: number;
   /** At most this many recommendations. Default `20`. */
   maxRecommendations?: number;
+  /** What one failed call costs the agent, in ms, to rank failures against time. Default `5000`. */
+  failureCostMs?: number;
 }
 
 /** Options of an {@link AnalyticsEngine}. */
@@ -101,185 +105,8 @@ const THRESHOLD_DEFAULTS: Required<InsightThresholds> = {
   repeatShare: 0.1,
   topTools: 10,
   maxRecommendations: 20,
+  failureCostMs: DEFAULT_FAILURE_COST_MS,
 };
-
-/** Sizes (bytes) of one direction of a tool's I/O. */
-class SizeAccumulator {
-  n = 0;
-  sum = 0;
-  weighted = 0;
-  max = 0;
-
-  add(size: number | undefined, w: number): void {
-    if (typeof size !== 'number' || !Number.isFinite(size)) return;
-    this.n++;
-    this.sum += size;
-    this.weighted += w * size;
-    if (size > this.max) this.max = size;
-  }
-
-  summary(): SizeSummary | null {
-    return this.n > 0 ? { samples: this.n, mean: this.sum / this.n, max: this.max, total: this.weighted } : null;
-  }
-}
-
-/** Running figures of one tool in one scope. O(1) per record. */
-class ToolAccumulator {
-  count = 0;
-  weighted = 0;
-  failures = 0;
-  failW = 0;
-  timedN = 0;
-  timedW = 0;
-  totalMs = 0;
-  sampled = 0;
-  memN = 0;
-  memSum = 0;
-  memPeak = -Infinity;
-  readonly input = new SizeAccumulator();
-  readonly output = new SizeAccumulator();
-  repeatW = 0;
-  repeatMs = 0;
-  hashes: Map<string, true> | undefined;
-  readonly errors = new ErrorTally(5);
-  readonly sketch: QuantileSketch;
-  cost: CostBreakdown | undefined;
-
-  constructor(relativeAccuracy: number) {
-    this.sketch = new QuantileSketch({ relativeAccuracy });
-  }
-
-  add(m: ToolExecutionMetrics, w: number, timed: boolean, maxHashes: number, errorText: string, cost: CostBreakdown | undefined): void {
-    this.count++;
-    this.weighted += w;
-    if (w > 1) this.sampled++;
-    if (cost !== undefined) addCost((this.cost ??= emptyCost()), cost);
-    if (timed) {
-      this.timedN++;
-      this.timedW += w;
-      this.totalMs += w * m.duration;
-      this.sketch.add(m.duration, w);
-    }
-    if (m.success !== true) {
-      this.failures++;
-      this.failW += w;
-      this.errors.add(m.errorType, errorText, 1);
-    }
-    const mem = m.memoryUsed;
-    if (typeof mem === 'number' && Number.isFinite(mem)) {
-      this.memN++;
-      this.memSum += mem;
-      if (mem > this.memPeak) this.memPeak = mem;
-    }
-    this.input.add(m.inputSize, w);
-    this.output.add(m.outputSize, w);
-    const hash = m.inputHash;
-    if (typeof hash === 'string' && maxHashes > 0) {
-      const seen = (this.hashes ??= new Map());
-      if (seen.has(hash)) {
-        this.repeatW += w;
-        if (timed) this.repeatMs += w * m.duration;
-      } else {
-        seen.set(hash, true);
-        // forget the oldest hash past the bound (Map keeps insertion order)
-        if (seen.size > maxHashes) seen.delete(seen.keys().next().value as string);
-      }
-    }
-  }
-
-  summary(toolId: string): ToolAnalytics {
-    const s = this.sketch;
-    const timed = this.timedW > 0;
-    return {
-      toolId,
-      count: this.count,
-      estimatedCount: this.weighted,
-      failures: this.failures,
-      successRate: this.weighted > 0 ? 1 - this.failW / this.weighted : 0,
-      errorRate: this.weighted > 0 ? this.failW / this.weighted : 0,
-      totalDuration: this.totalMs,
-      meanDuration: timed ? this.totalMs / this.timedW : null,
-      p50: timed ? s.quantile(0.5) : null,
-      p95: timed ? s.quantile(0.95) : null,
-      p99: timed ? s.quantile(0.99) : null,
-      minDuration: timed ? s.min : null,
-      maxDuration: timed ? s.max : null,
-      timedCount: this.timedN,
-      sampledCount: this.sampled,
-      effectiveSampleRate: timed ? this.timedN / this.timedW : 1,
-      memory: this.memN > 0 ? { samples: this.memN, mean: this.memSum / this.memN, peak: this.memPeak } : null,
-      input: this.input.summary(),
-      output: this.output.summary(),
-      repeatedInputs: this.repeatW,
-      commonErrors: this.errors.top(3),
-      cost: this.cost === undefined ? null : { ...this.cost, perCall: this.weighted > 0 ? this.cost.total / this.weighted : 0 },
-    };
-  }
-}
-
-/** Running figures of one scope (a session, or everything). */
-class ScopeAccumulator {
-  readonly tools = new Map<string, ToolAccumulator>();
-  count = 0;
-  weighted = 0;
-  failures = 0;
-  failW = 0;
-  busyMs = 0;
-  firstStart = Infinity;
-  lastEnd = -Infinity;
-  memPeak = -Infinity;
-  /** Tasks begun: a session's first call, and each change of its message id. */
-  tasks = 0;
-  /** The message id of this session's latest call (session scopes only). */
-  lastMessage: string | undefined | null = null;
-  cost: CostBreakdown | undefined;
-
-  add(m: ToolExecutionMetrics, toolId: string, w: number, timed: boolean, accuracy: number, maxHashes: number, errorText: string, cost: CostBreakdown | undefined): void {
-    this.count++;
-    if (cost !== undefined) addCost((this.cost ??= emptyCost()), cost);
-    this.weighted += w;
-    if (m.success !== true) {
-      this.failures++;
-      this.failW += w;
-    }
-    if (timed) this.busyMs += w * m.duration;
-    if (Number.isFinite(m.startTime) && m.startTime < this.firstStart) this.firstStart = m.startTime;
-    if (Number.isFinite(m.endTime) && m.endTime > this.lastEnd) this.lastEnd = m.endTime;
-    if (typeof m.memoryUsed === 'number' && m.memoryUsed > this.memPeak) this.memPeak = m.memoryUsed;
-    let tool = this.tools.get(toolId);
-    if (tool === undefined) this.tools.set(toolId, (tool = new ToolAccumulator(accuracy)));
-    tool.add(m, w, timed, maxHashes, errorText, cost);
-  }
-
-  summary(sessions: number, currency: string | undefined): AnalyticsSummary {
-    const empty = this.count === 0;
-    const wall = empty || this.lastEnd < this.firstStart ? 0 : this.lastEnd - this.firstStart;
-    return {
-      totalOperations: this.count,
-      estimatedOperations: this.weighted,
-      failures: this.failures,
-      errorRate: this.weighted > 0 ? this.failW / this.weighted : 0,
-      firstStart: empty || !Number.isFinite(this.firstStart) ? null : this.firstStart,
-      lastEnd: empty || !Number.isFinite(this.lastEnd) ? null : this.lastEnd,
-      wallDuration: wall,
-      busyDuration: this.busyMs,
-      throughput: wall > 0 ? (this.weighted * 1000) / wall : 0,
-      peakMemory: Number.isFinite(this.memPeak) ? this.memPeak : null,
-      sessions,
-      tasks: this.tasks,
-      cost:
-        currency === undefined
-          ? null
-          : { currency, ...(this.cost ?? emptyCost()), perCall: this.weighted > 0 ? (this.cost?.total ?? 0) / this.weighted : 0, perTask: this.tasks > 0 ? (this.cost?.total ?? 0) / this.tasks : 0 },
-    };
-  }
-
-  toolSummaries(): ToolAnalytics[] {
-    const out: ToolAnalytics[] = [];
-    for (const [toolId, acc] of this.tools) out.push(acc.summary(toolId));
-    return out.sort((a, b) => b.estimatedCount - a.estimatedCount || (a.toolId < b.toolId ? -1 : 1));
-  }
-}
 
 function checkThresholds(t: InsightThresholds, where: string): Required<InsightThresholds> {
   if (t === null || typeof t !== 'object') throw new TypeError(`${where}: thresholds must be an object`);
@@ -297,8 +124,6 @@ function checkThresholds(t: InsightThresholds, where: string): Required<InsightT
   return out;
 }
 
-const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
 
 /**
  * Per-tool, per-session and overall figures, kept up to date record by record (a core
@@ -483,7 +308,7 @@ export class AnalyticsEngine implements MetricsSubscriber {
         ...base,
         summary: this.#all.summary(this.#sessions.size + this.#evictedSessions, this.#cost?.currency),
         tools: this.#all.toolSummaries(),
-        sequences: this.patterns?.getMostCommonPatterns(10) ?? [],
+        sequences: this.patterns?.getMostCommonPatterns(10, { maximalOnly: true }) ?? [],
         errorPatterns: this.patterns?.getErrorPronePatterns({ limit: 10 }) ?? [],
       };
     }
@@ -494,7 +319,7 @@ export class AnalyticsEngine implements MetricsSubscriber {
       ...base,
       summary,
       tools: scope?.toolSummaries() ?? [],
-      sequences: scope === undefined ? [] : (this.patterns?.getMostCommonPatterns(10, { sessionId }) ?? []),
+      sequences: scope === undefined ? [] : (this.patterns?.getMostCommonPatterns(10, { sessionId, maximalOnly: true }) ?? []),
       errorPatterns: scope === undefined ? [] : (this.patterns?.getErrorPronePatterns({ limit: 10 }).filter((p) => scope.tools.has(p.sequence[p.sequence.length - 1]!)) ?? []),
     };
   }
@@ -527,11 +352,20 @@ export class AnalyticsEngine implements MetricsSubscriber {
     const bottlenecks: Bottleneck[] = [];
     const errorProne: ErrorProneTool[] = [];
     const recommendations: Recommendation[] = [];
+    const findings = { ...t };
     for (const tool of tools) {
       const acc = accs.get(tool.toolId)!;
       const timeShare = totalTime > 0 ? tool.totalDuration / totalTime : 0;
-      const slow = tool.p95 !== null && tool.p95 > t.slowP95Ms;
-      const dominant = tools.length > 1 && timeShare >= t.dominantTimeShare && tool.totalDuration > 0;
+      const extras: ToolExtras = {
+        excessAboveP95: tool.p50 === null ? 0 : acc.sketch.excessAbove(0.95, tool.p50),
+        excessAboveP50: tool.p50 === null ? 0 : acc.sketch.excessAbove(0.5, tool.p50),
+        repeatMs: acc.repeatMs,
+        timeShare,
+        toolsInScope: tools.length,
+        errorLowerBound: wilsonLowerBound(tool.errorRate, tool.count),
+      };
+      const slow = isSlow(tool, findings);
+      const dominant = isDominant(tool, extras, findings);
       if (slow || dominant) {
         bottlenecks.push({
           toolId: tool.toolId,
@@ -543,79 +377,18 @@ export class AnalyticsEngine implements MetricsSubscriber {
           count: tool.count,
         });
       }
-      if (slow) {
-        const p50 = tool.p50!;
-        const saved = acc.sketch.excessAbove(0.95, p50);
-        recommendations.push({
-          kind: 'slow-tool',
-          toolId: tool.toolId,
-          message: `${tool.toolId}: p95 ${fmt(tool.p95!)} ms exceeds ${fmt(t.slowP95Ms)} ms over ${fmt(tool.timedCount)} timed calls (p50 ${fmt(p50, 1)} ms); cache its results, add a timeout, or split the slow cases`,
-          evidence: { p50, p95: tool.p95!, thresholdMs: t.slowP95Ms, timedCalls: tool.timedCount },
-          impact: { unit: 'ms', value: saved, basis: 'time above p50 spent by calls slower than p95, if they ran at p50' },
-        });
+      if (isErrorProne(tool, extras, findings)) {
+        errorProne.push({ toolId: tool.toolId, errorRate: tool.errorRate, wilsonLowerBound: extras.errorLowerBound, failures: tool.failures, count: tool.count, commonErrors: tool.commonErrors });
       }
-      if (dominant) {
-        const p50 = tool.p50!;
-        recommendations.push({
-          kind: 'dominant-tool',
-          toolId: tool.toolId,
-          message: `${tool.toolId} takes ${pct(timeShare)} of all tool time (${fmt(tool.totalDuration)} ms); it is where optimisation pays most`,
-          evidence: { timeShare, totalDuration: tool.totalDuration, p50, meanDuration: tool.meanDuration! },
-          impact: { unit: 'ms', value: acc.sketch.excessAbove(0.5, p50), basis: 'time above p50 spent by calls slower than p50, if they ran at p50' },
-        });
-      }
-      if (tool.repeatedInputs > 0 && tool.estimatedCount > 0 && tool.repeatedInputs / tool.estimatedCount >= t.repeatShare && acc.count >= 5) {
-        const share = tool.repeatedInputs / tool.estimatedCount;
-        recommendations.push({
-          kind: 'repeated-input',
-          toolId: tool.toolId,
-          message: `${tool.toolId} was called ${fmt(tool.repeatedInputs)} times with an input it had already seen (${pct(share)} of calls); cache or memoise it`,
-          evidence: { repeatedCalls: tool.repeatedInputs, calls: tool.estimatedCount, repeatShare: share, meanDuration: tool.meanDuration },
-          impact: { unit: 'ms', value: acc.repeatMs, basis: 'time spent in calls repeating an earlier input' },
-        });
-      }
-      const lower = wilsonLowerBound(tool.errorRate, tool.count);
-      if (lower > t.errorRate && tool.count >= t.minCalls) {
-        errorProne.push({ toolId: tool.toolId, errorRate: tool.errorRate, wilsonLowerBound: lower, failures: tool.failures, count: tool.count, commonErrors: tool.commonErrors });
-        const excess = Math.max(0, tool.failures - t.errorRate * tool.estimatedCount);
-        recommendations.push({
-          kind: 'error-prone-tool',
-          toolId: tool.toolId,
-          message: `${tool.toolId} fails ${pct(tool.errorRate)} of calls (${fmt(tool.failures)} of ${fmt(tool.estimatedCount)}; at least ${pct(lower)} with 95% confidence)${tool.commonErrors[0] ? `, mostly ${tool.commonErrors[0].errorType}: ${tool.commonErrors[0].message}` : ''}`,
-          evidence: { errorRate: tool.errorRate, wilsonLowerBound: lower, failures: tool.failures, calls: tool.estimatedCount, topError: tool.commonErrors[0] ?? null },
-          impact: { unit: 'failures', value: excess, basis: `failures above a ${pct(t.errorRate)} error rate` },
-        });
-      }
-      if (tool.sampledCount > 0 && tool.timedCount < t.minTimedSamples) {
-        recommendations.push({
-          kind: 'low-sample-rate',
-          toolId: tool.toolId,
-          message: `${tool.toolId} is sampled at ${pct(tool.effectiveSampleRate)}: only ${fmt(tool.timedCount)} timed calls stand for ${fmt(tool.estimatedCount)}, so its latency figures are unreliable; raise its sampleRate`,
-          evidence: { effectiveSampleRate: tool.effectiveSampleRate, timedSamples: tool.timedCount, estimatedCalls: tool.estimatedCount, minSamples: t.minTimedSamples },
-          impact: { unit: 'samples', value: t.minTimedSamples - tool.timedCount, basis: 'timed calls missing for reliable quantiles' },
-        });
-      }
+      recommendations.push(...toolFindings(tool, extras, findings));
     }
     errorProne.sort((a, b) => b.wilsonLowerBound - a.wilsonLowerBound || (a.toolId < b.toolId ? -1 : 1));
     bottlenecks.sort((a, b) => b.totalDuration - a.totalDuration || (a.toolId < b.toolId ? -1 : 1));
 
     if (this.patterns !== undefined && sessionId === undefined) {
-      for (const p of this.patterns.getErrorPronePatterns({ limit: 10 })) {
-        if (p.wilsonLowerBound <= p.baseRate) continue; // not clearly worse than the tool's usual rate
-        const occurrences = p.count;
-        const excess = p.failures - occurrences * p.baseRate;
-        const top = p.commonErrors[0] ?? null;
-        recommendations.push({
-          kind: 'failing-sequence',
-          sequence: p.sequence,
-          message: `${p.sequence.join(' → ')}: the last call fails ${pct(p.errorRate)} of the time (${fmt(p.failures)} of ${fmt(occurrences)}) against ${pct(p.baseRate)} for ${p.sequence[p.sequence.length - 1]} overall${top ? `, mostly ${top.errorType}: ${top.message}` : ''}`,
-          evidence: { errorRate: p.errorRate, baseRate: p.baseRate, wilsonLowerBound: p.wilsonLowerBound, occurrences, failures: p.failures, topError: top },
-          impact: { unit: 'failures', value: Math.max(0, excess), basis: "failures above the tool's base rate after this sequence" },
-        });
-      }
+      // sequences after which a tool fails clearly more than it usually does
+      for (const p of this.patterns.getErrorPronePatterns({ kind: 'lift', limit: 10 })) recommendations.push(failingSequence(p, t.failureCostMs));
     }
-    const unitOrder = { ms: 0, failures: 1, samples: 2 } as const;
-    recommendations.sort((a, b) => unitOrder[a.impact.unit] - unitOrder[b.impact.unit] || b.impact.value - a.impact.value || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
 
     return {
       scope: sessionId === undefined ? 'all' : 'session',
@@ -624,7 +397,7 @@ export class AnalyticsEngine implements MetricsSubscriber {
       topTools,
       bottlenecks,
       errorProne,
-      recommendations: recommendations.slice(0, t.maxRecommendations),
+      recommendations: rankRecommendations([recommendations], t.maxRecommendations),
       anomalies: this.anomalies ? this.anomalies.recent(20).filter((a) => sessionId === undefined || a.sessionId === sessionId) : [],
     };
   }

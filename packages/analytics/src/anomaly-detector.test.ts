@@ -73,6 +73,62 @@ describe('AnomalyDetector: latency (robust median/MAD baseline)', () => {
   });
 });
 
+describe('AnomalyDetector: absolute floors on latency', () => {
+  it('never flags microsecond jitter: a grep going from 1.0 µs to 1.6 µs is not an anomaly', () => {
+    const random = createSeededRandom(7);
+    const calls: Call[] = Array.from({ length: 10_000 }, (_, i) => ({ duration: (i < 5000 ? 0.001 : 0.0016) * (1 + 0.05 * random()), success: true, injected: false }));
+    const found: Anomaly[] = [];
+    feed(new AnomalyDetector({ onAnomaly: (a) => found.push(a) }), 'grep', calls);
+    expect(found).toEqual([]);
+  });
+
+  it.each([1, 2, 3])('keeps precision and recall >= 0.9 on a realistic mix of microsecond and millisecond tools (seed %i)', (seed) => {
+    const random = createSeededRandom(seed);
+    // grep: ~2 µs with GC/scheduler pauses of up to 0.5 ms (noise below the floor);
+    // read: ~3 ms lognormal; bash: ~200 ms. Injected: real slowdowns a user cares about.
+    const tools: Record<string, { typical: number; sigma: number; pause: () => number; spike: () => number }> = {
+      grep: { typical: 0.002, sigma: 0.4, pause: () => 0.05 + 0.45 * random(), spike: () => 20 + 80 * random() },
+      read: { typical: 3, sigma: 0.3, pause: () => 3 * (1.1 + 0.3 * random()), spike: () => 3 * (10 + 20 * random()) },
+      bash: { typical: 200, sigma: 0.5, pause: () => 200 * (1.2 + 0.5 * random()), spike: () => 200 * (25 + 25 * random()) },
+    };
+    const found: Anomaly[] = [];
+    const d = new AnomalyDetector({ onAnomaly: (a) => found.push(a), maxRecent: 1000 });
+    for (const [toolId, t] of Object.entries(tools)) {
+      const calls: Call[] = [];
+      for (let i = 0; i < 4000; i++) {
+        const injected = i > 100 && random() < 0.005;
+        const paused = !injected && random() < 0.02;
+        const base = t.typical * Math.exp(t.sigma * normal(random));
+        calls.push({ duration: injected ? t.spike() : paused ? base + t.pause() : base, success: true, injected });
+      }
+      const before = found.length;
+      const ids = feed(d, toolId, calls);
+      const s = score(found.slice(before), ids, calls);
+      expect(s.injected).toBeGreaterThan(5);
+      expect(s.precision).toBeGreaterThanOrEqual(0.9);
+      expect(s.recall).toBeGreaterThanOrEqual(0.9);
+    }
+    for (const a of found) if (a.kind === 'latency') expect(a.value - a.expected).toBeGreaterThanOrEqual(Math.max(1, 0.5 * a.expected));
+  });
+
+  it('takes the floor from options, validated', () => {
+    const fast = (d: AnomalyDetector): void => {
+      for (let i = 0; i < 100; i++) d.onMetric({ id: `${i}`, toolId: 't', sessionId: 's', startTime: 0, endTime: 1, duration: i === 99 ? 0.5 : 0.01 + (i % 3) * 0.001, success: true, sampleWeight: 1 });
+    };
+    const strict = new AnomalyDetector();
+    fast(strict);
+    expect(strict.recent()).toEqual([]); // 0.5 ms over a 10 µs tool: under the 1 ms floor
+    const loose = new AnomalyDetector({ minLatencyChangeMs: 0.1 });
+    fast(loose);
+    expect(loose.recent()[0]).toMatchObject({ kind: 'latency', recordId: '99' });
+    const shared = new AnomalyDetector({ minLatencyChangeMs: 0, minLatencyChangeShare: 100 });
+    fast(shared);
+    expect(shared.recent()).toEqual([]); // 0.5 ms is < 100 × p50 (1 ms)
+    expect(() => new AnomalyDetector({ minLatencyChangeMs: -1 })).toThrow(/minLatencyChangeMs must be a number from 0/);
+    expect(() => new AnomalyDetector({ minLatencyChangeShare: Number.NaN })).toThrow(/minLatencyChangeShare/);
+  });
+});
+
 describe('AnomalyDetector: error bursts', () => {
   it.each([1, 2, 3])('finds injected bursts (recall >= 0.9) with few false bursts (seed %i)', (seed) => {
     const random = createSeededRandom(seed);

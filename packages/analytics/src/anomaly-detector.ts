@@ -58,7 +58,19 @@ export interface AnomalyDetectorOptions {
   onAnomaly?: (anomaly: Anomaly) => void;
   /** Robust z-score above which a latency is anomalous. Default `5`. */
   latencyThreshold?: number;
-  /** Timed calls of a tool before its latencies are judged. Default `30`. */
+  /**
+   * Smallest latency change (call duration minus the tool's typical latency), in ms, that can
+   * be an anomaly, however unusual it is statistically: a microsecond tool that takes 2 µs
+   * instead of 1 µs is noise to a user. Default `1`.
+   */
+  minLatencyChangeMs?: number;
+  /**
+   * Smallest latency change that can be an anomaly, as a share of the tool's typical (p50)
+   * latency. A call is judged only when it exceeds the typical latency by at least
+   * `max(minLatencyChangeMs, minLatencyChangeShare × p50)`. Default `0.5` (50% slower).
+   */
+  minLatencyChangeShare?: number;
+  /** Timed calls of a tool before its latencies are judged (the evidence a baseline needs). Default `30`. */
   warmup?: number;
   /** Weight of each new window summary in the median/MAD baseline (EWMA). Default `0.2`. */
   smoothing?: number;
@@ -138,7 +150,8 @@ export function binomialTail(n: number, k: number, p: number): number {
  * Streaming, per-tool anomaly detection (a core subscriber):
  * - **latency**: each timed call is scored against a robust baseline of the tool's log latency,
  *   an EWMA of the median and MAD of its recent calls (not mean/stddev, which one outlier
- *   drags). Above `latencyThreshold` robust z it is an anomaly. Anomalous values enter the
+ *   drags). Above `latencyThreshold` robust z, and slower than typical by at least
+ *   `max(minLatencyChangeMs, minLatencyChangeShare × p50)`, it is an anomaly (after `warmup` calls). Anomalous values enter the
  *   window clipped to the threshold, so a lasting shift is learnt while spikes barely move it.
  * - **error bursts**: the failures among a tool's last `burstWindow` calls are tested against its
  *   long-run error rate (binomial tail); one report per burst.
@@ -166,7 +179,7 @@ export class AnomalyDetector implements MetricsSubscriber {
     if (options === null || typeof options !== 'object') throw new TypeError('AnomalyDetector: options must be an object');
     checkOptionKeys(
       options,
-      ['onAnomaly', 'latencyThreshold', 'warmup', 'smoothing', 'burstWindow', 'burstMinFailures', 'burstPValue', 'memoryWindow', 'memoryMinBytes', 'maxTools', 'maxRecent'],
+      ['onAnomaly', 'latencyThreshold', 'minLatencyChangeMs', 'minLatencyChangeShare', 'warmup', 'smoothing', 'burstWindow', 'burstMinFailures', 'burstPValue', 'memoryWindow', 'memoryMinBytes', 'maxTools', 'maxRecent'],
       'AnomalyDetector',
     );
     if (options.onAnomaly !== undefined && typeof options.onAnomaly !== 'function') throw new TypeError('AnomalyDetector: onAnomaly must be a function');
@@ -180,6 +193,8 @@ export class AnomalyDetector implements MetricsSubscriber {
     this.#onAnomaly = options.onAnomaly;
     this.#o = {
       latencyThreshold: num('latencyThreshold', 5, 1, 1000, false),
+      minLatencyChangeMs: num('minLatencyChangeMs', 1, 0, Number.MAX_SAFE_INTEGER, false),
+      minLatencyChangeShare: num('minLatencyChangeShare', 0.5, 0, 1000, false),
       warmup: num('warmup', 30, WINDOW / 2, 100_000, true),
       smoothing: num('smoothing', 0.2, 0.001, 1, false),
       burstWindow: num('burstWindow', 20, 5, 10_000, true),
@@ -215,7 +230,12 @@ export class AnomalyDetector implements MetricsSubscriber {
       const sigma = MAD_TO_SIGMA * s.spread;
       const z = (x - s.center) / sigma;
       if (z > this.#o.latencyThreshold) {
-        this.#emit({ kind: 'latency', toolId: m.toolId, sessionId: m.sessionId, recordId: m.id, at: m.endTime, value: m.duration, expected: Math.exp(s.center), score: z });
+        const expected = Math.exp(s.center);
+        // an absolute floor: statistically rare is not enough, the change must matter to a user
+        const floor = Math.max(this.#o.minLatencyChangeMs, this.#o.minLatencyChangeShare * expected);
+        if (m.duration - expected >= floor) {
+          this.#emit({ kind: 'latency', toolId: m.toolId, sessionId: m.sessionId, recordId: m.id, at: m.endTime, value: m.duration, expected, score: z });
+        }
       }
       // winsorise: a spike barely moves the baseline, a lasting shift still does
       const limit = this.#o.latencyThreshold * sigma;

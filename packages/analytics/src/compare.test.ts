@@ -122,10 +122,20 @@ describe('compareRuns', () => {
     const text = formatComparison(compareRuns(a, b, { labels: { a: 'gen-7', b: 'gen-8' } }));
     const lines = text.split('\n');
     expect(lines[0]).toBe('gen-7 → gen-8 (400 → 400 records, confidence 0.95)');
-    expect(lines[1]).toMatch(/^tool\s+calls\s+p50 ms\s+p95 ms\s+error rate\s+verdict$/);
+    expect(lines[1]).toMatch(/^tool\s+calls\s+failed\s+error rate\s+p50 ms\s+p95 ms\s+verdict$/);
     expect(lines.find((l) => l.startsWith('read'))).toMatch(/200 → 200 .*\(\+\d+%\).*regressed$/);
     expect(lines.find((l) => l.startsWith('grep'))).toMatch(/improved$/);
     expect(lines.find((l) => l.startsWith('all tools'))).toBeDefined();
+  });
+
+  it('prints hostile tool names and labels terminal-safe', () => {
+    const evil = 'grep\u001b[2J\nrm -rf';
+    const a = run(1, { [evil]: { median: 4, calls: 50 } });
+    const b = run(2, { [evil]: { median: 4, calls: 50 } });
+    const text = formatComparison(compareRuns(a, b, { labels: { a: 'a\u001b]0;x\u0007', b: 'b' } }));
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    expect(text).toContain('grep?[2J?rm -rf');
+    expect(text.split('\n')[0]).toMatch(/^a\?\]0;x\? → b /);
   });
 
   it('rejects bad options', () => {

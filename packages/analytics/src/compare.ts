@@ -1,7 +1,7 @@
 import { createSeededRandom, isTimed, isUsableRecord, weightOf, type RandomSource, type ToolExecutionMetrics } from '@perftrack/core';
 import { compileCostModel, emptyCost, type CompiledCostModel, type CostModel } from './cost';
 import { wilsonInterval } from './evidence';
-import { formatTable } from './format-report';
+import { formatTable, terminalSafe } from './format-report';
 
 /** What a comparison concludes for a tool (or overall). */
 export type Verdict = 'improved' | 'regressed' | 'unchanged' | 'insufficient-data';
@@ -76,9 +76,16 @@ export interface ToolComparison {
   /** Change of cost per task (reported, not used for the verdict); `null` without a cost model. */
   readonly costPerTask: Change | null;
   readonly verdict: Verdict;
+  /** Whether p50 latency changed significantly (`unknown`: too few timed calls). */
+  readonly latencyChange: SignificantChange;
+  /** Whether the error rate changed significantly (`unknown`: too few calls). */
+  readonly errorRateChange: SignificantChange;
   /** Why, in words, with the numbers. */
   readonly reasons: readonly string[];
 }
+
+/** A figure's change between the runs: up or down beyond noise and the minimum change, neither, or not enough data. */
+export type SignificantChange = 'rose' | 'fell' | 'none' | 'unknown';
 
 /** The versioned document {@link compareRuns} returns, for evolution loops to consume. */
 export interface RunComparison {
@@ -280,6 +287,8 @@ function compareSide(toolId: string, sa: Side, sb: Side, tasksA: number, tasksB:
   let worse = false;
   let decided = false;
 
+  let latencyChange: SignificantChange = 'unknown';
+  let errorRateChange: SignificantChange = 'unknown';
   let p50: Change | null = null;
   let p95: Change | null = null;
   let latencyTest: ToolComparison['latencyTest'] = null;
@@ -291,6 +300,7 @@ function compareSide(toolId: string, sa: Side, sb: Side, tasksA: number, tasksB:
     const [lo, hi] = p50.interval!;
     const change = p50.relative ?? 0;
     const significant = latencyTest.pValue < testAlpha && (lo > 0 || hi < 0) && Math.abs(change) >= o.minLatencyChange;
+    latencyChange = significant ? (change > 0 ? 'rose' : 'fell') : 'none';
     if (significant) {
       if (change > 0) worse = true;
       else better = true;
@@ -321,7 +331,9 @@ function compareSide(toolId: string, sa: Side, sb: Side, tasksA: number, tasksB:
       diff + Math.sqrt((ub - b.errorRate) ** 2 + (a.errorRate - la) ** 2),
     ];
     errorRate = { absolute: diff, relative: relative(a.errorRate, b.errorRate), interval, z, pValue };
-    if (pValue < testAlpha && (interval[0] > 0 || interval[1] < 0) && Math.abs(diff) >= o.minErrorRateChange) {
+    const significant = pValue < testAlpha && (interval[0] > 0 || interval[1] < 0) && Math.abs(diff) >= o.minErrorRateChange;
+    errorRateChange = significant ? (diff > 0 ? 'rose' : 'fell') : 'none';
+    if (significant) {
       if (diff > 0) worse = true;
       else better = true;
       reasons.push(`error rate ${diff > 0 ? 'rose' : 'fell'} ${pct(a.errorRate)} → ${pct(b.errorRate)} (interval ${pct(interval[0])} to ${pct(interval[1])} points; p = ${pValue.toPrecision(2)})`);
@@ -344,6 +356,8 @@ function compareSide(toolId: string, sa: Side, sb: Side, tasksA: number, tasksB:
     callsPerTask: { absolute: b.callsPerTask - a.callsPerTask, relative: relative(a.callsPerTask, b.callsPerTask), interval: null },
     costPerTask: a.costPerTask === null || b.costPerTask === null ? null : { absolute: b.costPerTask - a.costPerTask, relative: relative(a.costPerTask, b.costPerTask), interval: null },
     verdict,
+    latencyChange,
+    errorRateChange,
     reasons,
   };
 }
@@ -449,17 +463,18 @@ export function formatComparison(doc: RunComparison): string {
   const priced = doc.overall.a.costPerTask !== null;
   const money = (v: number | null) => (v === null ? '-' : v.toPrecision(3));
   const rows = [doc.overall, ...doc.tools].map((t) => [
-    t.toolId === '*' ? 'all tools' : t.toolId,
+    t.toolId === '*' ? 'all tools' : terminalSafe(t.toolId),
     `${t.a.calls.toFixed(0)} → ${t.b.calls.toFixed(0)}`,
+    `${t.a.failures.toFixed(0)} → ${t.b.failures.toFixed(0)}`,
+    `${rate(t.a.errorRate)} → ${rate(t.b.errorRate)}`,
     `${ms(t.a.p50)} → ${ms(t.b.p50)}${change(t.p50)}`,
     `${ms(t.a.p95)} → ${ms(t.b.p95)}${change(t.p95)}`,
-    `${rate(t.a.errorRate)} → ${rate(t.b.errorRate)}`,
     ...(priced ? [`${money(t.a.costPerTask)} → ${money(t.b.costPerTask)}${change(t.costPerTask)}`] : []),
     t.verdict,
   ]);
-  const header = ['tool', 'calls', 'p50 ms', 'p95 ms', 'error rate', ...(priced ? ['cost/task'] : []), 'verdict'];
+  const header = ['tool', 'calls', 'failed', 'error rate', 'p50 ms', 'p95 ms', ...(priced ? ['cost/task'] : []), 'verdict'];
   return [
-    `${doc.labels.a} → ${doc.labels.b} (${doc.runs.a.records} → ${doc.runs.b.records} records, confidence ${doc.confidence})`,
+    `${terminalSafe(doc.labels.a)} → ${terminalSafe(doc.labels.b)} (${doc.runs.a.records} → ${doc.runs.b.records} records, confidence ${doc.confidence})`,
     ...formatTable(header, rows, new Set()),
   ].join('\n');
 }

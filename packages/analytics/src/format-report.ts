@@ -1,4 +1,5 @@
-import type { OverallReport, Recommendation, SessionReport, ToolAnalytics } from './types';
+import type { Recommendation } from './recommendations';
+import type { OverallReport, SessionReport, ToolAnalytics } from './types';
 
 /** Options of {@link formatSessionReport}. */
 export interface FormatReportOptions {
@@ -7,6 +8,11 @@ export interface FormatReportOptions {
   /** Most sequences, predictions and recommendations listed. Default 5. */
   maxItems?: number;
 }
+
+/** Timed calls a p95 needs before it is printed unmarked (fewer: marked `*`). */
+export const MIN_CALLS_FOR_P95 = 20;
+/** Timed calls a p99 needs before it is printed unmarked (fewer: marked `*`). */
+export const MIN_CALLS_FOR_P99 = 100;
 
 const ms = (n: number | null): string => (n === null ? '-' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 const bytes = (n: number | null | undefined): string => {
@@ -42,13 +48,50 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
+/** A quantile, marked `*` when too few timed calls stand behind it. */
+const quantile = (value: number | null, timedCalls: number, needed: number): string => (value === null ? '-' : timedCalls < needed ? `${ms(value)}*` : ms(value));
+
 function toolRow(t: ToolAnalytics): string[] {
-  return [terminalSafe(t.toolId), count(t.estimatedCount), pct(t.errorRate), ms(t.meanDuration), ms(t.p50), ms(t.p95), ms(t.p99), bytes(t.memory?.peak), bytes(t.input?.mean), bytes(t.output?.mean)];
+  return [
+    terminalSafe(t.toolId),
+    count(t.estimatedCount),
+    count(t.failures),
+    pct(t.errorRate),
+    ms(t.meanDuration),
+    ms(t.p50),
+    quantile(t.p95, t.timedCount, MIN_CALLS_FOR_P95),
+    quantile(t.p99, t.timedCount, MIN_CALLS_FOR_P99),
+    bytes(t.memory?.peak),
+    bytes(t.input?.mean),
+    bytes(t.output?.mean),
+  ];
 }
 
-function recommendationLine(r: Recommendation): string {
-  const impact = r.impact.unit === 'ms' ? `~${Math.round(r.impact.value)} ms` : r.impact.unit === 'failures' ? `~${Math.round(r.impact.value)} failures` : `${Math.round(r.impact.value)} samples short`;
-  return `[${r.kind}] ${terminalSafe(r.message)} (impact: ${impact})`;
+/** The impact of a recommendation in words: time, failures, money or samples, then how it was computed. */
+export function formatImpact(impact: Recommendation['impact']): string {
+  const parts: string[] = [];
+  if (impact.timeMs > 0) parts.push(`~${Math.round(impact.timeMs).toLocaleString('en-US')} ms saved`);
+  if (impact.failures > 0) parts.push(`~${Math.round(impact.failures).toLocaleString('en-US')} failures avoided`);
+  if (impact.cost > 0) parts.push(`~${money(impact.cost)} saved`);
+  if (impact.samples > 0) parts.push(`${Math.round(impact.samples)} timed calls short`);
+  return `${parts.length > 0 ? parts.join(', ') : 'no measurable saving'} (${impact.basis})`;
+}
+
+/**
+ * A recommendation as three terminal-safe lines: `[kind] message`, what to change, and its
+ * impact with the basis of the estimate. `perftrack report` and `perftrack analyze` print this.
+ */
+export function formatRecommendation(r: Recommendation, indent = '  '): string[] {
+  return [`${indent}[${r.kind}] ${terminalSafe(r.message)}`, `${indent}    change: ${terminalSafe(r.action)}`, `${indent}    impact: ${terminalSafe(formatImpact(r.impact))}`];
+}
+
+/** Epoch ms as `YYYY-MM-DD HH:MM:SS UTC`. */
+const utc = (t: number): string => `${new Date(t).toISOString().slice(0, 23).replace('T', ' ')} UTC`;
+
+/** The data's time range: `from … to …`, or `no calls`. */
+export function formatTimeRange(firstStart: number | null, lastEnd: number | null): string {
+  if (firstStart === null || lastEnd === null || !Number.isFinite(firstStart) || !Number.isFinite(lastEnd)) return 'no calls';
+  return `${utc(firstStart)} to ${utc(lastEnd)}`;
 }
 
 /**
@@ -63,7 +106,8 @@ export function formatSessionReport(report: SessionReport | OverallReport, optio
   const { analytics, insights } = report;
   const s = analytics.summary;
   const out: string[] = [];
-  out.push('sessionId' in report ? `Session ${terminalSafe(report.sessionId)} — ${report.generatedAt}` : `All sessions (${s.sessions}) — ${report.generatedAt}`);
+  const range = formatTimeRange(s.firstStart, s.lastEnd);
+  out.push('sessionId' in report ? `Session ${terminalSafe(report.sessionId)} — calls from ${range}` : `All sessions (${s.sessions}) — calls from ${range}`);
   if (s.totalOperations === 0) {
     out.push('  no calls recorded');
     return out.join('\n');
@@ -82,30 +126,51 @@ export function formatSessionReport(report: SessionReport | OverallReport, optio
   }
   out.push('');
   const priced = s.cost !== null;
-  const header = ['tool', 'calls', 'errors', 'mean ms', 'p50', 'p95', 'p99', 'mem peak', 'in', 'out', ...(priced ? ['cost'] : [])];
-  const rows = analytics.tools.slice(0, maxTools).map((t) => (priced ? [...toolRow(t), money(t.cost?.total ?? 0)] : toolRow(t)));
-  out.push(...formatTable(header, rows, new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])));
-  out.push(`  (quantiles within ±${(analytics.quantileRelativeError * 100).toFixed(0)}%)`);
+  const header = ['tool', 'calls', 'failed', 'error rate', 'mean ms', 'p50', 'p95', 'p99', 'mem peak', 'in', 'out', ...(priced ? ['cost'] : [])];
+  const shown = analytics.tools.slice(0, maxTools);
+  const rows = shown.map((t) => (priced ? [...toolRow(t), money(t.cost?.total ?? 0)] : toolRow(t)));
+  out.push(...formatTable(header, rows, new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])));
+  const marked = shown.some((t) => (t.p95 !== null && t.timedCount < MIN_CALLS_FOR_P95) || (t.p99 !== null && t.timedCount < MIN_CALLS_FOR_P99));
+  out.push(`  (quantiles within ±${(analytics.quantileRelativeError * 100).toFixed(0)}%${marked ? `; * = rough: fewer than ${MIN_CALLS_FOR_P95} timed calls for p95, ${MIN_CALLS_FOR_P99} for p99` : ''})`);
   if (analytics.sequences.length > 0) {
-    out.push('', 'Top sequences:');
-    for (const p of analytics.sequences.slice(0, maxItems)) {
-      out.push(`  ${p.sequence.map(terminalSafe).join(' → ')}  ×${count(p.count)}  ok ${pct(p.successRate)}  avg ${ms(p.avgDuration)} ms`);
-    }
+    out.push('', 'Top sequences (longest form of each):');
+    out.push(
+      ...formatTable(
+        ['sequence', 'count', 'sessions', 'all ok', 'avg ms'],
+        analytics.sequences.slice(0, maxItems).map((p) => [p.sequence.map(terminalSafe).join(' → '), count(p.count), String(p.sessions), pct(p.successRate), ms(p.avgDuration)]),
+        new Set([1, 2, 3, 4]),
+      ).map((line) => `  ${line}`),
+    );
   }
   if ('predictions' in report && report.predictions.length > 0) {
     out.push('', 'Likely next tools:');
     out.push(`  ${report.predictions.slice(0, maxItems).map((p) => `${terminalSafe(p.toolId)} ${pct(p.probability)}`).join(', ')}`);
   }
   if (analytics.errorPatterns.length > 0) {
-    out.push('', 'Error-prone sequences:');
-    for (const p of analytics.errorPatterns.slice(0, maxItems)) {
-      const e = p.commonErrors[0];
-      out.push(`  ${p.sequence.map(terminalSafe).join(' → ')}  fails ${pct(p.errorRate)} vs ${pct(p.baseRate)} (n=${count(p.count)})${e ? `  ${terminalSafe(e.errorType)}: ${terminalSafe(e.message)}` : ''}`);
-    }
+    out.push('', 'Error-prone sequences (the last call fails; 95% lower bound ≥ 10%):');
+    out.push(
+      ...formatTable(
+        ['sequence', 'count', 'failed', 'error rate', '≥ (95%)', 'tool overall', 'lift', 'most common error'],
+        analytics.errorPatterns.slice(0, maxItems).map((p) => {
+          const e = p.commonErrors[0];
+          return [
+            p.sequence.map(terminalSafe).join(' → '),
+            count(p.count),
+            count(p.failures),
+            pct(p.errorRate),
+            pct(p.wilsonLowerBound),
+            pct(p.baseRate),
+            Number.isFinite(p.lift) ? `${p.lift.toFixed(1)}×` : '-',
+            e ? `${terminalSafe(e.errorType)}: ${terminalSafe(e.message)}` : '-',
+          ];
+        }),
+        new Set([1, 2, 3, 4, 5, 6]),
+      ).map((line) => `  ${line}`),
+    );
   }
   if (insights.recommendations.length > 0) {
     out.push('', 'Recommendations:');
-    for (const r of insights.recommendations.slice(0, maxItems)) out.push(`  ${recommendationLine(r)}`);
+    for (const r of insights.recommendations.slice(0, maxItems)) out.push(...formatRecommendation(r));
   }
   return out.join('\n');
 }

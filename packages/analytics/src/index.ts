@@ -8,16 +8,17 @@ export type {
   SequenceStep,
   SequencePattern,
   ErrorPronePattern,
+  ErrorPatternKind,
   ToolPrediction,
   PatternQuery,
   ErrorPatternQuery,
   UsagePatternStats,
-} from './usage-pattern-tracker';
+} from './usage-pattern-types';
 
 // Figures and insights
 export { AnalyticsEngine } from './analytics-engine';
 export type { AnalyticsEngineOptions, AnalyticsEngineStats, InsightThresholds } from './analytics-engine';
-export { formatSessionReport, formatTable, terminalSafe } from './format-report';
+export { formatSessionReport, formatTable, terminalSafe, formatRecommendation, formatImpact, formatTimeRange, MIN_CALLS_FOR_P95, MIN_CALLS_FOR_P99 } from './format-report';
 export type { FormatReportOptions } from './format-report';
 export type {
   AnalyticsData,
@@ -30,16 +31,15 @@ export type {
   Bottleneck,
   BottleneckReason,
   ErrorProneTool,
-  Recommendation,
-  RecommendationKind,
-  Impact,
   SessionReport,
   OverallReport,
 } from './types';
 
 // Comparing runs (generation N vs N+1)
 export { compareRuns, formatComparison, mannWhitney } from './compare';
-export type { CompareOptions, RunComparison, ToolComparison, RunFigures, Change, Verdict } from './compare';
+export type { CompareOptions, RunComparison, ToolComparison, RunFigures, Change, Verdict, SignificantChange } from './compare';
+export { evaluateGate, isGateCondition, formatComparisonMarkdown, formatComparisonJUnit } from './compare-gate';
+export type { GateCondition, GateCheck, GateResult } from './compare-gate';
 
 // Anomalies
 export { AnomalyDetector, binomialTail } from './anomaly-detector';
@@ -50,6 +50,10 @@ export { findInefficiencies } from './inefficiencies';
 export type { InefficiencyOptions, InefficiencyReport, ToolPairHotspot, RepeatedCall, RereadTarget, RetryLoop, FailingChain } from './inefficiencies';
 export { suggestOptimizations } from './suggestions';
 export type { Suggestion, SuggestionKind, SuggestionImpact, SuggestionInput, SuggestionOptions } from './suggestions';
+
+// One advice vocabulary (insights, suggestions, report, analyze, dashboard)
+export { rankRecommendations, recommendationTarget } from './recommendations';
+export type { Recommendation, RecommendationKind, Impact } from './recommendations';
 
 // Cost
 export { estimateCosts, compileCostModel } from './cost';

@@ -236,7 +236,7 @@ export function findInefficiencies(records: Iterable<ToolExecutionMetrics>, opti
 
   const notes: string[] = [];
   if (!hasDurations) notes.push('the records carry no durations: pairs are ranked by frequency alone and no saving in time is estimated');
-  if (hashed === 0) notes.push('the records carry no input hashes (trackInputOutput with hashing): repeated identical calls cannot be told apart, none are reported');
+  if (hashed === 0) notes.push('the records carry no input hashes (turn on hashInput: true in trackPerformance or wrapTools options): repeated identical calls cannot be told apart, none are reported');
   if (![...bySession.values()].some((l) => l.some((r) => typeof r.metadata?.target === 'string' || typeof r.inputHash === 'string'))) {
     notes.push('the records name no targets (metadata.target) and carry no input hashes: re-reads of the same target cannot be found');
   }

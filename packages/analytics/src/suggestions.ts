@@ -1,37 +1,21 @@
 import type { RunComparison } from './compare';
 import type { InefficiencyReport } from './inefficiencies';
-import type { AnalyticsData } from './types';
+import { DEFAULT_FAILURE_COST_MS, impactOf, raiseSampleRate, rankRecommendations, type Impact, type Recommendation, type RecommendationKind } from './recommendations';
+import type { AnalyticsData, Insights } from './types';
 
-/** What a suggestion would save: time, failures and, with a cost model, money. */
-export interface SuggestionImpact {
-  readonly timeMs: number;
-  readonly failures: number;
-  readonly cost: number;
-  /** The single number suggestions are ranked by: `timeMs + failures × failureCostMs`. */
-  readonly score: number;
-}
-
-interface Base {
-  readonly message: string;
-  readonly impact: SuggestionImpact;
-}
-
-/** A typed, ranked optimisation suggestion; `kind` says which evidence it carries. */
-export type Suggestion =
-  | (Base & { readonly kind: 'cache-tool'; readonly toolId: string; readonly evidence: { readonly repeatedCalls: number; readonly calls: number | null; readonly sessions: number; readonly exampleRecordId: string } })
-  | (Base & { readonly kind: 'batch-reads'; readonly toolId: string; readonly evidence: { readonly rereads: number; readonly targets: number; readonly exampleRecordId: string } })
-  | (Base & { readonly kind: 'replace-failing-chain'; readonly chain: readonly string[]; readonly evidence: { readonly occurrences: number; readonly failedCalls: number; readonly exampleSessionId: string; readonly exampleRecordId: string } })
-  | (Base & { readonly kind: 'stop-retry-loop'; readonly toolId: string; readonly evidence: { readonly errorType: string; readonly loops: number; readonly wastedCalls: number; readonly longest: number; readonly exampleSessionId: string; readonly exampleRecordId: string } })
-  | (Base & { readonly kind: 'raise-sample-rate'; readonly toolId: string; readonly evidence: { readonly effectiveSampleRate: number; readonly timedSamples: number; readonly estimatedCalls: number; readonly minSamples: number } })
-  | (Base & { readonly kind: 'investigate-regression'; readonly toolId: string; readonly evidence: { readonly reasons: readonly string[]; readonly p50Change: number | null; readonly errorRateChange: number | null; readonly callsInB: number } });
-
-/** The kinds of {@link Suggestion}. */
-export type SuggestionKind = Suggestion['kind'];
+/** @deprecated The same type as {@link Recommendation}: suggestions and insights share one vocabulary. */
+export type Suggestion = Recommendation;
+/** @deprecated The same type as {@link RecommendationKind}. */
+export type SuggestionKind = RecommendationKind;
+/** @deprecated The same type as {@link Impact}. */
+export type SuggestionImpact = Impact;
 
 /** What {@link suggestOptimizations} reads; give what you have. */
 export interface SuggestionInput {
   /** Figures of the run (for sample rates, call counts and mean durations). */
   readonly analytics?: AnalyticsData;
+  /** The engine's insights over the same run: their recommendations join the list (deduplicated). */
+  readonly insights?: Insights;
   /** Wasted work found by `findInefficiencies`. */
   readonly inefficiencies?: InefficiencyReport;
   /** A comparison of the previous run (A) with this one (B). */
@@ -49,20 +33,23 @@ export interface SuggestionOptions {
 }
 
 const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
- * Turns evidence into typed suggestions, ranked by estimated impact: cache a tool whose
- * identical inputs repeat, batch reads of the same targets, replace a chain that keeps failing,
- * stop a retry loop, raise a sample rate whose data is too thin, investigate a regressed tool.
- * Each cites its evidence (counts, example record ids) so it can be checked.
+ * Turns evidence into recommendations, ranked by estimated impact: cache a tool whose
+ * identical inputs repeat, keep what a tool read, replace a sequence that keeps failing, stop
+ * a retry loop, raise a sample rate whose data is too thin, investigate a regressed tool — plus
+ * the engine's own findings when `insights` is given. Each says what to change (`action`),
+ * cites its evidence (counts, example record ids) and says how its impact was computed
+ * (`impact.basis`). The same finding from two sources is listed once.
  */
-export function suggestOptimizations(input: SuggestionInput, options: SuggestionOptions = {}): Suggestion[] {
-  const failureCostMs = options.failureCostMs ?? 5000;
+export function suggestOptimizations(input: SuggestionInput, options: SuggestionOptions = {}): Recommendation[] {
+  const failureCostMs = options.failureCostMs ?? DEFAULT_FAILURE_COST_MS;
   const minSamples = options.minSamples ?? 30;
   const limit = options.limit ?? 20;
-  const impact = (timeMs: number, failures: number, cost = 0): SuggestionImpact => ({ timeMs, failures, cost, score: timeMs + failures * failureCostMs });
+  const impact = (parts: Parameters<typeof impactOf>[0], basis: string) => impactOf(parts, basis, failureCostMs);
   const tools = new Map((input.analytics?.tools ?? []).map((t) => [t.toolId, t]));
-  const out: Suggestion[] = [];
+  const out: Recommendation[] = [];
   const ineff = input.inefficiencies;
 
   for (const r of ineff?.repeatedCalls ?? []) {
@@ -71,9 +58,10 @@ export function suggestOptimizations(input: SuggestionInput, options: Suggestion
     out.push({
       kind: 'cache-tool',
       toolId: r.toolId,
-      message: `cache ${r.toolId}: ${r.repeats} calls repeated an identical input within a few calls (${r.sessions} session${r.sessions === 1 ? '' : 's'})${r.savingMs === null ? '' : `, ${fmt(r.savingMs)} ms`}`,
-      impact: impact(r.savingMs ?? 0, 0, perCallCost * r.repeats),
-      evidence: { repeatedCalls: r.repeats, calls: t?.estimatedCount ?? null, sessions: r.sessions, exampleRecordId: r.exampleRecordId },
+      message: `${r.toolId}: ${r.repeats} calls repeated an identical input within a few calls (${plural(r.sessions, 'session')})${r.savingMs === null ? '' : `, ${fmt(r.savingMs)} ms`}`,
+      action: `memoise ${r.toolId} on its input (key a cache on the input hash), invalidated when what it reads changes`,
+      impact: { ...impact({ timeMs: r.savingMs ?? 0 }, r.savingMs === null ? 'no durations in the data: the repeated calls are counted, their time is not' : 'the durations of the repeated calls, which a cache would have answered'), cost: perCallCost * r.repeats },
+      evidence: { source: 'repeat-window', repeatedCalls: r.repeats, calls: t?.estimatedCount ?? null, sessions: r.sessions, exampleRecordId: r.exampleRecordId },
     });
   }
   const rereadsByTool = new Map<string, { n: number; targets: number; ms: number | null; example: string }>();
@@ -88,8 +76,9 @@ export function suggestOptimizations(input: SuggestionInput, options: Suggestion
     out.push({
       kind: 'batch-reads',
       toolId,
-      message: `keep what ${toolId} read: ${e.n} reads of ${e.targets} target${e.targets === 1 ? '' : 's'} repeated one with no write in between${e.ms === null ? '' : `, ${fmt(e.ms)} ms`}`,
-      impact: impact(e.ms ?? 0, 0),
+      message: `${toolId}: ${e.n} reads of ${plural(e.targets, 'target')} repeated one with no write in between${e.ms === null ? '' : `, ${fmt(e.ms)} ms`}`,
+      action: `keep what ${toolId} returned for a target until that target is written, instead of reading it again`,
+      impact: impact({ timeMs: e.ms ?? 0 }, e.ms === null ? 'no durations in the data: the re-reads are counted, their time is not' : 'the durations of the re-reads'),
       evidence: { rereads: e.n, targets: e.targets, exampleRecordId: e.example },
     });
   }
@@ -97,8 +86,9 @@ export function suggestOptimizations(input: SuggestionInput, options: Suggestion
     out.push({
       kind: 'stop-retry-loop',
       toolId: l.toolId,
-      message: `${l.toolId} was retried after failing with ${l.errorType} ${l.wastedCalls} times in ${l.loops} loop${l.loops === 1 ? '' : 's'} (longest ${l.longest} in a row): change course after the first ${l.errorType}`,
-      impact: impact(l.wastedMs ?? 0, l.wastedCalls),
+      message: `${l.toolId} was retried after failing with ${l.errorType} ${l.wastedCalls} times in ${plural(l.loops, 'loop')} (longest ${l.longest} in a row)`,
+      action: `after the first ${l.errorType} from ${l.toolId}, change the input or the approach instead of calling it again the same way`,
+      impact: impact({ timeMs: l.wastedMs ?? 0, failures: l.wastedCalls }, `the repeated failures after the first of each loop (${l.wastedCalls})${l.wastedMs === null ? '' : ' and their time'}`),
       evidence: { errorType: l.errorType, loops: l.loops, wastedCalls: l.wastedCalls, longest: l.longest, exampleSessionId: l.exampleSessionId, exampleRecordId: l.exampleRecordId },
     });
   }
@@ -107,35 +97,31 @@ export function suggestOptimizations(input: SuggestionInput, options: Suggestion
     const avoidable = c.failedCalls - c.occurrences;
     if (avoidable <= 0) continue;
     out.push({
-      kind: 'replace-failing-chain',
-      chain: c.chain,
-      message: `replace ${c.chain.join(' → ')}: it failed all the way through ${c.occurrences} time${c.occurrences === 1 ? '' : 's'} (${c.failedCalls} failed calls)`,
-      impact: impact(0, avoidable),
-      evidence: { occurrences: c.occurrences, failedCalls: c.failedCalls, exampleSessionId: c.exampleSessionId, exampleRecordId: c.exampleRecordId },
+      kind: 'failing-sequence',
+      sequence: c.chain,
+      message: `${c.chain.join(' → ')} failed all the way through ${plural(c.occurrences, 'time')} (${c.failedCalls} failed calls)`,
+      action: `stop at the first failure of ${c.chain.join(' → ')} and fix its cause: the calls after it failed too`,
+      impact: impact({ failures: avoidable }, `failed calls after the first failure of each chain: ${c.failedCalls} − ${c.occurrences}`),
+      evidence: { source: 'failing-chain', occurrences: c.occurrences, failedCalls: c.failedCalls, exampleSessionId: c.exampleSessionId, exampleRecordId: c.exampleRecordId },
     });
   }
   for (const t of input.analytics?.tools ?? []) {
     if (t.sampledCount === 0 || t.timedCount >= minSamples || t.estimatedCount < minSamples) continue;
-    out.push({
-      kind: 'raise-sample-rate',
-      toolId: t.toolId,
-      message: `raise ${t.toolId}'s sample rate: ${t.timedCount} timed calls stand for ${fmt(t.estimatedCount)}, too few for reliable latency figures`,
-      // no time is saved; rank it by the samples missing, as a small share of a failure
-      impact: { timeMs: 0, failures: 0, cost: 0, score: minSamples - t.timedCount },
-      evidence: { effectiveSampleRate: t.effectiveSampleRate, timedSamples: t.timedCount, estimatedCalls: t.estimatedCount, minSamples },
-    });
+    out.push(raiseSampleRate(t, minSamples, failureCostMs));
   }
   for (const c of input.comparison?.tools ?? []) {
     if (c.verdict !== 'regressed') continue;
     const extraMs = c.p50 && c.a.p50 !== null && c.b.p50 !== null ? Math.max(0, (c.b.p50 - c.a.p50) * c.b.calls) : 0;
     const extraFailures = c.errorRate ? Math.max(0, c.errorRate.absolute * c.b.calls) : 0;
+    const labels = input.comparison!.labels;
     out.push({
       kind: 'investigate-regression',
       toolId: c.toolId,
-      message: `investigate ${c.toolId}: it regressed from ${input.comparison!.labels.a} to ${input.comparison!.labels.b} (${c.reasons.join('; ')})`,
-      impact: impact(extraMs, extraFailures),
+      message: `${c.toolId} regressed from ${labels.a} to ${labels.b} (${c.reasons.join('; ')})`,
+      action: `look at what changed for ${c.toolId} between ${labels.a} and ${labels.b} (its inputs, its implementation, the prompts that call it) before shipping ${labels.b}`,
+      impact: impact({ timeMs: extraMs, failures: extraFailures }, `the p50 increase × ${labels.b}'s ${c.b.calls} calls, and the error-rate increase × those calls`),
       evidence: { reasons: c.reasons, p50Change: c.p50?.relative ?? null, errorRateChange: c.errorRate?.absolute ?? null, callsInB: c.b.calls },
     });
   }
-  return out.sort((a, b) => b.impact.score - a.impact.score || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0)).slice(0, limit);
+  return rankRecommendations([out, input.insights?.recommendations ?? []], limit);
 }

@@ -1,7 +1,8 @@
 import type { Anomaly } from './anomaly-detector';
 import type { CostBreakdown } from './cost';
 import type { CommonError } from './evidence';
-import type { ErrorPronePattern, SequencePattern, ToolPrediction } from './usage-pattern-tracker';
+import type { Recommendation } from './recommendations';
+import type { ErrorPronePattern, SequencePattern, ToolPrediction } from './usage-pattern-types';
 
 /** Sizes (bytes) seen for one direction of a tool's I/O; `null` in {@link ToolAnalytics} when never measured. */
 export interface SizeSummary {
@@ -144,57 +145,6 @@ export interface ErrorProneTool {
   readonly commonErrors: readonly CommonError[];
 }
 
-/** How much a recommendation is worth: milliseconds or failures saved, or samples missing. */
-export interface Impact {
-  readonly unit: 'ms' | 'failures' | 'samples';
-  readonly value: number;
-  /** How the value was estimated. */
-  readonly basis: string;
-}
-
-interface RecommendationBase {
-  readonly message: string;
-  readonly impact: Impact;
-}
-
-/**
- * An actionable finding with the numbers that triggered it. `kind` tells which fields exist.
- */
-export type Recommendation =
-  | (RecommendationBase & {
-      readonly kind: 'slow-tool';
-      readonly toolId: string;
-      readonly evidence: { readonly p50: number; readonly p95: number; readonly thresholdMs: number; readonly timedCalls: number };
-    })
-  | (RecommendationBase & {
-      readonly kind: 'dominant-tool';
-      readonly toolId: string;
-      readonly evidence: { readonly timeShare: number; readonly totalDuration: number; readonly p50: number; readonly meanDuration: number };
-    })
-  | (RecommendationBase & {
-      readonly kind: 'repeated-input';
-      readonly toolId: string;
-      readonly evidence: { readonly repeatedCalls: number; readonly calls: number; readonly repeatShare: number; readonly meanDuration: number | null };
-    })
-  | (RecommendationBase & {
-      readonly kind: 'error-prone-tool';
-      readonly toolId: string;
-      readonly evidence: { readonly errorRate: number; readonly wilsonLowerBound: number; readonly failures: number; readonly calls: number; readonly topError: CommonError | null };
-    })
-  | (RecommendationBase & {
-      readonly kind: 'failing-sequence';
-      readonly sequence: readonly string[];
-      readonly evidence: { readonly errorRate: number; readonly baseRate: number; readonly wilsonLowerBound: number; readonly occurrences: number; readonly failures: number; readonly topError: CommonError | null };
-    })
-  | (RecommendationBase & {
-      readonly kind: 'low-sample-rate';
-      readonly toolId: string;
-      readonly evidence: { readonly effectiveSampleRate: number; readonly timedSamples: number; readonly estimatedCalls: number; readonly minSamples: number };
-    });
-
-/** The kinds of {@link Recommendation}. */
-export type RecommendationKind = Recommendation['kind'];
-
 /** What {@link AnalyticsEngine.getInsights} returns. */
 export interface Insights {
   readonly scope: 'all' | 'session';
@@ -204,7 +154,7 @@ export interface Insights {
   readonly topTools: readonly TopTool[];
   readonly bottlenecks: readonly Bottleneck[];
   readonly errorProne: readonly ErrorProneTool[];
-  /** Largest impact first (ms, then failures, then samples). */
+  /** Largest `impact.score` first. */
   readonly recommendations: readonly Recommendation[];
   /** The latest anomalies in scope, newest first (empty unless the engine has `anomalies` on). */
   readonly anomalies: readonly Anomaly[];

@@ -46,6 +46,17 @@ describe('UsagePatternTracker sequence counting', () => {
     expect(interleaved.getMostCommonPatterns(1)[0]!.sessions).toBe(1);
   });
 
+  test('counts the sessions of a sequence once each, even when sessions interleave and calls wait for ordering', () => {
+    const t = new UsagePatternTracker();
+    const a = session('A', 'x y x y x y x y x y x y x y x y x y x y');
+    const b = session('B', 'x y x y x y x y x y x y x y x y x y x y');
+    feed(t, a.slice(0, 10));
+    feed(t, b.slice(0, 10));
+    feed(t, a.slice(10));
+    feed(t, b.slice(10));
+    expect(t.getMostCommonPatterns(1)[0]).toMatchObject({ sequence: ['x', 'y'], count: 20, sessions: 2 });
+  });
+
   test('concurrent calls are ordered by start time, deterministically whatever the arrival order', () => {
     // read starts at 0 and ends last; grep and glob start together at 5 (tie broken by tool id)
     const read = rec('read', 's', 0, { duration: 50 });
@@ -96,6 +107,15 @@ describe('UsagePatternTracker sequence counting', () => {
     expect(byKey(t.getMostCommonPatterns(10, { minLength: 3, maxLength: 3 }))).toEqual({ 'read grep read': 1, 'grep read grep': 1 });
   });
 
+  test('maximalOnly leaves out a sequence a longer one containing it explains (same count)', () => {
+    const t = new UsagePatternTracker();
+    for (let i = 0; i < 5; i++) feed(t, session(`s${i}`, 'read grep edit bash'));
+    feed(t, session('x', 'grep read'));
+    const all = byKey(t.getMostCommonPatterns(100));
+    expect(all['read grep']).toBe(5);
+    expect(byKey(t.getMostCommonPatterns(100, { maximalOnly: true }))).toEqual({ 'read grep edit bash': 5, 'grep read': 1 });
+  });
+
   test('the same record delivered twice in a row (engine and collector both feeding it) is counted once', () => {
     const t = new UsagePatternTracker();
     for (const r of session('s', 'a b c')) {
@@ -116,7 +136,7 @@ describe('UsagePatternTracker sequence counting', () => {
 
 describe('UsagePatternTracker predictions', () => {
   function trained(): UsagePatternTracker {
-    const t = new UsagePatternTracker({ maxSequenceLength: 3, prediction: { cacheWeight: 0 } });
+    const t = new UsagePatternTracker({ maxSequenceLength: 3, prediction: { sessionAdaptation: false } });
     for (let i = 0; i < 10; i++) feed(t, session(`a${i}`, 'read grep edit'));
     for (let i = 0; i < 10; i++) feed(t, session(`b${i}`, 'bash grep bash'));
     feed(t, session('c', 'read grep bash'));
@@ -167,11 +187,32 @@ describe('UsagePatternTracker predictions', () => {
   });
 
   test('a failed call is its own context when outcomes are given', () => {
-    const t = new UsagePatternTracker({ prediction: { cacheWeight: 0 } });
+    const t = new UsagePatternTracker({ prediction: { sessionAdaptation: false } });
     for (let i = 0; i < 10; i++) feed(t, session(`ok${i}`, 'edit test', () => ({})));
     for (let i = 0; i < 10; i++) feed(t, session(`ko${i}`, 'edit edit', (j) => ({ success: j !== 0 })));
     expect(t.predictNextTools([{ toolId: 'edit', success: true }], 1)[0]!.toolId).toBe('test');
     expect(t.predictNextTools([{ toolId: 'edit', success: false }], 1)[0]!.toolId).toBe('edit');
+  });
+
+  test('a long sequence costs no more than its last sessionHistory calls: it is read as that suffix', () => {
+    const t = new UsagePatternTracker();
+    for (const s of sampleTraces()) feed(t, s.records);
+    const pool = sampleTraces().flatMap((s) => s.records.map((r) => r.toolId));
+    const long = Array.from({ length: 100_000 }, (_, i) => pool[i % pool.length]!);
+    expect(t.predictNextTools(long, 5)).toEqual(t.predictNextTools(long.slice(-32), 5));
+    const short = new UsagePatternTracker({ sessionHistory: 8 });
+    for (const s of sampleTraces()) feed(short, s.records);
+    expect(short.predictNextTools(long, 5)).toEqual(short.predictNextTools(long.slice(-8), 5));
+  });
+
+  test('predicts a tool the model never saw when the sequence itself keeps using it', () => {
+    const t = new UsagePatternTracker();
+    for (let i = 0; i < 20; i++) feed(t, session(`g${i}`, 'read edit'));
+    const p = t.predictNextTools(['newtool', 'read', 'newtool', 'read', 'newtool', 'read'], 2);
+    expect(p.map((x) => x.toolId)).toContain('newtool');
+    expect(p.find((x) => x.toolId === 'newtool')).toMatchObject({ support: 0, order: 0 });
+    expect(() => t.predictNextTools(['read', 42 as never])).toThrow(/step 1 must be a tool id or \{ toolId, success\? \}, got number/);
+    expect(() => t.predictNextTools([null as never])).toThrow(/got null/);
   });
 
   test('the session cache makes a live session’s own habits count', () => {
@@ -207,26 +248,62 @@ describe('UsagePatternTracker error-prone sequences', () => {
     expect(p!.commonErrors).toEqual([{ errorType: 'TestFailure', message: 'test failed: <path> line <n>', count: 8 }]);
   });
 
-  test('a tool that always fails is not error-prone in any context (no rate above base), and thin evidence is left out', () => {
+  test('ranks by absolute failure rate by default: read → grep → edit failing a third of the time is found, as one maximal sequence', () => {
+    const t = new UsagePatternTracker();
+    // edit always follows the same context, so its rate there equals its base rate (lift 1)
+    for (let i = 0; i < 30; i++) feed(t, session(`s${i}`, 'read grep edit', (j) => (j === 2 && i % 3 === 0 ? { success: false, errorType: 'EditFailed', error: `no match in /src/f${i}.ts` } : {})));
+    const [p, ...rest] = t.getErrorPronePatterns();
+    expect(rest).toEqual([]); // not also "grep edit": same occurrences and failures, nested in the longer one
+    expect(p).toMatchObject({ kind: 'absolute', sequence: ['read', 'grep', 'edit'], count: 30, occurrences: 30, sessions: 30, failures: 10, baseRate: 1 / 3, lift: 1 });
+    expect(p!.errorRate).toBeCloseTo(1 / 3);
+    expect(p!.wilsonLowerBound).toBeGreaterThan(0.1);
+    expect(p!.wilsonLowerBound).toBeLessThan(1 / 3);
+    expect(p!.commonErrors).toEqual([{ errorType: 'EditFailed', message: 'no match in <path>', count: 10 }]);
+    expect(t.getErrorPronePatterns({ maximalOnly: false }).map((x) => x.sequence.join(' ')).sort()).toEqual(['grep edit', 'read grep edit']);
+    // by lift there is nothing: edit fails as often here as anywhere
+    expect(t.getErrorPronePatterns({ kind: 'lift' })).toEqual([]);
+  });
+
+  test('ranks by lift on request: the context in which a tool fails far more than usual', () => {
+    const t = new UsagePatternTracker();
+    for (let i = 0; i < 20; i++) feed(t, session(`a${i}`, 'edit bash', (j) => (j === 1 && i < 12 ? { success: false, errorType: 'TestFailure' } : {})));
+    for (let i = 0; i < 60; i++) feed(t, session(`b${i}`, 'read bash', (j) => (j === 1 && i < 6 ? { success: false, errorType: 'Timeout' } : {})));
+    const lift = t.getErrorPronePatterns({ kind: 'lift' });
+    expect(lift.map((x) => x.sequence)).toEqual([['edit', 'bash']]);
+    expect(lift[0]).toMatchObject({ kind: 'lift', failures: 12, baseRate: 18 / 80 });
+    expect(lift[0]!.lift).toBeCloseTo(0.6 / (18 / 80));
+    expect(lift[0]!.wilsonLowerBound).toBeGreaterThan(lift[0]!.baseRate);
+    // by absolute rate: read → bash (6 of 60) has a lower bound under 10%, unless asked for less
+    expect(t.getErrorPronePatterns().map((x) => x.sequence.join(' '))).toEqual(['edit bash']);
+    expect(t.getErrorPronePatterns({ minLowerBound: 0.04 }).map((x) => x.sequence.join(' '))).toEqual(['edit bash', 'read bash']);
+    expect(() => t.getErrorPronePatterns({ kind: 'nope' as never })).toThrow(/kind must be "absolute" or "lift"/);
+  });
+
+  test('a tool that always fails is error-prone by absolute rate and not by lift; thin evidence is left out', () => {
     const t = new UsagePatternTracker();
     for (let i = 0; i < 10; i++) feed(t, session(`d${i}`, 'read discussion', (j) => (j === 1 ? { success: false, errorType: 'CommandNotFound' } : {})));
     feed(t, session('thin', 'grep edit', (j) => (j === 1 ? { success: false } : {})));
-    expect(t.getErrorPronePatterns()).toEqual([]);
-    expect(t.getErrorPronePatterns({ minOccurrences: 1, minFailures: 1 })).toEqual([]);
+    expect(t.getErrorPronePatterns().map((p) => [p.sequence.join(' '), p.errorRate])).toEqual([['read discussion', 1]]);
+    expect(t.getErrorPronePatterns({ kind: 'lift' })).toEqual([]);
+    expect(t.getErrorPronePatterns({ kind: 'lift', minOccurrences: 1, minFailures: 1 })).toEqual([]);
   });
 
-  test('finds the retry loops of the real traces sample', () => {
+  test('finds the retry loops of the real traces sample, both kinds, with evidence', () => {
     const t = new UsagePatternTracker();
     for (const s of sampleTraces()) feed(t, s.records);
-    const patterns = t.getErrorPronePatterns({ limit: 50 });
-    expect(patterns.length).toBeGreaterThan(0);
-    for (const p of patterns) {
-      expect(p.errorRate).toBeGreaterThan(p.baseRate);
-      expect(p.commonErrors.length).toBeGreaterThan(0);
-      expect(p.commonErrors.reduce((n, e) => n + e.count, 0)).toBeLessThanOrEqual(p.failures);
+    for (const kind of ['absolute', 'lift'] as const) {
+      const patterns = t.getErrorPronePatterns({ kind, limit: 50 });
+      expect(patterns.length).toBeGreaterThan(0);
+      for (const p of patterns) {
+        expect(p.kind).toBe(kind);
+        if (kind === 'lift') expect(p.wilsonLowerBound).toBeGreaterThan(p.baseRate);
+        else expect(p.wilsonLowerBound).toBeGreaterThanOrEqual(0.1);
+        expect(p.commonErrors.length).toBeGreaterThan(0);
+        expect(p.commonErrors.reduce((n, e) => n + e.count, 0)).toBeLessThanOrEqual(p.failures);
+      }
+      const scores = patterns.map((p) => (kind === 'lift' ? p.wilsonLowerBound / p.baseRate : p.wilsonLowerBound));
+      expect(scores).toEqual([...scores].sort((a, b) => b - a));
     }
-    const sorted = patterns.map((p) => p.wilsonLowerBound);
-    expect(sorted).toEqual([...sorted].sort((a, b) => b - a));
   });
 });
 
@@ -259,6 +336,18 @@ describe('UsagePatternTracker bounds', () => {
     expect(top[0]!.sequence).toEqual(['(other)', '(other)']);
     expect(top[0]!.count).toBeGreaterThanOrEqual(top[1]!.count);
     expect(t.predictNextTools(['tool7'], 1)[0]!.toolId).toBe('tool19');
+  });
+});
+
+describe('UsagePatternTracker tool bound', () => {
+  test('the tool limit is explicit and validated, and per-session views work past 65,535 tools', () => {
+    expect(() => new UsagePatternTracker({ maxTools: 100_001 })).toThrow(/maxTools must be an integer in \[2, 100000\]/);
+    const t = new UsagePatternTracker({ maxTools: 70_000, reorderWindow: 0 });
+    for (let i = 0; i < 66_000; i++) t.onMetric(rec(`t${i}`, 'warm', i));
+    feed(t, session('s', 'ta tb ta tb'));
+    expect(t.stats().tools).toBe(66_002);
+    expect(t.getMostCommonPatterns(1, { sessionId: 's' })[0]).toMatchObject({ sequence: ['ta', 'tb'], count: 2 });
+    expect(t.predictNextForSession('s', 1)[0]!.toolId).toBe('ta');
   });
 });
 

@@ -3,6 +3,7 @@ import {
   AnomalyDetector,
   estimateCosts,
   findInefficiencies,
+  formatRecommendation,
   suggestOptimizations,
   terminalSafe,
   type Anomaly,
@@ -10,8 +11,10 @@ import {
   type CostModel,
   type CostReport,
   type InefficiencyReport,
-  type Suggestion,
+  type Insights,
+  type Recommendation,
 } from '@perftrack/analytics';
+import type { ToolExecutionMetrics } from '@perftrack/core';
 import type { LoadedRun } from './sources';
 
 /** What `perftrack analyze` computes (`--json` prints it). */
@@ -22,7 +25,17 @@ export interface RunAnalysis {
   readonly inefficiencies: InefficiencyReport;
   readonly anomalies: { readonly counts: Readonly<Record<Anomaly['kind'], number>>; readonly latest: readonly Anomaly[]; readonly notes: readonly string[] };
   readonly costs: CostReport | null;
-  readonly suggestions: readonly Suggestion[];
+  /** The engine's findings and those of the whole-run passes, in one vocabulary, deduplicated and ranked. */
+  readonly suggestions: readonly Recommendation[];
+}
+
+/**
+ * The recommendations `perftrack report` and `perftrack analyze` both print for the same
+ * records: the engine's insights plus what needs the whole record list (repeats within a
+ * window, re-reads, retry loops, failing chains), one list, the same finding once.
+ */
+export function recommendationsFor(records: readonly ToolExecutionMetrics[], analytics: AnalyticsData, insights: Insights, limit: number, inefficiencies: InefficiencyReport = findInefficiencies(records, { limit })): Recommendation[] {
+  return suggestOptimizations({ analytics, insights, inefficiencies }, { limit });
 }
 
 /** Runs every pass of `@perftrack/analytics` over one run's records, in call order. */
@@ -44,7 +57,7 @@ export function analyzeRun(run: LoadedRun, options: { limit: number; costModel?:
     inefficiencies,
     anomalies: { counts: detector.stats().anomalies, latest: detector.recent(options.limit), notes },
     costs: options.costModel ? estimateCosts(records, options.costModel) : null,
-    suggestions: suggestOptimizations({ analytics, inefficiencies }, { limit: options.limit }),
+    suggestions: recommendationsFor(records, analytics, engine.getInsights(), options.limit, inefficiencies),
   };
 }
 
@@ -87,8 +100,8 @@ export function formatAnalysis(a: RunAnalysis, label: string): string {
     out.push('', `Cost (${s(a.costs.currency)}): ${a.costs.total.total.toPrecision(4)} in all, ${a.costs.tasks.meanCost.toPrecision(3)} per task over ${a.costs.tasks.count} tasks`);
     for (const t of a.costs.tools.slice(0, 8)) out.push(`  ${s(t.toolId)}: ${t.total.toPrecision(3)} (${t.perCall.toPrecision(3)} per call)`);
   }
-  out.push('', 'Suggestions (ranked by estimated impact):');
+  out.push('', 'Recommendations (ranked by estimated impact):');
   if (a.suggestions.length === 0) out.push('  none');
-  for (const x of a.suggestions) out.push(`  [${x.kind}] ${s(x.message)}`);
+  for (const x of a.suggestions) out.push(...formatRecommendation(x));
   return out.join('\n');
 }

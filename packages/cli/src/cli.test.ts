@@ -3,7 +3,8 @@ import { cp, mkdtemp, readFile, rm, stat, utimes, writeFile, readdir } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { main, parseDuration, type CliIo } from '@perftrack/cli';
+import { GATE_FAILED_EXIT_CODE, main, parseDuration, type CliIo } from '@perftrack/cli';
+import { createSeededRandom } from '@perftrack/core';
 
 const FIXTURE = join(__dirname, '..', 'test-fixtures', 'store');
 const GOLDEN = join(__dirname, '__golden__');
@@ -223,11 +224,85 @@ describe('the perftrack binary', () => {
     await run(process.execPath, [example, '--dir', exampleDir, '--sessions', '2', '--tasks', '3']);
     const { stdout } = await run(process.execPath, [BIN, 'report', '--dir', exampleDir]);
     for (const tool of ['glob', 'grep', 'read', 'edit', 'bash']) expect(stdout).toMatch(new RegExp(`^${tool}\\s+\\d+`, 'm'));
-    expect(stdout).toContain('Top sequences:');
+    expect(stdout).toContain('Top sequences (longest form of each):');
     const sessions = JSON.parse((await run(process.execPath, [BIN, 'sessions', '--json', '--dir', exampleDir])).stdout);
     expect(sessions).toHaveLength(2);
     const one = JSON.parse((await run(process.execPath, [BIN, 'report', '--json', '--dir', exampleDir, '--session', sessions[0].sessionId])).stdout);
     expect(one.analytics.summary.totalOperations).toBeGreaterThan(10);
+  });
+});
+
+/** One line of an agent-traces file, with a duration. */
+function traceLine(session: string, seq: number, tool: string, ok: boolean, durationMs: number): string {
+  return JSON.stringify({ session, seq, tool, ok, error: ok ? null : 'TestFailure', inputBytes: 10, outputBytes: 20, durationMs });
+}
+
+/** A run of `calls` calls each of read and bash over 10-call sessions: durations log-normal around the medians, failures at the rates given. */
+async function runFile(name: string, seed: number, spec: { readMs: number; bashMs: number; bashErrorRate: number }, calls = 300): Promise<string> {
+  const random = createSeededRandom(seed);
+  const jitter = () => Math.exp(0.3 * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
+  const lines: string[] = [];
+  for (let i = 0; i < calls; i++) {
+    const session = `${name}/${Math.floor(i / 5)}`;
+    lines.push(traceLine(session, (i % 5) * 2, 'read', true, spec.readMs * jitter()));
+    lines.push(traceLine(session, (i % 5) * 2 + 1, 'bash', random() >= spec.bashErrorRate, spec.bashMs * jitter()));
+  }
+  const file = join(dir, '..', `${name}.jsonl`);
+  await writeFile(file, lines.join('\n'));
+  return file;
+}
+
+describe('perftrack compare as a CI gate', () => {
+  it('exits 3 on a significant regression of the kind asked for, 0 otherwise, and 2 on a usage error', async () => {
+    const base = await runFile('base', 1, { readMs: 20, bashMs: 200, bashErrorRate: 0.05 });
+    const same = await runFile('same', 2, { readMs: 20, bashMs: 200, bashErrorRate: 0.05 });
+    const slower = await runFile('slower', 3, { readMs: 40, bashMs: 200, bashErrorRate: 0.05 });
+    const failing = await runFile('failing', 4, { readMs: 20, bashMs: 200, bashErrorRate: 0.3 });
+    expect(GATE_FAILED_EXIT_CODE).toBe(3);
+    for (const failOn of ['regression', 'error-rate', 'any']) expect((await cli(['compare', base, same, '--fail-on', failOn])).code).toBe(0);
+    const latency = await cli(['compare', base, slower, '--fail-on', 'regression']);
+    expect(latency.code).toBe(3);
+    expect(latency.stderr).toMatch(/^perftrack: error: compare gate --fail-on regression failed: .*read latency/);
+    expect(latency.stdout).toContain('gate --fail-on regression: FAILED');
+    expect((await cli(['compare', base, slower, '--fail-on', 'error-rate'])).code).toBe(0);
+    expect((await cli(['compare', base, slower, '--fail-on', 'any'])).code).toBe(3);
+    const errors = await cli(['compare', base, failing, '--fail-on', 'error-rate']);
+    expect(errors.code).toBe(3);
+    expect(errors.stderr).toContain('bash error-rate');
+    expect((await cli(['compare', base, failing, '--fail-on', 'regression'])).code).toBe(0);
+    // an improvement is not a failure
+    expect((await cli(['compare', slower, base, '--fail-on', 'any'])).code).toBe(0);
+    expect((await cli(['compare', base, same])).code).toBe(0); // no gate asked: never 3
+    expect((await cli(['compare', base, slower])).code).toBe(0);
+    const usage = await cli(['compare', base, same, '--fail-on', 'latency']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/Allowed choices are regression, error-rate, any/);
+    expect((await cli(['compare', base, same, '--format', 'html'])).code).toBe(2);
+  });
+
+  it('writes a Markdown job summary and JUnit XML that CI systems display', async () => {
+    const base = await runFile('base', 1, { readMs: 20, bashMs: 200, bashErrorRate: 0.05 });
+    const slower = await runFile('slower', 3, { readMs: 40, bashMs: 200, bashErrorRate: 0.05 });
+    const md = await cli(['compare', base, slower, '--fail-on', 'any', '--format', 'markdown']);
+    expect(md.code).toBe(3);
+    const lines = md.stdout.split('\n');
+    expect(lines[0]).toMatch(/^### perftrack compare: .*base\.jsonl → .*slower\.jsonl$/);
+    expect(md.stdout).toContain('**Gate `--fail-on any`: FAILED**');
+    expect(md.stdout).toContain('| tool | calls | failed | error rate | p50 ms | p95 ms | verdict |');
+    expect(lines.find((l) => l.startsWith('| read |'))).toMatch(/\| regressed \|$/);
+    const passing = await cli(['compare', base, base, '--fail-on', 'any', '--format', 'markdown']);
+    expect(passing.stdout).toContain('**Gate `--fail-on any`: passed**');
+
+    const junit = await cli(['compare', base, slower, '--fail-on', 'regression', '--format', 'junit']);
+    expect(junit.code).toBe(3);
+    const xml = junit.stdout;
+    expect(xml).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="perftrack" tests="3" failures="[12]" skipped="0">/);
+    expect(xml).toMatch(/<testcase classname="perftrack\.compare\.latency" name="read latency">\n\s+<failure message="p50 rose [^"]+" type="latency-regression">/);
+    expect(xml).toMatch(/<testcase classname="perftrack\.compare\.latency" name="bash latency"\/>/);
+    // balanced elements
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(3);
+    expect((xml.match(/<\/testcase>|<testcase [^>]*\/>/g) ?? []).length).toBe(3);
+    expect(xml.trimEnd().endsWith('</testsuites>')).toBe(true);
   });
 });
 
@@ -263,7 +338,29 @@ describe('perftrack compare and analyze', () => {
     expect(a.inefficiencies.hotPairs[0].pair).toEqual(['edit', 'bash']); // bash is the slow tool
     const text = (await cli(['analyze', 'ses_beta', '--dir', dir])).stdout;
     expect(text).toContain('Hot tool pairs (frequency × time):');
-    expect(text).toContain('Suggestions (ranked by estimated impact):');
+    expect(text).toContain('Recommendations (ranked by estimated impact):');
+    expect(text).toMatch(/^ {6}change: /m);
+    expect(text).toMatch(/^ {6}impact: .*\(.+\)$/m);
+    expect(text).not.toContain('trackInputOutput with hashing');
+    expect(text).toContain('no input hashes (turn on hashInput: true');
+  });
+
+  it('report and analyze give the same recommendations for the same data, in one vocabulary', async () => {
+    const analysis = JSON.parse((await cli(['analyze', '--dir', dir, '--json', '--limit', '20'])).stdout) as { suggestions: { kind: string; message: string }[] };
+    const report = JSON.parse((await cli(['report', '--dir', dir, '--json'])).stdout) as { insights: { recommendations: { kind: string; message: string }[] } };
+    expect(report.insights.recommendations.map((r) => [r.kind, r.message])).toEqual(analysis.suggestions.map((r) => [r.kind, r.message]));
+    const kinds = new Set(['slow-tool', 'dominant-tool', 'cache-tool', 'batch-reads', 'error-prone-tool', 'failing-sequence', 'stop-retry-loop', 'raise-sample-rate', 'investigate-regression']);
+    for (const r of report.insights.recommendations) expect(kinds.has(r.kind)).toBe(true);
+  });
+
+  it('prints hostile tool names in compare terminal-safe', async () => {
+    const file = join(dir, '..', 'evil.jsonl');
+    await writeFile(file, Array.from({ length: 40 }, (_, i) => traceLine('s/1', i, 'grep\u001b[2J\nrm', true, 5)).join('\n'));
+    const r = await cli(['compare', file, file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    expect(r.stdout).toContain('grep?[2J?rm');
+    for (const format of ['markdown', 'junit']) expect((await cli(['compare', file, file, '--format', format, '--fail-on', 'any'])).stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
   });
 
   it('reads an agent-traces file and says that it has no durations instead of inventing them', async () => {

@@ -5,19 +5,24 @@ import {
   AnalyticsEngine,
   compareRuns,
   compileCostModel,
+  evaluateGate,
   formatComparison,
+  formatComparisonJUnit,
+  formatComparisonMarkdown,
+  isGateCondition,
   formatSessionReport,
   formatTable,
   terminalSafe,
   type CostModel,
+  type GateCondition,
   type OverallReport,
   type SessionReport,
   type ToolPrediction,
 } from '@perftrack/analytics';
-import { errorMessage } from '@perftrack/core';
+import { errorMessage, type ToolExecutionMetrics } from '@perftrack/core';
 import { DEFAULT_DASHBOARD_PORT, startDashboard, type Dashboard } from '@perftrack/dashboard';
 import { InvalidSessionIdError, PerformanceStorage, StorageRefusedError, validateSessionId } from '@perftrack/storage';
-import { analyzeRun, formatAnalysis } from './analyze';
+import { analyzeRun, formatAnalysis, recommendationsFor } from './analyze';
 import { addDoctorCommand } from './doctor';
 import { formatAge, formatBytes, parseDuration } from './duration';
 import { loadRun } from './sources';
@@ -39,6 +44,9 @@ export interface CliIo {
   /** Resolves when a running dashboard should stop. Default: on SIGINT or SIGTERM. */
   untilStopped: (dashboard: Dashboard) => Promise<void>;
 }
+
+/** Exit status of `perftrack compare --fail-on …` when the gate fails (distinct from errors, 1, and usage errors, 2). */
+export const GATE_FAILED_EXIT_CODE = 3;
 
 /** An error the CLI reports as one line, with an exit code. */
 export class CliError extends Error {
@@ -148,16 +156,24 @@ export function createProgram(io: CliIo): Command {
         throw new CliError(`unknown session ${JSON.stringify(o.session)} in ${dir} (see \`perftrack sessions\`)`);
       }
       // Error-prone sequences are learned across sessions, so a session's report reads them all too.
-      const read = await storage.replay((m) => engine.onMetric(m), { maxSessions: o.maxSessions });
+      const records: ToolExecutionMetrics[] = [];
+      const keep = (m: ToolExecutionMetrics) => {
+        engine.onMetric(m);
+        if (o.session === undefined || m.sessionId === o.session) records.push(m);
+      };
+      const read = await storage.replay(keep, { maxSessions: o.maxSessions });
       let report: SessionReport | OverallReport;
       let extra: { after: string; next: ToolPrediction[] }[] = [];
       if (o.session !== undefined) {
-        if (!engine.hasSession(o.session)) await storage.replay((m) => engine.onMetric(m), { sessionIds: [o.session] }); // older than --max-sessions
+        if (!engine.hasSession(o.session)) await storage.replay(keep, { sessionIds: [o.session] }); // older than --max-sessions
         report = engine.sessionReport(o.session);
       } else {
         report = engine.overallReport();
         extra = predictionsByTool(engine, report.analytics.tools.slice(0, 5).map((t) => t.toolId));
       }
+      // the same recommendations as `perftrack analyze` for these records
+      const recommendations = recommendationsFor(records, report.analytics, report.insights, 20);
+      report = { ...report, insights: { ...report.insights, recommendations } };
       if (o.json) {
         json({ ...report, ...(o.session === undefined ? { predictionsByTool: extra } : {}), source: { dir, sessionsRead: read.sessions, corruptLines: read.corruptLines } });
         return;
@@ -173,7 +189,7 @@ export function createProgram(io: CliIo): Command {
           .map((line, i) => {
             if (i === 0) return paint.bold(line);
             if (/^[A-Z][A-Za-z -]+:$/.test(line)) return paint.cyan(paint.bold(line));
-            if (/^tool\s+calls/.test(line)) return paint.bold(line);
+            if (/^ *(tool|sequence)\s+(calls|count)/.test(line)) return paint.bold(line);
             if (/^ {2}\[[a-z-]+\]/.test(line)) return line.replace(/\[[a-z-]+\]/, (k) => paint.yellow(k));
             return line;
           })
@@ -300,26 +316,43 @@ export function createProgram(io: CliIo): Command {
     .addOption(dirOption())
     .addOption(costOption())
     .option('--json', 'print the perftrack.compare/1 document')
+    .addOption(new Option('--format <format>', 'output: text, markdown (a CI job summary) or junit (JUnit XML test results)').choices(['text', 'markdown', 'junit']).default('text'))
+    .addOption(
+      new Option('--fail-on <what>', `exit ${GATE_FAILED_EXIT_CODE} when a tool's (or all tools') p50 latency rose significantly (regression), its error rate did (error-rate), or either (any)`).choices([
+        'regression',
+        'error-rate',
+        'any',
+      ]),
+    )
     .option('--confidence <p>', 'confidence of the whole comparison', (v) => {
       const n = Number(v);
       if (!(n > 0.5 && n < 1)) throw new InvalidArgumentError(`expected a number in (0.5, 1), got ${JSON.stringify(v)}`);
       return n;
     }, 0.95)
-    .action(async (a: string, b: string, o: { dir?: string; json?: boolean; cost?: string; confidence: number }) => {
+    .action(async (a: string, b: string, o: { dir?: string; json?: boolean; cost?: string; confidence: number; format: 'text' | 'markdown' | 'junit'; failOn?: GateCondition }) => {
       const dir = storageDir(o.dir, io);
       const costModel = await readCost(o.cost);
+      if (o.failOn !== undefined && !isGateCondition(o.failOn)) throw new CliError(`--fail-on must be regression, error-rate or any`, 2);
+      if (o.json && o.format !== 'text') throw new CliError('--json and --format are exclusive', 2);
       const [ra, rb] = [await load(a, dir), await load(b, dir)];
       const doc = compareRuns(ra.records, rb.records, { labels: { a, b }, confidence: o.confidence, ...(costModel ? { costModel } : {}) });
-      if (o.json) {
-        json(doc);
-        return;
+      const gate = evaluateGate(doc, o.failOn ?? 'any');
+      if (o.json) json(o.failOn === undefined ? doc : { ...doc, gate });
+      else if (o.format === 'markdown') out(formatComparisonMarkdown(doc, o.failOn === undefined ? undefined : gate));
+      else if (o.format === 'junit') out(formatComparisonJUnit(doc, gate));
+      else {
+        const lines = [formatComparison(doc)];
+        for (const t of [doc.overall, ...doc.tools].filter((x) => x.verdict === 'improved' || x.verdict === 'regressed')) {
+          lines.push(`  ${t.verdict === 'regressed' ? paint.red(t.verdict) : t.verdict} ${terminalSafe(t.toolId === '*' ? 'all tools' : t.toolId)}: ${t.reasons.map(terminalSafe).join('; ')}`);
+        }
+        if (!ra.timed || !rb.timed) lines.push('', 'note: at least one run carries no durations; latency is not compared for it');
+        if (o.failOn !== undefined) lines.push('', gate.passed ? `gate --fail-on ${o.failOn}: passed (${gate.checks.length} checks)` : `gate --fail-on ${o.failOn}: FAILED`);
+        out(lines.join('\n'));
       }
-      const lines = [formatComparison(doc)];
-      for (const t of [doc.overall, ...doc.tools].filter((x) => x.verdict === 'improved' || x.verdict === 'regressed')) {
-        lines.push(`  ${t.verdict === 'regressed' ? paint.red(t.verdict) : t.verdict} ${terminalSafe(t.toolId === '*' ? 'all tools' : t.toolId)}: ${t.reasons.map(terminalSafe).join('; ')}`);
+      if (o.failOn !== undefined && !gate.passed) {
+        const what = gate.failures.map((f) => `${f.toolId === '*' ? 'all tools' : f.toolId} ${f.figure}`).join(', ');
+        throw new CliError(`compare gate --fail-on ${o.failOn} failed: ${what}`, GATE_FAILED_EXIT_CODE);
       }
-      if (!ra.timed || !rb.timed) lines.push('', 'note: at least one run carries no durations; latency is not compared for it');
-      out(lines.join('\n'));
     });
 
   program
@@ -382,7 +415,8 @@ function untilSignal(): Promise<void> {
 
 /**
  * Runs `perftrack` with `argv` (without the node and script paths) and resolves to the exit
- * code: 0 on success, 1 on an error (reported as one line on stderr), 2 on a usage error.
+ * code: 0 on success, 1 on an error (reported as one line on stderr), 2 on a usage error,
+ * 3 when `compare --fail-on` finds what it gates on.
  */
 export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
   const full: CliIo = {

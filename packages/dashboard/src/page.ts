@@ -128,9 +128,11 @@ const SCRIPT = String.raw`
   }
 
   function recommendationText(r) {
-    const u = r.impact.unit;
-    const v = Math.round(r.impact.value);
-    return '[' + r.kind + '] ' + r.message + ' (impact: ' + (u === 'ms' ? '~' + v + ' ms' : u === 'failures' ? '~' + v + ' failures' : v + ' samples short') + ')';
+    const i = r.impact, parts = [];
+    if (i.timeMs > 0) parts.push('~' + Math.round(i.timeMs) + ' ms saved');
+    if (i.failures > 0) parts.push('~' + Math.round(i.failures) + ' failures avoided');
+    if (i.samples > 0) parts.push(Math.round(i.samples) + ' timed calls short');
+    return '[' + r.kind + '] ' + r.message + ' — change: ' + r.action + ' (impact: ' + (parts.length ? parts.join(', ') : 'no measurable saving') + '; ' + i.basis + ')';
   }
 
   function render(s) {

@@ -375,9 +375,13 @@ describe('anomalies and cost through the integration', () => {
       costModel: { default: { perCall: 0.01 } },
     });
     await perf.ready;
+    // 60 microsecond greps with fixed durations through the collector: real ones can take
+    // several ms on a loaded machine, and such a pause is a true latency anomaly this test is not about
+    const t0 = Date.now();
     for (let i = 0; i < 60; i++) {
-      const id = perf.collector.startToolExecution('grep', 's1', `m${i % 3}`);
-      perf.collector.completeToolExecution(id, true);
+      const startTime = t0 + i;
+      const duration = 0.002 + (i % 5) * 0.0002;
+      perf.collector.recordExecution({ toolId: 'grep', sessionId: 's1', messageId: `m${i % 3}`, startTime, endTime: startTime + duration, duration, success: true });
     }
     // one very slow call, recorded with an explicit duration through a record a subscriber sees
     perf.analytics.onMetric({ id: 'slow', toolId: 'grep', sessionId: 's1', startTime: 0, endTime: 60_000, duration: 60_000, success: true, sampleWeight: 1 });
