@@ -200,6 +200,12 @@ describe('trackTools options', () => {
     expect(() => trackTools(tools, { sampleRate: 2 })).toThrow(/sampleRate/);
   });
 
+  test('an empty tools record is returned as it is, with one warning that there is nothing to wrap', () => {
+    const warnings: string[] = [];
+    expect(trackTools({}, { onWarning: (w) => warnings.push(w) })).toEqual({});
+    expect(warnings).toEqual([expect.stringContaining('empty tools record: nothing to wrap')]);
+  });
+
   test('tools named like Object.prototype members (constructor, toString) are tracked like any other', async () => {
     const { collector, records } = setup();
     const t = trackTools(

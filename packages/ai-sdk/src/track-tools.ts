@@ -61,6 +61,7 @@ function sessionFromContext(call: ToolCallInfo): string | undefined {
  * returns a copy whose tools' `execute` functions record timing, outcome and sizes into a
  * perftrack collector, with the AI SDK's `toolCallId` as the record's `callId` and the
  * conversation's session id. Tools without `execute` (client-side tools) are kept as they are.
+ * An empty record, and tools without `execute`, are named in a one-time warning (`onWarning`).
  *
  * Tools behave as before: same input, options, result, thrown error and `this`; an `async *execute`
  * that streams preliminary results still streams (timed from first to last value).
@@ -118,6 +119,9 @@ export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptio
       context,
       input: (args) => args[0],
     })(tool as unknown as { id: string; execute(...a: never[]): unknown });
+  }
+  if (Object.keys(tools).length === 0) {
+    diagnostics.warnOnce('empty', 'perftrack: trackTools was given an empty tools record: nothing to wrap, so no tool call will be recorded.');
   }
   if (untracked.length > 0) {
     diagnostics.warnOnce(

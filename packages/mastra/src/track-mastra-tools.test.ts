@@ -84,6 +84,10 @@ describe('trackMastraTools without Mastra', () => {
     const tools = trackMastraTools({ clientSide: { id: 'clientSide', description: 'runs in the browser' } }, { onWarning: (w) => warnings.push(w) });
     expect(tools.clientSide).toEqual({ id: 'clientSide', description: 'runs in the browser' });
     expect(warnings).toEqual([expect.stringContaining('Mastra tool "clientSide" has no execute()'), expect.stringContaining('found no tool with an execute()')]);
+    const empty: string[] = [];
+    expect(trackMastraTools({}, { onWarning: (w) => empty.push(w) })).toEqual({});
+    expect(trackMastraTools([], { onWarning: (w) => empty.push(w) })).toEqual([]);
+    expect(empty).toEqual([expect.stringContaining('given an empty record: nothing to wrap'), expect.stringContaining('given an empty array: nothing to wrap')]);
     expect(() => trackMastraTools({}, { sampleRatio: 1 } as never)).toThrow(/unknown option "sampleRatio"/);
     expect(() => trackMastraTools({}, { sessionId: '' })).toThrow(/sessionId/);
   });

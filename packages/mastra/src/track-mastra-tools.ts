@@ -127,6 +127,14 @@ export function trackMastraTools<T extends Readonly<Record<string, unknown>> | r
     })(tool as { id: string; execute(...a: never[]): unknown });
   };
   const out = Array.isArray(tools) ? tools.map((t, i) => wrapOne(t, String(i))) : Object.fromEntries(Object.entries(tools).map(([k, t]) => [k, wrapOne(t, k)]));
-  if (wrapped === 0) diagnostics.warnOnce('nothing', 'perftrack: trackMastraTools found no tool with an execute() function to track; no call will be recorded.');
+  if (wrapped === 0) {
+    const empty = (Array.isArray(tools) ? tools.length : Object.keys(tools).length) === 0;
+    diagnostics.warnOnce(
+      'nothing',
+      empty
+        ? `perftrack: trackMastraTools was given an empty ${Array.isArray(tools) ? 'array' : 'record'}: nothing to wrap, so no call will be recorded.`
+        : 'perftrack: trackMastraTools found no tool with an execute() function to track; no call will be recorded.',
+    );
+  }
   return out as unknown as T;
 }

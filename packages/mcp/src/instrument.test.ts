@@ -87,6 +87,19 @@ describe('instrumentMcpServer (real client and server, in-memory transport)', ()
     await Promise.all([client.close(), plainClient.close()]);
   });
 
+  test('a server connected with no tool registered warns once that there is nothing to wrap; one with tools does not', async () => {
+    const warnings: string[] = [];
+    const empty = instrumentMcpServer(new McpServer({ name: 'none', version: '1.0.0' }), { onWarning: (w) => warnings.push(w) });
+    const client = await connect(empty);
+    expect(warnings).toEqual([expect.stringContaining('connected with no tool registered: nothing to wrap')]);
+    await client.close();
+    const full = new McpServer({ name: 'files', version: '1.0.0' });
+    registerTools(full, 'all');
+    const fullClient = await connect(instrumentMcpServer(full, { onWarning: (w) => warnings.push(w) }));
+    await fullClient.close();
+    expect(warnings).toHaveLength(1);
+  });
+
   test('input that fails validation and unknown tools never reach a handler, so nothing is recorded for them', async () => {
     const { collector, records } = setup();
     const server = instrumentMcpServer(new McpServer({ name: 's', version: '1' }), { collector });

@@ -38,7 +38,7 @@ export interface InstrumentMcpOptions {
   trackMemory?: boolean;
   /** Extra fields for each record: an object, or a function of `(handler arguments, result)`. */
   customMetadata?: CustomMetadata;
-  /** Receives the one-time warning about a tool that cannot be tracked. Default `process.emitWarning`. */
+  /** Receives the one-time warnings (a tool that cannot be tracked, connected with no tool). Default `process.emitWarning`. */
   onWarning?: (message: string) => void;
 }
 
@@ -101,7 +101,8 @@ function clientInfoOf(server: ToolRegistry): McpCallInfo['clientInfo'] {
  * with `isError: true`, are failures (the message is the result's first text). Clients see
  * exactly what they saw before. Task-based tools (`registerToolTask`) are not tracked.
  *
- * Idempotent: instrumenting a server twice changes nothing. Returns the server.
+ * Idempotent: instrumenting a server twice changes nothing. Returns the server. A server that is
+ * connected (`connect()`) with no tool registered warns once through `onWarning`: nothing to wrap.
  *
  * @example
  * const server = instrumentMcpServer(new McpServer({ name: 'files', version: '1.0.0' }), { collector: perf.collector });
@@ -210,6 +211,23 @@ export function instrumentMcpServer<S extends McpServer>(server: S, options: Ins
       },
     });
   }
+  // Never a silent zero: a server connected with no tool answers no tools/call (the SDK installs
+  // its tools handlers only with the first tool), so connect() is the one moment that always comes.
+  const connect = (server.connect as (...a: unknown[]) => Promise<void>).bind(server);
+  Object.defineProperty(server, 'connect', {
+    configurable: true,
+    writable: true,
+    value: (...args: unknown[]): Promise<void> => {
+      if (Object.keys(registry._registeredTools ?? {}).length === 0) {
+        diagnostics.warnOnce(
+          'empty',
+          'perftrack: an instrumented MCP server was connected with no tool registered: nothing to wrap yet, so no call is recorded ' +
+            '(tools registered later are still tracked).',
+        );
+      }
+      return connect(...args);
+    },
+  });
   Object.defineProperty(server, INSTRUMENTED, { value: true });
   return server;
 }
