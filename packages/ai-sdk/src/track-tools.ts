@@ -1,4 +1,4 @@
-import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, type CallContext, type CustomMetadata } from '@perftrack/core';
+import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, withAdapterStamp, type CallContext, type CustomMetadata } from '@perftrack/core';
 import type { ToolExecutionOptions, ToolSet } from 'ai';
 
 /** One tool call as the AI SDK makes it: what a {@link TrackToolsOptions.sessionId} function sees. */
@@ -40,6 +40,8 @@ export interface TrackToolsOptions<T extends ToolSet = ToolSet> {
 }
 
 const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'hashInput', 'trackMemory', 'customMetadata', 'onWarning'] as const;
+/** Stamped on every record's metadata (`perftrack doctor` names the adapter and version); kept equal to package.json by a test. */
+const STAMP = Object.freeze({ framework: 'ai-sdk', adapterVersion: '0.1.0' });
 
 function linkOf(ctx: unknown, key: 'runId' | 'parentCallId' | 'parentSessionId'): string | undefined {
   if (typeof ctx !== 'object' || ctx === null) return undefined;
@@ -114,6 +116,7 @@ export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptio
     out[name] = trackPerformance({
       ...track,
       trackInputOutput: track.trackInputOutput ?? true,
+      customMetadata: withAdapterStamp(track.customMetadata, STAMP),
       sampleRate: Object.prototype.hasOwnProperty.call(sampleRates, name) ? (sampleRates as Record<string, number>)[name] : track.sampleRate,
       toolId: name,
       context,

@@ -46,6 +46,9 @@ describe.each([
       ['a-z1', 'slow', true, null, null, 'thread-1'],
     ]);
     for (const m of records) expect(m.runId).toBe('run-1');
+    // the adapter's stamp, for perftrack doctor
+    const { version: adapterVersion } = require('../package.json') as { version: string };
+    for (const m of records) expect(m.metadata).toEqual({ framework: 'mastra', adapterVersion });
     const oslo = records[1]!;
     // { city: 'Oslo' } alone, while the tool received Mastra's whole execution context
     expect(oslo.inputSize).toBeGreaterThanOrEqual(JSON.stringify({ city: 'Oslo' }).length);

@@ -1,4 +1,4 @@
-import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, type CallContext, type CustomMetadata } from '@perftrack/core';
+import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, withAdapterStamp, type CallContext, type CustomMetadata } from '@perftrack/core';
 
 /** One tool call as Mastra makes it: what a {@link TrackMastraToolsOptions.sessionId} function sees. */
 export interface MastraToolCallInfo {
@@ -37,6 +37,8 @@ export interface TrackMastraToolsOptions {
 }
 
 const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'hashInput', 'trackMemory', 'customMetadata', 'onWarning'] as const;
+/** Stamped on every record's metadata (`perftrack doctor` names the adapter and version); kept equal to package.json by a test. */
+const STAMP = Object.freeze({ framework: 'mastra', adapterVersion: '0.1.0' });
 
 type Bag = Record<string, unknown>;
 const bag = (v: unknown): Bag | undefined => (typeof v === 'object' && v !== null ? (v as Bag) : undefined);
@@ -120,6 +122,7 @@ export function trackMastraTools<T extends Readonly<Record<string, unknown>> | r
     return trackPerformance({
       ...track,
       trackInputOutput: track.trackInputOutput ?? true,
+      customMetadata: withAdapterStamp(track.customMetadata, STAMP),
       sampleRate: Object.prototype.hasOwnProperty.call(sampleRates, name) ? sampleRates[name] : track.sampleRate,
       toolId: name,
       context,

@@ -1,4 +1,4 @@
-import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, type CallContext, type CustomMetadata } from '@perftrack/core';
+import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, withAdapterStamp, type CallContext, type CustomMetadata } from '@perftrack/core';
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 
 /** What a {@link InstrumentMcpOptions.sessionId} function sees of one tool call. */
@@ -43,6 +43,8 @@ export interface InstrumentMcpOptions {
 }
 
 const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'hashInput', 'trackMemory', 'customMetadata', 'onWarning'] as const;
+/** Stamped on every record's metadata (`perftrack doctor` names the adapter and version); kept equal to package.json by a test. */
+const STAMP = Object.freeze({ framework: 'mcp', adapterVersion: '0.1.0' });
 const INSTRUMENTED = Symbol.for('perftrack.mcp.instrumented');
 
 type Handler = (...args: never[]) => unknown;
@@ -149,6 +151,7 @@ export function instrumentMcpServer<S extends McpServer>(server: S, options: Ins
     return trackPerformance({
       ...track,
       trackInputOutput: track.trackInputOutput ?? true,
+      customMetadata: withAdapterStamp(track.customMetadata, STAMP),
       // an own property only: a tool named "constructor" is not Object's
       sampleRate: Object.prototype.hasOwnProperty.call(sampleRates, name) ? sampleRates[name] : sampleRate,
       toolId: name,
