@@ -200,6 +200,33 @@ describe('trackTools options', () => {
     expect(() => trackTools(tools, { sampleRate: 2 })).toThrow(/sampleRate/);
   });
 
+  test('records carry the adapter stamp (framework and version), one shared object; a customMetadata object is merged, a function kept', async () => {
+    const { version: adapterVersion } = require('../package.json') as { version: string };
+    const { collector, records } = setup();
+    const { tools } = makeTools();
+    const t = trackTools(tools, { collector, onWarning: quiet });
+    const opts = { toolCallId: 'x', messages: [] };
+    await t.weather.execute!({ city: 'A' }, opts);
+    await t.weather.execute!({ city: 'B' }, opts);
+    await expect(t.search.execute!({ query: 'q' }, opts)).rejects.toThrow('search quota exhausted');
+    const stamp = { framework: 'ai-sdk', adapterVersion };
+    expect(records().map((r) => r.metadata)).toEqual([stamp, stamp, stamp]);
+    // no per-call allocation: every record of a tool shares the one frozen object
+    expect(records()[0]!.metadata).toBe(records()[1]!.metadata);
+    const merged = trackTools(tools, { collector, onWarning: quiet, customMetadata: { team: 'search' } });
+    await merged.weather.execute!({ city: 'C' }, opts);
+    expect(records()[3]!.metadata).toEqual({ team: 'search', ...stamp });
+    const fn = trackTools(tools, { collector, onWarning: quiet, customMetadata: () => ({ team: 'fn' }) });
+    await fn.weather.execute!({ city: 'D' }, opts);
+    expect(records()[4]!.metadata).toEqual({ team: 'fn' });
+  });
+
+  test('an empty tools record is returned as it is, with one warning that there is nothing to wrap', () => {
+    const warnings: string[] = [];
+    expect(trackTools({}, { onWarning: (w) => warnings.push(w) })).toEqual({});
+    expect(warnings).toEqual([expect.stringContaining('empty tools record: nothing to wrap')]);
+  });
+
   test('tools named like Object.prototype members (constructor, toString) are tracked like any other', async () => {
     const { collector, records } = setup();
     const t = trackTools(

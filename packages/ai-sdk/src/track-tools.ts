@@ -1,4 +1,4 @@
-import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, type CallContext, type CustomMetadata } from '@perftrack/core';
+import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, withAdapterStamp, type CallContext, type CustomMetadata } from '@perftrack/core';
 import type { ToolExecutionOptions, ToolSet } from 'ai';
 
 /** One tool call as the AI SDK makes it: what a {@link TrackToolsOptions.sessionId} function sees. */
@@ -40,6 +40,8 @@ export interface TrackToolsOptions<T extends ToolSet = ToolSet> {
 }
 
 const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'hashInput', 'trackMemory', 'customMetadata', 'onWarning'] as const;
+/** Stamped on every record's metadata (`perftrack doctor` names the adapter and version); kept equal to package.json by a test. */
+const STAMP = Object.freeze({ framework: 'ai-sdk', adapterVersion: '0.1.0' });
 
 function linkOf(ctx: unknown, key: 'runId' | 'parentCallId' | 'parentSessionId'): string | undefined {
   if (typeof ctx !== 'object' || ctx === null) return undefined;
@@ -61,6 +63,7 @@ function sessionFromContext(call: ToolCallInfo): string | undefined {
  * returns a copy whose tools' `execute` functions record timing, outcome and sizes into a
  * perftrack collector, with the AI SDK's `toolCallId` as the record's `callId` and the
  * conversation's session id. Tools without `execute` (client-side tools) are kept as they are.
+ * An empty record, and tools without `execute`, are named in a one-time warning (`onWarning`).
  *
  * Tools behave as before: same input, options, result, thrown error and `this`; an `async *execute`
  * that streams preliminary results still streams (timed from first to last value).
@@ -113,11 +116,15 @@ export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptio
     out[name] = trackPerformance({
       ...track,
       trackInputOutput: track.trackInputOutput ?? true,
+      customMetadata: withAdapterStamp(track.customMetadata, STAMP),
       sampleRate: Object.prototype.hasOwnProperty.call(sampleRates, name) ? (sampleRates as Record<string, number>)[name] : track.sampleRate,
       toolId: name,
       context,
       input: (args) => args[0],
     })(tool as unknown as { id: string; execute(...a: never[]): unknown });
+  }
+  if (Object.keys(tools).length === 0) {
+    diagnostics.warnOnce('empty', 'perftrack: trackTools was given an empty tools record: nothing to wrap, so no tool call will be recorded.');
   }
   if (untracked.length > 0) {
     diagnostics.warnOnce(

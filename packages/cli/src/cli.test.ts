@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GATE_FAILED_EXIT_CODE, main, parseDuration, type CliIo } from '@perftrack/cli';
-import { createSeededRandom } from '@perftrack/core';
+import { MetricsCollector, createSeededRandom } from '@perftrack/core';
+import { PerformanceStorage } from '@perftrack/storage';
 
 const FIXTURE = join(__dirname, '..', 'test-fixtures', 'store');
 const GOLDEN = join(__dirname, '__golden__');
@@ -72,6 +73,47 @@ describe('perftrack report', () => {
     expect(r.stdout).not.toContain('\u001b');
     expect(r.stdout).toContain('?[31mevil?[0m');
     expect(r.stdout).toContain('(1 corrupt or truncated line skipped)');
+  });
+
+  it('--children adds the sessions a session spawned (and theirs) and a rolled-up total', async () => {
+    const store = join(dir, '..', 'family');
+    const collector = new MetricsCollector({ onWarning: () => {} });
+    const storage = new PerformanceStorage({ dir: store, onWarning: () => {} });
+    collector.subscribe(storage);
+    const call = (sessionId: string, start: number, ms: number, success = true, parentSessionId?: string) =>
+      collector.recordExecution({ toolId: 'read', sessionId, startTime: NOW - 60_000 + start, endTime: NOW - 60_000 + start + ms, success, ...(parentSessionId ? { parentSessionId } : {}) });
+    call('ses_parent', 0, 10);
+    call('ses_parent', 10, 20, false);
+    call('ses_kid', 12, 5, true, 'ses_parent');
+    call('ses_kid', 20, 5, false, 'ses_parent');
+    call('ses_grandkid', 30, 40, true, 'ses_kid');
+    call('ses_other', 0, 1);
+    await storage.shutdown();
+
+    const r = await cli(['report', '--dir', store, '--session', 'ses_parent', '--children']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const tail = r.stdout.slice(r.stdout.indexOf('Child sessions:')).trim().split('\n');
+    expect(tail).toEqual([
+      'Child sessions:',
+      '  ses_kid (of ses_parent): calls 2, failures 1, time 10.0 ms',
+      '  ses_grandkid (of ses_kid): calls 1, failures 0, time 40.0 ms',
+      '',
+      'Rolled up (this session and 2 child sessions): calls 5, failures 2, time 80.0 ms, wall 70.0 ms',
+    ]);
+    const doc = JSON.parse((await cli(['report', '--dir', store, '--session', 'ses_parent', '--children', '--json'])).stdout);
+    expect(doc.children.map((c: { sessionId: string; parentSessionId: string }) => [c.sessionId, c.parentSessionId])).toEqual([
+      ['ses_kid', 'ses_parent'],
+      ['ses_grandkid', 'ses_kid'],
+    ]);
+    expect(doc.rollup).toEqual({ sessions: 3, calls: 5, estimatedCalls: 5, failures: 2, busyDuration: 80, wallDuration: 70 });
+    // without --children the report is as before; --children alone is a usage error
+    expect(JSON.parse((await cli(['report', '--dir', store, '--session', 'ses_parent', '--json'])).stdout).children).toBeUndefined();
+    const leaf = await cli(['report', '--dir', store, '--session', 'ses_other', '--children']);
+    expect(leaf.stdout).toContain('none (no stored record names this session as its parentSessionId)');
+    const bad = await cli(['report', '--dir', store, '--children']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--children needs --session <id>');
   });
 
   it('reports one session (golden)', async () => {

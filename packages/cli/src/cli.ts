@@ -21,6 +21,7 @@ import {
 } from '@perftrack/analytics';
 import { errorMessage, type ToolExecutionMetrics } from '@perftrack/core';
 import { DEFAULT_DASHBOARD_PORT, startDashboard, type Dashboard } from '@perftrack/dashboard';
+import { findChildSessions, rollUpSessions, type SessionRollup } from '@perftrack/integration';
 import { InvalidSessionIdError, PerformanceStorage, StorageRefusedError, validateSessionId } from '@perftrack/storage';
 import { analyzeRun, formatAnalysis, recommendationsFor } from './analyze';
 import { addDoctorCommand } from './doctor';
@@ -145,10 +146,12 @@ export function createProgram(io: CliIo): Command {
     .description('per-tool table (calls, p50/p95/p99, error rate, memory, I/O), top sequences, predictions, error-prone sequences, recommendations')
     .addOption(dirOption())
     .option('-s, --session <id>', 'one session instead of all', sessionId)
+    .option('--children', 'with --session: also the sessions it spawned (records whose parentSessionId names it, and theirs; the whole store is read) and a rolled-up total')
     .option('--json', 'print the report as JSON')
     .option('--limit <n>', 'most tools listed', positiveInt, 20)
     .option('--max-sessions <n>', 'newest sessions read', positiveInt, 1000)
-    .action(async (o: { dir?: string; session?: string; json?: boolean; limit: number; maxSessions: number }) => {
+    .action(async (o: { dir?: string; session?: string; children?: boolean; json?: boolean; limit: number; maxSessions: number }) => {
+      if (o.children && o.session === undefined) throw new CliError('--children needs --session <id>', 2);
       const dir = storageDir(o.dir, io);
       const storage = await openStorage(dir);
       const engine = new AnalyticsEngine({ maxSessions: o.maxSessions, now: io.now });
@@ -164,9 +167,17 @@ export function createProgram(io: CliIo): Command {
       const read = await storage.replay(keep, { maxSessions: o.maxSessions });
       let report: SessionReport | OverallReport;
       let extra: { after: string; next: ToolPrediction[] }[] = [];
+      let family: { children: (SessionReport & { parentSessionId: string })[]; rollup: SessionRollup } | undefined;
       if (o.session !== undefined) {
         if (!engine.hasSession(o.session)) await storage.replay(keep, { sessionIds: [o.session] }); // older than --max-sessions
         report = engine.sessionReport(o.session);
+        if (o.children) {
+          const links = await findChildSessions(storage, o.session);
+          const older = links.map((l) => l.sessionId).filter((id) => !engine.hasSession(id));
+          if (older.length > 0) await storage.replay((m) => engine.onMetric(m), { sessionIds: older }); // older than --max-sessions
+          const children = links.map((l) => ({ ...engine.sessionReport(l.sessionId), parentSessionId: l.parentSessionId }));
+          family = { children, rollup: rollUpSessions([report, ...children]) };
+        }
       } else {
         report = engine.overallReport();
         extra = predictionsByTool(engine, report.analytics.tools.slice(0, 5).map((t) => t.toolId));
@@ -175,13 +186,25 @@ export function createProgram(io: CliIo): Command {
       const recommendations = recommendationsFor(records, report.analytics, report.insights, 20);
       report = { ...report, insights: { ...report.insights, recommendations } };
       if (o.json) {
-        json({ ...report, ...(o.session === undefined ? { predictionsByTool: extra } : {}), source: { dir, sessionsRead: read.sessions, corruptLines: read.corruptLines } });
+        json({ ...report, ...(o.session === undefined ? { predictionsByTool: extra } : {}), ...family, source: { dir, sessionsRead: read.sessions, corruptLines: read.corruptLines } });
         return;
       }
       const lines = formatSessionReport(report, { maxTools: o.limit }).split('\n');
       if (extra.length > 0) {
         lines.push('', 'Likely next tools:');
         for (const p of extra) lines.push(`  after ${terminalSafe(p.after)}: ${p.next.map((n) => `${terminalSafe(n.toolId)} ${pct(n.probability)}`).join(', ')}`);
+      }
+      if (family !== undefined) {
+        const ms = (n: number) => `${n.toFixed(1)} ms`;
+        const figures = (s: { calls: number; failures: number; busyDuration: number }) => `calls ${s.calls}, failures ${s.failures}, time ${ms(s.busyDuration)}`;
+        lines.push('', 'Child sessions:');
+        if (family.children.length === 0) lines.push('  none (no stored record names this session as its parentSessionId)');
+        for (const c of family.children) {
+          const s = c.analytics.summary;
+          lines.push(`  ${terminalSafe(c.sessionId)} (of ${terminalSafe(c.parentSessionId)}): ${figures({ calls: s.totalOperations, failures: s.failures, busyDuration: s.busyDuration })}`);
+        }
+        const r = family.rollup;
+        lines.push('', `Rolled up (this session and ${r.sessions - 1} child session${r.sessions === 2 ? '' : 's'}): ${figures(r)}, wall ${ms(r.wallDuration)}`);
       }
       if (read.corruptLines > 0) lines.push('', `(${read.corruptLines} corrupt or truncated line${read.corruptLines === 1 ? '' : 's'} skipped)`);
       out(

@@ -30,7 +30,7 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function store(dir: string, records: { framework?: string; memoryUsed?: number; endTime: number; messageId?: string; callId?: string }[]) {
+async function store(dir: string, records: { framework?: string; adapterVersion?: string; memoryUsed?: number; endTime: number; messageId?: string; callId?: string }[]) {
   const collector = new MetricsCollector({ onWarning: () => {} });
   const storage = new PerformanceStorage({ dir, onWarning: () => {} });
   collector.subscribe(storage);
@@ -41,7 +41,7 @@ async function store(dir: string, records: { framework?: string; memoryUsed?: nu
       startTime: r.endTime - 5,
       endTime: r.endTime,
       success: true,
-      ...(r.framework ? { metadata: { framework: r.framework } } : {}),
+      ...(r.framework ? { metadata: { framework: r.framework, ...(r.adapterVersion ? { adapterVersion: r.adapterVersion } : {}) } } : {}),
       ...(r.memoryUsed !== undefined ? { memoryUsed: r.memoryUsed } : {}),
       ...(r.messageId ? { messageId: r.messageId } : {}),
       ...(r.callId ? { callId: r.callId } : {}),
@@ -59,12 +59,15 @@ function listen(handler: (url: string | undefined) => [number, string]): Promise
 }
 
 describe('perftrack doctor', () => {
-  test('a healthy store: writable, recent records by adapter, memory moving, OTLP and Prometheus reachable', async () => {
+  test('a healthy store: writable, recent records by adapter@version, memory moving, OTLP and Prometheus reachable', async () => {
     const dir = join(root, 'store');
     const now = Date.now();
     await store(dir, [
-      { framework: 'langchain', endTime: now - 60_000, memoryUsed: 1024 },
-      { framework: 'langchain', endTime: now - 50_000, memoryUsed: 0 },
+      { framework: 'langchain', adapterVersion: '0.1.0', endTime: now - 60_000, memoryUsed: 1024 },
+      { framework: 'langchain', adapterVersion: '0.1.0', endTime: now - 55_000, memoryUsed: 0 },
+      { framework: 'mcp', adapterVersion: '0.2.0', endTime: now - 50_000 },
+      // written before adapters stamped their version
+      { framework: 'mastra', endTime: now - 45_000 },
       { messageId: 'msg_1', callId: 'call_1', endTime: now - 40_000 },
     ]);
     const otlp = await listen(() => [405, '']);
@@ -76,8 +79,8 @@ describe('perftrack doctor', () => {
       const lines = r.stdout.trim().split('\n');
       expect(lines).toEqual([
         `ok   store: ${dir} is writable`,
-        expect.stringMatching(/^ok {3}records: 3 records in 1 session, the newest 40s ago$/),
-        'ok   adapters: records come from: langchain 2, opencode (by its message and call ids) 1 (adapter versions are not recorded)',
+        expect.stringMatching(/^ok {3}records: 5 records in 1 session, the newest 40s ago$/),
+        'ok   adapters: records come from: langchain@0.1.0 2, mcp@0.2.0 1, mastra (version not recorded) 1, opencode (by its message and call ids) 1',
         'ok   memory: 1 of 2 stored memory deltas are non-zero',
         expect.stringMatching(/^ok {3}memory: this runtime's heap reading moves/),
         `ok   otlp: ${otlp.url}/v1/traces is reachable (HTTP 405)`,

@@ -39,10 +39,16 @@ export interface DoctorOptions {
 
 const DAY_MS = 86_400_000;
 
-/** Which adapter wrote a record: its `metadata.framework` when it says, else a guess from the ids it carries. */
+/**
+ * Which adapter wrote a record: `framework@adapterVersion` from its metadata stamp, the
+ * framework alone for records of adapters that stamped no version, else a guess from its ids.
+ */
 function adapterOf(record: ToolExecutionMetrics): string {
   const framework = record.metadata?.framework;
-  if (typeof framework === 'string' && framework.length > 0) return framework;
+  const version = record.metadata?.adapterVersion;
+  if (typeof framework === 'string' && framework.length > 0) {
+    return typeof version === 'string' && version.length > 0 ? `${framework}@${version}` : `${framework} (version not recorded)`;
+  }
   if (typeof record.messageId === 'string' && typeof record.callId === 'string') return 'opencode (by its message and call ids)';
   return typeof record.callId === 'string' ? 'a framework wrapper (call ids, no adapter name)' : 'trackPerformance / the manual API';
 }
@@ -110,7 +116,7 @@ async function checkRecords(options: DoctorOptions): Promise<DoctorFinding[]> {
       message: `${records} records in ${result.sessions} session${result.sessions === 1 ? '' : 's'}, the newest ${formatAge(Math.max(0, age))}${recent ? '' : ': nothing arrived recently'}`,
     });
     const list = [...adapters].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${terminalSafe(name)} ${n}`);
-    findings.push({ level: 'ok', check: 'adapters', message: `records come from: ${list.join(', ')} (adapter versions are not recorded)` });
+    findings.push({ level: 'ok', check: 'adapters', message: `records come from: ${list.join(', ')}` });
   }
   if (result.corruptLines > 0) findings.push({ level: 'warn', check: 'records', message: `${result.corruptLines} corrupt or truncated lines were skipped` });
   if (withMemory > 0 && memoryMoved === 0) {

@@ -15,6 +15,8 @@ export { Diagnostics } from './diagnostics';
 export type { DiagnosticsOptions } from './diagnostics';
 export { installExitHooks, onProcessExit } from './exit-hooks';
 export { checkOptionKeys } from './options';
+export { withAdapterStamp } from './adapter-metadata';
+export type { AdapterStamp } from './adapter-metadata';
 export type { ExitHandlers } from './exit-hooks';
 export { SizeEstimator } from './size-estimator';
 export type { SizeEstimatorOptions } from './size-estimator';

@@ -558,6 +558,11 @@ export class MetricsCollector {
 
   // ---- internal fast path (used by trackPerformance; stripped from the typings) ------------
 
+  /** @internal A one-time warning (per `key` and collector) through this collector's warning handler. */
+  _warnOnce(key: string, message: string): void {
+    this.#diagnostics.warnOnce(key, message);
+  }
+
   /** @internal */
   _now(): number {
     return this.#clock.now();

@@ -355,6 +355,19 @@ describe('tool objects and wrapTools', () => {
     expect(collector.stats().sampledOut).toBe(1);
   });
 
+  test('wrapTools given an empty array or record warns once through the collector, saying there is nothing to wrap', () => {
+    const warnings: string[] = [];
+    const collector = new MetricsCollector({ onWarning: (w) => warnings.push(w) });
+    const none: ReturnType<typeof makeTool>[] = [];
+    const empty = {};
+    expect(wrapTools(none, { collector })).toEqual([]);
+    expect(wrapTools(empty, { collector })).toEqual({});
+    wrapTools([], { collector });
+    expect(warnings).toEqual([expect.stringContaining('wrapTools was given an empty array: nothing to wrap')]);
+    wrapTools([makeTool('read', () => 1)], { collector });
+    expect(warnings).toHaveLength(1);
+  });
+
   test('wrapTools refuses per-tool options for a tool it does not have', () => {
     expect(() => wrapTools([makeTool('read', () => 1)], { perTool: { reed: { sampleRate: 1 } } })).toThrow(
       'wrapTools: perTool names "reed", which is not among the tools (read)',

@@ -815,6 +815,8 @@ export function trackPerformance(options?: TrackOptions): PerformanceDecorator {
 /**
  * Wraps every tool of an array or record with {@link trackPerformance}; returns the same shape
  * with tracked copies (the originals are untouched). Per-tool options override the shared ones.
+ * An empty array or record is returned as it is, with a one-time warning through the
+ * collector's `onWarning` (nothing to wrap).
  *
  * @example
  * const tools = wrapTools([readTool, grepTool], { trackInputOutput: true, perTool: { grep: { sampleRate: 0.1 } } });
@@ -841,6 +843,13 @@ export function wrapTools<T extends readonly ToolLike[] | Readonly<Record<string
     const rec: Record<string, ToolLike> = {};
     for (const [k, t] of Object.entries(tools as Record<string, ToolLike>)) rec[k] = wrapOne(t, k);
     out = rec;
+  }
+  if (Object.keys(tools).length === 0) {
+    // never a silent zero: an empty registry records nothing, which looks like an idle agent
+    (shared.collector ?? MetricsCollector.default)._warnOnce(
+      'wrapTools:empty',
+      `perftrack: wrapTools was given an empty ${Array.isArray(tools) ? 'array' : 'record'}: nothing to wrap, so no tool call will be recorded.`,
+    );
   }
   for (const id of Object.keys(perTool)) {
     if (!seen.has(id)) throw new TypeError(`wrapTools: perTool names "${id}", which is not among the tools (${[...seen].join(', ')})`);

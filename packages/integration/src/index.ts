@@ -4,6 +4,8 @@
 export { PerformanceIntegration } from './performance-integration';
 export type { IntegrationStats, SessionPatterns } from './performance-integration';
 export { SessionPerformance, SessionTracker } from './session-performance';
+export { findChildSessions, rollUpSessions } from './session-children';
+export type { SessionReportOptions, SessionReportWithChildren, SessionRollup } from './session-children';
 export type { SessionPerformanceOptions, SessionToolSummary, SessionFailure, SessionTrackerSnapshot } from './session-performance';
 export { PerformanceConfigError, resolveConfig, loadConfigFile, DEFAULT_CONFIG } from './config';
 export type { PerformanceConfig, PerformanceConfigInput, ResolvedPerformanceConfig } from './config';

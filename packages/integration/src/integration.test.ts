@@ -179,6 +179,47 @@ describe('PerformanceIntegration end to end', () => {
     await second.shutdown();
   });
 
+  test('includeChildren adds the reports of the sessions a session spawned (and theirs) and a rolled-up total', async () => {
+    const first = new PerformanceIntegration({ ...quiet, storageDir: dir });
+    const tools = first.wrapTools(makeTools());
+    // the parent: 3 calls, one failing read; a subagent with its own subagent, and an unrelated session
+    await runTask(tools, 'parent', 3);
+    // the camelCase shape of the other frameworks, which carries parent links
+    const child = (n: number) => ({ sessionId: 'child-a', callId: `c${n}`, parentSessionId: 'parent' });
+    await tools.read.execute({ filePath: 'missing.ts' }, child(1) as never).catch(() => {});
+    tools.grep.execute({ pattern: 'x' }, child(2) as never);
+    tools.grep.execute({ pattern: 'y' }, { sessionId: 'grandchild', parentSessionId: 'child-a' } as never);
+    await tools.edit.execute({ filePath: 'b.ts' }, { sessionId: 'child-b', parentSessionId: 'parent' } as never);
+    await runTask(tools, 'other', 1);
+    await first.shutdown();
+
+    // a fresh process: children and parent come from storage
+    const second = new PerformanceIntegration({ ...quiet, storageDir: dir, historySessions: 1 });
+    const plain = await second.getSessionReport('parent');
+    expect('children' in plain).toBe(false);
+    const report = await second.getSessionReport('parent', { includeChildren: true });
+    expect(report.analytics.summary.totalOperations).toBe(3);
+    expect(report.children.map((c) => [c.sessionId, c.parentSessionId, c.analytics.summary.totalOperations, c.analytics.summary.failures])).toEqual([
+      ['child-a', 'parent', 2, 1],
+      ['child-b', 'parent', 1, 0],
+      ['grandchild', 'child-a', 1, 0],
+    ]);
+    const all = [report, ...report.children].map((r) => r.analytics.summary);
+    expect(report.rollup).toEqual({
+      sessions: 4,
+      calls: 7,
+      estimatedCalls: 7,
+      failures: 2,
+      busyDuration: all.reduce((n, s) => n + s.busyDuration, 0),
+      wallDuration: Math.max(...all.map((s) => s.lastEnd!)) - Math.min(...all.map((s) => s.firstStart!)),
+    });
+    const leaf = await second.getSessionReport('child-b', { includeChildren: true });
+    expect(leaf.children).toEqual([]);
+    expect(leaf.rollup).toMatchObject({ sessions: 1, calls: 1, failures: 0 });
+    await expect(second.getSessionReport('parent', { children: true } as never)).rejects.toThrow('unknown option "children"');
+    await second.shutdown();
+  });
+
   test('a torn line in a stored log is skipped and counted when history is replayed', async () => {
     const first = new PerformanceIntegration({ ...quiet, storageDir: dir });
     await runTask(first.wrapTools(makeTools()), 'torn', 1);

@@ -28,6 +28,7 @@ import {
 import { PerformanceStorage, validateSessionId, type ExportDocument, type StorageStats } from '@perftrack/storage';
 import { PerformanceConfigError, loadConfigFile, resolveConfig, sameConfig, type PerformanceConfig, type PerformanceConfigInput, type ResolvedPerformanceConfig } from './config';
 import { SessionPerformance, type SessionTracker } from './session-performance';
+import { findChildSessions, rollUpSessions, type SessionReportOptions, type SessionReportWithChildren } from './session-children';
 
 /** Counters of every part, for health checks. */
 export interface IntegrationStats {
@@ -218,8 +219,10 @@ export class PerformanceIntegration {
   }
 
   /** {@link PerformanceIntegration.getSessionReport} on the initialized instance. */
-  static getSessionReport(sessionId: string): Promise<SessionReport> {
-    return PerformanceIntegration.#require('getSessionReport').getSessionReport(sessionId);
+  static getSessionReport(sessionId: string, options: SessionReportOptions & { includeChildren: true }): Promise<SessionReportWithChildren>;
+  static getSessionReport(sessionId: string, options?: SessionReportOptions): Promise<SessionReport>;
+  static getSessionReport(sessionId: string, options?: SessionReportOptions): Promise<SessionReport | SessionReportWithChildren> {
+    return PerformanceIntegration.#require('getSessionReport').getSessionReport(sessionId, options);
   }
 
   /** {@link PerformanceIntegration.exportAllData} on the initialized instance. */
@@ -282,9 +285,35 @@ export class PerformanceIntegration {
   /**
    * Everything about one session (figures, insights, predictions). A session beyond the
    * replayed history is rebuilt from storage; an unknown one gives a report with no calls.
+   * With `includeChildren`, also the reports of the sessions it spawned (found through the
+   * records' `parentSessionId` in storage, which is read once in full) and a `rollup` total of
+   * calls, failures and time across the parent and its children.
    */
-  async getSessionReport(sessionId: string): Promise<SessionReport> {
+  async getSessionReport(sessionId: string, options: SessionReportOptions & { includeChildren: true }): Promise<SessionReportWithChildren>;
+  async getSessionReport(sessionId: string, options?: SessionReportOptions): Promise<SessionReport>;
+  async getSessionReport(sessionId: string, options: SessionReportOptions = {}): Promise<SessionReport | SessionReportWithChildren> {
     validateSessionId(sessionId);
+    if (typeof options !== 'object' || options === null) throw new TypeError('getSessionReport: options must be an object');
+    const { includeChildren = false, ...unknown } = options;
+    const extra = Object.keys(unknown)[0];
+    if (extra !== undefined) throw new TypeError(`getSessionReport: unknown option "${extra}" (known: includeChildren)`);
+    if (typeof includeChildren !== 'boolean') throw new TypeError('getSessionReport: includeChildren must be a boolean');
+    const report = await this.#sessionReport(sessionId);
+    if (!includeChildren) return report;
+    await this.ready;
+    await this.storage.flush();
+    let links: { sessionId: string; parentSessionId: string }[] = [];
+    try {
+      links = await findChildSessions(this.storage, sessionId);
+    } catch (e) {
+      this.#diagnostics.report(e, 'report', (err) => `perftrack: could not read stored sessions for child sessions (${String(err)}); the report has no children`);
+    }
+    const children = [];
+    for (const link of links) children.push({ ...(await this.#sessionReport(link.sessionId)), parentSessionId: link.parentSessionId });
+    return { ...report, children, rollup: rollUpSessions([report, ...children]) };
+  }
+
+  async #sessionReport(sessionId: string): Promise<SessionReport> {
     await this.ready;
     if (this.analytics.hasSession(sessionId) || !this.config.enabled) return this.analytics.sessionReport(sessionId);
     // Not in live analytics (older than the replayed history, or evicted): rebuild it from its log.

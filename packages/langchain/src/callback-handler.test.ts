@@ -52,6 +52,8 @@ describe('PerftrackCallbackHandler bounds and options', () => {
     clock.advance(12.5);
     handler.handleToolEnd('found', 'r1');
     expect(sink.records[0]).toMatchObject({ toolId: 'grep', duration: 12.5, callId: 'r1', runId: 'r1', success: true, inputSize: 9 });
+    // the adapter's stamp for perftrack doctor
+    expect(sink.records[0]!.metadata).toEqual({ framework: 'langchain', adapterVersion: (require('../package.json') as { version: string }).version });
   });
 
   test('bad options are refused with a clear TypeError', () => {

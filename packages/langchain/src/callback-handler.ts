@@ -70,7 +70,8 @@ export interface PerftrackCallbackHandlerStats {
 
 const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'maxInFlight', 'clock', 'random', 'onWarning'] as const;
 /** Marks records from this adapter (what `perftrack doctor` lists as a record's source). */
-const FRAMEWORK = Object.freeze({ framework: 'langchain' });
+/** Shared by every record (no per-call allocation); `perftrack doctor` prints `framework@adapterVersion`. Kept equal to package.json by a test. */
+const FRAMEWORK = Object.freeze({ framework: 'langchain', adapterVersion: '0.1.0' });
 const SESSION_KEYS = ['thread_id', 'threadId', 'session_id', 'sessionId', 'conversation_id', 'conversationId'] as const;
 
 interface OpenRun {

@@ -46,6 +46,9 @@ describe.each([
       ['a-z1', 'slow', true, null, null, 'thread-1'],
     ]);
     for (const m of records) expect(m.runId).toBe('run-1');
+    // the adapter's stamp, for perftrack doctor
+    const { version: adapterVersion } = require('../package.json') as { version: string };
+    for (const m of records) expect(m.metadata).toEqual({ framework: 'mastra', adapterVersion });
     const oslo = records[1]!;
     // { city: 'Oslo' } alone, while the tool received Mastra's whole execution context
     expect(oslo.inputSize).toBeGreaterThanOrEqual(JSON.stringify({ city: 'Oslo' }).length);
@@ -84,6 +87,10 @@ describe('trackMastraTools without Mastra', () => {
     const tools = trackMastraTools({ clientSide: { id: 'clientSide', description: 'runs in the browser' } }, { onWarning: (w) => warnings.push(w) });
     expect(tools.clientSide).toEqual({ id: 'clientSide', description: 'runs in the browser' });
     expect(warnings).toEqual([expect.stringContaining('Mastra tool "clientSide" has no execute()'), expect.stringContaining('found no tool with an execute()')]);
+    const empty: string[] = [];
+    expect(trackMastraTools({}, { onWarning: (w) => empty.push(w) })).toEqual({});
+    expect(trackMastraTools([], { onWarning: (w) => empty.push(w) })).toEqual([]);
+    expect(empty).toEqual([expect.stringContaining('given an empty record: nothing to wrap'), expect.stringContaining('given an empty array: nothing to wrap')]);
     expect(() => trackMastraTools({}, { sampleRatio: 1 } as never)).toThrow(/unknown option "sampleRatio"/);
     expect(() => trackMastraTools({}, { sessionId: '' })).toThrow(/sessionId/);
   });

@@ -1,4 +1,4 @@
-import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, type CallContext, type CustomMetadata } from '@perftrack/core';
+import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, withAdapterStamp, type CallContext, type CustomMetadata } from '@perftrack/core';
 
 /** One tool call as Mastra makes it: what a {@link TrackMastraToolsOptions.sessionId} function sees. */
 export interface MastraToolCallInfo {
@@ -37,6 +37,8 @@ export interface TrackMastraToolsOptions {
 }
 
 const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'hashInput', 'trackMemory', 'customMetadata', 'onWarning'] as const;
+/** Stamped on every record's metadata (`perftrack doctor` names the adapter and version); kept equal to package.json by a test. */
+const STAMP = Object.freeze({ framework: 'mastra', adapterVersion: '0.1.0' });
 
 type Bag = Record<string, unknown>;
 const bag = (v: unknown): Bag | undefined => (typeof v === 'object' && v !== null ? (v as Bag) : undefined);
@@ -120,6 +122,7 @@ export function trackMastraTools<T extends Readonly<Record<string, unknown>> | r
     return trackPerformance({
       ...track,
       trackInputOutput: track.trackInputOutput ?? true,
+      customMetadata: withAdapterStamp(track.customMetadata, STAMP),
       sampleRate: Object.prototype.hasOwnProperty.call(sampleRates, name) ? sampleRates[name] : track.sampleRate,
       toolId: name,
       context,
@@ -127,6 +130,14 @@ export function trackMastraTools<T extends Readonly<Record<string, unknown>> | r
     })(tool as { id: string; execute(...a: never[]): unknown });
   };
   const out = Array.isArray(tools) ? tools.map((t, i) => wrapOne(t, String(i))) : Object.fromEntries(Object.entries(tools).map(([k, t]) => [k, wrapOne(t, k)]));
-  if (wrapped === 0) diagnostics.warnOnce('nothing', 'perftrack: trackMastraTools found no tool with an execute() function to track; no call will be recorded.');
+  if (wrapped === 0) {
+    const empty = (Array.isArray(tools) ? tools.length : Object.keys(tools).length) === 0;
+    diagnostics.warnOnce(
+      'nothing',
+      empty
+        ? `perftrack: trackMastraTools was given an empty ${Array.isArray(tools) ? 'array' : 'record'}: nothing to wrap, so no call will be recorded.`
+        : 'perftrack: trackMastraTools found no tool with an execute() function to track; no call will be recorded.',
+    );
+  }
   return out as unknown as T;
 }

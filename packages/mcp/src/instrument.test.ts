@@ -87,6 +87,32 @@ describe('instrumentMcpServer (real client and server, in-memory transport)', ()
     await Promise.all([client.close(), plainClient.close()]);
   });
 
+  test('records carry the adapter stamp (framework and version), one object shared by every record', async () => {
+    const { version: adapterVersion } = require('../package.json') as { version: string };
+    const { collector, records } = setup();
+    const server = new McpServer({ name: 'files', version: '1.0.0' });
+    registerTools(server, 'all');
+    const client = await connect(instrumentMcpServer(server, { collector }));
+    for (const call of calls) await client.callTool(call);
+    await client.close();
+    expect(records()).toHaveLength(calls.length);
+    for (const m of records()) expect(m.metadata).toEqual({ framework: 'mcp', adapterVersion });
+    expect(records()[0]!.metadata).toBe(records()[1]!.metadata);
+  });
+
+  test('a server connected with no tool registered warns once that there is nothing to wrap; one with tools does not', async () => {
+    const warnings: string[] = [];
+    const empty = instrumentMcpServer(new McpServer({ name: 'none', version: '1.0.0' }), { onWarning: (w) => warnings.push(w) });
+    const client = await connect(empty);
+    expect(warnings).toEqual([expect.stringContaining('connected with no tool registered: nothing to wrap')]);
+    await client.close();
+    const full = new McpServer({ name: 'files', version: '1.0.0' });
+    registerTools(full, 'all');
+    const fullClient = await connect(instrumentMcpServer(full, { onWarning: (w) => warnings.push(w) }));
+    await fullClient.close();
+    expect(warnings).toHaveLength(1);
+  });
+
   test('input that fails validation and unknown tools never reach a handler, so nothing is recorded for them', async () => {
     const { collector, records } = setup();
     const server = instrumentMcpServer(new McpServer({ name: 's', version: '1' }), { collector });

@@ -1,4 +1,4 @@
-import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, type CallContext, type CustomMetadata } from '@perftrack/core';
+import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, withAdapterStamp, type CallContext, type CustomMetadata } from '@perftrack/core';
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 
 /** What a {@link InstrumentMcpOptions.sessionId} function sees of one tool call. */
@@ -38,11 +38,13 @@ export interface InstrumentMcpOptions {
   trackMemory?: boolean;
   /** Extra fields for each record: an object, or a function of `(handler arguments, result)`. */
   customMetadata?: CustomMetadata;
-  /** Receives the one-time warning about a tool that cannot be tracked. Default `process.emitWarning`. */
+  /** Receives the one-time warnings (a tool that cannot be tracked, connected with no tool). Default `process.emitWarning`. */
   onWarning?: (message: string) => void;
 }
 
 const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'hashInput', 'trackMemory', 'customMetadata', 'onWarning'] as const;
+/** Stamped on every record's metadata (`perftrack doctor` names the adapter and version); kept equal to package.json by a test. */
+const STAMP = Object.freeze({ framework: 'mcp', adapterVersion: '0.1.0' });
 const INSTRUMENTED = Symbol.for('perftrack.mcp.instrumented');
 
 type Handler = (...args: never[]) => unknown;
@@ -101,7 +103,8 @@ function clientInfoOf(server: ToolRegistry): McpCallInfo['clientInfo'] {
  * with `isError: true`, are failures (the message is the result's first text). Clients see
  * exactly what they saw before. Task-based tools (`registerToolTask`) are not tracked.
  *
- * Idempotent: instrumenting a server twice changes nothing. Returns the server.
+ * Idempotent: instrumenting a server twice changes nothing. Returns the server. A server that is
+ * connected (`connect()`) with no tool registered warns once through `onWarning`: nothing to wrap.
  *
  * @example
  * const server = instrumentMcpServer(new McpServer({ name: 'files', version: '1.0.0' }), { collector: perf.collector });
@@ -148,6 +151,7 @@ export function instrumentMcpServer<S extends McpServer>(server: S, options: Ins
     return trackPerformance({
       ...track,
       trackInputOutput: track.trackInputOutput ?? true,
+      customMetadata: withAdapterStamp(track.customMetadata, STAMP),
       // an own property only: a tool named "constructor" is not Object's
       sampleRate: Object.prototype.hasOwnProperty.call(sampleRates, name) ? sampleRates[name] : sampleRate,
       toolId: name,
@@ -210,6 +214,23 @@ export function instrumentMcpServer<S extends McpServer>(server: S, options: Ins
       },
     });
   }
+  // Never a silent zero: a server connected with no tool answers no tools/call (the SDK installs
+  // its tools handlers only with the first tool), so connect() is the one moment that always comes.
+  const connect = (server.connect as (...a: unknown[]) => Promise<void>).bind(server);
+  Object.defineProperty(server, 'connect', {
+    configurable: true,
+    writable: true,
+    value: (...args: unknown[]): Promise<void> => {
+      if (Object.keys(registry._registeredTools ?? {}).length === 0) {
+        diagnostics.warnOnce(
+          'empty',
+          'perftrack: an instrumented MCP server was connected with no tool registered: nothing to wrap yet, so no call is recorded ' +
+            '(tools registered later are still tracked).',
+        );
+      }
+      return connect(...args);
+    },
+  });
   Object.defineProperty(server, INSTRUMENTED, { value: true });
   return server;
 }

@@ -44,6 +44,8 @@ describe('PerftrackTracingProcessor bounds and options', () => {
     clock.advance(7.25);
     await p.onSpanEnd({ traceId: 't', spanId: 'f', parentId: 'a', spanData: { type: 'function', name: 'grep', input: '{"p":1}', output: 'ok' }, error: null });
     expect(sink.records).toEqual([expect.objectContaining({ toolId: 'grep', sessionId: 's', duration: 7.25, inputSize: 7, outputSize: 2, parentCallId: 'a', runId: 't' })]);
+    // the adapter's stamp for perftrack doctor
+    expect(sink.records[0]!.metadata).toEqual({ framework: 'openai-agents', adapterVersion: (require('../package.json') as { version: string }).version });
     expect(p.stats()).toMatchObject({ unmatched: 1, recorded: 1 });
     expect(warnings).toEqual([expect.stringMatching(/never saw start/)]);
   });

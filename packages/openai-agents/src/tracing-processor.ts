@@ -72,7 +72,8 @@ interface OpenCall {
 }
 
 const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'maxInFlight', 'clock', 'random', 'onWarning'] as const;
-const FRAMEWORK = Object.freeze({ framework: 'openai-agents' });
+/** Shared by every record (no per-call allocation); `perftrack doctor` prints `framework@adapterVersion`. Kept equal to package.json by a test. */
+const FRAMEWORK = Object.freeze({ framework: 'openai-agents', adapterVersion: '0.1.0' });
 const RESOLVED = Promise.resolve();
 
 function byteLength(text: unknown): number | undefined {

@@ -54,6 +54,8 @@ describe('OpencodeRecorder', () => {
       expect.objectContaining({ toolId: 'read', sessionId: S, messageId: 'msg_1', callId: 'call_0', startTime: start, endTime: end, duration: 17, success: true, outputSize: 13, sampleWeight: 1 }),
     ]);
     expect(t.records()[0]!.inputSize).toBeGreaterThan(0);
+    // the adapter's stamp for perftrack doctor
+    expect(t.records()[0]!.metadata).toEqual({ framework: 'opencode', adapterVersion: (require('../package.json') as { version: string }).version });
     expect(JSON.stringify(t.records())).not.toContain('wörld');
     expect(t.recorder.stats()).toMatchObject({ recorded: 1, failures: 0, inFlight: 0 });
   });

@@ -1,5 +1,8 @@
 import { MetricsCollector, SizeEstimator, type RandomSource } from '@perftrack/integration';
 
+/** Shared by every record (no per-call allocation); `perftrack doctor` prints `framework@adapterVersion`. Kept equal to package.json by a test. */
+const STAMP = Object.freeze({ framework: 'opencode', adapterVersion: '0.1.0' });
+
 /** Options of an {@link OpencodeRecorder}. */
 export interface OpencodeRecorderOptions {
   /** Share of successful calls recorded, by tool id; failures are always kept. */
@@ -443,6 +446,7 @@ export class OpencodeRecorder {
       outputSize: this.#trackIO && (!failed || failure.type === 'NonZeroExit') ? outputSize : undefined,
       untimed: untimed ? true : undefined,
       sampleWeight: weight,
+      metadata: STAMP,
     });
     if (record === undefined) return; // collector disabled
     this.#recorded++;

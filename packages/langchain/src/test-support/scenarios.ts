@@ -115,7 +115,7 @@ export function describeScenarios(lc: LangChainCore): void {
       ]);
       for (const r of got) {
         expect(r).toMatchObject({ sessionId: 'thread-1', parentCallId: runId, runId, sampleWeight: 1 });
-        expect(r.metadata).toEqual({ framework: 'langchain' });
+        expect(r.metadata).toEqual({ framework: 'langchain', adapterVersion: (require('../../package.json') as { version: string }).version });
       }
       const oslo = got[1]!;
       expect(oslo.inputSize).toBe(JSON.stringify({ city: 'Oslo' }).length); // the arguments, not the ToolCall envelope

@@ -110,7 +110,7 @@ export function describeScenarios(sdk: AgentsSdk): void {
       for (const r of got) {
         expect(r.callId).toMatch(/^span_/);
         expect(r.parentCallId).toMatch(/^span_/);
-        expect(r.metadata).toEqual({ framework: 'openai-agents' });
+        expect(r.metadata).toEqual({ framework: 'openai-agents', adapterVersion: (require('../../package.json') as { version: string }).version });
       }
       expect(got[2]!.inputSize).toBe(JSON.stringify({ city: 'Oslo' }).length);
       expect(got[2]!.outputSize).toBe('sunny in Oslo'.length);
