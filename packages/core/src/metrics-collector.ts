@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { systemClock } from './clock';
 import { Diagnostics } from './diagnostics';
+import { coreGlobal, isCompatibleVersion } from './internal/global';
 import { heapUsedSource } from './memory';
 import { RingBuffer } from './ring-buffer';
 import { SizeEstimator } from './size-estimator';
+import { VERSION } from './version';
 import type {
   Clock,
   MemorySource,
@@ -94,6 +96,11 @@ interface InFlight {
 }
 
 const MAX_ERROR_LENGTH = 1000;
+
+/** Shared with every compatible copy of this package in the process: holds the default collector. */
+const shared = coreGlobal();
+/** On every collector's prototype: the version of the copy that made it. */
+const COLLECTOR_BRAND = Symbol.for('perftrack.core.MetricsCollector');
 /** "000" … "999": ids are a block prefix plus one of these, so no number is formatted per record. */
 const ID_SUFFIXES: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 
@@ -162,7 +169,6 @@ export function errorType(error: unknown): string {
  * collector.completeToolExecution(id, true, output);
  */
 export class MetricsCollector {
-  static #default: MetricsCollector | undefined;
 
   readonly #options: MetricsCollectorOptions;
   readonly #buffer: RingBuffer<ToolExecutionMetrics>;
@@ -246,9 +252,13 @@ export class MetricsCollector {
 
   // ---- default instance and the seed's static style -------------------------------------
 
-  /** The process-wide default collector, created on first use. */
+  /**
+   * The process-wide default collector, created on first use. Process-wide means every copy of
+   * `@perftrack/core` in the process that has a compatible version (see {@link VERSION}): it
+   * lives on a versioned global, as OpenTelemetry's API keeps its providers.
+   */
   static get default(): MetricsCollector {
-    return (MetricsCollector.#default ??= new MetricsCollector());
+    return (shared.collector ??= new MetricsCollector()) as MetricsCollector;
   }
 
   /** Replaces the default collector (e.g. with configured options); returns the previous one. */
@@ -256,9 +266,20 @@ export class MetricsCollector {
     if (!(collector instanceof MetricsCollector)) {
       throw new TypeError('MetricsCollector.setDefault: expected a MetricsCollector');
     }
-    const previous = MetricsCollector.#default;
-    MetricsCollector.#default = collector;
+    const previous = shared.collector as MetricsCollector | undefined;
+    shared.collector = collector;
     return previous;
+  }
+
+  /**
+   * `instanceof MetricsCollector` also holds for a collector of another compatible copy of this
+   * package, which the default may be: options and `setDefault` accept it.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (this !== MetricsCollector || typeof value !== 'object' || value === null) return false;
+    const version = (value as { [COLLECTOR_BRAND]?: unknown })[COLLECTOR_BRAND];
+    return typeof version === 'string' && isCompatibleVersion(VERSION, version);
   }
 
   /** {@link MetricsCollector.startToolExecution} on the default collector. */
@@ -303,7 +324,7 @@ export class MetricsCollector {
 
   /** Resets the default collector: data, counters, subscribers; for tests' teardown. */
   static reset(): void {
-    MetricsCollector.#default?.reset();
+    (shared.collector as MetricsCollector | undefined)?.reset();
   }
 
   // ---- state ------------------------------------------------------------------------------
@@ -689,3 +710,5 @@ export class MetricsCollector {
   }
 
 }
+
+Object.defineProperty(MetricsCollector.prototype, COLLECTOR_BRAND, { value: VERSION });
