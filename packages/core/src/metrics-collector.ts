@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { systemClock } from './clock';
 import { Diagnostics } from './diagnostics';
 import { coreGlobal, isCompatibleVersion } from './internal/global';
-import { heapUsedSource } from './memory';
+import { heapSourceMoves, heapUsedSource } from './memory';
 import { RingBuffer } from './ring-buffer';
 import { SizeEstimator } from './size-estimator';
 import { VERSION } from './version';
@@ -182,6 +182,7 @@ export class MetricsCollector {
   readonly #diagnostics: Diagnostics<CollectorErrorSource>;
   readonly #trackMemory: boolean;
   readonly #allowMemory: boolean;
+  readonly #memoryStill: boolean;
   readonly #trackInputOutput: boolean;
   /** Session id used when none is found for a call. */
   readonly defaultSessionId: string;
@@ -228,8 +229,11 @@ export class MetricsCollector {
         throw new TypeError(`MetricsCollector: ${name} must be a boolean, got ${describe(options[name])}`);
       }
     }
-    this.#allowMemory = options.allowMemory ?? true;
+    // The default heap source stands still under Bun: leave memoryUsed out rather than write 0.
+    this.#memoryStill = this.#memory === heapUsedSource && (options.allowMemory ?? true) && !heapSourceMoves();
+    this.#allowMemory = (options.allowMemory ?? true) && !this.#memoryStill;
     this.#trackMemory = this.#allowMemory && (options.trackMemory ?? false);
+    if (this.#memoryStill && options.trackMemory === true) this.#warnMemoryStill();
     this.#trackInputOutput = options.trackInputOutput ?? true;
     this.defaultSessionId = session;
     this.#enabled = options.enabled ?? true;
@@ -568,9 +572,21 @@ export class MetricsCollector {
     return this.#random();
   }
 
-  /** @internal The heap size, or NaN when `allowMemory` is false (the call then records no memory). */
+  /**
+   * @internal The heap size, or NaN when `allowMemory` is false or the heap source stands still
+   * (the call then records no memory).
+   */
   _memory(): number {
-    return this.#allowMemory ? this.#memory() : Number.NaN;
+    if (this.#allowMemory) return this.#memory();
+    if (this.#memoryStill) this.#warnMemoryStill();
+    return Number.NaN;
+  }
+
+  #warnMemoryStill(): void {
+    this.#diagnostics.warnOnce(
+      'memory-still',
+      `trackMemory: the heap size does not move in this runtime (${typeof process.versions.bun === 'string' ? `Bun ${process.versions.bun}` : 'v8.getHeapStatistics() is constant'}); records leave memoryUsed out instead of reporting 0`,
+    );
   }
 
   /** @internal */
