@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { PerformanceStorage, type ToolExecutionMetrics } from '@perftrack/integration';
 import { ScriptedModel, type PlannedCall } from '../../packages/opencode/src/test-support/scripted-model';
 import { LocalRegistry } from './local-registry';
-import { pack, publishablePackages, repoRoot, run } from './pack';
+import { pack, packCoreVariant, publishablePackages, repoRoot, run } from './pack';
 
 // The packages as users get them: every package is packed and published to a real Verdaccio on
 // 127.0.0.1 (storage in a temp dir, the machine's npm registry as its uplink), then installed by
@@ -232,6 +232,33 @@ ${body("import.meta.resolve('@perftrack/integration')")}
     expect(lastJson(await sh(dir, process.execPath, ['use.cjs'])).records).toEqual(expectedRecords);
     expect(lastJson(await sh(dir, process.execPath, ['use.mjs'])).records).toEqual(expectedRecords);
   }, 180_000);
+
+  test('a partial upgrade (`npm install @perftrack/core@0.2.0` beside the integration) nests core 0.1.0 under our packages: those copies share one default; one warning names both versions and paths', async () => {
+    await registry.publish(await packCoreVariant('0.2.0', join(root, 'tarballs')), 'next');
+    const dir = scratchProject('npm-upgraded');
+    await sh(dir, 'npm', ['install', '@perftrack/integration', '@perftrack/core@0.2.0']);
+    // npm nests core 0.1.0 under each of our packages that needs ^0.1.0
+    const nestedUnder = (pkg: string) => join(dir, 'node_modules', '@perftrack', pkg, 'node_modules', '@perftrack', 'core');
+    for (const pkg of ['integration', 'analytics', 'storage']) expect(JSON.parse(readFileSync(join(nestedUnder(pkg), 'package.json'), 'utf8'))).toMatchObject({ version: '0.1.0' });
+    writeFileSync(
+      join(dir, 'use.cjs'),
+      `const warnings = [];
+process.on('warning', (w) => { if (w.name === 'PerftrackWarning') warnings.push(w.message); });
+const core = require('@perftrack/core');
+require('@perftrack/integration');
+const nested = (pkg) => require(require.resolve('@perftrack/core', { paths: [require.resolve('@perftrack/' + pkg)] }));
+const defaults = ['integration', 'analytics', 'storage'].map((pkg) => nested(pkg).MetricsCollector.default);
+const sharedWithin = defaults.every((d) => d === defaults[0]);
+// warnings are emitted on the next tick
+setImmediate(() => console.log(JSON.stringify({ versions: [core.VERSION, nested('integration').VERSION], sharedWithin, separate: core.MetricsCollector.default !== defaults[0], warnings })));
+`,
+    );
+    const out = JSON.parse((await sh(dir, process.execPath, ['use.cjs'])).trim().split('\n').pop()!) as { versions: string[]; sharedWithin: boolean; separate: boolean; warnings: string[] };
+    expect(out).toMatchObject({ versions: ['0.2.0', '0.1.0'], sharedWithin: true, separate: true });
+    expect(out.warnings).toHaveLength(1);
+    expect(out.warnings[0]).toContain(`0.2.0 from ${join(dir, 'node_modules', '@perftrack', 'core')} and 0.1.0 from ${join(dir, 'node_modules', '@perftrack')}`);
+    expect(out.warnings[0]).toMatch(/and 0\.1\.0 from \S+\/@perftrack\/(integration|analytics|storage)\/node_modules\/@perftrack\/core\. /);
+  }, 120_000);
 
   test('the real opencode installs "plugin": ["@perftrack/opencode"] from the registry in ~/.npmrc and records every call', async () => {
     const bin = join(dirname(require.resolve('opencode-ai/package.json', { paths: [join(repoRoot, 'packages', 'opencode')] })), 'bin', 'opencode.exe');
