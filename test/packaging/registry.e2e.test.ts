@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpath
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PerformanceStorage, type ToolExecutionMetrics } from '@perftrack/integration';
+import { opencodeEnv } from '../../packages/opencode/src/test-support/opencode-env';
 import { ScriptedModel, type PlannedCall } from '../../packages/opencode/src/test-support/scripted-model';
 import { LocalRegistry } from './local-registry';
 import { pack, packCoreVariant, publishablePackages, repoRoot, run } from './pack';
@@ -291,17 +292,7 @@ setImmediate(() => console.log(JSON.stringify({ versions: [core.VERSION, nested(
           share: 'disabled',
         }),
       );
-      const env = {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: home,
-        XDG_CONFIG_HOME: join(home, '.config'),
-        XDG_DATA_HOME: join(home, '.local', 'share'),
-        XDG_CACHE_HOME: join(home, '.cache'),
-        XDG_STATE_HOME: join(home, '.local', 'state'),
-        OPENCODE_DISABLE_MODELS_FETCH: '1',
-        OPENCODE_DISABLE_AUTOUPDATE: '1',
-        OPENCODE_DISABLE_SHARE: '1',
-      };
+      const env = opencodeEnv(home);
       const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
         execFile(bin, ['run', 'Carry out the plan.', '--model', 'scripted/planner', '--format', 'json', '--print-logs'], { cwd: project, env, timeout: 150_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
           resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
