@@ -86,9 +86,9 @@ const body = (entry: string) => `
   console.log(JSON.stringify({ entry: ${entry}, records }));
   await PerformanceIntegration.shutdown();
 `;
-const grepClass = (decorator: string) => `
+// Plain JavaScript has no decorator syntax yet: the class's method is wrapped (the TypeScript cases decorate it).
+const GREP_CLASS = `
 class Grep {
-  ${decorator}
   async run(pattern) { if (!pattern) throw new Error('empty pattern'); return [pattern]; }
 }
 `;
@@ -109,13 +109,13 @@ describe('published to a local Verdaccio and installed as users do', () => {
     const ls = JSON.parse(await sh(npmProject, 'npm', ['ls', '--all', '--json'])) as { dependencies: Record<string, { dependencies?: Record<string, { version: string }> }> };
     expect(Object.keys(ls.dependencies['@perftrack/integration']!.dependencies!).sort()).toEqual(['@perftrack/analytics', '@perftrack/core', '@perftrack/storage']);
     expect(readdirSync(join(npmProject, 'node_modules', '@perftrack')).sort()).toEqual(['analytics', 'core', 'integration', 'storage']);
+    for (const pkg of ['integration', 'analytics', 'storage']) expect(existsSync(join(npmProject, 'node_modules', '@perftrack', pkg, 'node_modules'))).toBe(false); // nothing nested
 
     writeFileSync(
       join(npmProject, 'use.cjs'),
       `const { PerformanceIntegration, trackPerformance } = require('@perftrack/integration');
-const track = trackPerformance({ toolId: 'grep' });
-${grepClass('').replace('async run(pattern) {', 'async run(pattern) {')}
-Grep.prototype.run = track(Grep.prototype.run);
+${GREP_CLASS}
+Grep.prototype.run = trackPerformance({ toolId: 'grep' })(Grep.prototype.run);
 (async () => {${body("require.resolve('@perftrack/integration')")}})();
 `,
     );
@@ -126,7 +126,7 @@ Grep.prototype.run = track(Grep.prototype.run);
     writeFileSync(
       join(npmProject, 'use.mjs'),
       `import { PerformanceIntegration, trackPerformance } from '@perftrack/integration';
-${grepClass('').replace('class Grep {', 'class Grep {').replace('  \n', '')}
+${GREP_CLASS}
 Grep.prototype.run = trackPerformance({ toolId: 'grep' })(Grep.prototype.run);
 ${body("import.meta.resolve('@perftrack/integration')")}
 `,
@@ -217,7 +217,7 @@ void main();
     writeFileSync(
       join(dir, 'use.cjs'),
       `const { PerformanceIntegration, trackPerformance } = require('@perftrack/integration');
-${grepClass('')}
+${GREP_CLASS}
 Grep.prototype.run = trackPerformance({ toolId: 'grep' })(Grep.prototype.run);
 (async () => {${body("require.resolve('@perftrack/integration')")}})();
 `,
@@ -225,7 +225,7 @@ Grep.prototype.run = trackPerformance({ toolId: 'grep' })(Grep.prototype.run);
     writeFileSync(
       join(dir, 'use.mjs'),
       `import { PerformanceIntegration, trackPerformance } from '@perftrack/integration';
-${grepClass('')}
+${GREP_CLASS}
 Grep.prototype.run = trackPerformance({ toolId: 'grep' })(Grep.prototype.run);
 ${body("import.meta.resolve('@perftrack/integration')")}
 `,
