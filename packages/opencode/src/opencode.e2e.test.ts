@@ -39,6 +39,8 @@ if ('missing' in found) {
   }
 }
 const e2e = 'missing' in found ? describe.skip : describe;
+// Beyond runOpencode's own 120 s limit: on a loaded 2-core machine one run has taken 75 s.
+const OPENCODE_TEST_TIMEOUT_MS = 150_000;
 
 interface OpencodeToolPart {
   tool: string;
@@ -225,7 +227,7 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
     } finally {
       await model.stop();
     }
-  });
+  }, OPENCODE_TEST_TIMEOUT_MS);
 
   test('enabled by a one-line file in .opencode/plugin/, configured by PERFTRACK_* variables (sampling keeps failures)', async () => {
     const project = join(root, 'project-b');
@@ -259,7 +261,7 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
     } finally {
       await model.stop();
     }
-  });
+  }, OPENCODE_TEST_TIMEOUT_MS);
 
   test('PERFTRACK_ENABLED=0 turns the plugin off: opencode runs as before and nothing is written', async () => {
     const project = join(root, 'project-c');
@@ -275,7 +277,7 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
     } finally {
       await model.stop();
     }
-  });
+  }, OPENCODE_TEST_TIMEOUT_MS);
 });
 
 // keep chmodSync referenced for platforms where the binary lost its mode (never on Linux CI)
