@@ -97,7 +97,7 @@ suite('the dashboard in headless Chromium', () => {
     }, before, { timeout: 2_000 });
     expect(await page.locator('#chart-calls canvas').count()).toBe(1);
     expect(await page.locator('#chart-p95 canvas').count()).toBe(1);
-    expect(await page.locator('#failures li').first().textContent()).toMatch(/ENOENT|EXIT_|EDIT_CONFLICT|TIMEOUT|ERR/);
+    expect(await page.locator('#failures li').first().textContent()).toMatch(/ENOENT|EXIT_|EDIT_CONFLICT|TIMEOUT|ETIMEDOUT|ERR/);
     expect(problems).toEqual([]);
     await page.close();
   }, 60_000);

@@ -4,7 +4,7 @@ import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnalyticsEngine } from '@perftrack/analytics';
-import { MetricsCollector, createSeededRandom, trackPerformance, type ToolExecutionMetrics } from '@perftrack/core';
+import { FakeClock, MetricsCollector, createSeededRandom, trackPerformance, type ToolExecutionMetrics } from '@perftrack/core';
 import { DashboardModel, startDashboard, type Dashboard, type DashboardSnapshot } from '@perftrack/dashboard';
 import { FileStorage, InMemoryStorage, PerformanceStorage } from '@perftrack/storage';
 import { openEventStream } from './test-support/sse';
@@ -41,7 +41,10 @@ afterEach(async () => {
 
 describe('startDashboard attached to a collector', () => {
   it('shows live calls: tools, failures, counters, and streams new records and a refreshed snapshot', async () => {
-    const collector = new MetricsCollector({ random: createSeededRandom(1) });
+    // Real record times, constant durations: a loaded machine's scheduling jitter on these
+    // microsecond calls would otherwise read as latency anomalies.
+    const clock = new FakeClock({ timeOrigin: performance.timeOrigin, start: performance.now() });
+    const collector = new MetricsCollector({ random: createSeededRandom(1), clock });
     const d = await started({ collector, refreshMs: 50 });
     expect(d.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const stream = await openEventStream(`${d.url}events`);
