@@ -5,7 +5,7 @@ const moduleNameMapper = { '^@perftrack/([a-z-]+)$': '<rootDir>/packages/$1/src/
 const base = {
   testEnvironment: 'node',
   moduleNameMapper,
-  roots: ['<rootDir>/packages', '<rootDir>/examples'],
+  roots: ['<rootDir>/packages', '<rootDir>/examples', '<rootDir>/test'],
   modulePathIgnorePatterns: ['<rootDir>/packages/[^/]+/dist'],
 };
 const tsJest = (tsconfig) => ({ '^.+\\.ts$': ['ts-jest', { tsconfig, diagnostics: { warnOnly: false } }] });

@@ -7,7 +7,6 @@
 // --dashboard serves the live dashboard (attached to this process) while the agent runs and
 // until Ctrl-C; --pace waits between tasks (default 200 ms with --dashboard) so it can be watched.
 import { readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_DASHBOARD_PORT, startDashboard, type Dashboard } from '@perftrack/dashboard';
@@ -29,7 +28,8 @@ const USAGE = 'usage: main.js [--dir DIR] [--seed N] [--sessions N] [--tasks N] 
 
 function parseArgs(argv: readonly string[]): Options {
   const o: Options = {
-    dir: resolve(process.env.PERFTRACK_DIR ?? join(tmpdir(), 'perftrack-example-agent')),
+    // the CLI's default too (`perftrack report` right after `pnpm start` finds this run)
+    dir: resolve(process.env.PERFTRACK_DIR || '.perftrack'),
     seed: Number(process.env.PERFTRACK_SEED ?? 42),
     sessions: 3,
     tasks: 4,
@@ -93,6 +93,12 @@ async function describeDir(dir: string): Promise<string[]> {
   }
   return lines;
 }
+
+// `pnpm start | head`: once the reader has gone, printing stops quietly and the run still
+// finishes (its data is written, the status is 0) instead of dying on an EPIPE error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));

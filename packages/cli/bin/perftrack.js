@@ -11,6 +11,10 @@ try {
   }
   throw error;
 }
+// `perftrack report | head`: once the reader has gone, output stops quietly (no EPIPE crash).
+process.stdout.on('error', (error) => {
+  if (!error || error.code !== 'EPIPE') throw error;
+});
 cli.main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

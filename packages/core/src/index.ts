@@ -27,6 +27,9 @@ export { systemClock, FakeClock } from './clock';
 export { heapUsedSource } from './memory';
 export { createSeededRandom } from './random';
 
+// Version of this copy (copies with compatible versions share one default collector)
+export { VERSION } from './version';
+
 // Test helpers
 export { InMemorySubscriber } from './testing';
 

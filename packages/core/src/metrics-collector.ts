@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { systemClock } from './clock';
 import { Diagnostics } from './diagnostics';
-import { heapUsedSource } from './memory';
+import { coreGlobal, isCompatibleVersion } from './internal/global';
+import { heapSourceMoves, heapUsedSource } from './memory';
 import { RingBuffer } from './ring-buffer';
 import { SizeEstimator } from './size-estimator';
+import { VERSION } from './version';
 import type {
   CallContext,
   Clock,
@@ -95,6 +97,11 @@ interface InFlight {
 }
 
 const MAX_ERROR_LENGTH = 1000;
+
+/** Shared with every compatible copy of this package in the process: holds the default collector. */
+const shared = coreGlobal();
+/** On every collector's prototype: the version of the copy that made it. */
+const COLLECTOR_BRAND = Symbol.for('perftrack.core.MetricsCollector');
 /** "000" … "999": ids are a block prefix plus one of these, so no number is formatted per record. */
 const ID_SUFFIXES: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 
@@ -163,7 +170,6 @@ export function errorType(error: unknown): string {
  * collector.completeToolExecution(id, true, output);
  */
 export class MetricsCollector {
-  static #default: MetricsCollector | undefined;
 
   readonly #options: MetricsCollectorOptions;
   readonly #buffer: RingBuffer<ToolExecutionMetrics>;
@@ -177,6 +183,7 @@ export class MetricsCollector {
   readonly #diagnostics: Diagnostics<CollectorErrorSource>;
   readonly #trackMemory: boolean;
   readonly #allowMemory: boolean;
+  readonly #memoryStill: boolean;
   readonly #trackInputOutput: boolean;
   /** Session id used when none is found for a call. */
   readonly defaultSessionId: string;
@@ -223,8 +230,11 @@ export class MetricsCollector {
         throw new TypeError(`MetricsCollector: ${name} must be a boolean, got ${describe(options[name])}`);
       }
     }
-    this.#allowMemory = options.allowMemory ?? true;
+    // The default heap source stands still under Bun: leave memoryUsed out rather than write 0.
+    this.#memoryStill = this.#memory === heapUsedSource && (options.allowMemory ?? true) && !heapSourceMoves();
+    this.#allowMemory = (options.allowMemory ?? true) && !this.#memoryStill;
     this.#trackMemory = this.#allowMemory && (options.trackMemory ?? false);
+    if (this.#memoryStill && options.trackMemory === true) this.#warnMemoryStill();
     this.#trackInputOutput = options.trackInputOutput ?? true;
     this.defaultSessionId = session;
     this.#enabled = options.enabled ?? true;
@@ -247,9 +257,13 @@ export class MetricsCollector {
 
   // ---- default instance and the seed's static style -------------------------------------
 
-  /** The process-wide default collector, created on first use. */
+  /**
+   * The process-wide default collector, created on first use. Process-wide means every copy of
+   * `@perftrack/core` in the process that has a compatible version (see {@link VERSION}): it
+   * lives on a versioned global, as OpenTelemetry's API keeps its providers.
+   */
   static get default(): MetricsCollector {
-    return (MetricsCollector.#default ??= new MetricsCollector());
+    return (shared.collector ??= new MetricsCollector()) as MetricsCollector;
   }
 
   /** Replaces the default collector (e.g. with configured options); returns the previous one. */
@@ -257,9 +271,20 @@ export class MetricsCollector {
     if (!(collector instanceof MetricsCollector)) {
       throw new TypeError('MetricsCollector.setDefault: expected a MetricsCollector');
     }
-    const previous = MetricsCollector.#default;
-    MetricsCollector.#default = collector;
+    const previous = shared.collector as MetricsCollector | undefined;
+    shared.collector = collector;
     return previous;
+  }
+
+  /**
+   * `instanceof MetricsCollector` also holds for a collector of another compatible copy of this
+   * package, which the default may be: options and `setDefault` accept it.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (this !== MetricsCollector || typeof value !== 'object' || value === null) return false;
+    const version = (value as { [COLLECTOR_BRAND]?: unknown })[COLLECTOR_BRAND];
+    return typeof version === 'string' && isCompatibleVersion(VERSION, version);
   }
 
   /** {@link MetricsCollector.startToolExecution} on the default collector. */
@@ -304,7 +329,7 @@ export class MetricsCollector {
 
   /** Resets the default collector: data, counters, subscribers; for tests' teardown. */
   static reset(): void {
-    MetricsCollector.#default?.reset();
+    (shared.collector as MetricsCollector | undefined)?.reset();
   }
 
   // ---- state ------------------------------------------------------------------------------
@@ -573,9 +598,21 @@ export class MetricsCollector {
     return this.#random();
   }
 
-  /** @internal The heap size, or NaN when `allowMemory` is false (the call then records no memory). */
+  /**
+   * @internal The heap size, or NaN when `allowMemory` is false or the heap source stands still
+   * (the call then records no memory).
+   */
   _memory(): number {
-    return this.#allowMemory ? this.#memory() : Number.NaN;
+    if (this.#allowMemory) return this.#memory();
+    if (this.#memoryStill) this.#warnMemoryStill();
+    return Number.NaN;
+  }
+
+  #warnMemoryStill(): void {
+    this.#diagnostics.warnOnce(
+      'memory-still',
+      `trackMemory: the heap size does not move in this runtime (${typeof process.versions.bun === 'string' ? `Bun ${process.versions.bun}` : 'v8.getHeapStatistics() is constant'}); records leave memoryUsed out instead of reporting 0`,
+    );
   }
 
   /** @internal */
@@ -760,3 +797,5 @@ export class MetricsCollector {
   }
 
 }
+
+Object.defineProperty(MetricsCollector.prototype, COLLECTOR_BRAND, { value: VERSION });

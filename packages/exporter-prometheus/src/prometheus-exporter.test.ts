@@ -252,10 +252,12 @@ describe('PrometheusExporter: serving', () => {
     await expect(fetch(server.url)).rejects.toThrow();
   });
 
-  it('serve() rejects with a clear error when the port is taken, and on bad options', async () => {
-    const exporter = new PrometheusExporter();
+  it('serve() rejects with a clear error when the port is taken (said once: no warning besides), and on bad options', async () => {
+    const warnings: string[] = [];
+    const exporter = new PrometheusExporter({ onWarning: (m) => warnings.push(m) });
     const first = await exporter.serve({ port: 0 });
     await expect(exporter.serve({ port: first.port })).rejects.toThrow(`PrometheusExporter.serve: cannot listen on 127.0.0.1:${first.port}`);
+    expect(warnings).toEqual([]);
     await expect(exporter.serve({ port: -1 })).rejects.toThrow('port must be an integer from 0 to 65535');
     await expect(exporter.serve({ port: 0, path: 'metrics' })).rejects.toThrow('path must start with "/"');
     await first.close();

@@ -336,7 +336,6 @@ export class PrometheusExporter implements MetricsSubscriber {
         void this.metricsHandler(request, response);
       }
     });
-    server.on('error', (error) => this.#report(error));
     await new Promise<void>((resolve, reject) => {
       const fail = (error: Error) => reject(new Error(`PrometheusExporter.serve: cannot listen on ${host}:${port} (${error.message})`, { cause: error }));
       server.once('error', fail);
@@ -345,6 +344,8 @@ export class PrometheusExporter implements MetricsSubscriber {
         resolve();
       });
     });
+    // Only once listening: a failure to listen is the rejection above, not a second report.
+    server.on('error', (error) => this.#report(error));
     const address = server.address();
     const bound = typeof address === 'object' && address !== null ? address.port : port;
     let closing: Promise<void> | undefined;

@@ -20,6 +20,7 @@ export const PerftrackPlugin = server;
 
 export { createPerftrackPlugin, PerftrackOpencode } from './plugin';
 export type { PerftrackHooks, PerftrackOpencodeDeps, PerftrackOpencodeStats, CreatePluginOptions } from './plugin';
+export type { OpencodePlugin, OpencodePluginInput } from './opencode-types';
 export { OpencodeRecorder, classifyToolError } from './recorder';
 export type { OpencodeRecorderOptions, OpencodeRecorderStats } from './recorder';
 export { resolveOpencodeOptions, parseSampleRates } from './config';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PerformanceStorage, type ToolExecutionMetrics } from '@perftrack/integration';
 import type { PerftrackOpencodeStats } from '@perftrack/opencode';
+import { opencodeEnv } from './test-support/opencode-env';
 import { ScriptedModel, type PlannedCall } from './test-support/scripted-model';
 
 // End to end with the real opencode (the `opencode-ai` npm package's binary), offline: a scripted
@@ -97,18 +98,7 @@ function runOpencode(project: string, home: string, env: Record<string, string>)
         cwd: project,
         timeout: 120_000,
         maxBuffer: 64 * 1024 * 1024,
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          HOME: home,
-          XDG_CONFIG_HOME: join(home, '.config'),
-          XDG_DATA_HOME: join(home, '.local', 'share'),
-          XDG_CACHE_HOME: join(home, '.cache'),
-          XDG_STATE_HOME: join(home, '.local', 'state'),
-          OPENCODE_DISABLE_MODELS_FETCH: '1',
-          OPENCODE_DISABLE_AUTOUPDATE: '1',
-          OPENCODE_DISABLE_SHARE: '1',
-          ...env,
-        },
+        env: opencodeEnv(home, env),
       },
       (error, stdout, stderr) => {
         const events = stdout
@@ -285,7 +275,7 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
     } finally {
       await model.stop();
     }
-  });
+  }, OPENCODE_TEST_TIMEOUT_MS);
 
   test('enabled by a one-line file in .opencode/plugin/, configured by PERFTRACK_* variables (sampling keeps failures)', async () => {
     const project = join(root, 'project-b');
@@ -319,7 +309,7 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
     } finally {
       await model.stop();
     }
-  });
+  }, OPENCODE_TEST_TIMEOUT_MS);
 
   test('a call to a tool that does not exist is the failure opencode reports (tool invalid, UnknownTool); a subagent session links to its parent and task call', async () => {
     const project = join(root, 'project-d');
@@ -373,7 +363,7 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
     } finally {
       await model.stop();
     }
-  });
+  }, OPENCODE_TEST_TIMEOUT_MS);
 });
 
 // keep chmodSync referenced for platforms where the binary lost its mode (never on Linux CI)

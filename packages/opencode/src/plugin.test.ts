@@ -45,6 +45,18 @@ describe('the opencode plugin', () => {
     expect(readFileSync(join(dir, 'metrics', 'ses_a.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
   });
 
+  test('says once, in opencode’s own log, that it loaded and where it records', async () => {
+    const plugin = createPerftrackPlugin({ env: {} });
+    const logs: unknown[] = [];
+    const a = (await plugin(input(root, logs), { historySessions: 0, sampleRates: { read: 0.5 } })) as PerftrackHooks;
+    const b = (await plugin(input(root, logs), { historySessions: 0, sampleRates: { read: 0.5 } })) as PerftrackHooks;
+    expect(logs).toEqual([
+      { body: { service: 'perftrack', level: 'info', message: `perftrack: recording tool calls to ${join(root, '.perftrack')} (sample rate 1, read=0.5; reports on idle)` } },
+    ]);
+    await a.dispose();
+    await b.dispose();
+  });
+
   test('instances with the same directory share one recorder: a call seen by both is recorded once; the last dispose shuts down', async () => {
     const plugin = createPerftrackPlugin({ env: {} });
     const statsFile = join(root, 'stats.json');
@@ -158,4 +170,19 @@ describe('resolveOpencodeOptions', () => {
     ];
     for (const [options, env, message] of bad) expect(() => resolveOpencodeOptions(options, env, '/p')).toThrow(message);
   });
+});
+
+// Compile-time: our own declarations of opencode's plugin API (which keep @opencode-ai/plugin
+// out of the published .d.ts) stay compatible with opencode's real types, both ways.
+import type { Plugin as RealPlugin, PluginInput as RealPluginInput } from '@opencode-ai/plugin' with { 'resolution-mode': 'import' };
+import type { OpencodePluginInput } from '@perftrack/opencode';
+const asOpencodePlugin: RealPlugin = server;
+const realInputIsEnough = (input: RealPluginInput): OpencodePluginInput => input;
+test('the plugin is an @opencode-ai/plugin Plugin (checked by the compiler) and its declarations do not import that optional peer', () => {
+  expect(typeof asOpencodePlugin).toBe('function');
+  expect(typeof realInputIsEnough).toBe('function');
+  const dist = join(__dirname, '..', 'dist');
+  for (const file of readdirSync(dist).filter((f) => f.endsWith('.d.ts') || f.endsWith('.d.mts'))) {
+    expect({ file, imports: readFileSync(join(dist, file), 'utf8').includes('@opencode-ai/plugin') }).toEqual({ file, imports: false });
+  }
 });

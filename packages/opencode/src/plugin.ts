@@ -1,13 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { PerformanceIntegration, type IntegrationStats, type RandomSource } from '@perftrack/integration';
-import type { Hooks, Plugin, PluginInput } from '@opencode-ai/plugin' with { 'resolution-mode': 'import' };
 import { resolveOpencodeOptions, type ResolvedOpencodeOptions } from './config';
+import type { OpencodePlugin, OpencodePluginInput, PerftrackHooks } from './opencode-types';
 import { OpencodeRecorder, type OpencodeRecorderStats } from './recorder';
 
 const DONE: Promise<void> = Promise.resolve();
 
-/** The hooks the plugin registers. */
-export type PerftrackHooks = Required<Pick<Hooks, 'tool.execute.before' | 'tool.execute.after' | 'event' | 'dispose'>>;
+export type { PerftrackHooks } from './opencode-types';
 
 /** Seams for tests and embedders: clocks, randomness, where warnings go. */
 export interface PerftrackOpencodeDeps {
@@ -15,8 +14,11 @@ export interface PerftrackOpencodeDeps {
   readonly now?: () => number;
   /** Random source for sampling. Default `Math.random`. */
   readonly random?: RandomSource;
-  /** Receives perftrack's own warnings and errors (a failed write). Default: opencode's log, else nothing. */
-  readonly log?: (level: 'warn' | 'error', message: string) => void;
+  /**
+   * Receives the line saying where the plugin records (`info`, once per storage directory) and
+   * perftrack's own warnings and errors (a failed write). Default: opencode's log, else nothing.
+   */
+  readonly log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
 /** What {@link PerftrackOpencode.stats} returns, and what `statsFile` holds. */
@@ -39,7 +41,7 @@ export class PerftrackOpencode {
   readonly options: ResolvedOpencodeOptions;
   readonly integration: PerformanceIntegration;
   readonly recorder: OpencodeRecorder;
-  readonly #log: (level: 'warn' | 'error', message: string) => void;
+  readonly #log: (level: 'info' | 'warn' | 'error', message: string) => void;
   #shutdown: Promise<void> | undefined;
 
   constructor(options: ResolvedOpencodeOptions, deps: PerftrackOpencodeDeps = {}) {
@@ -120,7 +122,7 @@ export interface CreatePluginOptions extends PerftrackOpencodeDeps {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-function opencodeLog(input: PluginInput | undefined): (level: 'warn' | 'error', message: string) => void {
+function opencodeLog(input: OpencodePluginInput | undefined): (level: 'info' | 'warn' | 'error', message: string) => void {
   return (level, message) => {
     try {
       const app = (input?.client as { app?: { log?: (o: unknown) => Promise<unknown> } } | undefined)?.app;
@@ -129,6 +131,12 @@ function opencodeLog(input: PluginInput | undefined): (level: 'warn' | 'error', 
       // logging must never fail the host
     }
   };
+}
+
+function loadedLine(options: ResolvedOpencodeOptions): string {
+  const rates = Object.entries(options.sampleRates).map(([tool, rate]) => `${tool}=${rate}`);
+  const sampling = options.sampleRate === 1 && rates.length === 0 ? 'every call' : `sample rate ${options.sampleRate}${rates.length > 0 ? `, ${rates.join(', ')}` : ''}`;
+  return `perftrack: recording tool calls to ${options.dir} (${sampling}; reports ${options.reportOnIdle ? 'on idle' : 'off'})`;
 }
 
 /**
@@ -140,15 +148,18 @@ function opencodeLog(input: PluginInput | undefined): (level: 'warn' | 'error', 
  * `server` (the package's plugin export) is `createPerftrackPlugin()`; create your own for an
  * isolated registry (tests) or other seams.
  */
-export function createPerftrackPlugin(create: CreatePluginOptions = {}): Plugin {
+export function createPerftrackPlugin(create: CreatePluginOptions = {}): OpencodePlugin {
   const shared = new Map<string, { runtime: PerftrackOpencode; refs: number }>();
   return async (input, pluginOptions) => {
     const options = resolveOpencodeOptions(pluginOptions, create.env ?? process.env, input.directory);
     if (!options.enabled) return {};
     let entry = shared.get(options.dir);
     if (entry === undefined) {
-      entry = { runtime: new PerftrackOpencode(options, { ...create, log: create.log ?? opencodeLog(input) }), refs: 0 };
+      const log = create.log ?? opencodeLog(input);
+      entry = { runtime: new PerftrackOpencode(options, { ...create, log }), refs: 0 };
       shared.set(options.dir, entry);
+      // Never silent: one line, in opencode's own log, saying that the plugin loaded and where it records.
+      log('info', loadedLine(options));
     }
     entry.refs++;
     const { runtime } = entry;
