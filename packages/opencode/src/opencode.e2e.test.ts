@@ -40,7 +40,7 @@ if ('missing' in found) {
 }
 const e2e = 'missing' in found ? describe.skip : describe;
 // each test runs the real opencode (up to its 120 s execFile timeout), slower on a loaded machine
-jest.setTimeout(180_000);
+const OPENCODE_TEST_TIMEOUT_MS = 180_000;
 
 /** A plugin file for opencode: one OpenTelemetry SDK span per tool call, timing its own handler (warm cost = after the first call). */
 function otelPeerPlugin(statsFile: string): string {
