@@ -112,3 +112,47 @@ console.log(JSON.stringify({ twoBuilds: cjs.MetricsCollector !== MetricsCollecto
   );
   expect(result).toEqual({ twoBuilds: true, calls: 1, sameDefault: true, accepted: true, warnings: [] });
 });
+
+test('duplicated analytics, storage and integration copies share their process-wide defaults with the initialized integration', async () => {
+  const dir = project('defaults', 'core@0.1.7');
+  // a second copy of each, as a second dependant pinning its own would nest them
+  const second = join(dir, 'node_modules', 'other-dependant', 'node_modules', '@perftrack');
+  for (const pkg of ['integration', 'storage', 'analytics']) installTarball(tarballs.get(`@perftrack/${pkg}`)!, join(second, pkg));
+  writeFileSync(join(dir, 'node_modules', 'other-dependant', 'package.json'), JSON.stringify({ name: 'other-dependant', version: '1.0.0', main: 'index.js' }));
+  writeFileSync(
+    join(dir, 'node_modules', 'other-dependant', 'index.js'),
+    "module.exports = { analytics: require('@perftrack/analytics'), storage: require('@perftrack/storage'), integration: require('@perftrack/integration') };",
+  );
+  const result = await runApp(
+    dir,
+    'defaults.cjs',
+    `
+const { trackPerformance } = require('@perftrack/core');
+const { PerformanceIntegration, UsagePatternTracker, SessionPerformance } = require('@perftrack/integration');
+const { PerformanceStorage } = require('@perftrack/storage');
+const other = require('other-dependant');
+const warnings = [];
+process.on('warning', (w) => { if (w.name === 'PerftrackWarning') warnings.push(w.message); });
+(async () => {
+  const perf = await PerformanceIntegration.initialize({ storageDir: process.argv[2], saveReports: false, analyticsInterval: 0 });
+  const read = trackPerformance({ toolId: 'read' })((path) => 'contents of ' + path);
+  const grep = trackPerformance({ toolId: 'grep' })((p) => p.length);
+  for (let i = 0; i < 3; i++) { read('a'); grep('b'); }
+  await perf.analytics.flush();
+  const again = await other.integration.PerformanceIntegration.initialize();
+  console.log(JSON.stringify({
+    separateCopies: other.analytics.UsagePatternTracker !== UsagePatternTracker && other.storage.PerformanceStorage !== PerformanceStorage,
+    tracker: other.analytics.UsagePatternTracker.default === perf.patterns,
+    storage: other.storage.PerformanceStorage.default === perf.storage,
+    sessions: other.integration.SessionPerformance.default === perf.sessions,
+    integration: other.integration.PerformanceIntegration.current === perf && again === perf,
+    predicted: other.analytics.UsagePatternTracker.predictNextTools(['read'], 1).map((p) => p.toolId),
+    warnings,
+  }));
+  await other.integration.PerformanceIntegration.shutdown();
+  console.error('after shutdown through the other copy: ' + String(PerformanceIntegration.current));
+})();
+`,
+  );
+  expect(result).toEqual({ separateCopies: true, tracker: true, storage: true, sessions: true, integration: true, predicted: ['grep'], warnings: [] });
+});

@@ -1,4 +1,5 @@
-import { isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { isUsableRecord, sharedDefault, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { VERSION } from './version';
 import { CallHistory, SequenceWalk } from './call-history';
 import { CallReorderBuffer } from './call-reorder-buffer';
 import { ContextTrie, ToolFrequency } from './context-trie';
@@ -70,6 +71,9 @@ class SessionState {
   ) {}
 }
 
+/** The default instance, shared by every copy of this package of one version line (see core's `sharedDefault`). */
+const defaultTracker = sharedDefault<UsagePatternTracker>('@perftrack/analytics:UsagePatternTracker', VERSION);
+
 /**
  * Learns which tools follow which, per session and in call order, incrementally: every
  * contiguous sequence of 2..N calls is counted exactly once (weighted by the product of its
@@ -93,7 +97,6 @@ class SessionState {
  * tracker.getErrorPronePatterns(); // [{ kind: 'absolute', sequence: ['read', 'grep', 'edit'], errorRate: 0.33, … }]
  */
 export class UsagePatternTracker implements MetricsSubscriber {
-  static #default: UsagePatternTracker | undefined;
 
   readonly #maxLength: number;
   readonly #maxSessions: number;
@@ -167,16 +170,18 @@ export class UsagePatternTracker implements MetricsSubscriber {
 
   /** The instance the static methods use; created on first use. */
   static get default(): UsagePatternTracker {
-    return (UsagePatternTracker.#default ??= new UsagePatternTracker());
+    let tracker = defaultTracker.get();
+    if (tracker === undefined) defaultTracker.set((tracker = new UsagePatternTracker()));
+    return tracker;
   }
   /** Replaces the default instance (e.g. with one configured by the integration). */
   static setDefault(tracker: UsagePatternTracker): void {
     if (!(tracker instanceof UsagePatternTracker)) throw new TypeError('UsagePatternTracker.setDefault: expected a UsagePatternTracker');
-    UsagePatternTracker.#default = tracker;
+    defaultTracker.set(tracker);
   }
   /** Clears the default instance's state (for tests). */
   static reset(): void {
-    UsagePatternTracker.#default?.reset();
+    defaultTracker.get()?.reset();
   }
   /** {@link UsagePatternTracker.getMostCommonPatterns} on the default instance. */
   static getMostCommonPatterns(limit?: number, query?: PatternQuery): SequencePattern[] {

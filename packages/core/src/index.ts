@@ -29,6 +29,8 @@ export { createSeededRandom } from './random';
 
 // Version of this copy (copies with compatible versions share one default collector)
 export { VERSION } from './version';
+export { sharedDefault } from './internal/shared-default';
+export type { SharedDefault } from './internal/shared-default';
 
 // Test helpers
 export { InMemorySubscriber } from './testing';

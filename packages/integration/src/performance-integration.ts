@@ -2,6 +2,7 @@ import {
   Diagnostics,
   MetricsCollector,
   installExitHooks,
+  sharedDefault,
   wrapTools as coreWrapTools,
   type CollectorStats,
   type MetricsSubscriber,
@@ -26,6 +27,7 @@ import {
   type Suggestion,
 } from '@perftrack/analytics';
 import { PerformanceStorage, validateSessionId, type ExportDocument, type StorageStats } from '@perftrack/storage';
+import { VERSION } from './version';
 import { PerformanceConfigError, loadConfigFile, resolveConfig, sameConfig, type PerformanceConfig, type PerformanceConfigInput, type ResolvedPerformanceConfig } from './config';
 import { SessionPerformance, type SessionTracker } from './session-performance';
 import { findChildSessions, rollUpSessions, type SessionReportOptions, type SessionReportWithChildren } from './session-children';
@@ -61,6 +63,13 @@ type ErrorSource = 'history' | 'analytics' | 'report' | 'exit';
 const MAX_WAITING = 100_000;
 
 /**
+ * The instance `initialize` made and a shutdown under way, shared by every copy of this package of
+ * one version line (see core's `sharedDefault`), so a duplicated integration is still initialized once.
+ */
+const initialized = sharedDefault<PerformanceIntegration>('@perftrack/integration:PerformanceIntegration', VERSION);
+const stopping = sharedDefault<Promise<void>>('@perftrack/integration:shutdown', VERSION);
+
+/**
  * The high-level API: one object that owns a collector, storage, analytics and per-session
  * views, wires them together, runs the periodic analytics pass and shuts everything down.
  *
@@ -75,8 +84,6 @@ const MAX_WAITING = 100_000;
  * await PerformanceIntegration.shutdown();
  */
 export class PerformanceIntegration {
-  static #current: PerformanceIntegration | undefined;
-  static #stopping: Promise<void> | undefined;
 
   /** The validated configuration, defaults filled in. */
   readonly config: ResolvedPerformanceConfig;
@@ -178,8 +185,9 @@ export class PerformanceIntegration {
    */
   static async initialize(config?: PerformanceConfigInput): Promise<PerformanceIntegration> {
     const resolved = typeof config === 'string' ? await loadConfigFile(config) : config === undefined ? undefined : resolveConfig(config);
-    if (PerformanceIntegration.#stopping !== undefined) await PerformanceIntegration.#stopping;
-    const current = PerformanceIntegration.#current;
+    const stoppingNow = stopping.get();
+    if (stoppingNow !== undefined) await stoppingNow;
+    const current = initialized.get();
     if (current !== undefined) {
       if (resolved !== undefined && !sameConfig(current.config, resolved)) {
         throw new PerformanceConfigError('', 'differs from the one perftrack is already initialized with; call PerformanceIntegration.shutdown() first to change it');
@@ -188,7 +196,7 @@ export class PerformanceIntegration {
       return current;
     }
     const integration = new PerformanceIntegration(resolved ?? {});
-    PerformanceIntegration.#current = integration;
+    initialized.set(integration);
     MetricsCollector.setDefault(integration.collector);
     UsagePatternTracker.setDefault(integration.patterns ?? new UsagePatternTracker());
     PerformanceStorage.setDefault(integration.storage);
@@ -199,11 +207,11 @@ export class PerformanceIntegration {
 
   /** The instance {@link initialize} made, or `undefined` before it (and after {@link shutdown}). */
   static get current(): PerformanceIntegration | undefined {
-    return PerformanceIntegration.#current;
+    return initialized.get();
   }
 
   static #require(method: string): PerformanceIntegration {
-    const current = PerformanceIntegration.#current;
+    const current = initialized.get();
     if (current === undefined) throw new Error(`PerformanceIntegration.${method}: not initialized; await PerformanceIntegration.initialize(config) first`);
     return current;
   }
@@ -232,14 +240,14 @@ export class PerformanceIntegration {
 
   /** Shuts the initialized instance down (nothing to do before {@link initialize}); a later `initialize` starts afresh. */
   static shutdown(): Promise<void> {
-    const current = PerformanceIntegration.#current;
-    if (current === undefined) return PerformanceIntegration.#stopping ?? Promise.resolve();
-    const stopping = current.shutdown().finally(() => {
-      if (PerformanceIntegration.#current === current) PerformanceIntegration.#current = undefined;
-      PerformanceIntegration.#stopping = undefined;
+    const current = initialized.get();
+    if (current === undefined) return stopping.get() ?? Promise.resolve();
+    const done = current.shutdown().finally(() => {
+      if (initialized.get() === current) initialized.set(undefined);
+      stopping.set(undefined);
     });
-    PerformanceIntegration.#stopping = stopping;
-    return stopping;
+    stopping.set(done);
+    return done;
   }
 
   // ---- instance API -------------------------------------------------------------------------

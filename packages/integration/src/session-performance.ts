@@ -1,4 +1,5 @@
-import { MetricsCollector, isTimed, isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { MetricsCollector, isTimed, isUsableRecord, sharedDefault, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { VERSION } from './version';
 
 /** One tool's share of a session, as {@link SessionTracker.tools} gives it. */
 export interface SessionToolSummary {
@@ -187,6 +188,12 @@ function positiveInt(name: string, v: unknown, fallback: number, min = 1): numbe
 }
 
 /**
+ * The default instance (and, when it subscribed itself to the default collector, how to detach
+ * it), shared by every copy of this package of one version line (see core's `sharedDefault`).
+ */
+const defaultSessions = sharedDefault<{ readonly sessions: SessionPerformance; readonly detach?: () => void }>('@perftrack/integration:SessionPerformance', VERSION);
+
+/**
  * Per-session live views, as the seed's `SessionPerformance` module gave them: subscribe it to
  * a collector (the integration does) and every tracked call updates its session's
  * {@link SessionTracker}. Bounded: the least recently active sessions are forgotten first.
@@ -197,8 +204,6 @@ function positiveInt(name: string, v: unknown, fallback: number, min = 1): numbe
  * console.log(tracker.calls, tracker.errorRate, tracker.lastTools);
  */
 export class SessionPerformance implements MetricsSubscriber {
-  static #default: SessionPerformance | undefined;
-  static #detachDefault: (() => void) | undefined;
 
   readonly #trackers = new Map<string, SessionTracker>();
   readonly #max: number;
@@ -219,22 +224,21 @@ export class SessionPerformance implements MetricsSubscriber {
    * {@link MetricsCollector.default}; `PerformanceIntegration.initialize()` replaces it with its own.
    */
   static get default(): SessionPerformance {
-    if (SessionPerformance.#default === undefined) {
+    let entry = defaultSessions.get();
+    if (entry === undefined) {
       const sessions = new SessionPerformance();
-      SessionPerformance.#default = sessions;
-      SessionPerformance.#detachDefault = MetricsCollector.default.subscribe(sessions);
+      defaultSessions.set((entry = { sessions, detach: MetricsCollector.default.subscribe(sessions) }));
     }
-    return SessionPerformance.#default;
+    return entry.sessions;
   }
 
   /** Replaces the default instance (subscribing it is the caller's business); returns the previous one. */
   static setDefault(sessions: SessionPerformance | undefined): SessionPerformance | undefined {
     if (sessions !== undefined && !(sessions instanceof SessionPerformance)) throw new TypeError('SessionPerformance.setDefault: expected a SessionPerformance');
-    const previous = SessionPerformance.#default;
-    SessionPerformance.#detachDefault?.();
-    SessionPerformance.#detachDefault = undefined;
-    SessionPerformance.#default = sessions;
-    return previous;
+    const previous = defaultSessions.get();
+    previous?.detach?.();
+    defaultSessions.set(sessions === undefined ? undefined : { sessions });
+    return previous?.sessions;
   }
 
   /** {@link SessionPerformance.getTracker} on the default instance. */
@@ -244,7 +248,7 @@ export class SessionPerformance implements MetricsSubscriber {
 
   /** Forgets the default instance's sessions; for tests' teardown. */
   static reset(): void {
-    SessionPerformance.#default?.reset();
+    defaultSessions.get()?.sessions.reset();
   }
 
   /** Updates the record's session (subscriber entry point). */

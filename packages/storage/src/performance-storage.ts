@@ -2,7 +2,8 @@ import { constants } from 'node:fs';
 import { open, realpath, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { Diagnostics, installExitHooks, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { Diagnostics, installExitHooks, sharedDefault, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { VERSION } from './version';
 import type { ReadReport, StorageAdapter, StoredSessionInfo } from './adapter';
 import { FileStorage, PartialAppendError } from './file-storage';
 import { StorageWriter } from './storage-writer';
@@ -119,6 +120,9 @@ function positiveInt(name: string, v: unknown, fallback: number): number {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** The default instance, shared by every copy of this package of one version line (see core's `sharedDefault`). */
+const defaultStorage = sharedDefault<PerformanceStorage>('@perftrack/storage:PerformanceStorage', VERSION);
+
 /**
  * Persists perftrack data per session. As a core subscriber it queues each record (O(1), no
  * I/O on the tool's call) and appends batches off the call path, on size or interval; the queue
@@ -136,7 +140,6 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * await storage.shutdown();
  */
 export class PerformanceStorage implements MetricsSubscriber {
-  static #default: PerformanceStorage | undefined;
 
   /** The adapter data goes to. */
   readonly adapter: StorageAdapter;
@@ -164,14 +167,14 @@ export class PerformanceStorage implements MetricsSubscriber {
 
   /** The process-wide default (a {@link FileStorage} on the default directory), created on first use. */
   static get default(): PerformanceStorage {
-    return (PerformanceStorage.#default ??= new PerformanceStorage());
+    let storage = defaultStorage.get();
+    if (storage === undefined) defaultStorage.set((storage = new PerformanceStorage()));
+    return storage;
   }
 
   /** Replaces the default instance; returns the previous one. */
   static setDefault(storage: PerformanceStorage | undefined): PerformanceStorage | undefined {
-    const previous = PerformanceStorage.#default;
-    PerformanceStorage.#default = storage;
-    return previous;
+    return defaultStorage.set(storage);
   }
 
   /** {@link PerformanceStorage.cleanup} on the default instance; by default removes sessions older than 7 days. */

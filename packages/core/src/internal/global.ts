@@ -14,6 +14,8 @@ export interface CoreGlobal {
   readonly path: string;
   /** The default collector of the line, created on first use by whichever copy asks first. */
   collector?: unknown;
+  /** The other packages' process-wide defaults, by `<package>:<name>@<version line>` (see `sharedDefault`). */
+  defaults?: { [key: string]: unknown };
 }
 
 /**
