@@ -675,23 +675,10 @@ export class MetricsCollector {
               error: errorMessage(error), errorType: errorType(error), sampleWeight: 1, metadata,
             },
       );
-    } else this.#recordMistimed(toolId, sessionId, messageId, callId, start, end, success, error, sampleWeight, metadata);
-  }
-
-  /** A clock reading that cannot time the call (see {@link #finiteReading}): the full builder applies the rule. */
-  #recordMistimed(
-    toolId: string,
-    sessionId: string,
-    messageId: string | undefined,
-    callId: string | undefined,
-    start: number,
-    end: number,
-    success: boolean,
-    error: unknown,
-    sampleWeight: number,
-    metadata: Readonly<Record<string, unknown>> | undefined,
-  ): void {
-    this._record(undefined, toolId, sessionId, messageId, callId, start, end, success, error, undefined, undefined, undefined, undefined, undefined, undefined, sampleWeight, metadata, false);
+    } else {
+      // a clock reading that cannot time the call (see #finiteReading): the full builder applies the rule
+      this._record(undefined, toolId, sessionId, messageId, callId, start, end, success, error, undefined, undefined, undefined, undefined, undefined, undefined, sampleWeight, metadata, false);
+    }
   }
 
   /** @internal Builds, buffers and publishes a record with every optional measurement. */
