@@ -92,6 +92,12 @@ class Grep {
   async run(pattern) { if (!pattern) throw new Error('empty pattern'); return [pattern]; }
 }
 `;
+/** The program from CommonJS, as both the npm and the pnpm project run it. */
+const USE_CJS = `const { PerformanceIntegration, trackPerformance } = require('@perftrack/integration');
+${GREP_CLASS}
+Grep.prototype.run = trackPerformance({ toolId: 'grep' })(Grep.prototype.run);
+(async () => {${body("require.resolve('@perftrack/integration')")}})();
+`;
 const expectedRecords = [
   { toolId: 'read', sessionId: 'ses_1', success: true },
   { toolId: 'grep', sessionId: 'default', success: true },
@@ -113,11 +119,7 @@ describe('published to a local Verdaccio and installed as users do', () => {
 
     writeFileSync(
       join(npmProject, 'use.cjs'),
-      `const { PerformanceIntegration, trackPerformance } = require('@perftrack/integration');
-${GREP_CLASS}
-Grep.prototype.run = trackPerformance({ toolId: 'grep' })(Grep.prototype.run);
-(async () => {${body("require.resolve('@perftrack/integration')")}})();
-`,
+      USE_CJS,
     );
     const cjs = lastJson(await sh(npmProject, process.execPath, ['use.cjs']));
     expect(cjs.entry).toBe(join(npmProject, 'node_modules', '@perftrack', 'integration', 'dist', 'index.js'));
@@ -216,11 +218,7 @@ void main();
     expect(manifest.dependencies).toEqual({ '@perftrack/integration': '^0.1.0' });
     writeFileSync(
       join(dir, 'use.cjs'),
-      `const { PerformanceIntegration, trackPerformance } = require('@perftrack/integration');
-${GREP_CLASS}
-Grep.prototype.run = trackPerformance({ toolId: 'grep' })(Grep.prototype.run);
-(async () => {${body("require.resolve('@perftrack/integration')")}})();
-`,
+      USE_CJS,
     );
     writeFileSync(
       join(dir, 'use.mjs'),
