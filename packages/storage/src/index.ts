@@ -23,3 +23,6 @@ export { encodeSessionId, decodeSessionId, validateSessionId, InvalidSessionIdEr
 export { isRecord, parseRecord, serializeRecord, MAX_RECORD_CHARS } from './record';
 
 export type { StorageAdapter, StoredSessionInfo, SnapshotKind, ReadReport, AppendOutcome } from './adapter';
+
+export { supportsHistoryQuery } from './history-query';
+export type { HistoryFilter, HistoryQuery, QueryableStorageAdapter, ToolAggregate, SessionAggregate, TransitionAggregate } from './history-query';
