@@ -28,6 +28,21 @@ export interface AppendOutcome {
 }
 
 /**
+ * Snapshots written together and made durable once, by {@link SnapshotBatch.commit}: what an
+ * analytics pass uses to save thousands of reports without an fsync per file.
+ */
+export interface SnapshotBatch {
+  /**
+   * Replaces one snapshot atomically (a reader sees the old or the new one, never a mix); it is
+   * durable against power loss only once {@link commit} has resolved. Throws (or rejects) for
+   * this snapshot alone: the batch stays usable.
+   */
+  write(kind: SnapshotKind, sessionId: string, value: unknown): void | Promise<void>;
+  /** Makes what was written so far durable (for files: one fsync per directory touched). Safe to call with nothing written, and again. */
+  commit(): Promise<void>;
+}
+
+/**
  * Where sessions are kept. Implement it to store perftrack data anywhere; `FileStorage` and
  * `InMemoryStorage` ship with the package. Every method validates the session id.
  */
@@ -49,6 +64,11 @@ export interface StorageAdapter {
    * written synchronously at process exit; one without it is called through {@link appendMetrics}.
    */
   appendLinesSync?(sessionId: string, lines: readonly string[]): AppendOutcome;
+  /**
+   * Optional: a batch of snapshot writes made durable together. Without it, each snapshot of a
+   * batch is written (and made durable) by {@link writeSnapshot}.
+   */
+  beginSnapshots?(): SnapshotBatch;
   /** Optional: releases open resources (file handles); the adapter stays usable. */
   close?(): void;
 }

@@ -1,10 +1,10 @@
-import { chmodSync, constants, lstatSync, mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { lstat, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { ToolExecutionMetrics } from '@perftrack/core';
-import type { AppendOutcome, ReadReport, SnapshotKind, StorageAdapter, StoredSessionInfo } from './adapter';
+import type { AppendOutcome, ReadReport, SnapshotBatch, SnapshotKind, StorageAdapter, StoredSessionInfo } from './adapter';
 import { LogAppender } from './log-appender';
 import { asRefusal, fileRefusal, StorageRefusedError } from './refusal';
 import { decodeSessionId, encodeSessionId } from './session-id';
@@ -45,6 +45,46 @@ export function defaultStorageDir(): string {
   return resolve(fromEnv !== undefined && fromEnv.length > 0 ? fromEnv : join(process.cwd(), '.perftrack'));
 }
 
+/**
+ * Writes `text` to a fresh file `tmp` (`O_EXCL | O_NOFOLLOW`: never an existing file, never
+ * through a link) and renames it over `path` (a planted link at `path` is replaced, not
+ * followed). On any failure the temporary file is removed.
+ */
+function replaceFileSync(path: string, tmp: string, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, FILE_MODE);
+  try {
+    for (let at = 0; at < bytes.length; ) {
+      const took = writeSync(fd, bytes, at, bytes.length - at);
+      if (took <= 0) throw Object.assign(new Error(`ENOSPC: short write to ${tmp}`), { code: 'ENOSPC' });
+      at += took;
+    }
+    closeSync(fd);
+  } catch (e) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+    unlinkQuietly(tmp);
+    throw e;
+  }
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    unlinkQuietly(tmp);
+    throw (e as NodeJS.ErrnoException).code === 'EISDIR' ? new StorageRefusedError(path, 'it is a directory') : e;
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
 /** Whether a line is empty or spaces only (write separators, blanked torn fragments). */
 function isBlank(line: string): boolean {
   return line.length === 0 || (line.charCodeAt(0) === 0x20 && line.trim().length === 0);
@@ -74,6 +114,8 @@ export class FileStorage implements StorageAdapter {
   readonly #fsync: boolean;
   readonly #appender: LogAppender;
   #ready = false;
+  /** Sub-directories checked in the current synchronous run (cleared by a microtask). */
+  readonly #checkedThisRun = new Set<Kind>();
 
   constructor(options: FileStorageOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('FileStorage: options must be an object');
@@ -112,6 +154,21 @@ export class FileStorage implements StorageAdapter {
     this.#ready = true;
   }
 
+  readonly #checkMetricsDir = (): void => this.#checkDirOncePerRun('metrics');
+
+  /**
+   * Checks a sub-directory once per synchronous run of writes (a writer's slice, the exit
+   * write, a slice of an analytics pass) rather than once per file: the check is an `lstat`, a
+   * tenth of the cost of reopening a log, and a run lasts one slice at most. A microtask clears
+   * the marks, so the next slice looks again.
+   */
+  #checkDirOncePerRun(kind: Kind): void {
+    if (this.#checkedThisRun.has(kind)) return;
+    this.#checkDir(kind);
+    if (this.#checkedThisRun.size === 0) queueMicrotask(() => this.#checkedThisRun.clear());
+    this.#checkedThisRun.add(kind);
+  }
+
   #checkDir(kind: Kind): { mode: number } {
     const sub = join(this.dir, kind);
     const st = lstatSync(sub);
@@ -134,7 +191,7 @@ export class FileStorage implements StorageAdapter {
     } catch (error) {
       return { written: 0, error };
     }
-    const outcome = this.#appender.append(path, lines, () => void this.#checkDir('metrics'));
+    const outcome = this.#appender.append(path, lines, this.#checkMetricsDir);
     if (this.#fsync && outcome.written > 0) this.#appender.sync(path);
     return outcome;
   }
@@ -216,6 +273,40 @@ export class FileStorage implements StorageAdapter {
       await unlink(tmp).catch(() => {}); // no temporary file is left behind on any failure
       throw e;
     }
+    const dh = await open(join(this.dir, kind), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(() => undefined);
+    if (dh) await dh.sync().catch(() => {}).finally(() => dh.close());
+  }
+
+  /**
+   * A batch of snapshot writes, each synchronous (a fresh `O_EXCL` temporary file renamed over
+   * the old name, as {@link writeSnapshot}, but no fsync per file), made durable together by
+   * `commit()`: one fsync of each directory touched. A process killed at any point leaves every
+   * snapshot whole (old or new); what power loss can cost is said in README ("Storage").
+   */
+  beginSnapshots(): SnapshotBatch {
+    const touched = new Set<SnapshotKind>();
+    const tmpSuffix = `.tmp-${process.pid}-${randomBytes(4).toString('hex')}-`;
+    let written = 0;
+    return {
+      write: (kind: SnapshotKind, sessionId: string, value: unknown): void => {
+        const path = this.#path(kind, sessionId);
+        const text = JSON.stringify(value);
+        if (text === undefined) throw new TypeError(`writeSnapshot: the ${kind} snapshot is not JSON-serialisable`);
+        this.#ensureDirs();
+        this.#checkDirOncePerRun(kind);
+        replaceFileSync(path, `${path}${tmpSuffix}${written++}`, text);
+        touched.add(kind);
+      },
+      commit: async (): Promise<void> => {
+        const kinds = [...touched];
+        touched.clear();
+        for (const kind of kinds) await this.#syncDir(kind);
+      },
+    };
+  }
+
+  /** fsyncs a sub-directory (its entries: creations and renames); failures are ignored, as a directory fsync is not possible everywhere. */
+  async #syncDir(kind: Kind): Promise<void> {
     const dh = await open(join(this.dir, kind), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(() => undefined);
     if (dh) await dh.sync().catch(() => {}).finally(() => dh.close());
   }

@@ -22,7 +22,7 @@ export { InMemoryStorage } from './in-memory-storage';
 export { encodeSessionId, decodeSessionId, validateSessionId, InvalidSessionIdError, MAX_SESSION_ID_LENGTH } from './session-id';
 export { isRecord, parseRecord, serializeRecord, MAX_RECORD_CHARS } from './record';
 
-export type { StorageAdapter, StoredSessionInfo, SnapshotKind, ReadReport, AppendOutcome } from './adapter';
+export type { StorageAdapter, StoredSessionInfo, SnapshotKind, SnapshotBatch, ReadReport, AppendOutcome } from './adapter';
 
 export { supportsHistoryQuery } from './history-query';
 export type { HistoryFilter, HistoryQuery, QueryableStorageAdapter, ToolAggregate, SessionAggregate, TransitionAggregate } from './history-query';

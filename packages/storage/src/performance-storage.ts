@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Diagnostics, installExitHooks, sharedDefault, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
 import { VERSION } from './version';
-import type { ReadReport, StorageAdapter, StoredSessionInfo } from './adapter';
+import type { ReadReport, SnapshotBatch, StorageAdapter, StoredSessionInfo } from './adapter';
 import { FileStorage, PartialAppendError } from './file-storage';
 import { StorageWriter } from './storage-writer';
 import { isRecord } from './record';
@@ -283,6 +283,17 @@ export class PerformanceStorage implements MetricsSubscriber {
   /** Replaces the session's analytics snapshot atomically. */
   saveAnalytics(sessionId: string, analytics: unknown): Promise<void> {
     return this.adapter.writeSnapshot('analytics', sessionId, analytics);
+  }
+
+  /**
+   * A batch of snapshot saves made durable together by `commit()` (with files: one fsync per
+   * directory for the whole batch instead of one per file and per directory). With an adapter
+   * that has no batch of its own, each save is an ordinary {@link saveAnalytics}/{@link savePatterns}.
+   */
+  snapshotBatch(): SnapshotBatch {
+    const own = this.adapter.beginSnapshots?.();
+    if (own !== undefined) return own;
+    return { write: (kind, sessionId, value) => this.adapter.writeSnapshot(kind, sessionId, value), commit: () => Promise.resolve() };
   }
 
   /** The session's analytics snapshot, or undefined. */

@@ -1,4 +1,6 @@
-/** Thrown for a session id that cannot be stored (empty, NUL byte, over 200 characters, not a string). */
+import { SESSION_ID_MAX_LENGTH, sessionIdProblem } from '@perftrack/core';
+
+/** Thrown for a session id that cannot be stored (see core's `sessionIdProblem`: empty, over 200 characters, a control character, not a string). */
 export class InvalidSessionIdError extends TypeError {
   constructor(readonly sessionId: unknown, reason: string) {
     super(`invalid session id ${JSON.stringify(typeof sessionId === 'string' ? sessionId.slice(0, 60) : String(sessionId))}: ${reason}`);
@@ -7,16 +9,14 @@ export class InvalidSessionIdError extends TypeError {
 }
 
 /** Longest session id accepted. */
-export const MAX_SESSION_ID_LENGTH = 200;
+export const MAX_SESSION_ID_LENGTH: number = SESSION_ID_MAX_LENGTH;
 
 const SAFE = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 
-/** Throws {@link InvalidSessionIdError} unless `sessionId` can be stored. */
+/** Throws {@link InvalidSessionIdError} unless `sessionId` can be stored (the rule is core's `sessionIdProblem`, applied where records are built). */
 export function validateSessionId(sessionId: unknown): asserts sessionId is string {
-  if (typeof sessionId !== 'string') throw new InvalidSessionIdError(sessionId, 'must be a string');
-  if (sessionId.length === 0) throw new InvalidSessionIdError(sessionId, 'must not be empty');
-  if (sessionId.length > MAX_SESSION_ID_LENGTH) throw new InvalidSessionIdError(sessionId, `longer than ${MAX_SESSION_ID_LENGTH} characters`);
-  if (sessionId.includes('\0')) throw new InvalidSessionIdError(sessionId, 'contains a NUL byte');
+  const problem = sessionIdProblem(sessionId);
+  if (problem !== undefined) throw new InvalidSessionIdError(sessionId, problem);
 }
 
 /**
@@ -26,6 +26,10 @@ export function validateSessionId(sessionId: unknown): asserts sessionId is stri
  */
 export function encodeSessionId(sessionId: string): string {
   validateSessionId(sessionId);
+  return fileNameOf(sessionId);
+}
+
+function fileNameOf(sessionId: string): string {
   return SAFE.test(sessionId) ? sessionId : `~${Buffer.from(sessionId, 'utf8').toString('base64url')}`;
 }
 
@@ -35,11 +39,7 @@ export function decodeSessionId(name: string): string | undefined {
     const body = name.slice(1);
     if (!/^[A-Za-z0-9_-]+$/.test(body)) return undefined;
     const id = Buffer.from(body, 'base64url').toString('utf8');
-    try {
-      return encodeSessionId(id) === name ? id : undefined;
-    } catch {
-      return undefined;
-    }
+    return sessionIdProblem(id) === undefined && fileNameOf(id) === name ? id : undefined;
   }
   return SAFE.test(name) && name.length <= MAX_SESSION_ID_LENGTH ? name : undefined;
 }
