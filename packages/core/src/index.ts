@@ -12,6 +12,7 @@ export { RingBuffer } from './ring-buffer';
 export { BatchQueue, batchQueueTuning } from './batch-queue';
 export type { BatchQueueOptions, BatchQueueStats, BatchQueueOverflow, BatchQueueTuning } from './batch-queue';
 export { Diagnostics } from './diagnostics';
+export { sessionIdProblem, SESSION_ID_MAX_LENGTH } from './session-id-rule';
 export type { DiagnosticsOptions } from './diagnostics';
 export { installExitHooks, onProcessExit } from './exit-hooks';
 export { checkOptionKeys } from './options';

@@ -5,6 +5,7 @@ import { Diagnostics } from './diagnostics';
 import { coreGlobal, isCompatibleVersion } from './internal/global';
 import { heapSourceMoves, heapUsedSource } from './memory';
 import { RingBuffer } from './ring-buffer';
+import { SessionIdGuard } from './session-id-rule';
 import { SizeEstimator } from './size-estimator';
 import { VERSION } from './version';
 import type {
@@ -15,6 +16,9 @@ import type {
   RandomSource,
   ToolExecutionMetrics,
 } from './types';
+
+/** Where a decorated or wrapped call's session id comes from (named in the invalid-id warning). */
+const CONTEXT_SOURCE = "the call's context (the `context` option, the framework's context argument, or the collector's defaultSessionId)";
 
 /** Where an error reported to the error handler came from. */
 export type CollectorErrorSource = 'subscriber' | 'subscriber-flush' | 'subscriber-shutdown' | 'metadata' | 'context';
@@ -181,6 +185,7 @@ export class MetricsCollector {
   readonly #sizer: SizeEstimator;
   readonly #idPrefix: string;
   readonly #diagnostics: Diagnostics<CollectorErrorSource>;
+  readonly #sessionIds = new SessionIdGuard((key, message) => this.#diagnostics.warnOnce(key, message));
   readonly #trackMemory: boolean;
   readonly #allowMemory: boolean;
   readonly #memoryStill: boolean;
@@ -543,10 +548,12 @@ export class MetricsCollector {
     if (!this.#enabled) return undefined;
     // Field by field, in the order `_record` uses: one object shape for every record, so
     // subscribers' property reads stay monomorphic (a spread of the input would copy its shape).
+    const sessionId = input.sessionId || this.defaultSessionId;
+    if (sessionId !== this.#sessionIds.lastGood) this.#sessionIds.check(sessionId, input.toolId, 'recordExecution({ sessionId })');
     const record: ToolExecutionMetrics = {
       id: this.#nextId(),
       toolId: input.toolId,
-      sessionId: input.sessionId || this.defaultSessionId,
+      sessionId,
       messageId: input.messageId,
       callId: input.callId,
       startTime: input.startTime,
@@ -663,6 +670,7 @@ export class MetricsCollector {
     sampleWeight: number,
     metadata: Readonly<Record<string, unknown>> | undefined,
   ): void {
+    if (sessionId !== this.#sessionIds.lastGood) this.#sessionIds.check(sessionId, toolId, CONTEXT_SOURCE);
     const duration = end - start;
     if (duration >= 0 && duration < Infinity) {
       const origin = this.#timeOrigin;
@@ -703,6 +711,7 @@ export class MetricsCollector {
     untimed: boolean,
     links?: CallContext,
   ): ToolExecutionMetrics {
+    if (sessionId !== this.#sessionIds.lastGood) this.#sessionIds.check(sessionId, toolId, id === undefined ? CONTEXT_SOURCE : 'startToolExecution(toolId, sessionId)');
     const origin = this.#timeOrigin;
     if (!(end - start >= 0 && end - start < Infinity)) {
       // The clock misbehaved (NaN, Infinity, or it went backwards): see #finiteReading.

@@ -1,0 +1,67 @@
+/**
+ * The one rule for session ids, checked where a record is built (core) and again where it is
+ * stored (`@perftrack/storage` imports it from here).
+ */
+
+/** Longest session id a record may carry (UTF-16 code units). */
+export const SESSION_ID_MAX_LENGTH = 200;
+
+/**
+ * Why `sessionId` cannot be carried by a record (and so cannot be stored), or `undefined` when it
+ * can: it must be a non-empty string of at most {@link SESSION_ID_MAX_LENGTH} characters with no
+ * control character (U+0000–U+001F, U+007F). Anything else, `../../etc`, `__proto__`, unicode,
+ * is fine: storage encodes names that are not plain file names.
+ */
+export function sessionIdProblem(sessionId: unknown): string | undefined {
+  if (typeof sessionId !== 'string') return 'must be a string';
+  if (sessionId.length === 0) return 'must not be empty';
+  if (sessionId.length > SESSION_ID_MAX_LENGTH) return `longer than ${SESSION_ID_MAX_LENGTH} characters`;
+  for (let i = 0; i < sessionId.length; i++) {
+    const code = sessionId.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return code === 0 ? 'contains a NUL byte' : `contains a control character (U+${code.toString(16).padStart(4, '0').toUpperCase()})`;
+  }
+  return undefined;
+}
+
+/**
+ * Applies {@link sessionIdProblem} where records are built, cheaply: the last good id is
+ * remembered, so a call in the same session as the one before costs one comparison.
+ *
+ * The rule for a record whose session id breaks it: the record is still published (the ring
+ * buffer, analytics and a user's subscribers see the call as it happened, under the id the
+ * user gave), and storage drops it and counts it in `stats().lost`, since no file or row can be
+ * named after it. Renaming it to a stand-in session would silently split or merge the user's
+ * sessions. What this guard adds is the early, precise warning: the first bad id is reported
+ * once, naming the tool and where the id came from, so the user can fix the source.
+ */
+export class SessionIdGuard {
+  /** The last id that passed (compare with it first: repeated sessions cost nothing). */
+  lastGood: string | undefined;
+  /** Records built with an id that breaks the rule. */
+  rejected = 0;
+  readonly #warnOnce: (key: string, message: string) => void;
+
+  constructor(warnOnce: (key: string, message: string) => void) {
+    this.#warnOnce = warnOnce;
+  }
+
+  /** Checks one record's session id; warns once (per guard) for the first id that breaks the rule. */
+  check(sessionId: string, toolId: string, source: string): void {
+    const problem = sessionIdProblem(sessionId);
+    if (problem === undefined) {
+      this.lastGood = sessionId;
+      return;
+    }
+    this.rejected++;
+    this.#warnOnce(
+      'invalid-session-id',
+      `perftrack: tool ${quote(toolId)} got session id ${quote(sessionId)} from ${source}, which cannot be stored (${problem}); ` +
+        'its records stay in memory but storage drops them and counts them in stats().lost (reported once)',
+    );
+  }
+}
+
+function quote(text: unknown): string {
+  const s = typeof text === 'string' ? text : String(text);
+  return JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s);
+}
