@@ -31,6 +31,7 @@ import { VERSION } from './version';
 import { PerformanceConfigError, loadConfigFile, resolveConfig, sameConfig, type PerformanceConfig, type PerformanceConfigInput, type ResolvedPerformanceConfig } from './config';
 import { SessionPerformance, type SessionTracker } from './session-performance';
 import { findChildSessions, rollUpSessions, type SessionReportOptions, type SessionReportWithChildren } from './session-children';
+import { AnalyticsPass } from './analytics-pass';
 
 /** Counters of every part, for health checks. */
 export interface IntegrationStats {
@@ -45,6 +46,8 @@ export interface IntegrationStats {
   readonly analyticsPasses: number;
   /** Session reports written to storage. */
   readonly reportsSaved: number;
+  /** Session reports the last pass before exit had no time left to save (warned once). */
+  readonly reportsNotSaved: number;
 }
 
 /** The patterns snapshot stored per session (`patterns/<sessionId>`). */
@@ -109,9 +112,7 @@ export class PerformanceIntegration {
   #history = { sessions: 0, records: 0, corruptLines: 0, loaded: false };
   #timer: NodeJS.Timeout | undefined;
   #removeExitHooks: (() => void) | undefined;
-  #pass: Promise<void> | undefined;
-  #passes = 0;
-  #reportsSaved = 0;
+  readonly #analyticsPass: AnalyticsPass;
   #shutdown: Promise<void> | undefined;
 
   /**
@@ -148,6 +149,7 @@ export class PerformanceIntegration {
     });
     this.patterns = this.analytics.patterns;
     this.sessions = new SessionPerformance();
+    this.#analyticsPass = new AnalyticsPass({ enabled: c.enabled, saveReports: c.saveReports, whenReady: () => this.ready, storage: this.storage, analytics: this.analytics, patterns: this.patterns, dirty: this.#dirty, diagnostics: this.#diagnostics, patternsOf: (id) => this.#patternsOf(id) });
     if (!c.enabled) {
       // A pure pass-through: nothing subscribed, scheduled, read or written.
       this.#waiting = this.#waitingIds = undefined;
@@ -163,7 +165,7 @@ export class PerformanceIntegration {
     }
     if (c.flushOnExit) {
       this.#removeExitHooks = installExitHooks({
-        beforeExit: () => (this.#dirty.size > 0 || this.storage.stats().queued > 0 ? this.runAnalytics() : Promise.resolve()),
+        beforeExit: () => (this.#dirty.size > 0 || this.storage.stats().queued > 0 ? this.#analyticsPass.final() : Promise.resolve()),
         signal: () => this.shutdown(),
       });
     }
@@ -399,10 +401,7 @@ export class PerformanceIntegration {
    * last pass. Passes never overlap; errors go to `onError`, never to the caller.
    */
   runAnalytics(): Promise<void> {
-    this.#pass ??= this.#runPass().finally(() => {
-      this.#pass = undefined;
-    });
-    return this.#pass;
+    return this.#analyticsPass.run();
   }
 
   /**
@@ -415,8 +414,7 @@ export class PerformanceIntegration {
       this.#timer = undefined;
       this.#removeExitHooks?.();
       await this.ready;
-      if (this.#pass !== undefined) await this.#pass; // a pass under way may predate the latest calls
-      await this.runAnalytics();
+      await this.#analyticsPass.final(); // at most FINAL_PASS_BUDGET_MS of report saving
       await this.collector.shutdown(); // flushes and closes storage, stops tracking
       for (const off of this.#unsubscribe.splice(0)) off();
     })();
@@ -431,8 +429,9 @@ export class PerformanceIntegration {
       analytics: this.analytics.stats(),
       history: { ...this.#history },
       droppedWhileLoading: this.#droppedWhileLoading,
-      analyticsPasses: this.#passes,
-      reportsSaved: this.#reportsSaved,
+      analyticsPasses: this.#analyticsPass.passes,
+      reportsSaved: this.#analyticsPass.reportsSaved,
+      reportsNotSaved: this.#analyticsPass.reportsNotSaved,
     };
   }
 
@@ -491,30 +490,5 @@ export class PerformanceIntegration {
       errorPatterns: this.analytics.analyze(sessionId).errorPatterns,
       predictions: p.hasSession(sessionId) ? p.predictNextForSession(sessionId, 5) : [],
     };
-  }
-
-  async #runPass(): Promise<void> {
-    if (!this.config.enabled) return;
-    try {
-      await this.ready;
-      await this.storage.flush();
-      await this.patterns?.flush();
-      this.#passes++;
-      if (!this.config.saveReports) return;
-      const sessions = [...this.#dirty];
-      this.#dirty.clear();
-      for (const id of sessions) {
-        if (!this.analytics.hasSession(id)) continue;
-        try {
-          await this.storage.saveAnalytics(id, this.analytics.sessionReport(id));
-          if (this.patterns !== undefined) await this.storage.savePatterns(id, this.#patternsOf(id));
-          this.#reportsSaved++;
-        } catch (e) {
-          this.#diagnostics.report(e, 'report', (err) => `perftrack: a session report could not be saved (${String(err)})`);
-        }
-      }
-    } catch (e) {
-      this.#diagnostics.report(e, 'analytics', (err) => `perftrack: an analytics pass failed (${String(err)})`);
-    }
   }
 }
