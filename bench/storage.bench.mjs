@@ -199,6 +199,98 @@ async function interleaved(label, rounds, fn) {
   return out;
 }
 
+/** Max gap between 1 ms timer ticks while `fn` runs: how long the event loop was held at a time. */
+async function withLoopWatch(fn) {
+  let last = performance.now();
+  let maxGapMs = 0;
+  const watch = setInterval(() => {
+    const now = performance.now();
+    maxGapMs = Math.max(maxGapMs, now - last);
+    last = now;
+  }, 1);
+  try {
+    const value = await fn();
+    return { value, maxGapMs: +maxGapMs.toFixed(1) };
+  } finally {
+    clearInterval(watch);
+  }
+}
+
+/**
+ * The integration's analytics pass over `sessions` active sessions (5 calls each), driven through
+ * `AnalyticsPass` with an engine that keeps that many sessions. `batched`: this build's pass (one
+ * snapshot batch, sliced); `per-file`: the pass as it was before (await saveAnalytics + savePatterns
+ * per session, each an fsync'd file plus a directory fsync), same engine and reports.
+ */
+async function analyticsPass(sessions, mode) {
+  const { AnalyticsPass } = require('../packages/integration/dist/analytics-pass.js');
+  const { AnalyticsEngine } = require('@perftrack/analytics');
+  const { Diagnostics } = require('@perftrack/core');
+  const { PerformanceStorage } = impls[0];
+  return withDir(async (dir) => {
+    const storage = new PerformanceStorage({ dir, onWarning: () => {}, maxQueue: sessions * 5 + 1 });
+    const analytics = new AnalyticsEngine({ maxSessions: sessions, patterns: {} });
+    const patterns = analytics.patterns;
+    const dirty = new Set();
+    for (let s = 0; s < sessions; s++) {
+      for (let k = 0; k < 5; k++) {
+        const r = record(s * 5 + k, `ses_${s}`);
+        analytics.onMetric(r);
+        storage.onMetric(r);
+      }
+      dirty.add(`ses_${s}`);
+    }
+    await storage.flush();
+    const patternsOf = (sessionId) => ({
+      schema: 'perftrack.patterns/1', sessionId, generatedAt: new Date().toISOString(),
+      sequences: patterns.getMostCommonPatterns(20, { sessionId }), errorPatterns: analytics.analyze(sessionId).errorPatterns,
+      predictions: patterns.hasSession(sessionId) ? patterns.predictNextForSession(sessionId, 5) : [],
+    });
+    const diagnostics = new Diagnostics({ onWarning: () => {} });
+    const pass = new AnalyticsPass({ enabled: true, saveReports: true, whenReady: () => Promise.resolve(), storage, analytics, patterns, dirty, diagnostics, patternsOf });
+    const perFile = async () => {
+      for (const id of [...dirty]) {
+        await storage.saveAnalytics(id, analytics.sessionReport(id));
+        await storage.savePatterns(id, patternsOf(id));
+      }
+      dirty.clear();
+    };
+    globalThis.gc?.();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const { maxGapMs } = await withLoopWatch(() => (mode === 'batched' ? pass.run() : perFile()));
+    const cpu = process.cpuUsage(cpu0);
+    const wallMs = performance.now() - t0;
+    const out = { sessions, wallMs: Math.round(wallMs), cpuMsPerSession: +((cpu.user + cpu.system) / 1000 / sessions).toFixed(3), maxLoopBlockedMs: maxGapMs, reportsSaved: mode === 'batched' ? pass.reportsSaved : sessions };
+    if (mode === 'batched') {
+      // the last pass at shutdown: every session due again, 1 s budget
+      for (let s = 0; s < sessions; s++) dirty.add(`ses_${s}`);
+      const t1 = performance.now();
+      const final = await withLoopWatch(() => pass.final(1000));
+      out.finalPass = { budgetMs: 1000, wallMs: Math.round(performance.now() - t1), maxLoopBlockedMs: final.maxGapMs, saved: pass.reportsSaved - out.reportsSaved, notSaved: pass.reportsNotSaved };
+    }
+    await storage.shutdown();
+    return out;
+  });
+}
+
+/** A bare loop creating `sessions` files (open O_CREAT + write + close): the kernel's floor for a shutdown that must create every log. */
+function createFilesFloor(sessions) {
+  const { openSync, writeSync, closeSync, constants } = require('node:fs');
+  const line = Buffer.from(JSON.stringify(record(0, 'ses_0')) + '\n');
+  return withDir((dir) => {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let s = 0; s < sessions; s++) {
+      const fd = openSync(join(dir, `ses_${s}.jsonl`), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+      writeSync(fd, line);
+      closeSync(fd);
+    }
+    const cpu = process.cpuUsage(cpu0);
+    return { ms: Math.round(performance.now() - t0), cpuMs: Math.round((cpu.user + cpu.system) / 1000) };
+  });
+}
+
 /** 10 M tracked calls (decorator → collector → storage on disk) in a child with --expose-gc: heap after GC. */
 function tenMillion() {
   return withDir(
@@ -216,32 +308,44 @@ function tenMillion() {
 
 export async function run() {
   const result = { method: `median of ${ROUNDS} rounds, implementations interleaved round by round in one process; CPU = process.cpuUsage() user+system`, implementations: impls.map((i) => i.name) };
-  result.singleWriter = await interleaved('single writer, 200,000 records, one session', ROUNDS, singleWriter);
-  result.twoProcesses = await interleaved('two processes × 100,000 records on one session', ROUNDS, twoProcesses);
-  result.sparse1 = await interleaved('sparse flushes: 1 record per flush (5,000 flushes)', ROUNDS, (impl) => sparse(impl, 1, 5_000));
-  result.sparse16 = await interleaved('sparse flushes: 16 records per flush (2,000 flushes)', ROUNDS, (impl) => sparse(impl, 16, 2_000));
-  result.sparseSessions = await interleaved('a flush touching 64 sessions whose logs are open, 1 record each (500 flushes)', ROUNDS, (impl) => sparseSessions(impl, 64, 500));
-  // today's writer keeps up with ~680 records/s on many sessions: it runs on fewer, said in the label
-  const current = impls.filter((i) => i.path === CURRENT);
-  const baseline = impls.filter((i) => i.path !== CURRENT);
-  const only = async (list, label, fn) => {
-    const out = {};
-    for (const impl of list) out[impl.name] = await fn(impl);
-    console.log(`  ${label}:`);
-    for (const [name, v] of Object.entries(out)) console.log(`    ${name.padEnd(13)} ${JSON.stringify(v)}`);
-    return out;
+  // PERFTRACK_BENCH_STORAGE_CASE=analytics-pass runs only the analytics pass case
+  const passOnly = process.env.PERFTRACK_BENCH_STORAGE_CASE === 'analytics-pass';
+  if (!passOnly) {
+    result.singleWriter = await interleaved('single writer, 200,000 records, one session', ROUNDS, singleWriter);
+    result.twoProcesses = await interleaved('two processes × 100,000 records on one session', ROUNDS, twoProcesses);
+    result.sparse1 = await interleaved('sparse flushes: 1 record per flush (5,000 flushes)', ROUNDS, (impl) => sparse(impl, 1, 5_000));
+    result.sparse16 = await interleaved('sparse flushes: 16 records per flush (2,000 flushes)', ROUNDS, (impl) => sparse(impl, 16, 2_000));
+    result.sparseSessions = await interleaved('a flush touching 64 sessions whose logs are open, 1 record each (500 flushes)', ROUNDS, (impl) => sparseSessions(impl, 64, 500));
+    // today's writer keeps up with ~680 records/s on many sessions: it runs on fewer, said in the label
+    const current = impls.filter((i) => i.path === CURRENT);
+    const baseline = impls.filter((i) => i.path !== CURRENT);
+    const only = async (list, label, fn) => {
+      const out = {};
+      for (const impl of list) out[impl.name] = await fn(impl);
+      console.log(`  ${label}:`);
+      for (const [name, v] of Object.entries(out)) console.log(`    ${name.padEnd(13)} ${JSON.stringify(v)}`);
+      return out;
+    };
+    result.manySessions = {
+      ...(await only(current, '100,000 sessions × 10 records (adjacent per session)', (i) => manySessions(i, 100_000, 'adjacent'))),
+      ...(await only(baseline, '2,000 sessions × 10 records (adjacent per session; today’s writer is too slow for 100,000)', (i) => manySessions(i, 2_000, 'adjacent'))),
+    };
+    // round-robin: consecutive records never share a session, so no batch groups them (more sessions than open files)
+    result.manySessionsRoundRobin = await interleaved('5,000 sessions × 10 records, round-robin (every record a different session than the last)', 1, (i) => manySessions(i, 5_000, 'round-robin'));
+    result.shutdown = {
+      [FLOOR]: await createFilesFloor(100_000),
+      ...(await only(current, 'shutdown with 100,000 sessions queued', (i) => shutdownQueued(i, 100_000))),
+      ...(await only(baseline, 'shutdown with 10,000 sessions queued (today)', (i) => shutdownQueued(i, 10_000))),
+    };
+  }
+  result.analyticsPass = {
+    [PASS_10K]: await analyticsPass(10_000, 'batched'),
+    [PASS_OLD]: await analyticsPass(1_000, 'per-file'),
+    [PASS_1K]: await analyticsPass(1_000, 'batched'),
   };
-  result.manySessions = {
-    ...(await only(current, '100,000 sessions × 10 records (adjacent per session)', (i) => manySessions(i, 100_000, 'adjacent'))),
-    ...(await only(baseline, '2,000 sessions × 10 records (adjacent per session; today’s writer is too slow for 100,000)', (i) => manySessions(i, 2_000, 'adjacent'))),
-  };
-  // round-robin: consecutive records never share a session, so no batch groups them (more sessions than open files)
-  result.manySessionsRoundRobin = await interleaved('5,000 sessions × 10 records, round-robin (every record a different session than the last)', 1, (i) => manySessions(i, 5_000, 'round-robin'));
-  result.shutdown = {
-    ...(await only(current, 'shutdown with 100,000 sessions queued', (i) => shutdownQueued(i, 100_000))),
-    ...(await only(baseline, 'shutdown with 10,000 sessions queued (today)', (i) => shutdownQueued(i, 10_000))),
-  };
-  if (process.env.PERFTRACK_BENCH_SKIP_10M !== '1') {
+  console.log('  analytics pass:');
+  for (const [name, v] of Object.entries(result.analyticsPass)) console.log(`    ${name}: ${JSON.stringify(v)}`);
+  if (!passOnly && process.env.PERFTRACK_BENCH_SKIP_10M !== '1') {
     const heap = await tenMillion();
     const first = heap.samples[0].heapMB;
     result.tenMillionCalls = { ...heap, heapGrowthMB: +(Math.max(...heap.samples.map((s) => s.heapMB)) - first).toFixed(2) };
@@ -250,6 +354,10 @@ export async function run() {
   return result;
 }
 
+const FLOOR = 'bare loop: create 100,000 files (open+write+close)';
+const PASS_10K = 'this build (one snapshot batch, sliced), 10,000 sessions';
+const PASS_OLD = 'before (fsync per file), 1,000 sessions';
+const PASS_1K = 'this build, 1,000 sessions';
 const fmt = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : '—');
 
 export function readmeTable(doc) {
@@ -275,6 +383,16 @@ export function readmeTable(doc) {
     row('… CPU', (d, k) => d.shutdown[k]?.cpuMs, 'ms'),
     row('shutdown with sessions queued, logs existing: wall', (d, k) => d.shutdown[k]?.existingLogsShutdownMs, 'ms'),
     row('… CPU', (d, k) => d.shutdown[k]?.existingLogsCpuMs, 'ms'),
+    ...(doc.shutdown?.[FLOOR] ? [`| … the kernel's floor: a bare loop creating 100,000 files (open, write, close) | ${fmt(doc.shutdown[FLOOR].ms)} ms | — |`] : []),
+    ...(doc.analyticsPass
+      ? [
+          `| analytics pass, 1,000 sessions: CPU per session | ${doc.analyticsPass[PASS_1K].cpuMsPerSession} ms | ${doc.analyticsPass[PASS_OLD].cpuMsPerSession} ms (fsync per file) |`,
+          `| analytics pass, 1,000 sessions: wall | ${fmt(doc.analyticsPass[PASS_1K].wallMs)} ms | ${fmt(doc.analyticsPass[PASS_OLD].wallMs)} ms |`,
+          `| analytics pass, 10,000 sessions: wall, CPU per session | ${fmt(doc.analyticsPass[PASS_10K].wallMs)} ms, ${doc.analyticsPass[PASS_10K].cpuMsPerSession} ms | — |`,
+          `| … longest event-loop block (1 ms timer) | ${doc.analyticsPass[PASS_10K].maxLoopBlockedMs} ms | ${doc.analyticsPass[PASS_OLD].maxLoopBlockedMs} ms (1,000 sessions) |`,
+          `| last pass at shutdown, 10,000 due, 1 s budget: wall (saved / counted not saved) | ${fmt(doc.analyticsPass[PASS_10K].finalPass.wallMs)} ms (${fmt(doc.analyticsPass[PASS_10K].finalPass.saved)} / ${fmt(doc.analyticsPass[PASS_10K].finalPass.notSaved)}) | — |`,
+        ]
+      : []),
     ...(doc.tenMillionCalls ? [`| 10 M tracked calls, heap growth after GC | ${doc.tenMillionCalls.heapGrowthMB} MB | — |`] : []),
   ].join('\n');
 }
