@@ -65,10 +65,23 @@ function closeQuietly(fd: number): void {
  */
 export class LogAppender {
   readonly #open: LRUCache<string, OpenLog>;
+  /**
+   * Where logs closed to make room ended after our last write (file identity and size), so a
+   * log reopened unchanged needs no tail read: with more sessions than open files, each record
+   * may reopen its log. Bounded; 8 × the open files.
+   */
+  readonly #closedEnds: LRUCache<string, OpenLog>;
   readonly #lastByte = Buffer.alloc(1);
 
   constructor(maxOpenFiles: number) {
-    this.#open = new LRUCache<string, OpenLog>({ max: maxOpenFiles, dispose: (log) => closeQuietly(log.fd) });
+    this.#closedEnds = new LRUCache<string, OpenLog>({ max: maxOpenFiles * 8 });
+    this.#open = new LRUCache<string, OpenLog>({
+      max: maxOpenFiles,
+      dispose: (log, path, reason) => {
+        closeQuietly(log.fd);
+        if (reason === 'evict' && log.end >= 0) this.#closedEnds.set(path, log);
+      },
+    });
   }
 
   /** Open descriptors now. */
@@ -168,11 +181,13 @@ export class LogAppender {
   /** Closes the descriptor of `path`, if open (before the file is deleted, say). */
   forget(path: string): void {
     this.#open.delete(path);
+    this.#closedEnds.delete(path);
   }
 
   /** Closes every descriptor. */
   closeAll(): void {
     this.#open.clear();
+    this.#closedEnds.clear();
   }
 
   /** The open log of `path` and its size now (a cached descriptor only while the path still names its file). */
@@ -197,7 +212,10 @@ export class LogAppender {
       if (refusal) throw refusal;
       // fchmod on the descriptor: the inode we checked, never whatever the path names by now
       if ((opened.mode & 0o777) !== FILE_MODE) fchmodSync(fd, FILE_MODE);
-      const log: OpenLog = { fd, dev: opened.dev, ino: opened.ino, end: -1 };
+      const closed = this.#closedEnds.get(path);
+      if (closed !== undefined) this.#closedEnds.delete(path); // taken: the open log carries it on
+      const end = closed !== undefined && closed.ino === opened.ino && closed.dev === opened.dev ? closed.end : -1;
+      const log: OpenLog = { fd, dev: opened.dev, ino: opened.ino, end };
       this.#open.set(path, log);
       return [log, opened.size];
     } catch (error) {
