@@ -1,5 +1,5 @@
 import type { Diagnostics } from '@perftrack/core';
-import type { AnalyticsEngine, UsagePatternTracker } from '@perftrack/analytics';
+import type { AnalyticsData, AnalyticsEngine, UsagePatternTracker } from '@perftrack/analytics';
 import type { PerformanceStorage } from '@perftrack/storage';
 
 /** What the pass reads and writes; the integration owns all of it. */
@@ -14,8 +14,8 @@ export interface AnalyticsPassParts {
   /** Sessions with calls since the last pass: a pass takes them and clears the set. */
   readonly dirty: Set<string>;
   readonly diagnostics: Diagnostics<'analytics' | 'report'>;
-  /** The patterns snapshot of one session. */
-  patternsOf(sessionId: string): unknown;
+  /** The patterns snapshot of one session; `analytics` is the session's figures the report just computed (reuse them). */
+  patternsOf(sessionId: string, analytics: AnalyticsData): unknown;
 }
 
 /** Tuning of an {@link AnalyticsPass}; the defaults are what the integration uses. */
@@ -143,10 +143,11 @@ export class AnalyticsPass {
         const id = sessions[i] as string;
         if (!p.analytics.hasSession(id)) continue;
         try {
-          const analytics = batch.write('analytics', id, p.analytics.sessionReport(id));
+          const report = p.analytics.sessionReport(id);
+          const analytics = batch.write('analytics', id, report);
           if (analytics !== undefined) await analytics;
           if (p.patterns !== undefined) {
-            const patterns = batch.write('patterns', id, p.patternsOf(id));
+            const patterns = batch.write('patterns', id, p.patternsOf(id, report.analytics));
             if (patterns !== undefined) await patterns;
           }
           this.reportsSaved++;

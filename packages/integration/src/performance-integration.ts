@@ -149,7 +149,7 @@ export class PerformanceIntegration {
     });
     this.patterns = this.analytics.patterns;
     this.sessions = new SessionPerformance();
-    this.#analyticsPass = new AnalyticsPass({ enabled: c.enabled, saveReports: c.saveReports, whenReady: () => this.ready, storage: this.storage, analytics: this.analytics, patterns: this.patterns, dirty: this.#dirty, diagnostics: this.#diagnostics, patternsOf: (id) => this.#patternsOf(id) });
+    this.#analyticsPass = new AnalyticsPass({ enabled: c.enabled, saveReports: c.saveReports, whenReady: () => this.ready, storage: this.storage, analytics: this.analytics, patterns: this.patterns, dirty: this.#dirty, diagnostics: this.#diagnostics, patternsOf: (id, figures) => this.#patternsOf(id, figures) });
     if (!c.enabled) {
       // A pure pass-through: nothing subscribed, scheduled, read or written.
       this.#waiting = this.#waitingIds = undefined;
@@ -480,14 +480,14 @@ export class PerformanceIntegration {
     }
   }
 
-  #patternsOf(sessionId: string): SessionPatterns {
+  #patternsOf(sessionId: string, figures = this.analytics.analyze(sessionId)): SessionPatterns {
     const p = this.patterns!;
     return {
       schema: 'perftrack.patterns/1',
       sessionId,
       generatedAt: new Date().toISOString(),
       sequences: p.getMostCommonPatterns(20, { sessionId }),
-      errorPatterns: this.analytics.analyze(sessionId).errorPatterns,
+      errorPatterns: figures.errorPatterns,
       predictions: p.hasSession(sessionId) ? p.predictNextForSession(sessionId, 5) : [],
     };
   }
