@@ -10,7 +10,7 @@ import {
   type ToolAggregate,
   type TransitionAggregate,
 } from '@perftrack/storage';
-import { HistoryAggregator, type HistoryAggregates } from './history-aggregates';
+import { HistoryAggregator, type HistoryAggregates, type HistoryAggregatorOptions } from './history-aggregates';
 
 /** Where a {@link HistoryReader} reads: a storage directory, a storage instance, or a bare adapter. */
 export type HistorySource = { readonly dir: string } | { readonly storage: PerformanceStorage } | { readonly adapter: StorageAdapter };
@@ -223,19 +223,19 @@ export class HistoryReader implements HistoryQuery {
   /** {@link HistoryQuery.aggregateTools}: by the backend, else by a streaming replay. */
   async aggregateTools(filter?: HistoryFilter): Promise<ToolAggregate[]> {
     const query = this.storage.historyQuery;
-    return query !== undefined ? query.aggregateTools(filter) : (await this.#replayAggregates(filter, 0, 0)).tools;
+    return query !== undefined ? query.aggregateTools(filter) : (await this.#replayAggregates(filter, { sessionsLimit: 0, transitionsLimit: 0 })).tools;
   }
 
   /** {@link HistoryQuery.aggregateSessions}: by the backend, else by a streaming replay. */
   async aggregateSessions(filter?: HistoryFilter, limit?: number): Promise<SessionAggregate[]> {
     const query = this.storage.historyQuery;
-    return query !== undefined ? query.aggregateSessions(filter, limit) : (await this.#replayAggregates(filter, validLimit('limit', limit, Infinity), 0)).sessions;
+    return query !== undefined ? query.aggregateSessions(filter, limit) : (await this.#replayAggregates(filter, { ...(limit !== undefined ? { sessionsLimit: limit } : {}), transitionsLimit: 0 })).sessions;
   }
 
   /** {@link HistoryQuery.aggregateTransitions}: by the backend, else by a streaming replay. */
   async aggregateTransitions(filter?: HistoryFilter, limit?: number): Promise<TransitionAggregate[]> {
     const query = this.storage.historyQuery;
-    return query !== undefined ? query.aggregateTransitions(filter, limit) : (await this.#replayAggregates(filter, 0, validLimit('limit', limit, Infinity))).transitions;
+    return query !== undefined ? query.aggregateTransitions(filter, limit) : (await this.#replayAggregates(filter, { sessionsLimit: 0, ...(limit !== undefined ? { transitionsLimit: limit } : {}) })).transitions;
   }
 
   /** {@link HistoryQuery.countRecords}: by the backend, else by a streaming replay. */
@@ -245,8 +245,8 @@ export class HistoryReader implements HistoryQuery {
     return (await this.replay(() => {}, filter ?? {})).records;
   }
 
-  async #replayAggregates(filter: HistoryFilter | undefined, sessionsLimit: number, transitionsLimit: number): Promise<HistoryAggregates> {
-    const aggregator = new HistoryAggregator({ sessionsLimit, transitionsLimit });
+  async #replayAggregates(filter: HistoryFilter | undefined, limits: HistoryAggregatorOptions): Promise<HistoryAggregates> {
+    const aggregator = new HistoryAggregator(limits);
     await this.replay((m) => aggregator.add(m), filter ?? {});
     return aggregator.result();
   }
