@@ -4,7 +4,7 @@
 //
 //   pnpm bench history            (PERFTRACK_HISTORY_RECORDS=… to change the store's size)
 //
-// Cases, each over a store of a quarter of the records and over the full store:
+// Cases, each over a store of a quarter of the records and over the full store (both of 1,000 sessions):
 //   report        `perftrack report --json` (replay into analytics, inefficiencies scanned per session)
 //   aggregates    `perftrack report --aggregates --json` (one streaming pass)
 //   held records  what the report did before the reader: every record read kept in an array
@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 const require = createRequire(import.meta.url);
 const SELF = fileURLToPath(import.meta.url);
 const RECORDS = Number(process.env.PERFTRACK_HISTORY_RECORDS ?? 1_000_000);
-const PER_SESSION = 1000;
+const SESSIONS = 1000; // both stores: the same sessions, so the heap compares records alone
 const TOOLS = ['read', 'grep', 'edit', 'bash', 'glob', 'webfetch', 'write', 'list'];
 
 function record(session, i) {
@@ -34,10 +34,11 @@ function record(session, i) {
 async function writeStore(dir, records) {
   const { PerformanceStorage } = require('@perftrack/storage');
   const storage = new PerformanceStorage({ dir });
-  const sessions = Math.ceil(records / PER_SESSION);
+  const sessions = Math.min(SESSIONS, records);
+  const perSession = Math.ceil(records / sessions);
   for (let s = 0; s < sessions; s++) {
     const batch = [];
-    for (let i = 0; i < PER_SESSION && s * PER_SESSION + i < records; i++) batch.push(record(s, i));
+    for (let i = 0; i < perSession && s * perSession + i < records; i++) batch.push(record(s, i));
     await storage.saveMetrics(batch[0].sessionId, batch);
   }
   await storage.shutdown();
