@@ -88,10 +88,14 @@ export class HistoryReader implements HistoryQuery {
   readonly storage: PerformanceStorage;
   readonly #owned: boolean;
 
-  /** Prefer {@link openHistory}. */
-  constructor(storage: PerformanceStorage, owned: boolean) {
+  /**
+   * Prefer {@link openHistory}. With `closeStorage`, {@link close} shuts the storage down (as
+   * for a storage the reader opened itself); otherwise it is left to its owner.
+   */
+  constructor(storage: PerformanceStorage, options: { readonly closeStorage?: boolean } = {}) {
+    if (!(storage instanceof PerformanceStorage)) throw new TypeError('HistoryReader: storage must be a PerformanceStorage');
     this.storage = storage;
-    this.#owned = owned;
+    this.#owned = options.closeStorage === true;
   }
 
   /** Whether the storage backend answers aggregate questions itself (no replay). */
@@ -270,10 +274,10 @@ export function openHistory(source: HistorySource): HistoryReader {
   if (keys.length !== 1) throw new TypeError(`openHistory: give exactly one of dir, storage or adapter (got ${keys.length === 0 ? 'none' : keys.join(', ')})`);
   if ('storage' in source && source.storage !== undefined) {
     if (!(source.storage instanceof PerformanceStorage)) throw new TypeError('openHistory: storage must be a PerformanceStorage');
-    return new HistoryReader(source.storage, false);
+    return new HistoryReader(source.storage);
   }
-  if ('adapter' in source && source.adapter !== undefined) return new HistoryReader(new PerformanceStorage({ adapter: source.adapter, onWarning: () => {} }), true);
+  if ('adapter' in source && source.adapter !== undefined) return new HistoryReader(new PerformanceStorage({ adapter: source.adapter, onWarning: () => {} }), { closeStorage: true });
   const dir = (source as { dir: unknown }).dir;
   if (typeof dir !== 'string' || dir === '') throw new TypeError('openHistory: dir must be a non-empty string');
-  return new HistoryReader(new PerformanceStorage({ dir, onWarning: () => {} }), true);
+  return new HistoryReader(new PerformanceStorage({ dir, onWarning: () => {} }), { closeStorage: true });
 }
