@@ -46,7 +46,7 @@ export { AnomalyDetector, binomialTail } from './anomaly-detector';
 export type { AnomalyDetectorOptions, Anomaly, LatencyAnomaly, ErrorBurstAnomaly, MemoryGrowthAnomaly } from './anomaly-detector';
 
 // Wasted work and what to change next
-export { findInefficiencies } from './inefficiencies';
+export { findInefficiencies, InefficiencyScanner } from './inefficiencies';
 export type { InefficiencyOptions, InefficiencyReport, ToolPairHotspot, RepeatedCall, RereadTarget, RetryLoop, FailingChain } from './inefficiencies';
 export { suggestOptimizations } from './suggestions';
 export type { Suggestion, SuggestionKind, SuggestionImpact, SuggestionInput, SuggestionOptions } from './suggestions';

@@ -1,5 +1,5 @@
 import type { ToolExecutionMetrics } from '@perftrack/core';
-import { AnalyticsEngine, compareRuns, findInefficiencies, suggestOptimizations } from '@perftrack/analytics';
+import { AnalyticsEngine, InefficiencyScanner, compareRuns, findInefficiencies, suggestOptimizations } from '@perftrack/analytics';
 
 let n = 0;
 let t = 0;
@@ -46,6 +46,19 @@ describe('findInefficiencies', () => {
     expect(r.hotPairs[0]!.totalMs).toBeNull();
     expect(r.retryLoops[0]!.wastedMs).toBeNull();
     expect(r.notes).toEqual([expect.stringMatching(/no durations/), expect.stringMatching(/no input hashes/), expect.stringMatching(/name no targets/)]);
+  });
+
+  it('finds the same streamed one session at a time, holding one session', () => {
+    // a third session whose records were stored out of start order, and repeats in two sessions
+    const s3 = [call('s3', 'grep', { inputHash: 'h-q', duration: 50 }), call('s3', 'grep', { inputHash: 'h-q', duration: 50 })];
+    const late = call('s3', 'bash', { startTime: 0, endTime: 1, duration: 1 });
+    const all = [...records, late, ...s3, call('s2', 'grep', { inputHash: 'h-q', duration: 50 })];
+    const bySession = ['s1', 's2', 's3'].flatMap((id) => all.filter((r) => r.sessionId === id));
+    const streamed = new InefficiencyScanner();
+    for (const r of bySession) streamed.add(r);
+    expect(streamed.report()).toEqual(findInefficiencies(all));
+    expect(findInefficiencies(all).repeatedCalls[0]).toMatchObject({ toolId: 'grep', repeats: 3, sessions: 3 }); // s1, s2 and s3 each repeat it once
+    expect(() => new InefficiencyScanner({ limit: 0 })).toThrow(/InefficiencyScanner: limit must be an integer >= 1/);
   });
 
   it('rejects bad options', () => {

@@ -96,49 +96,105 @@ const targetOf = (r: ToolExecutionMetrics): string | undefined => {
   return typeof t === 'string' ? t : typeof r.inputHash === 'string' ? r.inputHash : undefined;
 };
 
-/**
- * Looks for wasted work in a set of records, session by session in call order: tool pairs that
- * cost most (frequency × time), identical calls repeated within `repeatWindow` calls (by input
- * hash, never raw input), a target read again with no write in between, retry loops (a tool
- * failing again with the same error right after failing), and chains of consecutive failures.
- * Every finding carries counts, an example record id to check it by, and the time it would save
- * when the records carry durations.
- */
-export function findInefficiencies(records: Iterable<ToolExecutionMetrics>, options: InefficiencyOptions = {}): InefficiencyReport {
-  const repeatWindow = options.repeatWindow ?? 10;
-  const readTools = options.readTools ?? /read|cat|open|view|head|tail/i;
-  const writeTools = options.writeTools ?? /edit|write|patch|create|replace|sed|apply/i;
-  const minRetries = options.minRetries ?? 2;
-  const minChain = options.minChainLength ?? 3;
-  const limit = options.limit ?? 10;
+/** Validated options of an {@link InefficiencyScanner}. */
+interface ScanSettings {
+  readonly repeatWindow: number;
+  readonly readTools: RegExp;
+  readonly writeTools: RegExp;
+  readonly minRetries: number;
+  readonly minChain: number;
+  readonly limit: number;
+}
+
+function scanSettings(options: InefficiencyOptions, owner: string): ScanSettings {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${owner}: options must be an object`);
+  const settings: ScanSettings = {
+    repeatWindow: options.repeatWindow ?? 10,
+    readTools: options.readTools ?? /read|cat|open|view|head|tail/i,
+    writeTools: options.writeTools ?? /edit|write|patch|create|replace|sed|apply/i,
+    minRetries: options.minRetries ?? 2,
+    minChain: options.minChainLength ?? 3,
+    limit: options.limit ?? 10,
+  };
+  const { repeatWindow, minRetries, minChain, limit } = settings;
   for (const [name, v, min] of [['repeatWindow', repeatWindow, 1], ['minRetries', minRetries, 2], ['minChainLength', minChain, 2], ['limit', limit, 1]] as const) {
-    if (!Number.isInteger(v) || v < min) throw new TypeError(`findInefficiencies: ${name} must be an integer >= ${min}, got ${String(v)}`);
+    if (!Number.isInteger(v) || v < min) throw new TypeError(`${owner}: ${name} must be an integer >= ${min}, got ${String(v)}`);
+  }
+  return settings;
+}
+
+/**
+ * {@link findInefficiencies} one session at a time, for a stream too large to hold: memory is
+ * the session being scanned plus the findings (bounded by distinct tool pairs, inputs repeated,
+ * targets re-read, error types and chains), never the whole history.
+ *
+ * Feed a session's records together, with {@link addSession} or record by record with
+ * {@link add} (a record of another session closes the current one, so a session's records must
+ * arrive together, as a history replay gives them); then call {@link report}.
+ *
+ * @example
+ * const scanner = new InefficiencyScanner({ limit: 5 });
+ * await history.replay((m) => scanner.add(m));
+ * const report = scanner.report();
+ */
+export class InefficiencyScanner {
+  readonly #o: ScanSettings;
+  readonly #pairs = new Map<string, { pair: [string, string]; count: number; ms: number }>();
+  readonly #repeats = new Map<string, { toolId: string; hash: string; repeats: number; sessions: number; lastSession: string; ms: number; example: string }>();
+  readonly #rereads = new Map<string, { toolId: string; target: string; n: number; ms: number; example: string }>();
+  readonly #loops = new Map<string, { toolId: string; errorType: string; loops: number; wasted: number; longest: number; ms: number; session: string; example: string }>();
+  readonly #chains = new Map<string, { chain: string[]; n: number; failed: number; session: string; example: string }>();
+  #records = 0;
+  #sessions = 0;
+  #timed = 0;
+  #hashed = 0;
+  #targeted = false;
+  #current: ToolExecutionMetrics[] = [];
+  #currentSession: string | undefined;
+
+  /** @throws TypeError for an invalid option. */
+  constructor(options: InefficiencyOptions = {}) {
+    this.#o = scanSettings(options, 'InefficiencyScanner');
   }
 
-  // group by session, keeping call order (start time, then arrival)
-  const bySession = new Map<string, ToolExecutionMetrics[]>();
-  let count = 0;
-  let timed = 0;
-  let hashed = 0;
-  for (const r of records) {
-    if (!isUsableRecord(r)) continue;
-    count++;
-    if (isTimed(r) && r.duration > 0) timed++;
-    if (typeof r.inputHash === 'string') hashed++;
-    let list = bySession.get(r.sessionId);
-    if (!list) bySession.set(r.sessionId, (list = []));
-    list.push(r);
+  /** One record; records of one session must arrive together (see the class notes). */
+  add(record: ToolExecutionMetrics): void {
+    if (!isUsableRecord(record)) return;
+    if (record.sessionId !== this.#currentSession) this.#closeCurrent();
+    this.#currentSession = record.sessionId;
+    this.#current.push(record);
   }
-  const hasDurations = timed > 0;
-  const ms = (r: ToolExecutionMetrics): number => (isTimed(r) ? r.duration * weightOf(r) : 0);
 
-  const pairs = new Map<string, { pair: [string, string]; count: number; ms: number }>();
-  const repeats = new Map<string, { toolId: string; hash: string; repeats: number; sessions: Set<string>; ms: number; example: string }>();
-  const rereads = new Map<string, { toolId: string; target: string; n: number; ms: number; example: string }>();
-  const loops = new Map<string, { toolId: string; errorType: string; loops: number; wasted: number; longest: number; ms: number; session: string; example: string }>();
-  const chains = new Map<string, { chain: string[]; n: number; failed: number; session: string; example: string }>();
+  /** Every record of one session, in any order (they are scanned in start-time order). */
+  addSession(sessionId: string, records: readonly ToolExecutionMetrics[]): void {
+    this.#closeCurrent();
+    this.#scan(sessionId, records.filter(isUsableRecord));
+  }
 
-  for (const [sessionId, list] of bySession) {
+  #closeCurrent(): void {
+    if (this.#currentSession === undefined) return;
+    const list = this.#current;
+    this.#current = [];
+    this.#scan(this.#currentSession, list);
+    this.#currentSession = undefined;
+  }
+
+  #scan(sessionId: string, list: ToolExecutionMetrics[]): void {
+    if (list.length === 0) return;
+    const { repeatWindow, readTools, writeTools, minRetries, minChain } = this.#o;
+    const pairs = this.#pairs;
+    const repeats = this.#repeats;
+    const rereads = this.#rereads;
+    const loops = this.#loops;
+    const chains = this.#chains;
+    this.#sessions++;
+    for (const r of list) {
+      this.#records++;
+      if (isTimed(r) && r.duration > 0) this.#timed++;
+      if (typeof r.inputHash === 'string') this.#hashed++;
+      if (typeof r.metadata?.target === 'string' || typeof r.inputHash === 'string') this.#targeted = true;
+    }
+    const ms = (r: ToolExecutionMetrics): number => (isTimed(r) ? r.duration * weightOf(r) : 0);
     list.sort((a, b) => a.startTime - b.startTime);
     const lastRead = new Map<string, number>(); // target -> index of its latest read
     let run: ToolExecutionMetrics[] = []; // current streak of failures of one tool + error
@@ -195,9 +251,12 @@ export function findInefficiencies(records: Iterable<ToolExecutionMetrics>, opti
           const o = list[j]!;
           if (o.toolId === r.toolId && o.inputHash === r.inputHash && o.success === true) {
             const key = `${r.toolId}\u0000${r.inputHash}`;
-            const e = repeats.get(key) ?? { toolId: r.toolId, hash: r.inputHash, repeats: 0, sessions: new Set<string>(), ms: 0, example: r.id };
+            const e = repeats.get(key) ?? { toolId: r.toolId, hash: r.inputHash, repeats: 0, sessions: 0, lastSession: '', ms: 0, example: r.id };
             e.repeats++;
-            e.sessions.add(sessionId);
+            if (e.sessions === 0 || e.lastSession !== sessionId) {
+              e.sessions++;
+              e.lastSession = sessionId;
+            }
             e.ms += ms(r);
             repeats.set(key, e);
             break;
@@ -234,39 +293,66 @@ export function findInefficiencies(records: Iterable<ToolExecutionMetrics>, opti
     closeChain();
   }
 
-  const notes: string[] = [];
-  if (!hasDurations) notes.push('the records carry no durations: pairs are ranked by frequency alone and no saving in time is estimated');
-  if (hashed === 0) notes.push('the records carry no input hashes (turn on hashInput: true in trackPerformance or wrapTools options): repeated identical calls cannot be told apart, none are reported');
-  if (![...bySession.values()].some((l) => l.some((r) => typeof r.metadata?.target === 'string' || typeof r.inputHash === 'string'))) {
-    notes.push('the records name no targets (metadata.target) and carry no input hashes: re-reads of the same target cannot be found');
+  /** The findings so far (the session being fed is scanned first). */
+  report(): InefficiencyReport {
+    this.#closeCurrent();
+    const limit = this.#o.limit;
+    const hasDurations = this.#timed > 0;
+    const notes: string[] = [];
+    if (!hasDurations) notes.push('the records carry no durations: pairs are ranked by frequency alone and no saving in time is estimated');
+    if (this.#hashed === 0) notes.push('the records carry no input hashes (turn on hashInput: true in trackPerformance or wrapTools options): repeated identical calls cannot be told apart, none are reported');
+    if (!this.#targeted) notes.push('the records name no targets (metadata.target) and carry no input hashes: re-reads of the same target cannot be found');
+    const top = <T>(xs: T[], by: (x: T) => number): T[] => xs.sort((a, b) => by(b) - by(a)).slice(0, limit);
+    return {
+      schema: 'perftrack.inefficiencies/1',
+      records: this.#records,
+      sessions: this.#sessions,
+      hasDurations,
+      hasInputHashes: this.#hashed > 0,
+      hotPairs: top(
+        [...this.#pairs.values()].map((p) => ({ pair: p.pair as readonly [string, string], count: p.count, totalMs: hasDurations ? p.ms : null, score: hasDurations ? p.ms : p.count })),
+        (p) => p.score,
+      ),
+      repeatedCalls: top(
+        [...this.#repeats.values()].map((e) => ({ toolId: e.toolId, inputHash: e.hash, repeats: e.repeats, sessions: e.sessions, savingMs: hasDurations ? e.ms : null, exampleRecordId: e.example })),
+        (e) => e.savingMs ?? e.repeats,
+      ),
+      rereads: top(
+        [...this.#rereads.values()].map((e) => ({ toolId: e.toolId, target: e.target, rereads: e.n, savingMs: hasDurations ? e.ms : null, exampleRecordId: e.example })),
+        (e) => e.savingMs ?? e.rereads,
+      ),
+      retryLoops: top(
+        [...this.#loops.values()].map((e) => ({ toolId: e.toolId, errorType: e.errorType, loops: e.loops, wastedCalls: e.wasted, longest: e.longest, wastedMs: hasDurations ? e.ms : null, exampleSessionId: e.session, exampleRecordId: e.example })),
+        (e) => e.wastedCalls,
+      ),
+      failingChains: top(
+        [...this.#chains.values()].map((e) => ({ chain: e.chain, occurrences: e.n, failedCalls: e.failed, exampleSessionId: e.session, exampleRecordId: e.example })),
+        (e) => e.failedCalls,
+      ),
+      notes,
+    };
   }
-  const top = <T>(xs: T[], by: (x: T) => number): T[] => xs.sort((a, b) => by(b) - by(a)).slice(0, limit);
-  return {
-    schema: 'perftrack.inefficiencies/1',
-    records: count,
-    sessions: bySession.size,
-    hasDurations,
-    hasInputHashes: hashed > 0,
-    hotPairs: top(
-      [...pairs.values()].map((p) => ({ pair: p.pair as readonly [string, string], count: p.count, totalMs: hasDurations ? p.ms : null, score: hasDurations ? p.ms : p.count })),
-      (p) => p.score,
-    ),
-    repeatedCalls: top(
-      [...repeats.values()].map((e) => ({ toolId: e.toolId, inputHash: e.hash, repeats: e.repeats, sessions: e.sessions.size, savingMs: hasDurations ? e.ms : null, exampleRecordId: e.example })),
-      (e) => e.savingMs ?? e.repeats,
-    ),
-    rereads: top(
-      [...rereads.values()].map((e) => ({ toolId: e.toolId, target: e.target, rereads: e.n, savingMs: hasDurations ? e.ms : null, exampleRecordId: e.example })),
-      (e) => e.savingMs ?? e.rereads,
-    ),
-    retryLoops: top(
-      [...loops.values()].map((e) => ({ toolId: e.toolId, errorType: e.errorType, loops: e.loops, wastedCalls: e.wasted, longest: e.longest, wastedMs: hasDurations ? e.ms : null, exampleSessionId: e.session, exampleRecordId: e.example })),
-      (e) => e.wastedCalls,
-    ),
-    failingChains: top(
-      [...chains.values()].map((e) => ({ chain: e.chain, occurrences: e.n, failedCalls: e.failed, exampleSessionId: e.session, exampleRecordId: e.example })),
-      (e) => e.failedCalls,
-    ),
-    notes,
-  };
+}
+
+/**
+ * Looks for wasted work in a set of records, session by session in call order: tool pairs that
+ * cost most (frequency × time), identical calls repeated within `repeatWindow` calls (by input
+ * hash, never raw input), a target read again with no write in between, retry loops (a tool
+ * failing again with the same error right after failing), and chains of consecutive failures.
+ * Every finding carries counts, an example record id to check it by, and the time it would save
+ * when the records carry durations. For a stream too large to hold, see {@link InefficiencyScanner}.
+ */
+export function findInefficiencies(records: Iterable<ToolExecutionMetrics>, options: InefficiencyOptions = {}): InefficiencyReport {
+  scanSettings(options, 'findInefficiencies');
+  const scanner = new InefficiencyScanner(options);
+  // group by session, keeping arrival order (each session is then scanned in start-time order)
+  const bySession = new Map<string, ToolExecutionMetrics[]>();
+  for (const r of records) {
+    if (!isUsableRecord(r)) continue;
+    let list = bySession.get(r.sessionId);
+    if (!list) bySession.set(r.sessionId, (list = []));
+    list.push(r);
+  }
+  for (const [sessionId, list] of bySession) scanner.addSession(sessionId, list);
+  return scanner.report();
 }

@@ -31,10 +31,11 @@ export interface RunAnalysis {
 
 /**
  * The recommendations `perftrack report` and `perftrack analyze` both print for the same
- * records: the engine's insights plus what needs the whole record list (repeats within a
- * window, re-reads, retry loops, failing chains), one list, the same finding once.
+ * records: the engine's insights plus the whole-run passes' findings (repeats within a window,
+ * re-reads, retry loops, failing chains: `findInefficiencies` or an `InefficiencyScanner`),
+ * one list, the same finding once.
  */
-export function recommendationsFor(records: readonly ToolExecutionMetrics[], analytics: AnalyticsData, insights: Insights, limit: number, inefficiencies: InefficiencyReport = findInefficiencies(records, { limit })): Recommendation[] {
+export function recommendationsFor(analytics: AnalyticsData, insights: Insights, limit: number, inefficiencies: InefficiencyReport): Recommendation[] {
   return suggestOptimizations({ analytics, insights, inefficiencies }, { limit });
 }
 
@@ -57,7 +58,7 @@ export function analyzeRun(run: LoadedRun, options: { limit: number; costModel?:
     inefficiencies,
     anomalies: { counts: detector.stats().anomalies, latest: detector.recent(options.limit), notes },
     costs: options.costModel ? estimateCosts(records, options.costModel) : null,
-    suggestions: recommendationsFor(records, analytics, engine.getInsights(), options.limit, inefficiencies),
+    suggestions: recommendationsFor(analytics, engine.getInsights(), options.limit, inefficiencies),
   };
 }
 

@@ -21,11 +21,12 @@ import {
 } from '@perftrack/analytics';
 import { errorMessage, type ToolExecutionMetrics } from '@perftrack/core';
 import { DEFAULT_DASHBOARD_PORT, startDashboard, type Dashboard } from '@perftrack/dashboard';
-import { findChildSessions, rollUpSessions, type SessionRollup } from '@perftrack/integration';
+import { openHistory } from '@perftrack/integration';
 import { InvalidSessionIdError, PerformanceStorage, StorageRefusedError, validateSessionId } from '@perftrack/storage';
 import { analyzeRun, formatAnalysis, recommendationsFor } from './analyze';
 import { addDoctorCommand } from './doctor';
 import { formatAge, formatBytes, parseDuration } from './duration';
+import { buildAggregateReport, buildEngineReport } from './report';
 import { loadRun } from './sources';
 
 /** A stream the CLI writes to. */
@@ -115,13 +116,6 @@ function duration(value: string): number {
   }
 }
 
-/** Next tools after each of the most used tools: the overall report's counterpart of a session's predictions. */
-function predictionsByTool(engine: AnalyticsEngine, tools: readonly string[]): { after: string; next: ToolPrediction[] }[] {
-  const patterns = engine.patterns;
-  if (!patterns) return [];
-  return tools.map((t) => ({ after: t, next: patterns.predictNextTools([t], 3) })).filter((p) => p.next.length > 0);
-}
-
 /** Builds the `perftrack` program; `io` receives all output. */
 export function createProgram(io: CliIo): Command {
   const out = (text: string) => io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -149,64 +143,23 @@ export function createProgram(io: CliIo): Command {
     .option('--children', 'with --session: also the sessions it spawned (records whose parentSessionId names it, and theirs; the whole store is read) and a rolled-up total')
     .option('--json', 'print the report as JSON')
     .option('--limit <n>', 'most tools listed', positiveInt, 20)
-    .option('--max-sessions <n>', 'newest sessions read', positiveInt, 1000)
-    .action(async (o: { dir?: string; session?: string; children?: boolean; json?: boolean; limit: number; maxSessions: number }) => {
+    .option('--max-sessions <n>', 'newest sessions read (not with aggregates: they cover the whole store)', positiveInt, 1000)
+    .option('--aggregates', 'per-tool calls, failures, error rates and p50/p95/p99, sessions and transitions from the store\'s aggregates, in bounded memory (the default for a store that computes them itself)')
+    .option('--no-aggregates', 'the full report (sequences, predictions, recommendations) even from a store that computes aggregates')
+    .action(async (o: { dir?: string; session?: string; children?: boolean; json?: boolean; limit: number; maxSessions: number; aggregates?: boolean }) => {
       if (o.children && o.session === undefined) throw new CliError('--children needs --session <id>', 2);
+      if (o.children && o.aggregates === true) throw new CliError('--children needs the full report (not --aggregates)', 2);
       const dir = storageDir(o.dir, io);
-      const storage = await openStorage(dir);
-      const engine = new AnalyticsEngine({ maxSessions: o.maxSessions, now: io.now });
-      if (o.session !== undefined && !(await storage.listSessions()).some((s) => s.sessionId === o.session && s.hasMetrics)) {
-        throw new CliError(`unknown session ${JSON.stringify(o.session)} in ${dir} (see \`perftrack sessions\`)`);
-      }
-      // Error-prone sequences are learned across sessions, so a session's report reads them all too.
-      const records: ToolExecutionMetrics[] = [];
-      const keep = (m: ToolExecutionMetrics) => {
-        engine.onMetric(m);
-        if (o.session === undefined || m.sessionId === o.session) records.push(m);
-      };
-      const read = await storage.replay(keep, { maxSessions: o.maxSessions });
-      let report: SessionReport | OverallReport;
-      let extra: { after: string; next: ToolPrediction[] }[] = [];
-      let family: { children: (SessionReport & { parentSessionId: string })[]; rollup: SessionRollup } | undefined;
-      if (o.session !== undefined) {
-        if (!engine.hasSession(o.session)) await storage.replay(keep, { sessionIds: [o.session] }); // older than --max-sessions
-        report = engine.sessionReport(o.session);
-        if (o.children) {
-          const links = await findChildSessions(storage, o.session);
-          const older = links.map((l) => l.sessionId).filter((id) => !engine.hasSession(id));
-          if (older.length > 0) await storage.replay((m) => engine.onMetric(m), { sessionIds: older }); // older than --max-sessions
-          const children = links.map((l) => ({ ...engine.sessionReport(l.sessionId), parentSessionId: l.parentSessionId }));
-          family = { children, rollup: rollUpSessions([report, ...children]) };
-        }
-      } else {
-        report = engine.overallReport();
-        extra = predictionsByTool(engine, report.analytics.tools.slice(0, 5).map((t) => t.toolId));
-      }
-      // the same recommendations as `perftrack analyze` for these records
-      const recommendations = recommendationsFor(records, report.analytics, report.insights, 20);
-      report = { ...report, insights: { ...report.insights, recommendations } };
+      const history = openHistory({ storage: await openStorage(dir) });
+      const request = { dir, limit: o.limit, maxSessions: o.maxSessions, now: io.now, ...(o.session !== undefined ? { session: o.session } : {}), ...(o.children ? { children: true } : {}) };
+      const unknownSession = () => new CliError(`unknown session ${JSON.stringify(o.session)} in ${dir} (see \`perftrack sessions\`)`);
+      // a store that aggregates itself (a database) is not replayed unless asked to
+      const fromAggregates = o.aggregates ?? (history.queryable && !o.children);
+      const { json: doc, lines } = fromAggregates ? await buildAggregateReport(history, request, unknownSession) : await buildEngineReport(history, request, unknownSession);
       if (o.json) {
-        json({ ...report, ...(o.session === undefined ? { predictionsByTool: extra } : {}), ...family, source: { dir, sessionsRead: read.sessions, corruptLines: read.corruptLines } });
+        json(doc);
         return;
       }
-      const lines = formatSessionReport(report, { maxTools: o.limit }).split('\n');
-      if (extra.length > 0) {
-        lines.push('', 'Likely next tools:');
-        for (const p of extra) lines.push(`  after ${terminalSafe(p.after)}: ${p.next.map((n) => `${terminalSafe(n.toolId)} ${pct(n.probability)}`).join(', ')}`);
-      }
-      if (family !== undefined) {
-        const ms = (n: number) => `${n.toFixed(1)} ms`;
-        const figures = (s: { calls: number; failures: number; busyDuration: number }) => `calls ${s.calls}, failures ${s.failures}, time ${ms(s.busyDuration)}`;
-        lines.push('', 'Child sessions:');
-        if (family.children.length === 0) lines.push('  none (no stored record names this session as its parentSessionId)');
-        for (const c of family.children) {
-          const s = c.analytics.summary;
-          lines.push(`  ${terminalSafe(c.sessionId)} (of ${terminalSafe(c.parentSessionId)}): ${figures({ calls: s.totalOperations, failures: s.failures, busyDuration: s.busyDuration })}`);
-        }
-        const r = family.rollup;
-        lines.push('', `Rolled up (this session and ${r.sessions - 1} child session${r.sessions === 2 ? '' : 's'}): ${figures(r)}, wall ${ms(r.wallDuration)}`);
-      }
-      if (read.corruptLines > 0) lines.push('', `(${read.corruptLines} corrupt or truncated line${read.corruptLines === 1 ? '' : 's'} skipped)`);
       out(
         lines
           .map((line, i) => {
@@ -325,7 +278,7 @@ export function createProgram(io: CliIo): Command {
   };
   const load = async (spec: string, dir: string) => {
     try {
-      return await loadRun(spec, io.cwd, () => openStorage(dir));
+      return await loadRun(spec, io.cwd, async () => openHistory({ storage: await openStorage(dir) }));
     } catch (e) {
       throw e instanceof CliError ? e : new CliError(errorMessage(e));
     }

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { terminalSafe } from '@perftrack/analytics';
 import { errorMessage, type ToolExecutionMetrics } from '@perftrack/core';
-import { PerformanceStorage } from '@perftrack/storage';
+import { openHistory } from '@perftrack/integration';
 import { CliError, type CliIo } from './cli';
 import { formatAge } from './duration';
 
@@ -78,7 +78,7 @@ async function checkStore(dir: string): Promise<DoctorFinding[]> {
 }
 
 async function checkRecords(options: DoctorOptions): Promise<DoctorFinding[]> {
-  const storage = new PerformanceStorage({ dir: options.dir, onWarning: () => {} });
+  const history = openHistory({ dir: options.dir });
   const adapters = new Map<string, number>();
   let records = 0;
   let newest = -Infinity;
@@ -86,7 +86,7 @@ async function checkRecords(options: DoctorOptions): Promise<DoctorFinding[]> {
   let memoryMoved = 0;
   let result;
   try {
-    result = await storage.replay(
+    result = await history.replay(
       (r) => {
         records++;
         if (r.endTime > newest) newest = r.endTime;
@@ -102,7 +102,7 @@ async function checkRecords(options: DoctorOptions): Promise<DoctorFinding[]> {
   } catch (e) {
     return [{ level: 'fail', check: 'records', message: `the stored records cannot be read: ${errorMessage(e)}` }];
   } finally {
-    await storage.shutdown().catch(() => {});
+    await history.close().catch(() => {});
   }
   const findings: DoctorFinding[] = [];
   if (records === 0) {

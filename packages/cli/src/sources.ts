@@ -3,7 +3,8 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { errorMessage, type ToolExecutionMetrics } from '@perftrack/core';
-import { EXPORT_SCHEMA, isRecord, type PerformanceStorage } from '@perftrack/storage';
+import type { HistoryReader } from '@perftrack/integration';
+import { EXPORT_SCHEMA, isRecord } from '@perftrack/storage';
 
 /** Records of one run, with a label and what was skipped on the way. */
 export interface LoadedRun {
@@ -109,12 +110,12 @@ function looksLikeJsonLines(start: string): boolean {
  * Lines file), else session ids in the storage directory, comma-separated, where `*` matches any
  * characters (`run3-*`). Throws a one-line error when nothing matches.
  */
-export async function loadRun(spec: string, cwd: string, storage: () => Promise<PerformanceStorage>): Promise<LoadedRun> {
+export async function loadRun(spec: string, cwd: string, openStore: () => Promise<HistoryReader>): Promise<LoadedRun> {
   const path = resolve(cwd, spec);
   const info = await stat(path).catch(() => undefined);
   if (info?.isFile()) return loadFile(path, spec);
-  const store = await storage();
-  const stored = (await store.listSessions()).filter((s) => s.hasMetrics).map((s) => s.sessionId);
+  const history = await openStore();
+  const stored = (await history.sessions()).map((s) => s.sessionId);
   const wanted = new Set<string>();
   for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
     const pattern = new RegExp(`^${part.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
@@ -123,6 +124,6 @@ export async function loadRun(spec: string, cwd: string, storage: () => Promise<
     for (const m of matches) wanted.add(m);
   }
   const records: ToolExecutionMetrics[] = [];
-  const read = await store.replay((m) => records.push(m), { sessionIds: [...wanted] });
+  const read = await history.replay((m) => records.push(m), { sessionIds: [...wanted] });
   return { label: spec, records, skipped: read.corruptLines, timed: records.some((r) => r.untimed !== true) };
 }

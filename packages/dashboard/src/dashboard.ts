@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { AnalyticsEngine } from '@perftrack/analytics';
 import { BatchQueue, checkOptionKeys, Diagnostics, errorMessage, type MetricsCollector, type ToolExecutionMetrics } from '@perftrack/core';
+import { openHistory } from '@perftrack/integration';
 import { PerformanceStorage } from '@perftrack/storage';
 import { DashboardModel, type DashboardSnapshot } from './model';
 import { pageCsp, renderPage } from './page';
@@ -138,7 +139,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     ...(options.buckets !== undefined ? { buckets: options.buckets } : {}),
   });
   const source: DashboardSnapshot['source'] = collector || !storage ? { kind: 'collector' } : { kind: 'storage', dir: describeStorage(storage, options.dir) };
-  const stored = storage ? new StorageSource(storage, model, maxSessions) : undefined;
+  const stored = storage ? new StorageSource(openHistory({ storage }), model, maxSessions) : undefined;
   if (stored) await stored.poll(false);
 
   // Live records: the tool's path only enqueues; the model takes them on a later turn.

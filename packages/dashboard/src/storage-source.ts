@@ -1,4 +1,4 @@
-import type { PerformanceStorage, ReadReport } from '@perftrack/storage';
+import type { HistoryReader } from '@perftrack/integration';
 import type { DashboardModel } from './model';
 
 interface Seen {
@@ -15,14 +15,14 @@ interface Seen {
  * not change is not read). State is bounded by 10 × `maxSessions` sessions.
  */
 export class StorageSource {
-  readonly #storage: PerformanceStorage;
+  readonly #history: HistoryReader;
   readonly #model: DashboardModel;
   readonly #maxSessions: number;
   readonly #seen = new Map<string, Seen>();
   #polling: Promise<void> | undefined;
 
-  constructor(storage: PerformanceStorage, model: DashboardModel, maxSessions: number) {
-    this.#storage = storage;
+  constructor(history: HistoryReader, model: DashboardModel, maxSessions: number) {
+    this.#history = history;
     this.#model = model;
     this.#maxSessions = maxSessions;
   }
@@ -40,19 +40,20 @@ export class StorageSource {
   }
 
   async #poll(live: boolean): Promise<void> {
-    const all = (await this.#storage.adapter.listSessions()).filter((s) => s.hasMetrics).sort((a, b) => a.lastModified - b.lastModified);
+    const all = (await this.#history.sessions()).sort((a, b) => a.lastModified - b.lastModified);
     for (const info of all.slice(-this.#maxSessions)) {
       const seen = this.#seen.get(info.sessionId);
       if (seen && seen.bytes === info.bytes && seen.lastModified === info.lastModified) continue;
       const skip = seen?.records ?? 0;
-      const report: ReadReport = { corruptLines: 0 };
       let records = 0;
-      for await (const m of this.#storage.adapter.readMetrics(info.sessionId, report)) {
-        if (records++ < skip) continue;
-        this.#model.add(m, live);
-      }
+      const read = await this.#history.replay(
+        (m) => {
+          if (records++ >= skip) this.#model.add(m, live);
+        },
+        { sessionIds: [info.sessionId] },
+      );
       this.#seen.delete(info.sessionId); // most recently read last
-      this.#seen.set(info.sessionId, { bytes: info.bytes, lastModified: info.lastModified, records, corruptLines: report.corruptLines });
+      this.#seen.set(info.sessionId, { bytes: info.bytes, lastModified: info.lastModified, records, corruptLines: read.corruptLines });
     }
     // Sessions that left the newest `maxSessions` stay known for a while, so one that is written
     // to again is read from where it was left, not counted twice; deleted sessions are forgotten.

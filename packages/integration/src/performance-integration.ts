@@ -32,6 +32,7 @@ import { PerformanceConfigError, loadConfigFile, resolveConfig, sameConfig, type
 import { SessionPerformance, type SessionTracker } from './session-performance';
 import { findChildSessions, rollUpSessions, type SessionReportOptions, type SessionReportWithChildren } from './session-children';
 import { AnalyticsPass } from './analytics-pass';
+import { openHistory } from './history';
 
 /** Counters of every part, for health checks. */
 export interface IntegrationStats {
@@ -330,7 +331,7 @@ export class PerformanceIntegration {
     await this.storage.flush();
     const engine = new AnalyticsEngine({ patterns: this.config.trackPatterns ? {} : false, ...(this.config.costModel ? { costModel: this.config.costModel } : {}) });
     try {
-      for await (const m of this.storage.iterateMetrics(sessionId)) engine.onMetric(m);
+      await openHistory({ storage: this.storage }).replayInto(engine, { sessionIds: [sessionId] });
     } catch (e) {
       this.#diagnostics.report(e, 'report', (err) => `perftrack: could not read session history (${String(err)}); the report covers live data only`);
     }
@@ -343,7 +344,7 @@ export class PerformanceIntegration {
     await this.ready;
     await this.storage.flush();
     const out: ToolExecutionMetrics[] = [];
-    await this.storage.replay((m) => out.push(m), { sessionIds: ids });
+    await openHistory({ storage: this.storage }).replay((m) => out.push(m), { sessionIds: ids });
     return out;
   }
 
@@ -459,14 +460,11 @@ export class PerformanceIntegration {
       if (this.config.historySessions > 0) {
         // Straight from the adapter: replay does not flush, so it never waits on this run's writes.
         const h = this.#history;
-        const read = await this.storage.replay(
-          (m) => {
-            if (this.#waitingIds!.has(m.id)) return; // written by this run while we read
-            this.analytics.onMetric(m);
-            h.records++;
-          },
-          { maxSessions: this.config.historySessions },
-        );
+        const waitingIds = this.#waitingIds!;
+        const read = await openHistory({ storage: this.storage }).replayInto(this.analytics, { maxSessions: this.config.historySessions }, {
+          skip: (m) => waitingIds.has(m.id), // written by this run while we read
+        });
+        h.records += read.records;
         h.sessions += read.sessions;
         h.corruptLines += read.corruptLines;
       }

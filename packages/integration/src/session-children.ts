@@ -1,5 +1,6 @@
 import type { SessionReport } from '@perftrack/analytics';
 import type { PerformanceStorage } from '@perftrack/storage';
+import { HistoryReader, openHistory, type ChildSessionLink } from './history';
 
 /** Options of `getSessionReport`. */
 export interface SessionReportOptions {
@@ -35,32 +36,10 @@ export interface SessionReportWithChildren extends SessionReport {
 /**
  * The sessions descending from `sessionId` through records' `parentSessionId`, each with its
  * parent, nearest first (breadth-first; a cycle in hostile data is cut). Reads every stored
- * record once through storage's public `replay`.
+ * record once, through the history reader ({@link HistoryReader.childSessions}).
  */
-export async function findChildSessions(storage: PerformanceStorage, sessionId: string): Promise<{ sessionId: string; parentSessionId: string }[]> {
-  const childrenOf = new Map<string, Set<string>>();
-  await storage.replay((m) => {
-    const parent = m.parentSessionId;
-    if (typeof parent !== 'string' || parent === m.sessionId) return;
-    let set = childrenOf.get(parent);
-    if (set === undefined) childrenOf.set(parent, (set = new Set()));
-    set.add(m.sessionId);
-  });
-  const out: { sessionId: string; parentSessionId: string }[] = [];
-  const seen = new Set([sessionId]);
-  for (let queue = [sessionId]; queue.length > 0; ) {
-    const next: string[] = [];
-    for (const parent of queue) {
-      for (const child of [...(childrenOf.get(parent) ?? [])].sort()) {
-        if (seen.has(child)) continue;
-        seen.add(child);
-        out.push({ sessionId: child, parentSessionId: parent });
-        next.push(child);
-      }
-    }
-    queue = next;
-  }
-  return out;
+export function findChildSessions(history: PerformanceStorage | HistoryReader, sessionId: string): Promise<ChildSessionLink[]> {
+  return (history instanceof HistoryReader ? history : openHistory({ storage: history })).childSessions(sessionId);
 }
 
 /** Adds up the summaries of a parent's and its children's reports. */

@@ -34,9 +34,14 @@ export interface ToolAggregate {
   readonly p50Ms?: number;
   readonly p95Ms?: number;
   readonly p99Ms?: number;
+  /** Earliest `startTime`, epoch ms. */
   readonly firstTime: number;
+  /** Latest `endTime`, epoch ms. */
   readonly lastTime: number;
-  /** The most frequent error types of failed records, most frequent first (at most 5). */
+  /**
+   * The most frequent error types of failed records, most frequent first, ties by type (at most
+   * 5); `count` is stored rows; a failure without an `errorType` counts as `"Error"`.
+   */
   readonly topErrors: readonly { readonly errorType: string; readonly count: number }[];
 }
 
@@ -46,12 +51,18 @@ export interface SessionAggregate {
   readonly records: number;
   readonly calls: number;
   readonly failures: number;
+  /** Distinct tools called. */
   readonly tools: number;
+  /** Earliest `startTime`, epoch ms. */
   readonly firstTime: number;
+  /** Latest `endTime`, epoch ms. */
   readonly lastTime: number;
 }
 
-/** How often one tool directly follows another within a session (records in `startTime` order). */
+/**
+ * How often one tool directly follows another within a session (the filtered records in
+ * `startTime` order, ties in stored order); `count` and `failures` are stored rows.
+ */
 export interface TransitionAggregate {
   readonly from: string;
   readonly to: string;
@@ -67,9 +78,9 @@ export interface TransitionAggregate {
  */
 export interface HistoryQuery {
   aggregateTools(filter?: HistoryFilter): Promise<ToolAggregate[]>;
-  /** Sessions, most recently active first; `limit` bounds the answer. */
+  /** Sessions, most recently active first (latest `lastTime`, ties by id); `limit` bounds the answer. */
   aggregateSessions(filter?: HistoryFilter, limit?: number): Promise<SessionAggregate[]>;
-  /** Tool-to-tool transitions, most frequent first; `limit` bounds the answer. */
+  /** Tool-to-tool transitions, most frequent first (ties by `from`, then `to`); `limit` bounds the answer. */
   aggregateTransitions(filter?: HistoryFilter, limit?: number): Promise<TransitionAggregate[]>;
   /** How many records the filter covers. */
   countRecords(filter?: HistoryFilter): Promise<number>;

@@ -10,6 +10,7 @@ import { StorageWriter } from './storage-writer';
 import { isRecord } from './record';
 import { StorageRefusedError } from './refusal';
 import { validateSessionId } from './session-id';
+import { supportsHistoryQuery, type HistoryQuery } from './history-query';
 
 /** The schema tag of export documents. */
 export const EXPORT_SCHEMA = 'perftrack.export/1';
@@ -334,6 +335,14 @@ export class PerformanceStorage implements MetricsSubscriber {
       this.#read.corruptLines += report.corruptLines;
     }
     return result;
+  }
+
+  /**
+   * The adapter's own aggregate queries when its backend computes them (a database adapter, see
+   * {@link supportsHistoryQuery}), else `undefined`: readers then replay records instead.
+   */
+  get historyQuery(): HistoryQuery | undefined {
+    return supportsHistoryQuery(this.adapter) ? this.adapter.query : undefined;
   }
 
   /** Sessions stored, oldest activity first. */
