@@ -1,4 +1,5 @@
 import type { ContextNode, ContextTrie, ToolFrequency } from './context-trie';
+import { fastLog } from './fast-log';
 import { RANKER_FEATURES, RANKER_ORDERS, type PositionFrequency } from './next-tool-ranker';
 import type { ToolRegistry } from './tool-registry';
 import { TopK } from './top-k';
@@ -22,6 +23,12 @@ export type FeatureSink = (toolId: string, features: Float64Array) => void;
 /** Candidates the ranker scores: the most likely under the layered model. */
 const RANKED_CANDIDATES = 6;
 const LOG_FLOOR = 1e-4;
+/** A module-level copy: read in the hottest loops, where a property of the imported module would be loaded each time. */
+const ORDERS = RANKER_ORDERS;
+/** `log(c + 0.1)` for whole counts below its length (the usual case: unsampled calls weigh 1). */
+const LOG_COUNT = Float64Array.from({ length: 4096 }, (_, c) => Math.log(c + 0.1));
+const logCount = (c: number): number => (c < 4096 && c === Math.floor(c) ? LOG_COUNT[c]! : fastLog(c + 0.1));
+
 
 /**
  * The recent calls a prediction is made from, oldest first, at most the tracker's
@@ -157,7 +164,7 @@ export class NextToolPredictor {
       bigram[t] = 0;
       trigram[t] = 0;
       lastSeen[t] = 0;
-      for (let k = 0; k < RANKER_ORDERS; k++) orderCounts[k * size + t] = 0;
+      for (let k = 0; k < ORDERS; k++) orderCounts[k * size + t] = 0;
     };
 
     // 1. the longest context of the recent calls that the model has seen
@@ -175,12 +182,12 @@ export class NextToolPredictor {
     }
     let scale = 1;
     let k = 0;
-    let total = 0;
+    let perCount = 0;
     let countBase = -1;
     // forEach, not for…of: no [key, value] array per entry on this path
     const visit = (c: number, t: number): void => {
       touch(t);
-      if (c > discount) model[t]! += (scale * (c - discount)) / total;
+      if (c > discount) model[t]! += (c - discount) * perCount;
       if (countBase >= 0) orderCounts[countBase + t] = c;
       if (order[t] === 0 && support[t] === 0) {
         support[t] = c;
@@ -189,8 +196,8 @@ export class NextToolPredictor {
     };
     for (k = nodes.length - 1; k >= 1; k--) {
       const node = nodes[k]!;
-      total = node.total;
-      countBase = k <= RANKER_ORDERS ? (k - 1) * size : -1;
+      perCount = scale / node.total;
+      countBase = k <= ORDERS ? (k - 1) * size : -1;
       node.next.forEach(visit);
       scale *= Math.min(1, (discount * node.next.size) / node.total);
     }
@@ -223,12 +230,20 @@ export class NextToolPredictor {
     const { sessionUnigramPrior: a0, sessionBigramPrior: a1, sessionTrigramPrior: a2, rankerWeights } = this.settings;
     const maxTools = this.#maxTools;
     const trainedOf = (t: number, touchedHere: boolean): number => (t >= maxTools ? 0 : (touchedHere ? model[t]! : 0) + rootScale * frequency.counts[t]!);
+    // p₀ = (u + a₀·P) / (U + a₀) and so on, as multiplications
+    const perUnigram = 1 / (unigramTotal + a0);
+    const perBigram = 1 / (bigramTotal + a1);
+    const perTrigram = 1 / (trigramTotal + a2);
+    const trainedShare = a0 * perUnigram;
+    const unigramShare = a1 * perBigram;
+    const bigramShare = a2 * perTrigram;
     const probabilityOf = (t: number, touchedHere: boolean): number => {
       const trained = trainedOf(t, touchedHere);
       if (unigramTotal === 0) return trained;
-      const p0 = ((touchedHere ? unigram[t]! : 0) + a0 * trained) / (unigramTotal + a0);
-      const p1 = ((touchedHere ? bigram[t]! : 0) + a1 * p0) / (bigramTotal + a1);
-      return ((touchedHere ? trigram[t]! : 0) + a2 * p1) / (trigramTotal + a2);
+      if (!touchedHere) return trained * trainedShare * unigramShare * bigramShare;
+      const p0 = unigram[t]! * perUnigram + trained * trainedShare;
+      const p1 = bigram[t]! * perBigram + p0 * unigramShare;
+      return trigram[t]! * perTrigram + p1 * bigramShare;
     };
     const nameOf = (t: number): string => (t >= maxTools ? recent.unseenNames[t - maxTools]! : tools.nameOf(t));
     const build = (t: number, probability: number): ToolPrediction => {
@@ -285,19 +300,24 @@ export class NextToolPredictor {
       const t = frequency.order[i]!;
       if (touchedMark[t] === mark) continue;
       taken++;
-      offer(t, probabilityOf(t, false));
+      const probability = probabilityOf(t, false);
+      // untouched tools' probability falls with their overall frequency: the rest cannot enter
+      if (held === wanted && probability <= scores[held - 1]!) break;
+      offer(t, probability);
     }
 
     const features = this.#features;
+    const featureCount = features.length;
     const position = Math.max(recent.position, count);
     const bucket = positions.bucketOf(position);
     const bucketTotal = positions.totalOf(bucket);
-    const logPosition = Math.log1p(position);
+    const logPosition = fastLog(1 + position);
+    const positionScale = (frequency.total + 1) / (bucketTotal + 1);
     const last = count > 0 ? recent.tools[count - 1]! : -1;
     const beforeLast = count > 1 ? recent.tools[count - 2]! : -1;
-    const matched = Math.min(nodes.length - 1, RANKER_ORDERS);
+    const matched = Math.min(nodes.length - 1, ORDERS);
     const logTotals = this.#logTotals;
-    for (let j = 1; j <= matched; j++) logTotals[j] = Math.log(nodes[j]!.total + 1);
+    for (let j = 1; j <= matched; j++) logTotals[j] = fastLog(nodes[j]!.total + 1);
     let best = -Infinity;
     const ranked = Math.min(held, RANKED_CANDIDATES);
     let rankedMass = 0;
@@ -305,41 +325,37 @@ export class NextToolPredictor {
     for (let c = 0; c < ranked; c++) {
       const t = candidates[c]!;
       const touchedHere = touchedMark[t] === mark;
-      features[0] = Math.log(scores[c]! + LOG_FLOOR);
-      features[1] = Math.log(trainedOf(t, touchedHere) + LOG_FLOOR);
-      for (let j = 1; j <= RANKER_ORDERS; j++) {
-        const seen = j <= matched;
-        features[2 * j] = seen ? Math.log((touchedHere ? orderCounts[(j - 1) * size + t]! : 0) + 0.1) - logTotals[j]! : 0;
-        features[2 * j + 1] = seen ? 0 : 1;
+      features[0] = fastLog(scores[c]! + LOG_FLOOR);
+      features[1] = fastLog(trainedOf(t, touchedHere) + LOG_FLOOR);
+      for (let j = 1; j <= ORDERS; j++) {
+        features[1 + j] = j <= matched ? logCount(touchedHere ? orderCounts[(j - 1) * size + t]! : 0) - logTotals[j]! : 0;
       }
       const inSession = touchedHere && lastSeen[t]! > 0;
-      features[6] = inSession ? Math.log1p(unigram[t]!) : 0;
-      features[7] = inSession ? Math.log1p(bigram[t]!) : 0;
-      features[8] = inSession ? Math.log1p(trigram[t]!) : 0;
-      features[9] = t === last ? 1 : 0;
-      features[10] = t === beforeLast ? 1 : 0;
-      features[11] = inSession ? 1 / lastSeen[t]! : 0;
-      features[12] = inSession ? 0 : 1;
-      features[13] = inSession ? 0 : logPosition;
-      if (t < maxTools && bucketTotal > 0) {
-        const overall = (frequency.counts[t]! + 0.5) / (frequency.total + 1);
-        features[14] = Math.log((positions.countOf(bucket, t) + 0.5) / (bucketTotal + 1) / overall);
-      } else features[14] = 0;
+      features[4] = inSession ? fastLog(1 + unigram[t]!) : 0;
+      features[5] = inSession && bigram[t]! > 0 ? fastLog(1 + bigram[t]!) : 0;
+      features[6] = inSession && trigram[t]! > 0 ? fastLog(1 + trigram[t]!) : 0;
+      features[7] = t === last ? 1 : 0;
+      features[8] = t === beforeLast ? 1 : 0;
+      features[9] = inSession ? 1 / lastSeen[t]! : 0;
+      features[10] = inSession ? 0 : 1;
+      features[11] = inSession ? 0 : logPosition;
+      // log of (share of t at this position) / (share of t overall)
+      features[12] = t < maxTools && bucketTotal > 0 ? fastLog(((positions.countOf(bucket, t) + 0.5) * positionScale) / (frequency.counts[t]! + 0.5)) : 0;
       if (sink !== undefined) sink(nameOf(t), features);
       if (rankerWeights === null) continue;
       let score = 0;
-      for (let f = 0; f < RANKER_FEATURES; f++) score += rankerWeights[f]! * features[f]!;
+      for (let f = 0; f < featureCount; f++) score += rankerWeights[f]! * features[f]!;
       scores[c] = score;
       if (score > best) best = score;
     }
     if (rankerWeights === null || limit === 0) return [];
     let partition = 0;
-    for (let c = 0; c < ranked; c++) partition += Math.exp(scores[c]! - best);
+    for (let c = 0; c < ranked; c++) partition += scores[c] = Math.exp(scores[c]! - best);
     const top = new TopK<ToolPrediction>(limit);
     for (let c = 0; c < held; c++) {
       const t = candidates[c]!;
       // the ranked candidates share their layer-2 mass by the ranker's softmax
-      const probability = c < ranked ? (rankedMass * Math.exp(scores[c]! - best)) / partition : scores[c]!;
+      const probability = c < ranked ? (rankedMass * scores[c]!) / partition : scores[c]!;
       if (!top.wants(probability)) continue;
       top.add(probability, nameOf(t), () => build(t, probability));
     }

@@ -16,10 +16,8 @@ export const RANKER_ORDERS = 2;
 export const RANKER_FEATURE_NAMES = [
   'log p(t): trained model adapted to the session',
   'log p(t): trained model alone',
-  'log count after the last call (1 call of context)',
-  'no context of 1 call seen',
-  'log count after the last 2 calls',
-  'no context of 2 calls seen',
+  'log share of t after the last call (0 when that context was never seen)',
+  'log share of t after the last 2 calls (0 when never seen)',
   'log(1 + decayed calls of t in the session)',
   'log(1 + decayed times t followed the last call in the session)',
   'log(1 + decayed times t followed the last two calls in the session)',

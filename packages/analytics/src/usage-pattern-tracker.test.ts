@@ -211,10 +211,10 @@ describe('UsagePatternTracker predictions', () => {
   });
 
   test('the ranker re-orders the likeliest tools by its weights, and rankerWeights is validated', () => {
-    expect(() => new UsagePatternTracker({ prediction: { rankerWeights: [1, 2] } })).toThrow(/rankerWeights must be null or an array of 15 finite numbers/);
-    expect(() => new UsagePatternTracker({ prediction: { rankerWeights: Array.from({ length: 15 }, () => Number.NaN) } })).toThrow(TypeError);
+    expect(() => new UsagePatternTracker({ prediction: { rankerWeights: [1, 2] } })).toThrow(/rankerWeights must be null or an array of 13 finite numbers/);
+    expect(() => new UsagePatternTracker({ prediction: { rankerWeights: Array.from({ length: 13 }, () => Number.NaN) } })).toThrow(TypeError);
     // sessions where b mostly follows a, but c is what this session keeps doing right now
-    const weights = (isLastWeight: number): number[] => [1, 0, 0, 0, 0, 0, 0, 0, 0, isLastWeight, 0, 0, 0, 0, 0];
+    const weights = (isLastWeight: number): number[] => [1, 0, 0, 0, 0, 0, 0, isLastWeight, 0, 0, 0, 0, 0];
     const train = (t: UsagePatternTracker): UsagePatternTracker => {
       for (let i = 0; i < 20; i++) feed(t, session(`s${i}`, 'a b a b a b c'));
       return t;
@@ -228,6 +228,22 @@ describe('UsagePatternTracker predictions', () => {
     expect(repeat.predictNextTools(['a'], 1)[0]!.toolId).toBe('a');
     const all = repeat.predictNextTools(['a'], 10);
     expect(all.reduce((sum, p) => sum + p.probability, 0)).toBeLessThanOrEqual(1 + 1e-9);
+  });
+
+  test('the position in the session is a feature: what sessions do first is predicted first', () => {
+    const positionOnly = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5];
+    const train = (t: UsagePatternTracker): UsagePatternTracker => {
+      for (let i = 0; i < 20; i++) feed(t, session(`s${i}`, 'setup work work work work work work work work'));
+      return t;
+    };
+    const ranked = train(new UsagePatternTracker({ prediction: { rankerWeights: positionOnly } }));
+    const plain = train(new UsagePatternTracker({ prediction: { rankerWeights: null } }));
+    expect(plain.predictNextTools([], 1)[0]!.toolId).toBe('work');
+    expect(ranked.predictNextTools([], 1)[0]!.toolId).toBe('setup');
+    // a live session: before its first call, and after it
+    expect(ranked.predictNextForSession('not-started', 1)[0]!.toolId).toBe('setup');
+    feed(ranked, session('live', 'setup'));
+    expect(ranked.predictNextForSession('live', 1)[0]!.toolId).toBe('work');
   });
 
   test('predicts a tool the model never saw when the sequence itself keeps using it', () => {

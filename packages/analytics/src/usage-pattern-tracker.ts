@@ -90,7 +90,7 @@ const defaultTracker = sharedDefault<UsagePatternTracker>('@perftrack/analytics:
  * Learns which tools follow which, per session and in call order, incrementally: every
  * contiguous sequence of 2..N calls is counted exactly once (weighted by the product of its
  * calls' `sampleWeight`s), next-tool predictions come from a variable-order model adapted to
- * the session's own recent calls, and sequences whose last call often fails are reported with
+ * the session's own recent calls and re-ranked by a small trained ranker, and sequences whose last call often fails are reported with
  * their evidence.
  *
  * It is a core subscriber: `collector.subscribe(tracker)`. Each record costs O(N) (N ≤ 8), with
@@ -435,8 +435,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
    * The most likely next tools after `sequence` (oldest first; any length, unknown tools
    * allowed). Tool names alone (the seed's call) use the outcome-free model; steps given as
    * `{ toolId, success }` all through use the outcome-aware one (a failed call is its own
-   * context). Only the last `sessionHistory` steps are read, so a long sequence costs no more
-   * than a short one. Probabilities sum to at most 1.
+   * context). Only the last `sessionHistory` steps (and the sequence's length, a feature of the
+   * ranker) are read, so a long sequence costs no more than a short one. Probabilities sum to at most 1.
    */
   predictNextTools(sequence: readonly SequenceStep[], limit = 5): ToolPrediction[] {
     this.#beforeRead?.();

@@ -59,7 +59,7 @@ export interface PredictionOptions {
    */
   outcomeAware?: boolean;
   /**
-   * Weights of the ranker that re-scores the most likely candidates (15 numbers, one per
+   * Weights of the ranker that re-scores the most likely candidates (13 numbers, one per
    * feature), or `null` to rank by the layered probability alone. Default: weights trained by
    * cross-validation on real agent sessions (see README, "Prediction"). Mostly for
    * retraining on your own sessions with `bench/prediction-ranker.mjs`.
