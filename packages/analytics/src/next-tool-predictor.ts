@@ -1,4 +1,6 @@
 import type { ContextNode, ContextTrie, ToolFrequency } from './context-trie';
+import { fastLog } from './fast-log';
+import { RANKER_FEATURES, RANKER_ORDERS, type PositionFrequency } from './next-tool-ranker';
 import type { ToolRegistry } from './tool-registry';
 import { TopK } from './top-k';
 import type { ToolPrediction } from './usage-pattern-types';
@@ -11,7 +13,22 @@ export interface PredictorSettings {
   readonly sessionUnigramPrior: number;
   readonly sessionBigramPrior: number;
   readonly sessionTrigramPrior: number;
+  /** Weights of the ranker over the candidates' features ({@link RANKER_FEATURES} of them), or `null` to rank by the layered probability alone. */
+  readonly rankerWeights: Float64Array | null;
 }
+
+/** Receives each ranked candidate's features (training the ranker offline). @internal */
+export type FeatureSink = (toolId: string, features: Float64Array) => void;
+
+/** Candidates the ranker scores: the most likely under the layered model. */
+const RANKED_CANDIDATES = 6;
+const LOG_FLOOR = 1e-4;
+/** A module-level copy: read in the hottest loops, where a property of the imported module would be loaded each time. */
+const ORDERS = RANKER_ORDERS;
+/** `log(c + 0.1)` for whole counts below its length (the usual case: unsampled calls weigh 1). */
+const LOG_COUNT = Float64Array.from({ length: 4096 }, (_, c) => Math.log(c + 0.1));
+const logCount = (c: number): number => (c < 4096 && c === Math.floor(c) ? LOG_COUNT[c]! : fastLog(c + 0.1));
+
 
 /**
  * The recent calls a prediction is made from, oldest first, at most the tracker's
@@ -24,6 +41,8 @@ export class RecentCalls {
   readonly tools: Int32Array;
   readonly outcomes: Int8Array;
   length = 0;
+  /** Calls in the whole sequence (or session) the recent calls end, for the position feature. */
+  position = 0;
   readonly unseenNames: string[] = [];
   readonly #unseenIndex = new Map<string, number>();
 
@@ -38,6 +57,7 @@ export class RecentCalls {
   /** Starts a new fill. */
   clear(): void {
     this.length = 0;
+    this.position = 0;
     if (this.unseenNames.length > 0) {
       this.unseenNames.length = 0;
       this.#unseenIndex.clear();
@@ -57,7 +77,7 @@ export class RecentCalls {
 }
 
 /**
- * Next-tool prediction in two layers, both bounded whatever the sequence length:
+ * Next-tool prediction in three layers, all bounded whatever the sequence length:
  *
  * 1. **The trained model**: interpolated absolute discounting over contexts of 0..N−1 calls
  *    (`P_k(t) = max(c_k(t) − D, 0) / T_k + λ_k P_{k−1}(t)`, `λ_k = D·|next_k| / T_k`), from the
@@ -66,8 +86,10 @@ export class RecentCalls {
  *    `sessionDecay` less) of every tool, of what followed the last call, and of what followed the
  *    last two calls, each a Dirichlet estimate whose prior is the layer below:
  *    `p₀ = (u(t) + a₀·P(t)) / (U + a₀)`, `p₁ = (b(t) + a₁·p₀) / (B + a₁)`, `p₂ = (c(t) + a₂·p₁) / (C + a₂)`.
- *    A short session leaves the trained model almost as is; a long one with its own pattern
- *    (or tools the model never saw) is followed.
+ * 3. **A ranker**: the {@link RANKED_CANDIDATES} most likely tools under layer 2 are re-scored by a
+ *    linear model over their features (see `next-tool-ranker.ts`: both layers' log-probabilities,
+ *    per-order counts, session recency, position in the session), trained offline by
+ *    cross-validation on real sessions; `probability` is the softmax of those scores.
  *
  * Cost: O(N + recent calls + tools in the matched contexts); scratch arrays are reused.
  * @internal
@@ -79,10 +101,18 @@ export class NextToolPredictor {
   readonly #unigram: Float64Array;
   readonly #bigram: Float64Array;
   readonly #trigram: Float64Array;
+  readonly #lastSeen: Int32Array;
+  /** `c_k(t)` of the matched context of k calls, at `(k − 1) · size + t`. */
+  readonly #orderCounts: Float64Array;
   readonly #touched: Int32Array;
   readonly #touchedMark: Uint32Array;
+  readonly #size: number;
   #mark = 1;
   readonly #nodes: ContextNode[] = [];
+  readonly #features = new Float64Array(RANKER_FEATURES);
+  readonly #logTotals = new Float64Array(RANKER_ORDERS + 1);
+  #candidates = new Int32Array(RANKED_CANDIDATES);
+  #candidateScores = new Float64Array(RANKED_CANDIDATES);
 
   readonly #maxTools: number;
 
@@ -94,18 +124,21 @@ export class NextToolPredictor {
     this.#maxTools = maxTools;
     // indices past maxTools stand for tools only the sequence itself shows
     const size = maxTools + maxRecent;
+    this.#size = size;
     this.#model = new Float64Array(size);
     this.#support = new Float64Array(size);
     this.#order = new Int32Array(size);
     this.#unigram = new Float64Array(size);
     this.#bigram = new Float64Array(size);
     this.#trigram = new Float64Array(size);
+    this.#lastSeen = new Int32Array(size);
+    this.#orderCounts = new Float64Array(size * RANKER_ORDERS);
     this.#touched = new Int32Array(size);
     this.#touchedMark = new Uint32Array(size);
   }
 
-  predict(trie: ContextTrie, frequency: ToolFrequency, tools: ToolRegistry, recent: RecentCalls, maxContext: number, limit: number): ToolPrediction[] {
-    if (frequency.total <= 0 || limit === 0) return [];
+  predict(trie: ContextTrie, frequency: ToolFrequency, positions: PositionFrequency, tools: ToolRegistry, recent: RecentCalls, maxContext: number, limit: number, sink?: FeatureSink): ToolPrediction[] {
+    if (frequency.total <= 0 || (limit === 0 && sink === undefined)) return [];
     const { discount, sessionAdaptation, sessionDecay } = this.settings;
     const model = this.#model;
     const support = this.#support;
@@ -113,6 +146,9 @@ export class NextToolPredictor {
     const unigram = this.#unigram;
     const bigram = this.#bigram;
     const trigram = this.#trigram;
+    const lastSeen = this.#lastSeen;
+    const orderCounts = this.#orderCounts;
+    const size = this.#size;
     const touched = this.#touched;
     const touchedMark = this.#touchedMark;
     const mark = this.#nextMark();
@@ -127,6 +163,8 @@ export class NextToolPredictor {
       unigram[t] = 0;
       bigram[t] = 0;
       trigram[t] = 0;
+      lastSeen[t] = 0;
+      for (let k = 0; k < ORDERS; k++) orderCounts[k * size + t] = 0;
     };
 
     // 1. the longest context of the recent calls that the model has seen
@@ -144,11 +182,13 @@ export class NextToolPredictor {
     }
     let scale = 1;
     let k = 0;
-    let total = 0;
+    let perCount = 0;
+    let countBase = -1;
     // forEach, not for…of: no [key, value] array per entry on this path
     const visit = (c: number, t: number): void => {
       touch(t);
-      if (c > discount) model[t]! += (scale * (c - discount)) / total;
+      if (c > discount) model[t]! += (c - discount) * perCount;
+      if (countBase >= 0) orderCounts[countBase + t] = c;
       if (order[t] === 0 && support[t] === 0) {
         support[t] = c;
         order[t] = k;
@@ -156,7 +196,8 @@ export class NextToolPredictor {
     };
     for (k = nodes.length - 1; k >= 1; k--) {
       const node = nodes[k]!;
-      total = node.total;
+      perCount = scale / node.total;
+      countBase = k <= ORDERS ? (k - 1) * size : -1;
       node.next.forEach(visit);
       scale *= Math.min(1, (discount * node.next.size) / node.total);
     }
@@ -173,6 +214,7 @@ export class NextToolPredictor {
       for (let i = count - 1; i >= 0; i--, weight *= sessionDecay) {
         const t = recent.tools[i]!;
         touch(t);
+        if (lastSeen[t] === 0) lastSeen[t] = count - i;
         unigram[t]! += weight;
         unigramTotal += weight;
         if (i > 0 && recent.tools[i - 1] === last) {
@@ -185,36 +227,137 @@ export class NextToolPredictor {
         }
       }
     }
-    const { sessionUnigramPrior: a0, sessionBigramPrior: a1, sessionTrigramPrior: a2 } = this.settings;
+    const { sessionUnigramPrior: a0, sessionBigramPrior: a1, sessionTrigramPrior: a2, rankerWeights } = this.settings;
     const maxTools = this.#maxTools;
+    const trainedOf = (t: number, touchedHere: boolean): number => (t >= maxTools ? 0 : (touchedHere ? model[t]! : 0) + rootScale * frequency.counts[t]!);
+    // p₀ = (u + a₀·P) / (U + a₀) and so on, as multiplications
+    const perUnigram = 1 / (unigramTotal + a0);
+    const perBigram = 1 / (bigramTotal + a1);
+    const perTrigram = 1 / (trigramTotal + a2);
+    const trainedShare = a0 * perUnigram;
+    const unigramShare = a1 * perBigram;
+    const bigramShare = a2 * perTrigram;
     const probabilityOf = (t: number, touchedHere: boolean): number => {
-      const trained = t >= maxTools ? 0 : (touchedHere ? model[t]! : 0) + rootScale * frequency.counts[t]!;
+      const trained = trainedOf(t, touchedHere);
       if (unigramTotal === 0) return trained;
-      const p0 = ((touchedHere ? unigram[t]! : 0) + a0 * trained) / (unigramTotal + a0);
-      const p1 = ((touchedHere ? bigram[t]! : 0) + a1 * p0) / (bigramTotal + a1);
-      return ((touchedHere ? trigram[t]! : 0) + a2 * p1) / (trigramTotal + a2);
+      if (!touchedHere) return trained * trainedShare * unigramShare * bigramShare;
+      const p0 = unigram[t]! * perUnigram + trained * trainedShare;
+      const p1 = bigram[t]! * perBigram + p0 * unigramShare;
+      return trigram[t]! * perTrigram + p1 * bigramShare;
+    };
+    const nameOf = (t: number): string => (t >= maxTools ? recent.unseenNames[t - maxTools]! : tools.nameOf(t));
+    const build = (t: number, probability: number): ToolPrediction => {
+      const unseen = t >= maxTools;
+      const touchedHere = touchedMark[t] === mark;
+      return { toolId: nameOf(t), probability, support: unseen ? 0 : touchedHere && support[t]! > 0 ? support[t]! : frequency.counts[t]!, order: unseen || !touchedHere ? 0 : order[t]! };
     };
 
-    const top = new TopK<ToolPrediction>(limit);
-    for (let i = 0; i < touchedCount; i++) {
-      const t = touched[i]!;
-      const probability = probabilityOf(t, true);
-      if (probability <= 0 || !top.wants(probability)) continue;
-      const unseen = t >= maxTools;
-      const toolId = unseen ? recent.unseenNames[t - maxTools]! : tools.nameOf(t);
-      top.add(probability, toolId, () => ({ toolId, probability, support: unseen ? 0 : support[t]! > 0 ? support[t]! : frequency.counts[t]!, order: unseen ? 0 : order[t]! }));
+    if (rankerWeights === null && sink === undefined) {
+      const top = new TopK<ToolPrediction>(limit);
+      for (let i = 0; i < touchedCount; i++) {
+        const t = touched[i]!;
+        const probability = probabilityOf(t, true);
+        if (probability <= 0 || !top.wants(probability)) continue;
+        top.add(probability, nameOf(t), () => build(t, probability));
+      }
+      // tools nothing above touched rank by overall frequency (their probability is monotone in it)
+      let taken = 0;
+      for (let i = 0; i < frequency.order.length && taken < limit; i++) {
+        const t = frequency.order[i]!;
+        if (touchedMark[t] === mark) continue;
+        const probability = probabilityOf(t, false);
+        if (probability <= 0) break;
+        taken++;
+        if (!top.wants(probability)) break;
+        top.add(probability, nameOf(t), () => build(t, probability));
+      }
+      return top.sorted();
     }
-    // tools nothing above touched rank by overall frequency (their probability is monotone in it)
+
+    // 3. the ranker, over the most likely candidates of layer 2; the ones after them keep their layer-2 probability
+    const wanted = RANKED_CANDIDATES + limit;
+    if (this.#candidates.length < wanted) {
+      this.#candidates = new Int32Array(wanted);
+      this.#candidateScores = new Float64Array(wanted);
+    }
+    const candidates = this.#candidates;
+    const scores = this.#candidateScores;
+    let held = 0;
+    const offer = (t: number, probability: number): void => {
+      if (probability <= 0 || (held === wanted && probability <= scores[held - 1]!)) return;
+      let i = held < wanted ? held++ : held - 1;
+      while (i > 0 && scores[i - 1]! < probability) {
+        scores[i] = scores[i - 1]!;
+        candidates[i] = candidates[i - 1]!;
+        i--;
+      }
+      scores[i] = probability;
+      candidates[i] = t;
+    };
+    for (let i = 0; i < touchedCount; i++) offer(touched[i]!, probabilityOf(touched[i]!, true));
     let taken = 0;
-    for (let i = 0; i < frequency.order.length && taken < limit; i++) {
+    for (let i = 0; i < frequency.order.length && taken < wanted; i++) {
       const t = frequency.order[i]!;
       if (touchedMark[t] === mark) continue;
-      const probability = probabilityOf(t, false);
-      if (probability <= 0) break;
       taken++;
-      if (!top.wants(probability)) break;
-      const toolId = tools.nameOf(t);
-      top.add(probability, toolId, () => ({ toolId, probability, support: frequency.counts[t]!, order: 0 }));
+      const probability = probabilityOf(t, false);
+      // untouched tools' probability falls with their overall frequency: the rest cannot enter
+      if (held === wanted && probability <= scores[held - 1]!) break;
+      offer(t, probability);
+    }
+
+    const features = this.#features;
+    const featureCount = features.length;
+    const position = Math.max(recent.position, count);
+    const bucket = positions.bucketOf(position);
+    const bucketTotal = positions.totalOf(bucket);
+    const logPosition = fastLog(1 + position);
+    const positionScale = (frequency.total + 1) / (bucketTotal + 1);
+    const last = count > 0 ? recent.tools[count - 1]! : -1;
+    const beforeLast = count > 1 ? recent.tools[count - 2]! : -1;
+    const matched = Math.min(nodes.length - 1, ORDERS);
+    const logTotals = this.#logTotals;
+    for (let j = 1; j <= matched; j++) logTotals[j] = fastLog(nodes[j]!.total + 1);
+    let best = -Infinity;
+    const ranked = Math.min(held, RANKED_CANDIDATES);
+    let rankedMass = 0;
+    for (let c = 0; c < ranked; c++) rankedMass += scores[c]!;
+    for (let c = 0; c < ranked; c++) {
+      const t = candidates[c]!;
+      const touchedHere = touchedMark[t] === mark;
+      features[0] = fastLog(scores[c]! + LOG_FLOOR);
+      features[1] = fastLog(trainedOf(t, touchedHere) + LOG_FLOOR);
+      for (let j = 1; j <= ORDERS; j++) {
+        features[1 + j] = j <= matched ? logCount(touchedHere ? orderCounts[(j - 1) * size + t]! : 0) - logTotals[j]! : 0;
+      }
+      const inSession = touchedHere && lastSeen[t]! > 0;
+      features[4] = inSession ? fastLog(1 + unigram[t]!) : 0;
+      features[5] = inSession && bigram[t]! > 0 ? fastLog(1 + bigram[t]!) : 0;
+      features[6] = inSession && trigram[t]! > 0 ? fastLog(1 + trigram[t]!) : 0;
+      features[7] = t === last ? 1 : 0;
+      features[8] = t === beforeLast ? 1 : 0;
+      features[9] = inSession ? 1 / lastSeen[t]! : 0;
+      features[10] = inSession ? 0 : 1;
+      features[11] = inSession ? 0 : logPosition;
+      // log of (share of t at this position) / (share of t overall)
+      features[12] = t < maxTools && bucketTotal > 0 ? fastLog(((positions.countOf(bucket, t) + 0.5) * positionScale) / (frequency.counts[t]! + 0.5)) : 0;
+      if (sink !== undefined) sink(nameOf(t), features);
+      if (rankerWeights === null) continue;
+      let score = 0;
+      for (let f = 0; f < featureCount; f++) score += rankerWeights[f]! * features[f]!;
+      scores[c] = score;
+      if (score > best) best = score;
+    }
+    if (rankerWeights === null || limit === 0) return [];
+    let partition = 0;
+    for (let c = 0; c < ranked; c++) partition += scores[c] = Math.exp(scores[c]! - best);
+    const top = new TopK<ToolPrediction>(limit);
+    for (let c = 0; c < held; c++) {
+      const t = candidates[c]!;
+      // the ranked candidates share their layer-2 mass by the ranker's softmax
+      const probability = c < ranked ? (rankedMass * scores[c]!) / partition : scores[c]!;
+      if (!top.wants(probability)) continue;
+      top.add(probability, nameOf(t), () => build(t, probability));
     }
     return top.sorted();
   }

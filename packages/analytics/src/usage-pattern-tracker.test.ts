@@ -194,15 +194,56 @@ describe('UsagePatternTracker predictions', () => {
     expect(t.predictNextTools([{ toolId: 'edit', success: false }], 1)[0]!.toolId).toBe('edit');
   });
 
-  test('a long sequence costs no more than its last sessionHistory calls: it is read as that suffix', () => {
+  test('a long sequence costs no more than its last sessionHistory calls: only that suffix (and the length) is read', () => {
     const t = new UsagePatternTracker();
     for (const s of sampleTraces()) feed(t, s.records);
     const pool = sampleTraces().flatMap((s) => s.records.map((r) => r.toolId));
     const long = Array.from({ length: 100_000 }, (_, i) => pool[i % pool.length]!);
-    expect(t.predictNextTools(long, 5)).toEqual(t.predictNextTools(long.slice(-32), 5));
-    const short = new UsagePatternTracker({ sessionHistory: 8 });
+    // same last 32 calls at the same position, whatever came before them
+    const other = [...Array.from({ length: 100_000 - 32 }, () => 'unrelated'), ...long.slice(-32)];
+    expect(t.predictNextTools(long, 5)).toEqual(t.predictNextTools(other, 5));
+    const plain = new UsagePatternTracker({ prediction: { rankerWeights: null } });
+    for (const s of sampleTraces()) feed(plain, s.records);
+    expect(plain.predictNextTools(long, 5)).toEqual(plain.predictNextTools(long.slice(-32), 5));
+    const short = new UsagePatternTracker({ sessionHistory: 8, prediction: { rankerWeights: null } });
     for (const s of sampleTraces()) feed(short, s.records);
     expect(short.predictNextTools(long, 5)).toEqual(short.predictNextTools(long.slice(-8), 5));
+  });
+
+  test('the ranker re-orders the likeliest tools by its weights, and rankerWeights is validated', () => {
+    expect(() => new UsagePatternTracker({ prediction: { rankerWeights: [1, 2] } })).toThrow(/rankerWeights must be null or an array of 13 finite numbers/);
+    expect(() => new UsagePatternTracker({ prediction: { rankerWeights: Array.from({ length: 13 }, () => Number.NaN) } })).toThrow(TypeError);
+    // sessions where b mostly follows a, but c is what this session keeps doing right now
+    const weights = (isLastWeight: number): number[] => [1, 0, 0, 0, 0, 0, 0, isLastWeight, 0, 0, 0, 0, 0];
+    const train = (t: UsagePatternTracker): UsagePatternTracker => {
+      for (let i = 0; i < 20; i++) feed(t, session(`s${i}`, 'a b a b a b c'));
+      return t;
+    };
+    const neutral = train(new UsagePatternTracker({ prediction: { rankerWeights: weights(0) } }));
+    const repeat = train(new UsagePatternTracker({ prediction: { rankerWeights: weights(20) } }));
+    const plain = train(new UsagePatternTracker({ prediction: { rankerWeights: null } }));
+    expect(neutral.predictNextTools(['a'], 3).map((p) => p.toolId)).toEqual(plain.predictNextTools(['a'], 3).map((p) => p.toolId));
+    expect(neutral.predictNextTools(['a'], 1)[0]!.toolId).toBe('b');
+    // a large weight on "t is the last call" puts the last call first
+    expect(repeat.predictNextTools(['a'], 1)[0]!.toolId).toBe('a');
+    const all = repeat.predictNextTools(['a'], 10);
+    expect(all.reduce((sum, p) => sum + p.probability, 0)).toBeLessThanOrEqual(1 + 1e-9);
+  });
+
+  test('the position in the session is a feature: what sessions do first is predicted first', () => {
+    const positionOnly = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5];
+    const train = (t: UsagePatternTracker): UsagePatternTracker => {
+      for (let i = 0; i < 20; i++) feed(t, session(`s${i}`, 'setup work work work work work work work work'));
+      return t;
+    };
+    const ranked = train(new UsagePatternTracker({ prediction: { rankerWeights: positionOnly } }));
+    const plain = train(new UsagePatternTracker({ prediction: { rankerWeights: null } }));
+    expect(plain.predictNextTools([], 1)[0]!.toolId).toBe('work');
+    expect(ranked.predictNextTools([], 1)[0]!.toolId).toBe('setup');
+    // a live session: before its first call, and after it
+    expect(ranked.predictNextForSession('not-started', 1)[0]!.toolId).toBe('setup');
+    feed(ranked, session('live', 'setup'));
+    expect(ranked.predictNextForSession('live', 1)[0]!.toolId).toBe('work');
   });
 
   test('predicts a tool the model never saw when the sequence itself keeps using it', () => {

@@ -4,7 +4,9 @@ import { CallHistory, SequenceWalk } from './call-history';
 import { CallReorderBuffer } from './call-reorder-buffer';
 import { ContextTrie, ToolFrequency } from './context-trie';
 import { normalizeErrorMessage, wilsonLowerBound } from './evidence';
-import { NextToolPredictor, RecentCalls, type PredictorSettings } from './next-tool-predictor';
+import { NextToolPredictor, RecentCalls, type FeatureSink, type PredictorSettings } from './next-tool-predictor';
+import { PositionFrequency, RANKER_FEATURES } from './next-tool-ranker';
+import { DEFAULT_RANKER_WEIGHTS } from './next-tool-ranker-weights';
 import { SequenceTrie, type SequenceStats } from './sequence-trie';
 import { SessionSequenceTable, type SessionSequence } from './session-sequence-table';
 import { MAX_TOOLS_LIMIT, ToolRegistry } from './tool-registry';
@@ -38,6 +40,7 @@ const PREDICTION_DEFAULTS: Required<PredictionOptions> = {
   sessionBigramPrior: 20,
   sessionTrigramPrior: 20,
   outcomeAware: true,
+  rankerWeights: DEFAULT_RANKER_WEIGHTS,
 };
 
 function checkInt(name: string, value: unknown, min: number, max: number): number {
@@ -52,6 +55,13 @@ function checkNumber(name: string, value: unknown, min: number, max: number, ope
   }
   return value;
 }
+function checkWeights(value: unknown): Float64Array | null {
+  if (value === null) return null;
+  if (!Array.isArray(value) || value.length !== RANKER_FEATURES || !value.every((w) => typeof w === 'number' && Number.isFinite(w))) {
+    throw new TypeError(`UsagePatternTracker: prediction.rankerWeights must be null or an array of ${RANKER_FEATURES} finite numbers`);
+  }
+  return Float64Array.from(value as number[]);
+}
 function checkBoolean(name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw new TypeError(`UsagePatternTracker: ${name} must be a boolean, got ${typeof value}`);
   return value;
@@ -61,6 +71,8 @@ function checkBoolean(name: string, value: unknown): boolean {
 class SessionState {
   lastStart = -Infinity;
   lastId = '';
+  /** Calls counted in this session (the position feature of prediction). */
+  calls = 0;
   constructor(
     readonly serial: number,
     readonly name: string,
@@ -78,7 +90,7 @@ const defaultTracker = sharedDefault<UsagePatternTracker>('@perftrack/analytics:
  * Learns which tools follow which, per session and in call order, incrementally: every
  * contiguous sequence of 2..N calls is counted exactly once (weighted by the product of its
  * calls' `sampleWeight`s), next-tool predictions come from a variable-order model adapted to
- * the session's own recent calls, and sequences whose last call often fails are reported with
+ * the session's own recent calls and re-ranked by a small trained ranker, and sequences whose last call often fails are reported with
  * their evidence.
  *
  * It is a core subscriber: `collector.subscribe(tracker)`. Each record costs O(N) (N ≤ 8), with
@@ -109,6 +121,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
   readonly #toolCalls: Float64Array;
   readonly #toolFailures: Float64Array;
   readonly #frequency: ToolFrequency;
+  readonly #positions: PositionFrequency;
   readonly #sequences: SequenceTrie;
   /** Contexts by tool only: what the seed's tool-names-only call uses. */
   readonly #contexts: ContextTrie;
@@ -152,12 +165,14 @@ export class UsagePatternTracker implements MetricsSubscriber {
       sessionUnigramPrior: checkNumber('prediction.sessionUnigramPrior', p.sessionUnigramPrior ?? PREDICTION_DEFAULTS.sessionUnigramPrior, 0, 1e9, true, false),
       sessionBigramPrior: checkNumber('prediction.sessionBigramPrior', p.sessionBigramPrior ?? PREDICTION_DEFAULTS.sessionBigramPrior, 0, 1e9, true, false),
       sessionTrigramPrior: checkNumber('prediction.sessionTrigramPrior', p.sessionTrigramPrior ?? PREDICTION_DEFAULTS.sessionTrigramPrior, 0, 1e9, true, false),
+      rankerWeights: checkWeights(p.rankerWeights === undefined ? PREDICTION_DEFAULTS.rankerWeights : p.rankerWeights),
     };
     this.#historyLength = Math.max(sessionHistory, this.#maxLength - 1);
     this.#tools = new ToolRegistry(maxTools);
     this.#toolCalls = new Float64Array(maxTools);
     this.#toolFailures = new Float64Array(maxTools);
     this.#frequency = new ToolFrequency(maxTools);
+    this.#positions = new PositionFrequency(maxTools);
     this.#sequences = new SequenceTrie(maxPatterns);
     this.#contexts = new ContextTrie(maxPatterns, false);
     this.#outcomeContexts = this.#outcomeAware ? new ContextTrie(maxPatterns, true) : undefined;
@@ -303,6 +318,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
       this.#sequences.countEndingWith(this.#walk, call, session.serial, firstInSession);
     }
     this.#frequency.add(tool, weight);
+    this.#positions.add(session.calls++, tool, weight);
     this.#contexts.count(history, depth, tool, weight);
     this.#outcomeContexts?.count(history, depth, tool, weight);
     history.push(tool, succeeded, timed, duration, weight);
@@ -419,16 +435,34 @@ export class UsagePatternTracker implements MetricsSubscriber {
    * The most likely next tools after `sequence` (oldest first; any length, unknown tools
    * allowed). Tool names alone (the seed's call) use the outcome-free model; steps given as
    * `{ toolId, success }` all through use the outcome-aware one (a failed call is its own
-   * context). Only the last `sessionHistory` steps are read, so a long sequence costs no more
-   * than a short one. Probabilities sum to at most 1.
+   * context). Only the last `sessionHistory` steps (and the sequence's length, a feature of the
+   * ranker) are read, so a long sequence costs no more than a short one. Probabilities sum to at most 1.
    */
   predictNextTools(sequence: readonly SequenceStep[], limit = 5): ToolPrediction[] {
     this.#beforeRead?.();
     checkLimit('predictNextTools', limit);
     if (!Array.isArray(sequence)) throw new TypeError('predictNextTools: sequence must be an array');
     this.settle();
+    return this.#predict(this.#fillRecent(sequence), limit);
+  }
+
+  /**
+   * @internal The ranker's features of each candidate next tool after `sequence` (as
+   * {@link predictNextTools} would score them), for training the ranker offline.
+   */
+  _predictionFeatures(sequence: readonly SequenceStep[]): Array<{ toolId: string; features: number[] }> {
+    this.#beforeRead?.();
+    this.settle();
+    const out: Array<{ toolId: string; features: number[] }> = [];
+    this.#predict(this.#fillRecent(sequence), 0, (toolId, features) => out.push({ toolId, features: Array.from(features) }));
+    return out;
+  }
+
+  /** Loads the last `sessionHistory` steps of `sequence` into the scratch; whether all of them (within the context length) give an outcome. */
+  #fillRecent(sequence: readonly SequenceStep[]): boolean {
     const recent = this.#recent;
     recent.clear();
+    recent.position = sequence.length;
     const count = Math.min(sequence.length, recent.tools.length);
     const start = sequence.length - count;
     let outcomesGiven = count > 0;
@@ -442,7 +476,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
       if (typeof success !== 'boolean' && i >= count - (this.#maxLength - 1)) outcomesGiven = false;
     }
     recent.length = count;
-    return this.#predict(outcomesGiven, limit);
+    return outcomesGiven;
   }
 
   /** Predicts the next tools of a live session from its own recent calls and their outcomes (see {@link predictNextTools}). */
@@ -460,12 +494,13 @@ export class UsagePatternTracker implements MetricsSubscriber {
       recent.outcomes[i] = history!.succeeded[slot]!;
     }
     recent.length = count;
+    recent.position = this.#sessions.get(sessionId)?.calls ?? 0;
     return this.#predict(true, limit);
   }
 
-  #predict(outcomesGiven: boolean, limit: number): ToolPrediction[] {
+  #predict(outcomesGiven: boolean, limit: number, sink?: FeatureSink): ToolPrediction[] {
     const trie = outcomesGiven && this.#outcomeContexts !== undefined ? this.#outcomeContexts : this.#contexts;
-    return this.#predictor.predict(trie, this.#frequency, this.#tools, this.#recent, this.#maxLength - 1, limit);
+    return this.#predictor.predict(trie, this.#frequency, this.#positions, this.#tools, this.#recent, this.#maxLength - 1, limit, sink);
   }
 
   /** Per-tool totals seen by the tracker: estimated calls and failure rate. */
@@ -520,6 +555,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.#toolCalls.fill(0);
     this.#toolFailures.fill(0);
     this.#frequency.clear();
+    this.#positions.clear();
     this.#sequences.clear();
     this.#contexts.clear();
     this.#outcomeContexts?.clear();

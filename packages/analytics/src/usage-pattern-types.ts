@@ -58,6 +58,13 @@ export interface PredictionOptions {
    * `success` (and for live sessions); tool names alone use the outcome-free model.
    */
   outcomeAware?: boolean;
+  /**
+   * Weights of the ranker that re-scores the most likely candidates (13 numbers, one per
+   * feature), or `null` to rank by the layered probability alone. Default: weights trained by
+   * cross-validation on real agent sessions (see README, "Prediction"). Mostly for
+   * retraining on your own sessions with `bench/prediction-ranker.mjs`.
+   */
+  rankerWeights?: readonly number[] | null;
 }
 
 /** One step of a sequence passed to {@link UsagePatternTracker.predictNextTools}. */
