@@ -1,8 +1,5 @@
 import {
-  Diagnostics,
   MetricsCollector,
-  installExitHooks,
-  sharedDefault,
   wrapTools as coreWrapTools,
   type CollectorStats,
   type MetricsSubscriber,
@@ -10,6 +7,7 @@ import {
   type ToolLike,
   type WrapToolsOptions,
 } from '@perftrack/core';
+import { Diagnostics, installExitHooks, sharedDefault } from '@perftrack/core/internal';
 import {
   AnalyticsEngine,
   UsagePatternTracker,

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { systemClock } from './clock';
-import { Diagnostics } from './diagnostics';
-import { coreGlobal, isCompatibleVersion } from './internal/global';
+import { Diagnostics } from '../internal/diagnostics';
+import { coreGlobal, isCompatibleVersion } from '../internal/global';
 import { heapSourceMoves, heapUsedSource } from './memory';
 import { RingBuffer } from './ring-buffer';
 import { SizeEstimator } from './size-estimator';
-import { VERSION } from './version';
+import { VERSION } from '../internal/version';
+import { errorMessage, errorType } from '../internal/error-info';
+import type { CollectorErrorSource, CollectorStats, MetricsCollectorOptions, MetricsFilter } from './collector-options';
 import type {
   CallContext,
   Clock,
@@ -14,77 +16,7 @@ import type {
   MetricsSubscriber,
   RandomSource,
   ToolExecutionMetrics,
-} from './types';
-
-/** Where an error reported to the error handler came from. */
-export type CollectorErrorSource = 'subscriber' | 'subscriber-flush' | 'subscriber-shutdown' | 'metadata' | 'context';
-
-/** Options of a {@link MetricsCollector}. Every field is validated by the constructor. */
-export interface MetricsCollectorOptions {
-  /** Completed records kept in memory (ring buffer). Older ones are overwritten and counted as dropped. Default 1,000. */
-  maxMetrics?: number;
-  /** Manual executions started but not completed, kept at most. Older ones are abandoned and counted. Default 10,000. */
-  maxInFlight?: number;
-  /** A manual execution not completed within this many ms is abandoned. Default 600,000 (10 min). */
-  inFlightTtlMs?: number;
-  /** `false` makes every tracked call a pass-through and the manual API a no-op. Default true. */
-  enabled?: boolean;
-  /** Session id for calls whose session cannot be found. Default `"default"`. */
-  defaultSessionId?: string;
-  /** Measure heap deltas in the manual start/complete API. Default false. */
-  trackMemory?: boolean;
-  /**
-   * Master switch for heap measurement: `false` means no call into this collector reads the
-   * heap, whatever its decorator's `trackMemory` asks (records then have no `memoryUsed`).
-   * Lets an operator turn memory tracking off by configuration without touching tool code. Default true.
-   */
-  allowMemory?: boolean;
-  /** Measure input/output sizes in the manual start/complete API. Default true. */
-  trackInputOutput?: boolean;
-  /** Values visited at most when sizing one input or output. Default 5,000. */
-  maxSizeNodes?: number;
-  /** Monotonic clock. Default: `performance`. */
-  clock?: Clock;
-  /** Random source for sampling decisions. Default `Math.random`. */
-  random?: RandomSource;
-  /** Heap reader for `trackMemory`. Default {@link heapUsedSource}. */
-  memorySource?: MemorySource;
-  /** Receives errors thrown by subscribers, metadata functions and context resolvers. Default: counted, first one warned. */
-  onError?: (error: unknown, source: CollectorErrorSource) => void;
-  /** Receives one-time warnings (first dropped record, first error). Default `process.emitWarning`. */
-  onWarning?: (message: string) => void;
-}
-
-/** Counters of a {@link MetricsCollector}. */
-export interface CollectorStats {
-  /** Records completed since creation or the last reset (sampled-in calls plus kept failures). */
-  readonly recorded: number;
-  /** Records overwritten in the ring buffer before anyone read them from it. */
-  readonly dropped: number;
-  /** Calls skipped by sampling (not timed, not recorded). */
-  readonly sampledOut: number;
-  /** Executions started and not yet completed (manual API and pending async/generator calls). */
-  readonly inFlight: number;
-  /** Manual executions evicted or expired without a completion. */
-  readonly abandoned: number;
-  /** `completeToolExecution` calls with an id that is unknown, completed already or abandoned. */
-  readonly unknownCompletions: number;
-  /** Errors from subscribers, metadata functions and context resolvers. */
-  readonly errors: number;
-  /** Records held in the ring buffer now. */
-  readonly buffered: number;
-}
-
-/** Filter for {@link MetricsCollector.getMetrics}. */
-export interface MetricsFilter {
-  toolId?: string;
-  sessionId?: string;
-  success?: boolean;
-  /** Inclusive lower bound on `startTime` (epoch ms). */
-  since?: number;
-  /** Exclusive upper bound on `startTime` (epoch ms). */
-  until?: number;
-}
+} from '../api/types';
 
 interface InFlight {
   readonly toolId: string;
@@ -95,8 +27,6 @@ interface InFlight {
   readonly inputSizeCapped: boolean | undefined;
   readonly memoryStart: number | undefined;
 }
-
-const MAX_ERROR_LENGTH = 1000;
 
 /** Shared with every compatible copy of this package in the process: holds the default collector. */
 const shared = coreGlobal();
@@ -122,38 +52,6 @@ function optionalFunction<T>(name: string, value: T | undefined): T | undefined 
     throw new TypeError(`MetricsCollector: ${name} must be a function, got ${typeof value}`);
   }
   return value;
-}
-
-/** The error's message, capped; never throws. */
-export function errorMessage(error: unknown): string {
-  try {
-    let m: string;
-    if (error instanceof Error) m = String(error.message);
-    else if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
-      m = (error as { message: string }).message;
-    } else m = String(error);
-    return m.length > MAX_ERROR_LENGTH ? m.slice(0, MAX_ERROR_LENGTH) : m;
-  } catch {
-    return '<unreadable error>';
-  }
-}
-
-/** `error.code` when a string (e.g. `ENOENT`), else the error's name; never throws. */
-export function errorType(error: unknown): string {
-  try {
-    if (typeof error === 'object' && error !== null) {
-      const code = (error as { code?: unknown }).code;
-      if (typeof code === 'string' && code.length > 0 && code.length <= 64) return code;
-      const name = (error as { name?: unknown }).name;
-      if (typeof name === 'string' && name.length > 0) return name.slice(0, 64);
-      const ctor = (error as { constructor?: { name?: unknown } }).constructor?.name;
-      if (typeof ctor === 'string' && ctor.length > 0) return ctor.slice(0, 64);
-      return 'object';
-    }
-    return typeof error;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /**
