@@ -1,6 +1,13 @@
 // Core overhead: bare call, floor, tracked variants and peers (OpenTelemetry span, prom-client
 // timer), all measured in one run with mitata, so ratios compare like with like.
+//
+//   PERFTRACK_BASELINE_CORE=/path/to/other/packages/core/dist/index.js pnpm bench core
+//
+// also measures the tracked cases of that other build of core (e.g. main's, built in a separate
+// checkout) in the same process, interleaved round by round with this build's, and reports the
+// ratio this build / baseline per case.
 import { measure, do_not_optimize } from 'mitata';
+import { createRequire } from 'node:module';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -8,6 +15,9 @@ import client from 'prom-client';
 import { MetricsCollector, trackPerformance } from '@perftrack/core';
 
 const MIN_CPU = 400e6; // ns of sampling per case
+const BASELINE = process.env.PERFTRACK_BASELINE_CORE;
+const BASELINE_ROUNDS = 5;
+const BASELINE_MIN_CPU = 150e6;
 
 function payload1k() {
   return {
@@ -128,9 +138,72 @@ export async function run() {
   console.log('\n  targets');
   for (const [k, v] of Object.entries(targets)) console.log(`  ${v ? 'met   ' : 'MISSED'} ${k}`);
 
+  const baseline = BASELINE ? await compareWithBaseline(createRequire(import.meta.url)(BASELINE), input) : undefined;
+
   const soak = memorySoak(10_000_000);
   console.log(`\n  memory soak: ${soak.calls.toLocaleString()} tracked calls, maxMetrics 1000: heap ${fmtMB(soak.heapBefore)} -> ${fmtMB(soak.heapAfter)} (growth ${fmtMB(soak.growth)}), dropped ${soak.dropped.toLocaleString()}, ${soak.seconds.toFixed(1)} s`);
-  return { inputJsonBytes, cases, ratios, targets, memorySoak: soak };
+  return { inputJsonBytes, cases, ratios, targets, memorySoak: soak, ...(baseline ? { baseline } : {}) };
+}
+
+/** The tracked cases of one build of core, each on its own collector. */
+function trackedCases(core, input) {
+  const { MetricsCollector: Collector, trackPerformance: track } = core;
+  const collector = new Collector({ maxMetrics: 1000, onWarning: () => {} });
+  const bare = (a, b) => a + b;
+  const bareAsync = async (a, b) => a + b;
+  const sync = track({ collector, toolId: 'add' })(bare);
+  const async_ = track({ collector, toolId: 'add-async' })(bareAsync);
+  const sampledOut = track({ collector, toolId: 'add', sampleRate: 0 })(bare);
+  const memory = track({ collector, toolId: 'add', trackMemory: true })(bare);
+  const io = track({ collector, toolId: 'echo', trackInputOutput: true })((x) => x.path.length);
+  const ctx = { sessionID: 'ses_1', messageID: 'msg_1', callID: 'call_1' };
+  const tool = track({ collector })({ id: 'read', execute: (args, _ctx) => args.n });
+  const throwing = track({ collector, toolId: 'fail' })(() => {
+    throw new Error('no');
+  });
+  return {
+    'tracked-sync': () => do_not_optimize(sync(1, 2)),
+    'tracked-async': async () => do_not_optimize(await async_(1, 2)),
+    'sampled-out': () => do_not_optimize(sampledOut(1, 2)),
+    'tracked-memory': () => do_not_optimize(memory(1, 2)),
+    'tracked-io': () => do_not_optimize(io(input)),
+    'tool-execute-ctx': () => do_not_optimize(tool.execute({ n: 1 }, ctx)),
+    'tracked-throw': () => {
+      try {
+        throwing();
+      } catch (e) {
+        do_not_optimize(e);
+      }
+    },
+  };
+}
+
+/**
+ * This build against the baseline build, interleaved: in every round each case is measured for
+ * both builds, the order alternating between rounds; the medians over rounds are compared.
+ */
+async function compareWithBaseline(baselineCore, input) {
+  const current = trackedCases({ MetricsCollector, trackPerformance }, input);
+  const base = trackedCases(baselineCore, input);
+  const samples = {};
+  for (const name of Object.keys(current)) samples[name] = { thisBuild: [], baseline: [] };
+  for (let round = 0; round < BASELINE_ROUNDS; round++) {
+    for (const name of Object.keys(current)) {
+      const order = round % 2 === 0 ? ['thisBuild', 'baseline'] : ['baseline', 'thisBuild'];
+      for (const which of order) {
+        const s = await measure(which === 'thisBuild' ? current[name] : base[name], { min_cpu_time: BASELINE_MIN_CPU });
+        samples[name][which].push(s.avg);
+      }
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const cases = {};
+  console.log(`\n  against the baseline (${BASELINE_ROUNDS} interleaved rounds, medians)`);
+  for (const [name, { thisBuild, baseline }] of Object.entries(samples)) {
+    cases[name] = { thisBuildNs: median(thisBuild), baselineNs: median(baseline), ratio: median(thisBuild) / median(baseline) };
+    console.log(`  ${name.padEnd(22)} ${cases[name].thisBuildNs.toFixed(1).padStart(9)} ns vs ${cases[name].baselineNs.toFixed(1).padStart(9)} ns  ${cases[name].ratio.toFixed(2)}x`);
+  }
+  return { path: BASELINE, rounds: BASELINE_ROUNDS, cases };
 }
 
 function fmtMB(bytes) {

@@ -5,7 +5,7 @@
 // A bundle because the sources use extensionless relative imports, which Node's ESM loader
 // does not resolve; esbuild does the whole workspace in well under a second.
 import { build } from 'esbuild';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,6 +49,8 @@ await Promise.all(
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     const entries = esmEntries(dir, pkg);
     const split = Object.keys(entries).length > 1;
+    // chunk names carry a content hash: drop the previous build's, or they would ship too
+    rmSync(join(dir, 'dist', 'chunks'), { recursive: true, force: true });
     await build({
       entryPoints: entries,
       outdir: join(dir, 'dist'),

@@ -1,4 +1,6 @@
 import type { Clock, MemorySource, RandomSource } from '../api/types';
+import { systemClock } from './clock';
+import { heapUsedSource } from './memory';
 
 /** Where an error reported to the error handler came from. */
 export type CollectorErrorSource = 'subscriber' | 'subscriber-flush' | 'subscriber-shutdown' | 'metadata' | 'context';
@@ -69,3 +71,64 @@ export interface MetricsFilter {
   /** Exclusive upper bound on `startTime` (epoch ms). */
   until?: number;
 }
+
+/** The options a collector's constructor needs, validated, with their defaults. */
+export interface ResolvedCollectorOptions {
+  readonly maxMetrics: number;
+  readonly maxInFlight: number;
+  readonly ttl: number;
+  readonly session: string;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly memory: MemorySource;
+}
+
+/** Validates every option (a precise `TypeError` for the first wrong one) and applies the defaults. */
+export function resolveCollectorOptions(options: MetricsCollectorOptions): ResolvedCollectorOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`MetricsCollector: options must be an object, got ${describe(options)}`);
+  }
+  const maxMetrics = positiveInt('maxMetrics', options.maxMetrics, 1000, 10_000_000);
+  const maxInFlight = positiveInt('maxInFlight', options.maxInFlight, 10_000, 10_000_000);
+  const ttl = positiveInt('inFlightTtlMs', options.inFlightTtlMs, 600_000);
+  if (options.enabled !== undefined && typeof options.enabled !== 'boolean') {
+    throw new TypeError(`MetricsCollector: enabled must be a boolean, got ${describe(options.enabled)}`);
+  }
+  const session = options.defaultSessionId ?? 'default';
+  if (typeof session !== 'string' || session.length === 0) {
+    throw new TypeError(`MetricsCollector: defaultSessionId must be a non-empty string, got ${describe(session)}`);
+  }
+  const clock = options.clock ?? systemClock;
+  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || !Number.isFinite(clock.timeOrigin)) {
+    throw new TypeError('MetricsCollector: clock must be { now(): number, timeOrigin: number }');
+  }
+  const random = optionalFunction('random', options.random) ?? Math.random;
+  const memory = optionalFunction('memorySource', options.memorySource) ?? heapUsedSource;
+  for (const name of ['trackMemory', 'allowMemory', 'trackInputOutput'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') {
+      throw new TypeError(`MetricsCollector: ${name} must be a boolean, got ${describe(options[name])}`);
+    }
+  }
+  return { maxMetrics, maxInFlight, ttl, session, clock, random, memory };
+}
+
+function positiveInt(name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new TypeError(`MetricsCollector: ${name} must be an integer from 1 to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A value as an error message shows it. */
+export function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+function optionalFunction<T>(name: string, value: T | undefined): T | undefined {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new TypeError(`MetricsCollector: ${name} must be a function, got ${typeof value}`);
+  }
+  return value;
+}
+

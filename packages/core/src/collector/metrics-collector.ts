@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { systemClock } from './clock';
 import { Diagnostics } from '../internal/diagnostics';
 import { coreGlobal, isCompatibleVersion } from '../internal/global';
 import { heapSourceMoves, heapUsedSource } from './memory';
@@ -8,9 +7,11 @@ import { RingBuffer } from './ring-buffer';
 import { SizeEstimator } from './size-estimator';
 import { VERSION } from '../internal/version';
 import { errorMessage, errorType } from '../internal/error-info';
-import type { CollectorErrorSource, CollectorStats, MetricsCollectorOptions, MetricsFilter } from './collector-options';
+import { provideDefaultRecorder } from '../api/default-recorder';
+import { RECORDER, type RecordDraft, type Recorder } from '../api/recorder';
+import { describe, resolveCollectorOptions, type CollectorErrorSource, type CollectorStats, type MetricsCollectorOptions, type MetricsFilter } from './collector-options';
+import { checkExecutionInput } from './execution-input';
 import type {
-  CallContext,
   Clock,
   MemorySource,
   MetricsSubscriber,
@@ -34,25 +35,6 @@ const shared = coreGlobal();
 const COLLECTOR_BRAND = Symbol.for('perftrack.core.MetricsCollector');
 /** "000" … "999": ids are a block prefix plus one of these, so no number is formatted per record. */
 const ID_SUFFIXES: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
-
-function positiveInt(name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new TypeError(`MetricsCollector: ${name} must be an integer from 1 to ${max}, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
-
-function optionalFunction<T>(name: string, value: T | undefined): T | undefined {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new TypeError(`MetricsCollector: ${name} must be a function, got ${typeof value}`);
-  }
-  return value;
-}
 
 /**
  * Collects tool-call records into a preallocated ring buffer and hands each one, synchronously,
@@ -85,6 +67,8 @@ export class MetricsCollector {
   readonly #trackInputOutput: boolean;
   /** Session id used when none is found for a call. */
   readonly defaultSessionId: string;
+  /** What instrumentation records through (see {@link Recorder}); not for applications. */
+  readonly [RECORDER]: Recorder;
   #subscribers: readonly MetricsSubscriber[] = [];
   #enabled: boolean;
   #shutdown: Promise<void> | undefined;
@@ -99,35 +83,15 @@ export class MetricsCollector {
   #errors = 0;
 
   constructor(options: MetricsCollectorOptions = {}) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`MetricsCollector: options must be an object, got ${describe(options)}`);
-    }
+    const resolved = resolveCollectorOptions(options);
     this.#options = options;
-    const maxMetrics = positiveInt('maxMetrics', options.maxMetrics, 1000, 10_000_000);
-    const maxInFlight = positiveInt('maxInFlight', options.maxInFlight, 10_000, 10_000_000);
-    const ttl = positiveInt('inFlightTtlMs', options.inFlightTtlMs, 600_000);
-    if (options.enabled !== undefined && typeof options.enabled !== 'boolean') {
-      throw new TypeError(`MetricsCollector: enabled must be a boolean, got ${describe(options.enabled)}`);
-    }
-    const session = options.defaultSessionId ?? 'default';
-    if (typeof session !== 'string' || session.length === 0) {
-      throw new TypeError(`MetricsCollector: defaultSessionId must be a non-empty string, got ${describe(session)}`);
-    }
-    const clock = options.clock ?? systemClock;
-    if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || !Number.isFinite(clock.timeOrigin)) {
-      throw new TypeError('MetricsCollector: clock must be { now(): number, timeOrigin: number }');
-    }
+    const { maxMetrics, maxInFlight, ttl, session, clock } = resolved;
     this.#clock = clock;
     this.#timeOrigin = clock.timeOrigin;
-    this.#random = optionalFunction('random', options.random) ?? Math.random;
-    this.#memory = optionalFunction('memorySource', options.memorySource) ?? heapUsedSource;
+    this.#random = resolved.random;
+    this.#memory = resolved.memory;
     this.#diagnostics = new Diagnostics({ onError: options.onError, onWarning: options.onWarning }, 'MetricsCollector');
     this.#sizer = new SizeEstimator(options.maxSizeNodes === undefined ? {} : { maxNodes: options.maxSizeNodes });
-    for (const name of ['trackMemory', 'allowMemory', 'trackInputOutput'] as const) {
-      if (options[name] !== undefined && typeof options[name] !== 'boolean') {
-        throw new TypeError(`MetricsCollector: ${name} must be a boolean, got ${describe(options[name])}`);
-      }
-    }
     // The default heap source stands still under Bun: leave memoryUsed out rather than write 0.
     this.#memoryStill = this.#memory === heapUsedSource && (options.allowMemory ?? true) && !heapSourceMoves();
     this.#allowMemory = (options.allowMemory ?? true) && !this.#memoryStill;
@@ -151,6 +115,7 @@ export class MetricsCollector {
     });
     this.#idPrefix = randomBytes(6).toString('hex') + '-';
     this.#idBlock = this.#idPrefix + '0';
+    this[RECORDER] = this.#makeRecorder();
   }
 
   // ---- default instance and the seed's static style -------------------------------------
@@ -326,7 +291,7 @@ export class MetricsCollector {
         if (typeof fn === 'function') await fn.call(s);
       }),
     );
-    for (const r of results) if (r.status === 'rejected') this._reportError(r.reason, source);
+    for (const r of results) if (r.status === 'rejected') this.#reportError(r.reason, source);
   }
 
   // ---- the seed's manual API --------------------------------------------------------------
@@ -385,26 +350,24 @@ export class MetricsCollector {
       if (this.#sizer.capped) outputSizeCapped = true;
     }
     const ok = success === true;
-    return this._record(
-      executionId,
-      f.toolId,
-      f.sessionId,
-      f.messageId,
-      undefined,
-      f.start,
+    const record = this.#build({
+      id: executionId,
+      toolId: f.toolId,
+      sessionId: f.sessionId,
+      messageId: f.messageId,
+      start: f.start,
       end,
-      ok,
-      ok ? undefined : error === undefined ? new Error('failed') : error,
-      f.inputSize,
-      f.inputSizeCapped,
+      success: ok,
+      failure: ok ? undefined : error === undefined ? new Error('failed') : error,
+      inputSize: f.inputSize,
+      inputSizeCapped: f.inputSizeCapped,
       outputSize,
       outputSizeCapped,
-      undefined,
       memoryUsed,
-      1,
-      undefined,
-      false,
-    );
+      sampleWeight: 1,
+    });
+    this.#publish(record);
+    return record;
   }
 
   /**
@@ -414,43 +377,19 @@ export class MetricsCollector {
   recordExecution(
     input: Omit<ToolExecutionMetrics, 'id' | 'sampleWeight' | 'duration'> & { duration?: number; sampleWeight?: number },
   ): ToolExecutionMetrics | undefined {
-    if (typeof input !== 'object' || input === null) throw new TypeError('recordExecution: expected a record object');
-    if (typeof input.toolId !== 'string' || input.toolId.length === 0) {
-      throw new TypeError(`recordExecution: toolId must be a non-empty string, got ${describe(input.toolId)}`);
-    }
-    if (!Number.isFinite(input.startTime) || !Number.isFinite(input.endTime) || input.endTime < input.startTime) {
-      throw new TypeError(
-        `recordExecution: startTime and endTime must be finite epoch ms with endTime >= startTime, got ${describe(input.startTime)} and ${describe(input.endTime)} ` +
-          '(a wall clock that stepped back during the call: pass duration from a monotonic clock and endTime = startTime + duration)',
-      );
-    }
-    // Every stored number is finite: refuse here, where the caller can still be named, not in a sink.
-    if (input.duration !== undefined && !(typeof input.duration === 'number' && input.duration >= 0 && input.duration < Infinity)) {
-      throw new TypeError(`recordExecution: duration must be a finite number >= 0, got ${describe(input.duration)}`);
-    }
-    if (input.sampleWeight !== undefined && !(typeof input.sampleWeight === 'number' && input.sampleWeight > 0 && input.sampleWeight < Infinity)) {
-      throw new TypeError(`recordExecution: sampleWeight must be a finite number > 0, got ${describe(input.sampleWeight)}`);
-    }
-    for (const key of ['inputSize', 'outputSize', 'memoryUsed'] as const) {
-      const value = input[key];
-      if (value !== undefined && !Number.isFinite(value)) throw new TypeError(`recordExecution: ${key} must be a finite number, got ${describe(value)}`);
-    }
-    if (typeof input.sessionId !== 'string' && input.sessionId !== undefined) {
-      throw new TypeError(`recordExecution: sessionId must be a string, got ${describe(input.sessionId)}`);
-    }
+    checkExecutionInput(input);
     if (!this.#enabled) return undefined;
-    // Field by field, in the order `_record` uses: one object shape for every record, so
-    // subscribers' property reads stay monomorphic (a spread of the input would copy its shape).
-    const record: ToolExecutionMetrics = {
-      id: this.#nextId(),
+    const record = this.#build({
       toolId: input.toolId,
       sessionId: input.sessionId || this.defaultSessionId,
       messageId: input.messageId,
       callId: input.callId,
-      startTime: input.startTime,
-      endTime: input.endTime,
-      duration: input.duration ?? input.endTime - input.startTime,
+      start: input.startTime,
+      end: input.endTime,
+      timeOrigin: 0,
+      duration: input.duration,
       success: input.success,
+      preformatted: true,
       error: input.error,
       errorType: input.errorType,
       inputSize: input.inputSize,
@@ -462,10 +401,8 @@ export class MetricsCollector {
       sampleWeight: input.sampleWeight ?? 1,
       untimed: input.untimed,
       metadata: input.metadata,
-      parentCallId: input.parentCallId,
-      parentSessionId: input.parentSessionId,
-      runId: input.runId,
-    };
+      links: input,
+    });
     this.#publish(record);
     return record;
   }
@@ -479,28 +416,42 @@ export class MetricsCollector {
     if (this.#enabled) this.#sampledOut += calls;
   }
 
-  // ---- internal fast path (used by trackPerformance; stripped from the typings) ------------
-
-  /** @internal A one-time warning (per `key` and collector) through this collector's warning handler. */
-  _warnOnce(key: string, message: string): void {
-    this.#diagnostics.warnOnce(key, message);
-  }
-
-  /** @internal */
-  _now(): number {
-    return this.#clock.now();
-  }
-
-  /** @internal */
-  _random(): number {
-    return this.#random();
-  }
+  // ---- the recorder instrumentation records through (kept off the class's public surface) ---
 
   /**
-   * @internal The heap size, or NaN when `allowMemory` is false or the heap source stands still
-   * (the call then records no memory).
+   * What `trackPerformance` records through: this collector's clock, sampler, measuring hooks
+   * and the record builder, behind a symbol rather than public `_` methods.
    */
-  _memory(): number {
+  #makeRecorder(): Recorder {
+    const collector = this;
+    return {
+      get enabled() {
+        return collector.#enabled;
+      },
+      get defaultSessionId() {
+        return collector.defaultSessionId;
+      },
+      now: () => this.#clock.now(),
+      random: () => this.#random(),
+      memory: () => this.#heapSize(),
+      size: (value) => this.#sizer.estimate(value),
+      sizeCapped: () => this.#sizer.capped,
+      sampledOut: () => {
+        this.#sampledOut++;
+      },
+      pending: (delta) => {
+        this.#pending += delta;
+      },
+      reportError: (error, source) => this.#reportError(error, source),
+      warnOnce: (key, message) => this.#diagnostics.warnOnce(key, message),
+      record: (draft) => {
+        this.#publish(this.#build(draft));
+      },
+    };
+  }
+
+  /** The heap size, or NaN when `allowMemory` is false or the heap source stands still (no memory recorded). */
+  #heapSize(): number {
     if (this.#allowMemory) return this.#memory();
     if (this.#memoryStill) this.#warnMemoryStill();
     return Number.NaN;
@@ -513,28 +464,7 @@ export class MetricsCollector {
     );
   }
 
-  /** @internal */
-  _size(value: unknown): number {
-    return this.#sizer.estimate(value);
-  }
-
-  /** @internal */
-  _sizeCapped(): boolean {
-    return this.#sizer.capped;
-  }
-
-  /** @internal */
-  _sampledOut(): void {
-    this.#sampledOut++;
-  }
-
-  /** @internal */
-  _pending(delta: 1 | -1): void {
-    this.#pending += delta;
-  }
-
-  /** @internal */
-  _reportError(error: unknown, source: CollectorErrorSource): void {
+  #reportError(error: unknown, source: CollectorErrorSource): void {
     this.#errors++;
     this.#diagnostics.report(
       error,
@@ -546,95 +476,48 @@ export class MetricsCollector {
   }
 
   /**
-   * @internal The default configuration's record: timed success or failure, no sizes, memory,
-   * hash. Kept to one object shape per outcome so subscribers' property reads stay monomorphic.
+   * The one record builder: every record (tracked calls, manual completions, calls recorded
+   * elsewhere) is made here from its draft, field by field in one order, so every record has
+   * one object shape and subscribers' property reads stay monomorphic.
    */
-  _recordBasic(
-    toolId: string,
-    sessionId: string,
-    messageId: string | undefined,
-    callId: string | undefined,
-    start: number,
-    end: number,
-    success: boolean,
-    error: unknown,
-    sampleWeight: number,
-    metadata: Readonly<Record<string, unknown>> | undefined,
-  ): void {
-    const duration = end - start;
-    if (duration >= 0 && duration < Infinity) {
-      const origin = this.#timeOrigin;
-      const id = this.#nextId();
-      this.#publish(
-        success
-          ? { id, toolId, sessionId, messageId, callId, startTime: origin + start, endTime: origin + end, duration, success, sampleWeight, metadata }
-          : {
-              id, toolId, sessionId, messageId, callId, startTime: origin + start, endTime: origin + end, duration, success,
-              error: errorMessage(error), errorType: errorType(error), sampleWeight: 1, metadata,
-            },
-      );
-    } else {
-      // a clock reading that cannot time the call (see #finiteReading): the full builder applies the rule
-      this._record(undefined, toolId, sessionId, messageId, callId, start, end, success, error, undefined, undefined, undefined, undefined, undefined, undefined, sampleWeight, metadata, false);
-    }
-  }
-
-  /** @internal Builds, buffers and publishes a record with every optional measurement. */
-  _record(
-    id: string | undefined,
-    toolId: string,
-    sessionId: string,
-    messageId: string | undefined,
-    callId: string | undefined,
-    start: number,
-    end: number,
-    success: boolean,
-    error: unknown,
-    inputSize: number | undefined,
-    inputSizeCapped: boolean | undefined,
-    outputSize: number | undefined,
-    outputSizeCapped: boolean | undefined,
-    inputHash: string | undefined,
-    memoryUsed: number | undefined,
-    sampleWeight: number,
-    metadata: Readonly<Record<string, unknown>> | undefined,
-    untimed: boolean,
-    links?: CallContext,
-  ): ToolExecutionMetrics {
-    const origin = this.#timeOrigin;
+  #build(d: RecordDraft): ToolExecutionMetrics {
+    let start = d.start;
+    let end = d.end;
+    let untimed = d.untimed;
     if (!(end - start >= 0 && end - start < Infinity)) {
       // The clock misbehaved (NaN, Infinity, or it went backwards): see #finiteReading.
-      start = this.#finiteReading(start, end);
-      end = start;
+      start = end = this.#finiteReading(start, end);
       untimed = true;
     }
-    const record: ToolExecutionMetrics = {
-      id: id ?? this.#nextId(),
-      toolId,
-      sessionId,
-      messageId,
-      callId,
+    const origin = d.timeOrigin ?? this.#timeOrigin;
+    const success = d.success;
+    const links = d.links;
+    const formatted = d.preformatted === true;
+    return {
+      id: d.id ?? this.#nextId(),
+      toolId: d.toolId,
+      sessionId: d.sessionId,
+      messageId: d.messageId,
+      callId: d.callId,
       startTime: origin + start,
       endTime: origin + end,
-      duration: end - start,
+      duration: d.duration ?? end - start,
       success,
-      error: success ? undefined : errorMessage(error),
-      errorType: success ? undefined : errorType(error),
-      inputSize,
-      inputSizeCapped,
-      outputSize,
-      outputSizeCapped,
-      inputHash,
-      memoryUsed,
-      sampleWeight: success ? sampleWeight : 1,
-      untimed: untimed ? true : undefined,
-      metadata,
+      error: formatted ? d.error : success ? undefined : errorMessage(d.failure),
+      errorType: formatted ? d.errorType : success ? undefined : errorType(d.failure),
+      inputSize: d.inputSize,
+      inputSizeCapped: d.inputSizeCapped,
+      outputSize: d.outputSize,
+      outputSizeCapped: d.outputSizeCapped,
+      inputHash: d.inputHash,
+      memoryUsed: d.memoryUsed,
+      sampleWeight: d.sampleWeight,
+      untimed,
+      metadata: d.metadata,
       parentCallId: links?.parentCallId,
       parentSessionId: links?.parentSessionId,
       runId: links?.runId,
     };
-    this.#publish(record);
-    return record;
   }
 
   #publish(record: ToolExecutionMetrics): void {
@@ -653,7 +536,7 @@ export class MetricsCollector {
       try {
         (subs[i] as MetricsSubscriber).onMetric(record);
       } catch (e) {
-        this._reportError(e, 'subscriber');
+        this.#reportError(e, 'subscriber');
       }
     }
   }
@@ -684,3 +567,5 @@ export class MetricsCollector {
 }
 
 Object.defineProperty(MetricsCollector.prototype, COLLECTOR_BRAND, { value: VERSION });
+// Tracked calls made before anyone asks for the default collector create it, as the static API does.
+provideDefaultRecorder(() => MetricsCollector.default);

@@ -1,4 +1,5 @@
-import { MetricsCollector } from '../collector/metrics-collector';
+import type { MetricsCollector } from '../collector/metrics-collector';
+import { isRecordable, RECORDER, type Recorder } from '../api/recorder';
 import type { ContextResolver, CustomMetadata } from '../api/types';
 
 /** Smallest non-zero sample rate: its weight `1 / rate` is still a finite number. */
@@ -63,7 +64,8 @@ export interface Spec {
   readonly hashInput: boolean;
   readonly metaObject: Readonly<Record<string, unknown>> | undefined;
   readonly metaFn: ((args: readonly unknown[], result: unknown) => Readonly<Record<string, unknown>> | undefined) | undefined;
-  readonly collector: MetricsCollector | undefined;
+  /** The `collector` option's recorder; undefined: the default collector's, looked up per call. */
+  readonly recorder: Recorder | undefined;
   readonly context: ContextResolver | undefined;
   readonly input: ((args: readonly unknown[]) => unknown) | undefined;
   readonly failureOf: ((result: unknown) => unknown) | undefined;
@@ -105,7 +107,7 @@ export function validate(options: TrackOptions | undefined, where = 'options'): 
   if (customMetadata !== undefined && typeof customMetadata !== 'function' && (typeof customMetadata !== 'object' || customMetadata === null)) {
     fail(`customMetadata must be an object or a function (args, result) => object, got ${typeof customMetadata}`);
   }
-  if (collector !== undefined && !(collector instanceof MetricsCollector)) fail('collector must be a MetricsCollector');
+  if (collector !== undefined && !isRecordable(collector)) fail('collector must be a MetricsCollector');
   if (context !== undefined && typeof context !== 'function') fail(`context must be a function (args, thisArg) => { sessionId }, got ${typeof context}`);
   if (input !== undefined && typeof input !== 'function') fail(`input must be a function (args) => input, got ${typeof input}`);
   if (failureOf !== undefined && typeof failureOf !== 'function') fail(`failureOf must be a function (result) => error | undefined, got ${typeof failureOf}`);
@@ -118,7 +120,7 @@ export function validate(options: TrackOptions | undefined, where = 'options'): 
     hashInput,
     metaObject: typeof customMetadata === 'object' ? Object.freeze({ ...customMetadata }) : undefined,
     metaFn: typeof customMetadata === 'function' ? customMetadata : undefined,
-    collector,
+    recorder: collector?.[RECORDER],
     context,
     input,
     failureOf,

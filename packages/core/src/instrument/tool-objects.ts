@@ -1,6 +1,7 @@
 import { fail, type Spec, type TrackOptions } from './options';
 import { constant } from './tool-ids';
-import { instrument, isTracked, type AnyFunction } from './wrap-call';
+import { isTracked, type AnyFunction } from './function-shape';
+import { instrument } from './wrap-call';
 
 /** A `Tool.define`-style tool: an id and an `execute(args, ctx)` function (opencode, AI SDK, Mastra `createTool`). */
 export interface ExecutableTool {

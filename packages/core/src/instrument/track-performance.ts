@@ -1,7 +1,8 @@
 import { fail, validate, type Spec, type TrackOptions } from './options';
 import { constant, keyName, lazyClassMethodId, toolOrMethodId } from './tool-ids';
 import { runMethodOf, wrapToolObject, type ToolLike } from './tool-objects';
-import { instrument, isTracked, type AnyFunction } from './wrap-call';
+import { isTracked, type AnyFunction } from './function-shape';
+import { instrument } from './wrap-call';
 
 type AbstractClass = abstract new (...args: never[]) => unknown;
 

@@ -1,131 +1,179 @@
-import { frameworkContext } from './call-context';
-import { MetricsCollector } from '../collector/metrics-collector';
+import { types } from 'node:util';
+import { defaultRecorder } from '../api/default-recorder';
+import type { Recorder } from '../api/recorder';
 import type { CallContext } from '../api/types';
+import { frameworkContext } from './call-context';
 import { failureIn, hashOf, inputOf, inputSize, metadataOf, readContext, sessionOf } from './call-inputs';
+import { copyFunctionShape, type AnyFunction } from './function-shape';
 import type { Spec } from './options';
 import type { IdOf } from './tool-ids';
 
-export type AnyFunction = (this: never, ...args: never[]) => unknown;
+// The call-wrapping template. Every shape of call goes through the same three steps:
+//   begin   decide sampling, read the context, measure input and heap, read the clock;
+//   run     the original, with the caller's `this`, arguments and `new.target`;
+//   settle  by what it returned: a native promise is followed to its end, a generator's
+//           iteration is timed from first `next()` to its end, anything else ends now;
+//   end     read the clock, measure output and heap, and hand one draft to the recorder.
+// The default options (timing and outcome only) take a specialised sync/promise wrapper that
+// skips what they do not measure; it ends through the same draft rule.
 
-const TRACKED = Symbol.for('perftrack.tracked');
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as unknown;
 const AsyncGeneratorFunction = Object.getPrototypeOf(async function* () {}).constructor as unknown;
+type Apply = (this: unknown, ...args: unknown[]) => unknown;
 
-/** What a sampled-in call measured before it returned. */
-class Pending {
-  constructor(
-    readonly c: MetricsCollector,
-    readonly spec: Spec,
-    readonly toolId: string,
-    readonly ctx: CallContext | undefined,
-    readonly args: ArrayLike<unknown>,
-    readonly start: number,
-    readonly memoryStart: number,
-    readonly inputSize: number | undefined,
-    readonly inputSizeCapped: boolean | undefined,
-    readonly inputHash: string | undefined,
-  ) {}
-
-  finish(success: boolean, value: unknown): void {
-    const end = this.c._now();
-    finishCall(this.c, this.spec, this.toolId, this.ctx, this.args, this.start, end, this.memoryStart, this.inputSize, this.inputSizeCapped, this.inputHash, success, value);
-  }
+/** One sampled-in call between `begin` and `end`. */
+interface Call {
+  readonly recorder: Recorder;
+  readonly spec: Spec;
+  readonly toolId: string;
+  readonly ctx: CallContext | undefined;
+  readonly args: ArrayLike<unknown>;
+  readonly memoryStart: number;
+  readonly inputSize: number | undefined;
+  readonly inputSizeCapped: boolean | undefined;
+  readonly inputHash: string | undefined;
+  readonly start: number;
 }
 
-function finishCall(
-  c: MetricsCollector,
-  spec: Spec,
-  toolId: string,
-  ctx: CallContext | undefined,
-  args: ArrayLike<unknown>,
-  start: number,
-  end: number,
-  memoryStart: number,
-  inSize: number | undefined,
-  inCapped: boolean | undefined,
-  inputHash: string | undefined,
-  success: boolean,
-  value: unknown,
-): void {
+/**
+ * Whether a returned value is a native promise of the intrinsic `Promise`, the one kind the
+ * wrappers follow with `then`. Never throws and runs no user code: a revoked proxy, a proxy of a
+ * promise, a subclass (whose `then` would run its constructor) or any other thenable is returned
+ * as it is and timed as a sync value.
+ */
+function isNativePromise(value: unknown): value is Promise<unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  let proto: unknown;
+  try {
+    proto = Object.getPrototypeOf(value); // a proxy's trap may throw (revoked)
+  } catch {
+    return false;
+  }
+  // types.isPromise is false for a proxy that claims Promise.prototype
+  return proto === Promise.prototype && types.isPromise(value) && !Object.prototype.hasOwnProperty.call(value, 'constructor');
+}
+
+/** Runs the original: a call, or under `new` a construction of the original itself. */
+function run(fn: Apply, thisArg: unknown, args: ArrayLike<unknown>, newTarget: unknown, wrapped: unknown): unknown {
+  if (newTarget === undefined) return fn.apply(thisArg, args as unknown[]);
+  // `new` on the wrapper is `new` on the original (throws as it does when it is no constructor)
+  return Reflect.construct(fn, args, newTarget === wrapped ? fn : (newTarget as Apply));
+}
+
+/** Whether this call is sampled out (and counts it). */
+function sampledOut(r: Recorder, rate: number): boolean {
+  if (rate < 1 && (rate === 0 || r.random() >= rate)) {
+    r.sampledOut();
+    return true;
+  }
+  return false;
+}
+
+function begin(r: Recorder, spec: Spec, toolId: string, ctx: CallContext | undefined, args: ArrayLike<unknown>): Call {
+  let inSize: number | undefined;
+  let inCapped: boolean | undefined;
+  if (spec.trackIO) {
+    inSize = inputSize(r, spec, args);
+    if (r.sizeCapped()) inCapped = true;
+  }
+  const inputHash = spec.hashInput ? hashOf(inputOf(args, spec, r)) : undefined;
+  const memoryStart = spec.trackMemory ? r.memory() : 0;
+  return { recorder: r, spec, toolId, ctx, args, memoryStart, inputSize: inSize, inputSizeCapped: inCapped, inputHash, start: r.now() };
+}
+
+/** Ends a call: its clock reading, output size, heap delta, `failureOf`, metadata, one draft. */
+function end(call: Call, returned: boolean, value: unknown, endTime: number = call.recorder.now()): void {
+  const { recorder: r, spec, ctx } = call;
   let memoryUsed: number | undefined;
   if (spec.trackMemory) {
-    const delta = c._memory() - memoryStart;
+    const delta = r.memory() - call.memoryStart;
     if (delta === delta) memoryUsed = delta; // NaN: the collector does not allow heap reads
   }
-  let outSize: number | undefined;
-  let outCapped: boolean | undefined;
-  if (spec.trackIO && success) {
-    outSize = c._size(spec.outputOf === undefined ? value : spec.outputOf(value));
-    if (c._sizeCapped()) outCapped = true;
+  let outputSize: number | undefined;
+  let outputSizeCapped: boolean | undefined;
+  if (spec.trackIO && returned) {
+    outputSize = r.size(spec.outputOf === undefined ? value : spec.outputOf(value));
+    if (r.sizeCapped()) outputSizeCapped = true;
   }
-  const result = value;
-  const returned = success;
-  if (success && spec.failureOf !== undefined) {
-    const failure = failureIn(spec, c, value);
-    if (failure !== undefined) {
+  let success = returned;
+  let failure: unknown = returned ? undefined : value;
+  if (returned && spec.failureOf !== undefined) {
+    const found = failureIn(spec, r, value);
+    if (found !== undefined) {
       success = false;
-      value = failure;
+      failure = found;
     }
   }
-  c._record(
-    undefined,
-    toolId,
-    sessionOf(ctx, c),
-    ctx?.messageId,
-    ctx?.callId,
-    start,
-    end,
+  r.record({
+    toolId: call.toolId,
+    sessionId: sessionOf(ctx, r),
+    messageId: ctx?.messageId,
+    callId: ctx?.callId,
+    start: call.start,
+    end: endTime,
     success,
-    success ? undefined : value,
-    inSize,
-    inCapped,
-    outSize,
-    outCapped,
-    inputHash,
+    failure,
+    inputSize: call.inputSize,
+    inputSizeCapped: call.inputSizeCapped,
+    outputSize,
+    outputSizeCapped,
+    inputHash: call.inputHash,
     memoryUsed,
-    spec.weight,
-    spec.metaObject !== undefined || spec.metaFn !== undefined ? metadataOf(spec, c, args, returned ? result : undefined) : undefined,
-    false,
-    ctx,
-  );
+    sampleWeight: success ? spec.weight : 1,
+    metadata: spec.metaObject !== undefined || spec.metaFn !== undefined ? metadataOf(spec, r, call.args, returned ? value : undefined) : undefined,
+    links: ctx,
+  });
 }
 
 /** A failure of a sampled-out call: kept, untimed, weight 1. */
-function recordUntimed(c: MetricsCollector, spec: Spec, toolId: string, ctx: CallContext | undefined, now: number, error: unknown): void {
-  c._record(undefined, toolId, sessionOf(ctx, c), ctx?.messageId, ctx?.callId, now, now, false, error, undefined, undefined, undefined, undefined, undefined, undefined, 1, spec.metaObject, true, ctx);
+function recordUntimed(r: Recorder, spec: Spec, toolId: string, ctx: CallContext | undefined, failure: unknown): void {
+  const now = r.now();
+  r.record({
+    toolId,
+    sessionId: sessionOf(ctx, r),
+    messageId: ctx?.messageId,
+    callId: ctx?.callId,
+    start: now,
+    end: now,
+    success: false,
+    failure,
+    sampleWeight: 1,
+    untimed: true,
+    metadata: spec.metaObject,
+    links: ctx,
+  });
 }
 
-function copyFunctionShape(wrapped: object, fn: AnyFunction): void {
-  Object.defineProperty(wrapped, 'name', { value: fn.name, configurable: true });
-  Object.defineProperty(wrapped, 'length', { value: fn.length, configurable: true });
-  Object.defineProperty(wrapped, TRACKED, { value: fn });
-  // Keep reflect-metadata written on the original by other (legacy) decorators, when it is loaded.
-  const R = Reflect as unknown as {
-    getOwnMetadataKeys?: (t: object) => unknown[];
-    getOwnMetadata?: (k: unknown, t: object) => unknown;
-    defineMetadata?: (k: unknown, v: unknown, t: object) => void;
-  };
-  if (typeof R.getOwnMetadataKeys === 'function' && typeof R.getOwnMetadata === 'function' && typeof R.defineMetadata === 'function') {
-    for (const key of R.getOwnMetadataKeys(fn)) R.defineMetadata(key, R.getOwnMetadata(key, fn), wrapped);
-  }
+/** Follows a native promise to its end; the caller gets a promise settling with the same value or error. */
+function settlePromise(p: Promise<unknown>, call: Call): Promise<unknown> {
+  const r = call.recorder;
+  r.pending(1);
+  // A new promise rather than `p` itself: a rejection nobody handles still surfaces as unhandled.
+  return p.then(
+    (v) => {
+      r.pending(-1);
+      end(call, true, v);
+      return v;
+    },
+    (e: unknown) => {
+      r.pending(-1);
+      end(call, false, e);
+      throw e;
+    },
+  );
 }
 
-export function isTracked(fn: unknown): boolean {
-  return typeof fn === 'function' && Object.prototype.hasOwnProperty.call(fn, TRACKED);
-}
-
-/** Builds the tracked twin of `fn`: same `this`, arguments, return value, thrown error, sync/async nature. */
+/** Builds the tracked twin of `fn`: same `this`, arguments, `new`, return value, thrown error, sync/async nature. */
 export function instrument(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
-  const proto = Object.getPrototypeOf(fn) as { constructor?: unknown } | null;
-  const ctor = proto?.constructor;
+  const ctor = (Object.getPrototypeOf(fn) as { constructor?: unknown } | null)?.constructor;
   const wrapped =
     ctor === GeneratorFunction
-      ? instrumentGenerator(fn, spec, idOf)
+      ? wrapGenerator(fn, spec, idOf)
       : ctor === AsyncGeneratorFunction
-        ? instrumentAsyncGenerator(fn, spec, idOf)
+        ? wrapAsyncGenerator(fn, spec, idOf)
         : isBasic(spec)
-          ? instrumentBasic(fn, spec, idOf)
-          : instrumentPlain(fn, spec, idOf);
+          ? wrapBasic(fn as Apply, spec, idOf)
+          : wrapFull(fn as Apply, spec, idOf);
   copyFunctionShape(wrapped, fn);
   return wrapped;
 }
@@ -136,246 +184,244 @@ function isBasic(spec: Spec): boolean {
   );
 }
 
-/** Records one call of a basic wrapper, its context read from the `ctx` argument. */
-function recordBasic(c: MetricsCollector, spec: Spec, toolId: string, firstArg: unknown, ctxArg: unknown, start: number, end: number, success: boolean, value: unknown): void {
-  const ctx = frameworkContext(firstArg, ctxArg);
-  if (ctx === undefined) c._recordBasic(toolId, c.defaultSessionId, undefined, undefined, start, end, success, value, spec.weight, spec.metaObject);
-  else if (ctx.runId === undefined && ctx.parentCallId === undefined && ctx.parentSessionId === undefined) {
-    c._recordBasic(toolId, sessionOf(ctx, c), ctx.messageId, ctx.callId, start, end, success, value, spec.weight, spec.metaObject);
-  } else finishCall(c, spec, toolId, ctx, [], start, end, 0, undefined, undefined, undefined, success, value);
-}
-
-/**
- * The default configuration (timing and outcome only). `arguments` is only ever forwarded by
- * `apply`, so the engine never materialises it: the call costs two clock reads and one record.
- */
-function instrumentBasic(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
+/** Sync and promise calls, every option. */
+function wrapFull(fn: Apply, spec: Spec, idOf: IdOf): AnyFunction {
+  const explicit = spec.recorder;
   const rate = spec.rate;
-  const explicit = spec.collector;
-  const call = fn as (...a: unknown[]) => unknown;
-  return function (this: unknown): unknown {
-    const c = explicit ?? MetricsCollector.default;
-    if (!c.enabled) return call.apply(this, arguments as unknown as unknown[]);
-    if (rate < 1 && (rate === 0 || c._random() >= rate)) {
-      c._sampledOut();
-      let r: unknown;
-      try {
-        r = call.apply(this, arguments as unknown as unknown[]);
-      } catch (e) {
-        const now = c._now();
-        recordUntimed(c, spec, idOf(this), frameworkContext(arguments[0], arguments[1]), now, e);
-        throw e;
-      }
-      if (r instanceof Promise) {
-        const toolId = idOf(this);
-        const [firstArg, ctxArg]: unknown[] = [arguments[0], arguments[1]];
-        return r.then(undefined, (e: unknown) => {
-          recordUntimed(c, spec, toolId, frameworkContext(firstArg, ctxArg), c._now(), e);
-          throw e;
-        });
-      }
-      return r;
-    }
-    const firstArg: unknown = arguments.length > 0 ? arguments[0] : undefined;
-    const ctxArg: unknown = arguments.length > 1 ? arguments[1] : undefined;
-    const start = c._now();
-    let r: unknown;
-    try {
-      r = call.apply(this, arguments as unknown as unknown[]);
-    } catch (e) {
-      recordBasic(c, spec, idOf(this), firstArg, ctxArg, start, c._now(), false, e);
-      throw e;
-    }
-    if (r instanceof Promise) return trackBasicPromise(r, c, spec, idOf(this), firstArg, ctxArg, start);
-    const end = c._now();
-    recordBasic(c, spec, idOf(this), firstArg, ctxArg, start, end, true, undefined);
-    return r;
-  };
-}
-
-/** See {@link trackPromise}; the basic configuration's variant. */
-function trackBasicPromise(p: Promise<unknown>, c: MetricsCollector, spec: Spec, toolId: string, firstArg: unknown, ctxArg: unknown, start: number): Promise<unknown> {
-  c._pending(1);
-  return p.then(
-    (v) => {
-      const end = c._now();
-      c._pending(-1);
-      recordBasic(c, spec, toolId, firstArg, ctxArg, start, end, true, undefined);
-      return v;
-    },
-    (e: unknown) => {
-      const end = c._now();
-      c._pending(-1);
-      recordBasic(c, spec, toolId, firstArg, ctxArg, start, end, false, e);
-      throw e;
-    },
-  );
-}
-
-/** Every other configuration: memory, sizes, hash, metadata function or a custom context resolver. */
-function instrumentPlain(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
-  const { rate, trackMemory, trackIO, hashInput } = spec;
-  const explicit = spec.collector;
-  return function (this: unknown): unknown {
-    const c = explicit ?? MetricsCollector.default;
-    // eslint-disable-next-line prefer-rest-params
+  const wrapped = function (this: unknown): unknown {
+    const r = explicit ?? defaultRecorder();
     const args = arguments;
-    if (!c.enabled) return (fn as (...a: unknown[]) => unknown).apply(this, args as unknown as unknown[]);
-    if (rate < 1 && (rate === 0 || c._random() >= rate)) {
-      c._sampledOut();
-      let r: unknown;
-      try {
-        r = (fn as (...a: unknown[]) => unknown).apply(this, args as unknown as unknown[]);
-      } catch (e) {
-        recordUntimed(c, spec, idOf(this), readContext(args, this, spec, c), c._now(), e);
-        throw e;
-      }
-      if (spec.failureOf !== undefined) return keepFailures(c, spec, idOf, this, args, r);
-      if (r instanceof Promise) {
-        return r.then(undefined, (e: unknown) => {
-          recordUntimed(c, spec, idOf(this), readContext(args, this, spec, c), c._now(), e);
-          throw e;
-        });
-      }
-      return r;
-    }
-    const toolId = idOf(this);
-    const ctx = readContext(args, this, spec, c);
-    let inSize: number | undefined;
-    let inCapped: boolean | undefined;
-    if (trackIO) {
-      inSize = inputSize(c, spec, args);
-      if (c._sizeCapped()) inCapped = true;
-    }
-    const inputHash = hashInput ? hashOf(inputOf(args, spec, c)) : undefined;
-    const memoryStart = trackMemory ? c._memory() : 0;
-    const start = c._now();
-    let r: unknown;
+    if (!r.enabled) return run(fn, this, args, new.target, wrapped);
+    if (sampledOut(r, rate)) return runSampledOut(fn, spec, idOf, r, this, args, new.target, wrapped);
+    const call = begin(r, spec, idOf(this), readContext(args, this, spec, r), args);
+    let result: unknown;
     try {
-      r = (fn as (...a: unknown[]) => unknown).apply(this, args as unknown as unknown[]);
+      result = run(fn, this, args, new.target, wrapped);
     } catch (e) {
-      finishCall(c, spec, toolId, ctx, args, start, c._now(), memoryStart, inSize, inCapped, inputHash, false, e);
+      end(call, false, e);
       throw e;
     }
-    if (r instanceof Promise) return trackPromise(r, new Pending(c, spec, toolId, ctx, args, start, memoryStart, inSize, inCapped, inputHash));
-    finishCall(c, spec, toolId, ctx, args, start, c._now(), memoryStart, inSize, inCapped, inputHash, true, r);
-    return r;
+    if (isNativePromise(result)) return settlePromise(result, call);
+    end(call, true, result);
+    return result;
   };
+  return wrapped as AnyFunction;
 }
 
-/** A sampled-out call with `failureOf`: failures found in its result are still recorded (untimed). */
-function keepFailures(c: MetricsCollector, spec: Spec, idOf: IdOf, thisArg: unknown, args: ArrayLike<unknown>, r: unknown): unknown {
-  const check = (v: unknown): void => {
-    const failure = failureIn(spec, c, v);
-    if (failure !== undefined) recordUntimed(c, spec, idOf(thisArg), readContext(args, thisArg, spec, c), c._now(), failure);
-  };
-  if (!(r instanceof Promise)) {
-    check(r);
-    return r;
+/** A sampled-out call: not timed; its failures (thrown, rejected, or found by `failureOf`) are kept, untimed. */
+function runSampledOut(fn: Apply, spec: Spec, idOf: IdOf, r: Recorder, thisArg: unknown, args: ArrayLike<unknown>, newTarget: unknown, wrapped: unknown): unknown {
+  const fail = (failure: unknown): void => recordUntimed(r, spec, idOf(thisArg), readContext(args, thisArg, spec, r), failure);
+  let result: unknown;
+  try {
+    result = run(fn, thisArg, args, newTarget, wrapped);
+  } catch (e) {
+    fail(e);
+    throw e;
   }
-  return r.then(
+  const check = (v: unknown): void => {
+    if (spec.failureOf === undefined) return;
+    const failure = failureIn(spec, r, v);
+    if (failure !== undefined) fail(failure);
+  };
+  if (!isNativePromise(result)) {
+    check(result);
+    return result;
+  }
+  if (spec.failureOf === undefined) {
+    return result.then(undefined, (e: unknown) => {
+      fail(e);
+      throw e;
+    });
+  }
+  return result.then(
     (v: unknown) => {
       check(v);
       return v;
     },
     (e: unknown) => {
-      recordUntimed(c, spec, idOf(thisArg), readContext(args, thisArg, spec, c), c._now(), e);
+      fail(e);
       throw e;
     },
   );
+}
+
+/** Ends a call of the basic wrapper: its context read from the `execute(args, ctx)` arguments. */
+function endBasic(r: Recorder, spec: Spec, toolId: string, firstArg: unknown, ctxArg: unknown, start: number, endTime: number, returned: boolean, value: unknown): void {
+  const ctx = frameworkContext(firstArg, ctxArg);
+  if (ctx !== undefined && (ctx.runId !== undefined || ctx.parentCallId !== undefined || ctx.parentSessionId !== undefined)) {
+    end({ recorder: r, spec, toolId, ctx, args: [], memoryStart: 0, inputSize: undefined, inputSizeCapped: undefined, inputHash: undefined, start }, returned, value, endTime);
+    return;
+  }
+  r.record({
+    toolId,
+    sessionId: ctx === undefined ? r.defaultSessionId : sessionOf(ctx, r),
+    messageId: ctx?.messageId,
+    callId: ctx?.callId,
+    start,
+    end: endTime,
+    success: returned,
+    failure: returned ? undefined : value,
+    sampleWeight: returned ? spec.weight : 1,
+    metadata: spec.metaObject,
+  });
 }
 
 /**
- * Settles with the same value or the same error object as `p`. Returned in place of `p` (not
- * `p` itself) so that a rejection nobody handles still surfaces as an unhandled rejection.
+ * The template specialised for the default options (timing and outcome only). `arguments` is
+ * only ever forwarded by `apply` or read by index, so the engine never materialises it: the
+ * call costs two clock reads and one record.
  */
-function trackPromise(p: Promise<unknown>, pending: Pending): Promise<unknown> {
-  pending.c._pending(1);
+function wrapBasic(fn: Apply, spec: Spec, idOf: IdOf): AnyFunction {
+  const rate = spec.rate;
+  const explicit = spec.recorder;
+  const wrapped = function (this: unknown): unknown {
+    const r = explicit ?? defaultRecorder();
+    if (new.target !== undefined) return constructBasic.apply({ fn, spec, idOf, r, newTarget: new.target, wrapped }, arguments as unknown as unknown[]);
+    if (!r.enabled) return fn.apply(this, arguments as unknown as unknown[]);
+    if (rate < 1 && (rate === 0 || r.random() >= rate)) {
+      r.sampledOut();
+      let result: unknown;
+      try {
+        result = fn.apply(this, arguments as unknown as unknown[]);
+      } catch (e) {
+        recordUntimed(r, spec, idOf(this), frameworkContext(arguments[0], arguments[1]), e);
+        throw e;
+      }
+      if (isNativePromise(result)) {
+        const toolId = idOf(this);
+        const [firstArg, ctxArg]: unknown[] = [arguments[0], arguments[1]];
+        return result.then(undefined, (e: unknown) => {
+          recordUntimed(r, spec, toolId, frameworkContext(firstArg, ctxArg), e);
+          throw e;
+        });
+      }
+      return result;
+    }
+    const firstArg: unknown = arguments.length > 0 ? arguments[0] : undefined;
+    const ctxArg: unknown = arguments.length > 1 ? arguments[1] : undefined;
+    const start = r.now();
+    let result: unknown;
+    try {
+      result = fn.apply(this, arguments as unknown as unknown[]);
+    } catch (e) {
+      endBasic(r, spec, idOf(this), firstArg, ctxArg, start, r.now(), false, e);
+      throw e;
+    }
+    if (isNativePromise(result)) return settleBasicPromise(result, r, spec, idOf(this), firstArg, ctxArg, start);
+    endBasic(r, spec, idOf(this), firstArg, ctxArg, start, r.now(), true, undefined);
+    return result;
+  };
+  return wrapped as AnyFunction;
+}
+
+/** What `new` on a basic wrapper needs (a rare path, so the hot path never materialises `arguments`). */
+interface Construction {
+  readonly fn: Apply;
+  readonly spec: Spec;
+  readonly idOf: IdOf;
+  readonly r: Recorder;
+  readonly newTarget: unknown;
+  readonly wrapped: unknown;
+}
+
+/** `new` on a basic wrapper: the original constructed (or its TypeError), timed as a sync call. */
+function constructBasic(this: Construction, ...args: unknown[]): unknown {
+  const { fn, spec, idOf, r, newTarget, wrapped } = this;
+  if (!r.enabled) return run(fn, undefined, args, newTarget, wrapped);
+  if (sampledOut(r, spec.rate)) return runSampledOut(fn, spec, idOf, r, undefined, args, newTarget, wrapped);
+  const start = r.now();
+  let result: unknown;
+  try {
+    result = run(fn, undefined, args, newTarget, wrapped);
+  } catch (e) {
+    endBasic(r, spec, idOf(undefined), args[0], args[1], start, r.now(), false, e);
+    throw e;
+  }
+  endBasic(r, spec, idOf(undefined), args[0], args[1], start, r.now(), true, undefined);
+  return result;
+}
+
+/** {@link settlePromise} for the basic wrapper. */
+function settleBasicPromise(p: Promise<unknown>, r: Recorder, spec: Spec, toolId: string, firstArg: unknown, ctxArg: unknown, start: number): Promise<unknown> {
+  r.pending(1);
   return p.then(
     (v) => {
-      pending.c._pending(-1);
-      pending.finish(true, v);
+      const endTime = r.now();
+      r.pending(-1);
+      endBasic(r, spec, toolId, firstArg, ctxArg, start, endTime, true, undefined);
       return v;
     },
     (e: unknown) => {
-      pending.c._pending(-1);
-      pending.finish(false, e);
+      const endTime = r.now();
+      r.pending(-1);
+      endBasic(r, spec, toolId, firstArg, ctxArg, start, endTime, false, e);
       throw e;
     },
   );
 }
 
-/** Decides sampling and starts timing for a generator; undefined when not tracked. */
-function startIteration(spec: Spec, idOf: IdOf, thisArg: unknown, args: unknown[]): Pending | null | undefined {
-  const c = spec.collector ?? MetricsCollector.default;
-  if (!c.enabled) return undefined;
-  if (spec.rate < 1 && (spec.rate === 0 || c._random() >= spec.rate)) {
-    c._sampledOut();
-    return null;
-  }
-  const ctx = readContext(args, thisArg, spec, c);
-  let inSize: number | undefined;
-  let inCapped: boolean | undefined;
-  if (spec.trackIO) {
-    inSize = inputSize(c, spec, args);
-    if (c._sizeCapped()) inCapped = true;
-  }
-  const inputHash = spec.hashInput ? hashOf(inputOf(args, spec, c)) : undefined;
-  const memoryStart = spec.trackMemory ? c._memory() : 0;
-  c._pending(1);
-  return new Pending(c, spec, idOf(thisArg), ctx, args, c._now(), memoryStart, inSize, inCapped, inputHash);
+/** `begin` for a generator's iteration: undefined when not tracked, null when sampled out. */
+function beginIteration(spec: Spec, idOf: IdOf, thisArg: unknown, args: unknown[]): Call | null | undefined {
+  const r = spec.recorder ?? defaultRecorder();
+  if (!r.enabled) return undefined;
+  if (sampledOut(r, spec.rate)) return null;
+  const call = begin(r, spec, idOf(thisArg), readContext(args, thisArg, spec, r), args);
+  r.pending(1);
+  return call;
 }
 
-function endIteration(p: Pending | null | undefined, spec: Spec, idOf: IdOf, thisArg: unknown, args: unknown[], success: boolean, value: unknown): void {
-  if (p === undefined) return;
-  if (p === null) {
-    if (!success) {
-      const c = spec.collector ?? MetricsCollector.default;
-      recordUntimed(c, spec, idOf(thisArg), readContext(args, thisArg, spec, c), c._now(), value);
+function endIteration(call: Call | null | undefined, spec: Spec, idOf: IdOf, thisArg: unknown, args: unknown[], returned: boolean, value: unknown): void {
+  if (call === undefined) return;
+  if (call === null) {
+    if (!returned) {
+      const r = spec.recorder ?? defaultRecorder();
+      recordUntimed(r, spec, idOf(thisArg), readContext(args, thisArg, spec, r), value);
     }
     return;
   }
-  p.c._pending(-1);
-  p.finish(success, value);
+  call.recorder.pending(-1);
+  end(call, returned, value);
 }
 
-function instrumentGenerator(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
+// Generators: the same begin/end around `yield*`, which needs a generator body of each kind.
+// A consumer that stops early (`return()`) ends the iteration without error.
+
+function wrapGenerator(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
   const gen = fn as unknown as (...a: unknown[]) => Generator<unknown, unknown, unknown>;
   return function* (this: unknown, ...args: unknown[]): Generator<unknown, unknown, unknown> {
-    const p = startIteration(spec, idOf, this, args);
+    const call = beginIteration(spec, idOf, this, args);
     let settled = false;
     try {
       const r: unknown = yield* gen.apply(this, args);
       settled = true;
-      endIteration(p, spec, idOf, this, args, true, r);
+      endIteration(call, spec, idOf, this, args, true, r);
       return r;
     } catch (e) {
       settled = true;
-      endIteration(p, spec, idOf, this, args, false, e);
+      endIteration(call, spec, idOf, this, args, false, e);
       throw e;
     } finally {
-      // The consumer stopped early (return()): the iteration ended without error.
-      if (!settled) endIteration(p, spec, idOf, this, args, true, undefined);
+      if (!settled) endIteration(call, spec, idOf, this, args, true, undefined);
     }
   } as unknown as AnyFunction;
 }
 
-function instrumentAsyncGenerator(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
+function wrapAsyncGenerator(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
   const gen = fn as unknown as (...a: unknown[]) => AsyncGenerator<unknown, unknown, unknown>;
   return async function* (this: unknown, ...args: unknown[]): AsyncGenerator<unknown, unknown, unknown> {
-    const p = startIteration(spec, idOf, this, args);
+    const call = beginIteration(spec, idOf, this, args);
     let settled = false;
     try {
       const r: unknown = yield* gen.apply(this, args);
       settled = true;
-      endIteration(p, spec, idOf, this, args, true, r);
+      endIteration(call, spec, idOf, this, args, true, r);
       return r;
     } catch (e) {
       settled = true;
-      endIteration(p, spec, idOf, this, args, false, e);
+      endIteration(call, spec, idOf, this, args, false, e);
       throw e;
     } finally {
-      if (!settled) endIteration(p, spec, idOf, this, args, true, undefined);
+      if (!settled) endIteration(call, spec, idOf, this, args, true, undefined);
     }
   } as unknown as AnyFunction;
 }

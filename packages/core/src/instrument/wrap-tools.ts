@@ -1,4 +1,4 @@
-import { MetricsCollector } from '../collector/metrics-collector';
+import { defaultRecorder } from '../api/default-recorder';
 import { validate } from './options';
 import { runMethodOf, toolIdOf, wrapToolObject, type ToolLike, type WrapToolsOptions } from './tool-objects';
 
@@ -15,7 +15,7 @@ export function wrapTools<T extends readonly ToolLike[] | Readonly<Record<string
   if (typeof tools !== 'object' || tools === null) throw new TypeError('wrapTools: expected an array or a record of tools');
   if (typeof options !== 'object' || options === null) throw new TypeError('wrapTools: options must be an object');
   const { perTool = {}, ...shared } = options;
-  validate(shared);
+  const sharedSpec = validate(shared);
   const seen = new Set<string>();
   const wrapOne = (tool: ToolLike, key: string): ToolLike => {
     if (typeof tool !== 'object' || tool === null || runMethodOf(tool) === undefined) {
@@ -23,7 +23,8 @@ export function wrapTools<T extends readonly ToolLike[] | Readonly<Record<string
     }
     const id = toolIdOf(tool) ?? key;
     seen.add(id);
-    const own = perTool[id];
+    // own keys only: a tool named `constructor` or `__proto__` must not pick up Object.prototype's
+    const own = Object.hasOwn(perTool, id) ? perTool[id] : undefined;
     const spec = validate({ ...shared, ...own, toolId: id }, `perTool["${id}"]`);
     return wrapToolObject(tool, spec);
   };
@@ -31,12 +32,15 @@ export function wrapTools<T extends readonly ToolLike[] | Readonly<Record<string
   if (Array.isArray(tools)) out = (tools as readonly ToolLike[]).map((t, i) => wrapOne(t, String(i)));
   else {
     const rec: Record<string, ToolLike> = {};
-    for (const [k, t] of Object.entries(tools as Record<string, ToolLike>)) rec[k] = wrapOne(t, k);
+    // defineProperty: a `__proto__` key stays an own key of the record, not its prototype
+    for (const [k, t] of Object.entries(tools as Record<string, ToolLike>)) {
+      Object.defineProperty(rec, k, { value: wrapOne(t, k), writable: true, enumerable: true, configurable: true });
+    }
     out = rec;
   }
   if (Object.keys(tools).length === 0) {
     // never a silent zero: an empty registry records nothing, which looks like an idle agent
-    (shared.collector ?? MetricsCollector.default)._warnOnce(
+    (sharedSpec.recorder ?? defaultRecorder()).warnOnce(
       'wrapTools:empty',
       `perftrack: wrapTools was given an empty ${Array.isArray(tools) ? 'array' : 'record'}: nothing to wrap, so no tool call will be recorded.`,
     );
