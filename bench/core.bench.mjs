@@ -16,7 +16,7 @@ import { MetricsCollector, trackPerformance } from '@perftrack/core';
 
 const MIN_CPU = 400e6; // ns of sampling per case
 const BASELINE = process.env.PERFTRACK_BASELINE_CORE;
-const BASELINE_ROUNDS = 5;
+const BASELINE_ROUNDS = 9;
 const BASELINE_MIN_CPU = 150e6;
 
 function payload1k() {

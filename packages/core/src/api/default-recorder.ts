@@ -20,7 +20,23 @@ export function provideDefaultRecorder(create: () => Recordable): void {
  * functions wrapped before it.
  */
 export function defaultRecorder(): Recorder {
-  const collector = shared.collector as Recordable | undefined;
-  if (collector !== undefined) return collector[RECORDER];
+  const collector = shared.collector as Partial<Recordable> | undefined;
+  if (collector !== undefined) return collector[RECORDER] ?? foreignDefault();
   return createDefault === undefined ? NOOP_RECORDER : (shared.collector = createDefault())[RECORDER];
 }
+
+/**
+ * The default collector was made by a copy of the package whose collectors have no recorder of
+ * this layout: tracked calls must still run, so they record nothing, and one warning says why.
+ */
+function foreignDefault(): Recorder {
+  if (!warnedForeign) {
+    warnedForeign = true;
+    process.emitWarning(
+      'perftrack: the default MetricsCollector was created by a copy of @perftrack/core this copy cannot record into; calls tracked through this copy are not recorded. Install one version of @perftrack/core.',
+      { type: 'PerftrackWarning', code: 'PERFTRACK_FOREIGN_COLLECTOR' },
+    );
+  }
+  return NOOP_RECORDER;
+}
+let warnedForeign = false;

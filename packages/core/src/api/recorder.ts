@@ -4,7 +4,8 @@ import type { CallContext } from './types';
  * One call as instrumentation measured it, handed to {@link Recorder.record}: the recorder turns
  * it into the stored record (id, epoch times, the clock rule, error message and type), in one
  * place. Clock readings are the recorder's own (`Recorder.now()`), unless `timeOrigin` says
- * they are epoch milliseconds already.
+ * they are epoch milliseconds already. A recorder reads the draft before it runs any user code
+ * (an error's `message` getter) and never keeps it: instrumentation may reuse one draft object.
  */
 export interface RecordDraft {
   /** The record's id when the caller made one already (a manual execution's); default a new one. */

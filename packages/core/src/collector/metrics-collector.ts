@@ -9,6 +9,7 @@ import { VERSION } from '../internal/version';
 import { errorMessage, errorType } from '../internal/error-info';
 import { provideDefaultRecorder } from '../api/default-recorder';
 import { RECORDER, type RecordDraft, type Recorder } from '../api/recorder';
+import { CollectorRecorder } from './collector-recorder';
 import { describe, resolveCollectorOptions, type CollectorErrorSource, type CollectorStats, type MetricsCollectorOptions, type MetricsFilter } from './collector-options';
 import { checkExecutionInput } from './execution-input';
 import type {
@@ -67,17 +68,13 @@ export class MetricsCollector {
   readonly #trackInputOutput: boolean;
   /** Session id used when none is found for a call. */
   readonly defaultSessionId: string;
-  /** What instrumentation records through (see {@link Recorder}); not for applications. */
-  readonly [RECORDER]: Recorder;
+  readonly #recorder: CollectorRecorder;
   #subscribers: readonly MetricsSubscriber[] = [];
-  #enabled: boolean;
   #shutdown: Promise<void> | undefined;
   #seq = 0;
   #idBlock = '';
   #recorded = 0;
   #dropped = 0;
-  #sampledOut = 0;
-  #pending = 0;
   #abandoned = 0;
   #unknown = 0;
   #errors = 0;
@@ -99,7 +96,6 @@ export class MetricsCollector {
     if (this.#memoryStill && options.trackMemory === true) this.#warnMemoryStill();
     this.#trackInputOutput = options.trackInputOutput ?? true;
     this.defaultSessionId = session;
-    this.#enabled = options.enabled ?? true;
     this.#buffer = new RingBuffer(maxMetrics);
     this.#inFlight = new LRUCache<string, InFlight>({
       max: maxInFlight,
@@ -115,7 +111,22 @@ export class MetricsCollector {
     });
     this.#idPrefix = randomBytes(6).toString('hex') + '-';
     this.#idBlock = this.#idPrefix + '0';
-    this[RECORDER] = this.#makeRecorder();
+    this.#recorder = new CollectorRecorder({
+      enabled: options.enabled ?? true,
+      defaultSessionId: session,
+      clock,
+      random: this.#random,
+      sizer: this.#sizer,
+      diagnostics: this.#diagnostics,
+      heapSize: () => this.#heapSize(),
+      reportError: (error, source) => this.#reportError(error, source),
+      publish: (draft) => this.#publish(this.#build(draft)),
+    });
+  }
+
+  /** What instrumentation records through (see {@link Recorder}); not for applications. */
+  get [RECORDER](): Recorder {
+    return this.#recorder;
   }
 
   // ---- default instance and the seed's static style -------------------------------------
@@ -199,12 +210,12 @@ export class MetricsCollector {
 
   /** Whether calls are tracked. `false`: tracked code is a pure pass-through. */
   get enabled(): boolean {
-    return this.#enabled;
+    return this.#recorder.enabled;
   }
 
   set enabled(value: boolean) {
     if (typeof value !== 'boolean') throw new TypeError(`MetricsCollector: enabled must be a boolean, got ${describe(value)}`);
-    this.#enabled = value;
+    this.#recorder.enabled = value;
   }
 
   /** Capacity of the ring buffer (`maxMetrics`). */
@@ -245,8 +256,8 @@ export class MetricsCollector {
     return {
       recorded: this.#recorded,
       dropped: this.#dropped,
-      sampledOut: this.#sampledOut,
-      inFlight: this.#inFlight.size + this.#pending,
+      sampledOut: this.#recorder.sampledOutCalls,
+      inFlight: this.#inFlight.size + this.#recorder.pendingCalls,
       abandoned: this.#abandoned,
       unknownCompletions: this.#unknown,
       errors: this.#errors,
@@ -267,7 +278,7 @@ export class MetricsCollector {
     this.#shutdown ??= (async () => {
       await this.#each('flush', 'subscriber-flush');
       await this.#each('shutdown', 'subscriber-shutdown');
-      this.#enabled = false;
+      this.#recorder.enabled = false;
     })();
     return this.#shutdown;
   }
@@ -277,11 +288,11 @@ export class MetricsCollector {
     this.#buffer.clear();
     this.#inFlight.clear();
     this.#subscribers = [];
-    this.#recorded = this.#dropped = this.#sampledOut = this.#pending = 0;
+    this.#recorded = this.#dropped = this.#recorder.sampledOutCalls = this.#recorder.pendingCalls = 0;
     this.#abandoned = this.#unknown = this.#errors = 0;
     this.#diagnostics.reset();
     this.#shutdown = undefined;
-    this.#enabled = this.#options.enabled ?? true;
+    this.#recorder.enabled = this.#options.enabled ?? true;
   }
 
   async #each(method: 'flush' | 'shutdown', source: CollectorErrorSource): Promise<void> {
@@ -306,7 +317,7 @@ export class MetricsCollector {
       throw new TypeError(`startToolExecution: toolId must be a non-empty string, got ${describe(toolId)}`);
     }
     const id = this.#nextId();
-    if (!this.#enabled) return id;
+    if (!this.#recorder.enabled) return id;
     let inputSize: number | undefined;
     let inputSizeCapped: boolean | undefined;
     if (this.#trackInputOutput && input !== undefined) {
@@ -338,7 +349,7 @@ export class MetricsCollector {
     const end = this.#clock.now();
     const f = this.#inFlight.get(executionId);
     if (f === undefined) {
-      if (this.#enabled) this.#unknown++;
+      if (this.#recorder.enabled) this.#unknown++;
       return undefined;
     }
     this.#inFlight.delete(executionId);
@@ -378,7 +389,7 @@ export class MetricsCollector {
     input: Omit<ToolExecutionMetrics, 'id' | 'sampleWeight' | 'duration'> & { duration?: number; sampleWeight?: number },
   ): ToolExecutionMetrics | undefined {
     checkExecutionInput(input);
-    if (!this.#enabled) return undefined;
+    if (!this.#recorder.enabled) return undefined;
     const record = this.#build({
       toolId: input.toolId,
       sessionId: input.sessionId || this.defaultSessionId,
@@ -413,42 +424,10 @@ export class MetricsCollector {
    */
   countSampledOut(calls = 1): void {
     if (!Number.isInteger(calls) || calls < 0) throw new TypeError(`countSampledOut: calls must be a non-negative integer, got ${describe(calls)}`);
-    if (this.#enabled) this.#sampledOut += calls;
+    if (this.#recorder.enabled) this.#recorder.sampledOutCalls += calls;
   }
 
   // ---- the recorder instrumentation records through (kept off the class's public surface) ---
-
-  /**
-   * What `trackPerformance` records through: this collector's clock, sampler, measuring hooks
-   * and the record builder, behind a symbol rather than public `_` methods.
-   */
-  #makeRecorder(): Recorder {
-    const collector = this;
-    return {
-      get enabled() {
-        return collector.#enabled;
-      },
-      get defaultSessionId() {
-        return collector.defaultSessionId;
-      },
-      now: () => this.#clock.now(),
-      random: () => this.#random(),
-      memory: () => this.#heapSize(),
-      size: (value) => this.#sizer.estimate(value),
-      sizeCapped: () => this.#sizer.capped,
-      sampledOut: () => {
-        this.#sampledOut++;
-      },
-      pending: (delta) => {
-        this.#pending += delta;
-      },
-      reportError: (error, source) => this.#reportError(error, source),
-      warnOnce: (key, message) => this.#diagnostics.warnOnce(key, message),
-      record: (draft) => {
-        this.#publish(this.#build(draft));
-      },
-    };
-  }
 
   /** The heap size, or NaN when `allowMemory` is false or the heap source stands still (no memory recorded). */
   #heapSize(): number {
@@ -477,10 +456,15 @@ export class MetricsCollector {
 
   /**
    * The one record builder: every record (tracked calls, manual completions, calls recorded
-   * elsewhere) is made here from its draft, field by field in one order, so every record has
-   * one object shape and subscribers' property reads stay monomorphic.
+   * elsewhere) is made here from its draft. Two object shapes, each built field by field in one
+   * order so subscribers' property reads stay monomorphic: the compact one when the draft carries
+   * no measurement beyond time and outcome (the default configuration's, small and fast to make),
+   * else the full one. The draft is read before any user code runs (an error's `message` getter),
+   * since instrumentation may reuse one draft object for every call.
    */
   #build(d: RecordDraft): ToolExecutionMetrics {
+    const { toolId, sessionId, messageId, callId, success, failure, sampleWeight, metadata } = d;
+    const id = d.id ?? this.#nextId();
     let start = d.start;
     let end = d.end;
     let untimed = d.untimed;
@@ -490,30 +474,36 @@ export class MetricsCollector {
       untimed = true;
     }
     const origin = d.timeOrigin ?? this.#timeOrigin;
-    const success = d.success;
-    const links = d.links;
+    const duration = d.duration ?? end - start;
+    const { inputSize, inputSizeCapped, outputSize, outputSizeCapped, inputHash, memoryUsed, links } = d;
+    if (d.preformatted !== true && untimed === undefined && links === undefined && inputSize === undefined && outputSize === undefined && memoryUsed === undefined && inputHash === undefined) {
+      const startTime = origin + start;
+      const endTime = origin + end;
+      if (success) return { id, toolId, sessionId, messageId, callId, startTime, endTime, duration, success, sampleWeight, metadata };
+      return { id, toolId, sessionId, messageId, callId, startTime, endTime, duration, success, error: errorMessage(failure), errorType: errorType(failure), sampleWeight, metadata };
+    }
     const formatted = d.preformatted === true;
     return {
-      id: d.id ?? this.#nextId(),
-      toolId: d.toolId,
-      sessionId: d.sessionId,
-      messageId: d.messageId,
-      callId: d.callId,
+      id,
+      toolId,
+      sessionId,
+      messageId,
+      callId,
       startTime: origin + start,
       endTime: origin + end,
-      duration: d.duration ?? end - start,
+      duration,
       success,
-      error: formatted ? d.error : success ? undefined : errorMessage(d.failure),
-      errorType: formatted ? d.errorType : success ? undefined : errorType(d.failure),
-      inputSize: d.inputSize,
-      inputSizeCapped: d.inputSizeCapped,
-      outputSize: d.outputSize,
-      outputSizeCapped: d.outputSizeCapped,
-      inputHash: d.inputHash,
-      memoryUsed: d.memoryUsed,
-      sampleWeight: d.sampleWeight,
+      error: formatted ? d.error : success ? undefined : errorMessage(failure),
+      errorType: formatted ? d.errorType : success ? undefined : errorType(failure),
+      inputSize,
+      inputSizeCapped,
+      outputSize,
+      outputSizeCapped,
+      inputHash,
+      memoryUsed,
+      sampleWeight,
       untimed,
-      metadata: d.metadata,
+      metadata,
       parentCallId: links?.parentCallId,
       parentSessionId: links?.parentSessionId,
       runId: links?.runId,

@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import { defaultRecorder } from '../api/default-recorder';
-import type { Recorder } from '../api/recorder';
+import type { RecordDraft, Recorder } from '../api/recorder';
 import type { CallContext } from '../api/types';
 import { frameworkContext } from './call-context';
 import { failureIn, hashOf, inputOf, inputSize, metadataOf, readContext, sessionOf } from './call-inputs';
@@ -252,19 +252,38 @@ function endBasic(r: Recorder, spec: Spec, toolId: string, firstArg: unknown, ct
     end({ recorder: r, spec, toolId, ctx, args: [], memoryStart: 0, inputSize: undefined, inputSizeCapped: undefined, inputHash: undefined, start }, returned, value, endTime);
     return;
   }
-  r.record({
-    toolId,
-    sessionId: ctx === undefined ? r.defaultSessionId : sessionOf(ctx, r),
-    messageId: ctx?.messageId,
-    callId: ctx?.callId,
-    start,
-    end: endTime,
-    success: returned,
-    failure: returned ? undefined : value,
-    sampleWeight: returned ? spec.weight : 1,
-    metadata: spec.metaObject,
-  });
+  const sessionId = ctx === undefined ? r.defaultSessionId : sessionOf(ctx, r);
+  // every value is computed before the shared draft is written: no user code runs in between
+  const draft = basicDraft;
+  draft.toolId = toolId;
+  draft.sessionId = sessionId;
+  draft.messageId = ctx?.messageId;
+  draft.callId = ctx?.callId;
+  draft.start = start;
+  draft.end = endTime;
+  draft.success = returned;
+  draft.failure = returned ? undefined : value;
+  draft.sampleWeight = returned ? spec.weight : 1;
+  draft.metadata = spec.metaObject;
+  r.record(draft);
 }
+
+/**
+ * The basic wrapper's draft, reused by every call so the default configuration allocates only
+ * the record: a recorder reads a draft before it runs any user code and never keeps it.
+ */
+const basicDraft: { -readonly [K in keyof RecordDraft]: RecordDraft[K] } = {
+  toolId: '',
+  sessionId: '',
+  messageId: undefined,
+  callId: undefined,
+  start: 0,
+  end: 0,
+  success: true,
+  failure: undefined,
+  sampleWeight: 1,
+  metadata: undefined,
+};
 
 /**
  * The template specialised for the default options (timing and outcome only). `arguments` is
