@@ -379,48 +379,79 @@ function settleBasicPromise(p: Promise<unknown>, r: Recorder, spec: Spec, toolId
   );
 }
 
-/** `begin` for a generator's iteration: undefined when not tracked, null when sampled out. */
-function beginIteration(spec: Spec, idOf: IdOf, thisArg: unknown, args: unknown[]): Call | null | undefined {
-  const r = spec.recorder ?? defaultRecorder();
-  if (!r.enabled) return undefined;
-  if (sampledOut(r, spec.rate)) return null;
-  const call = begin(r, spec, idOf(thisArg), readContext(args, thisArg, spec, r), args);
-  r.pending(1);
-  return call;
-}
+/**
+ * One generator iteration between `begin` and `end`: from the first `next()` to its return,
+ * its throw, or the consumer stopping early (`return()`, which ends it without error).
+ */
+class Iteration {
+  readonly #spec: Spec;
+  readonly #idOf: IdOf;
+  readonly #thisArg: unknown;
+  readonly #args: unknown[];
+  /** undefined: not tracked (disabled); null: sampled out (only a failure is kept). */
+  readonly #call: Call | null | undefined;
+  #settled = false;
 
-function endIteration(call: Call | null | undefined, spec: Spec, idOf: IdOf, thisArg: unknown, args: unknown[], returned: boolean, value: unknown): void {
-  if (call === undefined) return;
-  if (call === null) {
-    if (!returned) {
-      const r = spec.recorder ?? defaultRecorder();
-      recordUntimed(r, spec, idOf(thisArg), readContext(args, thisArg, spec, r), value);
+  constructor(spec: Spec, idOf: IdOf, thisArg: unknown, args: unknown[]) {
+    this.#spec = spec;
+    this.#idOf = idOf;
+    this.#thisArg = thisArg;
+    this.#args = args;
+    const r = spec.recorder ?? defaultRecorder();
+    if (!r.enabled) this.#call = undefined;
+    else if (sampledOut(r, spec.rate)) this.#call = null;
+    else {
+      this.#call = begin(r, spec, idOf(thisArg), readContext(args, thisArg, spec, r), args);
+      r.pending(1);
     }
-    return;
   }
-  call.recorder.pending(-1);
-  end(call, returned, value);
+
+  /** The iteration returned `value`; returns it. */
+  returned<T>(value: T): T {
+    this.#end(true, value);
+    return value;
+  }
+
+  /** The iteration threw `error`; returns it, to be rethrown as it is. */
+  threw(error: unknown): unknown {
+    this.#end(false, error);
+    return error;
+  }
+
+  /** The consumer stopped early, or nothing else ended the iteration. */
+  stopped(): void {
+    this.#end(true, undefined);
+  }
+
+  #end(returned: boolean, value: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    const call = this.#call;
+    if (call === undefined) return;
+    if (call === null) {
+      if (!returned) {
+        const r = this.#spec.recorder ?? defaultRecorder();
+        recordUntimed(r, this.#spec, this.#idOf(this.#thisArg), readContext(this.#args, this.#thisArg, this.#spec, r), value);
+      }
+      return;
+    }
+    call.recorder.pending(-1);
+    end(call, returned, value);
+  }
 }
 
 // Generators: the same begin/end around `yield*`, which needs a generator body of each kind.
-// A consumer that stops early (`return()`) ends the iteration without error.
 
 function wrapGenerator(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
   const gen = fn as unknown as (...a: unknown[]) => Generator<unknown, unknown, unknown>;
   return function* (this: unknown, ...args: unknown[]): Generator<unknown, unknown, unknown> {
-    const call = beginIteration(spec, idOf, this, args);
-    let settled = false;
+    const iteration = new Iteration(spec, idOf, this, args);
     try {
-      const r: unknown = yield* gen.apply(this, args);
-      settled = true;
-      endIteration(call, spec, idOf, this, args, true, r);
-      return r;
+      return iteration.returned(yield* gen.apply(this, args));
     } catch (e) {
-      settled = true;
-      endIteration(call, spec, idOf, this, args, false, e);
-      throw e;
+      throw iteration.threw(e);
     } finally {
-      if (!settled) endIteration(call, spec, idOf, this, args, true, undefined);
+      iteration.stopped();
     }
   } as unknown as AnyFunction;
 }
@@ -428,19 +459,13 @@ function wrapGenerator(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
 function wrapAsyncGenerator(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
   const gen = fn as unknown as (...a: unknown[]) => AsyncGenerator<unknown, unknown, unknown>;
   return async function* (this: unknown, ...args: unknown[]): AsyncGenerator<unknown, unknown, unknown> {
-    const call = beginIteration(spec, idOf, this, args);
-    let settled = false;
+    const iteration = new Iteration(spec, idOf, this, args);
     try {
-      const r: unknown = yield* gen.apply(this, args);
-      settled = true;
-      endIteration(call, spec, idOf, this, args, true, r);
-      return r;
+      return iteration.returned(yield* gen.apply(this, args));
     } catch (e) {
-      settled = true;
-      endIteration(call, spec, idOf, this, args, false, e);
-      throw e;
+      throw iteration.threw(e);
     } finally {
-      if (!settled) endIteration(call, spec, idOf, this, args, true, undefined);
+      iteration.stopped();
     }
   } as unknown as AnyFunction;
 }
