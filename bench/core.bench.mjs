@@ -17,7 +17,6 @@ import { MetricsCollector, trackPerformance } from '@perftrack/core';
 const MIN_CPU = 400e6; // ns of sampling per case
 const BASELINE = process.env.PERFTRACK_BASELINE_CORE;
 const BASELINE_ROUNDS = 9;
-const BASELINE_MIN_CPU = 150e6;
 
 function payload1k() {
   return {
@@ -84,6 +83,9 @@ export async function run() {
     return r;
   };
 
+  // First, while neither build's code has seen other cases: each build's call paths get the same feedback.
+  const baseline = BASELINE ? await compareWithBaseline(createRequire(import.meta.url)(BASELINE), input) : undefined;
+
   const cases = {};
   const add = async (name, fn) => {
     cases[name] = { nsPerOp: await ns(fn) };
@@ -138,8 +140,6 @@ export async function run() {
   console.log('\n  targets');
   for (const [k, v] of Object.entries(targets)) console.log(`  ${v ? 'met   ' : 'MISSED'} ${k}`);
 
-  const baseline = BASELINE ? await compareWithBaseline(createRequire(import.meta.url)(BASELINE), input) : undefined;
-
   const soak = memorySoak(10_000_000);
   console.log(`\n  memory soak: ${soak.calls.toLocaleString()} tracked calls, maxMetrics 1000: heap ${fmtMB(soak.heapBefore)} -> ${fmtMB(soak.heapAfter)} (growth ${fmtMB(soak.growth)}), dropped ${soak.dropped.toLocaleString()}, ${soak.seconds.toFixed(1)} s`);
   return { inputJsonBytes, cases, ratios, targets, memorySoak: soak, ...(baseline ? { baseline } : {}) };
@@ -178,32 +178,51 @@ function trackedCases(core, input) {
   };
 }
 
+/** Runs `fn` `calls` times (awaiting each call that returns a promise); CPU (all threads) and wall ns per call. */
+async function timeCalls(fn, calls) {
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  for (let i = 0; i < calls; i++) {
+    const r = fn();
+    if (r instanceof Promise) await r;
+  }
+  const wall = performance.now() - wall0;
+  const cpu = process.cpuUsage(cpu0);
+  return { cpuNs: ((cpu.user + cpu.system) * 1000) / calls, wallNs: (wall * 1e6) / calls };
+}
+
 /**
- * This build against the baseline build, interleaved: in every round each case is measured for
- * both builds, the order alternating between rounds; the medians over rounds are compared.
+ * This build against the baseline build, interleaved: in every round each case runs a batch of
+ * calls on both builds, the order alternating between rounds; medians over rounds are compared,
+ * for CPU time (process.cpuUsage, every thread: what a shared machine steals shows less) and wall time.
  */
 async function compareWithBaseline(baselineCore, input) {
   const current = trackedCases({ MetricsCollector, trackPerformance }, input);
   const base = trackedCases(baselineCore, input);
+  const calls = { 'tracked-sync': 200_000, 'sampled-out': 1_000_000, 'tool-execute-ctx': 200_000, 'tracked-throw': 20_000, 'tracked-async': 50_000, 'tracked-memory': 50_000, 'tracked-io': 20_000 };
   const samples = {};
-  for (const name of Object.keys(current)) samples[name] = { thisBuild: [], baseline: [] };
+  for (const name of Object.keys(current)) {
+    samples[name] = { thisBuild: [], baseline: [] };
+    await timeCalls(current[name], calls[name]); // warm-up of both
+    await timeCalls(base[name], calls[name]);
+  }
   for (let round = 0; round < BASELINE_ROUNDS; round++) {
     for (const name of Object.keys(current)) {
       const order = round % 2 === 0 ? ['thisBuild', 'baseline'] : ['baseline', 'thisBuild'];
-      for (const which of order) {
-        const s = await measure(which === 'thisBuild' ? current[name] : base[name], { min_cpu_time: BASELINE_MIN_CPU });
-        samples[name][which].push(s.avg);
-      }
+      for (const which of order) samples[name][which].push(await timeCalls(which === 'thisBuild' ? current[name] : base[name], calls[name]));
     }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const cases = {};
-  console.log(`\n  against the baseline (${BASELINE_ROUNDS} interleaved rounds, medians)`);
+  console.log(`\n  against the baseline (${BASELINE_ROUNDS} interleaved rounds, medians; CPU and wall ns per call)`);
   for (const [name, { thisBuild, baseline }] of Object.entries(samples)) {
-    cases[name] = { thisBuildNs: median(thisBuild), baselineNs: median(baseline), ratio: median(thisBuild) / median(baseline) };
-    console.log(`  ${name.padEnd(22)} ${cases[name].thisBuildNs.toFixed(1).padStart(9)} ns vs ${cases[name].baselineNs.toFixed(1).padStart(9)} ns  ${cases[name].ratio.toFixed(2)}x`);
+    const c = { thisBuildCpuNs: median(thisBuild.map((x) => x.cpuNs)), baselineCpuNs: median(baseline.map((x) => x.cpuNs)), thisBuildWallNs: median(thisBuild.map((x) => x.wallNs)), baselineWallNs: median(baseline.map((x) => x.wallNs)) };
+    c.cpuRatio = c.thisBuildCpuNs / c.baselineCpuNs;
+    c.wallRatio = c.thisBuildWallNs / c.baselineWallNs;
+    cases[name] = c;
+    console.log(`  ${name.padEnd(18)} cpu ${c.thisBuildCpuNs.toFixed(1).padStart(8)} vs ${c.baselineCpuNs.toFixed(1).padStart(8)}  ${c.cpuRatio.toFixed(2)}x   wall ${c.thisBuildWallNs.toFixed(1).padStart(8)} vs ${c.baselineWallNs.toFixed(1).padStart(8)}  ${c.wallRatio.toFixed(2)}x`);
   }
-  return { path: BASELINE, rounds: BASELINE_ROUNDS, cases };
+  return { path: BASELINE, rounds: BASELINE_ROUNDS, calls, cases };
 }
 
 function fmtMB(bytes) {

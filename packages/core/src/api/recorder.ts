@@ -43,6 +43,42 @@ export interface RecordDraft {
   readonly links?: Pick<CallContext, 'parentCallId' | 'parentSessionId' | 'runId'> | undefined;
 }
 
+/** A {@link RecordDraft} being filled in. */
+export type MutableRecordDraft = { -readonly [K in keyof RecordDraft]: RecordDraft[K] };
+
+/**
+ * A draft with every field present, in one order. Every draft made here has one object shape,
+ * so the recorder's reads of any draft stay monomorphic whichever path filled it.
+ */
+export function createDraft(): MutableRecordDraft {
+  return {
+    id: undefined,
+    toolId: '',
+    sessionId: '',
+    messageId: undefined,
+    callId: undefined,
+    start: 0,
+    end: 0,
+    timeOrigin: undefined,
+    duration: undefined,
+    success: true,
+    failure: undefined,
+    preformatted: undefined,
+    error: undefined,
+    errorType: undefined,
+    inputSize: undefined,
+    inputSizeCapped: undefined,
+    outputSize: undefined,
+    outputSizeCapped: undefined,
+    inputHash: undefined,
+    memoryUsed: undefined,
+    sampleWeight: 1,
+    untimed: undefined,
+    metadata: undefined,
+    links: undefined,
+  };
+}
+
 /** Where a {@link Recorder} error came from, as instrumentation reports it. */
 export type RecorderErrorSource = 'metadata' | 'context';
 

@@ -8,7 +8,7 @@ import { SizeEstimator } from './size-estimator';
 import { VERSION } from '../internal/version';
 import { errorMessage, errorType } from '../internal/error-info';
 import { provideDefaultRecorder } from '../api/default-recorder';
-import { RECORDER, type RecordDraft, type Recorder } from '../api/recorder';
+import { createDraft, RECORDER, type RecordDraft, type Recorder } from '../api/recorder';
 import { CollectorRecorder } from './collector-recorder';
 import { describe, resolveCollectorOptions, type CollectorErrorSource, type CollectorStats, type MetricsCollectorOptions, type MetricsFilter } from './collector-options';
 import { checkExecutionInput } from './execution-input';
@@ -361,22 +361,21 @@ export class MetricsCollector {
       if (this.#sizer.capped) outputSizeCapped = true;
     }
     const ok = success === true;
-    const record = this.#build({
-      id: executionId,
-      toolId: f.toolId,
-      sessionId: f.sessionId,
-      messageId: f.messageId,
-      start: f.start,
-      end,
-      success: ok,
-      failure: ok ? undefined : error === undefined ? new Error('failed') : error,
-      inputSize: f.inputSize,
-      inputSizeCapped: f.inputSizeCapped,
-      outputSize,
-      outputSizeCapped,
-      memoryUsed,
-      sampleWeight: 1,
-    });
+    const d = createDraft();
+    d.id = executionId;
+    d.toolId = f.toolId;
+    d.sessionId = f.sessionId;
+    d.messageId = f.messageId;
+    d.start = f.start;
+    d.end = end;
+    d.success = ok;
+    d.failure = ok ? undefined : error === undefined ? new Error('failed') : error;
+    d.inputSize = f.inputSize;
+    d.inputSizeCapped = f.inputSizeCapped;
+    d.outputSize = outputSize;
+    d.outputSizeCapped = outputSizeCapped;
+    d.memoryUsed = memoryUsed;
+    const record = this.#build(d);
     this.#publish(record);
     return record;
   }
@@ -390,30 +389,30 @@ export class MetricsCollector {
   ): ToolExecutionMetrics | undefined {
     checkExecutionInput(input);
     if (!this.#recorder.enabled) return undefined;
-    const record = this.#build({
-      toolId: input.toolId,
-      sessionId: input.sessionId || this.defaultSessionId,
-      messageId: input.messageId,
-      callId: input.callId,
-      start: input.startTime,
-      end: input.endTime,
-      timeOrigin: 0,
-      duration: input.duration,
-      success: input.success,
-      preformatted: true,
-      error: input.error,
-      errorType: input.errorType,
-      inputSize: input.inputSize,
-      inputSizeCapped: input.inputSizeCapped,
-      outputSize: input.outputSize,
-      outputSizeCapped: input.outputSizeCapped,
-      inputHash: input.inputHash,
-      memoryUsed: input.memoryUsed,
-      sampleWeight: input.sampleWeight ?? 1,
-      untimed: input.untimed,
-      metadata: input.metadata,
-      links: input,
-    });
+    const d = createDraft();
+    d.toolId = input.toolId;
+    d.sessionId = input.sessionId || this.defaultSessionId;
+    d.messageId = input.messageId;
+    d.callId = input.callId;
+    d.start = input.startTime;
+    d.end = input.endTime;
+    d.timeOrigin = 0;
+    d.duration = input.duration;
+    d.success = input.success;
+    d.preformatted = true;
+    d.error = input.error;
+    d.errorType = input.errorType;
+    d.inputSize = input.inputSize;
+    d.inputSizeCapped = input.inputSizeCapped;
+    d.outputSize = input.outputSize;
+    d.outputSizeCapped = input.outputSizeCapped;
+    d.inputHash = input.inputHash;
+    d.memoryUsed = input.memoryUsed;
+    d.sampleWeight = input.sampleWeight ?? 1;
+    d.untimed = input.untimed;
+    d.metadata = input.metadata;
+    d.links = input;
+    const record = this.#build(d);
     this.#publish(record);
     return record;
   }
@@ -463,7 +462,40 @@ export class MetricsCollector {
    * since instrumentation may reuse one draft object for every call.
    */
   #build(d: RecordDraft): ToolExecutionMetrics {
+    const start = d.start;
+    const end = d.end;
+    if (
+      end - start >= 0 && end - start < Infinity &&
+      d.preformatted !== true && d.untimed === undefined && d.links === undefined &&
+      d.inputSize === undefined && d.outputSize === undefined && d.memoryUsed === undefined && d.inputHash === undefined
+    ) {
+      return this.#compactRecord(d);
+    }
+    return this.#fullRecord(d);
+  }
+
+  /** The compact shape: time and outcome only (the default configuration's records). */
+  #compactRecord(d: RecordDraft): ToolExecutionMetrics {
     const { toolId, sessionId, messageId, callId, success, failure, sampleWeight, metadata } = d;
+    const id = d.id ?? this.#nextId();
+    const origin = d.timeOrigin ?? this.#timeOrigin;
+    const startTime = origin + d.start;
+    const endTime = origin + d.end;
+    const duration = d.duration ?? d.end - d.start;
+    if (success) return { id, toolId, sessionId, messageId, callId, startTime, endTime, duration, success, sampleWeight, metadata };
+    return {
+      id, toolId, sessionId, messageId, callId, startTime, endTime, duration, success,
+      error: errorMessage(failure), errorType: errorType(failure), sampleWeight, metadata,
+    };
+  }
+
+  /** The full shape: every measurement, links, preformatted errors and the clock rule. */
+  #fullRecord(d: RecordDraft): ToolExecutionMetrics {
+    const { toolId, sessionId, messageId, callId, success, failure, sampleWeight, metadata } = d;
+    const { inputSize, inputSizeCapped, outputSize, outputSizeCapped, inputHash, memoryUsed, links } = d;
+    const formatted = d.preformatted === true;
+    const error = formatted ? d.error : undefined;
+    const type = formatted ? d.errorType : undefined;
     const id = d.id ?? this.#nextId();
     let start = d.start;
     let end = d.end;
@@ -475,14 +507,6 @@ export class MetricsCollector {
     }
     const origin = d.timeOrigin ?? this.#timeOrigin;
     const duration = d.duration ?? end - start;
-    const { inputSize, inputSizeCapped, outputSize, outputSizeCapped, inputHash, memoryUsed, links } = d;
-    if (d.preformatted !== true && untimed === undefined && links === undefined && inputSize === undefined && outputSize === undefined && memoryUsed === undefined && inputHash === undefined) {
-      const startTime = origin + start;
-      const endTime = origin + end;
-      if (success) return { id, toolId, sessionId, messageId, callId, startTime, endTime, duration, success, sampleWeight, metadata };
-      return { id, toolId, sessionId, messageId, callId, startTime, endTime, duration, success, error: errorMessage(failure), errorType: errorType(failure), sampleWeight, metadata };
-    }
-    const formatted = d.preformatted === true;
     return {
       id,
       toolId,
@@ -493,8 +517,8 @@ export class MetricsCollector {
       endTime: origin + end,
       duration,
       success,
-      error: formatted ? d.error : success ? undefined : errorMessage(failure),
-      errorType: formatted ? d.errorType : success ? undefined : errorType(failure),
+      error: formatted ? error : success ? undefined : errorMessage(failure),
+      errorType: formatted ? type : success ? undefined : errorType(failure),
       inputSize,
       inputSizeCapped,
       outputSize,

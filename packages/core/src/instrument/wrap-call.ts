@@ -1,6 +1,6 @@
 import { types } from 'node:util';
 import { defaultRecorder } from '../api/default-recorder';
-import type { RecordDraft, Recorder } from '../api/recorder';
+import { createDraft, type MutableRecordDraft, type Recorder } from '../api/recorder';
 import type { CallContext } from '../api/types';
 import { frameworkContext } from './call-context';
 import { failureIn, hashOf, inputOf, inputSize, metadataOf, readContext, sessionOf } from './call-inputs';
@@ -104,44 +104,60 @@ function end(call: Call, returned: boolean, value: unknown, endTime: number = ca
       failure = found;
     }
   }
-  r.record({
-    toolId: call.toolId,
-    sessionId: sessionOf(ctx, r),
-    messageId: ctx?.messageId,
-    callId: ctx?.callId,
-    start: call.start,
-    end: endTime,
-    success,
-    failure,
-    inputSize: call.inputSize,
-    inputSizeCapped: call.inputSizeCapped,
-    outputSize,
-    outputSizeCapped,
-    inputHash: call.inputHash,
-    memoryUsed,
-    sampleWeight: success ? spec.weight : 1,
-    metadata: spec.metaObject !== undefined || spec.metaFn !== undefined ? metadataOf(spec, r, call.args, returned ? value : undefined) : undefined,
-    links: ctx,
-  });
+  const metadata = spec.metaObject !== undefined || spec.metaFn !== undefined ? metadataOf(spec, r, call.args, returned ? value : undefined) : undefined;
+  const sessionId = sessionOf(ctx, r);
+  // every value is computed before the shared draft is written: no user code runs in between
+  const d = draft;
+  d.toolId = call.toolId;
+  d.sessionId = sessionId;
+  d.messageId = ctx?.messageId;
+  d.callId = ctx?.callId;
+  d.start = call.start;
+  d.end = endTime;
+  d.success = success;
+  d.failure = failure;
+  d.inputSize = call.inputSize;
+  d.inputSizeCapped = call.inputSizeCapped;
+  d.outputSize = outputSize;
+  d.outputSizeCapped = outputSizeCapped;
+  d.inputHash = call.inputHash;
+  d.memoryUsed = memoryUsed;
+  d.sampleWeight = success ? spec.weight : 1;
+  d.untimed = undefined;
+  d.metadata = metadata;
+  d.links = ctx;
+  r.record(d);
 }
 
 /** A failure of a sampled-out call: kept, untimed, weight 1. */
 function recordUntimed(r: Recorder, spec: Spec, toolId: string, ctx: CallContext | undefined, failure: unknown): void {
   const now = r.now();
-  r.record({
-    toolId,
-    sessionId: sessionOf(ctx, r),
-    messageId: ctx?.messageId,
-    callId: ctx?.callId,
-    start: now,
-    end: now,
-    success: false,
-    failure,
-    sampleWeight: 1,
-    untimed: true,
-    metadata: spec.metaObject,
-    links: ctx,
-  });
+  const sessionId = sessionOf(ctx, r);
+  const d = draft;
+  d.toolId = toolId;
+  d.sessionId = sessionId;
+  d.messageId = ctx?.messageId;
+  d.callId = ctx?.callId;
+  d.start = now;
+  d.end = now;
+  d.success = false;
+  d.failure = failure;
+  clearMeasurements(d);
+  d.sampleWeight = 1;
+  d.untimed = true;
+  d.metadata = spec.metaObject;
+  d.links = ctx;
+  r.record(d);
+}
+
+/** Clears what only the full wrapper measures. */
+function clearMeasurements(d: MutableRecordDraft): void {
+  d.inputSize = undefined;
+  d.inputSizeCapped = undefined;
+  d.outputSize = undefined;
+  d.outputSizeCapped = undefined;
+  d.inputHash = undefined;
+  d.memoryUsed = undefined;
 }
 
 /** Follows a native promise to its end; the caller gets a promise settling with the same value or error. */
@@ -201,7 +217,7 @@ function wrapFull(fn: Apply, spec: Spec, idOf: IdOf): AnyFunction {
       end(call, false, e);
       throw e;
     }
-    if (isNativePromise(result)) return settlePromise(result, call);
+    if (typeof result === 'object' && result !== null && isNativePromise(result)) return settlePromise(result, call);
     end(call, true, result);
     return result;
   };
@@ -223,7 +239,7 @@ function runSampledOut(fn: Apply, spec: Spec, idOf: IdOf, r: Recorder, thisArg: 
     const failure = failureIn(spec, r, v);
     if (failure !== undefined) fail(failure);
   };
-  if (!isNativePromise(result)) {
+  if (typeof result !== 'object' || result === null || !isNativePromise(result)) {
     check(result);
     return result;
   }
@@ -254,36 +270,28 @@ function endBasic(r: Recorder, spec: Spec, toolId: string, firstArg: unknown, ct
   }
   const sessionId = ctx === undefined ? r.defaultSessionId : sessionOf(ctx, r);
   // every value is computed before the shared draft is written: no user code runs in between
-  const draft = basicDraft;
-  draft.toolId = toolId;
-  draft.sessionId = sessionId;
-  draft.messageId = ctx?.messageId;
-  draft.callId = ctx?.callId;
-  draft.start = start;
-  draft.end = endTime;
-  draft.success = returned;
-  draft.failure = returned ? undefined : value;
-  draft.sampleWeight = returned ? spec.weight : 1;
-  draft.metadata = spec.metaObject;
-  r.record(draft);
+  const d = basicDraft;
+  d.toolId = toolId;
+  d.sessionId = sessionId;
+  d.messageId = ctx?.messageId;
+  d.callId = ctx?.callId;
+  d.start = start;
+  d.end = endTime;
+  d.success = returned;
+  d.failure = returned ? undefined : value;
+  d.sampleWeight = returned ? spec.weight : 1;
+  d.metadata = spec.metaObject;
+  r.record(d);
 }
 
 /**
- * The basic wrapper's draft, reused by every call so the default configuration allocates only
- * the record: a recorder reads a draft before it runs any user code and never keeps it.
+ * The draft every call fills, reused so a tracked call allocates only its record: a recorder
+ * reads a draft before it runs any user code and never keeps it (see RecordDraft). Fields this
+ * module never sets (`id`, `timeOrigin`, `duration`, `preformatted`, `error`, `errorType`) stay undefined.
  */
-const basicDraft: { -readonly [K in keyof RecordDraft]: RecordDraft[K] } = {
-  toolId: '',
-  sessionId: '',
-  messageId: undefined,
-  callId: undefined,
-  start: 0,
-  end: 0,
-  success: true,
-  failure: undefined,
-  sampleWeight: 1,
-  metadata: undefined,
-};
+const draft = createDraft();
+/** The basic wrapper's draft: the same shape, its measurement, `untimed` and `links` fields never set. */
+const basicDraft = createDraft();
 
 /**
  * The template specialised for the default options (timing and outcome only). `arguments` is
@@ -306,7 +314,7 @@ function wrapBasic(fn: Apply, spec: Spec, idOf: IdOf): AnyFunction {
         recordUntimed(r, spec, idOf(this), frameworkContext(arguments[0], arguments[1]), e);
         throw e;
       }
-      if (isNativePromise(result)) {
+      if (typeof result === 'object' && result !== null && isNativePromise(result)) {
         const toolId = idOf(this);
         const [firstArg, ctxArg]: unknown[] = [arguments[0], arguments[1]];
         return result.then(undefined, (e: unknown) => {
@@ -326,7 +334,7 @@ function wrapBasic(fn: Apply, spec: Spec, idOf: IdOf): AnyFunction {
       endBasic(r, spec, idOf(this), firstArg, ctxArg, start, r.now(), false, e);
       throw e;
     }
-    if (isNativePromise(result)) return settleBasicPromise(result, r, spec, idOf(this), firstArg, ctxArg, start);
+    if (typeof result === 'object' && result !== null && isNativePromise(result)) return settleBasicPromise(result, r, spec, idOf(this), firstArg, ctxArg, start);
     endBasic(r, spec, idOf(this), firstArg, ctxArg, start, r.now(), true, undefined);
     return result;
   };
