@@ -1,7 +1,10 @@
 // Two projects: the same sources under TC39 standard decorators (the TypeScript 5 default) and,
 // for *.legacy.test.ts, under `experimentalDecorators`. Tests import packages by name, mapped to
 // their src/index.ts, so they run against the public entry point without a build.
-const moduleNameMapper = { '^@perftrack/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts' };
+const moduleNameMapper = {
+  '^@perftrack/core/internal$': '<rootDir>/packages/core/src/internal/index.ts',
+  '^@perftrack/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+};
 const base = {
   testEnvironment: 'node',
   moduleNameMapper,

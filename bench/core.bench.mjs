@@ -1,6 +1,13 @@
 // Core overhead: bare call, floor, tracked variants and peers (OpenTelemetry span, prom-client
 // timer), all measured in one run with mitata, so ratios compare like with like.
+//
+//   PERFTRACK_BASELINE_CORE=/path/to/other/packages/core/dist/index.js pnpm bench core
+//
+// also measures the tracked cases of that other build of core (e.g. main's, built in a separate
+// checkout) in the same process, interleaved round by round with this build's, and reports the
+// ratio this build / baseline per case.
 import { measure, do_not_optimize } from 'mitata';
+import { createRequire } from 'node:module';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -8,6 +15,8 @@ import client from 'prom-client';
 import { MetricsCollector, trackPerformance } from '@perftrack/core';
 
 const MIN_CPU = 400e6; // ns of sampling per case
+const BASELINE = process.env.PERFTRACK_BASELINE_CORE;
+const BASELINE_ROUNDS = 9;
 
 function payload1k() {
   return {
@@ -74,6 +83,9 @@ export async function run() {
     return r;
   };
 
+  // First, while neither build's code has seen other cases: each build's call paths get the same feedback.
+  const baseline = BASELINE ? await compareWithBaseline(createRequire(import.meta.url)(BASELINE), input) : undefined;
+
   const cases = {};
   const add = async (name, fn) => {
     cases[name] = { nsPerOp: await ns(fn) };
@@ -130,7 +142,87 @@ export async function run() {
 
   const soak = memorySoak(10_000_000);
   console.log(`\n  memory soak: ${soak.calls.toLocaleString()} tracked calls, maxMetrics 1000: heap ${fmtMB(soak.heapBefore)} -> ${fmtMB(soak.heapAfter)} (growth ${fmtMB(soak.growth)}), dropped ${soak.dropped.toLocaleString()}, ${soak.seconds.toFixed(1)} s`);
-  return { inputJsonBytes, cases, ratios, targets, memorySoak: soak };
+  return { inputJsonBytes, cases, ratios, targets, memorySoak: soak, ...(baseline ? { baseline } : {}) };
+}
+
+/** The tracked cases of one build of core, each on its own collector. */
+function trackedCases(core, input) {
+  const { MetricsCollector: Collector, trackPerformance: track } = core;
+  const collector = new Collector({ maxMetrics: 1000, onWarning: () => {} });
+  const bare = (a, b) => a + b;
+  const bareAsync = async (a, b) => a + b;
+  const sync = track({ collector, toolId: 'add' })(bare);
+  const async_ = track({ collector, toolId: 'add-async' })(bareAsync);
+  const sampledOut = track({ collector, toolId: 'add', sampleRate: 0 })(bare);
+  const memory = track({ collector, toolId: 'add', trackMemory: true })(bare);
+  const io = track({ collector, toolId: 'echo', trackInputOutput: true })((x) => x.path.length);
+  const ctx = { sessionID: 'ses_1', messageID: 'msg_1', callID: 'call_1' };
+  const tool = track({ collector })({ id: 'read', execute: (args, _ctx) => args.n });
+  const throwing = track({ collector, toolId: 'fail' })(() => {
+    throw new Error('no');
+  });
+  return {
+    'tracked-sync': () => do_not_optimize(sync(1, 2)),
+    'tracked-async': async () => do_not_optimize(await async_(1, 2)),
+    'sampled-out': () => do_not_optimize(sampledOut(1, 2)),
+    'tracked-memory': () => do_not_optimize(memory(1, 2)),
+    'tracked-io': () => do_not_optimize(io(input)),
+    'tool-execute-ctx': () => do_not_optimize(tool.execute({ n: 1 }, ctx)),
+    'tracked-throw': () => {
+      try {
+        throwing();
+      } catch (e) {
+        do_not_optimize(e);
+      }
+    },
+  };
+}
+
+/** Runs `fn` `calls` times (awaiting each call that returns a promise); CPU (all threads) and wall ns per call. */
+async function timeCalls(fn, calls) {
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  for (let i = 0; i < calls; i++) {
+    const r = fn();
+    if (r instanceof Promise) await r;
+  }
+  const wall = performance.now() - wall0;
+  const cpu = process.cpuUsage(cpu0);
+  return { cpuNs: ((cpu.user + cpu.system) * 1000) / calls, wallNs: (wall * 1e6) / calls };
+}
+
+/**
+ * This build against the baseline build, interleaved: in every round each case runs a batch of
+ * calls on both builds, the order alternating between rounds; medians over rounds are compared,
+ * for CPU time (process.cpuUsage, every thread: what a shared machine steals shows less) and wall time.
+ */
+async function compareWithBaseline(baselineCore, input) {
+  const current = trackedCases({ MetricsCollector, trackPerformance }, input);
+  const base = trackedCases(baselineCore, input);
+  const calls = { 'tracked-sync': 200_000, 'sampled-out': 1_000_000, 'tool-execute-ctx': 200_000, 'tracked-throw': 20_000, 'tracked-async': 50_000, 'tracked-memory': 50_000, 'tracked-io': 20_000 };
+  const samples = {};
+  for (const name of Object.keys(current)) {
+    samples[name] = { thisBuild: [], baseline: [] };
+    await timeCalls(current[name], calls[name]); // warm-up of both
+    await timeCalls(base[name], calls[name]);
+  }
+  for (let round = 0; round < BASELINE_ROUNDS; round++) {
+    for (const name of Object.keys(current)) {
+      const order = round % 2 === 0 ? ['thisBuild', 'baseline'] : ['baseline', 'thisBuild'];
+      for (const which of order) samples[name][which].push(await timeCalls(which === 'thisBuild' ? current[name] : base[name], calls[name]));
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const cases = {};
+  console.log(`\n  against the baseline (${BASELINE_ROUNDS} interleaved rounds, medians; CPU and wall ns per call)`);
+  for (const [name, { thisBuild, baseline }] of Object.entries(samples)) {
+    const c = { thisBuildCpuNs: median(thisBuild.map((x) => x.cpuNs)), baselineCpuNs: median(baseline.map((x) => x.cpuNs)), thisBuildWallNs: median(thisBuild.map((x) => x.wallNs)), baselineWallNs: median(baseline.map((x) => x.wallNs)) };
+    c.cpuRatio = c.thisBuildCpuNs / c.baselineCpuNs;
+    c.wallRatio = c.thisBuildWallNs / c.baselineWallNs;
+    cases[name] = c;
+    console.log(`  ${name.padEnd(18)} cpu ${c.thisBuildCpuNs.toFixed(1).padStart(8)} vs ${c.baselineCpuNs.toFixed(1).padStart(8)}  ${c.cpuRatio.toFixed(2)}x   wall ${c.thisBuildWallNs.toFixed(1).padStart(8)} vs ${c.baselineWallNs.toFixed(1).padStart(8)}  ${c.wallRatio.toFixed(2)}x`);
+  }
+  return { path: BASELINE, rounds: BASELINE_ROUNDS, calls, cases };
 }
 
 function fmtMB(bytes) {

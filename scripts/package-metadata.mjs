@@ -29,9 +29,11 @@ for (const dir of readdirSync(join(root, 'packages'))) {
       import: { types: './dist/index.d.mts', default: './dist/index.mjs' },
       require: { types: './dist/index.d.ts', default: './dist/index.js' },
     },
+    // other subpaths a package declares (core's `./internal`) are kept as they are
+    ...Object.fromEntries(Object.entries(pkg.exports ?? {}).filter(([subpath]) => subpath !== '.' && subpath !== './package.json')),
     './package.json': './package.json',
   };
-  pkg.files = [...(pkg.bin ? ['dist', 'bin'] : ['dist']), '!dist/.tsbuildinfo'];
+  pkg.files = [...(pkg.bin ? ['dist', 'bin'] : ['dist']), ...(existsSync(join(root, 'packages', dir, 'internal', 'package.json')) ? ['internal'] : []), '!dist/.tsbuildinfo'];
   pkg.publishConfig = { access: 'public' };
   for (const field of ['dependencies', 'devDependencies']) {
     for (const [name, range] of Object.entries(pkg[field] ?? {})) if (range === 'workspace:*') pkg[field][name] = 'workspace:^';

@@ -1,4 +1,4 @@
-// Keeps each package's VERSION constant (src/version.ts) equal to its package.json version,
+// Keeps each package's VERSION constant (src/version.ts; core's src/internal/version.ts) equal to its package.json version,
 // after `changeset version` bumped it. The constant is what copies of a package compare to
 // decide whether they share their process-wide defaults (core: the default collector), so it
 // must never lag behind.
@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..');
 for (const dir of readdirSync(join(root, 'packages'))) {
-  const file = join(root, 'packages', dir, 'src', 'version.ts');
-  if (!existsSync(file)) continue;
+  const file = [join(root, 'packages', dir, 'src', 'version.ts'), join(root, 'packages', dir, 'src', 'internal', 'version.ts')].find((f) => existsSync(f));
+  if (file === undefined) continue;
   const { version } = JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8'));
   const text = readFileSync(file, 'utf8');
   const next = text.replace(/export const VERSION = '[^']*';/, `export const VERSION = '${version}';`);

@@ -40,7 +40,8 @@ function project(name: string, nested: string): string {
 
 /** An application: decorates with its own core, initializes the integration, makes 3 calls. */
 const APP_CJS = `
-const { trackPerformance, MetricsCollector, VERSION } = require('@perftrack/core');
+const { trackPerformance, MetricsCollector } = require('@perftrack/core');
+const { VERSION } = require('@perftrack/core/internal');
 const { PerformanceIntegration } = require('@perftrack/integration');
 const warnings = [];
 process.on('warning', (w) => { if (w.name === 'PerftrackWarning') warnings.push(w.message); });
@@ -51,7 +52,7 @@ const read = trackPerformance({ toolId: 'read' })(async (path) => 'contents of '
   await new Promise((r) => setImmediate(r));
   const nested = require(require.resolve('@perftrack/core', { paths: [require.resolve('@perftrack/integration')] }));
   console.log(JSON.stringify({
-    appCore: VERSION, integrationCore: nested.VERSION,
+    appCore: VERSION, integrationCore: require(require.resolve('@perftrack/core/internal', { paths: [require.resolve('@perftrack/integration')] })).VERSION,
     integrationCalls: perf.collector.getMetrics().length,
     appDefaultCalls: MetricsCollector.getMetrics().length,
     sameDefault: MetricsCollector.default === nested.MetricsCollector.default,

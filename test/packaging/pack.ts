@@ -57,7 +57,7 @@ export async function packCoreVariant(version: string, scratch: string): Promise
   const core = join(ws, 'packages', 'core');
   const source = join(repoRoot, 'packages', 'core');
   mkdirSync(core, { recursive: true });
-  for (const file of ['package.json', 'tsconfig.json', 'README.md', 'LICENSE']) cpSync(join(source, file), join(core, file));
+  for (const file of ['package.json', 'tsconfig.json', 'README.md', 'LICENSE', 'internal/package.json']) cpSync(join(source, file), join(core, file), { recursive: true });
   cpSync(join(source, 'src'), join(core, 'src'), { recursive: true });
   cpSync(join(repoRoot, 'tsconfig.base.json'), join(ws, 'tsconfig.base.json'));
   symlinkSync(join(repoRoot, 'node_modules'), join(ws, 'node_modules'));

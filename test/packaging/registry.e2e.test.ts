@@ -249,7 +249,7 @@ const nested = (pkg) => require(require.resolve('@perftrack/core', { paths: [req
 const defaults = ['integration', 'analytics', 'storage'].map((pkg) => nested(pkg).MetricsCollector.default);
 const sharedWithin = defaults.every((d) => d === defaults[0]);
 // warnings are emitted on the next tick
-setImmediate(() => console.log(JSON.stringify({ versions: [core.VERSION, nested('integration').VERSION], sharedWithin, separate: core.MetricsCollector.default !== defaults[0], warnings })));
+setImmediate(() => console.log(JSON.stringify({ versions: [require('@perftrack/core/internal').VERSION, require(require.resolve('@perftrack/core/internal', { paths: [require.resolve('@perftrack/integration')] })).VERSION], sharedWithin, separate: core.MetricsCollector.default !== defaults[0], warnings })));
 `,
     );
     const out = JSON.parse((await sh(dir, process.execPath, ['use.cjs'])).trim().split('\n').pop()!) as { versions: string[]; sharedWithin: boolean; separate: boolean; warnings: string[] };

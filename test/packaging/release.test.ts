@@ -17,7 +17,8 @@ test('`pnpm run version-packages` bumps a package, its dependants and their rang
       mkdirSync(join(dir, 'src'), { recursive: true });
       cpSync(join(p.dir, 'package.json'), join(dir, 'package.json'));
     }
-    cpSync(join(repoRoot, 'packages', 'core', 'src', 'version.ts'), join(copy, 'packages', 'core', 'src', 'version.ts'));
+    mkdirSync(join(copy, 'packages', 'core', 'src', 'internal'), { recursive: true });
+    cpSync(join(repoRoot, 'packages', 'core', 'src', 'internal', 'version.ts'), join(copy, 'packages', 'core', 'src', 'internal', 'version.ts'));
     cpSync(join(repoRoot, 'examples'), join(copy, 'examples'), { recursive: true, filter: (src) => !src.includes('node_modules') && !src.includes('/dist') && !src.includes('/src') });
     writeFileSync(join(copy, '.changeset', 'core-minor.md'), "---\n'@perftrack/core': minor\n---\n\nA new core option.\n");
 
@@ -29,7 +30,7 @@ test('`pnpm run version-packages` bumps a package, its dependants and their rang
     const [major, minor] = packages.find((p) => p.name === '@perftrack/core')!.version.split('.').map(Number) as [number, number];
     const coreNext = `${major}.${minor + 1}.0`;
     expect(manifest('core').version).toBe(coreNext);
-    expect(readFileSync(join(copy, 'packages', 'core', 'src', 'version.ts'), 'utf8')).toContain(`export const VERSION = '${coreNext}';`);
+    expect(readFileSync(join(copy, 'packages', 'core', 'src', 'internal', 'version.ts'), 'utf8')).toContain(`export const VERSION = '${coreNext}';`);
     expect(readFileSync(join(copy, 'packages', 'core', 'CHANGELOG.md'), 'utf8')).toContain('A new core option.');
     // a dependant: patch bump, still a workspace range (pnpm publish turns it into ^coreNext)
     const storageBefore = packages.find((p) => p.name === '@perftrack/storage')!.version.split('.').map(Number) as [number, number, number];

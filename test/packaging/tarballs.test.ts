@@ -11,9 +11,14 @@ const ALLOWED: readonly RegExp[] = [
   /^README\.md$/,
   /^LICENSE$/,
   /^dist\/(?:[a-z0-9-]+\/)*[a-z0-9-]+\.(?:js|js\.map|d\.ts)$/,
-  /^dist\/index\.(?:mjs|mjs\.map|d\.mts)$/,
+  /^dist\/(?:internal\/)?index\.(?:mjs|mjs\.map|d\.mts)$/,
+  /^dist\/chunks\/chunk-[A-Z0-9]+\.(?:mjs|mjs\.map)$/,
 ];
-const ALLOWED_EXTRA: Readonly<Record<string, readonly RegExp[]>> = { '@perftrack/cli': [/^bin\/perftrack\.js$/] };
+const ALLOWED_EXTRA: Readonly<Record<string, readonly RegExp[]>> = {
+  '@perftrack/cli': [/^bin\/perftrack\.js$/],
+  // the `@perftrack/core/internal` subpath for resolvers that ignore `exports` (TypeScript's node10)
+  '@perftrack/core': [/^internal\/package\.json$/],
+};
 const FORBIDDEN = /\.tsbuildinfo$|\.test\.|test-support|__golden__|^src\/|\.d\.ts\.map$/;
 
 const packages = publishablePackages();

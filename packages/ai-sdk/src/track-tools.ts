@@ -1,4 +1,5 @@
-import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, withAdapterStamp, type CallContext, type CustomMetadata } from '@perftrack/core';
+import { MetricsCollector, trackPerformance, type CallContext, type CustomMetadata } from '@perftrack/core';
+import { Diagnostics, checkOptionKeys, withAdapterStamp } from '@perftrack/core/internal';
 import type { ToolExecutionOptions, ToolSet } from 'ai';
 
 /** One tool call as the AI SDK makes it: what a {@link TrackToolsOptions.sessionId} function sees. */

@@ -1,4 +1,5 @@
-import { checkOptionKeys, isTimed, isUsableRecord, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { isTimed, isUsableRecord, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { checkOptionKeys } from '@perftrack/core/internal';
 
 /** A latency far above the tool's recent typical latency. */
 export interface LatencyAnomaly {

@@ -1,4 +1,5 @@
-import { checkOptionKeys, isTimed, isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { isTimed, isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { checkOptionKeys } from '@perftrack/core/internal';
 import { QuantileSketch } from './quantile-sketch';
 
 /** Options of a {@link ToolTimeline}. */

@@ -1,4 +1,5 @@
-import { isUsableRecord, sharedDefault, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { sharedDefault } from '@perftrack/core/internal';
 import { VERSION } from './version';
 import { CallHistory, SequenceWalk } from './call-history';
 import { CallReorderBuffer } from './call-reorder-buffer';

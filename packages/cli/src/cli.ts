@@ -19,7 +19,8 @@ import {
   type SessionReport,
   type ToolPrediction,
 } from '@perftrack/analytics';
-import { errorMessage, type ToolExecutionMetrics } from '@perftrack/core';
+import type { ToolExecutionMetrics } from '@perftrack/core';
+import { errorMessage } from '@perftrack/core/internal';
 import { DEFAULT_DASHBOARD_PORT, startDashboard, type Dashboard } from '@perftrack/dashboard';
 import { openHistory } from '@perftrack/integration';
 import { InvalidSessionIdError, PerformanceStorage, StorageRefusedError, validateSessionId } from '@perftrack/storage';

@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { errorMessage, type ToolExecutionMetrics } from '@perftrack/core';
+import type { ToolExecutionMetrics } from '@perftrack/core';
+import { errorMessage } from '@perftrack/core/internal';
 import type { HistoryReader } from '@perftrack/integration';
 import { EXPORT_SCHEMA, isRecord } from '@perftrack/storage';
 

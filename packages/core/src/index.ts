@@ -1,40 +1,26 @@
-// @perftrack/core — the whole public surface.
+// @perftrack/core — the whole public surface. Kit shared by perftrack's own packages (queues,
+// diagnostics, exit hooks, size estimation…) is in `@perftrack/core/internal`, not here.
 
-// Tracking
-export { trackPerformance, wrapTools } from './track-performance';
-export type { TrackOptions, WrapToolsOptions, ToolLike, ExecutableTool, InvocableTool, PerformanceDecorator } from './track-performance';
+// Tracking (instrument/)
+export { trackPerformance } from './instrument/track-performance';
+export type { PerformanceDecorator } from './instrument/track-performance';
+export { wrapTools } from './instrument/wrap-tools';
+export type { TrackOptions } from './instrument/options';
+export type { ToolLike, ExecutableTool, InvocableTool, WrapToolsOptions } from './instrument/tool-objects';
+export { SessionContext } from './instrument/session-context';
 
-// Collection
-export { MetricsCollector, errorMessage, errorType } from './metrics-collector';
-export type { MetricsCollectorOptions, CollectorStats, MetricsFilter, CollectorErrorSource } from './metrics-collector';
-export { isUsableRecord, weightOf, isTimed, weightedRepeats } from './record';
-export { RingBuffer } from './ring-buffer';
-export { BatchQueue, batchQueueTuning } from './batch-queue';
-export type { BatchQueueOptions, BatchQueueStats, BatchQueueOverflow, BatchQueueTuning } from './batch-queue';
-export { Diagnostics } from './diagnostics';
-export { sessionIdProblem, SESSION_ID_MAX_LENGTH } from './session-id-rule';
-export type { DiagnosticsOptions } from './diagnostics';
-export { installExitHooks, onProcessExit } from './exit-hooks';
-export { checkOptionKeys } from './options';
-export { withAdapterStamp } from './adapter-metadata';
-export type { AdapterStamp } from './adapter-metadata';
-export type { ExitHandlers } from './exit-hooks';
-export { SizeEstimator } from './size-estimator';
-export type { SizeEstimatorOptions } from './size-estimator';
+// Collection (collector/)
+export { MetricsCollector } from './collector/metrics-collector';
+export type { MetricsCollectorOptions, CollectorStats, MetricsFilter, CollectorErrorSource } from './collector/collector-options';
+export { systemClock, FakeClock } from './collector/clock';
+export { heapUsedSource } from './collector/memory';
+export { createSeededRandom } from './collector/random';
 
-// Context, clock, memory, randomness
-export { SessionContext } from './session-context';
-export { systemClock, FakeClock } from './clock';
-export { heapUsedSource } from './memory';
-export { createSeededRandom } from './random';
-
-// Version of this copy (copies with compatible versions share one default collector)
-export { VERSION } from './version';
-export { sharedDefault } from './internal/shared-default';
-export type { SharedDefault } from './internal/shared-default';
+// Reading records (api/)
+export { isUsableRecord, weightOf, isTimed } from './api/record';
 
 // Test helpers
-export { InMemorySubscriber } from './testing';
+export { InMemorySubscriber } from './collector/testing';
 
 // The record and the seams
 export type {
@@ -46,4 +32,4 @@ export type {
   MemorySource,
   RandomSource,
   CustomMetadata,
-} from './types';
+} from './api/types';

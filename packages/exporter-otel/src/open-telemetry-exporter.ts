@@ -17,22 +17,24 @@ import {
   type TracerProvider,
 } from '@opentelemetry/api';
 import {
-  BatchQueue,
-  checkOptionKeys,
-  batchQueueTuning,
-  Diagnostics,
-  errorMessage,
   isTimed,
   isUsableRecord,
-  weightedRepeats,
   weightOf,
-  type BatchQueueStats,
-  type BatchQueueTuning,
   type MetricsCollector,
   type MetricsSubscriber,
   type RandomSource,
   type ToolExecutionMetrics,
 } from '@perftrack/core';
+import {
+  BatchQueue,
+  checkOptionKeys,
+  batchQueueTuning,
+  Diagnostics,
+  errorMessage,
+  weightedRepeats,
+  type BatchQueueStats,
+  type BatchQueueTuning,
+} from '@perftrack/core/internal';
 import { SpanLinks } from './span-links';
 import { EXECUTE_TOOL_DURATION, EXECUTE_TOOL_DURATION_BUCKETS, GenAiAttributes, PerftrackAttributes } from './semconv';
 

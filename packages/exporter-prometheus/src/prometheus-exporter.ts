@@ -1,22 +1,24 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, type RegistryContentType } from 'prom-client';
 import {
-  BatchQueue,
-  checkOptionKeys,
-  batchQueueTuning,
-  Diagnostics,
-  errorMessage,
   isTimed,
   isUsableRecord,
-  weightedRepeats,
   weightOf,
-  type BatchQueueStats,
-  type BatchQueueTuning,
   type MetricsCollector,
   type MetricsSubscriber,
   type RandomSource,
   type ToolExecutionMetrics,
 } from '@perftrack/core';
+import {
+  BatchQueue,
+  checkOptionKeys,
+  batchQueueTuning,
+  Diagnostics,
+  errorMessage,
+  weightedRepeats,
+  type BatchQueueStats,
+  type BatchQueueTuning,
+} from '@perftrack/core/internal';
 
 /** Default histogram buckets, in seconds: 1 ms to 2 min, for tools from in-memory lookups to long shell commands. */
 export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([

@@ -1,4 +1,4 @@
-import type { Diagnostics } from '@perftrack/core';
+import type { Diagnostics } from '@perftrack/core/internal';
 import type { AnalyticsData, AnalyticsEngine, UsagePatternTracker } from '@perftrack/analytics';
 import type { PerformanceStorage } from '@perftrack/storage';
 

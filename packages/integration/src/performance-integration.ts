@@ -1,8 +1,5 @@
 import {
-  Diagnostics,
   MetricsCollector,
-  installExitHooks,
-  sharedDefault,
   wrapTools as coreWrapTools,
   type CollectorStats,
   type MetricsSubscriber,
@@ -10,6 +7,7 @@ import {
   type ToolLike,
   type WrapToolsOptions,
 } from '@perftrack/core';
+import { Diagnostics, installExitHooks, sharedDefault } from '@perftrack/core/internal';
 import {
   AnalyticsEngine,
   UsagePatternTracker,
@@ -264,14 +262,15 @@ export class PerformanceIntegration {
   wrapTools<T extends readonly ToolLike[] | Readonly<Record<string, ToolLike>>>(tools: T, options: WrapToolsOptions = {}): T {
     if (!this.config.enabled) return tools;
     if (typeof options !== 'object' || options === null) throw new TypeError('wrapTools: options must be an object');
-    const perTool: Record<string, NonNullable<WrapToolsOptions['perTool']>[string]> = {};
+    // null prototype and own-key lookups: tools named `constructor`, `toString` or `__proto__` are tools like any other
+    const perTool = Object.create(null) as Record<string, NonNullable<WrapToolsOptions['perTool']>[string]>;
     const rates = this.config.sampleRates;
     if (typeof tools === 'object' && tools !== null) {
       for (const [key, tool] of Object.entries(tools as Record<string, ToolLike>)) {
         // the id core's wrapTools uses: `id`, else a LangChain tool's `name`, else the key
         const { id: ownId, name } = (tool ?? {}) as { id?: unknown; name?: unknown };
         const id = typeof ownId === 'string' && ownId.length > 0 ? ownId : typeof name === 'string' && name.length > 0 ? name : key;
-        if (rates[id] !== undefined) perTool[id] = { sampleRate: rates[id] };
+        if (Object.hasOwn(rates, id) && rates[id] !== undefined) perTool[id] = { sampleRate: rates[id] };
       }
     }
     for (const [id, own] of Object.entries(options.perTool ?? {})) perTool[id] = { ...perTool[id], ...own };

@@ -1,4 +1,5 @@
-import { MetricsCollector, isTimed, isUsableRecord, sharedDefault, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { MetricsCollector, isTimed, isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { sharedDefault } from '@perftrack/core/internal';
 import { VERSION } from './version';
 
 /** One tool's share of a session, as {@link SessionTracker.tools} gives it. */

@@ -1,16 +1,18 @@
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { Serialized } from '@langchain/core/load/serializable';
 import {
-  Diagnostics,
   MetricsCollector,
-  SizeEstimator,
-  checkOptionKeys,
-  errorMessage,
-  errorType,
   systemClock,
   type Clock,
   type RandomSource,
 } from '@perftrack/core';
+import {
+  Diagnostics,
+  SizeEstimator,
+  checkOptionKeys,
+  errorMessage,
+  errorType,
+} from '@perftrack/core/internal';
 
 /** What a {@link PerftrackCallbackHandlerOptions.sessionId} function sees of one tool run. */
 export interface LangChainToolRunInfo {

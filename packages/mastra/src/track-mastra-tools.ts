@@ -1,4 +1,5 @@
-import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, withAdapterStamp, type CallContext, type CustomMetadata } from '@perftrack/core';
+import { MetricsCollector, trackPerformance, type CallContext, type CustomMetadata } from '@perftrack/core';
+import { Diagnostics, checkOptionKeys, withAdapterStamp } from '@perftrack/core/internal';
 
 /** One tool call as Mastra makes it: what a {@link TrackMastraToolsOptions.sessionId} function sees. */
 export interface MastraToolCallInfo {

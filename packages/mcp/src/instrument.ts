@@ -1,4 +1,5 @@
-import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, withAdapterStamp, type CallContext, type CustomMetadata } from '@perftrack/core';
+import { MetricsCollector, trackPerformance, type CallContext, type CustomMetadata } from '@perftrack/core';
+import { Diagnostics, checkOptionKeys, withAdapterStamp } from '@perftrack/core/internal';
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 
 /** What a {@link InstrumentMcpOptions.sessionId} function sees of one tool call. */

@@ -1,4 +1,5 @@
-import { Diagnostics, MetricsCollector, checkOptionKeys, errorMessage, systemClock, type Clock, type RandomSource } from '@perftrack/core';
+import { MetricsCollector, systemClock, type Clock, type RandomSource } from '@perftrack/core';
+import { Diagnostics, checkOptionKeys, errorMessage } from '@perftrack/core/internal';
 
 // The shapes of the OpenAI Agents SDK's tracing objects this processor reads (`@openai/agents`
 // `TracingProcessor`, `Trace`, `Span`), declared here so the package needs the SDK only as a peer.

@@ -1,4 +1,5 @@
-import { MetricsCollector, SizeEstimator, type RandomSource } from '@perftrack/integration';
+import { MetricsCollector, type RandomSource } from '@perftrack/integration';
+import { SizeEstimator } from '@perftrack/core/internal';
 
 /** Shared by every record (no per-call allocation); `perftrack doctor` prints `framework@adapterVersion`. Kept equal to package.json by a test. */
 const STAMP = Object.freeze({ framework: 'opencode', adapterVersion: '0.1.0' });

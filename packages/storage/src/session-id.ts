@@ -1,4 +1,4 @@
-import { SESSION_ID_MAX_LENGTH, sessionIdProblem } from '@perftrack/core';
+import { SESSION_ID_MAX_LENGTH, sessionIdProblem } from '@perftrack/core/internal';
 
 /** Thrown for a session id that cannot be stored (see core's `sessionIdProblem`: empty, over 200 characters, a control character, not a string). */
 export class InvalidSessionIdError extends TypeError {

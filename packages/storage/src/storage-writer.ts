@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
-import { errorMessage, onProcessExit, type Diagnostics, type ToolExecutionMetrics } from '@perftrack/core';
+import type { ToolExecutionMetrics } from '@perftrack/core';
+import { errorMessage, onProcessExit, type Diagnostics } from '@perftrack/core/internal';
 import type { StorageAdapter } from './adapter';
 import { serializeRecord } from './record';
 import { InvalidSessionIdError, validateSessionId } from './session-id';

@@ -1,5 +1,5 @@
 import { CORE_GLOBAL_KEY, coreGlobal, isCompatibleVersion, versionLine } from './global';
-import { VERSION } from '../version';
+import { VERSION } from './version';
 
 // The cross-copy behaviour is tested with real installed copies in test/packaging/duplicate-core.test.ts
 // and test/packaging/registry.e2e.test.ts.

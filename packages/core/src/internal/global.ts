@@ -1,4 +1,4 @@
-import { VERSION } from '../version';
+import { VERSION } from './version';
 
 /**
  * What the copies of `@perftrack/core` of one compatible version line share: the default

@@ -1,4 +1,4 @@
-import type { RandomSource } from './types';
+import type { RandomSource } from '../api/types';
 
 /**
  * A seeded pseudo-random source (mulberry32) for exact, repeatable sampling in tests.

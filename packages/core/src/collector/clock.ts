@@ -1,4 +1,4 @@
-import type { Clock } from './types';
+import type { Clock } from '../api/types';
 
 /** The process's monotonic clock (`performance.now()`), read at call time, never captured at import. */
 export const systemClock: Clock = {

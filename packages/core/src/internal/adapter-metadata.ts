@@ -1,4 +1,4 @@
-import type { CustomMetadata } from './types';
+import type { CustomMetadata } from '../api/types';
 
 /** What an adapter stamps on its records' `metadata`: its framework's name and its own version. */
 export interface AdapterStamp {

@@ -1,4 +1,4 @@
-import { checkOptionKeys } from '@perftrack/core';
+import { checkOptionKeys } from '@perftrack/core/internal';
 
 describe('checkOptionKeys', () => {
   it('accepts known keys and names the owner, the key and the known ones otherwise', () => {

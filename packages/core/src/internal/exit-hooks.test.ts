@@ -1,4 +1,4 @@
-import { installExitHooks } from '@perftrack/core';
+import { installExitHooks } from '@perftrack/core/internal';
 
 test('every installed part shares one listener per event, and removing the last removes them', async () => {
   const before = { exit: process.listenerCount('beforeExit'), term: process.listenerCount('SIGTERM') };

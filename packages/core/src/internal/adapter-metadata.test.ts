@@ -1,4 +1,4 @@
-import { withAdapterStamp } from '@perftrack/core';
+import { withAdapterStamp } from '@perftrack/core/internal';
 
 describe('withAdapterStamp', () => {
   const stamp = Object.freeze({ framework: 'demo', adapterVersion: '1.2.3' });

@@ -1,4 +1,4 @@
-import { BatchQueue } from '@perftrack/core';
+import { BatchQueue } from '@perftrack/core/internal';
 
 /** A scheduler the test runs by hand. */
 function manualScheduler() {

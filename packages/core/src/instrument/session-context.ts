@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { CallContext, ContextResolver } from './types';
+import type { CallContext, ContextResolver } from '../api/types';
 
 /**
  * Carries the current session through async calls with `AsyncLocalStorage`, for tools whose

@@ -1,4 +1,4 @@
-import type { CallContext } from './types';
+import type { CallContext } from '../api/types';
 
 // The default context resolver: where the agent frameworks we know put a tool call's ids.
 //

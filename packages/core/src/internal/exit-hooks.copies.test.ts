@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const BUILT = join(__dirname, '..', 'dist', 'exit-hooks.js');
+const BUILT = join(__dirname, '..', '..', 'dist', 'internal', 'exit-hooks.js');
 let dir: string;
 let copies: [string, string];
 

@@ -1,4 +1,5 @@
-import { InMemorySubscriber, MetricsCollector, SESSION_ID_MAX_LENGTH, sessionIdProblem, trackPerformance } from '@perftrack/core';
+import { InMemorySubscriber, MetricsCollector, trackPerformance } from '@perftrack/core';
+import { SESSION_ID_MAX_LENGTH, sessionIdProblem } from '@perftrack/core/internal';
 
 describe('the session id rule, checked where the record is built', () => {
   test('sessionIdProblem: non-empty, at most 200 characters, no control character; anything else is fine', () => {

@@ -1,4 +1,4 @@
-import { Diagnostics } from '@perftrack/core';
+import { Diagnostics } from '@perftrack/core/internal';
 
 describe('Diagnostics', () => {
   test('without onError, the first error of each source (or warn key) is warned about once', () => {

@@ -1,4 +1,4 @@
-import type { MetricsSubscriber, ToolExecutionMetrics } from './types';
+import type { MetricsSubscriber, ToolExecutionMetrics } from '../api/types';
 
 /**
  * A subscriber that keeps records in memory, for tests. Bounded: past `max` records (default

@@ -1,5 +1,5 @@
 import { Diagnostics } from './diagnostics';
-import { errorMessage } from './metrics-collector';
+import { errorMessage } from './error-info';
 
 /** What {@link BatchQueue} does with an item pushed while it is full. */
 export type BatchQueueOverflow = 'handle-inline' | 'drop';

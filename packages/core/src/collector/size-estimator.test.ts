@@ -1,4 +1,4 @@
-import { SizeEstimator } from '@perftrack/core';
+import { SizeEstimator } from '@perftrack/core/internal';
 
 describe('SizeEstimator', () => {
   const est = new SizeEstimator();

@@ -1,4 +1,5 @@
-import { FakeClock, InMemorySubscriber, MetricsCollector, RingBuffer, trackPerformance, type ToolExecutionMetrics } from '@perftrack/core';
+import { FakeClock, InMemorySubscriber, MetricsCollector, trackPerformance, type ToolExecutionMetrics } from '@perftrack/core';
+import { RingBuffer } from '@perftrack/core/internal';
 
 describe('MetricsCollector options', () => {
   test.each([

@@ -1,5 +1,5 @@
 import { getHeapStatistics } from 'node:v8';
-import type { MemorySource } from './types';
+import type { MemorySource } from '../api/types';
 
 /**
  * The default memory source: V8's used heap size in bytes (`v8.getHeapStatistics()`), about

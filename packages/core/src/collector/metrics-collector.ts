@@ -1,94 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { systemClock } from './clock';
-import { Diagnostics } from './diagnostics';
-import { coreGlobal, isCompatibleVersion } from './internal/global';
+import { Diagnostics } from '../internal/diagnostics';
+import { coreGlobal, isCompatibleVersion } from '../internal/global';
 import { heapSourceMoves, heapUsedSource } from './memory';
 import { RingBuffer } from './ring-buffer';
-import { SessionIdGuard } from './session-id-rule';
 import { SizeEstimator } from './size-estimator';
-import { VERSION } from './version';
+import { VERSION } from '../internal/version';
+import { errorMessage, errorType } from '../internal/error-info';
+import { provideDefaultRecorder } from '../api/default-recorder';
+import { createDraft, RECORDER, type RecordDraft, type Recorder } from '../api/recorder';
+import { SessionIdGuard } from './session-id-rule';
+import { CollectorRecorder } from './collector-recorder';
+import { describe, resolveCollectorOptions, type CollectorErrorSource, type CollectorStats, type MetricsCollectorOptions, type MetricsFilter } from './collector-options';
+import { checkExecutionInput } from './execution-input';
 import type {
-  CallContext,
   Clock,
   MemorySource,
   MetricsSubscriber,
   RandomSource,
   ToolExecutionMetrics,
-} from './types';
-
-/** Where a decorated or wrapped call's session id comes from (named in the invalid-id warning). */
-const CONTEXT_SOURCE = "the call's context (the `context` option, the framework's context argument, or the collector's defaultSessionId)";
-
-/** Where an error reported to the error handler came from. */
-export type CollectorErrorSource = 'subscriber' | 'subscriber-flush' | 'subscriber-shutdown' | 'metadata' | 'context';
-
-/** Options of a {@link MetricsCollector}. Every field is validated by the constructor. */
-export interface MetricsCollectorOptions {
-  /** Completed records kept in memory (ring buffer). Older ones are overwritten and counted as dropped. Default 1,000. */
-  maxMetrics?: number;
-  /** Manual executions started but not completed, kept at most. Older ones are abandoned and counted. Default 10,000. */
-  maxInFlight?: number;
-  /** A manual execution not completed within this many ms is abandoned. Default 600,000 (10 min). */
-  inFlightTtlMs?: number;
-  /** `false` makes every tracked call a pass-through and the manual API a no-op. Default true. */
-  enabled?: boolean;
-  /** Session id for calls whose session cannot be found. Default `"default"`. */
-  defaultSessionId?: string;
-  /** Measure heap deltas in the manual start/complete API. Default false. */
-  trackMemory?: boolean;
-  /**
-   * Master switch for heap measurement: `false` means no call into this collector reads the
-   * heap, whatever its decorator's `trackMemory` asks (records then have no `memoryUsed`).
-   * Lets an operator turn memory tracking off by configuration without touching tool code. Default true.
-   */
-  allowMemory?: boolean;
-  /** Measure input/output sizes in the manual start/complete API. Default true. */
-  trackInputOutput?: boolean;
-  /** Values visited at most when sizing one input or output. Default 5,000. */
-  maxSizeNodes?: number;
-  /** Monotonic clock. Default: `performance`. */
-  clock?: Clock;
-  /** Random source for sampling decisions. Default `Math.random`. */
-  random?: RandomSource;
-  /** Heap reader for `trackMemory`. Default {@link heapUsedSource}. */
-  memorySource?: MemorySource;
-  /** Receives errors thrown by subscribers, metadata functions and context resolvers. Default: counted, first one warned. */
-  onError?: (error: unknown, source: CollectorErrorSource) => void;
-  /** Receives one-time warnings (first dropped record, first error). Default `process.emitWarning`. */
-  onWarning?: (message: string) => void;
-}
-
-/** Counters of a {@link MetricsCollector}. */
-export interface CollectorStats {
-  /** Records completed since creation or the last reset (sampled-in calls plus kept failures). */
-  readonly recorded: number;
-  /** Records overwritten in the ring buffer before anyone read them from it. */
-  readonly dropped: number;
-  /** Calls skipped by sampling (not timed, not recorded). */
-  readonly sampledOut: number;
-  /** Executions started and not yet completed (manual API and pending async/generator calls). */
-  readonly inFlight: number;
-  /** Manual executions evicted or expired without a completion. */
-  readonly abandoned: number;
-  /** `completeToolExecution` calls with an id that is unknown, completed already or abandoned. */
-  readonly unknownCompletions: number;
-  /** Errors from subscribers, metadata functions and context resolvers. */
-  readonly errors: number;
-  /** Records held in the ring buffer now. */
-  readonly buffered: number;
-}
-
-/** Filter for {@link MetricsCollector.getMetrics}. */
-export interface MetricsFilter {
-  toolId?: string;
-  sessionId?: string;
-  success?: boolean;
-  /** Inclusive lower bound on `startTime` (epoch ms). */
-  since?: number;
-  /** Exclusive upper bound on `startTime` (epoch ms). */
-  until?: number;
-}
+} from '../api/types';
 
 interface InFlight {
   readonly toolId: string;
@@ -100,8 +31,6 @@ interface InFlight {
   readonly memoryStart: number | undefined;
 }
 
-const MAX_ERROR_LENGTH = 1000;
-
 /** Shared with every compatible copy of this package in the process: holds the default collector. */
 const shared = coreGlobal();
 /** On every collector's prototype: the version of the copy that made it. */
@@ -109,56 +38,8 @@ const COLLECTOR_BRAND = Symbol.for('perftrack.core.MetricsCollector');
 /** "000" … "999": ids are a block prefix plus one of these, so no number is formatted per record. */
 const ID_SUFFIXES: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 
-function positiveInt(name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new TypeError(`MetricsCollector: ${name} must be an integer from 1 to ${max}, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
-
-function optionalFunction<T>(name: string, value: T | undefined): T | undefined {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new TypeError(`MetricsCollector: ${name} must be a function, got ${typeof value}`);
-  }
-  return value;
-}
-
-/** The error's message, capped; never throws. */
-export function errorMessage(error: unknown): string {
-  try {
-    let m: string;
-    if (error instanceof Error) m = String(error.message);
-    else if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
-      m = (error as { message: string }).message;
-    } else m = String(error);
-    return m.length > MAX_ERROR_LENGTH ? m.slice(0, MAX_ERROR_LENGTH) : m;
-  } catch {
-    return '<unreadable error>';
-  }
-}
-
-/** `error.code` when a string (e.g. `ENOENT`), else the error's name; never throws. */
-export function errorType(error: unknown): string {
-  try {
-    if (typeof error === 'object' && error !== null) {
-      const code = (error as { code?: unknown }).code;
-      if (typeof code === 'string' && code.length > 0 && code.length <= 64) return code;
-      const name = (error as { name?: unknown }).name;
-      if (typeof name === 'string' && name.length > 0) return name.slice(0, 64);
-      const ctor = (error as { constructor?: { name?: unknown } }).constructor?.name;
-      if (typeof ctor === 'string' && ctor.length > 0) return ctor.slice(0, 64);
-      return 'object';
-    }
-    return typeof error;
-  } catch {
-    return 'unknown';
-  }
-}
+/** Where a decorated or wrapped call's session id comes from (named in the invalid-id warning). */
+const CONTEXT_SOURCE = "the call's context (the `context` option, the framework's context argument, or the collector's defaultSessionId)";
 
 /**
  * Collects tool-call records into a preallocated ring buffer and hands each one, synchronously,
@@ -192,49 +73,27 @@ export class MetricsCollector {
   readonly #trackInputOutput: boolean;
   /** Session id used when none is found for a call. */
   readonly defaultSessionId: string;
+  readonly #recorder: CollectorRecorder;
   #subscribers: readonly MetricsSubscriber[] = [];
-  #enabled: boolean;
   #shutdown: Promise<void> | undefined;
   #seq = 0;
   #idBlock = '';
   #recorded = 0;
   #dropped = 0;
-  #sampledOut = 0;
-  #pending = 0;
   #abandoned = 0;
   #unknown = 0;
   #errors = 0;
 
   constructor(options: MetricsCollectorOptions = {}) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`MetricsCollector: options must be an object, got ${describe(options)}`);
-    }
+    const resolved = resolveCollectorOptions(options);
     this.#options = options;
-    const maxMetrics = positiveInt('maxMetrics', options.maxMetrics, 1000, 10_000_000);
-    const maxInFlight = positiveInt('maxInFlight', options.maxInFlight, 10_000, 10_000_000);
-    const ttl = positiveInt('inFlightTtlMs', options.inFlightTtlMs, 600_000);
-    if (options.enabled !== undefined && typeof options.enabled !== 'boolean') {
-      throw new TypeError(`MetricsCollector: enabled must be a boolean, got ${describe(options.enabled)}`);
-    }
-    const session = options.defaultSessionId ?? 'default';
-    if (typeof session !== 'string' || session.length === 0) {
-      throw new TypeError(`MetricsCollector: defaultSessionId must be a non-empty string, got ${describe(session)}`);
-    }
-    const clock = options.clock ?? systemClock;
-    if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || !Number.isFinite(clock.timeOrigin)) {
-      throw new TypeError('MetricsCollector: clock must be { now(): number, timeOrigin: number }');
-    }
+    const { maxMetrics, maxInFlight, ttl, session, clock } = resolved;
     this.#clock = clock;
     this.#timeOrigin = clock.timeOrigin;
-    this.#random = optionalFunction('random', options.random) ?? Math.random;
-    this.#memory = optionalFunction('memorySource', options.memorySource) ?? heapUsedSource;
+    this.#random = resolved.random;
+    this.#memory = resolved.memory;
     this.#diagnostics = new Diagnostics({ onError: options.onError, onWarning: options.onWarning }, 'MetricsCollector');
     this.#sizer = new SizeEstimator(options.maxSizeNodes === undefined ? {} : { maxNodes: options.maxSizeNodes });
-    for (const name of ['trackMemory', 'allowMemory', 'trackInputOutput'] as const) {
-      if (options[name] !== undefined && typeof options[name] !== 'boolean') {
-        throw new TypeError(`MetricsCollector: ${name} must be a boolean, got ${describe(options[name])}`);
-      }
-    }
     // The default heap source stands still under Bun: leave memoryUsed out rather than write 0.
     this.#memoryStill = this.#memory === heapUsedSource && (options.allowMemory ?? true) && !heapSourceMoves();
     this.#allowMemory = (options.allowMemory ?? true) && !this.#memoryStill;
@@ -242,7 +101,6 @@ export class MetricsCollector {
     if (this.#memoryStill && options.trackMemory === true) this.#warnMemoryStill();
     this.#trackInputOutput = options.trackInputOutput ?? true;
     this.defaultSessionId = session;
-    this.#enabled = options.enabled ?? true;
     this.#buffer = new RingBuffer(maxMetrics);
     this.#inFlight = new LRUCache<string, InFlight>({
       max: maxInFlight,
@@ -258,6 +116,22 @@ export class MetricsCollector {
     });
     this.#idPrefix = randomBytes(6).toString('hex') + '-';
     this.#idBlock = this.#idPrefix + '0';
+    this.#recorder = new CollectorRecorder({
+      enabled: options.enabled ?? true,
+      defaultSessionId: session,
+      clock,
+      random: this.#random,
+      sizer: this.#sizer,
+      diagnostics: this.#diagnostics,
+      heapSize: () => this.#heapSize(),
+      reportError: (error, source) => this.#reportError(error, source),
+      publish: (draft) => this.#publish(this.#build(draft)),
+    });
+  }
+
+  /** What instrumentation records through (see {@link Recorder}); not for applications. */
+  get [RECORDER](): Recorder {
+    return this.#recorder;
   }
 
   // ---- default instance and the seed's static style -------------------------------------
@@ -341,12 +215,12 @@ export class MetricsCollector {
 
   /** Whether calls are tracked. `false`: tracked code is a pure pass-through. */
   get enabled(): boolean {
-    return this.#enabled;
+    return this.#recorder.enabled;
   }
 
   set enabled(value: boolean) {
     if (typeof value !== 'boolean') throw new TypeError(`MetricsCollector: enabled must be a boolean, got ${describe(value)}`);
-    this.#enabled = value;
+    this.#recorder.enabled = value;
   }
 
   /** Capacity of the ring buffer (`maxMetrics`). */
@@ -387,8 +261,8 @@ export class MetricsCollector {
     return {
       recorded: this.#recorded,
       dropped: this.#dropped,
-      sampledOut: this.#sampledOut,
-      inFlight: this.#inFlight.size + this.#pending,
+      sampledOut: this.#recorder.sampledOutCalls,
+      inFlight: this.#inFlight.size + this.#recorder.pendingCalls,
       abandoned: this.#abandoned,
       unknownCompletions: this.#unknown,
       errors: this.#errors,
@@ -409,7 +283,7 @@ export class MetricsCollector {
     this.#shutdown ??= (async () => {
       await this.#each('flush', 'subscriber-flush');
       await this.#each('shutdown', 'subscriber-shutdown');
-      this.#enabled = false;
+      this.#recorder.enabled = false;
     })();
     return this.#shutdown;
   }
@@ -419,11 +293,11 @@ export class MetricsCollector {
     this.#buffer.clear();
     this.#inFlight.clear();
     this.#subscribers = [];
-    this.#recorded = this.#dropped = this.#sampledOut = this.#pending = 0;
+    this.#recorded = this.#dropped = this.#recorder.sampledOutCalls = this.#recorder.pendingCalls = 0;
     this.#abandoned = this.#unknown = this.#errors = 0;
     this.#diagnostics.reset();
     this.#shutdown = undefined;
-    this.#enabled = this.#options.enabled ?? true;
+    this.#recorder.enabled = this.#options.enabled ?? true;
   }
 
   async #each(method: 'flush' | 'shutdown', source: CollectorErrorSource): Promise<void> {
@@ -433,7 +307,7 @@ export class MetricsCollector {
         if (typeof fn === 'function') await fn.call(s);
       }),
     );
-    for (const r of results) if (r.status === 'rejected') this._reportError(r.reason, source);
+    for (const r of results) if (r.status === 'rejected') this.#reportError(r.reason, source);
   }
 
   // ---- the seed's manual API --------------------------------------------------------------
@@ -448,7 +322,7 @@ export class MetricsCollector {
       throw new TypeError(`startToolExecution: toolId must be a non-empty string, got ${describe(toolId)}`);
     }
     const id = this.#nextId();
-    if (!this.#enabled) return id;
+    if (!this.#recorder.enabled) return id;
     let inputSize: number | undefined;
     let inputSizeCapped: boolean | undefined;
     if (this.#trackInputOutput && input !== undefined) {
@@ -480,7 +354,7 @@ export class MetricsCollector {
     const end = this.#clock.now();
     const f = this.#inFlight.get(executionId);
     if (f === undefined) {
-      if (this.#enabled) this.#unknown++;
+      if (this.#recorder.enabled) this.#unknown++;
       return undefined;
     }
     this.#inFlight.delete(executionId);
@@ -492,26 +366,23 @@ export class MetricsCollector {
       if (this.#sizer.capped) outputSizeCapped = true;
     }
     const ok = success === true;
-    return this._record(
-      executionId,
-      f.toolId,
-      f.sessionId,
-      f.messageId,
-      undefined,
-      f.start,
-      end,
-      ok,
-      ok ? undefined : error === undefined ? new Error('failed') : error,
-      f.inputSize,
-      f.inputSizeCapped,
-      outputSize,
-      outputSizeCapped,
-      undefined,
-      memoryUsed,
-      1,
-      undefined,
-      false,
-    );
+    const d = createDraft();
+    d.id = executionId;
+    d.toolId = f.toolId;
+    d.sessionId = f.sessionId;
+    d.messageId = f.messageId;
+    d.start = f.start;
+    d.end = end;
+    d.success = ok;
+    d.failure = ok ? undefined : error === undefined ? new Error('failed') : error;
+    d.inputSize = f.inputSize;
+    d.inputSizeCapped = f.inputSizeCapped;
+    d.outputSize = outputSize;
+    d.outputSizeCapped = outputSizeCapped;
+    d.memoryUsed = memoryUsed;
+    const record = this.#build(d);
+    this.#publish(record);
+    return record;
   }
 
   /**
@@ -521,60 +392,32 @@ export class MetricsCollector {
   recordExecution(
     input: Omit<ToolExecutionMetrics, 'id' | 'sampleWeight' | 'duration'> & { duration?: number; sampleWeight?: number },
   ): ToolExecutionMetrics | undefined {
-    if (typeof input !== 'object' || input === null) throw new TypeError('recordExecution: expected a record object');
-    if (typeof input.toolId !== 'string' || input.toolId.length === 0) {
-      throw new TypeError(`recordExecution: toolId must be a non-empty string, got ${describe(input.toolId)}`);
-    }
-    if (!Number.isFinite(input.startTime) || !Number.isFinite(input.endTime) || input.endTime < input.startTime) {
-      throw new TypeError(
-        `recordExecution: startTime and endTime must be finite epoch ms with endTime >= startTime, got ${describe(input.startTime)} and ${describe(input.endTime)} ` +
-          '(a wall clock that stepped back during the call: pass duration from a monotonic clock and endTime = startTime + duration)',
-      );
-    }
-    // Every stored number is finite: refuse here, where the caller can still be named, not in a sink.
-    if (input.duration !== undefined && !(typeof input.duration === 'number' && input.duration >= 0 && input.duration < Infinity)) {
-      throw new TypeError(`recordExecution: duration must be a finite number >= 0, got ${describe(input.duration)}`);
-    }
-    if (input.sampleWeight !== undefined && !(typeof input.sampleWeight === 'number' && input.sampleWeight > 0 && input.sampleWeight < Infinity)) {
-      throw new TypeError(`recordExecution: sampleWeight must be a finite number > 0, got ${describe(input.sampleWeight)}`);
-    }
-    for (const key of ['inputSize', 'outputSize', 'memoryUsed'] as const) {
-      const value = input[key];
-      if (value !== undefined && !Number.isFinite(value)) throw new TypeError(`recordExecution: ${key} must be a finite number, got ${describe(value)}`);
-    }
-    if (typeof input.sessionId !== 'string' && input.sessionId !== undefined) {
-      throw new TypeError(`recordExecution: sessionId must be a string, got ${describe(input.sessionId)}`);
-    }
-    if (!this.#enabled) return undefined;
-    // Field by field, in the order `_record` uses: one object shape for every record, so
-    // subscribers' property reads stay monomorphic (a spread of the input would copy its shape).
-    const sessionId = input.sessionId || this.defaultSessionId;
-    if (sessionId !== this.#sessionIds.lastGood) this.#sessionIds.check(sessionId, input.toolId, 'recordExecution({ sessionId })');
-    const record: ToolExecutionMetrics = {
-      id: this.#nextId(),
-      toolId: input.toolId,
-      sessionId,
-      messageId: input.messageId,
-      callId: input.callId,
-      startTime: input.startTime,
-      endTime: input.endTime,
-      duration: input.duration ?? input.endTime - input.startTime,
-      success: input.success,
-      error: input.error,
-      errorType: input.errorType,
-      inputSize: input.inputSize,
-      inputSizeCapped: input.inputSizeCapped,
-      outputSize: input.outputSize,
-      outputSizeCapped: input.outputSizeCapped,
-      inputHash: input.inputHash,
-      memoryUsed: input.memoryUsed,
-      sampleWeight: input.sampleWeight ?? 1,
-      untimed: input.untimed,
-      metadata: input.metadata,
-      parentCallId: input.parentCallId,
-      parentSessionId: input.parentSessionId,
-      runId: input.runId,
-    };
+    checkExecutionInput(input);
+    if (!this.#recorder.enabled) return undefined;
+    const d = createDraft();
+    d.toolId = input.toolId;
+    d.sessionId = input.sessionId || this.defaultSessionId;
+    d.messageId = input.messageId;
+    d.callId = input.callId;
+    d.start = input.startTime;
+    d.end = input.endTime;
+    d.timeOrigin = 0;
+    d.duration = input.duration;
+    d.success = input.success;
+    d.preformatted = true;
+    d.error = input.error;
+    d.errorType = input.errorType;
+    d.inputSize = input.inputSize;
+    d.inputSizeCapped = input.inputSizeCapped;
+    d.outputSize = input.outputSize;
+    d.outputSizeCapped = input.outputSizeCapped;
+    d.inputHash = input.inputHash;
+    d.memoryUsed = input.memoryUsed;
+    d.sampleWeight = input.sampleWeight ?? 1;
+    d.untimed = input.untimed;
+    d.metadata = input.metadata;
+    d.links = input;
+    const record = this.#build(d);
     this.#publish(record);
     return record;
   }
@@ -585,31 +428,13 @@ export class MetricsCollector {
    */
   countSampledOut(calls = 1): void {
     if (!Number.isInteger(calls) || calls < 0) throw new TypeError(`countSampledOut: calls must be a non-negative integer, got ${describe(calls)}`);
-    if (this.#enabled) this.#sampledOut += calls;
+    if (this.#recorder.enabled) this.#recorder.sampledOutCalls += calls;
   }
 
-  // ---- internal fast path (used by trackPerformance; stripped from the typings) ------------
+  // ---- the recorder instrumentation records through (kept off the class's public surface) ---
 
-  /** @internal A one-time warning (per `key` and collector) through this collector's warning handler. */
-  _warnOnce(key: string, message: string): void {
-    this.#diagnostics.warnOnce(key, message);
-  }
-
-  /** @internal */
-  _now(): number {
-    return this.#clock.now();
-  }
-
-  /** @internal */
-  _random(): number {
-    return this.#random();
-  }
-
-  /**
-   * @internal The heap size, or NaN when `allowMemory` is false or the heap source stands still
-   * (the call then records no memory).
-   */
-  _memory(): number {
+  /** The heap size, or NaN when `allowMemory` is false or the heap source stands still (no memory recorded). */
+  #heapSize(): number {
     if (this.#allowMemory) return this.#memory();
     if (this.#memoryStill) this.#warnMemoryStill();
     return Number.NaN;
@@ -622,28 +447,7 @@ export class MetricsCollector {
     );
   }
 
-  /** @internal */
-  _size(value: unknown): number {
-    return this.#sizer.estimate(value);
-  }
-
-  /** @internal */
-  _sizeCapped(): boolean {
-    return this.#sizer.capped;
-  }
-
-  /** @internal */
-  _sampledOut(): void {
-    this.#sampledOut++;
-  }
-
-  /** @internal */
-  _pending(delta: 1 | -1): void {
-    this.#pending += delta;
-  }
-
-  /** @internal */
-  _reportError(error: unknown, source: CollectorErrorSource): void {
+  #reportError(error: unknown, source: CollectorErrorSource): void {
     this.#errors++;
     this.#diagnostics.report(
       error,
@@ -655,97 +459,89 @@ export class MetricsCollector {
   }
 
   /**
-   * @internal The default configuration's record: timed success or failure, no sizes, memory,
-   * hash. Kept to one object shape per outcome so subscribers' property reads stay monomorphic.
+   * The one record builder: every record (tracked calls, manual completions, calls recorded
+   * elsewhere) is made here from its draft. Two object shapes, each built field by field in one
+   * order so subscribers' property reads stay monomorphic: the compact one when the draft carries
+   * no measurement beyond time and outcome (the default configuration's, small and fast to make),
+   * else the full one. The draft is read before any user code runs (an error's `message` getter),
+   * since instrumentation may reuse one draft object for every call.
    */
-  _recordBasic(
-    toolId: string,
-    sessionId: string,
-    messageId: string | undefined,
-    callId: string | undefined,
-    start: number,
-    end: number,
-    success: boolean,
-    error: unknown,
-    sampleWeight: number,
-    metadata: Readonly<Record<string, unknown>> | undefined,
-  ): void {
-    if (sessionId !== this.#sessionIds.lastGood) this.#sessionIds.check(sessionId, toolId, CONTEXT_SOURCE);
-    const duration = end - start;
-    if (duration >= 0 && duration < Infinity) {
-      const origin = this.#timeOrigin;
-      const id = this.#nextId();
-      this.#publish(
-        success
-          ? { id, toolId, sessionId, messageId, callId, startTime: origin + start, endTime: origin + end, duration, success, sampleWeight, metadata }
-          : {
-              id, toolId, sessionId, messageId, callId, startTime: origin + start, endTime: origin + end, duration, success,
-              error: errorMessage(error), errorType: errorType(error), sampleWeight: 1, metadata,
-            },
-      );
-    } else {
-      // a clock reading that cannot time the call (see #finiteReading): the full builder applies the rule
-      this._record(undefined, toolId, sessionId, messageId, callId, start, end, success, error, undefined, undefined, undefined, undefined, undefined, undefined, sampleWeight, metadata, false);
+  #build(d: RecordDraft): ToolExecutionMetrics {
+    // The session id rule, checked where the record is built so the warning names its source.
+    if (d.sessionId !== this.#sessionIds.lastGood) {
+      const source = d.preformatted === true ? 'recordExecution({ sessionId })' : d.id !== undefined ? 'startToolExecution(toolId, sessionId)' : CONTEXT_SOURCE;
+      this.#sessionIds.check(d.sessionId, d.toolId, source);
     }
+    const start = d.start;
+    const end = d.end;
+    if (
+      end - start >= 0 && end - start < Infinity &&
+      d.preformatted !== true && d.untimed === undefined && d.links === undefined &&
+      d.inputSize === undefined && d.outputSize === undefined && d.memoryUsed === undefined && d.inputHash === undefined
+    ) {
+      return this.#compactRecord(d);
+    }
+    return this.#fullRecord(d);
   }
 
-  /** @internal Builds, buffers and publishes a record with every optional measurement. */
-  _record(
-    id: string | undefined,
-    toolId: string,
-    sessionId: string,
-    messageId: string | undefined,
-    callId: string | undefined,
-    start: number,
-    end: number,
-    success: boolean,
-    error: unknown,
-    inputSize: number | undefined,
-    inputSizeCapped: boolean | undefined,
-    outputSize: number | undefined,
-    outputSizeCapped: boolean | undefined,
-    inputHash: string | undefined,
-    memoryUsed: number | undefined,
-    sampleWeight: number,
-    metadata: Readonly<Record<string, unknown>> | undefined,
-    untimed: boolean,
-    links?: CallContext,
-  ): ToolExecutionMetrics {
-    if (sessionId !== this.#sessionIds.lastGood) this.#sessionIds.check(sessionId, toolId, id === undefined ? CONTEXT_SOURCE : 'startToolExecution(toolId, sessionId)');
-    const origin = this.#timeOrigin;
+  /** The compact shape: time and outcome only (the default configuration's records). */
+  #compactRecord(d: RecordDraft): ToolExecutionMetrics {
+    const { toolId, sessionId, messageId, callId, success, failure, sampleWeight, metadata } = d;
+    const id = d.id ?? this.#nextId();
+    const origin = d.timeOrigin ?? this.#timeOrigin;
+    const startTime = origin + d.start;
+    const endTime = origin + d.end;
+    const duration = d.duration ?? d.end - d.start;
+    if (success) return { id, toolId, sessionId, messageId, callId, startTime, endTime, duration, success, sampleWeight, metadata };
+    return {
+      id, toolId, sessionId, messageId, callId, startTime, endTime, duration, success,
+      error: errorMessage(failure), errorType: errorType(failure), sampleWeight, metadata,
+    };
+  }
+
+  /** The full shape: every measurement, links, preformatted errors and the clock rule. */
+  #fullRecord(d: RecordDraft): ToolExecutionMetrics {
+    const { toolId, sessionId, messageId, callId, success, failure, sampleWeight, metadata } = d;
+    const { inputSize, inputSizeCapped, outputSize, outputSizeCapped, inputHash, memoryUsed, links } = d;
+    const formatted = d.preformatted === true;
+    const error = formatted ? d.error : undefined;
+    const type = formatted ? d.errorType : undefined;
+    const id = d.id ?? this.#nextId();
+    let start = d.start;
+    let end = d.end;
+    let untimed = d.untimed;
     if (!(end - start >= 0 && end - start < Infinity)) {
       // The clock misbehaved (NaN, Infinity, or it went backwards): see #finiteReading.
-      start = this.#finiteReading(start, end);
-      end = start;
+      start = end = this.#finiteReading(start, end);
       untimed = true;
     }
-    const record: ToolExecutionMetrics = {
-      id: id ?? this.#nextId(),
+    const origin = d.timeOrigin ?? this.#timeOrigin;
+    const duration = d.duration ?? end - start;
+    return {
+      id,
       toolId,
       sessionId,
       messageId,
       callId,
       startTime: origin + start,
       endTime: origin + end,
-      duration: end - start,
+      duration,
       success,
-      error: success ? undefined : errorMessage(error),
-      errorType: success ? undefined : errorType(error),
+      error: formatted ? error : success ? undefined : errorMessage(failure),
+      errorType: formatted ? type : success ? undefined : errorType(failure),
       inputSize,
       inputSizeCapped,
       outputSize,
       outputSizeCapped,
       inputHash,
       memoryUsed,
-      sampleWeight: success ? sampleWeight : 1,
-      untimed: untimed ? true : undefined,
+      sampleWeight,
+      untimed,
       metadata,
       parentCallId: links?.parentCallId,
       parentSessionId: links?.parentSessionId,
       runId: links?.runId,
     };
-    this.#publish(record);
-    return record;
   }
 
   #publish(record: ToolExecutionMetrics): void {
@@ -764,7 +560,7 @@ export class MetricsCollector {
       try {
         (subs[i] as MetricsSubscriber).onMetric(record);
       } catch (e) {
-        this._reportError(e, 'subscriber');
+        this.#reportError(e, 'subscriber');
       }
     }
   }
@@ -795,3 +591,5 @@ export class MetricsCollector {
 }
 
 Object.defineProperty(MetricsCollector.prototype, COLLECTOR_BRAND, { value: VERSION });
+// Tracked calls made before anyone asks for the default collector create it, as the static API does.
+provideDefaultRecorder(() => MetricsCollector.default);
