@@ -1,7 +1,8 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AnalyticsEngine, Diagnostics, PerformanceStorage, type SnapshotBatch, type ToolExecutionMetrics } from '@perftrack/integration';
+import { Diagnostics } from '@perftrack/core/internal';
+import { AnalyticsEngine, PerformanceStorage, type SnapshotBatch, type ToolExecutionMetrics } from '@perftrack/integration';
 import { AnalyticsPass, type AnalyticsPassOptions } from './analytics-pass';
 
 const dirs: string[] = [];
