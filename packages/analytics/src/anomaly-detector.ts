@@ -1,4 +1,5 @@
 import { checkOptionKeys, isTimed, isUsableRecord, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { ingestPrepared } from './prepared-ingest';
 
 /** A latency far above the tool's recent typical latency. */
 export interface LatencyAnomaly {
@@ -210,6 +211,11 @@ export class AnomalyDetector implements MetricsSubscriber {
   /** Looks at one record (subscriber entry point); malformed records are ignored. */
   onMetric(m: ToolExecutionMetrics): void {
     if (!isUsableRecord(m)) return;
+    this[ingestPrepared](m);
+  }
+
+  /** @internal A record its engine already checked as usable. */
+  [ingestPrepared](m: ToolExecutionMetrics): void {
     this.#records++;
     let s = this.#tools.get(m.toolId);
     if (s === undefined) {

@@ -1,5 +1,6 @@
 import { isUsableRecord, sharedDefault, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
 import { VERSION } from './version';
+import { ingestPrepared } from './prepared-ingest';
 import { CallHistory, SequenceWalk } from './call-history';
 import { CallReorderBuffer } from './call-reorder-buffer';
 import { ContextTrie, ToolFrequency } from './context-trie';
@@ -128,6 +129,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
   #lateRecords = 0;
   #duplicates = 0;
   #invalid = 0;
+  /** Normalised error texts handed over with failed records by an engine, read when the record is committed. */
+  readonly #preparedErrors = new WeakMap<ToolExecutionMetrics, string>();
   #beforeRead: (() => void) | undefined;
 
   constructor(options: UsagePatternTrackerOptions = {}) {
@@ -202,6 +205,14 @@ export class UsagePatternTracker implements MetricsSubscriber {
   }
 
   // ---- ingestion ----
+
+  /**
+   * @internal The normalised error text of a failed record its engine is about to hand to
+   * {@link onMetric}, kept until the record is committed so the message is normalised once.
+   */
+  [ingestPrepared](metric: ToolExecutionMetrics, errorText: string): void {
+    this.#preparedErrors.set(metric, errorText);
+  }
 
   /** Counts one record (subscriber entry point). Never throws for a malformed record: it is counted in `stats().invalid`. */
   onMetric(metric: ToolExecutionMetrics): void {
@@ -295,7 +306,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     const history = session.history;
     const depth = Math.min(history.length, this.#maxLength - 1);
     if (depth > 0) {
-      const errorText = succeeded || !m.error ? '' : normalizeErrorMessage(m.error);
+      const errorText = succeeded || !m.error ? '' : (this.#preparedErrors.get(m) ?? normalizeErrorMessage(m.error));
       const call = { tool, succeeded, timed, duration, weight, errorType: m.errorType, errorText };
       this.#walk.prepare(history, depth, call);
       // the session's own table first: what is new there is a sequence's first time in this session

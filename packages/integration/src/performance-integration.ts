@@ -1,11 +1,14 @@
 import {
   Diagnostics,
   MetricsCollector,
+  RecordPipeline,
   installExitHooks,
+  subscriberSink,
   sharedDefault,
   wrapTools as coreWrapTools,
+  type BatchSink,
   type CollectorStats,
-  type MetricsSubscriber,
+  type RecordPipelineStats,
   type ToolExecutionMetrics,
   type ToolLike,
   type WrapToolsOptions,
@@ -30,11 +33,14 @@ import { PerformanceStorage, validateSessionId, type ExportDocument, type Storag
 import { VERSION } from './version';
 import { PerformanceConfigError, loadConfigFile, resolveConfig, sameConfig, type PerformanceConfig, type PerformanceConfigInput, type ResolvedPerformanceConfig } from './config';
 import { SessionPerformance, type SessionTracker } from './session-performance';
+import { ActiveSessions } from './active-sessions';
 import { findChildSessions, rollUpSessions, type SessionReportOptions, type SessionReportWithChildren } from './session-children';
 
 /** Counters of every part, for health checks. */
 export interface IntegrationStats {
   readonly collector: CollectorStats;
+  /** The record pipeline between the collector and every sink (queue, deliveries, drops). */
+  readonly pipeline: RecordPipelineStats;
   readonly storage: StorageStats;
   readonly analytics: AnalyticsEngineStats;
   /** Stored sessions and records replayed into analytics at start; lines skipped as corrupt (a torn last line, say). */
@@ -61,6 +67,8 @@ type ErrorSource = 'history' | 'analytics' | 'report' | 'exit';
 
 /** Live records held while history loads; beyond this they are only stored (and counted). */
 const MAX_WAITING = 100_000;
+/** Sessions remembered as active between two analytics passes; beyond this the oldest report is not saved (counted, warned once). */
+const MAX_ACTIVE_SESSIONS = 10_000;
 
 /**
  * The instance `initialize` made and a shutdown under way, shared by every copy of this package of
@@ -102,7 +110,8 @@ export class PerformanceIntegration {
 
   readonly #diagnostics: Diagnostics<ErrorSource>;
   readonly #unsubscribe: (() => void)[] = [];
-  readonly #dirty = new Set<string>();
+  readonly #pipeline: RecordPipeline;
+  readonly #dirty = new ActiveSessions(MAX_ACTIVE_SESSIONS);
   #waiting: ToolExecutionMetrics[] | undefined = [];
   #waitingIds: Set<string> | undefined = new Set();
   #droppedWhileLoading = 0;
@@ -124,6 +133,9 @@ export class PerformanceIntegration {
     this.config = resolveConfig(config);
     const c = this.config;
     this.#diagnostics = new Diagnostics<ErrorSource>({ onError: c.onError, onWarning: c.onWarning }, 'PerformanceIntegration');
+    // One queue between the collector and every sink: a call pays for an enqueue; reads deliver first.
+    const pipeline = (this.#pipeline = new RecordPipeline({ name: 'PerformanceIntegration pipeline', onError: c.onError, onWarning: c.onWarning }));
+    const deliver = (): void => pipeline.deliver();
     this.collector = new MetricsCollector({
       enabled: c.enabled,
       maxMetrics: c.maxMetrics,
@@ -139,15 +151,17 @@ export class PerformanceIntegration {
       onError: c.onError,
       onWarning: c.onWarning,
     });
-    // deferred: analysis runs on the next event-loop turn, off the tool's call path; reads catch up first
+    // fed by the pipeline, off the tool's call path; every read lets the pipeline deliver first
+    // (deferred: records fed one by one, as history is, are analysed on a later turn too)
     this.analytics = new AnalyticsEngine({
       patterns: c.trackPatterns ? {} : false,
       deferred: true,
+      beforeRead: deliver,
       ...(c.onAnomaly ? { anomalies: { onAnomaly: c.onAnomaly } } : {}),
       ...(c.costModel ? { costModel: c.costModel } : {}),
     });
     this.patterns = this.analytics.patterns;
-    this.sessions = new SessionPerformance();
+    this.sessions = new SessionPerformance({ beforeRead: deliver });
     if (!c.enabled) {
       // A pure pass-through: nothing subscribed, scheduled, read or written.
       this.#waiting = this.#waitingIds = undefined;
@@ -155,7 +169,10 @@ export class PerformanceIntegration {
       this.ready = Promise.resolve();
       return;
     }
-    this.#unsubscribe.push(this.collector.subscribe(this.storage), this.collector.subscribe(this.sessions), this.collector.subscribe(this.#feed));
+    pipeline.addSink(subscriberSink(this.storage));
+    pipeline.addSink(this.sessions);
+    pipeline.addSink(this.#feed);
+    this.#unsubscribe.push(this.collector.subscribe(pipeline));
     this.ready = this.#loadHistory();
     if (c.analyticsInterval > 0) {
       this.#timer = setInterval(() => void this.runAnalytics(), c.analyticsInterval);
@@ -163,7 +180,7 @@ export class PerformanceIntegration {
     }
     if (c.flushOnExit) {
       this.#removeExitHooks = installExitHooks({
-        beforeExit: () => (this.#dirty.size > 0 || this.storage.stats().queued > 0 ? this.runAnalytics() : Promise.resolve()),
+        beforeExit: () => (this.#dirty.size > 0 || this.#pipeline.stats().queued > 0 || this.storage.stats().queued > 0 ? this.runAnalytics() : Promise.resolve()),
         signal: () => this.shutdown(),
       });
     }
@@ -309,6 +326,7 @@ export class PerformanceIntegration {
     const report = await this.#sessionReport(sessionId);
     if (!includeChildren) return report;
     await this.ready;
+    this.#pipeline.deliver(); // records still queued for storage
     await this.storage.flush();
     let links: { sessionId: string; parentSessionId: string }[] = [];
     try {
@@ -325,6 +343,7 @@ export class PerformanceIntegration {
     await this.ready;
     if (this.analytics.hasSession(sessionId) || !this.config.enabled) return this.analytics.sessionReport(sessionId);
     // Not in live analytics (older than the replayed history, or evicted): rebuild it from its log.
+    this.#pipeline.deliver(); // records still queued for storage
     await this.storage.flush();
     const engine = new AnalyticsEngine({ patterns: this.config.trackPatterns ? {} : false, ...(this.config.costModel ? { costModel: this.config.costModel } : {}) });
     try {
@@ -339,6 +358,7 @@ export class PerformanceIntegration {
   async #recordsOf(sessionIds: string | readonly string[]): Promise<ToolExecutionMetrics[]> {
     const ids = typeof sessionIds === 'string' ? [sessionIds] : [...sessionIds];
     await this.ready;
+    this.#pipeline.deliver(); // records still queued for storage
     await this.storage.flush();
     const out: ToolExecutionMetrics[] = [];
     await this.storage.replay((m) => out.push(m), { sessionIds: ids });
@@ -427,6 +447,7 @@ export class PerformanceIntegration {
   stats(): IntegrationStats {
     return {
       collector: this.collector.stats(),
+      pipeline: this.#pipeline.stats(),
       storage: this.storage.stats(),
       analytics: this.analytics.stats(),
       history: { ...this.#history },
@@ -438,19 +459,27 @@ export class PerformanceIntegration {
 
   // ---- internals ----------------------------------------------------------------------------
 
-  /** Feeds analytics; while history loads, records wait (bounded) so history comes first. */
-  readonly #feed: MetricsSubscriber = {
-    onMetric: (m: ToolExecutionMetrics): void => {
-      if (this.#dirty.size >= 10_000 && !this.#dirty.has(m.sessionId)) this.#dirty.delete(this.#dirty.values().next().value as string);
-      this.#dirty.add(m.sessionId);
+  /** Feeds analytics and marks the batch's sessions active; while history loads, records wait (bounded) so history comes first. */
+  readonly #feed: BatchSink = {
+    onBatch: (batch): void => {
+      for (const sessionId of batch.sessions) {
+        if (this.#dirty.add(sessionId)) {
+          this.#diagnostics.warnOnce('active-sessions', `perftrack: more than ${MAX_ACTIVE_SESSIONS} sessions were active between two analytics passes; the oldest ones' reports are not saved by the next pass`);
+        }
+      }
       const waiting = this.#waiting;
       if (waiting === undefined) {
-        this.analytics.onMetric(m);
-      } else if (waiting.length < MAX_WAITING) {
-        waiting.push(m);
-        this.#waitingIds!.add(m.id);
-      } else if (this.#droppedWhileLoading++ === 0) {
-        this.#diagnostics.warnOnce('waiting', `perftrack: more than ${MAX_WAITING} calls while history loaded; later ones are stored but not in live analytics`);
+        this.analytics.onBatch(batch);
+        return;
+      }
+      for (let i = 0; i < batch.length; i++) {
+        const m = batch.records[i]!;
+        if (waiting.length < MAX_WAITING) {
+          waiting.push(m);
+          this.#waitingIds!.add(m.id);
+        } else if (this.#droppedWhileLoading++ === 0) {
+          this.#diagnostics.warnOnce('waiting', `perftrack: more than ${MAX_WAITING} calls while history loaded; later ones are stored but not in live analytics`);
+        }
       }
     },
   };
@@ -497,6 +526,7 @@ export class PerformanceIntegration {
     if (!this.config.enabled) return;
     try {
       await this.ready;
+      this.#pipeline.deliver(); // records still queued for storage
       await this.storage.flush();
       await this.patterns?.flush();
       this.#passes++;
