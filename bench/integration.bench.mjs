@@ -12,6 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import v8 from 'node:v8';
 import client from 'prom-client';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { MetricsCollector, PerformanceIntegration, trackPerformance, wrapTools } from '@perftrack/integration';
@@ -212,12 +213,93 @@ function print(title, results) {
   }
 }
 
+/**
+ * The memory hook: the cost of each public heap source on this Node (ns per read, one process,
+ * interleaved), and what sampling heap reads (core's HEAP_WARMUP_CALLS, then one call in
+ * HEAP_READ_EVERY) does to the per-tool mean heap delta: every call of a workload is measured,
+ * and the mean over the calls the sampler would pick is compared with the mean over all.
+ */
+export function memoryHook() {
+  const sources = {
+    'v8.getHeapStatistics().used_heap_size': () => v8.getHeapStatistics().used_heap_size,
+    'v8.getHeapSpaceStatistics() (sum of used)': () => {
+      let used = 0;
+      for (const space of v8.getHeapSpaceStatistics()) used += space.space_used_size;
+      return used;
+    },
+    'process.memoryUsage().heapUsed': () => process.memoryUsage().heapUsed,
+    'process.memoryUsage.rss()': () => process.memoryUsage.rss(),
+  };
+  const reads = 20_000;
+  const perSource = Object.fromEntries(Object.keys(sources).map((k) => [k, []]));
+  let sink = 0;
+  for (let round = 0; round < 5; round++) {
+    for (const [name, read] of Object.entries(sources)) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < reads; i++) sink += read();
+      perSource[name].push(Number(process.hrtime.bigint() - t0) / reads);
+    }
+  }
+  if (sink === -1) console.log(sink);
+  const costNs = Object.fromEntries(Object.entries(perSource).map(([k, xs]) => [k, round(median(xs))]));
+
+  // Accuracy: 8 tools, each allocating a tool-specific mean amount with noise, 20,000 calls each.
+  const WARMUP = 32;
+  const EVERY = 4;
+  const tools = 8;
+  const calls = 20_000;
+  const all = Array.from({ length: tools }, () => []);
+  const sampled = Array.from({ length: tools }, () => []);
+  const kept = [];
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let i = 0; i < tools * calls; i++) {
+    const t = i % tools;
+    const k = Math.floor(i / tools);
+    const before = v8.getHeapStatistics().used_heap_size;
+    const items = 8 + t * 16 + Math.floor(random() * 32);
+    const held = [];
+    for (let j = 0; j < items; j++) held.push({ j, label: `x${j}` });
+    if (kept.length < 64) kept.push(held);
+    else kept[i % 64] = held;
+    const delta = v8.getHeapStatistics().used_heap_size - before;
+    all[t].push(delta);
+    if (k < WARMUP || k % EVERY === 0) sampled[t].push(delta);
+  }
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  // A GC during the call makes its delta negative: the median of the others is the allocation signal.
+  const allocated = (xs) => median(xs.filter((x) => x >= 0));
+  const perTool = all.map((xs, t) => {
+    const m = mean(xs);
+    const sd = Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+    const standardError = sd / Math.sqrt(xs.length);
+    const ms = mean(sampled[t]);
+    return {
+      tool: `tool_${t}`,
+      meanAllBytes: round(m),
+      meanSampledBytes: round(ms),
+      // how far the sampled mean lands from the full one, in standard errors of the full mean (GC drops make both noisy)
+      meanDifferenceInStandardErrors: Number((Math.abs(ms - m) / standardError).toFixed(2)),
+      medianAllocatedAllBytes: allocated(xs),
+      medianAllocatedSampledBytes: allocated(sampled[t]),
+      medianRelativeError: Number((Math.abs(allocated(sampled[t]) - allocated(xs)) / allocated(xs)).toFixed(4)),
+    };
+  });
+  return {
+    note: 'ns per heap read of each public source (median of 5 interleaved rounds of 20,000); sampling accuracy: per-tool mean heap delta over the sampled calls vs over all calls',
+    costNs,
+    sampling: { warmupCalls: WARMUP, readEvery: EVERY, callsPerTool: calls, perTool, worstMedianRelativeError: Math.max(...perTool.map((p) => p.medianRelativeError)), worstMeanDifferenceInStandardErrors: Math.max(...perTool.map((p) => p.meanDifferenceInStandardErrors)) },
+  };
+}
+
 export async function run() {
   const dir = mkdtempSync(join(tmpdir(), 'perftrack-bench-integration-'));
   const allCases = Object.keys(cases(dir));
   const notes = Object.fromEntries(Object.entries(cases(dir)).map(([k, v]) => [k, v.note]));
   const bursts = {};
   const scaling = {};
+  const hook = memoryHook();
+  console.log('\n  memory hook (ns per read):', hook.costNs, '\n  sampled heap deltas: worst median error', hook.sampling.worstMedianRelativeError, ', worst mean difference (standard errors)', hook.sampling.worstMeanDifferenceInStandardErrors);
   try {
     // Every case at each burst size: 4 sessions, 10 tools.
     for (const burst of BURST) {
@@ -239,7 +321,7 @@ export async function run() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { method: METHOD, notes, bursts, scaling };
+  return { method: METHOD, notes, bursts, scaling, memoryHook: hook };
 }
 
 export function readmeTable(doc) {

@@ -122,6 +122,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
   readonly #sessions = new Map<string, SessionState>();
   readonly #withPending = new Set<SessionState>();
   #sessionSerial = 0;
+  /** The last evicted session, whose history and table the next new session reuses. */
+  #spare: SessionState | undefined;
   #lastSession: SessionState | undefined;
 
   #records = 0;
@@ -255,12 +257,17 @@ export class UsagePatternTracker implements MetricsSubscriber {
     if (last !== undefined && last.name === name) return last;
     let session = this.#sessions.get(name);
     if (session === undefined) {
+      // an evicted session's arrays serve the next new one: no allocation per session at steady state
+      const spare = this.#spare;
+      this.#spare = undefined;
+      spare?.history.clear();
+      spare?.sequences?.clear();
       session = new SessionState(
         this.#sessionSerial++,
         name,
-        new CallHistory(this.#historyLength),
+        spare?.history ?? new CallHistory(this.#historyLength),
         this.#reorderWindow > 0 ? new CallReorderBuffer(this.#reorderWindow) : undefined,
-        this.#maxSessionPatterns > 0 ? new SessionSequenceTable(this.#maxSessionPatterns, this.#maxLength) : undefined,
+        this.#maxSessionPatterns > 0 ? (spare?.sequences ?? new SessionSequenceTable(this.#maxSessionPatterns, this.#maxLength)) : undefined,
       );
       this.#sessions.set(name, session);
       if (this.#sessions.size > this.#maxSessions) this.#evictLeastRecentSession();
@@ -281,6 +288,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
       this.#withPending.delete(session);
     }
     this.#sessions.delete(oldest);
+    if (this.#lastSession === session) this.#lastSession = undefined;
+    this.#spare = session;
     this.#evictedSessions++;
   }
 
@@ -537,6 +546,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.#sessions.clear();
     this.#withPending.clear();
     this.#lastSession = undefined;
+    this.#spare = undefined;
     this.#records = this.#evictedSessions = this.#lateRecords = this.#duplicates = this.#invalid = 0;
   }
 }

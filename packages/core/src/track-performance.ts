@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import stableStringify from 'fast-json-stable-stringify';
 import { frameworkContext, frameworkInput } from './call-context';
 import { MetricsCollector } from './metrics-collector';
+import { readsHeap, type HeapReadCounter } from './pipeline/heap-sampling';
 import type { CallContext, ContextResolver, CustomMetadata } from './types';
 
 /** Smallest non-zero sample rate: its weight `1 / rate` is still a finite number. */
@@ -110,7 +111,7 @@ const OPTION_KEYS = new Set([
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as unknown;
 const AsyncGeneratorFunction = Object.getPrototypeOf(async function* () {}).constructor as unknown;
 
-interface Spec {
+interface Spec extends HeapReadCounter {
   readonly toolId: string | undefined;
   readonly rate: number;
   readonly weight: number;
@@ -173,6 +174,7 @@ function validate(options: TrackOptions | undefined, where = 'options'): Spec {
     rate: sampleRate,
     weight: sampleRate > 0 ? 1 / sampleRate : 1,
     trackMemory,
+    heapCalls: 0,
     trackIO: trackInputOutput,
     hashInput,
     metaObject: typeof customMetadata === 'object' ? Object.freeze({ ...customMetadata }) : undefined,
@@ -286,7 +288,7 @@ function finishCall(
   value: unknown,
 ): void {
   let memoryUsed: number | undefined;
-  if (spec.trackMemory) {
+  if (spec.trackMemory && memoryStart === memoryStart) {
     const delta = c._memory() - memoryStart;
     if (delta === delta) memoryUsed = delta; // NaN: the collector does not allow heap reads
   }
@@ -486,7 +488,7 @@ function instrumentPlain(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
       if (c._sizeCapped()) inCapped = true;
     }
     const inputHash = hashInput ? hashOf(inputOf(args, spec, c)) : undefined;
-    const memoryStart = trackMemory ? c._memory() : 0;
+    const memoryStart = trackMemory && readsHeap(spec) ? c._memory() : NaN; // NaN: this call reads no heap
     const start = c._now();
     let r: unknown;
     try {
@@ -559,7 +561,7 @@ function startIteration(spec: Spec, idOf: IdOf, thisArg: unknown, args: unknown[
     if (c._sizeCapped()) inCapped = true;
   }
   const inputHash = spec.hashInput ? hashOf(inputOf(args, spec, c)) : undefined;
-  const memoryStart = spec.trackMemory ? c._memory() : 0;
+  const memoryStart = spec.trackMemory && readsHeap(spec) ? c._memory() : NaN;
   c._pending(1);
   return new Pending(c, spec, idOf(thisArg), ctx, args, c._now(), memoryStart, inSize, inCapped, inputHash);
 }
