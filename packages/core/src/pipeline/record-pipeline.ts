@@ -52,7 +52,7 @@ export interface RecordPipelineStats {
   readonly delivered: number;
   /** Batches handed to the sinks. */
   readonly batches: number;
-  /** Records discarded: queue full with `overflow: 'drop'`, or arriving after shutdown. */
+  /** Records discarded: queue full with `overflow: 'drop'`, arriving after shutdown, or pushed by a sink into a full queue while it held a batch. */
   readonly dropped: number;
   /** Records left out as unusable (no string `toolId` / `sessionId`). */
   readonly unusable: number;
@@ -93,6 +93,7 @@ export class RecordPipeline implements MetricsSubscriber {
   #batches = 0;
   #unusable = 0;
   #droppedClosed = 0;
+  #droppedReentrant = 0;
   #sinkErrors = 0;
   #closed = false;
   #shutdown: Promise<void> | undefined;
@@ -114,10 +115,14 @@ export class RecordPipeline implements MetricsSubscriber {
       batchSize: options.batchSize,
       overflow: options.overflow,
       handle: (record) => {
-        if (!this.#batch.add(record)) {
-          this.#dispatch();
-          this.#batch.add(record);
+        const batch = this.#batch;
+        if (this.#dispatching) {
+          // pushed by a sink into a full queue while a batch is out: the batch cannot grow under the sinks' feet
+          this.#droppedReentrant++;
+          return;
         }
+        batch.add(record);
+        if (batch.size >= batch.capacity) this.#dispatch();
       },
       // each scheduled turn handles up to one batch; hand it on at the end of the turn
       schedule: (run) =>
@@ -187,7 +192,7 @@ export class RecordPipeline implements MetricsSubscriber {
       queued: q.queued + this.#batch.size,
       delivered: this.#delivered,
       batches: this.#batches,
-      dropped: q.dropped + this.#droppedClosed,
+      dropped: q.dropped + this.#droppedClosed + this.#droppedReentrant,
       unusable: this.#unusable,
       sinkErrors: this.#sinkErrors,
       inlineBatches: q.inlineBatches,
