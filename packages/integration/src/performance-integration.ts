@@ -8,6 +8,7 @@ import {
   wrapTools as coreWrapTools,
   type BatchSink,
   type CollectorStats,
+  type MetricsSubscriber,
   type RecordPipelineStats,
   type ToolExecutionMetrics,
   type ToolLike,
@@ -406,6 +407,20 @@ export class PerformanceIntegration {
       if (s.patterns === undefined && this.patterns !== undefined) s.patterns = this.#patternsOf(s.sessionId);
     }
     return doc;
+  }
+
+  /**
+   * Adds a sink to this integration's record pipeline: a {@link BatchSink} (`onBatch`, e.g. an
+   * `OpenTelemetryExporter` or `PrometheusExporter`) gets each prepared batch; a plain
+   * `MetricsSubscriber` gets one `onMetric` per record. Either runs off the call path, is flushed
+   * and shut down with the integration, and never throws into a tool. Returns its removal function.
+   *
+   * @example
+   * perf.addSink(new PrometheusExporter());
+   */
+  addSink(sink: BatchSink | MetricsSubscriber): () => void {
+    if (typeof sink !== 'object' || sink === null) throw new TypeError('addSink: expected an object with onBatch(batch) or onMetric(metric)');
+    return this.#pipeline.addSink(typeof (sink as BatchSink).onBatch === 'function' ? (sink as BatchSink) : subscriberSink(sink as MetricsSubscriber));
   }
 
   /** The live view of one session (see {@link SessionPerformance.getTracker}). */

@@ -1,4 +1,5 @@
 import { InMemoryStorage, PerformanceIntegration, type ToolExecutionMetrics } from '@perftrack/integration';
+import { PrometheusExporter } from '@perftrack/exporter-prometheus';
 
 const quiet = { analyticsInterval: 0, flushOnExit: false } as const;
 const tools = [{ id: 'grep', execute: (args: { fail?: boolean }, _ctx: { sessionID: string }) => {
@@ -51,5 +52,27 @@ describe('the integration feeds every part through one record pipeline', () => {
     expect(perf.stats().reportsSaved).toBe(1000); // analytics keeps the latest 1,000 sessions; each got its report
     expect(await storage.readSnapshot('analytics', 's29999')).toMatchObject({ sessionId: 's29999' });
     await perf.shutdown();
+  });
+});
+
+describe('addSink', () => {
+  it('exporters and plain subscribers join the pipeline: fed off the call path, flushed and shut down with the integration', async () => {
+    const perf = new PerformanceIntegration({ ...quiet, storage: new InMemoryStorage(), onWarning: () => {} });
+    const prometheus = new PrometheusExporter();
+    perf.addSink(prometheus);
+    const seen: string[] = [];
+    let stopped = 0;
+    const remove = perf.addSink({ onMetric: (m) => seen.push(m.toolId), shutdown: async () => void stopped++ });
+    const [grep] = perf.wrapTools(tools);
+    grep!.execute({}, { sessionID: 's' });
+    expect(seen).toEqual([]); // off the call path
+    await perf.collector.flush();
+    expect(seen).toEqual(['grep']);
+    expect(prometheus.stats().records).toBe(1);
+    expect(await prometheus.registry.metrics()).toContain('tool="grep"');
+    await perf.shutdown();
+    expect(stopped).toBe(1);
+    remove();
+    expect(() => perf.addSink(null as never)).toThrow('addSink');
   });
 });
