@@ -3,16 +3,14 @@
  * a heap delta on Node 20 (`process.memoryUsage()` and its `rss()` cost 20–60× more, and
  * `v8.getHeapSpaceStatistics()` about 4×: see bench/results/integration.json, `memoryHook`), and
  * two reads per call were the largest part of a tracked call. So each tool reads the heap on its
- * first {@link HEAP_WARMUP_CALLS} calls, then on one call in {@link HEAP_READ_EVERY}: the other
- * records leave `memoryUsed` out. Which calls read does not depend on what they allocate, so the
+ * first call and then on one call in {@link HEAP_READ_EVERY}: the other records leave `memoryUsed`
+ * out. The count is per tool, so tools called in turn never alias with the period, and there is no
+ * per-tool warm-up, so the cost stays flat however many tools there are. Which calls read does not depend on what they allocate, so the
  * mean of the recorded deltas estimates the mean of all calls (its accuracy is measured by
  * `pnpm bench integration`); `samples` in memory figures counts the calls that read.
  */
 
-/** Calls of a tool that always read the heap before sampling starts. */
-export const HEAP_WARMUP_CALLS = 32;
-
-/** After the warm-up, one call in this many reads the heap (twice: before and after). */
+/** One call of a tool in this many reads the heap (twice: before and after), starting with its first. */
 export const HEAP_READ_EVERY = 4;
 
 /** What counts a tool's calls for heap sampling (the tool's spec). @internal */
@@ -22,6 +20,5 @@ export interface HeapReadCounter {
 
 /** Whether this call of the tool reads the heap; counts the call. @internal */
 export function readsHeap(counter: HeapReadCounter): boolean {
-  const n = counter.heapCalls++;
-  return n < HEAP_WARMUP_CALLS || n % HEAP_READ_EVERY === 0;
+  return counter.heapCalls++ % HEAP_READ_EVERY === 0;
 }
