@@ -12,11 +12,13 @@ export { RingBuffer } from './ring-buffer';
 export { BatchQueue, batchQueueTuning } from './batch-queue';
 export type { BatchQueueOptions, BatchQueueStats, BatchQueueOverflow, BatchQueueTuning } from './batch-queue';
 export { Diagnostics } from './diagnostics';
+export type { DiagnosticsOptions } from './diagnostics';
+
+// The record pipeline: one bounded queue between a collector and every sink
 export { RecordPipeline, subscriberSink } from './pipeline/record-pipeline';
 export type { BatchSink, RecordPipelineOptions, RecordPipelineStats, RecordPipelineErrorSource } from './pipeline/record-pipeline';
 export type { RecordBatch } from './pipeline/record-batch';
 export { normalizeErrorMessage } from './pipeline/error-text';
-export type { DiagnosticsOptions } from './diagnostics';
 export { installExitHooks, onProcessExit } from './exit-hooks';
 export { checkOptionKeys } from './options';
 export { withAdapterStamp } from './adapter-metadata';
