@@ -488,7 +488,7 @@ function instrumentPlain(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction {
       if (c._sizeCapped()) inCapped = true;
     }
     const inputHash = hashInput ? hashOf(inputOf(args, spec, c)) : undefined;
-    const memoryStart = trackMemory && readsHeap(spec) ? c._memory() : NaN; // NaN: this call reads no heap
+    const memoryStart = trackMemory && readsHeap(spec, c) ? c._memory() : NaN; // NaN: this call reads no heap
     const start = c._now();
     let r: unknown;
     try {
@@ -561,7 +561,7 @@ function startIteration(spec: Spec, idOf: IdOf, thisArg: unknown, args: unknown[
     if (c._sizeCapped()) inCapped = true;
   }
   const inputHash = spec.hashInput ? hashOf(inputOf(args, spec, c)) : undefined;
-  const memoryStart = spec.trackMemory && readsHeap(spec) ? c._memory() : NaN;
+  const memoryStart = spec.trackMemory && readsHeap(spec, c) ? c._memory() : NaN;
   c._pending(1);
   return new Pending(c, spec, idOf(thisArg), ctx, args, c._now(), memoryStart, inSize, inCapped, inputHash);
 }
