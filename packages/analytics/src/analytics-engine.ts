@@ -1,4 +1,5 @@
-import { isTimed, isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { isTimed, isUsableRecord, weightOf, type BatchSink, type MetricsSubscriber, type RecordBatch, type ToolExecutionMetrics } from '@perftrack/core';
+import { ingestPrepared } from './prepared-ingest';
 import { AnomalyDetector, type AnomalyDetectorOptions } from './anomaly-detector';
 import { addCost, compileCostModel, emptyCost, type CompiledCostModel, type CostBreakdown, type CostModel } from './cost';
 import { ErrorTally, normalizeErrorMessage, wilsonLowerBound } from './evidence';
@@ -83,6 +84,12 @@ export interface AnalyticsEngineOptions {
    * or of its tracker), whichever comes first. Reads always see every record. Default false.
    */
   deferred?: boolean;
+  /**
+   * Runs at the start of every read (of the engine or of its tracker), so a queue upstream can
+   * hand over what it holds first: with a `RecordPipeline` feeding {@link AnalyticsEngine.onBatch},
+   * `beforeRead: () => pipeline.deliver()` makes every read see every call made so far.
+   */
+  beforeRead?: () => void;
 }
 
 /** Counters of an engine. */
@@ -141,7 +148,7 @@ function checkThresholds(t: InsightThresholds, where: string): Required<InsightT
  * // … the agent runs …
  * const { bottlenecks, recommendations } = engine.getInsights();
  */
-export class AnalyticsEngine implements MetricsSubscriber {
+export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
   /** The sequence tracker this engine feeds, or `undefined` when `patterns: false`. */
   readonly patterns: UsagePatternTracker | undefined;
   /** The anomaly detector this engine feeds (`anomalies` option), or `undefined`. */
@@ -165,10 +172,12 @@ export class AnalyticsEngine implements MetricsSubscriber {
   readonly #oneCost: CostBreakdown = emptyCost();
   #otherRecords = 0;
   #invalid = 0;
+  readonly #beforeRead: (() => void) | undefined;
+  #reading = false;
 
   constructor(options: AnalyticsEngineOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('AnalyticsEngine: options must be an object');
-    const known = ['patterns', 'maxSessions', 'maxTools', 'quantileRelativeError', 'maxInputHashes', 'thresholds', 'now', 'deferred', 'costModel', 'anomalies'];
+    const known = ['patterns', 'maxSessions', 'maxTools', 'quantileRelativeError', 'maxInputHashes', 'thresholds', 'now', 'deferred', 'costModel', 'anomalies', 'beforeRead'];
     for (const key of Object.keys(options)) if (!known.includes(key)) throw new TypeError(`AnalyticsEngine: unknown option "${key}"`);
     const int = (name: string, value: unknown, min: number): number => {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new TypeError(`AnalyticsEngine: ${name} must be an integer >= ${min}, got ${String(value)}`);
@@ -189,10 +198,25 @@ export class AnalyticsEngine implements MetricsSubscriber {
     const p = options.patterns;
     this.patterns = p === false ? undefined : p instanceof UsagePatternTracker ? p : new UsagePatternTracker(p ?? {});
     if (options.deferred !== undefined && typeof options.deferred !== 'boolean') throw new TypeError('AnalyticsEngine: deferred must be a boolean');
-    if (options.deferred === true) {
-      this.#queue = [];
-      this.patterns?._onBeforeRead(() => this.#catchUp());
+    if (options.beforeRead !== undefined && typeof options.beforeRead !== 'function') throw new TypeError('AnalyticsEngine: beforeRead must be a function');
+    this.#beforeRead = options.beforeRead;
+    if (options.deferred === true) this.#queue = [];
+    if (options.deferred === true || options.beforeRead !== undefined) this.patterns?._onBeforeRead(() => this.#catchUp());
+  }
+
+  /**
+   * Counts a batch prepared by a `RecordPipeline` (sink entry point): the batch's usable flags,
+   * weights, timed flags and normalised error texts are used as they are, never recomputed.
+   */
+  onBatch(batch: RecordBatch): void {
+    const { records, weights, timed, errorTexts } = batch;
+    const queue = this.#queue;
+    if (queue !== undefined && queue.length > 0 && !this.#draining) {
+      // records fed one by one are still queued: these come after them
+      for (let i = 0; i < batch.length; i++) this.onMetric(records[i]!);
+      return;
     }
+    for (let i = 0; i < batch.length; i++) this.#addPrepared(records[i]!, weights[i]!, timed[i] === 1, errorTexts[i]!);
   }
 
   /** Counts one record (subscriber entry point); a malformed record is counted in `stats().invalid`. */
@@ -202,6 +226,8 @@ export class AnalyticsEngine implements MetricsSubscriber {
       this.#add(metric);
       return;
     }
+    // what the upstream queue holds arrived before this record: hand it over first
+    if (this.#beforeRead !== undefined) this.#deliverUpstream();
     queue.push(metric);
     if (queue.length === 1) setImmediate(this.#catchUpLater).unref();
     else if (queue.length >= MAX_DEFERRED) this.#catchUp();
@@ -209,8 +235,19 @@ export class AnalyticsEngine implements MetricsSubscriber {
 
   readonly #catchUpLater = (): void => this.#catchUp();
 
-  /** Analyses every queued record (deferred mode). */
+  #deliverUpstream(): void {
+    if (this.#reading) return;
+    this.#reading = true;
+    try {
+      this.#beforeRead!();
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  /** Lets the upstream queue deliver (`beforeRead`), then analyses every queued record (deferred mode). */
   #catchUp(): void {
+    if (this.#beforeRead !== undefined) this.#deliverUpstream();
     const queue = this.#queue;
     if (queue === undefined || queue.length === 0 || this.#draining) return;
     this.#draining = true;
@@ -228,15 +265,17 @@ export class AnalyticsEngine implements MetricsSubscriber {
       this.#invalid++;
       return;
     }
-    const w = weightOf(metric);
     // a kept failure of a sampled-out call has no duration: it never enters latency figures
-    const timed = isTimed(metric);
+    this.#addPrepared(metric, weightOf(metric), isTimed(metric), metric.success !== true && metric.error ? normalizeErrorMessage(metric.error) : '');
+  }
+
+  /** Counts a usable record whose weight, timed flag and normalised error text are known. */
+  #addPrepared(metric: ToolExecutionMetrics, w: number, timed: boolean, errorText: string): void {
     let toolId = metric.toolId;
     if (!this.#all.tools.has(toolId) && this.#all.tools.size >= this.#maxTools - 1) {
       toolId = OTHER_TOOL;
       this.#otherRecords++;
     }
-    const errorText = metric.success !== true && metric.error ? normalizeErrorMessage(metric.error) : '';
     let cost: CostBreakdown | undefined;
     if (this.#cost !== undefined) {
       cost = this.#oneCost;
@@ -252,8 +291,12 @@ export class AnalyticsEngine implements MetricsSubscriber {
     }
     this.#all.add(metric, toolId, w, timed, this.#accuracy, this.#maxHashes, errorText, cost);
     session.add(metric, toolId, w, timed, this.#accuracy, this.#maxHashes, errorText, cost);
-    this.patterns?.onMetric(metric);
-    this.anomalies?.onMetric(metric);
+    const patterns = this.patterns;
+    if (patterns !== undefined) {
+      if (errorText !== '') patterns[ingestPrepared](metric, errorText);
+      patterns.onMetric(metric);
+    }
+    this.anomalies?.[ingestPrepared](metric);
   }
 
   /** Feeds many records (e.g. a session loaded from storage). */

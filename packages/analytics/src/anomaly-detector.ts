@@ -1,5 +1,6 @@
 import { isTimed, isUsableRecord, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
 import { checkOptionKeys } from '@perftrack/core/internal';
+import { ingestPrepared } from './prepared-ingest';
 
 /** A latency far above the tool's recent typical latency. */
 export interface LatencyAnomaly {
@@ -211,6 +212,11 @@ export class AnomalyDetector implements MetricsSubscriber {
   /** Looks at one record (subscriber entry point); malformed records are ignored. */
   onMetric(m: ToolExecutionMetrics): void {
     if (!isUsableRecord(m)) return;
+    this[ingestPrepared](m);
+  }
+
+  /** @internal A record its engine already checked as usable. */
+  [ingestPrepared](m: ToolExecutionMetrics): void {
     this.#records++;
     let s = this.#tools.get(m.toolId);
     if (s === undefined) {

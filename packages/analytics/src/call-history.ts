@@ -23,6 +23,12 @@ export class CallHistory {
     this.weights = new Float64Array(capacity);
   }
 
+  /** Forgets every call, keeping the arrays. */
+  clear(): void {
+    this.length = 0;
+    this.#next = 0;
+  }
+
   /** The slot of the call `back` calls before the newest (`back` = 1 is the newest). */
   slot(back: number): number {
     return (this.#next - back + this.capacity) % this.capacity;

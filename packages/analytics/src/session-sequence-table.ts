@@ -55,6 +55,12 @@ export class SessionSequenceTable {
     this.#mask = tableSize - 1;
   }
 
+  /** Forgets every sequence, keeping the allocated arrays (an evicted session's table serves the next new session). */
+  clear(): void {
+    this.#slots.fill(EMPTY);
+    this.size = 0;
+  }
+
   /**
    * Counts the sequences of `walk` (the call and 1..depth calls before it); returns a bit mask of the context lengths whose sequence is new to this session (bit `k − 1`).
    */

@@ -1,6 +1,7 @@
 import { isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
 import { sharedDefault } from '@perftrack/core/internal';
 import { VERSION } from './version';
+import { ingestPrepared } from './prepared-ingest';
 import { CallHistory, SequenceWalk } from './call-history';
 import { CallReorderBuffer } from './call-reorder-buffer';
 import { ContextTrie, ToolFrequency } from './context-trie';
@@ -135,6 +136,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
   readonly #sessions = new Map<string, SessionState>();
   readonly #withPending = new Set<SessionState>();
   #sessionSerial = 0;
+  /** The last evicted session, whose history and table the next new session reuses. */
+  #spare: SessionState | undefined;
   #lastSession: SessionState | undefined;
 
   #records = 0;
@@ -142,6 +145,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
   #lateRecords = 0;
   #duplicates = 0;
   #invalid = 0;
+  /** Normalised error texts handed over with failed records by an engine, read when the record is committed. */
+  readonly #preparedErrors = new WeakMap<ToolExecutionMetrics, string>();
   #beforeRead: (() => void) | undefined;
 
   constructor(options: UsagePatternTrackerOptions = {}) {
@@ -219,6 +224,14 @@ export class UsagePatternTracker implements MetricsSubscriber {
 
   // ---- ingestion ----
 
+  /**
+   * @internal The normalised error text of a failed record its engine is about to hand to
+   * {@link onMetric}, kept until the record is committed so the message is normalised once.
+   */
+  [ingestPrepared](metric: ToolExecutionMetrics, errorText: string): void {
+    this.#preparedErrors.set(metric, errorText);
+  }
+
   /** Counts one record (subscriber entry point). Never throws for a malformed record: it is counted in `stats().invalid`. */
   onMetric(metric: ToolExecutionMetrics): void {
     if (!isUsableRecord(metric)) {
@@ -260,12 +273,17 @@ export class UsagePatternTracker implements MetricsSubscriber {
     if (last !== undefined && last.name === name) return last;
     let session = this.#sessions.get(name);
     if (session === undefined) {
+      // an evicted session's arrays serve the next new one: no allocation per session at steady state
+      const spare = this.#spare;
+      this.#spare = undefined;
+      spare?.history.clear();
+      spare?.sequences?.clear();
       session = new SessionState(
         this.#sessionSerial++,
         name,
-        new CallHistory(this.#historyLength),
+        spare?.history ?? new CallHistory(this.#historyLength),
         this.#reorderWindow > 0 ? new CallReorderBuffer(this.#reorderWindow) : undefined,
-        this.#maxSessionPatterns > 0 ? new SessionSequenceTable(this.#maxSessionPatterns, this.#maxLength) : undefined,
+        this.#maxSessionPatterns > 0 ? (spare?.sequences ?? new SessionSequenceTable(this.#maxSessionPatterns, this.#maxLength)) : undefined,
       );
       this.#sessions.set(name, session);
       if (this.#sessions.size > this.#maxSessions) this.#evictLeastRecentSession();
@@ -286,6 +304,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
       this.#withPending.delete(session);
     }
     this.#sessions.delete(oldest);
+    if (this.#lastSession === session) this.#lastSession = undefined;
+    this.#spare = session;
     this.#evictedSessions++;
   }
 
@@ -311,7 +331,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     const history = session.history;
     const depth = Math.min(history.length, this.#maxLength - 1);
     if (depth > 0) {
-      const errorText = succeeded || !m.error ? '' : normalizeErrorMessage(m.error);
+      const errorText = succeeded || !m.error ? '' : (this.#preparedErrors.get(m) ?? normalizeErrorMessage(m.error));
       const call = { tool, succeeded, timed, duration, weight, errorType: m.errorType, errorText };
       this.#walk.prepare(history, depth, call);
       // the session's own table first: what is new there is a sequence's first time in this session
@@ -563,6 +583,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.#sessions.clear();
     this.#withPending.clear();
     this.#lastSession = undefined;
+    this.#spare = undefined;
     this.#records = this.#evictedSessions = this.#lateRecords = this.#duplicates = this.#invalid = 0;
   }
 }

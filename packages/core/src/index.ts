@@ -16,6 +16,11 @@ export { systemClock, FakeClock } from './collector/clock';
 export { heapUsedSource } from './collector/memory';
 export { createSeededRandom } from './collector/random';
 
+// The record pipeline: one bounded queue between a collector and every sink
+export { RecordPipeline, subscriberSink } from './pipeline/record-pipeline';
+export type { BatchSink, RecordPipelineOptions, RecordPipelineStats, RecordPipelineErrorSource } from './pipeline/record-pipeline';
+export type { RecordBatch } from './pipeline/record-batch';
+
 // Reading records (api/)
 export { isUsableRecord, weightOf, isTimed } from './api/record';
 

@@ -20,6 +20,8 @@ import {
   isTimed,
   isUsableRecord,
   weightOf,
+  type BatchSink,
+  type RecordBatch,
   type MetricsCollector,
   type MetricsSubscriber,
   type RandomSource,
@@ -135,7 +137,7 @@ const KNOWN_OPTIONS: readonly string[] = [
  * await exporter.shutdown(); // exports what is queued; then shut down your SDK providers
  * ```
  */
-export class OpenTelemetryExporter implements MetricsSubscriber {
+export class OpenTelemetryExporter implements MetricsSubscriber, BatchSink {
   readonly #queue: BatchQueue<ToolExecutionMetrics, Context>;
   readonly #diagnostics: Diagnostics<'export'>;
   readonly #tracerProvider: TracerProvider | undefined;
@@ -226,6 +228,17 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
   }
 
   /**
+   * Exports a batch a `RecordPipeline` prepared (sink entry point), using its weights and timed
+   * flags; no private queue is involved. Spans made this way have no parent context: the active
+   * context exists only on the call path, so use the collector subscription for parent links.
+   */
+  onBatch(batch: RecordBatch): void {
+    if (this.#closed) return;
+    const { records, weights, timed } = batch;
+    for (let i = 0; i < batch.length; i++) this.#exportPrepared(records[i]!, ROOT_CONTEXT, weights[i]!, timed[i] === 1);
+  }
+
+  /**
    * Exports every queued record now, then flushes the providers you passed in (an SDK
    * provider's `forceFlush()`), so what was tracked so far reaches your exporter.
    */
@@ -264,8 +277,10 @@ export class OpenTelemetryExporter implements MetricsSubscriber {
       return;
     }
     // worked out once for the span and the histogram
-    const weight = weightOf(record);
-    const timed = isTimed(record);
+    this.#exportPrepared(record, parent, weightOf(record), isTimed(record));
+  }
+
+  #exportPrepared(record: ToolExecutionMetrics, parent: Context, weight: number, timed: boolean): void {
     const errorType = record.success ? undefined : record.errorType || '_OTHER';
     // a failing span must not cost the histogram sample, nor the reverse
     if (this.#spans) {

@@ -19,6 +19,7 @@ import {
   type BatchQueueStats,
   type BatchQueueTuning,
 } from '@perftrack/core/internal';
+import type { BatchSink, RecordBatch } from '@perftrack/core';
 
 /** Default histogram buckets, in seconds: 1 ms to 2 min, for tools from in-memory lookups to long shell commands. */
 export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
@@ -140,7 +141,7 @@ class BoundedLabel {
  * http.createServer((req, res) => void exporter.metricsHandler(req, res)).listen(9464);
  * ```
  */
-export class PrometheusExporter implements MetricsSubscriber {
+export class PrometheusExporter implements MetricsSubscriber, BatchSink {
   /** The registry holding this exporter's metrics. */
   readonly registry: Registry<RegistryContentType>;
   readonly #queue: BatchQueue<ToolExecutionMetrics>;
@@ -280,6 +281,13 @@ export class PrometheusExporter implements MetricsSubscriber {
     if (!this.#closed) this.#queue.push(metric);
   }
 
+  /** Updates the metrics from a batch a `RecordPipeline` prepared (sink entry point); no private queue is involved. */
+  onBatch(batch: RecordBatch): void {
+    if (this.#closed) return;
+    const { records, weights } = batch;
+    for (let i = 0; i < batch.length; i++) this.#updatePrepared(records[i]!, weights[i]!);
+  }
+
   /** The `Content-Type` of {@link metricsHandler}'s text (the registry's). */
   get contentType(): string {
     return this.registry.contentType;
@@ -392,9 +400,12 @@ export class PrometheusExporter implements MetricsSubscriber {
       this.#invalid++;
       return;
     }
+    this.#updatePrepared(record, weightOf(record));
+  }
+
+  #updatePrepared(record: ToolExecutionMetrics, weight: number): void {
     const tool = this.#tools.value(record.toolId);
     const outcome = record.success ? 'success' : 'failure';
-    const weight = weightOf(record);
     this.#records++;
     this.#calls.inc({ tool, outcome }, weight);
     if (!record.success) {

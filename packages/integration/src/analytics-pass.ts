@@ -2,6 +2,13 @@ import type { Diagnostics } from '@perftrack/core/internal';
 import type { AnalyticsData, AnalyticsEngine, UsagePatternTracker } from '@perftrack/analytics';
 import type { PerformanceStorage } from '@perftrack/storage';
 
+/** The set of sessions with calls since the last pass, as the pass uses it. */
+export interface ActiveSessionSet extends Iterable<string> {
+  readonly size: number;
+  add(sessionId: string): unknown;
+  clear(): void;
+}
+
 /** What the pass reads and writes; the integration owns all of it. */
 export interface AnalyticsPassParts {
   readonly enabled: boolean;
@@ -11,8 +18,8 @@ export interface AnalyticsPassParts {
   readonly storage: PerformanceStorage;
   readonly analytics: AnalyticsEngine;
   readonly patterns: UsagePatternTracker | undefined;
-  /** Sessions with calls since the last pass: a pass takes them and clears the set. */
-  readonly dirty: Set<string>;
+  /** Sessions with calls since the last pass (the integration's bounded set): a pass takes them and clears it. */
+  readonly dirty: ActiveSessionSet;
   readonly diagnostics: Diagnostics<'analytics' | 'report'>;
   /** The patterns snapshot of one session; `analytics` is the session's figures the report just computed (reuse them). */
   patternsOf(sessionId: string, analytics: AnalyticsData): unknown;

@@ -1,8 +1,12 @@
 import {
   MetricsCollector,
+  RecordPipeline,
+  subscriberSink,
   wrapTools as coreWrapTools,
+  type BatchSink,
   type CollectorStats,
   type MetricsSubscriber,
+  type RecordPipelineStats,
   type ToolExecutionMetrics,
   type ToolLike,
   type WrapToolsOptions,
@@ -28,6 +32,7 @@ import { PerformanceStorage, validateSessionId, type ExportDocument, type Storag
 import { VERSION } from './version';
 import { PerformanceConfigError, loadConfigFile, resolveConfig, sameConfig, type PerformanceConfig, type PerformanceConfigInput, type ResolvedPerformanceConfig } from './config';
 import { SessionPerformance, type SessionTracker } from './session-performance';
+import { ActiveSessions } from './active-sessions';
 import { findChildSessions, rollUpSessions, type SessionReportOptions, type SessionReportWithChildren } from './session-children';
 import { AnalyticsPass } from './analytics-pass';
 import { openHistory } from './history';
@@ -35,6 +40,8 @@ import { openHistory } from './history';
 /** Counters of every part, for health checks. */
 export interface IntegrationStats {
   readonly collector: CollectorStats;
+  /** The record pipeline between the collector and every sink (queue, deliveries, drops). */
+  readonly pipeline: RecordPipelineStats;
   readonly storage: StorageStats;
   readonly analytics: AnalyticsEngineStats;
   /** Stored sessions and records replayed into analytics at start; lines skipped as corrupt (a torn last line, say). */
@@ -63,6 +70,8 @@ type ErrorSource = 'history' | 'analytics' | 'report' | 'exit';
 
 /** Live records held while history loads; beyond this they are only stored (and counted). */
 const MAX_WAITING = 100_000;
+/** Sessions remembered as active between two analytics passes; beyond this the oldest report is not saved (counted, warned once). */
+const MAX_ACTIVE_SESSIONS = 10_000;
 
 /**
  * The instance `initialize` made and a shutdown under way, shared by every copy of this package of
@@ -104,7 +113,8 @@ export class PerformanceIntegration {
 
   readonly #diagnostics: Diagnostics<ErrorSource>;
   readonly #unsubscribe: (() => void)[] = [];
-  readonly #dirty = new Set<string>();
+  readonly #pipeline: RecordPipeline;
+  readonly #dirty = new ActiveSessions(MAX_ACTIVE_SESSIONS);
   #waiting: ToolExecutionMetrics[] | undefined = [];
   #waitingIds: Set<string> | undefined = new Set();
   #droppedWhileLoading = 0;
@@ -124,6 +134,9 @@ export class PerformanceIntegration {
     this.config = resolveConfig(config);
     const c = this.config;
     this.#diagnostics = new Diagnostics<ErrorSource>({ onError: c.onError, onWarning: c.onWarning }, 'PerformanceIntegration');
+    // One queue between the collector and every sink: a call pays for an enqueue; reads deliver first.
+    const pipeline = (this.#pipeline = new RecordPipeline({ name: 'PerformanceIntegration pipeline', onError: c.onError, onWarning: c.onWarning }));
+    const deliver = (): void => pipeline.deliver();
     this.collector = new MetricsCollector({
       enabled: c.enabled,
       maxMetrics: c.maxMetrics,
@@ -139,16 +152,23 @@ export class PerformanceIntegration {
       onError: c.onError,
       onWarning: c.onWarning,
     });
-    // deferred: analysis runs on the next event-loop turn, off the tool's call path; reads catch up first
+    // fed by the pipeline, off the tool's call path; every read lets the pipeline deliver first
+    // (deferred: records fed one by one, as history is, are analysed on a later turn too)
     this.analytics = new AnalyticsEngine({
       patterns: c.trackPatterns ? {} : false,
       deferred: true,
+      beforeRead: deliver,
       ...(c.onAnomaly ? { anomalies: { onAnomaly: c.onAnomaly } } : {}),
       ...(c.costModel ? { costModel: c.costModel } : {}),
     });
     this.patterns = this.analytics.patterns;
-    this.sessions = new SessionPerformance();
-    this.#analyticsPass = new AnalyticsPass({ enabled: c.enabled, saveReports: c.saveReports, whenReady: () => this.ready, storage: this.storage, analytics: this.analytics, patterns: this.patterns, dirty: this.#dirty, diagnostics: this.#diagnostics, patternsOf: (id, figures) => this.#patternsOf(id, figures) });
+    this.sessions = new SessionPerformance({ beforeRead: deliver });
+    // the pass delivers what the pipeline holds before it flushes storage
+    const whenReady = async (): Promise<void> => {
+      await this.ready;
+      pipeline.deliver();
+    };
+    this.#analyticsPass = new AnalyticsPass({ enabled: c.enabled, saveReports: c.saveReports, whenReady, storage: this.storage, analytics: this.analytics, patterns: this.patterns, dirty: this.#dirty, diagnostics: this.#diagnostics, patternsOf: (id, figures) => this.#patternsOf(id, figures) });
     if (!c.enabled) {
       // A pure pass-through: nothing subscribed, scheduled, read or written.
       this.#waiting = this.#waitingIds = undefined;
@@ -156,7 +176,10 @@ export class PerformanceIntegration {
       this.ready = Promise.resolve();
       return;
     }
-    this.#unsubscribe.push(this.collector.subscribe(this.storage), this.collector.subscribe(this.sessions), this.collector.subscribe(this.#feed));
+    pipeline.addSink(subscriberSink(this.storage));
+    pipeline.addSink(this.sessions);
+    pipeline.addSink(this.#feed);
+    this.#unsubscribe.push(this.collector.subscribe(pipeline));
     this.ready = this.#loadHistory();
     if (c.analyticsInterval > 0) {
       this.#timer = setInterval(() => void this.runAnalytics(), c.analyticsInterval);
@@ -164,7 +187,7 @@ export class PerformanceIntegration {
     }
     if (c.flushOnExit) {
       this.#removeExitHooks = installExitHooks({
-        beforeExit: () => (this.#dirty.size > 0 || this.storage.stats().queued > 0 ? this.#analyticsPass.final() : Promise.resolve()),
+        beforeExit: () => (this.#dirty.size > 0 || this.#pipeline.stats().queued > 0 || this.storage.stats().queued > 0 ? this.#analyticsPass.final() : Promise.resolve()),
         signal: () => this.shutdown(),
       });
     }
@@ -311,6 +334,7 @@ export class PerformanceIntegration {
     const report = await this.#sessionReport(sessionId);
     if (!includeChildren) return report;
     await this.ready;
+    this.#pipeline.deliver(); // records still queued for storage
     await this.storage.flush();
     let links: { sessionId: string; parentSessionId: string }[] = [];
     try {
@@ -327,6 +351,7 @@ export class PerformanceIntegration {
     await this.ready;
     if (this.analytics.hasSession(sessionId) || !this.config.enabled) return this.analytics.sessionReport(sessionId);
     // Not in live analytics (older than the replayed history, or evicted): rebuild it from its log.
+    this.#pipeline.deliver(); // records still queued for storage
     await this.storage.flush();
     const engine = new AnalyticsEngine({ patterns: this.config.trackPatterns ? {} : false, ...(this.config.costModel ? { costModel: this.config.costModel } : {}) });
     try {
@@ -341,6 +366,7 @@ export class PerformanceIntegration {
   async #recordsOf(sessionIds: string | readonly string[]): Promise<ToolExecutionMetrics[]> {
     const ids = typeof sessionIds === 'string' ? [sessionIds] : [...sessionIds];
     await this.ready;
+    this.#pipeline.deliver(); // records still queued for storage
     await this.storage.flush();
     const out: ToolExecutionMetrics[] = [];
     await openHistory({ storage: this.storage }).replay((m) => out.push(m), { sessionIds: ids });
@@ -390,6 +416,20 @@ export class PerformanceIntegration {
     return doc;
   }
 
+  /**
+   * Adds a sink to this integration's record pipeline: a {@link BatchSink} (`onBatch`, e.g. an
+   * `OpenTelemetryExporter` or `PrometheusExporter`) gets each prepared batch; a plain
+   * `MetricsSubscriber` gets one `onMetric` per record. Either runs off the call path, is flushed
+   * and shut down with the integration, and never throws into a tool. Returns its removal function.
+   *
+   * @example
+   * perf.addSink(new PrometheusExporter());
+   */
+  addSink(sink: BatchSink | MetricsSubscriber): () => void {
+    if (typeof sink !== 'object' || sink === null) throw new TypeError('addSink: expected an object with onBatch(batch) or onMetric(metric)');
+    return this.#pipeline.addSink(typeof (sink as BatchSink).onBatch === 'function' ? (sink as BatchSink) : subscriberSink(sink as MetricsSubscriber));
+  }
+
   /** The live view of one session (see {@link SessionPerformance.getTracker}). */
   getTracker(sessionId: string): SessionTracker {
     return this.sessions.getTracker(sessionId);
@@ -425,6 +465,7 @@ export class PerformanceIntegration {
   stats(): IntegrationStats {
     return {
       collector: this.collector.stats(),
+      pipeline: this.#pipeline.stats(),
       storage: this.storage.stats(),
       analytics: this.analytics.stats(),
       history: { ...this.#history },
@@ -437,19 +478,27 @@ export class PerformanceIntegration {
 
   // ---- internals ----------------------------------------------------------------------------
 
-  /** Feeds analytics; while history loads, records wait (bounded) so history comes first. */
-  readonly #feed: MetricsSubscriber = {
-    onMetric: (m: ToolExecutionMetrics): void => {
-      if (this.#dirty.size >= 10_000 && !this.#dirty.has(m.sessionId)) this.#dirty.delete(this.#dirty.values().next().value as string);
-      this.#dirty.add(m.sessionId);
+  /** Feeds analytics and marks the batch's sessions active; while history loads, records wait (bounded) so history comes first. */
+  readonly #feed: BatchSink = {
+    onBatch: (batch): void => {
+      for (const sessionId of batch.sessions) {
+        if (this.#dirty.add(sessionId)) {
+          this.#diagnostics.warnOnce('active-sessions', `perftrack: more than ${MAX_ACTIVE_SESSIONS} sessions were active between two analytics passes; the oldest ones' reports are not saved by the next pass`);
+        }
+      }
       const waiting = this.#waiting;
       if (waiting === undefined) {
-        this.analytics.onMetric(m);
-      } else if (waiting.length < MAX_WAITING) {
-        waiting.push(m);
-        this.#waitingIds!.add(m.id);
-      } else if (this.#droppedWhileLoading++ === 0) {
-        this.#diagnostics.warnOnce('waiting', `perftrack: more than ${MAX_WAITING} calls while history loaded; later ones are stored but not in live analytics`);
+        this.analytics.onBatch(batch);
+        return;
+      }
+      for (let i = 0; i < batch.length; i++) {
+        const m = batch.records[i]!;
+        if (waiting.length < MAX_WAITING) {
+          waiting.push(m);
+          this.#waitingIds!.add(m.id);
+        } else if (this.#droppedWhileLoading++ === 0) {
+          this.#diagnostics.warnOnce('waiting', `perftrack: more than ${MAX_WAITING} calls while history loaded; later ones are stored but not in live analytics`);
+        }
       }
     },
   };

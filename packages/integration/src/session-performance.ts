@@ -1,4 +1,4 @@
-import { MetricsCollector, isTimed, isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { MetricsCollector, isTimed, isUsableRecord, weightOf, type BatchSink, type MetricsSubscriber, type RecordBatch, type ToolExecutionMetrics } from '@perftrack/core';
 import { sharedDefault } from '@perftrack/core/internal';
 import { VERSION } from './version';
 
@@ -46,7 +46,15 @@ export interface SessionPerformanceOptions {
   lastTools?: number;
   /** Distinct tools per session; further ones are counted under `"(other)"`. Default 100. */
   maxToolsPerSession?: number;
+  /**
+   * Runs before every read of a tracker, so a queue upstream can hand over what it holds first:
+   * fed by a `RecordPipeline` ({@link SessionPerformance.onBatch}), `beforeRead: () => pipeline.deliver()`
+   * keeps every tracker a live view of every call made so far.
+   */
+  beforeRead?: () => void;
 }
+
+const noop = (): void => {};
 
 const OTHER = '(other)';
 
@@ -69,56 +77,69 @@ export class SessionTracker {
   readonly #maxTools: number;
   readonly #tools = new Map<string, { calls: number; estimatedCalls: number; failures: number; totalDuration: number }>();
   #lastFailure: SessionFailure | undefined;
+  readonly #sync: () => void;
 
   /** @internal */
-  constructor(sessionId: string, recentMax: number, maxTools: number) {
+  constructor(sessionId: string, recentMax: number, maxTools: number, sync: () => void = noop) {
     this.sessionId = sessionId;
+    this.#sync = sync;
     this.#recentMax = recentMax;
     this.#maxTools = maxTools;
   }
 
   /** Records seen (sampled-out successes are not seen; see {@link estimatedCalls}). */
   get calls(): number {
+    this.#sync();
     return this.#calls;
   }
   /** Estimated calls: each record weighs `1 / sampleRate`. */
   get estimatedCalls(): number {
+    this.#sync();
     return this.#estimated;
   }
   /** Failed calls (failures are never sampled out). */
   get failures(): number {
+    this.#sync();
     return this.#failures;
   }
   /** Estimated share of calls that failed, 0..1. */
   get errorRate(): number {
+    this.#sync();
     return this.#estimated === 0 ? 0 : this.#failW / this.#estimated;
   }
   /** Estimated ms spent in tools (timed calls, weighted). */
   get totalDuration(): number {
+    this.#sync();
     return this.#timeMs;
   }
   /** Mean ms per timed call. */
   get averageDuration(): number {
+    this.#sync();
     return this.#timedW === 0 ? 0 : this.#timeMs / this.#timedW;
   }
   /** Epoch ms of the first call's start, or `null` before any call. */
   get firstCallAt(): number | null {
+    this.#sync();
     return this.#calls === 0 ? null : this.#first;
   }
   /** Epoch ms of the latest call's end, or `null` before any call. */
   get lastCallAt(): number | null {
+    this.#sync();
     return this.#calls === 0 ? null : this.#last;
   }
   /** The most recent tool ids, oldest first. */
   get lastTools(): readonly string[] {
+    this.#sync();
     return [...this.#recent];
   }
   /** The latest failure, if any. */
   get lastFailure(): SessionFailure | undefined {
+    this.#sync();
     return this.#lastFailure;
   }
   /** Per-tool figures, most called first. */
   get tools(): Readonly<Record<string, SessionToolSummary>> {
+    this.#sync();
     const sorted = [...this.#tools.entries()].sort((a, b) => b[1].estimatedCalls - a[1].estimatedCalls);
     return Object.fromEntries(sorted.map(([k, v]) => [k, { ...v }]));
   }
@@ -148,9 +169,12 @@ export class SessionTracker {
 
   /** @internal */
   _add(m: ToolExecutionMetrics): void {
+    this._addPrepared(m, m.success === true ? weightOf(m) : 1, isTimed(m));
+  }
+
+  /** @internal A usable record whose weight and timed flag a record batch already worked out. */
+  _addPrepared(m: ToolExecutionMetrics, w: number, timed: boolean): void {
     const ok = m.success === true;
-    const w = ok ? weightOf(m) : 1;
-    const timed = isTimed(m);
     this.#calls++;
     this.#estimated += w;
     if (timed) {
@@ -204,7 +228,7 @@ const defaultSessions = sharedDefault<{ readonly sessions: SessionPerformance; r
  * // … tools run …
  * console.log(tracker.calls, tracker.errorRate, tracker.lastTools);
  */
-export class SessionPerformance implements MetricsSubscriber {
+export class SessionPerformance implements MetricsSubscriber, BatchSink {
 
   readonly #trackers = new Map<string, SessionTracker>();
   readonly #max: number;
@@ -212,12 +236,28 @@ export class SessionPerformance implements MetricsSubscriber {
   readonly #maxTools: number;
   #evicted = 0;
   #last: SessionTracker | undefined;
+  readonly #sync: () => void;
+  #reading = false;
 
   constructor(options: SessionPerformanceOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('SessionPerformance: options must be an object');
     this.#max = positiveInt('maxSessions', options.maxSessions, 1000);
     this.#recent = positiveInt('lastTools', options.lastTools, 10, 0);
     this.#maxTools = positiveInt('maxToolsPerSession', options.maxToolsPerSession, 100, 2);
+    const beforeRead = options.beforeRead;
+    if (beforeRead !== undefined && typeof beforeRead !== 'function') throw new TypeError('SessionPerformance: beforeRead must be a function');
+    this.#sync =
+      beforeRead === undefined
+        ? noop
+        : () => {
+            if (this.#reading) return;
+            this.#reading = true;
+            try {
+              beforeRead();
+            } finally {
+              this.#reading = false;
+            }
+          };
   }
 
   /**
@@ -259,26 +299,51 @@ export class SessionPerformance implements MetricsSubscriber {
     (last !== undefined && last.sessionId === m.sessionId ? last : this.#touch(m.sessionId))._add(m);
   }
 
+  /** Updates the sessions of a batch a `RecordPipeline` prepared (sink entry point): one tracker lookup per session and batch. */
+  onBatch(batch: RecordBatch): void {
+    const { records, weights, timed, sessionIndex } = batch;
+    // A tracker found earlier in this batch is still current unless the batch alone touches more sessions than are kept.
+    const cached: (SessionTracker | undefined)[] | undefined = batch.sessions.length <= this.#max ? new Array<SessionTracker | undefined>(batch.sessions.length) : undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const m = records[i]!;
+      let tracker: SessionTracker | undefined;
+      if (cached !== undefined) {
+        const s = sessionIndex[i]!;
+        tracker = cached[s];
+        if (tracker === undefined) tracker = cached[s] = this.#touch(m.sessionId);
+      } else {
+        const last = this.#last;
+        tracker = last !== undefined && last.sessionId === m.sessionId ? last : this.#touch(m.sessionId);
+      }
+      // failures always weigh 1 here, as in onMetric
+      tracker._addPrepared(m, m.success === true ? weights[i]! : 1, timed[i] === 1);
+    }
+  }
+
   /** The live view of `sessionId`, created empty when the session has no call yet (it fills in as calls come). */
   getTracker(sessionId: string): SessionTracker {
     if (typeof sessionId !== 'string' || sessionId.length === 0) {
       throw new TypeError(`SessionPerformance.getTracker: sessionId must be a non-empty string, got ${typeof sessionId === 'string' ? '""' : typeof sessionId}`);
     }
+    this.#sync();
     return this.#touch(sessionId);
   }
 
   /** Whether `sessionId` is tracked now. */
   has(sessionId: string): boolean {
+    this.#sync();
     return this.#trackers.has(sessionId);
   }
 
   /** Tracked session ids, least recently active first. */
   sessions(): string[] {
+    this.#sync();
     return [...this.#trackers.keys()];
   }
 
   /** Sessions tracked and forgotten. */
   stats(): { sessions: number; evicted: number } {
+    this.#sync();
     return { sessions: this.#trackers.size, evicted: this.#evicted };
   }
 
@@ -292,7 +357,7 @@ export class SessionPerformance implements MetricsSubscriber {
   #touch(sessionId: string): SessionTracker {
     let t = this.#trackers.get(sessionId);
     if (t === undefined) {
-      t = new SessionTracker(sessionId, this.#recent, this.#maxTools);
+      t = new SessionTracker(sessionId, this.#recent, this.#maxTools, this.#sync);
       if (this.#trackers.size >= this.#max) {
         this.#trackers.delete(this.#trackers.keys().next().value as string);
         this.#evicted++;

@@ -1,6 +1,7 @@
 import type { MetricsCollector } from '../collector/metrics-collector';
 import { isRecordable, RECORDER, type Recorder } from '../api/recorder';
 import type { ContextResolver, CustomMetadata } from '../api/types';
+import type { HeapReadCounter } from './heap-sampling';
 
 /** Smallest non-zero sample rate: its weight `1 / rate` is still a finite number. */
 const MIN_SAMPLE_RATE = 1e-300;
@@ -55,7 +56,7 @@ export const OPTION_KEYS = new Set([
   'failureOf',
 ]);
 
-export interface Spec {
+export interface Spec extends HeapReadCounter {
   readonly toolId: string | undefined;
   readonly rate: number;
   readonly weight: number;
@@ -116,6 +117,7 @@ export function validate(options: TrackOptions | undefined, where = 'options'): 
     rate: sampleRate,
     weight: sampleRate > 0 ? 1 / sampleRate : 1,
     trackMemory,
+    heapCalls: 0,
     trackIO: trackInputOutput,
     hashInput,
     metaObject: typeof customMetadata === 'object' ? Object.freeze({ ...customMetadata }) : undefined,

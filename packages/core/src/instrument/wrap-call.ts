@@ -7,6 +7,7 @@ import { failureIn, hashOf, inputOf, inputSize, metadataOf, readContext, session
 import { copyFunctionShape, type AnyFunction } from './function-shape';
 import type { Spec } from './options';
 import type { IdOf } from './tool-ids';
+import { readsHeap } from './heap-sampling';
 
 // The call-wrapping template. Every shape of call goes through the same three steps:
 //   begin   decide sampling, read the context, measure input and heap, read the clock;
@@ -77,7 +78,7 @@ function begin(r: Recorder, spec: Spec, toolId: string, ctx: CallContext | undef
     if (r.sizeCapped()) inCapped = true;
   }
   const inputHash = spec.hashInput ? hashOf(inputOf(args, spec, r)) : undefined;
-  const memoryStart = spec.trackMemory ? r.memory() : 0;
+  const memoryStart = spec.trackMemory && readsHeap(spec, r) ? r.memory() : NaN; // NaN: this call reads no heap
   return { recorder: r, spec, toolId, ctx, args, memoryStart, inputSize: inSize, inputSizeCapped: inCapped, inputHash, start: r.now() };
 }
 
@@ -85,7 +86,7 @@ function begin(r: Recorder, spec: Spec, toolId: string, ctx: CallContext | undef
 function end(call: Call, returned: boolean, value: unknown, endTime: number = call.recorder.now()): void {
   const { recorder: r, spec, ctx } = call;
   let memoryUsed: number | undefined;
-  if (spec.trackMemory) {
+  if (spec.trackMemory && call.memoryStart === call.memoryStart) {
     const delta = r.memory() - call.memoryStart;
     if (delta === delta) memoryUsed = delta; // NaN: the collector does not allow heap reads
   }

@@ -8,6 +8,7 @@ export type { BatchQueueOptions, BatchQueueStats, BatchQueueOverflow, BatchQueue
 export { Diagnostics } from './diagnostics';
 export type { DiagnosticsOptions } from './diagnostics';
 export { errorMessage, errorType } from './error-info';
+export { normalizeErrorMessage } from '../pipeline/error-text';
 
 // The session id rule (storage checks it again where records are stored)
 export { sessionIdProblem, SESSION_ID_MAX_LENGTH } from '../collector/session-id-rule';
