@@ -1,6 +1,7 @@
 import { writeSync } from 'node:fs';
 import { errorMessage, onProcessExit, type Diagnostics, type ToolExecutionMetrics } from '@perftrack/core';
 import type { StorageAdapter } from './adapter';
+import { PartialAppendError } from './file-storage';
 import { serializeRecord } from './record';
 import { InvalidSessionIdError, validateSessionId } from './session-id';
 import { StorageRefusedError } from './refusal';
@@ -235,7 +236,9 @@ export class StorageWriter {
         await this.#adapter.appendMetrics(sessionId, records as ToolExecutionMetrics[]);
         this.#settle(sessionId, records, records.length, undefined);
       } catch (error) {
-        this.#settle(sessionId, records, 0, error);
+        // an adapter that stored some records and not the rest (a database adapter) says how many
+        if (error instanceof PartialAppendError) this.#settle(sessionId, records, error.written, error.cause);
+        else this.#settle(sessionId, records, 0, error);
       }
     }
     this.#endPass();
