@@ -16,7 +16,7 @@ import {
 } from '@perftrack/storage';
 import { DATABASE_URL_ENV, describeTarget, errorText, parseDatabaseUrl, redact, secretsOf, storageError } from './connection';
 import { PostgresHistoryQuery } from './history-sql';
-import { COPY_COLUMNS, copyBatch } from './record-rows';
+import { COPY_COLUMNS, copyBatch, joinRecord, type RecordRow } from './record-rows';
 import { createPartitions, migrate, NOW_MS, partitionOf, schemaIdentifier } from './schema';
 import { decodeText, encodeText } from './text-column';
 
@@ -283,7 +283,7 @@ export class PostgresStorage implements StorageAdapter {
       `WITH inserted AS (
          INSERT INTO ${S}.records (${columns}) SELECT ${columns} FROM pg_temp.perftrack_staging
          ON CONFLICT DO NOTHING
-         RETURNING octet_length(record::text) AS bytes
+         RETURNING coalesce(octet_length(extra::text), 0) + octet_length(id) + octet_length(tool_id) + 60 AS bytes
        )
        INSERT INTO ${S}.sessions AS s (session_id, records, bytes, last_modified)
        SELECT $1, count(*), coalesce(sum(bytes), 0), ${NOW_MS} FROM inserted HAVING count(*) > 0
@@ -298,21 +298,21 @@ export class PostgresStorage implements StorageAdapter {
   async *readMetrics(sessionId: string, report?: ReadReport): AsyncIterable<ToolExecutionMetrics> {
     validateSessionId(sessionId);
     const stored = encodeText(sessionId);
+    const columns = 'id, tool_id, session_id, start_ms, end_ms, duration_ms, success, sample_weight, extra, seq';
     let after: { start: number; seq: string } | undefined;
     for (;;) {
+      // the primary key's (session_id, start_ms) order; ties on start_ms in stored (seq) order
       const page = await this.#borrow('read records', (client) =>
         after === undefined
-          ? client.query<{ record: unknown; start_ms: number; seq: string }>(
-              `SELECT record, start_ms, seq FROM ${this.#S}.records WHERE session_id = $1 ORDER BY start_ms, seq LIMIT ${READ_PAGE}`,
-              [stored],
-            )
-          : client.query<{ record: unknown; start_ms: number; seq: string }>(
-              `SELECT record, start_ms, seq FROM ${this.#S}.records WHERE session_id = $1 AND (start_ms, seq) > ($2, $3) ORDER BY start_ms, seq LIMIT ${READ_PAGE}`,
+          ? client.query<RecordRow & { seq: string }>(`SELECT ${columns} FROM ${this.#S}.records WHERE session_id = $1 ORDER BY start_ms, seq LIMIT ${READ_PAGE}`, [stored])
+          : client.query<RecordRow & { seq: string }>(
+              `SELECT ${columns} FROM ${this.#S}.records WHERE session_id = $1 AND start_ms >= $2 AND (start_ms > $2 OR seq > $3) ORDER BY start_ms, seq LIMIT ${READ_PAGE}`,
               [stored, after.start, after.seq],
             ),
       );
       for (const row of page.rows) {
-        if (isRecord(row.record)) yield row.record;
+        const record = joinRecord(row);
+        if (isRecord(record)) yield record;
         else if (report) report.corruptLines++;
       }
       if (page.rows.length < READ_PAGE) return;

@@ -34,10 +34,12 @@ const MIGRATIONS: readonly Migration[] = [
       `CREATE SEQUENCE ${S}.records_seq AS bigint`,
       // Unique per (session, id): the partition key must be part of any unique constraint of a
       // partitioned table, and a retried record carries the same startTime, so retries collide.
+      // The key's order also serves reads of one session in time order. The fields every record
+      // has are columns; the rest of a record is `extra` (NULL when there is nothing more).
       `CREATE TABLE ${S}.records (
          session_id text NOT NULL,
-         id text NOT NULL,
          start_ms float8 NOT NULL,
+         id text NOT NULL,
          end_ms float8 NOT NULL,
          duration_ms float8 NOT NULL,
          tool_id text NOT NULL,
@@ -46,10 +48,9 @@ const MIGRATIONS: readonly Migration[] = [
          error_type text,
          sample_weight float8 NOT NULL,
          seq bigint NOT NULL DEFAULT nextval('${S}.records_seq'),
-         record json NOT NULL,
-         PRIMARY KEY (session_id, id, start_ms)
+         extra json,
+         PRIMARY KEY (session_id, start_ms, id)
        ) PARTITION BY RANGE (start_ms)`,
-      `CREATE INDEX records_session_time ON ${S}.records (session_id, start_ms, seq)`,
       `CREATE INDEX records_tool_time ON ${S}.records (tool_id, start_ms)`,
       // Records arrive in roughly time order, where a BRIN index is tiny and nearly free to keep.
       `CREATE INDEX records_time ON ${S}.records USING brin (start_ms)`,

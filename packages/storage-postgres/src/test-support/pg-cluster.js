@@ -1,33 +1,19 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import pg from 'pg';
+// A real PostgreSQL server in a temporary directory, on 127.0.0.1, for one test file or one
+// benchmark: initdb and pg_ctl from Debian's postgresql package. Plain CommonJS so the jest tests
+// (through pg-cluster.d.ts) and bench/postgres.bench.mjs share it.
+'use strict';
+const { execFile, execFileSync } = require('node:child_process');
+const { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { createServer } = require('node:net');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+const { promisify } = require('node:util');
+const pg = require('pg');
 
 const run = promisify(execFile);
 
-/** A real PostgreSQL server in a temporary directory, on 127.0.0.1, for one test file. */
-export interface TestCluster {
-  readonly port: number;
-  readonly user: string;
-  readonly password: string;
-  /** `postgres://user:password@127.0.0.1:port/database`. */
-  url(options?: { password?: string; database?: string }): string;
-  /** A fresh schema name for one test. */
-  schema(): string;
-  /** Runs SQL as the superuser (a connection of its own). */
-  sql<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params?: unknown[]): Promise<R[]>;
-  /** Stops the server (fast shutdown: connections are closed). */
-  stopServer(): Promise<void>;
-  startServer(): Promise<void>;
-  /** Stops the server and removes the directory. */
-  destroy(): Promise<void>;
-}
-
 /** The newest installed PostgreSQL's bin directory (Debian's layout), or undefined. */
-export function postgresBinDir(): string | undefined {
+function postgresBinDir() {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
   const versions = readdirSync(root)
@@ -36,19 +22,19 @@ export function postgresBinDir(): string | undefined {
   return versions[0] === undefined ? undefined : join(root, versions[0], 'bin');
 }
 
-async function freePort(): Promise<number> {
+function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
+      const { port } = server.address();
       server.close(() => resolve(port));
     });
   });
 }
 
 /** The account the server runs as: PostgreSQL refuses to run as root, so root uses `postgres`. */
-function serverAccount(): { uid: number; gid: number; name: string } | undefined {
+function serverAccount() {
   if (process.getuid?.() !== 0) return undefined;
   const line = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
@@ -61,9 +47,9 @@ function serverAccount(): { uid: number; gid: number; name: string } | undefined
 /**
  * Creates a cluster with `initdb` in a temp dir (owned by the server's account), password
  * authentication (scram-sha-256) on 127.0.0.1 only, its unix socket in the same dir, durability
- * off (fsync) since the data is thrown away. About two seconds.
+ * off (fsync) since the data is thrown away. About two seconds. `settings` adds `-c` options.
  */
-export async function startTestCluster(): Promise<TestCluster> {
+async function startTestCluster(settings = {}) {
   const bin = postgresBinDir();
   if (bin === undefined) throw new Error('PostgreSQL is not installed (apt-get install -y postgresql; .ci/run does it)');
   const account = serverAccount();
@@ -77,16 +63,7 @@ export async function startTestCluster(): Promise<TestCluster> {
     chownSync(join(dir, 'pwfile'), account.uid, account.gid);
   }
   chmodSync(dir, 0o700);
-  const as = (cmd: string, args: string[]) => (account === undefined ? run(join(bin, cmd), args) : run('runuser', ['-u', account.name, '--', join(bin, cmd), ...args]));
-  await as('initdb', ['-D', data, '-U', user, '-A', 'scram-sha-256', `--pwfile=${join(dir, 'pwfile')}`, '-N', '-E', 'UTF8', '--locale=C']);
-  const port = await freePort();
-  const serverOptions = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off', '-c max_connections=200'].join(' ');
-  const startServer = async () => {
-    await as('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', serverOptions, 'start']);
-  };
-  const stopServer = async () => {
-    await as('pg_ctl', ['-D', data, '-w', '-m', 'fast', 'stop']);
-  };
+  const as = (cmd, args) => (account === undefined ? run(join(bin, cmd), args) : run('runuser', ['-u', account.name, '--', join(bin, cmd), ...args]));
   // a test process that dies must not leave a server behind
   const killOnExit = () => {
     try {
@@ -94,18 +71,25 @@ export async function startTestCluster(): Promise<TestCluster> {
       if (account === undefined) execFileSync(join(bin, 'pg_ctl'), args, { stdio: 'ignore' });
       else execFileSync('runuser', ['-u', account.name, '--', join(bin, 'pg_ctl'), ...args], { stdio: 'ignore' });
     } catch {
-      // already stopped
+      // not running
     }
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', killOnExit);
+  await as('initdb', ['-D', data, '-U', user, '-A', 'scram-sha-256', `--pwfile=${join(dir, 'pwfile')}`, '-N', '-E', 'UTF8', '--locale=C']);
+  const port = await freePort();
+  const options = { listen_addresses: '127.0.0.1', fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '200', ...settings };
+  const serverOptions = [`-p ${port}`, `-k ${dir}`, ...Object.entries(options).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
+  const startServer = () => as('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', serverOptions, 'start']).then(() => {});
+  const stopServer = () => as('pg_ctl', ['-D', data, '-w', '-m', 'fast', 'stop']).then(() => {});
   await startServer();
   let schemas = 0;
-  const url = (o: { password?: string; database?: string } = {}) => `postgres://${user}:${encodeURIComponent(o.password ?? password)}@127.0.0.1:${port}/${o.database ?? 'postgres'}`;
+  const url = (o = {}) => `postgres://${user}:${encodeURIComponent(o.password ?? password)}@127.0.0.1:${port}/${o.database ?? 'postgres'}`;
   return {
     port,
     user,
     password,
+    dir,
     url,
     schema: () => `t${process.pid}_${++schemas}`,
     async sql(text, params) {
@@ -126,3 +110,5 @@ export async function startTestCluster(): Promise<TestCluster> {
     },
   };
 }
+
+module.exports = { startTestCluster, postgresBinDir };
