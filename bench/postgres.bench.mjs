@@ -170,3 +170,15 @@ export async function run() {
     await cluster.destroy();
   }
 }
+
+/** The README's table (between <!-- bench:postgres --> markers). */
+export function readmeTable(doc) {
+  const n = (x) => x.toLocaleString('en-US');
+  const rows = [
+    '| case | measured | goal |',
+    '|---|---|---|',
+    ...doc.insert.map((r) => `| insert, ${r.writers} writer process${r.writers === 1 ? '' : 'es'} (${n(r.records)} records) | ${n(r.recordsPerSecond)} records/s in total | ${r.writers === 4 ? `≥ ${n(doc.goals.insertRecordsPerSecond)} records/s` : '—'} |`),
+    ...doc.reports.map((r) => `| fleet report, ${n(r.records)} records | ${n(r.reportMsMedian)} ms (Node heap peak ${r.nodePeakHeapMB} MB, rss ${r.nodePeakRssMB} MB) | ${r.records >= 10_000_000 ? `< ${n(doc.goals.report10MMs)} ms, < ${doc.goals.nodeHeapMB} MB` : '—'} |`),
+  ];
+  return `${rows.join('\n')}\n\nPostgreSQL ${doc.server.version} on this machine (${doc.machine.cpus} cores shared with other work: load average ${doc.loadAverageAtEnd.join(', ')} at the end), batches of ${n(doc.batchSize)}.`;
+}

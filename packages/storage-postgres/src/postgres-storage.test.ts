@@ -153,6 +153,21 @@ describe('PostgresStorage as a StorageAdapter', () => {
     expect((await readAll(s, 'p')).map((r) => r.id)).toEqual(['1', '3']);
   });
 
+  test('through PerformanceStorage: a write pass over many sessions is one call (one transaction)', async () => {
+    const s = adapter();
+    const calls = { sessions: 0, metrics: 0 };
+    const appendSessions = s.appendSessions.bind(s);
+    s.appendSessions = (groups) => (calls.sessions++, appendSessions(groups));
+    s.appendMetrics = () => (calls.metrics++, Promise.reject(new Error('not used')));
+    const storage = new PerformanceStorage({ adapter: s, batchSize: 10_000, onWarning: () => {} });
+    for (let i = 0; i < 500; i++) storage.onMetric(record({ id: `m${i}`, sessionId: `many-${i % 50}`, startTime: 1_764_633_600_000 + i }));
+    await storage.flush();
+    expect(calls).toEqual({ sessions: 1, metrics: 0 });
+    expect(storage.stats()).toMatchObject({ written: 500, queued: 0 });
+    expect((await s.listSessions()).length).toBe(50);
+    await storage.shutdown();
+  });
+
   test('through PerformanceStorage: batched writes land once, unstorable records are counted as lost', async () => {
     const s = adapter();
     const storage = new PerformanceStorage({ adapter: s, batchSize: 100, onWarning: () => {} });

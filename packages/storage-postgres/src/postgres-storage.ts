@@ -8,6 +8,7 @@ import {
   isRecord,
   PartialAppendError,
   validateSessionId,
+  type AppendOutcome,
   type HistoryQuery,
   type ReadReport,
   type SnapshotKind,
@@ -250,28 +251,49 @@ export class PostgresStorage implements StorageAdapter {
    * out: the others are stored and a `PartialAppendError` with a `TypeError` cause says how many were.
    */
   async appendMetrics(sessionId: string, records: readonly ToolExecutionMetrics[]): Promise<void> {
-    validateSessionId(sessionId);
-    if (records.length === 0) return;
-    const batch = copyBatch(sessionId, records);
-    if (batch.rows > 0) {
-      await this.#borrow('append records', async (client) => {
-        await this.#ensurePartitions(client, batch.startTimes);
-        try {
-          await this.#insert(client, encodeText(sessionId), batch.text);
-        } catch (e) {
-          // a partition dropped by someone else since we created it: create it again, once
-          if ((e as { code?: unknown }).code !== '23514') throw e;
-          await client.query('ROLLBACK');
-          this.#partitions.clear();
-          await this.#ensurePartitions(client, batch.startTimes);
-          await this.#insert(client, encodeText(sessionId), batch.text);
-        }
-      });
-    }
-    if (batch.unstorable > 0) throw new PartialAppendError(batch.rows, new TypeError(`appendMetrics: ${batch.unstorable} of ${records.length} records cannot be stored; the first: ${batch.firstProblem}`));
+    const outcome = (await this.appendSessions(new Map([[sessionId, records]]))).get(sessionId);
+    if (outcome?.error !== undefined) throw new PartialAppendError(outcome.written, outcome.error);
   }
 
-  async #insert(client: pg.PoolClient, storedSessionId: string, text: string): Promise<void> {
+  /**
+   * Stores the records of several sessions in one transaction: what `PerformanceStorage`'s writer
+   * calls once per write pass, so a pass over many sessions costs one COPY and one commit.
+   * A session whose records were not all storable has an outcome with a `TypeError`.
+   */
+  async appendSessions(groups: ReadonlyMap<string, readonly ToolExecutionMetrics[]>): Promise<ReadonlyMap<string, AppendOutcome>> {
+    for (const sessionId of groups.keys()) validateSessionId(sessionId);
+    const outcomes = new Map<string, AppendOutcome>();
+    const texts: string[] = [];
+    const startTimes: number[] = [];
+    for (const [sessionId, records] of groups) {
+      const batch = copyBatch(sessionId, records);
+      if (batch.rows > 0) {
+        texts.push(batch.text);
+        for (const t of batch.startTimes) startTimes.push(t);
+      }
+      if (batch.unstorable > 0) {
+        outcomes.set(sessionId, { written: batch.rows, error: new TypeError(`appendMetrics: ${batch.unstorable} of ${records.length} records cannot be stored; the first: ${batch.firstProblem}`) });
+      }
+    }
+    if (texts.length === 0) return outcomes;
+    const text = texts.join('');
+    await this.#borrow('append records', async (client) => {
+      await this.#ensurePartitions(client, startTimes);
+      try {
+        await this.#insert(client, text);
+      } catch (e) {
+        // a partition dropped by someone else since we created it: create it again, once
+        if ((e as { code?: unknown }).code !== '23514') throw e;
+        await client.query('ROLLBACK');
+        this.#partitions.clear();
+        await this.#ensurePartitions(client, startTimes);
+        await this.#insert(client, text);
+      }
+    });
+    return outcomes;
+  }
+
+  async #insert(client: pg.PoolClient, text: string): Promise<void> {
     const S = this.#S;
     await client.query('BEGIN');
     const creating = !this.#staged.has(client);
@@ -279,16 +301,16 @@ export class PostgresStorage implements StorageAdapter {
     if (creating) await client.query(`CREATE TEMP TABLE IF NOT EXISTS perftrack_staging (LIKE ${S}.records INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
     await pipeline(Readable.from([text]), client.query(copyFrom(`COPY pg_temp.perftrack_staging (${COPY_COLUMNS.join(', ')}) FROM STDIN`)));
     const columns = `${COPY_COLUMNS.join(', ')}, seq`;
+    // sessions' counters in session order, so concurrent writers lock their rows in one order
     await client.query(
       `WITH inserted AS (
          INSERT INTO ${S}.records (${columns}) SELECT ${columns} FROM pg_temp.perftrack_staging
          ON CONFLICT DO NOTHING
-         RETURNING coalesce(octet_length(extra::text), 0) + octet_length(id) + octet_length(tool_id) + 60 AS bytes
+         RETURNING session_id, coalesce(octet_length(extra::text), 0) + octet_length(id) + octet_length(tool_id) + 60 AS bytes
        )
        INSERT INTO ${S}.sessions AS s (session_id, records, bytes, last_modified)
-       SELECT $1, count(*), coalesce(sum(bytes), 0), ${NOW_MS} FROM inserted HAVING count(*) > 0
+       SELECT session_id, count(*), sum(bytes), ${NOW_MS} FROM inserted GROUP BY session_id ORDER BY session_id COLLATE "C"
        ON CONFLICT (session_id) DO UPDATE SET records = s.records + EXCLUDED.records, bytes = s.bytes + EXCLUDED.bytes, last_modified = greatest(s.last_modified, EXCLUDED.last_modified)`,
-      [storedSessionId],
     );
     await client.query('COMMIT');
     if (creating) this.#staged.add(client); // only once committed: a rolled-back transaction takes the table with it

@@ -231,6 +231,21 @@ export class StorageWriter {
     this.#beginPass();
     for (const record of this.#passRecords) this.#stage(record as ToolExecutionMetrics);
     this.#passRecords = [];
+    if (this.#adapter.appendSessions !== undefined && this.#staged.size > 0) {
+      // every session of the pass in one call (a database's one transaction)
+      const groups = [...this.#staged] as [string, ToolExecutionMetrics[]][];
+      try {
+        const outcomes = await this.#adapter.appendSessions(new Map(groups));
+        for (const [sessionId, records] of groups) {
+          const outcome = outcomes.get(sessionId);
+          this.#settle(sessionId, records, outcome?.written ?? records.length, outcome?.error);
+        }
+      } catch (error) {
+        for (const [sessionId, records] of groups) this.#settle(sessionId, records, 0, error);
+      }
+      this.#endPass();
+      return;
+    }
     for (const [sessionId, records] of this.#staged) {
       try {
         await this.#adapter.appendMetrics(sessionId, records as ToolExecutionMetrics[]);
