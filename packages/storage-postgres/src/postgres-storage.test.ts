@@ -1,5 +1,6 @@
 import type { ToolExecutionMetrics } from '@perftrack/core';
 import { PartialAppendError, PerformanceStorage, supportsHistoryQuery } from '@perftrack/storage';
+import { PerformanceIntegration } from '@perftrack/integration';
 import { PostgresStorage, SCHEMA_VERSION, type PostgresStorageOptions } from '@perftrack/storage-postgres';
 import { startTestCluster, type TestCluster } from './test-support/pg-cluster';
 import { fleetRecords, record } from './test-support/records';
@@ -236,5 +237,37 @@ describe('HistoryQuery in SQL equals a replay of the same records', () => {
     await expect(s.query.aggregateTools({ since: Number.NaN })).rejects.toThrow(TypeError);
     await expect(s.query.aggregateSessions({ sessionIds: [1 as unknown as string] })).rejects.toThrow(TypeError);
     await expect(s.query.aggregateTransitions(undefined, -1)).rejects.toThrow(TypeError);
+  });
+});
+
+describe("README's fleet setup", () => {
+  test('the integration with PostgresStorage: tracked calls, session reports and patterns land in the database; a second process replays them', async () => {
+    const schema = cluster.schema();
+    const perf = await PerformanceIntegration.initialize({ storage: adapter({ schema }), analyticsInterval: 0, flushOnExit: false, onWarning: () => {} });
+    const tools = perf.wrapTools([
+      { id: 'read', execute: async (args: { path: string }) => `contents of ${args.path}` },
+      { id: 'grep', execute: async () => { throw new Error('no match'); } },
+    ]);
+    for (let i = 0; i < 20; i++) {
+      await tools[0]!.execute({ path: `f${i}` }, { sessionID: 'agent-1' });
+      await tools[1]!.execute({}, { sessionID: 'agent-1' }).catch(() => {});
+    }
+    await PerformanceIntegration.shutdown();
+    const reader = adapter({ schema });
+    const [session] = await reader.listSessions();
+    expect(session).toMatchObject({ sessionId: 'agent-1', hasMetrics: true, hasPatterns: true, hasAnalytics: true });
+    const tools2 = await reader.query.aggregateTools();
+    expect(tools2.map((t) => [t.toolId, t.calls, t.failures])).toEqual([
+      ['grep', 20, 20],
+      ['read', 20, 0],
+    ]);
+    expect(await reader.query.aggregateTransitions()).toEqual([
+      { from: 'read', to: 'grep', count: 20, failures: 20 },
+      { from: 'grep', to: 'read', count: 19, failures: 0 },
+    ]);
+    const again = await PerformanceIntegration.initialize({ storage: adapter({ schema }), analyticsInterval: 0, flushOnExit: false, onWarning: () => {} });
+    await again.ready;
+    expect((await again.getSessionReport('agent-1')).analytics.summary.totalOperations).toBe(40);
+    await PerformanceIntegration.shutdown();
   });
 });
