@@ -118,7 +118,7 @@ async function perQuery(adapter) {
 }
 
 async function reportAt(cluster, schema, label, rounds) {
-  const adapter = new PostgresStorage({ connectionString: cluster.url(), schema });
+  const adapter = new PostgresStorage({ connectionString: cluster.url(), schema, statementTimeoutMs: 600_000 });
   const runs = [];
   for (let i = 0; i < rounds; i++) runs.push(await fleetReport(adapter));
   const queries = await perQuery(adapter);

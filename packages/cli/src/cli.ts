@@ -142,7 +142,7 @@ export function createProgram(io: CliIo): Command {
   const json = (value: unknown) => out(JSON.stringify(value, null, 2));
   const paint = painter(io.stdout, io.env);
   const errPaint = painter(io.stderr, io.env);
-  const dirOption = () => new Option('-d, --dir <dir>', 'storage directory (default: $PERFTRACK_DIR, else ./.perftrack)');
+  const dirOption = () => new Option('-d, --dir <dir>', 'storage directory (default: $PERFTRACK_DATABASE_URL if set, else $PERFTRACK_DIR, else ./.perftrack)');
 
   const program = new Command('perftrack')
     .description('Reports and a live dashboard over perftrack data: tool latency, failures, sequences, recommendations.')

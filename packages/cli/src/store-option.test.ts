@@ -100,6 +100,26 @@ describe('perftrack with --store postgres://…', () => {
     expect(fromDir.stdout).toContain(`in ${dir}`);
   });
 
+  test('the dashboard reads a database too', async () => {
+    const url = await database();
+    await cli(['export', '--dir', dir, '--to', url]);
+    let stdout = '';
+    const code = await main(['dashboard', '--store', url, '--port', '0'], {
+      stdout: { write: (s: string) => (stdout += s), isTTY: false },
+      stderr: { write: () => true, isTTY: false },
+      env: {},
+      cwd: scratch,
+      untilStopped: async (dashboard) => {
+        const state = await fetch(`${dashboard.url}api/snapshot`).then((r) => (r.ok ? r.json() : r.status));
+        stdout += `\nstate ${JSON.stringify(state).length > 100 ? 'ok' : JSON.stringify(state)}\n`;
+      },
+    });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/reading postgres:\/\/127\.0\.0\.1:\d+\/cli_\d+; Ctrl-C to stop/);
+    expect(stdout).toContain('state ok');
+    expect(stdout).not.toContain(cluster.password);
+  });
+
   test('a wrong password, nothing listening, a bad URL, or --dir with --store: one line, no password anywhere', async () => {
     const wrong = cluster.url({ password: 'not-the-Secret-9' });
     const bad = await cli(['sessions', '--store', wrong]);

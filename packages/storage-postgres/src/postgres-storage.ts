@@ -15,7 +15,7 @@ import {
   type StorageAdapter,
   type StoredSessionInfo,
 } from '@perftrack/storage';
-import { DATABASE_URL_ENV, describeTarget, errorText, parseDatabaseUrl, redact, secretsOf, storageError } from './connection';
+import { DATABASE_URL_ENV, describeTarget, errorText, parseDatabaseUrl, secretsOf, storageError } from './connection';
 import { PostgresHistoryQuery } from './history-sql';
 import { COPY_COLUMNS, copyBatch, joinRecord, type RecordRow } from './record-rows';
 import { createPartitions, migrate, NOW_MS, partitionOf, schemaIdentifier } from './schema';
@@ -429,11 +429,6 @@ export class PostgresStorage implements StorageAdapter {
     await pool.end().catch((e: unknown) => {
       this.#diagnostics.report(storageError(e, 'close', this.#secrets), 'close', () => `perftrack postgres: closing connections to ${this.target} failed (${errorText(e, this.#secrets)})`);
     });
-  }
-
-  /** Redacts the configuration's secrets from `text` (for callers that print their own messages). */
-  redact(text: string): string {
-    return redact(text, this.#secrets);
   }
 }
 
