@@ -41,6 +41,45 @@ function checkLimit(limit: unknown): number | undefined {
 /** JavaScript's string order, which the replay uses for ties (SQL's "C" collation agrees except past U+FFFF). */
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/** The percentiles of {@link ToolAggregate}. */
+const PERCENTILES = [0.5, 0.95, 0.99] as const;
+
+/**
+ * A duration's bucket: 128 per e-fold from 1 µs (about 0.8% wide), all below 1 µs in bucket 0.
+ * Monotonic, so the k-th smallest duration lies in the bucket where the running count reaches k.
+ */
+const BUCKET = `(CASE WHEN duration_ms < 0.001 THEN 0 ELSE floor(ln(duration_ms * 1000) * 128)::int + 1 END)`;
+
+/**
+ * Exact nearest-rank percentiles (what `percentile_disc` gives) without sorting every record:
+ * a hashed count per (tool, bucket) finds, for each tool and percentile, the bucket holding rank
+ * k = ceil(p * n) and k's position inside it; then only the records of those buckets are sorted.
+ * The same statement (one snapshot) does both passes. All durations equal is the worst case: one
+ * bucket, one full sort, as `percentile_disc` would do.
+ */
+function percentileSql(S: string, where: string): string {
+  return `WITH hist AS (
+      SELECT tool_id, ${BUCKET} AS bucket, count(*)::float8 AS n
+      FROM ${S}.records WHERE (${where}) AND NOT untimed GROUP BY 1, 2
+    ), cum AS (
+      SELECT tool_id, bucket, n,
+             sum(n) OVER (PARTITION BY tool_id ORDER BY bucket) AS upto,
+             sum(n) OVER (PARTITION BY tool_id) AS total
+      FROM hist
+    ), wanted AS (
+      SELECT t.tool_id, p, greatest(1, ceil(p * t.total)) AS k
+      FROM (SELECT DISTINCT tool_id, total FROM cum) AS t, unnest(ARRAY[${PERCENTILES.join(', ')}]::float8[]) AS p
+    ), targets AS (
+      SELECT w.tool_id, w.p, c.bucket, (w.k - (c.upto - c.n))::int8 AS pos
+      FROM wanted w JOIN cum c ON c.tool_id = w.tool_id AND w.k > c.upto - c.n AND w.k <= c.upto
+    ), ranked AS (
+      SELECT tool_id, bucket, duration_ms, row_number() OVER (PARTITION BY tool_id, bucket ORDER BY duration_ms) AS pos
+      FROM (SELECT tool_id, ${BUCKET} AS bucket, duration_ms FROM ${S}.records WHERE (${where}) AND NOT untimed) AS timed
+      WHERE (tool_id, bucket) IN (SELECT tool_id, bucket FROM targets)
+    )
+    SELECT t.tool_id, t.p, r.duration_ms FROM targets t JOIN ranked r ON r.tool_id = t.tool_id AND r.bucket = t.bucket AND r.pos = t.pos`;
+}
+
 interface ToolRow {
   tool_id: string;
   records: number;
@@ -49,7 +88,6 @@ interface ToolRow {
   timed_records: number;
   total_duration: number;
   timed_weight: number;
-  pcts: number[] | null;
   first_time: number;
   last_time: number;
 }
@@ -85,13 +123,26 @@ export class PostgresHistoryQuery implements HistoryQuery {
     });
   }
 
+  /** Runs several statements in one read-only transaction with one snapshot (REPEATABLE READ). */
+  #statements(operation: string, statements: readonly (readonly [string, unknown[]])[]): Promise<pg.QueryResultRow[][]> {
+    return this.#borrow(operation, async (client) => {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await client.query(`SET LOCAL work_mem = '${this.#workMem}'`);
+      await client.query('SET LOCAL jit = off');
+      const out: pg.QueryResultRow[][] = [];
+      for (const [sql, params] of statements) out.push((await client.query(sql, params)).rows);
+      await client.query('COMMIT');
+      return out;
+    });
+  }
+
   async aggregateTools(filter?: HistoryFilter): Promise<ToolAggregate[]> {
     const params: unknown[] = [];
     const where = whereClause(filter, params);
     const S = this.#S;
-    const [tools, errors] = await Promise.all([
-      this.#aggregate<ToolRow>(
-        'aggregate tools',
+    // One snapshot for the three statements, so they describe the same records.
+    const [tools, percentiles, errors] = await this.#statements('aggregate tools', [
+      [
         `SELECT tool_id,
                 count(*)::float8 AS records,
                 sum(sample_weight) AS calls,
@@ -99,32 +150,38 @@ export class PostgresHistoryQuery implements HistoryQuery {
                 count(*) FILTER (WHERE NOT untimed)::float8 AS timed_records,
                 coalesce(sum(sample_weight * duration_ms) FILTER (WHERE NOT untimed), 0) AS total_duration,
                 coalesce(sum(sample_weight) FILTER (WHERE NOT untimed), 0) AS timed_weight,
-                percentile_disc(ARRAY[0.5, 0.95, 0.99]::float8[]) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE NOT untimed) AS pcts,
                 min(start_ms) AS first_time,
                 max(end_ms) AS last_time
          FROM ${S}.records WHERE ${where}
          GROUP BY tool_id`,
         params,
-      ),
-      this.#aggregate<{ tool_id: string; error_type: string; n: number }>(
-        'aggregate errors',
+      ],
+      [percentileSql(S, where), params],
+      [
         `SELECT tool_id, error_type, n FROM (
            SELECT tool_id, error_type, n, row_number() OVER (PARTITION BY tool_id ORDER BY n DESC, error_type COLLATE "C") AS rank
            FROM (SELECT tool_id, coalesce(error_type, 'Error') AS error_type, count(*)::float8 AS n
                  FROM ${S}.records WHERE (${where}) AND NOT success GROUP BY 1, 2) AS counted
          ) AS ranked WHERE rank <= 5`,
         params,
-      ),
+      ],
     ]);
+    const quantiles = new Map<string, Map<number, number>>();
+    for (const q of percentiles as { tool_id: string; p: number; duration_ms: number }[]) {
+      let byP = quantiles.get(q.tool_id);
+      if (byP === undefined) quantiles.set(q.tool_id, (byP = new Map()));
+      byP.set(q.p, q.duration_ms);
+    }
     const topErrors = new Map<string, { errorType: string; count: number }[]>();
-    for (const e of errors) {
+    for (const e of errors as { tool_id: string; error_type: string; n: number }[]) {
       let list = topErrors.get(e.tool_id);
       if (list === undefined) topErrors.set(e.tool_id, (list = []));
       list.push({ errorType: decodeText(e.error_type), count: e.n });
     }
-    return tools
+    return (tools as ToolRow[])
       .map((t): ToolAggregate => {
-        const [p50, p95, p99] = t.pcts ?? [];
+        const q = quantiles.get(t.tool_id);
+        const [p50, p95, p99] = PERCENTILES.map((p) => q?.get(p));
         return {
           toolId: decodeText(t.tool_id),
           records: t.records,

@@ -233,6 +233,29 @@ describe('HistoryQuery in SQL equals a replay of the same records', () => {
     expect(await s.query.countRecords(filter)).toBe(replaySessions(records, filter).reduce((n, x) => n + x.records, 0));
   });
 
+  test('percentiles equal percentile_disc for awkward distributions (all equal, sub-µs, huge, one record, one crowded bucket)', async () => {
+    const schema = cluster.schema();
+    const p = adapter({ schema });
+    const distributions: Record<string, number[]> = {
+      equal: Array.from({ length: 500 }, () => 7.25),
+      tiny: Array.from({ length: 300 }, (_, i) => i * 1e-6),
+      huge: Array.from({ length: 200 }, (_, i) => 1e12 + i * 1e9),
+      one: [3],
+      crowded: Array.from({ length: 1000 }, (_, i) => (i % 10 === 0 ? i : 100 + (i % 7) * 1e-4)),
+      zeros: Array.from({ length: 99 }, (_, i) => (i < 98 ? 0 : 5)),
+    };
+    let n = 0;
+    for (const [toolId, durations] of Object.entries(distributions)) {
+      await p.appendMetrics('dist', durations.map((duration) => record({ id: `d${n}`, sessionId: 'dist', toolId, duration, startTime: 1_764_633_600_000 + n++ })));
+    }
+    const want = await cluster.sql<{ tool_id: string; p: number[] }>(
+      `SELECT tool_id, percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY duration_ms) AS p FROM "${schema}".records GROUP BY tool_id`,
+    );
+    const got = await p.query.aggregateTools();
+    for (const w of want) expect([w.tool_id, ...[got.find((t) => t.toolId === w.tool_id)!].map((t) => [t.p50Ms, t.p95Ms, t.p99Ms])]).toEqual([w.tool_id, w.p]);
+    expect(got).toHaveLength(Object.keys(distributions).length);
+  });
+
   test('a bad filter or limit is a TypeError', async () => {
     await expect(s.query.aggregateTools({ since: Number.NaN })).rejects.toThrow(TypeError);
     await expect(s.query.aggregateSessions({ sessionIds: [1 as unknown as string] })).rejects.toThrow(TypeError);
