@@ -181,31 +181,43 @@ export class PostgresStorage implements StorageAdapter {
     return this.#pool;
   }
 
-  /** Runs `work` on a pooled connection after the schema is ready; errors come out redacted. */
+  /**
+   * Runs `work` on a pooled connection after the schema is ready; errors come out redacted. A
+   * pooled connection the server closed while it sat idle (a restart, pg_terminate_backend) fails
+   * its next statement: then `work` runs once more on a new connection. Every use of this is
+   * safe to repeat: reads, upserts, deletes, and appends (a repeated record is not stored twice).
+   */
   async #borrow<T>(operation: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    try {
-      await this.#ensureSchema();
-      const client = await this.#getPool().connect();
-      let broken: unknown;
-      // the connection may die between statements (a restart, pg_terminate_backend): the client
-      // then emits 'error', which the statement in progress or the next one also sees
-      const onLost = (e: unknown) => (broken = e);
-      client.on('error', onLost);
+    // each idle connection of the pool may be a closed one: one more try than there are connections
+    for (let attempt = 0; ; attempt++) {
       try {
-        return await work(client);
+        return await this.#attempt(work);
       } catch (e) {
-        // a failed statement inside a transaction leaves it aborted; a lost connection is unusable
-        broken = await client.query('ROLLBACK').then(
-          () => undefined,
-          () => e,
-        );
-        throw e;
-      } finally {
-        client.off('error', onLost);
-        client.release(broken === undefined ? undefined : true);
+        if (!isConnectionLost(e) || attempt >= (this.#poolConfig.max ?? 1)) throw storageError(e, operation, this.#secrets);
       }
+    }
+  }
+
+  async #attempt<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    await this.#ensureSchema();
+    const client = await this.#getPool().connect();
+    let broken: unknown;
+    // the connection may die between statements (a restart, pg_terminate_backend): the client
+    // then emits 'error', which the statement in progress or the next one also sees
+    const onLost = (e: unknown) => (broken = e);
+    client.on('error', onLost);
+    try {
+      return await work(client);
     } catch (e) {
-      throw storageError(e, operation, this.#secrets);
+      // a failed statement inside a transaction leaves it aborted; a lost connection is unusable
+      broken = await client.query('ROLLBACK').then(
+        () => undefined,
+        () => e,
+      );
+      throw e;
+    } finally {
+      client.off('error', onLost);
+      client.release(broken === undefined ? undefined : true);
     }
   }
 
@@ -430,6 +442,15 @@ export class PostgresStorage implements StorageAdapter {
       this.#diagnostics.report(storageError(e, 'close', this.#secrets), 'close', () => `perftrack postgres: closing connections to ${this.target} failed (${errorText(e, this.#secrets)})`);
     });
   }
+}
+
+/** SQLSTATEs and messages of a connection the server closed (not one it refuses: that waits for the writer's retry). */
+const LOST_CODES = new Set(['57P01', '57P02', '08000', '08003', '08006', 'ECONNRESET', 'EPIPE']);
+
+function isConnectionLost(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return LOST_CODES.has(code);
+  return /Connection terminated|connection is closed|not queryable/i.test(String((error as Error | null)?.message));
 }
 
 function checkKind(kind: unknown): asserts kind is SnapshotKind {
