@@ -1,5 +1,5 @@
 // pnpm bench — every speed claim of perftrack comes from here, never from a timed test.
-// Usage: node --expose-gc bench/run.mjs [suite ...]   (suites: core, storage, prediction, analytics, integration, exporters, opencode, history; default: all)
+// Usage: node --expose-gc bench/run.mjs [suite ...]   (suites: core, storage, prediction, analytics, integration, exporters, opencode, history, postgres; default: all)
 // Each suite prints a table and writes bench/results/<suite>.json.
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,6 +18,7 @@ const suites = {
   exporters: () => import('./exporters.bench.mjs'),
   opencode: () => import('./opencode.bench.mjs'),
   history: () => import('./history.bench.mjs'),
+  postgres: () => import('./postgres.bench.mjs'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

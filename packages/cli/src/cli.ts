@@ -29,6 +29,7 @@ import { addDoctorCommand } from './doctor';
 import { formatAge, formatBytes, parseDuration } from './duration';
 import { buildAggregateReport, buildEngineReport } from './report';
 import { loadRun } from './sources';
+import { addStoreOptions, copyStore, resolveStore, StoreError, type StoreLocation } from './store-option';
 
 /** A stream the CLI writes to. */
 export interface CliStream {
@@ -72,20 +73,20 @@ function painter(stream: CliStream, env: CliIo['env']) {
   return { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), yellow: wrap(33, 39), cyan: wrap(36, 39) };
 }
 
-function storageDir(dir: string | undefined, io: CliIo): string {
-  if (dir !== undefined) return resolve(io.cwd, dir);
-  const fromEnv = io.env.PERFTRACK_DIR;
-  return resolve(io.cwd, fromEnv !== undefined && fromEnv !== '' ? fromEnv : '.perftrack');
+/** Where the command's data is: `--store` (a directory or postgres:// URL), `--dir`, `$PERFTRACK_DATABASE_URL`, `$PERFTRACK_DIR`, `./.perftrack`. */
+function storageDir(o: { dir?: string; store?: string }, io: CliIo): StoreLocation {
+  try {
+    return resolveStore(o, io);
+  } catch (e) {
+    throw e instanceof StoreError ? new CliError(e.message, e.exitCode) : e;
+  }
 }
 
-/** The storage of an existing directory; a clear error when it is missing or not a directory. */
-async function openStorage(dir: string): Promise<PerformanceStorage> {
-  const info = await stat(dir).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') throw new CliError(`no perftrack data at ${dir}: directory not found (pass --dir DIR or set PERFTRACK_DIR)`);
-    throw new CliError(`cannot read ${dir}: ${e.message}`);
+/** The storage of a store: a directory must exist (unless `create`); a database must answer. */
+async function openStorage(store: StoreLocation, create = false): Promise<PerformanceStorage> {
+  return store.open({ create }).catch((e: unknown) => {
+    throw e instanceof StoreError ? new CliError(e.message, e.exitCode) : e;
   });
-  if (!info.isDirectory()) throw new CliError(`${dir} is not a directory`);
-  return new PerformanceStorage({ dir });
 }
 
 function sessionId(value: string): string {
@@ -117,13 +118,26 @@ function duration(value: string): number {
   }
 }
 
+/** Copies every session of `source` into the store `to` (a directory is created), then closes both. */
+async function copyBetween(source: PerformanceStorage, to: StoreLocation) {
+  const target = await openStorage(to, true);
+  try {
+    return await copyStore(source, target).catch((e: unknown) => {
+      throw new CliError(`copy into ${to} failed: ${errorMessage(e)}`);
+    });
+  } finally {
+    await target.shutdown();
+    await source.shutdown();
+  }
+}
+
 /** Builds the `perftrack` program; `io` receives all output. */
 export function createProgram(io: CliIo): Command {
   const out = (text: string) => io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   const json = (value: unknown) => out(JSON.stringify(value, null, 2));
   const paint = painter(io.stdout, io.env);
   const errPaint = painter(io.stderr, io.env);
-  const dirOption = () => new Option('-d, --dir <dir>', 'storage directory (default: $PERFTRACK_DIR, else ./.perftrack)');
+  const dirOption = () => new Option('-d, --dir <dir>', 'storage directory (default: $PERFTRACK_DATABASE_URL if set, else $PERFTRACK_DIR, else ./.perftrack)');
 
   const program = new Command('perftrack')
     .description('Reports and a live dashboard over perftrack data: tool latency, failures, sequences, recommendations.')
@@ -150,9 +164,9 @@ export function createProgram(io: CliIo): Command {
     .action(async (o: { dir?: string; session?: string; children?: boolean; json?: boolean; limit: number; maxSessions: number; aggregates?: boolean }) => {
       if (o.children && o.session === undefined) throw new CliError('--children needs --session <id>', 2);
       if (o.children && o.aggregates === true) throw new CliError('--children needs the full report (not --aggregates)', 2);
-      const dir = storageDir(o.dir, io);
+      const dir = storageDir(o, io);
       const history = openHistory({ storage: await openStorage(dir) });
-      const request = { dir, limit: o.limit, maxSessions: o.maxSessions, now: io.now, ...(o.session !== undefined ? { session: o.session } : {}), ...(o.children ? { children: true } : {}) };
+      const request = { dir: String(dir), limit: o.limit, maxSessions: o.maxSessions, now: io.now, ...(o.session !== undefined ? { session: o.session } : {}), ...(o.children ? { children: true } : {}) };
       const unknownSession = () => new CliError(`unknown session ${JSON.stringify(o.session)} in ${dir} (see \`perftrack sessions\`)`);
       // a store that aggregates itself (a database) is not replayed unless asked to
       const fromAggregates = o.aggregates ?? (history.queryable && !o.children);
@@ -180,7 +194,7 @@ export function createProgram(io: CliIo): Command {
     .addOption(dirOption())
     .option('--json', 'print as JSON')
     .action(async (o: { dir?: string; json?: boolean }) => {
-      const dir = storageDir(o.dir, io);
+      const dir = storageDir(o, io);
       const storage = await openStorage(dir);
       const sessions = (await storage.listSessions()).sort((a, b) => b.lastModified - a.lastModified);
       if (o.json) {
@@ -201,13 +215,24 @@ export function createProgram(io: CliIo): Command {
 
   program
     .command('export')
-    .description('write every stored session to one JSON file (schema perftrack.export/1, mode 0600)')
+    .description('write every stored session to one JSON file (schema perftrack.export/1, mode 0600), or copy them into another store with --to (a directory or PostgreSQL; records it has are skipped)')
     .addOption(dirOption())
-    .requiredOption('-o, --out <file>', 'file to write')
-    .action(async (o: { dir?: string; out: string }) => {
-      const dir = storageDir(o.dir, io);
+    .option('-o, --out <file>', 'file to write')
+    .option('--to <dir|url>', 'copy into this store instead: a directory (created if missing) or postgres://…')
+    .option('--json', 'with --to: print the result as JSON')
+    .action(async (o: { dir?: string; store?: string; out?: string; to?: string; json?: boolean }) => {
+      if (o.out !== undefined && o.to !== undefined) throw new CliError('--out and --to are exclusive: give one', 2);
+      if (o.out === undefined && o.to === undefined) throw new CliError("required option '-o, --out <file>' not specified (or --to <dir|url> to copy into another store)", 2);
+      const dir = storageDir(o, io);
       const storage = await openStorage(dir);
-      const file = resolve(io.cwd, o.out);
+      if (o.to !== undefined) {
+        const to = storageDir({ store: o.to }, io);
+        const result = await copyBetween(storage, to);
+        if (o.json) json({ from: dir, to, ...result });
+        else out(`copied ${result.copied} records of ${result.sessions} sessions from ${dir} to ${to} (${result.duplicates} already there, ${result.snapshots} snapshots)`);
+        return;
+      }
+      const file = resolve(io.cwd, o.out!);
       const sessions = (await storage.listSessions()).length;
       const records = await storage.exportToFile(file).catch((e: unknown) => {
         // a path inside the store would overwrite the data being exported: storage says so itself
@@ -218,13 +243,22 @@ export function createProgram(io: CliIo): Command {
 
   program
     .command('import')
-    .description('merge an export file into the storage directory (records already stored are skipped)')
-    .argument('<file>', 'an export file (perftrack export)')
+    .description('merge an export file, or another store (--from: a directory or PostgreSQL), into the store (records already stored are skipped)')
+    .argument('[file]', 'an export file (perftrack export)')
     .addOption(dirOption())
+    .option('--from <dir|url>', 'copy from this store instead of a file: a directory or postgres://…')
     .option('--json', 'print the result as JSON')
-    .action(async (fileArg: string, o: { dir?: string; json?: boolean }) => {
-      const dir = storageDir(o.dir, io);
-      const file = resolve(io.cwd, fileArg);
+    .action(async (fileArg: string | undefined, o: { dir?: string; store?: string; from?: string; json?: boolean }) => {
+      if ((fileArg === undefined) === (o.from === undefined)) throw new CliError('import needs an export file or --from <dir|url> (one of them)', 2);
+      const dir = storageDir(o, io);
+      if (o.from !== undefined) {
+        const from = storageDir({ store: o.from }, io);
+        const result = await copyBetween(await openStorage(from), dir);
+        if (o.json) json({ from, to: dir, ...result });
+        else out(`copied ${result.copied} records of ${result.sessions} sessions from ${from} to ${dir} (${result.duplicates} already there, ${result.snapshots} snapshots)`);
+        return;
+      }
+      const file = resolve(io.cwd, fileArg!);
       const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
         throw new CliError(e.code === 'ENOENT' ? `${file}: file not found` : `cannot read ${file}: ${e.message}`);
       });
@@ -234,7 +268,7 @@ export function createProgram(io: CliIo): Command {
       } catch (e) {
         throw new CliError(`${file} is not a perftrack export: invalid JSON (${errorMessage(e)})`);
       }
-      const storage = new PerformanceStorage({ dir });
+      const storage = await openStorage(dir, true);
       const result = await storage.importAll(doc).catch((e: unknown) => {
         throw new CliError(`${file} is not a perftrack export: ${errorMessage(e).replace(/^importAll: /, '')}`);
       });
@@ -251,7 +285,7 @@ export function createProgram(io: CliIo): Command {
     .option('-n, --dry-run', 'list what would be removed, remove nothing')
     .option('--json', 'print the result as JSON')
     .action(async (o: { dir?: string; olderThan: number; dryRun?: boolean; json?: boolean }) => {
-      const dir = storageDir(o.dir, io);
+      const dir = storageDir(o, io);
       const storage = await openStorage(dir);
       const result = await storage.cleanup({ olderThanMs: o.olderThan, dryRun: o.dryRun === true, now: io.now() });
       if (o.json) {
@@ -277,7 +311,7 @@ export function createProgram(io: CliIo): Command {
     }
     return model;
   };
-  const load = async (spec: string, dir: string) => {
+  const load = async (spec: string, dir: StoreLocation) => {
     try {
       return await loadRun(spec, io.cwd, async () => openHistory({ storage: await openStorage(dir) }));
     } catch (e) {
@@ -307,7 +341,7 @@ export function createProgram(io: CliIo): Command {
       return n;
     }, 0.95)
     .action(async (a: string, b: string, o: { dir?: string; json?: boolean; cost?: string; confidence: number; format: 'text' | 'markdown' | 'junit'; failOn?: GateCondition }) => {
-      const dir = storageDir(o.dir, io);
+      const dir = storageDir(o, io);
       const costModel = await readCost(o.cost);
       if (o.failOn !== undefined && !isGateCondition(o.failOn)) throw new CliError(`--fail-on must be regression, error-rate or any`, 2);
       if (o.json && o.format !== 'text') throw new CliError('--json and --format are exclusive', 2);
@@ -341,12 +375,12 @@ export function createProgram(io: CliIo): Command {
     .option('--json', 'print everything as JSON')
     .option('--limit <n>', 'entries listed per kind', positiveInt, 8)
     .action(async (spec: string | undefined, o: { dir?: string; json?: boolean; cost?: string; limit: number }) => {
-      const dir = storageDir(o.dir, io);
+      const dir = storageDir(o, io);
       const costModel = await readCost(o.cost);
       const run = await load(spec ?? '*', dir);
       const analysis = analyzeRun(run, { limit: o.limit, ...(costModel ? { costModel } : {}) });
       if (o.json) json(analysis);
-      else out(formatAnalysis(analysis, spec ?? dir));
+      else out(formatAnalysis(analysis, spec ?? dir.label));
     });
 
   program
@@ -356,10 +390,10 @@ export function createProgram(io: CliIo): Command {
     .option('-p, --port <port>', `port (0 picks a free one)`, port, DEFAULT_DASHBOARD_PORT)
     .option('--host <host>', 'interface to listen on; anything but 127.0.0.1/localhost exposes the dashboard to the network')
     .action(async (o: { dir?: string; port: number; host?: string }) => {
-      const dir = storageDir(o.dir, io);
-      await openStorage(dir);
+      const dir = storageDir(o, io);
+      const storage = await openStorage(dir);
       const dashboard = await startDashboard({
-        dir,
+        ...(dir.dir !== undefined ? { dir: dir.dir } : { storage }),
         port: o.port,
         ...(o.host !== undefined ? { host: o.host } : {}),
         onWarning: (message) => io.stderr.write(`${errPaint.yellow('perftrack: warning:')} ${message.replace(/^perftrack dashboard: /, '')}\n`),
@@ -374,6 +408,7 @@ export function createProgram(io: CliIo): Command {
       }
     });
 
+  addStoreOptions(program);
   addDoctorCommand(program, io);
   return program;
 }

@@ -69,6 +69,13 @@ export interface StorageAdapter {
    * batch is written (and made durable) by {@link writeSnapshot}.
    */
   beginSnapshots?(): SnapshotBatch;
+  /**
+   * Optional: appends the records of several sessions in one call (a database: one transaction
+   * per write pass instead of one per session). Resolves with each session's outcome (a session
+   * missing from the answer had all its records stored); rejects when nothing was stored. An
+   * adapter without it is called through {@link appendMetrics}, once per session.
+   */
+  appendSessions?(groups: ReadonlyMap<string, readonly ToolExecutionMetrics[]>): Promise<ReadonlyMap<string, AppendOutcome>>;
   /** Optional: releases open resources (file handles); the adapter stays usable. */
   close?(): void;
 }

@@ -2,6 +2,7 @@ import { writeSync } from 'node:fs';
 import type { ToolExecutionMetrics } from '@perftrack/core';
 import { errorMessage, onProcessExit, type Diagnostics } from '@perftrack/core/internal';
 import type { StorageAdapter } from './adapter';
+import { PartialAppendError } from './file-storage';
 import { serializeRecord } from './record';
 import { InvalidSessionIdError, validateSessionId } from './session-id';
 import { StorageRefusedError } from './refusal';
@@ -231,12 +232,29 @@ export class StorageWriter {
     this.#beginPass();
     for (const record of this.#passRecords) this.#stage(record as ToolExecutionMetrics);
     this.#passRecords = [];
+    if (this.#adapter.appendSessions !== undefined && this.#staged.size > 0) {
+      // every session of the pass in one call (a database's one transaction)
+      const groups = [...this.#staged] as [string, ToolExecutionMetrics[]][];
+      try {
+        const outcomes = await this.#adapter.appendSessions(new Map(groups));
+        for (const [sessionId, records] of groups) {
+          const outcome = outcomes.get(sessionId);
+          this.#settle(sessionId, records, outcome?.written ?? records.length, outcome?.error);
+        }
+      } catch (error) {
+        for (const [sessionId, records] of groups) this.#settle(sessionId, records, 0, error);
+      }
+      this.#endPass();
+      return;
+    }
     for (const [sessionId, records] of this.#staged) {
       try {
         await this.#adapter.appendMetrics(sessionId, records as ToolExecutionMetrics[]);
         this.#settle(sessionId, records, records.length, undefined);
       } catch (error) {
-        this.#settle(sessionId, records, 0, error);
+        // an adapter that stored some records and not the rest (a database adapter) says how many
+        if (error instanceof PartialAppendError) this.#settle(sessionId, records, error.written, error.cause);
+        else this.#settle(sessionId, records, 0, error);
       }
     }
     this.#endPass();
