@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import client from 'prom-client';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { MetricsCollector, PerformanceIntegration, trackPerformance, wrapTools } from '@perftrack/integration';
+import { MetricsCollector, PerformanceIntegration, wrapTools } from '@perftrack/integration';
 
 const SAMPLES = Number(process.env.PERFTRACK_BENCH_SAMPLES ?? 15);
 /** Calls per sample: enough that a sample's CPU reading (microsecond resolution) is well above its noise. */

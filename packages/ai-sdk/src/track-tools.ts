@@ -87,7 +87,7 @@ export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptio
   else if (typeof sessionId === 'function') resolve = sessionId;
   else throw new TypeError(`trackTools: sessionId must be a non-empty string or a function of the call, got ${JSON.stringify(sessionId)}`);
   for (const name of Object.keys(sampleRates)) {
-    if (!Object.prototype.hasOwnProperty.call(tools, name)) {
+    if (!Object.hasOwn(tools, name)) {
       throw new TypeError(`trackTools: sampleRates names "${name}", which is not among the tools (${Object.keys(tools).join(', ')})`);
     }
   }
@@ -117,7 +117,7 @@ export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptio
       ...track,
       trackInputOutput: track.trackInputOutput ?? true,
       customMetadata: withAdapterStamp(track.customMetadata, STAMP),
-      sampleRate: Object.prototype.hasOwnProperty.call(sampleRates, name) ? (sampleRates as Record<string, number>)[name] : track.sampleRate,
+      sampleRate: Object.hasOwn(sampleRates, name) ? (sampleRates as Record<string, number>)[name] : track.sampleRate,
       toolId: name,
       context,
       input: (args) => args[0],

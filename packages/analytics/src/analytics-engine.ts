@@ -1,8 +1,7 @@
 import { isTimed, isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
 import { AnomalyDetector, type AnomalyDetectorOptions } from './anomaly-detector';
-import { addCost, compileCostModel, emptyCost, type CompiledCostModel, type CostBreakdown, type CostModel } from './cost';
-import { ErrorTally, normalizeErrorMessage, wilsonLowerBound } from './evidence';
-import { QuantileSketch } from './quantile-sketch';
+import { compileCostModel, emptyCost, type CompiledCostModel, type CostBreakdown, type CostModel } from './cost';
+import { normalizeErrorMessage, wilsonLowerBound } from './evidence';
 import { ScopeAccumulator } from './figure-accumulators';
 import { DEFAULT_FAILURE_COST_MS, failingSequence, rankRecommendations, type Recommendation } from './recommendations';
 import { isDominant, isErrorProne, isSlow, toolFindings, type ToolExtras } from './tool-findings';
@@ -10,14 +9,11 @@ import { UsagePatternTracker } from './usage-pattern-tracker';
 import type { UsagePatternTrackerOptions } from './usage-pattern-types';
 import type {
   AnalyticsData,
-  AnalyticsSummary,
   Bottleneck,
   ErrorProneTool,
   Insights,
   OverallReport,
   SessionReport,
-  SizeSummary,
-  ToolAnalytics,
   TopTool,
 } from './types';
 

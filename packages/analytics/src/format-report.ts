@@ -29,7 +29,6 @@ const count = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixe
  * and messages cannot drive the terminal (escape sequences) or reorder what it shows.
  */
 export function terminalSafe(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?');
 }
 

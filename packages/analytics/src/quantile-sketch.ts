@@ -174,7 +174,7 @@ export class QuantileSketch {
     for (let i = this.#lo; i <= this.#hi; i++) {
       cumulative += this.#bins[i - this.#offset]!;
       if (cumulative >= rank) {
-        const value = (2 * Math.pow(this.#gamma, i)) / (this.#gamma + 1);
+        const value = (2 * this.#gamma ** i) / (this.#gamma + 1);
         return Math.min(Math.max(value, this.#min), this.#max);
       }
     }
@@ -197,7 +197,7 @@ export class QuantileSketch {
       const before = cumulative;
       cumulative += w;
       if (cumulative <= rank) continue;
-      const value = Math.min((2 * Math.pow(this.#gamma, i)) / (this.#gamma + 1), this.#max);
+      const value = Math.min((2 * this.#gamma ** i) / (this.#gamma + 1), this.#max);
       const share = before >= rank ? w : cumulative - rank;
       if (value > baseline) excess += share * (value - baseline);
     }

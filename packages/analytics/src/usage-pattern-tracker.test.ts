@@ -4,7 +4,9 @@ import type { SequencePattern } from '@perftrack/analytics';
 import { rec, sampleTraces, session } from './test-support/fixtures';
 
 const byKey = (patterns: SequencePattern[]): Record<string, number> => Object.fromEntries(patterns.map((p) => [p.sequence.join(' '), p.count]));
-const feed = (t: UsagePatternTracker, records: Parameters<UsagePatternTracker['onMetric']>[0][]): void => records.forEach((r) => t.onMetric(r));
+const feed = (t: UsagePatternTracker, records: Parameters<UsagePatternTracker['onMetric']>[0][]): void => {
+  for (const r of records) t.onMetric(r);
+};
 
 describe('UsagePatternTracker sequence counting', () => {
   test('counts every contiguous window of length 2..N exactly once, including overlapping ones', () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { open, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -54,7 +55,7 @@ function adapterOf(record: ToolExecutionMetrics): string {
 }
 
 async function checkStore(dir: string): Promise<DoctorFinding[]> {
-  let info;
+  let info: Stats;
   try {
     info = await stat(dir);
   } catch (e) {
@@ -84,7 +85,7 @@ async function checkRecords(options: DoctorOptions): Promise<DoctorFinding[]> {
   let newest = -Infinity;
   let withMemory = 0;
   let memoryMoved = 0;
-  let result;
+  let result: Awaited<ReturnType<PerformanceStorage['replay']>>;
   try {
     result = await storage.replay(
       (r) => {

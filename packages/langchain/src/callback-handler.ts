@@ -249,7 +249,7 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
       const start = this.#clock.now();
       const toolId = typeof runName === 'string' && runName.length > 0 ? runName : nameOf(tool);
       const rootRunId = typeof parentRunId === 'string' ? (this.#roots.get(parentRunId) ?? parentRunId) : undefined;
-      const rate = Object.prototype.hasOwnProperty.call(this.#sampleRates, toolId) ? (this.#sampleRates[toolId] as number) : this.#sampleRate;
+      const rate = Object.hasOwn(this.#sampleRates, toolId) ? (this.#sampleRates[toolId] as number) : this.#sampleRate;
       const sampledIn = rate >= 1 || (rate > 0 && this.#random() < rate);
       const sessionId =
         typeof this.#sessionId === 'function'
@@ -331,7 +331,7 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
   }
 
   #rateOf(toolId: string): number {
-    const rate = Object.prototype.hasOwnProperty.call(this.#sampleRates, toolId) ? (this.#sampleRates[toolId] as number) : this.#sampleRate;
+    const rate = Object.hasOwn(this.#sampleRates, toolId) ? (this.#sampleRates[toolId] as number) : this.#sampleRate;
     return rate > 0 ? rate : 1;
   }
 

@@ -123,7 +123,7 @@ export function trackMastraTools<T extends Readonly<Record<string, unknown>> | r
       ...track,
       trackInputOutput: track.trackInputOutput ?? true,
       customMetadata: withAdapterStamp(track.customMetadata, STAMP),
-      sampleRate: Object.prototype.hasOwnProperty.call(sampleRates, name) ? sampleRates[name] : track.sampleRate,
+      sampleRate: Object.hasOwn(sampleRates, name) ? sampleRates[name] : track.sampleRate,
       toolId: name,
       context,
       input: inputOf,

@@ -153,7 +153,7 @@ export function instrumentMcpServer<S extends McpServer>(server: S, options: Ins
       trackInputOutput: track.trackInputOutput ?? true,
       customMetadata: withAdapterStamp(track.customMetadata, STAMP),
       // an own property only: a tool named "constructor" is not Object's
-      sampleRate: Object.prototype.hasOwnProperty.call(sampleRates, name) ? sampleRates[name] : sampleRate,
+      sampleRate: Object.hasOwn(sampleRates, name) ? sampleRates[name] : sampleRate,
       toolId: name,
       context,
       input: (args) => (args.length >= 2 ? args[0] : undefined),

@@ -238,7 +238,7 @@ export class PerftrackTracingProcessor {
   }
 
   #rateOf(toolId: string): number {
-    return Object.prototype.hasOwnProperty.call(this.#sampleRates, toolId) ? (this.#sampleRates[toolId] as number) : this.#sampleRate;
+    return  Object.hasOwn(this.#sampleRates, toolId) ? (this.#sampleRates[toolId] as number) : this.#sampleRate;
   }
 
   #sessionOf(toolName: string, traceId: string): string | undefined {

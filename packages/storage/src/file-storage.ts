@@ -1,4 +1,4 @@
-import { chmodSync, constants, lstatSync, mkdirSync } from 'node:fs';
+import { chmodSync, constants, lstatSync, mkdirSync, type Stats } from 'node:fs';
 import { lstat, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -199,7 +199,7 @@ export class FileStorage implements StorageAdapter {
     const text = JSON.stringify(value);
     if (text === undefined) throw new TypeError(`writeSnapshot: the ${kind} snapshot is not JSON-serialisable`);
     const existing = await lstat(path).catch(() => undefined);
-    if (existing !== undefined && existing.isDirectory()) throw new StorageRefusedError(path, 'it is a directory');
+    if (existing?.isDirectory()) throw new StorageRefusedError(path, 'it is a directory');
     // A fresh file (O_EXCL: never an existing one, never through a link) renamed over the old
     // name: a reader sees the old or the new snapshot; a planted link is replaced, not followed.
     const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -255,7 +255,7 @@ export class FileStorage implements StorageAdapter {
         if (!name.endsWith(KINDS[kind])) continue; // temp files, strays
         const id = decodeSessionId(name.slice(0, -KINDS[kind].length));
         if (id === undefined) continue;
-        let st;
+        let st: Stats;
         try {
           st = await lstat(join(this.dir, kind, name));
         } catch {
