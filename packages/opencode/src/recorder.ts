@@ -1,4 +1,5 @@
-import { type MetricsCollector, SizeEstimator, type RandomSource } from '@perftrack/integration';
+import { SizeEstimator } from '@perftrack/core';
+import type { MetricsCollector, RandomSource } from '@perftrack/integration';
 
 /** Shared by every record (no per-call allocation); `perftrack doctor` prints `framework@adapterVersion`. Kept equal to package.json by a test. */
 const STAMP = Object.freeze({ framework: 'opencode', adapterVersion: '0.1.0' });
