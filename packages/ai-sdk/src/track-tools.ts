@@ -1,4 +1,14 @@
-import { Diagnostics, MetricsCollector, checkOptionKeys, trackPerformance, withAdapterStamp, type CallContext, type CustomMetadata } from '@perftrack/core';
+import {
+  Diagnostics,
+  WRAPPING_ADAPTER_KEYS,
+  checkAdapterOptions,
+  sampleRateOf,
+  trackPerformance,
+  withAdapterStamp,
+  type CallContext,
+  type CustomMetadata,
+  type WrappingAdapterOptions,
+} from '@perftrack/core';
 import type { ToolExecutionOptions, ToolSet } from 'ai';
 
 /** One tool call as the AI SDK makes it: what a {@link TrackToolsOptions.sessionId} function sees. */
@@ -14,32 +24,23 @@ export interface ToolCallInfo {
 }
 
 /** Options of {@link trackTools}. Unknown keys are rejected. */
-export interface TrackToolsOptions<T extends ToolSet = ToolSet> {
-  /** Collector to record into. Default: `MetricsCollector.default`, looked up at call time. */
-  collector?: MetricsCollector;
+export interface TrackToolsOptions<T extends ToolSet = ToolSet> extends Omit<WrappingAdapterOptions, 'sampleRates'> {
   /**
    * The conversation's session id: a string (wrap the tools once per conversation), or a function
    * of the call. Default: `experimental_context.sessionId` when it is a string, else the
    * collector's default session.
    */
   sessionId?: string | ((call: ToolCallInfo) => string | undefined);
-  /** Share of successful calls recorded for every tool, in [0, 1]. Failures are always kept. Default 1. */
-  sampleRate?: number;
   /** Sample rates by tool name; a name that is not in the record does not compile (and throws). */
   sampleRates?: Partial<Record<keyof T & string, number>>;
   /** Record input and output sizes in bytes (never the values). The input is the tool's input only, not the AI SDK's options. Default true. */
   trackInputOutput?: boolean;
-  /** Record a stable hash of each input, for repeated-call detection (never the input). Default false. */
-  hashInput?: boolean;
-  /** Record the heap delta across each call. Default false. */
-  trackMemory?: boolean;
   /** Extra fields for each record: an object, or a function of `([input, options], result)`. */
   customMetadata?: CustomMetadata;
   /** Receives the one-time warnings (a tool without `execute`, nothing to track). Default `process.emitWarning`. */
   onWarning?: (message: string) => void;
 }
 
-const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'hashInput', 'trackMemory', 'customMetadata', 'onWarning'] as const;
 /** Stamped on every record's metadata (`perftrack doctor` names the adapter and version); kept equal to package.json by a test. */
 const STAMP = Object.freeze({ framework: 'ai-sdk', adapterVersion: '0.1.0' });
 
@@ -75,12 +76,10 @@ function sessionFromContext(call: ToolCallInfo): string | undefined {
  */
 export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptions<T> = {}): T {
   if (typeof tools !== 'object' || tools === null || Array.isArray(tools)) throw new TypeError('trackTools: expected a record of AI SDK tools');
-  checkOptionKeys(options, OPTION_KEYS, 'trackTools');
+  const sampleRates = checkAdapterOptions(options as WrappingAdapterOptions, WRAPPING_ADAPTER_KEYS, { owner: 'trackTools' });
   // the rest are core's own options, passed through (and validated) as they are
-  const { sessionId, sampleRates = {}, onWarning, ...track } = options;
-  const { collector } = track;
+  const { sessionId, sampleRates: _checked, onWarning, ...track } = options;
   const diagnostics = new Diagnostics({ onWarning }, 'trackTools');
-  if (collector !== undefined && !(collector instanceof MetricsCollector)) throw new TypeError('trackTools: collector must be a MetricsCollector');
   let resolve: Resolver;
   if (sessionId === undefined) resolve = sessionFromContext;
   else if (typeof sessionId === 'string' && sessionId.length > 0) resolve = () => sessionId;
@@ -117,7 +116,7 @@ export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptio
       ...track,
       trackInputOutput: track.trackInputOutput ?? true,
       customMetadata: withAdapterStamp(track.customMetadata, STAMP),
-      sampleRate: Object.hasOwn(sampleRates, name) ? (sampleRates as Record<string, number>)[name] : track.sampleRate,
+      sampleRate: sampleRateOf(sampleRates, name, track.sampleRate),
       toolId: name,
       context,
       input: (args) => args[0],

@@ -4,11 +4,12 @@ import {
   Diagnostics,
   MetricsCollector,
   SizeEstimator,
-  checkOptionKeys,
+  checkListeningOptions,
   errorMessage,
   errorType,
-  systemClock,
+  sampleRateOf,
   type Clock,
+  type ListeningAdapterOptions,
   type RandomSource,
 } from '@perftrack/core';
 
@@ -28,9 +29,7 @@ export interface LangChainToolRunInfo {
 }
 
 /** Options of {@link PerftrackCallbackHandler}. Unknown keys are rejected. */
-export interface PerftrackCallbackHandlerOptions {
-  /** Collector to record into. Default: `MetricsCollector.default`, looked up per record. */
-  collector?: MetricsCollector;
+export interface PerftrackCallbackHandlerOptions extends ListeningAdapterOptions {
   /**
    * Session of each tool run: a string, or a function of the run. Default: the run metadata's
    * `thread_id` (LangGraph copies `configurable.thread_id` there; so does `@langchain/core` 1.0,
@@ -38,20 +37,8 @@ export interface PerftrackCallbackHandlerOptions {
    * else `session_id` / `sessionId` / `conversation_id`, else the collector's default session.
    */
   sessionId?: string | ((run: LangChainToolRunInfo) => string | undefined);
-  /** Share of successful tool runs recorded, in [0, 1]. Failures are always kept. Default 1. */
-  sampleRate?: number;
-  /** Sample rates by tool name. */
-  sampleRates?: Readonly<Record<string, number>>;
   /** Record input and output sizes in bytes (the tool's arguments and its output content, never the values). Default true. */
   trackInputOutput?: boolean;
-  /** Tool runs started and not yet ended, at most; past it the oldest is recorded as `Abandoned`. Default 10,000. */
-  maxInFlight?: number;
-  /** Clock of the timings. Default: the system's monotonic clock. */
-  clock?: Clock;
-  /** Randomness of the sampling decisions. Default `Math.random`. */
-  random?: RandomSource;
-  /** Receives one-time warnings (an end without a start, abandoned runs). Default `process.emitWarning`. */
-  onWarning?: (message: string) => void;
 }
 
 /** Counters of a {@link PerftrackCallbackHandler}. */
@@ -68,7 +55,6 @@ export interface PerftrackCallbackHandlerStats {
   readonly unmatched: number;
 }
 
-const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'maxInFlight', 'clock', 'random', 'onWarning'] as const;
 /** Marks records from this adapter (what `perftrack doctor` lists as a record's source). */
 /** Shared by every record (no per-call allocation); `perftrack doctor` prints `framework@adapterVersion`. Kept equal to package.json by a test. */
 const FRAMEWORK = Object.freeze({ framework: 'langchain', adapterVersion: '0.1.0' });
@@ -172,24 +158,14 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
 
   constructor(options: PerftrackCallbackHandlerOptions = {}) {
     super({ _awaitHandler: true });
-    checkOptionKeys(options, OPTION_KEYS, 'PerftrackCallbackHandler');
-    const { collector, sessionId, sampleRate = 1, sampleRates = {}, trackInputOutput = true, maxInFlight = 10_000, clock = systemClock, random = Math.random, onWarning } = options;
-    if (collector !== undefined && !(collector instanceof MetricsCollector)) throw new TypeError('PerftrackCallbackHandler: collector must be a MetricsCollector');
-    if (sessionId !== undefined && !(typeof sessionId === 'function' || (typeof sessionId === 'string' && sessionId.length > 0))) {
-      throw new TypeError(`PerftrackCallbackHandler: sessionId must be a non-empty string or a function of the run, got ${JSON.stringify(sessionId)}`);
-    }
-    if (typeof sampleRates !== 'object' || sampleRates === null) throw new TypeError('PerftrackCallbackHandler: sampleRates must be a record of tool name to rate');
-    for (const [name, rate] of Object.entries({ '(sampleRate)': sampleRate, ...sampleRates })) {
-      if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new TypeError(`PerftrackCallbackHandler: the sample rate of ${name} must be a number from 0 to 1, got ${JSON.stringify(rate)}`);
-    }
-    if (typeof trackInputOutput !== 'boolean') throw new TypeError('PerftrackCallbackHandler: trackInputOutput must be a boolean');
-    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new TypeError(`PerftrackCallbackHandler: maxInFlight must be a positive integer, got ${JSON.stringify(maxInFlight)}`);
-    if (typeof clock?.now !== 'function' || !Number.isFinite(clock.timeOrigin)) throw new TypeError('PerftrackCallbackHandler: clock must be { now(), timeOrigin }');
-    if (typeof random !== 'function') throw new TypeError('PerftrackCallbackHandler: random must be a function');
+    const { collector, sampleRate, sampleRates, trackInputOutput, maxInFlight, clock, random, onWarning } = checkListeningOptions(options, {
+      owner: 'PerftrackCallbackHandler',
+      call: 'run',
+    });
     this.#collector = collector;
-    this.#sessionId = sessionId;
+    this.#sessionId = options.sessionId;
     this.#sampleRate = sampleRate;
-    this.#sampleRates = { ...sampleRates };
+    this.#sampleRates = sampleRates;
     this.#trackIO = trackInputOutput;
     this.#maxInFlight = maxInFlight;
     this.#clock = clock;
@@ -249,7 +225,7 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
       const start = this.#clock.now();
       const toolId = typeof runName === 'string' && runName.length > 0 ? runName : nameOf(tool);
       const rootRunId = typeof parentRunId === 'string' ? (this.#roots.get(parentRunId) ?? parentRunId) : undefined;
-      const rate = Object.hasOwn(this.#sampleRates, toolId) ? (this.#sampleRates[toolId] as number) : this.#sampleRate;
+      const rate = sampleRateOf(this.#sampleRates, toolId, this.#sampleRate);
       const sampledIn = rate >= 1 || (rate > 0 && this.#random() < rate);
       const sessionId =
         typeof this.#sessionId === 'function'
@@ -331,7 +307,7 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
   }
 
   #rateOf(toolId: string): number {
-    const rate = Object.hasOwn(this.#sampleRates, toolId) ? (this.#sampleRates[toolId] as number) : this.#sampleRate;
+    const rate = sampleRateOf(this.#sampleRates, toolId, this.#sampleRate);
     return rate > 0 ? rate : 1;
   }
 

@@ -1,4 +1,4 @@
-import { Diagnostics, MetricsCollector, checkOptionKeys, errorMessage, systemClock, type Clock, type RandomSource } from '@perftrack/core';
+import { Diagnostics, MetricsCollector, checkListeningOptions, errorMessage, sampleRateOf, type Clock, type ListeningAdapterOptions, type RandomSource } from '@perftrack/core';
 
 // The shapes of the OpenAI Agents SDK's tracing objects this processor reads (`@openai/agents`
 // `TracingProcessor`, `Trace`, `Span`), declared here so the package needs the SDK only as a peer.
@@ -30,25 +30,13 @@ export interface AgentsToolCallInfo {
 }
 
 /** Options of {@link PerftrackTracingProcessor}. Unknown keys are rejected. */
-export interface PerftrackTracingProcessorOptions {
-  /** Collector to record into. Default: `MetricsCollector.default`, looked up per record. */
-  collector?: MetricsCollector;
+export interface PerftrackTracingProcessorOptions extends ListeningAdapterOptions {
   /** Session of each call: a string, or a function of the call. Default: the trace's `groupId`, else its metadata's `sessionId`, else the collector's default session. */
   sessionId?: string | ((call: AgentsToolCallInfo) => string | undefined);
-  /** Share of successful calls recorded, in [0, 1]. Failures are always kept. Default 1. */
-  sampleRate?: number;
-  /** Sample rates by tool name. */
-  sampleRates?: Readonly<Record<string, number>>;
   /** Record the sizes of the tool's arguments and output as the SDK traced them (never the values). Default true. */
   trackInputOutput?: boolean;
   /** Tool calls and traces in progress kept at most; past it the oldest call is recorded as `Abandoned`. Default 10,000. */
   maxInFlight?: number;
-  /** Clock of the timings. Default: the system's monotonic clock. */
-  clock?: Clock;
-  /** Randomness of the sampling decisions. Default `Math.random`. */
-  random?: RandomSource;
-  /** One-time warnings. Default `process.emitWarning`. */
-  onWarning?: (message: string) => void;
 }
 
 /** Counters of a {@link PerftrackTracingProcessor}. */
@@ -71,7 +59,6 @@ interface OpenCall {
   readonly sampledIn: boolean;
 }
 
-const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'maxInFlight', 'clock', 'random', 'onWarning'] as const;
 /** Shared by every record (no per-call allocation); `perftrack doctor` prints `framework@adapterVersion`. Kept equal to package.json by a test. */
 const FRAMEWORK = Object.freeze({ framework: 'openai-agents', adapterVersion: '0.1.0' });
 const RESOLVED = Promise.resolve();
@@ -116,24 +103,13 @@ export class PerftrackTracingProcessor {
   #traceCount = 0;
 
   constructor(options: PerftrackTracingProcessorOptions = {}) {
-    checkOptionKeys(options, OPTION_KEYS, 'PerftrackTracingProcessor');
-    const { collector, sessionId, sampleRate = 1, sampleRates = {}, trackInputOutput = true, maxInFlight = 10_000, clock = systemClock, random = Math.random, onWarning } = options;
-    if (collector !== undefined && !(collector instanceof MetricsCollector)) throw new TypeError('PerftrackTracingProcessor: collector must be a MetricsCollector');
-    if (sessionId !== undefined && !(typeof sessionId === 'function' || (typeof sessionId === 'string' && sessionId.length > 0))) {
-      throw new TypeError(`PerftrackTracingProcessor: sessionId must be a non-empty string or a function of the call, got ${JSON.stringify(sessionId)}`);
-    }
-    if (typeof sampleRates !== 'object' || sampleRates === null) throw new TypeError('PerftrackTracingProcessor: sampleRates must be a record of tool name to rate');
-    for (const [name, rate] of Object.entries({ '(sampleRate)': sampleRate, ...sampleRates })) {
-      if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new TypeError(`PerftrackTracingProcessor: the sample rate of ${name} must be a number from 0 to 1, got ${JSON.stringify(rate)}`);
-    }
-    if (typeof trackInputOutput !== 'boolean') throw new TypeError('PerftrackTracingProcessor: trackInputOutput must be a boolean');
-    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new TypeError(`PerftrackTracingProcessor: maxInFlight must be a positive integer, got ${JSON.stringify(maxInFlight)}`);
-    if (typeof clock?.now !== 'function' || !Number.isFinite(clock.timeOrigin)) throw new TypeError('PerftrackTracingProcessor: clock must be { now(), timeOrigin }');
-    if (typeof random !== 'function') throw new TypeError('PerftrackTracingProcessor: random must be a function');
+    const { collector, sampleRate, sampleRates, trackInputOutput, maxInFlight, clock, random, onWarning } = checkListeningOptions(options, {
+      owner: 'PerftrackTracingProcessor',
+    });
     this.#collector = collector;
-    this.#sessionId = sessionId;
+    this.#sessionId = options.sessionId;
     this.#sampleRate = sampleRate;
-    this.#sampleRates = { ...sampleRates };
+    this.#sampleRates = sampleRates;
     this.#trackIO = trackInputOutput;
     this.#maxInFlight = maxInFlight;
     this.#clock = clock;
@@ -238,7 +214,7 @@ export class PerftrackTracingProcessor {
   }
 
   #rateOf(toolId: string): number {
-    return  Object.hasOwn(this.#sampleRates, toolId) ? (this.#sampleRates[toolId] as number) : this.#sampleRate;
+    return sampleRateOf(this.#sampleRates, toolId, this.#sampleRate);
   }
 
   #sessionOf(toolName: string, traceId: string): string | undefined {
