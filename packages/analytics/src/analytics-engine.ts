@@ -1,4 +1,4 @@
-import { isTimed, isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { isTimed, isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics, checkInteger } from '@perftrack/core';
 import { AnomalyDetector, type AnomalyDetectorOptions } from './anomaly-detector';
 import { compileCostModel, emptyCost, type CompiledCostModel, type CostBreakdown, type CostModel } from './cost';
 import { normalizeErrorMessage, wilsonLowerBound } from './evidence';
@@ -166,10 +166,7 @@ export class AnalyticsEngine implements MetricsSubscriber {
     if (options === null || typeof options !== 'object') throw new TypeError('AnalyticsEngine: options must be an object');
     const known = ['patterns', 'maxSessions', 'maxTools', 'quantileRelativeError', 'maxInputHashes', 'thresholds', 'now', 'deferred', 'costModel', 'anomalies'];
     for (const key of Object.keys(options)) if (!known.includes(key)) throw new TypeError(`AnalyticsEngine: unknown option "${key}"`);
-    const int = (name: string, value: unknown, min: number): number => {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new TypeError(`AnalyticsEngine: ${name} must be an integer >= ${min}, got ${String(value)}`);
-      return value;
-    };
+    const int = (name: string, value: unknown, min: number): number => checkInteger('AnalyticsEngine', name, value, min);
     this.#maxSessions = int('maxSessions', options.maxSessions ?? 1_000, 1);
     this.#maxTools = int('maxTools', options.maxTools ?? 1_000, 2);
     this.#maxHashes = int('maxInputHashes', options.maxInputHashes ?? 4_096, 0);

@@ -1,4 +1,4 @@
-import { isTimed, isUsableRecord, weightOf, type ToolExecutionMetrics } from '@perftrack/core';
+import { isTimed, isUsableRecord, weightOf, type ToolExecutionMetrics, checkInteger } from '@perftrack/core';
 
 /** Options of {@link findInefficiencies}. */
 export interface InefficiencyOptions {
@@ -112,7 +112,7 @@ export function findInefficiencies(records: Iterable<ToolExecutionMetrics>, opti
   const minChain = options.minChainLength ?? 3;
   const limit = options.limit ?? 10;
   for (const [name, v, min] of [['repeatWindow', repeatWindow, 1], ['minRetries', minRetries, 2], ['minChainLength', minChain, 2], ['limit', limit, 1]] as const) {
-    if (!Number.isInteger(v) || v < min) throw new TypeError(`findInefficiencies: ${name} must be an integer >= ${min}, got ${String(v)}`);
+    checkInteger('findInefficiencies', name, v, min);
   }
 
   // group by session, keeping call order (start time, then arrival)

@@ -343,7 +343,7 @@ describe('UsagePatternTracker bounds', () => {
 
 describe('UsagePatternTracker tool bound', () => {
   test('the tool limit is explicit and validated, and per-session views work past 65,535 tools', () => {
-    expect(() => new UsagePatternTracker({ maxTools: 100_001 })).toThrow(/maxTools must be an integer in \[2, 100000\]/);
+    expect(() => new UsagePatternTracker({ maxTools: 100_001 })).toThrow(/maxTools must be an integer from 2 to 100000/);
     const t = new UsagePatternTracker({ maxTools: 70_000, reorderWindow: 0 });
     for (let i = 0; i < 66_000; i++) t.onMetric(rec(`t${i}`, 'warm', i));
     feed(t, session('s', 'ta tb ta tb'));
@@ -357,7 +357,7 @@ describe('UsagePatternTracker configuration and default instance', () => {
   afterEach(() => UsagePatternTracker.reset());
 
   test('rejects bad options with a precise TypeError', () => {
-    expect(() => new UsagePatternTracker({ maxSequenceLength: 1 })).toThrow(/maxSequenceLength must be an integer in \[2, 8\]/);
+    expect(() => new UsagePatternTracker({ maxSequenceLength: 1 })).toThrow(/maxSequenceLength must be an integer from 2 to 8/);
     expect(() => new UsagePatternTracker({ maxPatterns: 1.5 })).toThrow(/maxPatterns/);
     expect(() => new UsagePatternTracker({ nope: 1 } as never)).toThrow(/unknown option "nope"/);
     expect(() => new UsagePatternTracker({ prediction: { discount: 1 } })).toThrow(/prediction.discount must be a number in \(0, 1\)/);

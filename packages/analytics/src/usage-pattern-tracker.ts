@@ -1,4 +1,4 @@
-import { isUsableRecord, sharedDefault, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { isUsableRecord, sharedDefault, weightOf, type MetricsSubscriber, type ToolExecutionMetrics, checkInteger } from '@perftrack/core';
 import { VERSION } from './version';
 import { CallHistory, SequenceWalk } from './call-history';
 import { CallReorderBuffer } from './call-reorder-buffer';
@@ -40,12 +40,7 @@ const PREDICTION_DEFAULTS: Required<PredictionOptions> = {
   outcomeAware: true,
 };
 
-function checkInt(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`UsagePatternTracker: ${name} must be an integer in [${min}, ${max}], got ${typeof value === 'number' ? value : typeof value}`);
-  }
-  return value;
-}
+const checkInt = (name: string, value: unknown, min: number, max: number): number => checkInteger('UsagePatternTracker', name, value, min, max);
 function checkNumber(name: string, value: unknown, min: number, max: number, openMin: boolean, openMax: boolean): number {
   if (typeof value !== 'number' || Number.isNaN(value) || (openMin ? value <= min : value < min) || (openMax ? value >= max : value > max)) {
     throw new TypeError(`UsagePatternTracker: ${name} must be a number in ${openMin ? '(' : '['}${min}, ${max}${openMax ? ')' : ']'}, got ${String(value)}`);

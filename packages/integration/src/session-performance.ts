@@ -1,4 +1,4 @@
-import { MetricsCollector, isTimed, isUsableRecord, sharedDefault, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { MetricsCollector, isTimed, isUsableRecord, sharedDefault, weightOf, type MetricsSubscriber, type ToolExecutionMetrics, checkInteger } from '@perftrack/core';
 import { VERSION } from './version';
 
 /** One tool's share of a session, as {@link SessionTracker.tools} gives it. */
@@ -181,11 +181,7 @@ export class SessionTracker {
   }
 }
 
-function positiveInt(name: string, v: unknown, fallback: number, min = 1): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new TypeError(`SessionPerformance: ${name} must be an integer >= ${min}, got ${String(v)}`);
-  return v;
-}
+const positiveInt = (name: string, v: unknown, fallback: number, min = 1): number => (v === undefined ? fallback : checkInteger('SessionPerformance', name, v, min));
 
 /**
  * The default instance (and, when it subscribed itself to the default collector, how to detach

@@ -1,3 +1,4 @@
+import { checkInteger } from '@perftrack/core';
 import { chmodSync, constants, lstatSync, mkdirSync, type Stats } from 'node:fs';
 import { lstat, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -80,10 +81,7 @@ export class FileStorage implements StorageAdapter {
     if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir.length === 0 || options.dir.includes('\0'))) {
       throw new TypeError(`FileStorage: dir must be a non-empty string, got ${JSON.stringify(options.dir)}`);
     }
-    const maxOpenFiles = options.maxOpenFiles ?? 128;
-    if (!Number.isInteger(maxOpenFiles) || maxOpenFiles < 1 || maxOpenFiles > 65_536) {
-      throw new TypeError(`FileStorage: maxOpenFiles must be an integer from 1 to 65536, got ${String(maxOpenFiles)}`);
-    }
+    const maxOpenFiles = checkInteger('FileStorage', 'maxOpenFiles', options.maxOpenFiles ?? 128, 1, 65_536);
     this.dir = options.dir === undefined ? defaultStorageDir() : resolve(options.dir);
     this.#fsync = options.fsync ?? false;
     this.#appender = new LogAppender(maxOpenFiles);

@@ -315,7 +315,7 @@ describe('default directory', () => {
       if (before === undefined) delete process.env.PERFTRACK_DIR;
       else process.env.PERFTRACK_DIR = before;
     }
-    expect(() => new PerformanceStorage({ batchSize: 0 })).toThrow('PerformanceStorage: batchSize must be a positive integer, got 0');
+    expect(() => new PerformanceStorage({ batchSize: 0 })).toThrow('PerformanceStorage: batchSize must be an integer >= 1, got 0');
   });
 });
 

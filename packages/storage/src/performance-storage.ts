@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { open, realpath, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { Diagnostics, installExitHooks, sharedDefault, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
+import { Diagnostics, installExitHooks, sharedDefault, type MetricsSubscriber, type ToolExecutionMetrics, checkInteger } from '@perftrack/core';
 import { VERSION } from './version';
 import type { ReadReport, StorageAdapter, StoredSessionInfo } from './adapter';
 import { FileStorage, PartialAppendError } from './file-storage';
@@ -110,13 +110,7 @@ export interface PerformanceStorageOptions {
   onWarning?: (message: string) => void;
 }
 
-function positiveInt(name: string, v: unknown, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new TypeError(`PerformanceStorage: ${name} must be a positive integer, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
+const positiveInt = (name: string, v: unknown, fallback: number): number => (v === undefined ? fallback : checkInteger('PerformanceStorage', name, v, 1));
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
