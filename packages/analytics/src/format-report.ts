@@ -1,5 +1,6 @@
 import type { Recommendation } from './recommendations';
 import type { OverallReport, SessionReport, ToolAnalytics } from './types';
+import { formatPercent as pct } from './format-percent';
 
 /** Options of {@link formatSessionReport}. */
 export interface FormatReportOptions {
@@ -20,7 +21,6 @@ const bytes = (n: number | null | undefined): string => {
   const a = Math.abs(n);
   return a >= 1048576 ? `${(n / 1048576).toFixed(1)}M` : a >= 1024 ? `${(n / 1024).toFixed(1)}K` : `${Math.round(n)}B`;
 };
-const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
 const money = (n: number): string => (n === 0 ? '0' : Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3));
 const count = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 

@@ -19,6 +19,7 @@ export type {
 export { AnalyticsEngine } from './analytics-engine';
 export type { AnalyticsEngineOptions, AnalyticsEngineStats, InsightThresholds } from './analytics-engine';
 export { formatSessionReport, formatTable, terminalSafe, formatRecommendation, MIN_CALLS_FOR_P95, MIN_CALLS_FOR_P99 } from './format-report';
+export { formatPercent } from './format-percent';
 export type { FormatReportOptions } from './format-report';
 export type {
   AnalyticsData,

@@ -18,6 +18,7 @@ import {
   type OverallReport,
   type SessionReport,
   type ToolPrediction,
+  formatPercent as pct,
 } from '@perftrack/analytics';
 import { errorMessage, type ToolExecutionMetrics } from '@perftrack/core';
 import { DEFAULT_DASHBOARD_PORT, startDashboard, type Dashboard } from '@perftrack/dashboard';
@@ -61,7 +62,6 @@ export class CliError extends Error {
 }
 
 
-const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
 
 /** ANSI styling, applied only when the stream is a terminal and NO_COLOR is unset (or FORCE_COLOR is set). */
 function painter(stream: CliStream, env: CliIo['env']) {
