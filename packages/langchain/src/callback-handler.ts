@@ -8,9 +8,8 @@ import {
   errorMessage,
   errorType,
   sampleRateOf,
-  type Clock,
   type ListeningAdapterOptions,
-  type RandomSource,
+  type ResolvedListeningOptions,
 } from '@perftrack/core';
 
 /** What a {@link PerftrackCallbackHandlerOptions.sessionId} function sees of one tool run. */
@@ -138,14 +137,9 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
   name = 'perftrack';
   /** Called inline, so start and end times are the tool's. */
   override awaitHandlers = true;
-  readonly #collector: MetricsCollector | undefined;
+  /** The options as checked, with their defaults. */
+  readonly #options: ResolvedListeningOptions;
   readonly #sessionId: PerftrackCallbackHandlerOptions['sessionId'];
-  readonly #sampleRate: number;
-  readonly #sampleRates: Readonly<Record<string, number>>;
-  readonly #trackIO: boolean;
-  readonly #maxInFlight: number;
-  readonly #clock: Clock;
-  readonly #random: RandomSource;
   readonly #diagnostics: Diagnostics;
   readonly #sizer = new SizeEstimator();
   readonly #open = new Map<string, OpenRun>();
@@ -158,19 +152,12 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
 
   constructor(options: PerftrackCallbackHandlerOptions = {}) {
     super({ _awaitHandler: true });
-    const { collector, sampleRate, sampleRates, trackInputOutput, maxInFlight, clock, random, onWarning } = checkListeningOptions(options, {
+    this.#options = checkListeningOptions(options, {
       owner: 'PerftrackCallbackHandler',
       call: 'run',
     });
-    this.#collector = collector;
     this.#sessionId = options.sessionId;
-    this.#sampleRate = sampleRate;
-    this.#sampleRates = sampleRates;
-    this.#trackIO = trackInputOutput;
-    this.#maxInFlight = maxInFlight;
-    this.#clock = clock;
-    this.#random = random;
-    this.#diagnostics = new Diagnostics({ onWarning }, 'PerftrackCallbackHandler');
+    this.#diagnostics = new Diagnostics({ onWarning: this.#options.onWarning }, 'PerftrackCallbackHandler');
   }
 
   /** LangChain copies handlers for child runs: every copy is this one, so runs started and ended meet. */
@@ -197,7 +184,7 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
       if (typeof runId !== 'string') return;
       const root = typeof parentRunId === 'string' ? (this.#roots.get(parentRunId) ?? parentRunId) : runId;
       this.#roots.set(runId, root);
-      if (this.#roots.size > this.#maxInFlight) this.#roots.delete(this.#roots.keys().next().value as string);
+      if (this.#roots.size > this.#options.maxInFlight) this.#roots.delete(this.#roots.keys().next().value as string);
     } catch {
       // never into LangChain
     }
@@ -222,16 +209,16 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
     toolCallId?: string,
   ): void {
     try {
-      const start = this.#clock.now();
+      const start = this.#options.clock.now();
       const toolId = typeof runName === 'string' && runName.length > 0 ? runName : nameOf(tool);
       const rootRunId = typeof parentRunId === 'string' ? (this.#roots.get(parentRunId) ?? parentRunId) : undefined;
-      const rate = sampleRateOf(this.#sampleRates, toolId, this.#sampleRate);
-      const sampledIn = rate >= 1 || (rate > 0 && this.#random() < rate);
+      const rate = sampleRateOf(this.#options.sampleRates, toolId, this.#options.sampleRate);
+      const sampledIn = rate >= 1 || (rate > 0 && this.#options.random() < rate);
       const sessionId =
         typeof this.#sessionId === 'function'
           ? this.#sessionId({ toolName: toolId, runId, parentRunId, rootRunId, metadata, tags })
           : (this.#sessionId ?? sessionFromMetadata(metadata));
-      const read = readInput(input, this.#trackIO && sampledIn);
+      const read = readInput(input, this.#options.trackInputOutput && sampledIn);
       this.#open.set(runId, {
         toolId,
         sessionId,
@@ -242,7 +229,7 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
         rootRunId,
         sampledIn,
       });
-      if (this.#open.size > this.#maxInFlight) this.#abandon(this.#open.keys().next().value as string);
+      if (this.#open.size > this.#options.maxInFlight) this.#abandon(this.#open.keys().next().value as string);
     } catch (e) {
       this.#diagnostics.warnOnce('start-failed', `perftrack: PerftrackCallbackHandler could not start a tool run (${errorMessage(e)}); it is not recorded.`);
     }
@@ -258,7 +245,7 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
 
   #end(runId: string, success: boolean, value: unknown): void {
     try {
-      const end = this.#clock.now();
+      const end = this.#options.clock.now();
       const run = this.#open.get(runId);
       if (run === undefined) {
         this.#unmatched++;
@@ -269,7 +256,7 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
         return;
       }
       this.#open.delete(runId);
-      const collector = this.#collector ?? MetricsCollector.default;
+      const collector = this.#options.collector ?? MetricsCollector.default;
       if (success && !run.sampledIn) {
         this.#sampledOut++;
         collector.countSampledOut();
@@ -277,11 +264,11 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
       }
       let outputSize: number | undefined;
       let outputSizeCapped: boolean | undefined;
-      if (success && this.#trackIO) {
+      if (success && this.#options.trackInputOutput) {
         outputSize = this.#sizer.estimate(outputOf(value));
         if (this.#sizer.capped) outputSizeCapped = true;
       }
-      const origin = this.#clock.timeOrigin;
+      const origin = this.#options.clock.timeOrigin;
       this.#recorded++;
       collector.recordExecution({
         toolId: run.toolId,
@@ -307,7 +294,7 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
   }
 
   #rateOf(toolId: string): number {
-    const rate = sampleRateOf(this.#sampleRates, toolId, this.#sampleRate);
+    const rate = sampleRateOf(this.#options.sampleRates, toolId, this.#options.sampleRate);
     return rate > 0 ? rate : 1;
   }
 
@@ -318,10 +305,10 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
     this.#abandoned++;
     this.#diagnostics.warnOnce(
       'abandoned',
-      `perftrack: a LangChain tool run never ended (more than maxInFlight=${this.#maxInFlight} open, or still open when abandoned); recorded as an Abandoned failure and counted in stats().abandoned.`,
+      `perftrack: a LangChain tool run never ended (more than maxInFlight=${this.#options.maxInFlight} open, or still open when abandoned); recorded as an Abandoned failure and counted in stats().abandoned.`,
     );
-    const collector = this.#collector ?? MetricsCollector.default;
-    const at = this.#clock.timeOrigin + this.#clock.now();
+    const collector = this.#options.collector ?? MetricsCollector.default;
+    const at = this.#options.clock.timeOrigin + this.#options.clock.now();
     this.#recorded++;
     collector.recordExecution({
       toolId: run.toolId,

@@ -1,4 +1,4 @@
-import { Diagnostics, MetricsCollector, checkListeningOptions, errorMessage, sampleRateOf, type Clock, type ListeningAdapterOptions, type RandomSource } from '@perftrack/core';
+import { Diagnostics, MetricsCollector, checkListeningOptions, errorMessage, sampleRateOf, type ListeningAdapterOptions, type ResolvedListeningOptions } from '@perftrack/core';
 
 // The shapes of the OpenAI Agents SDK's tracing objects this processor reads (`@openai/agents`
 // `TracingProcessor`, `Trace`, `Span`), declared here so the package needs the SDK only as a peer.
@@ -85,14 +85,9 @@ function byteLength(text: unknown): number | undefined {
  * @throws TypeError for invalid options.
  */
 export class PerftrackTracingProcessor {
-  readonly #collector: MetricsCollector | undefined;
+  /** The options as checked, with their defaults. */
+  readonly #options: ResolvedListeningOptions;
   readonly #sessionId: PerftrackTracingProcessorOptions['sessionId'];
-  readonly #sampleRate: number;
-  readonly #sampleRates: Readonly<Record<string, number>>;
-  readonly #trackIO: boolean;
-  readonly #maxInFlight: number;
-  readonly #clock: Clock;
-  readonly #random: RandomSource;
   readonly #diagnostics: Diagnostics;
   readonly #open = new Map<string, OpenCall>();
   readonly #traces = new Map<string, AgentsTraceLike>();
@@ -103,18 +98,11 @@ export class PerftrackTracingProcessor {
   #traceCount = 0;
 
   constructor(options: PerftrackTracingProcessorOptions = {}) {
-    const { collector, sampleRate, sampleRates, trackInputOutput, maxInFlight, clock, random, onWarning } = checkListeningOptions(options, {
+    this.#options = checkListeningOptions(options, {
       owner: 'PerftrackTracingProcessor',
     });
-    this.#collector = collector;
     this.#sessionId = options.sessionId;
-    this.#sampleRate = sampleRate;
-    this.#sampleRates = sampleRates;
-    this.#trackIO = trackInputOutput;
-    this.#maxInFlight = maxInFlight;
-    this.#clock = clock;
-    this.#random = random;
-    this.#diagnostics = new Diagnostics({ onWarning }, 'PerftrackTracingProcessor');
+    this.#diagnostics = new Diagnostics({ onWarning: this.#options.onWarning }, 'PerftrackTracingProcessor');
   }
 
   /** Counters since creation. */
@@ -126,7 +114,7 @@ export class PerftrackTracingProcessor {
     try {
       this.#traceCount++;
       this.#traces.set(trace.traceId, { traceId: trace.traceId, groupId: trace.groupId, metadata: trace.metadata });
-      if (this.#traces.size > this.#maxInFlight) this.#traces.delete(this.#traces.keys().next().value as string);
+      if (this.#traces.size > this.#options.maxInFlight) this.#traces.delete(this.#traces.keys().next().value as string);
     } catch {
       // never into the SDK
     }
@@ -147,10 +135,10 @@ export class PerftrackTracingProcessor {
         toolId,
         traceId: span.traceId,
         parentId: span.parentId ?? undefined,
-        start: this.#clock.now(),
-        sampledIn: rate >= 1 || (rate > 0 && this.#random() < rate),
+        start: this.#options.clock.now(),
+        sampledIn: rate >= 1 || (rate > 0 && this.#options.random() < rate),
       });
-      if (this.#open.size > this.#maxInFlight) this.#abandonOldest();
+      if (this.#open.size > this.#options.maxInFlight) this.#abandonOldest();
     } catch (e) {
       this.#diagnostics.warnOnce('start-failed', `perftrack: PerftrackTracingProcessor could not start a tool call (${errorMessage(e)}); it is not recorded.`);
     }
@@ -160,7 +148,7 @@ export class PerftrackTracingProcessor {
   onSpanEnd(span: AgentsSpanLike): Promise<void> {
     try {
       if (span.spanData?.type !== 'function') return RESOLVED;
-      const end = this.#clock.now();
+      const end = this.#options.clock.now();
       const open = this.#open.get(span.spanId);
       if (open === undefined) {
         this.#unmatched++;
@@ -169,14 +157,14 @@ export class PerftrackTracingProcessor {
       }
       this.#open.delete(span.spanId);
       const toolId = span.spanData.name ?? 'unknown';
-      const collector = this.#collector ?? MetricsCollector.default;
+      const collector = this.#options.collector ?? MetricsCollector.default;
       const failed = span.error !== null && span.error !== undefined;
       if (!failed && !open.sampledIn) {
         this.#sampledOut++;
         collector.countSampledOut();
         return RESOLVED;
       }
-      const origin = this.#clock.timeOrigin;
+      const origin = this.#options.clock.timeOrigin;
       const detail = span.error?.data?.error;
       this.#recorded++;
       collector.recordExecution({
@@ -191,8 +179,8 @@ export class PerftrackTracingProcessor {
         success: !failed,
         error: failed ? (typeof detail === 'string' && detail.length > 0 ? detail : span.error!.message) : undefined,
         errorType: failed ? 'ToolError' : undefined,
-        inputSize: this.#trackIO ? byteLength(span.spanData.input) : undefined,
-        outputSize: this.#trackIO && !failed ? byteLength(span.spanData.output) : undefined,
+        inputSize: this.#options.trackInputOutput ? byteLength(span.spanData.input) : undefined,
+        outputSize: this.#options.trackInputOutput && !failed ? byteLength(span.spanData.output) : undefined,
         sampleWeight: failed ? 1 : 1 / Math.max(this.#rateOf(toolId), Number.MIN_VALUE),
         metadata: FRAMEWORK,
       });
@@ -214,7 +202,7 @@ export class PerftrackTracingProcessor {
   }
 
   #rateOf(toolId: string): number {
-    return sampleRateOf(this.#sampleRates, toolId, this.#sampleRate);
+    return sampleRateOf(this.#options.sampleRates, toolId, this.#options.sampleRate);
   }
 
   #sessionOf(toolName: string, traceId: string): string | undefined {
@@ -231,9 +219,9 @@ export class PerftrackTracingProcessor {
     const [spanId, call] = this.#open.entries().next().value as [string, OpenCall];
     this.#open.delete(spanId);
     this.#abandoned++;
-    this.#diagnostics.warnOnce('abandoned', `perftrack: an OpenAI Agents tool call never ended (more than maxInFlight=${this.#maxInFlight} open, or open at shutdown); recorded as an Abandoned failure.`);
-    const collector = this.#collector ?? MetricsCollector.default;
-    const at = this.#clock.timeOrigin + this.#clock.now();
+    this.#diagnostics.warnOnce('abandoned', `perftrack: an OpenAI Agents tool call never ended (more than maxInFlight=${this.#options.maxInFlight} open, or open at shutdown); recorded as an Abandoned failure.`);
+    const collector = this.#options.collector ?? MetricsCollector.default;
+    const at = this.#options.clock.timeOrigin + this.#options.clock.now();
     this.#recorded++;
     collector.recordExecution({
       toolId: call.toolId,
