@@ -3,7 +3,8 @@ import { cp, mkdtemp, readFile, rm, stat, utimes, writeFile, readdir } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GATE_FAILED_EXIT_CODE, main, parseDuration, type CliIo } from '@perftrack/cli';
+import { GATE_FAILED_EXIT_CODE, main, type CliIo } from '@perftrack/cli';
+import { parseDuration } from './duration';
 import { MetricsCollector, createSeededRandom } from '@perftrack/core';
 import { PerformanceStorage } from '@perftrack/storage';
 import { runCli, type CliResult } from './test-support/run-cli';

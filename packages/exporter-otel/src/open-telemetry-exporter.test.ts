@@ -17,8 +17,8 @@ import {
   GenAiAttributes,
   OpenTelemetryExporter,
   PerftrackAttributes,
-  toHrTime,
 } from '@perftrack/exporter-otel';
+import { toHrTime } from './open-telemetry-exporter';
 
 /** A pull reader: `collect()` hands back what the SDK aggregated, in memory. */
 class InMemoryMetricReader extends MetricReader {
