@@ -9,7 +9,6 @@
 import { measure, do_not_optimize } from 'mitata';
 import { createRequire } from 'node:module';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import client from 'prom-client';
 import { MetricsCollector, trackPerformance } from '@perftrack/core';
@@ -252,7 +251,7 @@ function memorySoak(calls) {
 /** The README table, from a results document (so README and bench/results never disagree). */
 export function readmeTable(doc) {
   const c = doc.cases;
-  const row = (name, what) => `| \`${name}\` | ${what} | ${c[name].nsPerOp.toFixed(1)} | ${(c[name].nsPerOp / c['floor'].nsPerOp).toFixed(2)}x |`;
+  const row = (name, what) => `| \`${name}\` | ${what} | ${c[name].nsPerOp.toFixed(1)} | ${(c[name].nsPerOp / c.floor.nsPerOp).toFixed(2)}x |`;
   const r = doc.ratios;
   const lines = [
     `Measured ${doc.date.slice(0, 10)}, Node ${doc.machine.node}, ${doc.machine.cpus} cores (${doc.machine.cpu}).`,

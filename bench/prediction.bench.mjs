@@ -61,7 +61,7 @@ function trainTracker(train, options = {}) {
 /** The seed's call: tool names only. */
 const namesOnly = (tracker) => (history, k) => tracker.predictNextTools(history, k).map((p) => p.toolId);
 /** Steps with outcomes (what a live session knows). */
-const withOutcomes = (tracker) => (history, k, records) => tracker.predictNextTools(records, k).map((p) => p.toolId);
+const withOutcomes = (tracker) => (_history, k, records) => tracker.predictNextTools(records, k).map((p) => p.toolId);
 
 function evaluate(test, predict) {
   let n = 0;

@@ -1,5 +1,5 @@
-import { MetricsCollector, trackPerformance, type CallContext, type CustomMetadata } from '@perftrack/core';
-import { Diagnostics, checkOptionKeys, withAdapterStamp } from '@perftrack/core/internal';
+import { trackPerformance, type CallContext, type CustomMetadata, type WrappingAdapterOptions } from '@perftrack/core';
+import { checkAdapterOptions, Diagnostics, sampleRateOf, withAdapterStamp, WRAPPING_ADAPTER_KEYS } from '@perftrack/core/internal';
 import type { ToolExecutionOptions, ToolSet } from 'ai';
 
 /** One tool call as the AI SDK makes it: what a {@link TrackToolsOptions.sessionId} function sees. */
@@ -15,32 +15,23 @@ export interface ToolCallInfo {
 }
 
 /** Options of {@link trackTools}. Unknown keys are rejected. */
-export interface TrackToolsOptions<T extends ToolSet = ToolSet> {
-  /** Collector to record into. Default: `MetricsCollector.default`, looked up at call time. */
-  collector?: MetricsCollector;
+export interface TrackToolsOptions<T extends ToolSet = ToolSet> extends Omit<WrappingAdapterOptions, 'sampleRates'> {
   /**
    * The conversation's session id: a string (wrap the tools once per conversation), or a function
    * of the call. Default: `experimental_context.sessionId` when it is a string, else the
    * collector's default session.
    */
   sessionId?: string | ((call: ToolCallInfo) => string | undefined);
-  /** Share of successful calls recorded for every tool, in [0, 1]. Failures are always kept. Default 1. */
-  sampleRate?: number;
   /** Sample rates by tool name; a name that is not in the record does not compile (and throws). */
   sampleRates?: Partial<Record<keyof T & string, number>>;
   /** Record input and output sizes in bytes (never the values). The input is the tool's input only, not the AI SDK's options. Default true. */
   trackInputOutput?: boolean;
-  /** Record a stable hash of each input, for repeated-call detection (never the input). Default false. */
-  hashInput?: boolean;
-  /** Record the heap delta across each call. Default false. */
-  trackMemory?: boolean;
   /** Extra fields for each record: an object, or a function of `([input, options], result)`. */
   customMetadata?: CustomMetadata;
   /** Receives the one-time warnings (a tool without `execute`, nothing to track). Default `process.emitWarning`. */
   onWarning?: (message: string) => void;
 }
 
-const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'hashInput', 'trackMemory', 'customMetadata', 'onWarning'] as const;
 /** Stamped on every record's metadata (`perftrack doctor` names the adapter and version); kept equal to package.json by a test. */
 const STAMP = Object.freeze({ framework: 'ai-sdk', adapterVersion: '0.1.0' });
 
@@ -76,19 +67,17 @@ function sessionFromContext(call: ToolCallInfo): string | undefined {
  */
 export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptions<T> = {}): T {
   if (typeof tools !== 'object' || tools === null || Array.isArray(tools)) throw new TypeError('trackTools: expected a record of AI SDK tools');
-  checkOptionKeys(options, OPTION_KEYS, 'trackTools');
+  const sampleRates = checkAdapterOptions(options as WrappingAdapterOptions, WRAPPING_ADAPTER_KEYS, { owner: 'trackTools' });
   // the rest are core's own options, passed through (and validated) as they are
-  const { sessionId, sampleRates = {}, onWarning, ...track } = options;
-  const { collector } = track;
+  const { sessionId, sampleRates: _checked, onWarning, ...track } = options;
   const diagnostics = new Diagnostics({ onWarning }, 'trackTools');
-  if (collector !== undefined && !(collector instanceof MetricsCollector)) throw new TypeError('trackTools: collector must be a MetricsCollector');
   let resolve: Resolver;
   if (sessionId === undefined) resolve = sessionFromContext;
   else if (typeof sessionId === 'string' && sessionId.length > 0) resolve = () => sessionId;
   else if (typeof sessionId === 'function') resolve = sessionId;
   else throw new TypeError(`trackTools: sessionId must be a non-empty string or a function of the call, got ${JSON.stringify(sessionId)}`);
   for (const name of Object.keys(sampleRates)) {
-    if (!Object.prototype.hasOwnProperty.call(tools, name)) {
+    if (!Object.hasOwn(tools, name)) {
       throw new TypeError(`trackTools: sampleRates names "${name}", which is not among the tools (${Object.keys(tools).join(', ')})`);
     }
   }
@@ -118,7 +107,7 @@ export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptio
       ...track,
       trackInputOutput: track.trackInputOutput ?? true,
       customMetadata: withAdapterStamp(track.customMetadata, STAMP),
-      sampleRate: Object.prototype.hasOwnProperty.call(sampleRates, name) ? (sampleRates as Record<string, number>)[name] : track.sampleRate,
+      sampleRate: sampleRateOf(sampleRates, name, track.sampleRate),
       toolId: name,
       context,
       input: (args) => args[0],

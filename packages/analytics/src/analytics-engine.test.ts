@@ -59,7 +59,7 @@ describe('AnalyticsEngine.analyze', () => {
     const e = engine();
     const a = session('a', 'read read read', () => ({ duration: 5 }));
     const b = session('b', 'read read', () => ({ duration: 50 }));
-    [a[0], b[0], a[1], b[1], a[2]].forEach((r) => e.onMetric(r!));
+    for (const r of [a[0], b[0], a[1], b[1], a[2]]) e.onMetric(r!);
     expect(e.analyze('a').tools[0]).toMatchObject({ count: 3, meanDuration: 5 });
     expect(e.analyze('b').tools[0]).toMatchObject({ count: 2, meanDuration: 50 });
     expect(e.analyze().tools[0]).toMatchObject({ count: 5, totalDuration: 115 });

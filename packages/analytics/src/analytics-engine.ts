@@ -1,9 +1,9 @@
 import { isTimed, isUsableRecord, weightOf, type BatchSink, type MetricsSubscriber, type RecordBatch, type ToolExecutionMetrics } from '@perftrack/core';
+import { checkInteger } from '@perftrack/core/internal';
 import { ingestPrepared } from './prepared-ingest';
 import { AnomalyDetector, type AnomalyDetectorOptions } from './anomaly-detector';
-import { addCost, compileCostModel, emptyCost, type CompiledCostModel, type CostBreakdown, type CostModel } from './cost';
-import { ErrorTally, normalizeErrorMessage, wilsonLowerBound } from './evidence';
-import { QuantileSketch } from './quantile-sketch';
+import { compileCostModel, emptyCost, type CompiledCostModel, type CostBreakdown, type CostModel } from './cost';
+import { normalizeErrorMessage, wilsonLowerBound } from './evidence';
 import { ScopeAccumulator } from './figure-accumulators';
 import { DEFAULT_FAILURE_COST_MS, failingSequence, rankRecommendations, type Recommendation } from './recommendations';
 import { isDominant, isErrorProne, isSlow, toolFindings, type ToolExtras } from './tool-findings';
@@ -11,14 +11,11 @@ import { UsagePatternTracker } from './usage-pattern-tracker';
 import type { UsagePatternTrackerOptions } from './usage-pattern-types';
 import type {
   AnalyticsData,
-  AnalyticsSummary,
   Bottleneck,
   ErrorProneTool,
   Insights,
   OverallReport,
   SessionReport,
-  SizeSummary,
-  ToolAnalytics,
   TopTool,
 } from './types';
 
@@ -179,10 +176,7 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
     if (options === null || typeof options !== 'object') throw new TypeError('AnalyticsEngine: options must be an object');
     const known = ['patterns', 'maxSessions', 'maxTools', 'quantileRelativeError', 'maxInputHashes', 'thresholds', 'now', 'deferred', 'costModel', 'anomalies', 'beforeRead'];
     for (const key of Object.keys(options)) if (!known.includes(key)) throw new TypeError(`AnalyticsEngine: unknown option "${key}"`);
-    const int = (name: string, value: unknown, min: number): number => {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new TypeError(`AnalyticsEngine: ${name} must be an integer >= ${min}, got ${String(value)}`);
-      return value;
-    };
+    const int = (name: string, value: unknown, min: number): number => checkInteger('AnalyticsEngine', name, value, min);
     this.#maxSessions = int('maxSessions', options.maxSessions ?? 1_000, 1);
     this.#maxTools = int('maxTools', options.maxTools ?? 1_000, 2);
     this.#maxHashes = int('maxInputHashes', options.maxInputHashes ?? 4_096, 0);

@@ -1,5 +1,6 @@
 import { createSeededRandom, type ToolExecutionMetrics } from '@perftrack/core';
-import { AnomalyDetector, binomialTail, type Anomaly } from '@perftrack/analytics';
+import { AnomalyDetector, type Anomaly } from '@perftrack/analytics';
+import { binomialTail } from './anomaly-detector';
 
 function normal(random: () => number): number {
   const u = Math.max(random(), 1e-12);

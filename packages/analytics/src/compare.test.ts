@@ -1,5 +1,6 @@
 import { createSeededRandom, type ToolExecutionMetrics } from '@perftrack/core';
-import { compareRuns, formatComparison, mannWhitney } from '@perftrack/analytics';
+import { compareRuns, formatComparison } from '@perftrack/analytics';
+import { mannWhitney } from './compare';
 
 interface ToolSpec {
   /** Median duration in ms (log-normal). */

@@ -1,7 +1,9 @@
 import { createSeededRandom, isTimed, isUsableRecord, weightOf, type RandomSource, type ToolExecutionMetrics } from '@perftrack/core';
+import { checkInteger } from '@perftrack/core/internal';
 import { compileCostModel, emptyCost, type CompiledCostModel, type CostModel } from './cost';
 import { wilsonInterval } from './evidence';
 import { formatTable, terminalSafe } from './format-report';
+import { formatPercent as pct } from './format-percent';
 
 /** What a comparison concludes for a tool (or overall). */
 export type Verdict = 'improved' | 'regressed' | 'unchanged' | 'insufficient-data';
@@ -276,7 +278,6 @@ function figures(s: Side, tasks: number, priced: boolean): RunFigures {
 }
 
 const relative = (a: number, b: number): number | null => (a !== 0 ? (b - a) / a : null);
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 function compareSide(toolId: string, sa: Side, sb: Side, tasksA: number, tasksB: number, o: ResolvedOptions, random: RandomSource, testAlpha: number): ToolComparison {
   const a = figures(sa, tasksA, o.priced);
@@ -411,10 +412,7 @@ interface ResolvedOptions {
 export function compareRuns(a: Iterable<ToolExecutionMetrics>, b: Iterable<ToolExecutionMetrics>, options: CompareOptions = {}): RunComparison {
   const confidence = options.confidence ?? 0.95;
   if (typeof confidence !== 'number' || !(confidence > 0.5 && confidence < 1)) throw new TypeError(`compareRuns: confidence must be in (0.5, 1), got ${String(confidence)}`);
-  const int = (name: string, value: unknown, min: number): number => {
-    if (!Number.isInteger(value) || (value as number) < min) throw new TypeError(`compareRuns: ${name} must be an integer >= ${min}, got ${String(value)}`);
-    return value as number;
-  };
+  const int = (name: string, value: unknown, min: number): number => checkInteger('compareRuns', name, value, min);
   const share = (name: string, value: unknown): number => {
     if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) throw new TypeError(`compareRuns: ${name} must be a finite number >= 0, got ${String(value)}`);
     return value;

@@ -1,5 +1,6 @@
 import type { Recommendation } from './recommendations';
 import type { OverallReport, SessionReport, ToolAnalytics } from './types';
+import { formatPercent as pct } from './format-percent';
 
 /** Options of {@link formatSessionReport}. */
 export interface FormatReportOptions {
@@ -20,7 +21,6 @@ const bytes = (n: number | null | undefined): string => {
   const a = Math.abs(n);
   return a >= 1048576 ? `${(n / 1048576).toFixed(1)}M` : a >= 1024 ? `${(n / 1024).toFixed(1)}K` : `${Math.round(n)}B`;
 };
-const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
 const money = (n: number): string => (n === 0 ? '0' : Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3));
 const count = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 
@@ -29,7 +29,6 @@ const count = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixe
  * and messages cannot drive the terminal (escape sequences) or reorder what it shows.
  */
 export function terminalSafe(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?');
 }
 

@@ -18,7 +18,8 @@ export type {
 // Figures and insights
 export { AnalyticsEngine } from './analytics-engine';
 export type { AnalyticsEngineOptions, AnalyticsEngineStats, InsightThresholds } from './analytics-engine';
-export { formatSessionReport, formatTable, terminalSafe, formatRecommendation, formatImpact, formatTimeRange, MIN_CALLS_FOR_P95, MIN_CALLS_FOR_P99 } from './format-report';
+export { formatSessionReport, formatTable, terminalSafe, formatRecommendation, MIN_CALLS_FOR_P95, MIN_CALLS_FOR_P99 } from './format-report';
+export { formatPercent } from './format-percent';
 export type { FormatReportOptions } from './format-report';
 export type {
   AnalyticsData,
@@ -36,13 +37,13 @@ export type {
 } from './types';
 
 // Comparing runs (generation N vs N+1)
-export { compareRuns, formatComparison, mannWhitney } from './compare';
+export { compareRuns, formatComparison } from './compare';
 export type { CompareOptions, RunComparison, ToolComparison, RunFigures, Change, Verdict, SignificantChange } from './compare';
 export { evaluateGate, isGateCondition, formatComparisonMarkdown, formatComparisonJUnit } from './compare-gate';
 export type { GateCondition, GateCheck, GateResult } from './compare-gate';
 
 // Anomalies
-export { AnomalyDetector, binomialTail } from './anomaly-detector';
+export { AnomalyDetector } from './anomaly-detector';
 export type { AnomalyDetectorOptions, Anomaly, LatencyAnomaly, ErrorBurstAnomaly, MemoryGrowthAnomaly } from './anomaly-detector';
 
 // Wasted work and what to change next
@@ -52,7 +53,6 @@ export { suggestOptimizations } from './suggestions';
 export type { Suggestion, SuggestionKind, SuggestionImpact, SuggestionInput, SuggestionOptions } from './suggestions';
 
 // One advice vocabulary (insights, suggestions, report, analyze, dashboard)
-export { rankRecommendations, recommendationTarget } from './recommendations';
 export type { Recommendation, RecommendationKind, Impact } from './recommendations';
 
 // Cost
@@ -66,5 +66,5 @@ export type { ToolTimelineOptions, TimelineSeries, ToolSeries } from './tool-tim
 // Building blocks
 export { QuantileSketch } from './quantile-sketch';
 export type { QuantileSketchOptions } from './quantile-sketch';
-export { wilsonLowerBound, wilsonInterval, normalizeErrorMessage } from './evidence';
+export { wilsonLowerBound, normalizeErrorMessage } from './evidence';
 export type { CommonError } from './evidence';

@@ -1,4 +1,5 @@
 import { isTimed, isUsableRecord, weightOf, type ToolExecutionMetrics } from '@perftrack/core';
+import { checkInteger } from '@perftrack/core/internal';
 
 /** Options of {@link findInefficiencies}. */
 export interface InefficiencyOptions {
@@ -118,7 +119,7 @@ function scanSettings(options: InefficiencyOptions, owner: string): ScanSettings
   };
   const { repeatWindow, minRetries, minChain, limit } = settings;
   for (const [name, v, min] of [['repeatWindow', repeatWindow, 1], ['minRetries', minRetries, 2], ['minChainLength', minChain, 2], ['limit', limit, 1]] as const) {
-    if (!Number.isInteger(v) || v < min) throw new TypeError(`${owner}: ${name} must be an integer >= ${min}, got ${String(v)}`);
+    checkInteger(owner, name, v, min);
   }
   return settings;
 }

@@ -1,3 +1,5 @@
+import { checkInteger } from '@perftrack/core/internal';
+
 /** Options of a {@link QuantileSketch}. */
 export interface QuantileSketchOptions {
   /**
@@ -48,7 +50,7 @@ export class QuantileSketch {
     const maxBins = options.maxBins ?? 2048;
     const minValue = options.minValue ?? 1e-6;
     if (typeof alpha !== 'number' || !(alpha > 0 && alpha < 0.5)) throw new TypeError(`QuantileSketch: relativeAccuracy must be a number in (0, 0.5), got ${String(alpha)}`);
-    if (!Number.isInteger(maxBins) || maxBins < 16) throw new TypeError(`QuantileSketch: maxBins must be an integer >= 16, got ${String(maxBins)}`);
+    checkInteger('QuantileSketch', 'maxBins', maxBins, 16);
     if (typeof minValue !== 'number' || !(minValue > 0) || !Number.isFinite(minValue)) throw new TypeError(`QuantileSketch: minValue must be a positive finite number, got ${String(minValue)}`);
     this.relativeAccuracy = alpha;
     this.#maxBins = maxBins;
@@ -174,7 +176,7 @@ export class QuantileSketch {
     for (let i = this.#lo; i <= this.#hi; i++) {
       cumulative += this.#bins[i - this.#offset]!;
       if (cumulative >= rank) {
-        const value = (2 * Math.pow(this.#gamma, i)) / (this.#gamma + 1);
+        const value = (2 * this.#gamma ** i) / (this.#gamma + 1);
         return Math.min(Math.max(value, this.#min), this.#max);
       }
     }
@@ -197,7 +199,7 @@ export class QuantileSketch {
       const before = cumulative;
       cumulative += w;
       if (cumulative <= rank) continue;
-      const value = Math.min((2 * Math.pow(this.#gamma, i)) / (this.#gamma + 1), this.#max);
+      const value = Math.min((2 * this.#gamma ** i) / (this.#gamma + 1), this.#max);
       const share = before >= rank ? w : cumulative - rank;
       if (value > baseline) excess += share * (value - baseline);
     }

@@ -1,4 +1,5 @@
 import type { CommonError } from './evidence';
+import { formatPercent as pct } from './format-percent';
 
 /**
  * What acting on a recommendation is worth, one shape for every kind: time and failures saved
@@ -105,7 +106,6 @@ export function rankRecommendations(lists: ReadonlyArray<readonly Recommendation
 }
 
 const fmt = (n: number, digits = 0): string => (Number.isInteger(n) ? String(n) : n.toFixed(digits));
-const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
 
 /** The sample rate that would give `minSamples` timed calls at the observed volume, rounded up to a tidy value. @internal */
 export function suggestedSampleRate(estimatedCalls: number, minSamples: number): number {

@@ -1,5 +1,6 @@
 import { impactOf, raiseSampleRate, type Recommendation } from './recommendations';
 import type { ToolAnalytics } from './types';
+import { formatPercent as pct } from './format-percent';
 
 /** Thresholds the per-tool findings use (resolved `InsightThresholds`). @internal */
 export interface FindingThresholds {
@@ -27,7 +28,6 @@ export interface ToolExtras {
 }
 
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
 
 /** `Type: message`, or the type alone when the message says nothing more. @internal */
 export const describeError = (e: { errorType: string; message: string }): string => (e.message && e.message !== e.errorType ? `${e.errorType}: ${e.message}` : e.errorType);

@@ -1,5 +1,5 @@
 import { isTimed, isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
-import { checkOptionKeys } from '@perftrack/core/internal';
+import { checkInteger, checkOptionKeys } from '@perftrack/core/internal';
 import { QuantileSketch } from './quantile-sketch';
 
 /** Options of a {@link ToolTimeline}. */
@@ -79,12 +79,7 @@ export class ToolTimeline implements MetricsSubscriber {
   constructor(options: ToolTimelineOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('ToolTimeline: options must be an object');
     checkOptionKeys(options, ['bucketMs', 'maxBuckets', 'maxTools', 'quantileRelativeError'], 'ToolTimeline');
-    const int = (name: string, value: unknown, min: number, max: number): number => {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-        throw new TypeError(`ToolTimeline: ${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
-      }
-      return value;
-    };
+    const int = (name: string, value: unknown, min: number, max: number): number => checkInteger('ToolTimeline', name, value, min, max);
     this.bucketMs = int('bucketMs', options.bucketMs ?? 1000, 1, 86_400_000);
     this.maxBuckets = int('maxBuckets', options.maxBuckets ?? 300, 1, 100_000);
     this.#maxTools = int('maxTools', options.maxTools ?? 50, 2, 10_000);

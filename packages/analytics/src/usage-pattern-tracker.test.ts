@@ -4,7 +4,9 @@ import type { SequencePattern } from '@perftrack/analytics';
 import { rec, sampleTraces, session } from './test-support/fixtures';
 
 const byKey = (patterns: SequencePattern[]): Record<string, number> => Object.fromEntries(patterns.map((p) => [p.sequence.join(' '), p.count]));
-const feed = (t: UsagePatternTracker, records: Parameters<UsagePatternTracker['onMetric']>[0][]): void => records.forEach((r) => t.onMetric(r));
+const feed = (t: UsagePatternTracker, records: Parameters<UsagePatternTracker['onMetric']>[0][]): void => {
+  for (const r of records) t.onMetric(r);
+};
 
 describe('UsagePatternTracker sequence counting', () => {
   test('counts every contiguous window of length 2..N exactly once, including overlapping ones', () => {
@@ -382,7 +384,7 @@ describe('UsagePatternTracker bounds', () => {
 
 describe('UsagePatternTracker tool bound', () => {
   test('the tool limit is explicit and validated, and per-session views work past 65,535 tools', () => {
-    expect(() => new UsagePatternTracker({ maxTools: 100_001 })).toThrow(/maxTools must be an integer in \[2, 100000\]/);
+    expect(() => new UsagePatternTracker({ maxTools: 100_001 })).toThrow(/maxTools must be an integer from 2 to 100000/);
     const t = new UsagePatternTracker({ maxTools: 70_000, reorderWindow: 0 });
     for (let i = 0; i < 66_000; i++) t.onMetric(rec(`t${i}`, 'warm', i));
     feed(t, session('s', 'ta tb ta tb'));
@@ -396,7 +398,7 @@ describe('UsagePatternTracker configuration and default instance', () => {
   afterEach(() => UsagePatternTracker.reset());
 
   test('rejects bad options with a precise TypeError', () => {
-    expect(() => new UsagePatternTracker({ maxSequenceLength: 1 })).toThrow(/maxSequenceLength must be an integer in \[2, 8\]/);
+    expect(() => new UsagePatternTracker({ maxSequenceLength: 1 })).toThrow(/maxSequenceLength must be an integer from 2 to 8/);
     expect(() => new UsagePatternTracker({ maxPatterns: 1.5 })).toThrow(/maxPatterns/);
     expect(() => new UsagePatternTracker({ nope: 1 } as never)).toThrow(/unknown option "nope"/);
     expect(() => new UsagePatternTracker({ prediction: { discount: 1 } })).toThrow(/prediction.discount must be a number in \(0, 1\)/);

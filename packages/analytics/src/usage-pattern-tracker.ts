@@ -1,5 +1,5 @@
 import { isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
-import { sharedDefault } from '@perftrack/core/internal';
+import { checkInteger, sharedDefault } from '@perftrack/core/internal';
 import { VERSION } from './version';
 import { ingestPrepared } from './prepared-ingest';
 import { CallHistory, SequenceWalk } from './call-history';
@@ -45,12 +45,7 @@ const PREDICTION_DEFAULTS: Required<PredictionOptions> = {
   rankerWeights: DEFAULT_RANKER_WEIGHTS,
 };
 
-function checkInt(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`UsagePatternTracker: ${name} must be an integer in [${min}, ${max}], got ${typeof value === 'number' ? value : typeof value}`);
-  }
-  return value;
-}
+const checkInt = (name: string, value: unknown, min: number, max: number): number => checkInteger('UsagePatternTracker', name, value, min, max);
 function checkNumber(name: string, value: unknown, min: number, max: number, openMin: boolean, openMax: boolean): number {
   if (typeof value !== 'number' || Number.isNaN(value) || (openMin ? value <= min : value < min) || (openMax ? value >= max : value > max)) {
     throw new TypeError(`UsagePatternTracker: ${name} must be a number in ${openMin ? '(' : '['}${min}, ${max}${openMax ? ')' : ']'}, got ${String(value)}`);

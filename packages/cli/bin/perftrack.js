@@ -13,7 +13,7 @@ try {
 }
 // `perftrack report | head`: once the reader has gone, output stops quietly (no EPIPE crash).
 process.stdout.on('error', (error) => {
-  if (!error || error.code !== 'EPIPE') throw error;
+  if (error?.code !== 'EPIPE') throw error;
 });
 cli.main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;

@@ -13,8 +13,8 @@ import {
   type InefficiencyReport,
   type Insights,
   type Recommendation,
+  formatPercent as pct,
 } from '@perftrack/analytics';
-import type { ToolExecutionMetrics } from '@perftrack/core';
 import type { LoadedRun } from './sources';
 
 /** What `perftrack analyze` computes (`--json` prints it). */
@@ -63,7 +63,6 @@ export function analyzeRun(run: LoadedRun, options: { limit: number; costModel?:
 }
 
 const s = terminalSafe;
-const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
 
 function anomalyLine(a: Anomaly): string {
   if (a.kind === 'latency') return `latency ${s(a.toolId)}: ${a.value.toFixed(1)} ms against a typical ${a.expected.toFixed(1)} ms (robust z ${a.score.toFixed(1)}) at ${s(a.recordId)}`;

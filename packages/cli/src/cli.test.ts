@@ -3,9 +3,11 @@ import { cp, mkdtemp, readFile, rm, stat, utimes, writeFile, readdir } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GATE_FAILED_EXIT_CODE, main, parseDuration, type CliIo } from '@perftrack/cli';
+import { GATE_FAILED_EXIT_CODE, main, type CliIo } from '@perftrack/cli';
+import { parseDuration } from './duration';
 import { MetricsCollector, createSeededRandom } from '@perftrack/core';
 import { PerformanceStorage } from '@perftrack/storage';
+import { runCli, type CliResult } from './test-support/run-cli';
 
 const FIXTURE = join(__dirname, '..', 'test-fixtures', 'store');
 const GOLDEN = join(__dirname, '__golden__');
@@ -13,25 +15,10 @@ const BIN = join(__dirname, '..', 'bin', 'perftrack.js');
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 const run = promisify(execFile);
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
-async function cli(argv: string[], io: Partial<CliIo> = {}): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (s: string) => (stdout += s), isTTY: false },
-    stderr: { write: (s: string) => (stderr += s), isTTY: false },
-    env: {},
-    cwd: tmpdir(),
-    now: () => NOW,
-    ...io,
-  });
-  return { code, stdout, stderr };
-}
+/** The CLI at a fixed time, so reports and ages are the same on every run. */
+const cli = (argv: string[], io: Partial<CliIo> = {}): Promise<Result> => runCli(argv, { now: () => NOW, ...io });
 
 /** Masks what depends on the clock or the machine: report times, the fixture's path. */
 function mask(text: string, dir: string): string {

@@ -1,8 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile, } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
-  AnalyticsEngine,
   compareRuns,
   compileCostModel,
   evaluateGate,
@@ -10,21 +9,16 @@ import {
   formatComparisonJUnit,
   formatComparisonMarkdown,
   isGateCondition,
-  formatSessionReport,
   formatTable,
   terminalSafe,
   type CostModel,
   type GateCondition,
-  type OverallReport,
-  type SessionReport,
-  type ToolPrediction,
 } from '@perftrack/analytics';
-import type { ToolExecutionMetrics } from '@perftrack/core';
 import { errorMessage } from '@perftrack/core/internal';
 import { DEFAULT_DASHBOARD_PORT, startDashboard, type Dashboard } from '@perftrack/dashboard';
 import { openHistory } from '@perftrack/integration';
 import { InvalidSessionIdError, PerformanceStorage, StorageRefusedError, validateSessionId } from '@perftrack/storage';
-import { analyzeRun, formatAnalysis, recommendationsFor } from './analyze';
+import { analyzeRun, formatAnalysis, } from './analyze';
 import { addDoctorCommand } from './doctor';
 import { formatAge, formatBytes, parseDuration } from './duration';
 import { buildAggregateReport, buildEngineReport } from './report';
@@ -64,7 +58,6 @@ export class CliError extends Error {
 }
 
 
-const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
 
 /** ANSI styling, applied only when the stream is a terminal and NO_COLOR is unset (or FORCE_COLOR is set). */
 function painter(stream: CliStream, env: CliIo['env']) {

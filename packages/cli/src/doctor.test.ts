@@ -5,22 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetricsCollector } from '@perftrack/core';
 import { PerformanceStorage } from '@perftrack/storage';
-import { main, type CliIo } from '@perftrack/cli';
+import { runCli } from './test-support/run-cli';
 
 // `perftrack doctor` against real directories, real stored records and real HTTP servers.
 
-async function cli(argv: string[], io: Partial<CliIo> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (s: string) => (stdout += s), isTTY: false },
-    stderr: { write: (s: string) => (stderr += s), isTTY: false },
-    env: {},
-    cwd: tmpdir(),
-    ...io,
-  });
-  return { code, stdout, stderr };
-}
+const cli = runCli;
 
 let root: string;
 beforeEach(async () => {

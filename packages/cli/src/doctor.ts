@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { open, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -6,6 +7,7 @@ import { terminalSafe } from '@perftrack/analytics';
 import type { ToolExecutionMetrics } from '@perftrack/core';
 import { errorMessage } from '@perftrack/core/internal';
 import { openHistory } from '@perftrack/integration';
+import type { PerformanceStorage } from '@perftrack/storage';
 import { CliError, type CliIo } from './cli';
 import { formatAge } from './duration';
 
@@ -55,7 +57,7 @@ function adapterOf(record: ToolExecutionMetrics): string {
 }
 
 async function checkStore(dir: string): Promise<DoctorFinding[]> {
-  let info;
+  let info: Stats;
   try {
     info = await stat(dir);
   } catch (e) {
@@ -85,7 +87,7 @@ async function checkRecords(options: DoctorOptions): Promise<DoctorFinding[]> {
   let newest = -Infinity;
   let withMemory = 0;
   let memoryMoved = 0;
-  let result;
+  let result: Awaited<ReturnType<PerformanceStorage['replay']>>;
   try {
     result = await history.replay(
       (r) => {

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '@perftrack/cli';
+import { runCli } from './test-support/run-cli';
 import { PerformanceStorage } from '@perftrack/storage';
 
 const dirs: string[] = [];
@@ -18,12 +18,7 @@ async function fixture(): Promise<{ dir: string; log: string }> {
   return { dir, log: join(dir, 'metrics', 'ses_a.jsonl') };
 }
 
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: { write: (s: string) => (stdout += s), isTTY: false }, stderr: { write: (s: string) => (stderr += s), isTTY: false }, env: {}, cwd: tmpdir() });
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[]) => runCli(argv);
 
 describe('perftrack export --out', () => {
   it('refuses a path inside the store and leaves the session log untouched', async () => {

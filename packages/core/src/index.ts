@@ -16,6 +16,9 @@ export { systemClock, FakeClock } from './collector/clock';
 export { heapUsedSource } from './collector/memory';
 export { createSeededRandom } from './collector/random';
 
+// Framework adapters' shared option types (the checks are in core/internal)
+export type { AdapterOptions, WrappingAdapterOptions, ListeningAdapterOptions } from './internal/adapter-options';
+
 // The record pipeline: one bounded queue between a collector and every sink
 export { RecordPipeline, subscriberSink } from './pipeline/record-pipeline';
 export type { BatchSink, RecordPipelineOptions, RecordPipelineStats, RecordPipelineErrorSource } from './pipeline/record-pipeline';

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { AnalyticsEngine } from '@perftrack/analytics';
 import type { MetricsCollector, ToolExecutionMetrics } from '@perftrack/core';
-import { BatchQueue, checkOptionKeys, Diagnostics, errorMessage } from '@perftrack/core/internal';
+import { BatchQueue, checkInteger, checkOptionKeys, Diagnostics, errorMessage } from '@perftrack/core/internal';
 import { openHistory } from '@perftrack/integration';
 import { PerformanceStorage } from '@perftrack/storage';
 import { DashboardModel, type DashboardSnapshot } from './model';
@@ -75,13 +75,8 @@ const OPTION_KEYS = ['collector', 'analytics', 'dir', 'storage', 'port', 'host',
 const MAX_BUFFERED = 8 * 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
 
-function int(name: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`startDashboard: ${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
+const int = (name: string, value: unknown, fallback: number, min: number, max: number): number =>
+  value === undefined ? fallback : checkInteger('startDashboard', name, value, min, max);
 
 /** The hostname of a Host header (`[::1]:80` → `::1`). */
 function hostName(header: string): string {

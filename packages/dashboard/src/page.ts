@@ -49,7 +49,7 @@ h2.spaced { margin-top: 12px; }
 #failures { max-height: 360px; overflow-y: auto; }
 `;
 
-const SCRIPT = String.raw`
+const SCRIPT = `
 (() => {
   'use strict';
   const $ = (id) => document.getElementById(id);

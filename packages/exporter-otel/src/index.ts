@@ -1,6 +1,6 @@
 // @perftrack/exporter-otel — the whole public surface.
 
-export { OpenTelemetryExporter, toHrTime } from './open-telemetry-exporter';
+export { OpenTelemetryExporter } from './open-telemetry-exporter';
 export type { OpenTelemetryExporterOptions, OpenTelemetryExporterStats } from './open-telemetry-exporter';
 export {
   GenAiAttributes,

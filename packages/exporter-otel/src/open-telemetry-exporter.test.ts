@@ -9,7 +9,7 @@ import {
   type DataPoint,
   type Histogram as HistogramPoint,
 } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { FakeClock, MetricsCollector, createSeededRandom, trackPerformance, type ToolExecutionMetrics } from '@perftrack/core';
 import {
   EXECUTE_TOOL_DURATION,
@@ -17,8 +17,8 @@ import {
   GenAiAttributes,
   OpenTelemetryExporter,
   PerftrackAttributes,
-  toHrTime,
 } from '@perftrack/exporter-otel';
+import { toHrTime } from './open-telemetry-exporter';
 
 /** A pull reader: `collect()` hands back what the SDK aggregated, in memory. */
 class InMemoryMetricReader extends MetricReader {

@@ -43,7 +43,6 @@ describe('OpenTelemetryExporter parent links', () => {
 
 describe('SpanLinks bounds', () => {
   test('1,000,000 calls and orphans keep at most 4,096 entries each', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { SpanLinks } = require('./span-links') as typeof import('./span-links');
     const links = new SpanLinks();
     const span = { traceId: '0'.repeat(31) + '1', spanId: '0'.repeat(15) + '1', traceFlags: 1 };

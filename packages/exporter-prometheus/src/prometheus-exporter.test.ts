@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Gauge, Registry, register as globalRegister } from 'prom-client';
 import { MetricsCollector, createSeededRandom, trackPerformance } from '@perftrack/core';
 import { DEFAULT_DURATION_BUCKETS, PrometheusExporter } from '@perftrack/exporter-prometheus';
-import { parseExposition, valueOf } from './test-support/exposition';
+import { parseExposition, sampleValue } from './test-support/exposition';
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -46,17 +46,17 @@ describe('PrometheusExporter: metrics', () => {
       perftrack_dropped_records: 'gauge',
       perftrack_sampled_out_calls: 'gauge',
     });
-    expect(valueOf(m, 'perftrack_tool_calls_total', { tool: 'read', outcome: 'success' })).toBe(2);
-    expect(valueOf(m, 'perftrack_tool_calls_total', { tool: 'read', outcome: 'failure' })).toBe(2);
-    expect(valueOf(m, 'perftrack_tool_failures_total', { tool: 'read', error_type: 'ENOENT' })).toBe(1);
-    expect(valueOf(m, 'perftrack_tool_failures_total', { tool: 'read', error_type: 'TypeError' })).toBe(1);
-    expect(valueOf(m, 'perftrack_tool_duration_seconds_count', { tool: 'read', outcome: 'success' })).toBe(2);
-    expect(valueOf(m, 'perftrack_tool_duration_seconds_count', { tool: 'bash', outcome: 'success' })).toBe(1);
-    expect(valueOf(m, 'perftrack_tool_duration_seconds_sum', { tool: 'bash', outcome: 'success' })).toBeCloseTo(0.25, 10);
+    expect(sampleValue(m, 'perftrack_tool_calls_total', { tool: 'read', outcome: 'success' })).toBe(2);
+    expect(sampleValue(m, 'perftrack_tool_calls_total', { tool: 'read', outcome: 'failure' })).toBe(2);
+    expect(sampleValue(m, 'perftrack_tool_failures_total', { tool: 'read', error_type: 'ENOENT' })).toBe(1);
+    expect(sampleValue(m, 'perftrack_tool_failures_total', { tool: 'read', error_type: 'TypeError' })).toBe(1);
+    expect(sampleValue(m, 'perftrack_tool_duration_seconds_count', { tool: 'read', outcome: 'success' })).toBe(2);
+    expect(sampleValue(m, 'perftrack_tool_duration_seconds_count', { tool: 'bash', outcome: 'success' })).toBe(1);
+    expect(sampleValue(m, 'perftrack_tool_duration_seconds_sum', { tool: 'bash', outcome: 'success' })).toBeCloseTo(0.25, 10);
     // 250 ms lands in the (0.1, 0.25] bucket: cumulative counts step there
-    expect(valueOf(m, 'perftrack_tool_duration_seconds_bucket', { tool: 'bash', outcome: 'success', le: '0.1' })).toBe(0);
-    expect(valueOf(m, 'perftrack_tool_duration_seconds_bucket', { tool: 'bash', outcome: 'success', le: '0.25' })).toBe(1);
-    expect(valueOf(m, 'perftrack_tool_duration_seconds_bucket', { tool: 'bash', outcome: 'success', le: '+Inf' })).toBe(1);
+    expect(sampleValue(m, 'perftrack_tool_duration_seconds_bucket', { tool: 'bash', outcome: 'success', le: '0.1' })).toBe(0);
+    expect(sampleValue(m, 'perftrack_tool_duration_seconds_bucket', { tool: 'bash', outcome: 'success', le: '0.25' })).toBe(1);
+    expect(sampleValue(m, 'perftrack_tool_duration_seconds_bucket', { tool: 'bash', outcome: 'success', le: '+Inf' })).toBe(1);
     const les = m.samples.filter((s) => s.name === 'perftrack_tool_duration_seconds_bucket' && s.labels.tool === 'bash').map((s) => s.labels.le);
     expect(les).toEqual([...DEFAULT_DURATION_BUCKETS.map(String), '+Inf']);
     // session ids are never labels, nor anywhere in the text
@@ -72,9 +72,9 @@ describe('PrometheusExporter: metrics', () => {
     for (let i = 0; i < 5_000; i++) tool.execute({ path: '/a' }, { sessionID: 's' });
     const kept = collector.stats().recorded;
     const m = await scrape(exporter);
-    expect(valueOf(m, 'perftrack_tool_calls_total', { tool: 'read', outcome: 'success' })).toBeCloseTo(kept * 10, 6);
-    expect(valueOf(m, 'perftrack_tool_duration_seconds_count', { tool: 'read', outcome: 'success' })).toBe(kept * 10);
-    expect(valueOf(m, 'perftrack_sampled_out_calls')).toBe(collector.stats().sampledOut);
+    expect(sampleValue(m, 'perftrack_tool_calls_total', { tool: 'read', outcome: 'success' })).toBeCloseTo(kept * 10, 6);
+    expect(sampleValue(m, 'perftrack_tool_duration_seconds_count', { tool: 'read', outcome: 'success' })).toBe(kept * 10);
+    expect(sampleValue(m, 'perftrack_sampled_out_calls')).toBe(collector.stats().sampledOut);
     expect(Math.abs(kept * 10 - 5_000) / 5_000).toBeLessThan(0.1);
 
     // a fractional weight (sample rate 0.3) is rounded without bias
@@ -82,8 +82,8 @@ describe('PrometheusExporter: metrics', () => {
     const e2 = new PrometheusExporter({ collector: c2, random: createSeededRandom(4) });
     for (let i = 0; i < 3_000; i++) c2.recordExecution({ toolId: 'grep', sessionId: 's', startTime: 0, endTime: 2, success: true, sampleWeight: 1 / 0.3 });
     const m2 = await scrape(e2);
-    expect(valueOf(m2, 'perftrack_tool_calls_total', { tool: 'grep', outcome: 'success' })).toBeCloseTo(10_000, 6);
-    expect(Math.abs(valueOf(m2, 'perftrack_tool_duration_seconds_count', { tool: 'grep', outcome: 'success' }) - 10_000) / 10_000).toBeLessThan(0.03);
+    expect(sampleValue(m2, 'perftrack_tool_calls_total', { tool: 'grep', outcome: 'success' })).toBeCloseTo(10_000, 6);
+    expect(Math.abs(sampleValue(m2, 'perftrack_tool_duration_seconds_count', { tool: 'grep', outcome: 'success' }) - 10_000) / 10_000).toBeLessThan(0.03);
   });
 
   it('counts untimed failures as calls and failures but keeps them out of the latency histogram', async () => {
@@ -91,8 +91,8 @@ describe('PrometheusExporter: metrics', () => {
     const exporter = new PrometheusExporter({ collector });
     collector.recordExecution({ toolId: 'glob', sessionId: 's', startTime: 5, endTime: 5, success: false, untimed: true, errorType: 'EACCES' });
     const m = await scrape(exporter);
-    expect(valueOf(m, 'perftrack_tool_calls_total', { tool: 'glob', outcome: 'failure' })).toBe(1);
-    expect(valueOf(m, 'perftrack_tool_failures_total', { tool: 'glob', error_type: 'EACCES' })).toBe(1);
+    expect(sampleValue(m, 'perftrack_tool_calls_total', { tool: 'glob', outcome: 'failure' })).toBe(1);
+    expect(sampleValue(m, 'perftrack_tool_failures_total', { tool: 'glob', error_type: 'EACCES' })).toBe(1);
     expect(m.samples.some((s) => s.name === 'perftrack_tool_duration_seconds_count' && s.labels.tool === 'glob')).toBe(false);
   });
 
@@ -101,10 +101,10 @@ describe('PrometheusExporter: metrics', () => {
     const exporter = new PrometheusExporter({ collector, queue: { capacity: 3, overflow: 'drop' }, onWarning: () => {} });
     for (let i = 0; i < 10; i++) collector.recordExecution({ toolId: 't', sessionId: 's', startTime: 0, endTime: 1, success: true });
     const m = await scrape(exporter);
-    expect(valueOf(m, 'perftrack_dropped_records', { source: 'collector_buffer' })).toBe(collector.stats().dropped);
+    expect(sampleValue(m, 'perftrack_dropped_records', { source: 'collector_buffer' })).toBe(collector.stats().dropped);
     expect(collector.stats().dropped).toBe(6);
-    expect(valueOf(m, 'perftrack_dropped_records', { source: 'exporter_queue' })).toBe(7);
-    expect(valueOf(m, 'perftrack_tool_calls_total', { tool: 't', outcome: 'success' })).toBe(3);
+    expect(sampleValue(m, 'perftrack_dropped_records', { source: 'exporter_queue' })).toBe(7);
+    expect(sampleValue(m, 'perftrack_tool_calls_total', { tool: 't', outcome: 'success' })).toBe(3);
   });
 
   it('bounds label cardinality: tools and error types past their limits become "other", with one warning', async () => {
@@ -116,8 +116,8 @@ describe('PrometheusExporter: metrics', () => {
     const m = await scrape(exporter);
     const tools = new Set(m.samples.filter((s) => s.name === 'perftrack_tool_calls_total').map((s) => s.labels.tool));
     expect([...tools].sort()).toEqual(['other', 'tool_0', 'tool_1', 'tool_2']);
-    expect(valueOf(m, 'perftrack_tool_calls_total', { tool: 'other', outcome: 'success' })).toBe(7);
-    expect(valueOf(m, 'perftrack_tool_failures_total', { tool: 'tool_0', error_type: 'other' })).toBe(2);
+    expect(sampleValue(m, 'perftrack_tool_calls_total', { tool: 'other', outcome: 'success' })).toBe(7);
+    expect(sampleValue(m, 'perftrack_tool_failures_total', { tool: 'tool_0', error_type: 'other' })).toBe(2);
     expect(exporter.stats()).toMatchObject({ otherTools: 7, otherErrorTypes: 2 });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('more than 3 distinct tools');
@@ -128,8 +128,8 @@ describe('PrometheusExporter: metrics', () => {
     const hostile = 'evil"} 1\nperftrack_fake 9\\';
     exporter.onMetric({ id: '1', toolId: hostile, sessionId: 's', startTime: 0, endTime: 1, duration: 1, success: false, errorType: 'E"\n', sampleWeight: 1 });
     const m = await scrape(exporter); // the strict parser throws on a malformed line
-    expect(valueOf(m, 'perftrack_tool_calls_total', { tool: hostile, outcome: 'failure' })).toBe(1);
-    expect(valueOf(m, 'perftrack_tool_failures_total', { tool: hostile, error_type: 'E"\n' })).toBe(1);
+    expect(sampleValue(m, 'perftrack_tool_calls_total', { tool: hostile, outcome: 'failure' })).toBe(1);
+    expect(sampleValue(m, 'perftrack_tool_failures_total', { tool: hostile, error_type: 'E"\n' })).toBe(1);
     expect(m.samples.some((s) => s.name === 'perftrack_fake')).toBe(false);
   });
 
@@ -138,7 +138,7 @@ describe('PrometheusExporter: metrics', () => {
     const exporter = new PrometheusExporter({ maxTools: 1, onWarning: (w) => void warnings.push(w) });
     for (const toolId of ['read', 'other', 'grep']) exporter.onMetric({ id: toolId, toolId, sessionId: 's', startTime: 0, endTime: 1, duration: 1, success: true, sampleWeight: 1 });
     const m = await scrape(exporter);
-    expect(valueOf(m, 'perftrack_tool_calls_total', { tool: 'other', outcome: 'success' })).toBe(2);
+    expect(sampleValue(m, 'perftrack_tool_calls_total', { tool: 'other', outcome: 'success' })).toBe(2);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('more than 1 distinct tools; "other" and later ones');
   });
@@ -168,7 +168,7 @@ describe('PrometheusExporter: off the call path and isolated from the tool', () 
     tool.execute({ path: '/a' }, { sessionID: 's' });
     // a scrape through the registry alone (not metricsHandler) also sees the queued call
     const m = parseExposition(await exporter.registry.metrics());
-    expect(valueOf(m, 'perftrack_tool_calls_total', { tool: 'read', outcome: 'success' })).toBe(2);
+    expect(sampleValue(m, 'perftrack_tool_calls_total', { tool: 'read', outcome: 'success' })).toBe(2);
   });
 
   it('an update that throws never reaches the tool, even when the full queue is handled on the call path', async () => {
@@ -231,7 +231,7 @@ describe('PrometheusExporter: serving', () => {
       const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/anything`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe(exporter.contentType);
-      expect(valueOf(parseExposition(await res.text()), 'perftrack_tool_calls_total', { tool: 'edit', outcome: 'success' })).toBe(1);
+      expect(sampleValue(parseExposition(await res.text()), 'perftrack_tool_calls_total', { tool: 'edit', outcome: 'success' })).toBe(1);
     } finally {
       server.close();
     }
@@ -245,7 +245,7 @@ describe('PrometheusExporter: serving', () => {
     collector.recordExecution({ toolId: 'bash', sessionId: 's', startTime: 0, endTime: 40, success: true });
     const ok = await fetch(server.url);
     expect(ok.status).toBe(200);
-    expect(valueOf(parseExposition(await ok.text()), 'perftrack_tool_calls_total', { tool: 'bash', outcome: 'success' })).toBe(1);
+    expect(sampleValue(parseExposition(await ok.text()), 'perftrack_tool_calls_total', { tool: 'bash', outcome: 'success' })).toBe(1);
     expect((await fetch(server.url.replace('/metrics', '/other'))).status).toBe(404);
     expect((await fetch(server.url, { method: 'POST' })).status).toBe(405);
     await exporter.shutdown();

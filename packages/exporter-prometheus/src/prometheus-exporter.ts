@@ -11,6 +11,7 @@ import {
 } from '@perftrack/core';
 import {
   BatchQueue,
+  checkInteger,
   checkOptionKeys,
   batchQueueTuning,
   Diagnostics,
@@ -160,11 +161,7 @@ export class PrometheusExporter implements MetricsSubscriber, BatchSink {
 
   constructor(options: PrometheusExporterOptions = {}) {
     checkOptionKeys(options, KNOWN_OPTIONS, 'PrometheusExporter');
-    const limit = (key: 'maxTools' | 'maxErrorTypes', fallback: number): number => {
-      const value = options[key] ?? fallback;
-      if (!Number.isInteger(value) || value < 1 || value > 10_000) throw new TypeError(`PrometheusExporter: ${key} must be an integer from 1 to 10000, got ${String(value)}`);
-      return value;
-    };
+    const limit = (key: 'maxTools' | 'maxErrorTypes', fallback: number): number => checkInteger('PrometheusExporter', key, options[key] ?? fallback, 1, 10_000);
     const maxTools = limit('maxTools', 100);
     this.#tools = new BoundedLabel(maxTools, (tool) =>
       this.#diagnostics.warnOnce(
@@ -330,7 +327,7 @@ export class PrometheusExporter implements MetricsSubscriber, BatchSink {
   async serve(options: ServeOptions): Promise<MetricsServer> {
     if (typeof options !== 'object' || options === null) throw new TypeError('PrometheusExporter.serve: expected { port }');
     const { port, host = '127.0.0.1', path = '/metrics' } = options;
-    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`PrometheusExporter.serve: port must be an integer from 0 to 65535, got ${String(port)}`);
+    checkInteger('PrometheusExporter.serve', 'port', port, 0, 65_535);
     if (typeof host !== 'string' || host.length === 0) throw new TypeError('PrometheusExporter.serve: host must be a non-empty string');
     if (typeof path !== 'string' || !path.startsWith('/')) throw new TypeError('PrometheusExporter.serve: path must start with "/"');
     const server: Server = createServer((request, response) => {

@@ -156,7 +156,7 @@ export function resolveConfig(input: PerformanceConfig | { readonly performance:
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new PerformanceConfigError('', `must be an object, a { performance: {...} } object or a JSON file path, got ${show(config)}`);
   }
-  if (Object.prototype.hasOwnProperty.call(config, 'performance')) {
+  if (Object.hasOwn(config, 'performance')) {
     prefix = 'performance.';
     config = (config as { performance: unknown }).performance ?? {};
     if (typeof config !== 'object' || config === null || Array.isArray(config)) {

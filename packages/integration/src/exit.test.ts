@@ -7,7 +7,9 @@ import { PerformanceStorage } from '@perftrack/integration';
 
 const repoRoot = join(__dirname, '..', '..', '..');
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 function child(script: string, dir: string, onReady?: (kill: (s: NodeJS.Signals) => void) => void) {
   return new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {

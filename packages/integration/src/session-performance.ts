@@ -1,5 +1,5 @@
-import { MetricsCollector, isTimed, isUsableRecord, weightOf, type BatchSink, type MetricsSubscriber, type RecordBatch, type ToolExecutionMetrics } from '@perftrack/core';
-import { sharedDefault } from '@perftrack/core/internal';
+import { isTimed, isUsableRecord, MetricsCollector, weightOf, type BatchSink, type MetricsSubscriber, type RecordBatch, type ToolExecutionMetrics } from '@perftrack/core';
+import { checkInteger, sharedDefault } from '@perftrack/core/internal';
 import { VERSION } from './version';
 
 /** One tool's share of a session, as {@link SessionTracker.tools} gives it. */
@@ -206,11 +206,7 @@ export class SessionTracker {
   }
 }
 
-function positiveInt(name: string, v: unknown, fallback: number, min = 1): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new TypeError(`SessionPerformance: ${name} must be an integer >= ${min}, got ${String(v)}`);
-  return v;
-}
+const positiveInt = (name: string, v: unknown, fallback: number, min = 1): number => (v === undefined ? fallback : checkInteger('SessionPerformance', name, v, min));
 
 /**
  * The default instance (and, when it subscribed itself to the default collector, how to detach

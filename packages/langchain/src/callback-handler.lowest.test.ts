@@ -4,7 +4,6 @@ import { describeScenarios, type LangChainCore } from './test-support/scenarios'
 // handler extends that copy's BaseCallbackHandler, as it would in a project that has 1.0.0.
 jest.mock('@langchain/core/callbacks/base', () => jest.requireActual('langchain-core-low/callbacks/base'));
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 describeScenarios({
   failureHasToolCallId: false,
   version: require('langchain-core-low/package.json').version,

@@ -1,18 +1,7 @@
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { Serialized } from '@langchain/core/load/serializable';
-import {
-  MetricsCollector,
-  systemClock,
-  type Clock,
-  type RandomSource,
-} from '@perftrack/core';
-import {
-  Diagnostics,
-  SizeEstimator,
-  checkOptionKeys,
-  errorMessage,
-  errorType,
-} from '@perftrack/core/internal';
+import { MetricsCollector, type ListeningAdapterOptions, } from '@perftrack/core';
+import { checkListeningOptions, Diagnostics, errorMessage, errorType, sampleRateOf, SizeEstimator, type ResolvedListeningOptions } from '@perftrack/core/internal';
 
 /** What a {@link PerftrackCallbackHandlerOptions.sessionId} function sees of one tool run. */
 export interface LangChainToolRunInfo {
@@ -30,9 +19,7 @@ export interface LangChainToolRunInfo {
 }
 
 /** Options of {@link PerftrackCallbackHandler}. Unknown keys are rejected. */
-export interface PerftrackCallbackHandlerOptions {
-  /** Collector to record into. Default: `MetricsCollector.default`, looked up per record. */
-  collector?: MetricsCollector;
+export interface PerftrackCallbackHandlerOptions extends ListeningAdapterOptions {
   /**
    * Session of each tool run: a string, or a function of the run. Default: the run metadata's
    * `thread_id` (LangGraph copies `configurable.thread_id` there; so does `@langchain/core` 1.0,
@@ -40,20 +27,8 @@ export interface PerftrackCallbackHandlerOptions {
    * else `session_id` / `sessionId` / `conversation_id`, else the collector's default session.
    */
   sessionId?: string | ((run: LangChainToolRunInfo) => string | undefined);
-  /** Share of successful tool runs recorded, in [0, 1]. Failures are always kept. Default 1. */
-  sampleRate?: number;
-  /** Sample rates by tool name. */
-  sampleRates?: Readonly<Record<string, number>>;
   /** Record input and output sizes in bytes (the tool's arguments and its output content, never the values). Default true. */
   trackInputOutput?: boolean;
-  /** Tool runs started and not yet ended, at most; past it the oldest is recorded as `Abandoned`. Default 10,000. */
-  maxInFlight?: number;
-  /** Clock of the timings. Default: the system's monotonic clock. */
-  clock?: Clock;
-  /** Randomness of the sampling decisions. Default `Math.random`. */
-  random?: RandomSource;
-  /** Receives one-time warnings (an end without a start, abandoned runs). Default `process.emitWarning`. */
-  onWarning?: (message: string) => void;
 }
 
 /** Counters of a {@link PerftrackCallbackHandler}. */
@@ -70,7 +45,6 @@ export interface PerftrackCallbackHandlerStats {
   readonly unmatched: number;
 }
 
-const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'maxInFlight', 'clock', 'random', 'onWarning'] as const;
 /** Marks records from this adapter (what `perftrack doctor` lists as a record's source). */
 /** Shared by every record (no per-call allocation); `perftrack doctor` prints `framework@adapterVersion`. Kept equal to package.json by a test. */
 const FRAMEWORK = Object.freeze({ framework: 'langchain', adapterVersion: '0.1.0' });
@@ -154,14 +128,9 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
   name = 'perftrack';
   /** Called inline, so start and end times are the tool's. */
   override awaitHandlers = true;
-  readonly #collector: MetricsCollector | undefined;
+  /** The options as checked, with their defaults. */
+  readonly #options: ResolvedListeningOptions;
   readonly #sessionId: PerftrackCallbackHandlerOptions['sessionId'];
-  readonly #sampleRate: number;
-  readonly #sampleRates: Readonly<Record<string, number>>;
-  readonly #trackIO: boolean;
-  readonly #maxInFlight: number;
-  readonly #clock: Clock;
-  readonly #random: RandomSource;
   readonly #diagnostics: Diagnostics;
   readonly #sizer = new SizeEstimator();
   readonly #open = new Map<string, OpenRun>();
@@ -174,29 +143,12 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
 
   constructor(options: PerftrackCallbackHandlerOptions = {}) {
     super({ _awaitHandler: true });
-    checkOptionKeys(options, OPTION_KEYS, 'PerftrackCallbackHandler');
-    const { collector, sessionId, sampleRate = 1, sampleRates = {}, trackInputOutput = true, maxInFlight = 10_000, clock = systemClock, random = Math.random, onWarning } = options;
-    if (collector !== undefined && !(collector instanceof MetricsCollector)) throw new TypeError('PerftrackCallbackHandler: collector must be a MetricsCollector');
-    if (sessionId !== undefined && !(typeof sessionId === 'function' || (typeof sessionId === 'string' && sessionId.length > 0))) {
-      throw new TypeError(`PerftrackCallbackHandler: sessionId must be a non-empty string or a function of the run, got ${JSON.stringify(sessionId)}`);
-    }
-    if (typeof sampleRates !== 'object' || sampleRates === null) throw new TypeError('PerftrackCallbackHandler: sampleRates must be a record of tool name to rate');
-    for (const [name, rate] of Object.entries({ '(sampleRate)': sampleRate, ...sampleRates })) {
-      if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new TypeError(`PerftrackCallbackHandler: the sample rate of ${name} must be a number from 0 to 1, got ${JSON.stringify(rate)}`);
-    }
-    if (typeof trackInputOutput !== 'boolean') throw new TypeError('PerftrackCallbackHandler: trackInputOutput must be a boolean');
-    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new TypeError(`PerftrackCallbackHandler: maxInFlight must be a positive integer, got ${JSON.stringify(maxInFlight)}`);
-    if (typeof clock?.now !== 'function' || !Number.isFinite(clock.timeOrigin)) throw new TypeError('PerftrackCallbackHandler: clock must be { now(), timeOrigin }');
-    if (typeof random !== 'function') throw new TypeError('PerftrackCallbackHandler: random must be a function');
-    this.#collector = collector;
-    this.#sessionId = sessionId;
-    this.#sampleRate = sampleRate;
-    this.#sampleRates = { ...sampleRates };
-    this.#trackIO = trackInputOutput;
-    this.#maxInFlight = maxInFlight;
-    this.#clock = clock;
-    this.#random = random;
-    this.#diagnostics = new Diagnostics({ onWarning }, 'PerftrackCallbackHandler');
+    this.#options = checkListeningOptions(options, {
+      owner: 'PerftrackCallbackHandler',
+      call: 'run',
+    });
+    this.#sessionId = options.sessionId;
+    this.#diagnostics = new Diagnostics({ onWarning: this.#options.onWarning }, 'PerftrackCallbackHandler');
   }
 
   /** LangChain copies handlers for child runs: every copy is this one, so runs started and ended meet. */
@@ -223,7 +175,7 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
       if (typeof runId !== 'string') return;
       const root = typeof parentRunId === 'string' ? (this.#roots.get(parentRunId) ?? parentRunId) : runId;
       this.#roots.set(runId, root);
-      if (this.#roots.size > this.#maxInFlight) this.#roots.delete(this.#roots.keys().next().value as string);
+      if (this.#roots.size > this.#options.maxInFlight) this.#roots.delete(this.#roots.keys().next().value as string);
     } catch {
       // never into LangChain
     }
@@ -248,16 +200,16 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
     toolCallId?: string,
   ): void {
     try {
-      const start = this.#clock.now();
+      const start = this.#options.clock.now();
       const toolId = typeof runName === 'string' && runName.length > 0 ? runName : nameOf(tool);
       const rootRunId = typeof parentRunId === 'string' ? (this.#roots.get(parentRunId) ?? parentRunId) : undefined;
-      const rate = Object.prototype.hasOwnProperty.call(this.#sampleRates, toolId) ? (this.#sampleRates[toolId] as number) : this.#sampleRate;
-      const sampledIn = rate >= 1 || (rate > 0 && this.#random() < rate);
+      const rate = sampleRateOf(this.#options.sampleRates, toolId, this.#options.sampleRate);
+      const sampledIn = rate >= 1 || (rate > 0 && this.#options.random() < rate);
       const sessionId =
         typeof this.#sessionId === 'function'
           ? this.#sessionId({ toolName: toolId, runId, parentRunId, rootRunId, metadata, tags })
           : (this.#sessionId ?? sessionFromMetadata(metadata));
-      const read = readInput(input, this.#trackIO && sampledIn);
+      const read = readInput(input, this.#options.trackInputOutput && sampledIn);
       this.#open.set(runId, {
         toolId,
         sessionId,
@@ -268,7 +220,7 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
         rootRunId,
         sampledIn,
       });
-      if (this.#open.size > this.#maxInFlight) this.#abandon(this.#open.keys().next().value as string);
+      if (this.#open.size > this.#options.maxInFlight) this.#abandon(this.#open.keys().next().value as string);
     } catch (e) {
       this.#diagnostics.warnOnce('start-failed', `perftrack: PerftrackCallbackHandler could not start a tool run (${errorMessage(e)}); it is not recorded.`);
     }
@@ -284,7 +236,7 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
 
   #end(runId: string, success: boolean, value: unknown): void {
     try {
-      const end = this.#clock.now();
+      const end = this.#options.clock.now();
       const run = this.#open.get(runId);
       if (run === undefined) {
         this.#unmatched++;
@@ -295,7 +247,7 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
         return;
       }
       this.#open.delete(runId);
-      const collector = this.#collector ?? MetricsCollector.default;
+      const collector = this.#options.collector ?? MetricsCollector.default;
       if (success && !run.sampledIn) {
         this.#sampledOut++;
         collector.countSampledOut();
@@ -303,11 +255,11 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
       }
       let outputSize: number | undefined;
       let outputSizeCapped: boolean | undefined;
-      if (success && this.#trackIO) {
+      if (success && this.#options.trackInputOutput) {
         outputSize = this.#sizer.estimate(outputOf(value));
         if (this.#sizer.capped) outputSizeCapped = true;
       }
-      const origin = this.#clock.timeOrigin;
+      const origin = this.#options.clock.timeOrigin;
       this.#recorded++;
       collector.recordExecution({
         toolId: run.toolId,
@@ -333,7 +285,7 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
   }
 
   #rateOf(toolId: string): number {
-    const rate = Object.prototype.hasOwnProperty.call(this.#sampleRates, toolId) ? (this.#sampleRates[toolId] as number) : this.#sampleRate;
+    const rate = sampleRateOf(this.#options.sampleRates, toolId, this.#options.sampleRate);
     return rate > 0 ? rate : 1;
   }
 
@@ -344,10 +296,10 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
     this.#abandoned++;
     this.#diagnostics.warnOnce(
       'abandoned',
-      `perftrack: a LangChain tool run never ended (more than maxInFlight=${this.#maxInFlight} open, or still open when abandoned); recorded as an Abandoned failure and counted in stats().abandoned.`,
+      `perftrack: a LangChain tool run never ended (more than maxInFlight=${this.#options.maxInFlight} open, or still open when abandoned); recorded as an Abandoned failure and counted in stats().abandoned.`,
     );
-    const collector = this.#collector ?? MetricsCollector.default;
-    const at = this.#clock.timeOrigin + this.#clock.now();
+    const collector = this.#options.collector ?? MetricsCollector.default;
+    const at = this.#options.clock.timeOrigin + this.#options.clock.now();
     this.#recorded++;
     collector.recordExecution({
       toolId: run.toolId,

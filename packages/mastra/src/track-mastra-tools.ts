@@ -1,5 +1,5 @@
-import { MetricsCollector, trackPerformance, type CallContext, type CustomMetadata } from '@perftrack/core';
-import { Diagnostics, checkOptionKeys, withAdapterStamp } from '@perftrack/core/internal';
+import { trackPerformance, type CallContext, type CustomMetadata, type WrappingAdapterOptions } from '@perftrack/core';
+import { checkAdapterOptions, Diagnostics, sampleRateOf, withAdapterStamp, WRAPPING_ADAPTER_KEYS } from '@perftrack/core/internal';
 
 /** One tool call as Mastra makes it: what a {@link TrackMastraToolsOptions.sessionId} function sees. */
 export interface MastraToolCallInfo {
@@ -16,28 +16,19 @@ export interface MastraToolCallInfo {
 }
 
 /** Options of {@link trackMastraTools}. Unknown keys are rejected. */
-export interface TrackMastraToolsOptions {
-  /** Collector to record into. Default: `MetricsCollector.default`, looked up at call time. */
-  collector?: MetricsCollector;
+export interface TrackMastraToolsOptions extends WrappingAdapterOptions {
   /** Session of each call: a string, or a function of the call. Default: the thread id, else the resource id, else the collector's default session. */
   sessionId?: string | ((call: MastraToolCallInfo) => string | undefined);
-  /** Share of successful calls recorded, in [0, 1]. Failures are always kept. Default 1. */
-  sampleRate?: number;
   /** Sample rates by tool id. */
   sampleRates?: Readonly<Record<string, number>>;
   /** Record the sizes of the tool's input (never Mastra's execution context) and output, in bytes. Default true. */
   trackInputOutput?: boolean;
-  /** Record a stable hash of each input (never the input). Default false. */
-  hashInput?: boolean;
-  /** Record the heap delta across each call. Default false. */
-  trackMemory?: boolean;
   /** Extra fields for each record: an object, or a function of `(execute's arguments, result)`. */
   customMetadata?: CustomMetadata;
   /** Receives the one-time warnings (nothing to wrap, a tool that cannot be tracked). Default `process.emitWarning`. */
   onWarning?: (message: string) => void;
 }
 
-const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'hashInput', 'trackMemory', 'customMetadata', 'onWarning'] as const;
 /** Stamped on every record's metadata (`perftrack doctor` names the adapter and version); kept equal to package.json by a test. */
 const STAMP = Object.freeze({ framework: 'mastra', adapterVersion: '0.1.0' });
 
@@ -95,13 +86,8 @@ function inputOf(args: readonly unknown[]): unknown {
  */
 export function trackMastraTools<T extends Readonly<Record<string, unknown>> | readonly unknown[]>(tools: T, options: TrackMastraToolsOptions = {}): T {
   if (typeof tools !== 'object' || tools === null) throw new TypeError('trackMastraTools: expected a record or an array of Mastra tools');
-  checkOptionKeys(options, OPTION_KEYS, 'trackMastraTools');
-  const { sessionId, sampleRates = {}, onWarning, ...track } = options;
-  if (track.collector !== undefined && !(track.collector instanceof MetricsCollector)) throw new TypeError('trackMastraTools: collector must be a MetricsCollector');
-  if (sessionId !== undefined && !(typeof sessionId === 'function' || (typeof sessionId === 'string' && sessionId.length > 0))) {
-    throw new TypeError(`trackMastraTools: sessionId must be a non-empty string or a function of the call, got ${JSON.stringify(sessionId)}`);
-  }
-  if (typeof sampleRates !== 'object' || sampleRates === null) throw new TypeError('trackMastraTools: sampleRates must be a record of tool id to rate');
+  const sampleRates = checkAdapterOptions(options, WRAPPING_ADAPTER_KEYS, { owner: 'trackMastraTools', tool: 'id' });
+  const { sessionId, sampleRates: _checked, onWarning, ...track } = options;
   const diagnostics = new Diagnostics({ onWarning }, 'trackMastraTools');
   let wrapped = 0;
   const wrapOne = (tool: unknown, key: string): unknown => {
@@ -124,7 +110,7 @@ export function trackMastraTools<T extends Readonly<Record<string, unknown>> | r
       ...track,
       trackInputOutput: track.trackInputOutput ?? true,
       customMetadata: withAdapterStamp(track.customMetadata, STAMP),
-      sampleRate: Object.prototype.hasOwnProperty.call(sampleRates, name) ? sampleRates[name] : track.sampleRate,
+      sampleRate: sampleRateOf(sampleRates, name, track.sampleRate),
       toolId: name,
       context,
       input: inputOf,

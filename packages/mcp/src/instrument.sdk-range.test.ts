@@ -21,7 +21,6 @@ interface Sdk {
 }
 
 function load(pkg: string, z: typeof z3 | typeof z4): Sdk {
-  /* eslint-disable @typescript-eslint/no-require-imports */
   return {
     McpServer: require(`${pkg}/server/mcp.js`).McpServer,
     Client: require(`${pkg}/client/index.js`).Client,

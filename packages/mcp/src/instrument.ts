@@ -1,5 +1,5 @@
-import { MetricsCollector, trackPerformance, type CallContext, type CustomMetadata } from '@perftrack/core';
-import { Diagnostics, checkOptionKeys, withAdapterStamp } from '@perftrack/core/internal';
+import { trackPerformance, type CallContext, type CustomMetadata, type WrappingAdapterOptions } from '@perftrack/core';
+import { checkAdapterOptions, Diagnostics, sampleRateOf, withAdapterStamp, WRAPPING_ADAPTER_KEYS } from '@perftrack/core/internal';
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 
 /** What a {@link InstrumentMcpOptions.sessionId} function sees of one tool call. */
@@ -17,9 +17,7 @@ export interface McpCallInfo {
 }
 
 /** Options of {@link instrumentMcpServer}. Unknown keys are rejected. */
-export interface InstrumentMcpOptions {
-  /** Collector to record into. Default: `MetricsCollector.default`, looked up at call time. */
-  collector?: MetricsCollector;
+export interface InstrumentMcpOptions extends WrappingAdapterOptions {
   /**
    * Session of each call: a string, or a function of the call (which sees the request's `_meta`
    * and the client's info). Default: the transport's session id (Streamable HTTP), else a string
@@ -29,21 +27,12 @@ export interface InstrumentMcpOptions {
   sessionId?: string | ((call: McpCallInfo) => string | undefined);
   /** Share of successful calls recorded, in [0, 1]. Failures (thrown or `isError`) are always kept. Default 1. */
   sampleRate?: number;
-  /** Sample rates by tool name, for tools registered now or later. */
-  sampleRates?: Readonly<Record<string, number>>;
   /** Record the sizes of the arguments and of the `CallToolResult` in bytes (never the values). Default true. */
   trackInputOutput?: boolean;
-  /** Record a stable hash of the arguments (never the arguments). Default false. */
-  hashInput?: boolean;
-  /** Record the heap delta across each call. Default false. */
-  trackMemory?: boolean;
   /** Extra fields for each record: an object, or a function of `(handler arguments, result)`. */
   customMetadata?: CustomMetadata;
-  /** Receives the one-time warnings (a tool that cannot be tracked, connected with no tool). Default `process.emitWarning`. */
-  onWarning?: (message: string) => void;
 }
 
-const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'hashInput', 'trackMemory', 'customMetadata', 'onWarning'] as const;
 /** Stamped on every record's metadata (`perftrack doctor` names the adapter and version); kept equal to package.json by a test. */
 const STAMP = Object.freeze({ framework: 'mcp', adapterVersion: '0.1.0' });
 const INSTRUMENTED = Symbol.for('perftrack.mcp.instrumented');
@@ -116,20 +105,12 @@ export function instrumentMcpServer<S extends McpServer>(server: S, options: Ins
   if (typeof server !== 'object' || server === null || typeof (server as { registerTool?: unknown }).registerTool !== 'function') {
     throw new TypeError('instrumentMcpServer: expected an McpServer from @modelcontextprotocol/sdk');
   }
-  checkOptionKeys(options, OPTION_KEYS, 'instrumentMcpServer');
-  // the rest are core's own options, passed through (and validated by core) as they are
-  const { sessionId, sampleRates = {}, onWarning, ...track } = options;
-  const diagnostics = new Diagnostics({ onWarning }, 'instrumentMcpServer');
-  const { collector, sampleRate } = track;
-  if (collector !== undefined && !(collector instanceof MetricsCollector)) throw new TypeError('instrumentMcpServer: collector must be a MetricsCollector');
-  if (sessionId !== undefined && !(typeof sessionId === 'function' || (typeof sessionId === 'string' && sessionId.length > 0))) {
-    throw new TypeError(`instrumentMcpServer: sessionId must be a non-empty string or a function of the call, got ${JSON.stringify(sessionId)}`);
-  }
-  if (typeof sampleRates !== 'object' || sampleRates === null) throw new TypeError('instrumentMcpServer: sampleRates must be a record of tool name to rate');
   // checked now, not when a tool registers later
-  for (const [name, rate] of Object.entries({ ...sampleRates, ...(sampleRate !== undefined ? { '(sampleRate)': sampleRate } : {}) })) {
-    if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new TypeError(`instrumentMcpServer: the sample rate of ${name} must be a number from 0 to 1, got ${JSON.stringify(rate)}`);
-  }
+  const sampleRates = checkAdapterOptions(options, WRAPPING_ADAPTER_KEYS, { owner: 'instrumentMcpServer' });
+  // the rest are core's own options, passed through (and validated by core) as they are
+  const { sessionId, sampleRates: _checked, onWarning, ...track } = options;
+  const diagnostics = new Diagnostics({ onWarning }, 'instrumentMcpServer');
+  const { sampleRate } = track;
   if ((server as unknown as Record<symbol, unknown>)[INSTRUMENTED]) return server;
 
   const registry = server as unknown as ToolRegistry;
@@ -154,7 +135,7 @@ export function instrumentMcpServer<S extends McpServer>(server: S, options: Ins
       trackInputOutput: track.trackInputOutput ?? true,
       customMetadata: withAdapterStamp(track.customMetadata, STAMP),
       // an own property only: a tool named "constructor" is not Object's
-      sampleRate: Object.prototype.hasOwnProperty.call(sampleRates, name) ? sampleRates[name] : sampleRate,
+      sampleRate: sampleRateOf(sampleRates, name, sampleRate),
       toolId: name,
       context,
       input: (args) => (args.length >= 2 ? args[0] : undefined),

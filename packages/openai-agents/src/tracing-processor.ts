@@ -1,5 +1,5 @@
-import { MetricsCollector, systemClock, type Clock, type RandomSource } from '@perftrack/core';
-import { Diagnostics, checkOptionKeys, errorMessage } from '@perftrack/core/internal';
+import { MetricsCollector, type ListeningAdapterOptions, } from '@perftrack/core';
+import { checkListeningOptions, Diagnostics, errorMessage, sampleRateOf, type ResolvedListeningOptions } from '@perftrack/core/internal';
 
 // The shapes of the OpenAI Agents SDK's tracing objects this processor reads (`@openai/agents`
 // `TracingProcessor`, `Trace`, `Span`), declared here so the package needs the SDK only as a peer.
@@ -31,25 +31,13 @@ export interface AgentsToolCallInfo {
 }
 
 /** Options of {@link PerftrackTracingProcessor}. Unknown keys are rejected. */
-export interface PerftrackTracingProcessorOptions {
-  /** Collector to record into. Default: `MetricsCollector.default`, looked up per record. */
-  collector?: MetricsCollector;
+export interface PerftrackTracingProcessorOptions extends ListeningAdapterOptions {
   /** Session of each call: a string, or a function of the call. Default: the trace's `groupId`, else its metadata's `sessionId`, else the collector's default session. */
   sessionId?: string | ((call: AgentsToolCallInfo) => string | undefined);
-  /** Share of successful calls recorded, in [0, 1]. Failures are always kept. Default 1. */
-  sampleRate?: number;
-  /** Sample rates by tool name. */
-  sampleRates?: Readonly<Record<string, number>>;
   /** Record the sizes of the tool's arguments and output as the SDK traced them (never the values). Default true. */
   trackInputOutput?: boolean;
   /** Tool calls and traces in progress kept at most; past it the oldest call is recorded as `Abandoned`. Default 10,000. */
   maxInFlight?: number;
-  /** Clock of the timings. Default: the system's monotonic clock. */
-  clock?: Clock;
-  /** Randomness of the sampling decisions. Default `Math.random`. */
-  random?: RandomSource;
-  /** One-time warnings. Default `process.emitWarning`. */
-  onWarning?: (message: string) => void;
 }
 
 /** Counters of a {@link PerftrackTracingProcessor}. */
@@ -72,7 +60,6 @@ interface OpenCall {
   readonly sampledIn: boolean;
 }
 
-const OPTION_KEYS = ['collector', 'sessionId', 'sampleRate', 'sampleRates', 'trackInputOutput', 'maxInFlight', 'clock', 'random', 'onWarning'] as const;
 /** Shared by every record (no per-call allocation); `perftrack doctor` prints `framework@adapterVersion`. Kept equal to package.json by a test. */
 const FRAMEWORK = Object.freeze({ framework: 'openai-agents', adapterVersion: '0.1.0' });
 const RESOLVED = Promise.resolve();
@@ -99,14 +86,9 @@ function byteLength(text: unknown): number | undefined {
  * @throws TypeError for invalid options.
  */
 export class PerftrackTracingProcessor {
-  readonly #collector: MetricsCollector | undefined;
+  /** The options as checked, with their defaults. */
+  readonly #options: ResolvedListeningOptions;
   readonly #sessionId: PerftrackTracingProcessorOptions['sessionId'];
-  readonly #sampleRate: number;
-  readonly #sampleRates: Readonly<Record<string, number>>;
-  readonly #trackIO: boolean;
-  readonly #maxInFlight: number;
-  readonly #clock: Clock;
-  readonly #random: RandomSource;
   readonly #diagnostics: Diagnostics;
   readonly #open = new Map<string, OpenCall>();
   readonly #traces = new Map<string, AgentsTraceLike>();
@@ -117,29 +99,11 @@ export class PerftrackTracingProcessor {
   #traceCount = 0;
 
   constructor(options: PerftrackTracingProcessorOptions = {}) {
-    checkOptionKeys(options, OPTION_KEYS, 'PerftrackTracingProcessor');
-    const { collector, sessionId, sampleRate = 1, sampleRates = {}, trackInputOutput = true, maxInFlight = 10_000, clock = systemClock, random = Math.random, onWarning } = options;
-    if (collector !== undefined && !(collector instanceof MetricsCollector)) throw new TypeError('PerftrackTracingProcessor: collector must be a MetricsCollector');
-    if (sessionId !== undefined && !(typeof sessionId === 'function' || (typeof sessionId === 'string' && sessionId.length > 0))) {
-      throw new TypeError(`PerftrackTracingProcessor: sessionId must be a non-empty string or a function of the call, got ${JSON.stringify(sessionId)}`);
-    }
-    if (typeof sampleRates !== 'object' || sampleRates === null) throw new TypeError('PerftrackTracingProcessor: sampleRates must be a record of tool name to rate');
-    for (const [name, rate] of Object.entries({ '(sampleRate)': sampleRate, ...sampleRates })) {
-      if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new TypeError(`PerftrackTracingProcessor: the sample rate of ${name} must be a number from 0 to 1, got ${JSON.stringify(rate)}`);
-    }
-    if (typeof trackInputOutput !== 'boolean') throw new TypeError('PerftrackTracingProcessor: trackInputOutput must be a boolean');
-    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new TypeError(`PerftrackTracingProcessor: maxInFlight must be a positive integer, got ${JSON.stringify(maxInFlight)}`);
-    if (typeof clock?.now !== 'function' || !Number.isFinite(clock.timeOrigin)) throw new TypeError('PerftrackTracingProcessor: clock must be { now(), timeOrigin }');
-    if (typeof random !== 'function') throw new TypeError('PerftrackTracingProcessor: random must be a function');
-    this.#collector = collector;
-    this.#sessionId = sessionId;
-    this.#sampleRate = sampleRate;
-    this.#sampleRates = { ...sampleRates };
-    this.#trackIO = trackInputOutput;
-    this.#maxInFlight = maxInFlight;
-    this.#clock = clock;
-    this.#random = random;
-    this.#diagnostics = new Diagnostics({ onWarning }, 'PerftrackTracingProcessor');
+    this.#options = checkListeningOptions(options, {
+      owner: 'PerftrackTracingProcessor',
+    });
+    this.#sessionId = options.sessionId;
+    this.#diagnostics = new Diagnostics({ onWarning: this.#options.onWarning }, 'PerftrackTracingProcessor');
   }
 
   /** Counters since creation. */
@@ -151,7 +115,7 @@ export class PerftrackTracingProcessor {
     try {
       this.#traceCount++;
       this.#traces.set(trace.traceId, { traceId: trace.traceId, groupId: trace.groupId, metadata: trace.metadata });
-      if (this.#traces.size > this.#maxInFlight) this.#traces.delete(this.#traces.keys().next().value as string);
+      if (this.#traces.size > this.#options.maxInFlight) this.#traces.delete(this.#traces.keys().next().value as string);
     } catch {
       // never into the SDK
     }
@@ -172,10 +136,10 @@ export class PerftrackTracingProcessor {
         toolId,
         traceId: span.traceId,
         parentId: span.parentId ?? undefined,
-        start: this.#clock.now(),
-        sampledIn: rate >= 1 || (rate > 0 && this.#random() < rate),
+        start: this.#options.clock.now(),
+        sampledIn: rate >= 1 || (rate > 0 && this.#options.random() < rate),
       });
-      if (this.#open.size > this.#maxInFlight) this.#abandonOldest();
+      if (this.#open.size > this.#options.maxInFlight) this.#abandonOldest();
     } catch (e) {
       this.#diagnostics.warnOnce('start-failed', `perftrack: PerftrackTracingProcessor could not start a tool call (${errorMessage(e)}); it is not recorded.`);
     }
@@ -185,7 +149,7 @@ export class PerftrackTracingProcessor {
   onSpanEnd(span: AgentsSpanLike): Promise<void> {
     try {
       if (span.spanData?.type !== 'function') return RESOLVED;
-      const end = this.#clock.now();
+      const end = this.#options.clock.now();
       const open = this.#open.get(span.spanId);
       if (open === undefined) {
         this.#unmatched++;
@@ -194,14 +158,14 @@ export class PerftrackTracingProcessor {
       }
       this.#open.delete(span.spanId);
       const toolId = span.spanData.name ?? 'unknown';
-      const collector = this.#collector ?? MetricsCollector.default;
+      const collector = this.#options.collector ?? MetricsCollector.default;
       const failed = span.error !== null && span.error !== undefined;
       if (!failed && !open.sampledIn) {
         this.#sampledOut++;
         collector.countSampledOut();
         return RESOLVED;
       }
-      const origin = this.#clock.timeOrigin;
+      const origin = this.#options.clock.timeOrigin;
       const detail = span.error?.data?.error;
       this.#recorded++;
       collector.recordExecution({
@@ -216,8 +180,8 @@ export class PerftrackTracingProcessor {
         success: !failed,
         error: failed ? (typeof detail === 'string' && detail.length > 0 ? detail : span.error!.message) : undefined,
         errorType: failed ? 'ToolError' : undefined,
-        inputSize: this.#trackIO ? byteLength(span.spanData.input) : undefined,
-        outputSize: this.#trackIO && !failed ? byteLength(span.spanData.output) : undefined,
+        inputSize: this.#options.trackInputOutput ? byteLength(span.spanData.input) : undefined,
+        outputSize: this.#options.trackInputOutput && !failed ? byteLength(span.spanData.output) : undefined,
         sampleWeight: failed ? 1 : 1 / Math.max(this.#rateOf(toolId), Number.MIN_VALUE),
         metadata: FRAMEWORK,
       });
@@ -239,7 +203,7 @@ export class PerftrackTracingProcessor {
   }
 
   #rateOf(toolId: string): number {
-    return Object.prototype.hasOwnProperty.call(this.#sampleRates, toolId) ? (this.#sampleRates[toolId] as number) : this.#sampleRate;
+    return sampleRateOf(this.#options.sampleRates, toolId, this.#options.sampleRate);
   }
 
   #sessionOf(toolName: string, traceId: string): string | undefined {
@@ -256,9 +220,9 @@ export class PerftrackTracingProcessor {
     const [spanId, call] = this.#open.entries().next().value as [string, OpenCall];
     this.#open.delete(spanId);
     this.#abandoned++;
-    this.#diagnostics.warnOnce('abandoned', `perftrack: an OpenAI Agents tool call never ended (more than maxInFlight=${this.#maxInFlight} open, or open at shutdown); recorded as an Abandoned failure.`);
-    const collector = this.#collector ?? MetricsCollector.default;
-    const at = this.#clock.timeOrigin + this.#clock.now();
+    this.#diagnostics.warnOnce('abandoned', `perftrack: an OpenAI Agents tool call never ended (more than maxInFlight=${this.#options.maxInFlight} open, or open at shutdown); recorded as an Abandoned failure.`);
+    const collector = this.#options.collector ?? MetricsCollector.default;
+    const at = this.#options.clock.timeOrigin + this.#options.clock.now();
     this.#recorded++;
     collector.recordExecution({
       toolId: call.toolId,

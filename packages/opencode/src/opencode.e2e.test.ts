@@ -173,6 +173,7 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
         `const { z } = require(${req('zod')});`,
         "const server = new McpServer({ name: 'kb', version: '1.0.0' });",
         "server.registerTool('lookup', { description: 'Look up a key', inputSchema: { key: z.string() } }, async ({ key }) =>",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: this string is the server's JavaScript source
         "  key === 'known' ? { content: [{ type: 'text', text: 'value for known' }] } : { content: [{ type: 'text', text: `no entry for ${key}` }], isError: true });",
         'server.connect(new StdioServerTransport());',
       ].join('\n'),

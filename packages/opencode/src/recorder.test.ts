@@ -1,5 +1,6 @@
 import { InMemorySubscriber, MetricsCollector, createSeededRandom, type ToolExecutionMetrics } from '@perftrack/integration';
-import { OpencodeRecorder, classifyToolError, type OpencodeRecorderOptions } from '@perftrack/opencode';
+import { OpencodeRecorder, type OpencodeRecorderOptions } from '@perftrack/opencode';
+import { classifyToolError } from './recorder';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 

@@ -1,5 +1,5 @@
-import { MetricsCollector, type RandomSource } from '@perftrack/integration';
 import { SizeEstimator } from '@perftrack/core/internal';
+import type { MetricsCollector, RandomSource } from '@perftrack/integration';
 
 /** Shared by every record (no per-call allocation); `perftrack doctor` prints `framework@adapterVersion`. Kept equal to package.json by a test. */
 const STAMP = Object.freeze({ framework: 'opencode', adapterVersion: '0.1.0' });
@@ -417,7 +417,7 @@ export class OpencodeRecorder {
     if (end < start) end = start;
     let weight = 1;
     if (failure === null) {
-      const rate = Object.prototype.hasOwnProperty.call(this.#rates, call.tool) ? this.#rates[call.tool]! : this.#rate; // not Object.prototype's "constructor"
+      const rate = Object.hasOwn(this.#rates, call.tool) ? this.#rates[call.tool]! : this.#rate; // not Object.prototype's "constructor"
       if (rate < 1) {
         if (rate <= 0 || this.#random() >= rate) {
           this.#sampledOut++;

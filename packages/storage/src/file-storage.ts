@@ -1,4 +1,5 @@
-import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { checkInteger } from '@perftrack/core/internal';
+import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { lstat, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -122,10 +123,7 @@ export class FileStorage implements StorageAdapter {
     if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir.length === 0 || options.dir.includes('\0'))) {
       throw new TypeError(`FileStorage: dir must be a non-empty string, got ${JSON.stringify(options.dir)}`);
     }
-    const maxOpenFiles = options.maxOpenFiles ?? 128;
-    if (!Number.isInteger(maxOpenFiles) || maxOpenFiles < 1 || maxOpenFiles > 65_536) {
-      throw new TypeError(`FileStorage: maxOpenFiles must be an integer from 1 to 65536, got ${String(maxOpenFiles)}`);
-    }
+    const maxOpenFiles = checkInteger('FileStorage', 'maxOpenFiles', options.maxOpenFiles ?? 128, 1, 65_536);
     this.dir = options.dir === undefined ? defaultStorageDir() : resolve(options.dir);
     this.#fsync = options.fsync ?? false;
     this.#appender = new LogAppender(maxOpenFiles);
@@ -256,7 +254,7 @@ export class FileStorage implements StorageAdapter {
     const text = JSON.stringify(value);
     if (text === undefined) throw new TypeError(`writeSnapshot: the ${kind} snapshot is not JSON-serialisable`);
     const existing = await lstat(path).catch(() => undefined);
-    if (existing !== undefined && existing.isDirectory()) throw new StorageRefusedError(path, 'it is a directory');
+    if (existing?.isDirectory()) throw new StorageRefusedError(path, 'it is a directory');
     // A fresh file (O_EXCL: never an existing one, never through a link) renamed over the old
     // name: a reader sees the old or the new snapshot; a planted link is replaced, not followed.
     const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -346,7 +344,7 @@ export class FileStorage implements StorageAdapter {
         if (!name.endsWith(KINDS[kind])) continue; // temp files, strays
         const id = decodeSessionId(name.slice(0, -KINDS[kind].length));
         if (id === undefined) continue;
-        let st;
+        let st: Stats;
         try {
           st = await lstat(join(this.dir, kind, name));
         } catch {

@@ -25,7 +25,7 @@ afterAll(() => {
 let budget = Infinity;
 let restore: (() => void) | undefined;
 function injectFullDisk(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object itself, whose writeSync the appender calls
+  // require(): the module object itself, whose writeSync the appender calls
   const nodeFs = require('node:fs') as { writeSync: (...args: unknown[]) => number };
   const real = nodeFs.writeSync;
   nodeFs.writeSync = (...args: unknown[]) => {

@@ -1,4 +1,5 @@
 import type { ToolExecutionMetrics } from '@perftrack/core';
+import { checkInteger } from '@perftrack/core/internal';
 import type { ReadReport, SnapshotKind, StorageAdapter, StoredSessionInfo } from './adapter';
 import { validateSessionId } from './session-id';
 
@@ -23,8 +24,7 @@ export class InMemoryStorage implements StorageAdapter {
 
   constructor(options: { maxRecords?: number } = {}) {
     const max = options.maxRecords ?? 1_000_000;
-    if (!Number.isInteger(max) || max < 1) throw new TypeError(`InMemoryStorage: maxRecords must be a positive integer, got ${String(max)}`);
-    this.#maxRecords = max;
+    this.#maxRecords = checkInteger('InMemoryStorage', 'maxRecords', max, 1);
   }
 
   #session(id: string): Session {

@@ -3,7 +3,7 @@ import { open, realpath, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { MetricsSubscriber, ToolExecutionMetrics } from '@perftrack/core';
-import { Diagnostics, installExitHooks, sharedDefault } from '@perftrack/core/internal';
+import { checkInteger, Diagnostics, installExitHooks, sharedDefault } from '@perftrack/core/internal';
 import { VERSION } from './version';
 import type { ReadReport, SnapshotBatch, StorageAdapter, StoredSessionInfo } from './adapter';
 import { FileStorage, PartialAppendError } from './file-storage';
@@ -112,13 +112,7 @@ export interface PerformanceStorageOptions {
   onWarning?: (message: string) => void;
 }
 
-function positiveInt(name: string, v: unknown, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new TypeError(`PerformanceStorage: ${name} must be a positive integer, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
+const positiveInt = (name: string, v: unknown, fallback: number): number => (v === undefined ? fallback : checkInteger('PerformanceStorage', name, v, 1));
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -18,6 +18,9 @@ export { installExitHooks, onProcessExit } from './exit-hooks';
 export type { ExitHandlers } from './exit-hooks';
 
 // Options and adapters
+export { checkInteger, describeValue } from './option-checks';
+export { checkAdapterOptions, checkListeningOptions, sampleRateOf, WRAPPING_ADAPTER_KEYS, LISTENING_ADAPTER_KEYS } from './adapter-options';
+export type { AdapterNaming, ResolvedListeningOptions } from './adapter-options';
 export { checkOptionKeys } from './option-keys';
 export { withAdapterStamp } from './adapter-metadata';
 export type { AdapterStamp } from './adapter-metadata';

@@ -51,7 +51,7 @@ export function parseExposition(text: string): Exposition {
 }
 
 /** The value of the one sample named `name` whose labels include `labels`; throws if there is not exactly one. */
-export function valueOf(exposition: Exposition, name: string, labels: Record<string, string> = {}): number {
+export function sampleValue(exposition: Exposition, name: string, labels: Record<string, string> = {}): number {
   const hits = exposition.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length >= Object.keys(labels).length);
   const exact = hits.filter((s) => Object.keys(s.labels).length === Object.keys(labels).length);
   const pick = exact.length === 1 ? exact : hits;

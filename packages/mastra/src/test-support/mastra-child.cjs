@@ -123,7 +123,7 @@ async function main() {
 main().then(
   () => process.exit(0),
   (e) => {
-    process.stderr.write(String(e && e.stack ? e.stack : e) + '\n');
+    process.stderr.write(String(e?.stack ? e.stack : e) + '\n');
     process.exit(1);
   },
 );

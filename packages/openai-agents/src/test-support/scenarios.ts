@@ -36,7 +36,7 @@ function scriptedModel(sdk: AgentsSdk, turns: PlannedCall[][]) {
       if (calls === undefined) return { usage: usage(), output: [{ type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'All done.' }] }] };
       return { usage: usage(), output: calls.map((c) => ({ type: 'function_call', callId: c.callId, name: c.name, arguments: JSON.stringify(c.args), status: 'completed' })) };
     },
-    // eslint-disable-next-line require-yield
+    // biome-ignore lint/correctness/useYield: a model that refuses to stream; the generator only throws
     async *getStreamedResponse(): AsyncGenerator<never> {
       throw new Error('the scripted model does not stream');
     },

@@ -30,7 +30,7 @@ export function runNode(
     child.stderr.on('data', (chunk: string) => (stderr += chunk));
     child.stdout.on('data', (chunk: string) => {
       buf += chunk;
-      let i;
+      let i: number;
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);

@@ -10,7 +10,7 @@ const sessions = Number(process.env.SESSIONS || 1);
 const collector = new MetricsCollector({ onWarning: () => {} });
 const storage = new PerformanceStorage({ dir: process.env.DIR, onWarning: (w) => process.stderr.write(`warning: ${w}\n`) });
 collector.subscribe(storage);
-const tool = trackPerformance({ collector })({ id: 'read', execute: (args, ctx) => args.n });
+const tool = trackPerformance({ collector })({ id: 'read', execute: (args, _ctx) => args.n });
 const ids = Array.from({ length: sessions }, (_, i) => `ses_${i}`);
 
 function heapMB() {

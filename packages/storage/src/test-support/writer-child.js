@@ -15,7 +15,7 @@ if (env.EXIT) {
   // the README's shape: a collector with storage subscribed, tools tracked by the decorator
   const collector = new MetricsCollector({ onWarning: () => {} });
   collector.subscribe(storage);
-  const tool = trackPerformance({ collector, toolId: 'read' })({ id: 'read', execute: (args, ctx) => args.n });
+  const tool = trackPerformance({ collector, toolId: 'read' })({ id: 'read', execute: (args, _ctx) => args.n });
   for (let n = 0; n < count; n++) tool.execute({ n }, { sessionID: env.SESSION });
   process.stdout.write(`called ${count}\n`);
   if (env.EXIT === 'exit') process.exit(0);
