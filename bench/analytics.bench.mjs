@@ -17,7 +17,14 @@ function records(target) {
       for (const r of s.records) {
         const z = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
         const duration = Math.exp(3 + 1.2 * z);
-        out.push({ ...r, id: `${r.id}/${copy}`, sessionId: `${r.sessionId}/${copy}`, duration, untimed: undefined, endTime: r.startTime + duration });
+        out.push({
+          ...r,
+          id: `${r.id}/${copy}`,
+          sessionId: `${r.sessionId}/${copy}`,
+          duration,
+          untimed: undefined,
+          endTime: r.startTime + duration,
+        });
         if (out.length === target) return out;
       }
     }
@@ -81,16 +88,29 @@ export async function run() {
     ingest: { engineNsPerRecord: +engineNs.toFixed(0), trackerNsPerRecord: +trackerNs.toFixed(0) },
     getInsightsMs: { median: +insightRuns[3].toFixed(2), max: +insightRuns[6].toFixed(2), target: 100 },
     analyzeAllMs: +analyzeMs.toFixed(2),
-    predictNs: { sequenceOf4: +predictShort.toFixed(0), sequenceOf30: +predictLong.toFixed(0), target: 5000, trainedSessions: tracker.stats().liveSessions + tracker.stats().evictedSessions },
+    predictNs: {
+      sequenceOf4: +predictShort.toFixed(0),
+      sequenceOf30: +predictLong.toFixed(0),
+      target: 5000,
+      trainedSessions: tracker.stats().liveSessions + tracker.stats().evictedSessions,
+    },
     heapHeldMB: +heldMB.toFixed(1),
     engineStats: engine.stats(),
     trackerStats: tracker.stats(),
     quantileRelativeError: { bound: 0.01, measured: errors },
   };
-  console.log(`  ingest: engine (with tracker) ${result.ingest.engineNsPerRecord} ns/record, tracker alone ${result.ingest.trackerNsPerRecord} ns/record`);
-  console.log(`  getInsights on ${million.length.toLocaleString('en-US')} records / ${sessions.toLocaleString('en-US')} sessions: median ${result.getInsightsMs.median} ms (max ${result.getInsightsMs.max}; target < 100)`);
-  console.log(`  predictNextTools: ${result.predictNs.sequenceOf4} ns (4 calls), ${result.predictNs.sequenceOf30} ns (30 calls), model of ${result.predictNs.trainedSessions.toLocaleString('en-US')} sessions (target < 5000 ns)`);
-  console.log(`  heap held by the engine after 1 M records: ${result.heapHeldMB} MB; quantile error vs exact: ${JSON.stringify(errors)} (bound 0.01)`);
+  console.log(
+    `  ingest: engine (with tracker) ${result.ingest.engineNsPerRecord} ns/record, tracker alone ${result.ingest.trackerNsPerRecord} ns/record`,
+  );
+  console.log(
+    `  getInsights on ${million.length.toLocaleString('en-US')} records / ${sessions.toLocaleString('en-US')} sessions: median ${result.getInsightsMs.median} ms (max ${result.getInsightsMs.max}; target < 100)`,
+  );
+  console.log(
+    `  predictNextTools: ${result.predictNs.sequenceOf4} ns (4 calls), ${result.predictNs.sequenceOf30} ns (30 calls), model of ${result.predictNs.trainedSessions.toLocaleString('en-US')} sessions (target < 5000 ns)`,
+  );
+  console.log(
+    `  heap held by the engine after 1 M records: ${result.heapHeldMB} MB; quantile error vs exact: ${JSON.stringify(errors)} (bound 0.01)`,
+  );
   return result;
 }
 

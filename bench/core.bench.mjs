@@ -23,7 +23,11 @@ function payload1k() {
     pattern: 'function\\s+\\w+\\(',
     options: { caseSensitive: false, maxResults: 200, include: ['**/*.ts', '**/*.tsx'], exclude: ['node_modules/**'] },
     context: { sessionID: 'ses_01HZX3', messageID: 'msg_01HZX4', agent: 'build', cwd: '/repo' },
-    edits: Array.from({ length: 8 }, (_, i) => ({ line: 100 + i, oldText: 'const value = compute(x)', newText: `const value${i} = computeFast(x, ${i})` })),
+    edits: Array.from({ length: 8 }, (_, i) => ({
+      line: 100 + i,
+      oldText: 'const value = compute(x)',
+      newText: `const value${i} = computeFast(x, ${i})`,
+    })),
     note: 'x'.repeat(120),
   };
 }
@@ -140,7 +144,9 @@ export async function run() {
   for (const [k, v] of Object.entries(targets)) console.log(`  ${v ? 'met   ' : 'MISSED'} ${k}`);
 
   const soak = memorySoak(10_000_000);
-  console.log(`\n  memory soak: ${soak.calls.toLocaleString()} tracked calls, maxMetrics 1000: heap ${fmtMB(soak.heapBefore)} -> ${fmtMB(soak.heapAfter)} (growth ${fmtMB(soak.growth)}), dropped ${soak.dropped.toLocaleString()}, ${soak.seconds.toFixed(1)} s`);
+  console.log(
+    `\n  memory soak: ${soak.calls.toLocaleString()} tracked calls, maxMetrics 1000: heap ${fmtMB(soak.heapBefore)} -> ${fmtMB(soak.heapAfter)} (growth ${fmtMB(soak.growth)}), dropped ${soak.dropped.toLocaleString()}, ${soak.seconds.toFixed(1)} s`,
+  );
   return { inputJsonBytes, cases, ratios, targets, memorySoak: soak, ...(baseline ? { baseline } : {}) };
 }
 
@@ -198,7 +204,15 @@ async function timeCalls(fn, calls) {
 async function compareWithBaseline(baselineCore, input) {
   const current = trackedCases({ MetricsCollector, trackPerformance }, input);
   const base = trackedCases(baselineCore, input);
-  const calls = { 'tracked-sync': 200_000, 'sampled-out': 1_000_000, 'tool-execute-ctx': 200_000, 'tracked-throw': 20_000, 'tracked-async': 50_000, 'tracked-memory': 50_000, 'tracked-io': 20_000 };
+  const calls = {
+    'tracked-sync': 200_000,
+    'sampled-out': 1_000_000,
+    'tool-execute-ctx': 200_000,
+    'tracked-throw': 20_000,
+    'tracked-async': 50_000,
+    'tracked-memory': 50_000,
+    'tracked-io': 20_000,
+  };
   const samples = {};
   for (const name of Object.keys(current)) {
     samples[name] = { thisBuild: [], baseline: [] };
@@ -208,18 +222,26 @@ async function compareWithBaseline(baselineCore, input) {
   for (let round = 0; round < BASELINE_ROUNDS; round++) {
     for (const name of Object.keys(current)) {
       const order = round % 2 === 0 ? ['thisBuild', 'baseline'] : ['baseline', 'thisBuild'];
-      for (const which of order) samples[name][which].push(await timeCalls(which === 'thisBuild' ? current[name] : base[name], calls[name]));
+      for (const which of order)
+        samples[name][which].push(await timeCalls(which === 'thisBuild' ? current[name] : base[name], calls[name]));
     }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const cases = {};
   console.log(`\n  against the baseline (${BASELINE_ROUNDS} interleaved rounds, medians; CPU and wall ns per call)`);
   for (const [name, { thisBuild, baseline }] of Object.entries(samples)) {
-    const c = { thisBuildCpuNs: median(thisBuild.map((x) => x.cpuNs)), baselineCpuNs: median(baseline.map((x) => x.cpuNs)), thisBuildWallNs: median(thisBuild.map((x) => x.wallNs)), baselineWallNs: median(baseline.map((x) => x.wallNs)) };
+    const c = {
+      thisBuildCpuNs: median(thisBuild.map((x) => x.cpuNs)),
+      baselineCpuNs: median(baseline.map((x) => x.cpuNs)),
+      thisBuildWallNs: median(thisBuild.map((x) => x.wallNs)),
+      baselineWallNs: median(baseline.map((x) => x.wallNs)),
+    };
     c.cpuRatio = c.thisBuildCpuNs / c.baselineCpuNs;
     c.wallRatio = c.thisBuildWallNs / c.baselineWallNs;
     cases[name] = c;
-    console.log(`  ${name.padEnd(18)} cpu ${c.thisBuildCpuNs.toFixed(1).padStart(8)} vs ${c.baselineCpuNs.toFixed(1).padStart(8)}  ${c.cpuRatio.toFixed(2)}x   wall ${c.thisBuildWallNs.toFixed(1).padStart(8)} vs ${c.baselineWallNs.toFixed(1).padStart(8)}  ${c.wallRatio.toFixed(2)}x`);
+    console.log(
+      `  ${name.padEnd(18)} cpu ${c.thisBuildCpuNs.toFixed(1).padStart(8)} vs ${c.baselineCpuNs.toFixed(1).padStart(8)}  ${c.cpuRatio.toFixed(2)}x   wall ${c.thisBuildWallNs.toFixed(1).padStart(8)} vs ${c.baselineWallNs.toFixed(1).padStart(8)}  ${c.wallRatio.toFixed(2)}x`,
+    );
   }
   return { path: BASELINE, rounds: BASELINE_ROUNDS, calls, cases };
 }
@@ -245,13 +267,22 @@ function memorySoak(calls) {
   const seconds = (performance.now() - t) / 1000;
   const heapAfter = heapUsed();
   do_not_optimize(s);
-  return { calls, heapBefore, heapAfter, growth: heapAfter - heapBefore, dropped: collector.stats().dropped, seconds, gcExposed: typeof globalThis.gc === 'function' };
+  return {
+    calls,
+    heapBefore,
+    heapAfter,
+    growth: heapAfter - heapBefore,
+    dropped: collector.stats().dropped,
+    seconds,
+    gcExposed: typeof globalThis.gc === 'function',
+  };
 }
 
 /** The README table, from a results document (so README and bench/results never disagree). */
 export function readmeTable(doc) {
   const c = doc.cases;
-  const row = (name, what) => `| \`${name}\` | ${what} | ${c[name].nsPerOp.toFixed(1)} | ${(c[name].nsPerOp / c.floor.nsPerOp).toFixed(2)}x |`;
+  const row = (name, what) =>
+    `| \`${name}\` | ${what} | ${c[name].nsPerOp.toFixed(1)} | ${(c[name].nsPerOp / c.floor.nsPerOp).toFixed(2)}x |`;
   const r = doc.ratios;
   const lines = [
     `Measured ${doc.date.slice(0, 10)}, Node ${doc.machine.node}, ${doc.machine.cpus} cores (${doc.machine.cpu}).`,

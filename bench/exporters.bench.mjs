@@ -27,7 +27,9 @@ class PullReader extends MetricReader {
 
 function otelSdk() {
   const tracerProvider = new BasicTracerProvider({
-    spanProcessors: [new BatchSpanProcessor({ export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} }, { maxQueueSize: 65_536 })],
+    spanProcessors: [
+      new BatchSpanProcessor({ export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} }, { maxQueueSize: 65_536 }),
+    ],
   });
   const meterProvider = new MeterProvider({ readers: [new PullReader()] });
   return { tracerProvider, meterProvider };
@@ -41,7 +43,7 @@ function tracked(collector) {
 }
 
 function coreTracked() {
-  return { name: 'core-tracked', note: "core alone, timing only, no subscriber", execute: tracked(collectorFor()) };
+  return { name: 'core-tracked', note: 'core alone, timing only, no subscriber', execute: tracked(collectorFor()) };
 }
 
 function bare() {
@@ -49,7 +51,10 @@ function bare() {
   return { name: 'bare', note: 'the untracked tool', execute: (a, c) => t.execute(a, c) };
 }
 
-const drained = (...exporters) => () => exporters.every((e) => e.stats().queue.queued === 0);
+const drained =
+  (...exporters) =>
+  () =>
+    exporters.every((e) => e.stats().queue.queued === 0);
 
 /** Each group: its cases, the first being the baseline its ratios are taken against. */
 const GROUPS = {
@@ -59,19 +64,35 @@ const GROUPS = {
     return [
       coreTracked(),
       bare(),
-      { name: 'core+otel-exporter', note: 'OpenTelemetryExporter (a span + a duration-histogram sample per call, SDK with BatchSpanProcessor)', execute: tracked(collector), idle: drained(otel) },
+      {
+        name: 'core+otel-exporter',
+        note: 'OpenTelemetryExporter (a span + a duration-histogram sample per call, SDK with BatchSpanProcessor)',
+        execute: tracked(collector),
+        idle: drained(otel),
+      },
     ];
   },
   prometheus() {
     const collector = collectorFor();
     const prom = new PrometheusExporter({ collector });
-    return [coreTracked(), { name: 'core+prometheus-exporter', note: 'PrometheusExporter (histogram + counters per call)', execute: tracked(collector), idle: drained(prom) }];
+    return [
+      coreTracked(),
+      {
+        name: 'core+prometheus-exporter',
+        note: 'PrometheusExporter (histogram + counters per call)',
+        execute: tracked(collector),
+        idle: drained(prom),
+      },
+    ];
   },
   both(sdk) {
     const collector = collectorFor();
     const otel = new OpenTelemetryExporter({ collector, ...sdk });
     const prom = new PrometheusExporter({ collector });
-    return [coreTracked(), { name: 'core+both-exporters', note: 'both exporters on one collector', execute: tracked(collector), idle: drained(otel, prom) }];
+    return [
+      coreTracked(),
+      { name: 'core+both-exporters', note: 'both exporters on one collector', execute: tracked(collector), idle: drained(otel, prom) },
+    ];
   },
   // As a Node OpenTelemetry setup runs (NodeSDK): an AsyncLocalStorage context manager registered
   // and the calls made inside an agent's span, so the exporter captures a real parent per call.
@@ -84,12 +105,25 @@ const GROUPS = {
     const collector = collectorFor();
     const otel = new OpenTelemetryExporter({ collector, ...sdk });
     return [
-      { name: 'core-tracked-als', note: 'core alone, AsyncLocalStorage context manager, inside an agent span', execute: tracked(collectorFor()) },
-      { name: 'core+otel-exporter-als', note: 'OpenTelemetryExporter, same conditions: each span parented on the agent span, captured per call', execute: tracked(collector), idle: drained(otel) },
+      {
+        name: 'core-tracked-als',
+        note: 'core alone, AsyncLocalStorage context manager, inside an agent span',
+        execute: tracked(collectorFor()),
+      },
+      {
+        name: 'core+otel-exporter-als',
+        note: 'OpenTelemetryExporter, same conditions: each span parented on the agent span, captured per call',
+        execute: tracked(collector),
+        idle: drained(otel),
+      },
     ];
   },
   peers(sdk) {
-    return [coreTracked(), bare(), ...peers(sdk.tracerProvider.getTracer('bench'), 'peer: one OpenTelemetry SDK span per call, by hand (same SDK)')];
+    return [
+      coreTracked(),
+      bare(),
+      ...peers(sdk.tracerProvider.getTracer('bench'), 'peer: one OpenTelemetry SDK span per call, by hand (same SDK)'),
+    ];
   },
 };
 
@@ -113,13 +147,18 @@ async function runGroup(name) {
 export async function run() {
   const cases = {};
   for (const group of Object.keys(GROUPS)) {
-    const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url)], { env: { ...process.env, [GROUP_ENV]: group }, encoding: 'utf8' });
+    const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url)], {
+      env: { ...process.env, [GROUP_ENV]: group },
+      encoding: 'utf8',
+    });
     if (child.status !== 0) throw new Error(`exporters bench group ${group} failed: ${child.stderr}`);
     for (const c of JSON.parse(child.stdout.trim().split('\n').at(-1))) {
       if (c.name in cases) continue; // a baseline measured again in a later group
       const { name, ...rest } = c;
       cases[name] = rest;
-      process.stdout.write(`  ${name.padEnd(26)} ${c.nsPerCall.toFixed(1).padStart(8)} ns/call  + ${c.backgroundNsPerCall.toFixed(1).padStart(7)} ns background  ${c.vsBaseline.toFixed(2)}x ${c.baseline}\n`);
+      process.stdout.write(
+        `  ${name.padEnd(26)} ${c.nsPerCall.toFixed(1).padStart(8)} ns/call  + ${c.backgroundNsPerCall.toFixed(1).padStart(7)} ns background  ${c.vsBaseline.toFixed(2)}x ${c.baseline}\n`,
+      );
     }
   }
   const budget = { limit: `call path with an exporter <= ${BUDGET}x core's tracked call, measured in the same process`, ratios: {} };
@@ -134,7 +173,8 @@ export async function run() {
 export function readmeTable(doc) {
   const c = doc.cases;
   const rows = Object.entries(c).map(
-    ([name, x]) => `| ${name} | ${x.nsPerCall.toFixed(0)} | ${x.backgroundNsPerCall.toFixed(0)} | ${x.vsBaseline.toFixed(2)}× ${x.baseline === name ? '(baseline)' : x.baseline} | ${x.note} |`,
+    ([name, x]) =>
+      `| ${name} | ${x.nsPerCall.toFixed(0)} | ${x.backgroundNsPerCall.toFixed(0)} | ${x.vsBaseline.toFixed(2)}× ${x.baseline === name ? '(baseline)' : x.baseline} | ${x.note} |`,
   );
   const added = (name) => (c[name].nsPerCall - c[c[name].baseline].nsPerCall).toFixed(0);
   return [

@@ -25,9 +25,18 @@ function record(session, i) {
   const t = 1_700_000_000_000 + session * 10_000_000 + i * 1000;
   const duration = 0.5 + ((i * 7919) % 1000) / 10;
   return {
-    id: `s${session}-${i}`, toolId: TOOLS[(i * 31 + session) % TOOLS.length], sessionId: `ses_${String(session).padStart(5, '0')}`,
-    startTime: t, endTime: t + duration, duration, success: i % 13 !== 0, ...(i % 13 === 0 ? { errorType: 'ENOENT', error: 'no such file' } : {}),
-    sampleWeight: 1, inputSize: 120, outputSize: 4096, ...(i % 5 === 0 ? { inputHash: `h${i % 40}` } : {}),
+    id: `s${session}-${i}`,
+    toolId: TOOLS[(i * 31 + session) % TOOLS.length],
+    sessionId: `ses_${String(session).padStart(5, '0')}`,
+    startTime: t,
+    endTime: t + duration,
+    duration,
+    success: i % 13 !== 0,
+    ...(i % 13 === 0 ? { errorType: 'ENOENT', error: 'no such file' } : {}),
+    sampleWeight: 1,
+    inputSize: 120,
+    outputSize: 4096,
+    ...(i % 5 === 0 ? { inputHash: `h${i % 40}` } : {}),
   };
 }
 
@@ -65,7 +74,15 @@ async function child(kind, dir, maxSessions) {
     void held.length;
   } else {
     const { main } = require('@perftrack/cli');
-    const argv = ['report', '--dir', dir, '--json', '--max-sessions', String(maxSessions), ...(kind === 'aggregates' ? ['--aggregates'] : [])];
+    const argv = [
+      'report',
+      '--dir',
+      dir,
+      '--json',
+      '--max-sessions',
+      String(maxSessions),
+      ...(kind === 'aggregates' ? ['--aggregates'] : []),
+    ];
     let out = '';
     const code = await main(argv, { stdout: { write: (s) => (out += s) }, stderr: { write: (s) => process.stderr.write(s) }, env: {} });
     if (code !== 0) throw new Error(`perftrack report exited ${code}`);
@@ -76,7 +93,9 @@ async function child(kind, dir, maxSessions) {
   clearInterval(timer);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   sample();
-  process.stdout.write(JSON.stringify({ records, seconds, peakHeapAfterGcMiB: (peak - baseline) / 1048576, baselineMiB: baseline / 1048576 }));
+  process.stdout.write(
+    JSON.stringify({ records, seconds, peakHeapAfterGcMiB: (peak - baseline) / 1048576, baselineMiB: baseline / 1048576 }),
+  );
 }
 
 export async function run() {
@@ -94,19 +113,30 @@ export async function run() {
     const cases = [];
     for (const kind of ['report', 'aggregates', 'held records']) {
       for (const { dir, sessions: maxSessions } of stores) {
-        const r = spawnSync(process.execPath, ['--expose-gc', SELF, '--child', kind, dir, String(maxSessions)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+        const r = spawnSync(process.execPath, ['--expose-gc', SELF, '--child', kind, dir, String(maxSessions)], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 26,
+        });
         if (r.status !== 0) throw new Error(`${kind} failed: ${r.stderr}`);
         const m = JSON.parse(r.stdout);
         cases.push({ case: kind, ...m });
-        console.log(`${kind.padEnd(13)} ${String(m.records).padStart(9)} records  ${m.seconds.toFixed(1).padStart(6)} s  peak heap after GC +${m.peakHeapAfterGcMiB.toFixed(1)} MiB`);
+        console.log(
+          `${kind.padEnd(13)} ${String(m.records).padStart(9)} records  ${m.seconds.toFixed(1).padStart(6)} s  peak heap after GC +${m.peakHeapAfterGcMiB.toFixed(1)} MiB`,
+        );
       }
     }
     const growth = (kind) => {
       const [quarter, all] = cases.filter((c) => c.case === kind);
       return all.peakHeapAfterGcMiB / quarter.peakHeapAfterGcMiB;
     };
-    const summary = { reportHeapGrowthQuarterToAll: growth('report'), aggregatesHeapGrowthQuarterToAll: growth('aggregates'), heldRecordsHeapGrowthQuarterToAll: growth('held records') };
-    console.log(`heap growth from ${RECORDS / 4} to ${RECORDS} records: report ×${summary.reportHeapGrowthQuarterToAll.toFixed(2)}, aggregates ×${summary.aggregatesHeapGrowthQuarterToAll.toFixed(2)}, holding records ×${summary.heldRecordsHeapGrowthQuarterToAll.toFixed(2)}`);
+    const summary = {
+      reportHeapGrowthQuarterToAll: growth('report'),
+      aggregatesHeapGrowthQuarterToAll: growth('aggregates'),
+      heldRecordsHeapGrowthQuarterToAll: growth('held records'),
+    };
+    console.log(
+      `heap growth from ${RECORDS / 4} to ${RECORDS} records: report ×${summary.reportHeapGrowthQuarterToAll.toFixed(2)}, aggregates ×${summary.aggregatesHeapGrowthQuarterToAll.toFixed(2)}, holding records ×${summary.heldRecordsHeapGrowthQuarterToAll.toFixed(2)}`,
+    );
     return { records: RECORDS, sessions, cases, summary };
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -126,7 +126,9 @@ function cases(dir) {
         const tracer = provider.getTracer('bench');
         return {
           call: (i, a, c) => {
-            const span = tracer.startSpan(`execute_tool ${tools[i].id}`, { attributes: { 'gen_ai.tool.name': tools[i].id, 'session.id': c.sessionID } });
+            const span = tracer.startSpan(`execute_tool ${tools[i].id}`, {
+              attributes: { 'gen_ai.tool.name': tools[i].id, 'session.id': c.sessionID },
+            });
             const r = tools[i].execute(a, c);
             span.end();
             return r;
@@ -139,7 +141,12 @@ function cases(dir) {
     'prom-client-timer': {
       note: 'peer: a prom-client histogram timer per call (labelled by tool)',
       setup: (tools) => {
-        const hist = new client.Histogram({ name: 'tool_duration_seconds', help: 'h', labelNames: ['tool'], registers: [new client.Registry()] });
+        const hist = new client.Histogram({
+          name: 'tool_duration_seconds',
+          help: 'h',
+          labelNames: ['tool'],
+          registers: [new client.Registry()],
+        });
         return {
           call: (i, a, c) => {
             const end = hist.startTimer({ tool: tools[i].id });
@@ -223,9 +230,13 @@ const round = (x) => Number(x.toFixed(1));
 
 function print(title, results) {
   console.log(`\n  ${title}`);
-  console.log(`  ${'case'.padEnd(26)} ${'call ns'.padStart(9)} ${'call CPU'.padStart(9)} ${'drain CPU'.padStart(10)} ${'total CPU'.padStart(10)}`);
+  console.log(
+    `  ${'case'.padEnd(26)} ${'call ns'.padStart(9)} ${'call CPU'.padStart(9)} ${'drain CPU'.padStart(10)} ${'total CPU'.padStart(10)}`,
+  );
   for (const [name, r] of Object.entries(results)) {
-    console.log(`  ${name.padEnd(26)} ${r.callNs.toFixed(0).padStart(9)} ${r.callCpuNs.toFixed(0).padStart(9)} ${r.drainCpuNs.toFixed(0).padStart(10)} ${r.totalCpuNs.toFixed(0).padStart(10)}`);
+    console.log(
+      `  ${name.padEnd(26)} ${r.callNs.toFixed(0).padStart(9)} ${r.callCpuNs.toFixed(0).padStart(9)} ${r.drainCpuNs.toFixed(0).padStart(10)} ${r.totalCpuNs.toFixed(0).padStart(10)}`,
+    );
   }
 }
 
@@ -268,7 +279,7 @@ export function memoryHook() {
   const sampled = Array.from({ length: tools }, () => []);
   const kept = [];
   let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (let i = 0; i < tools * calls; i++) {
     const t = i % tools;
     const k = Math.floor(i / tools);
@@ -304,7 +315,14 @@ export function memoryHook() {
   return {
     note: 'ns per heap read of each public source (median of 5 interleaved rounds of 20,000); sampling accuracy: per-tool mean heap delta over the sampled calls vs over all calls',
     costNs,
-    sampling: { warmupCalls: WARMUP, readEvery: EVERY, callsPerTool: calls, perTool, worstMedianRelativeError: Math.max(...perTool.map((p) => p.medianRelativeError)), worstMeanDifferenceInStandardErrors: Math.max(...perTool.map((p) => p.meanDifferenceInStandardErrors)) },
+    sampling: {
+      warmupCalls: WARMUP,
+      readEvery: EVERY,
+      callsPerTool: calls,
+      perTool,
+      worstMedianRelativeError: Math.max(...perTool.map((p) => p.medianRelativeError)),
+      worstMeanDifferenceInStandardErrors: Math.max(...perTool.map((p) => p.meanDifferenceInStandardErrors)),
+    },
   };
 }
 
@@ -363,7 +381,14 @@ export async function run() {
   const bursts = {};
   const scaling = {};
   const hook = memoryHook();
-  console.log('\n  memory hook (ns per read):', hook.costNs, '\n  sampled heap deltas: worst median error', hook.sampling.worstMedianRelativeError, ', worst mean difference (standard errors)', hook.sampling.worstMeanDifferenceInStandardErrors);
+  console.log(
+    '\n  memory hook (ns per read):',
+    hook.costNs,
+    '\n  sampled heap deltas: worst median error',
+    hook.sampling.worstMedianRelativeError,
+    ', worst mean difference (standard errors)',
+    hook.sampling.worstMeanDifferenceInStandardErrors,
+  );
   try {
     // Every case at each burst size: 4 sessions, 10 tools.
     for (const burst of BURST) {
@@ -386,8 +411,25 @@ export async function run() {
     rmSync(dir, { recursive: true, force: true });
   }
   const heap = await heapAfterMillion();
-  console.log('\n  heap after GC, 1 M calls over 100,000 sessions:', JSON.stringify(heap.points), 'after the pass', heap.afterPassMiB, 'MiB');
-  return { heapAfterMillionCalls: heap, method: METHOD, load: os.loadavg().map((x) => x.toFixed(1)).join(' '), notes, bursts, scaling, memoryHook: hook };
+  console.log(
+    '\n  heap after GC, 1 M calls over 100,000 sessions:',
+    JSON.stringify(heap.points),
+    'after the pass',
+    heap.afterPassMiB,
+    'MiB',
+  );
+  return {
+    heapAfterMillionCalls: heap,
+    method: METHOD,
+    load: os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' '),
+    notes,
+    bursts,
+    scaling,
+    memoryHook: hook,
+  };
 }
 
 export function readmeTable(doc) {
@@ -415,7 +457,9 @@ export function readmeTable(doc) {
   );
   if (doc.memoryHook) {
     const h = doc.memoryHook;
-    const cost = Object.entries(h.costNs).map(([k, v]) => `\`${k}\` ${v.toFixed(0)} ns`).join(', ');
+    const cost = Object.entries(h.costNs)
+      .map(([k, v]) => `\`${k}\` ${v.toFixed(0)} ns`)
+      .join(', ');
     lines.push(
       '',
       `Memory hook: one heap read costs ${cost}; \`v8.getHeapStatistics()\` is the cheapest public source, so core samples the reads instead ` +
@@ -425,7 +469,10 @@ export function readmeTable(doc) {
   }
   if (doc.heapAfterMillionCalls?.points) {
     const h = doc.heapAfterMillionCalls;
-    lines.push('', `Heap after GC with 1 M calls over 100,000 sessions × 10,000 tools through the defaults (storage left out): ${h.points.map((p) => `${p.heapMiB} MiB at ${(p.calls / 1000).toFixed(0)} k calls`).join(', ')} (analytics then holds ${h.liveSessions} sessions and has evicted ${h.evictedSessions.toLocaleString('en')}).`);
+    lines.push(
+      '',
+      `Heap after GC with 1 M calls over 100,000 sessions × 10,000 tools through the defaults (storage left out): ${h.points.map((p) => `${p.heapMiB} MiB at ${(p.calls / 1000).toFixed(0)} k calls`).join(', ')} (analytics then holds ${h.liveSessions} sessions and has evicted ${h.evictedSessions.toLocaleString('en')}).`,
+    );
   }
   lines.push(
     '',
@@ -436,7 +483,9 @@ export function readmeTable(doc) {
   );
   for (const [key, s] of Object.entries(doc.scaling)) {
     const cell = (n) => `${s.cases[n].callCpuNs.toFixed(0)} / ${s.cases[n].totalCpuNs.toFixed(0)}`;
-    lines.push(`| ${key} | ${cell('core-timing')} | ${cell('integration-defaults')} | ${cell('integration-timing-only')} | ${cell('otel-span')} |`);
+    lines.push(
+      `| ${key} | ${cell('core-timing')} | ${cell('integration-defaults')} | ${cell('integration-timing-only')} | ${cell('otel-span')} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -12,7 +12,13 @@ const { PostgresStorage } = require('@perftrack/storage-postgres');
 const env = process.env;
 const count = Number(env.COUNT);
 const adapter = new PostgresStorage({ connectionString: env.DATABASE_URL, schema: env.SCHEMA, partitionInterval: 'day' });
-const storage = new PerformanceStorage({ adapter, batchSize: Number(env.BATCH), maxQueue: count + 1, flushIntervalMs: 5, onWarning: (w) => process.stderr.write(`${w}\n`) });
+const storage = new PerformanceStorage({
+  adapter,
+  batchSize: Number(env.BATCH),
+  maxQueue: count + 1,
+  flushIntervalMs: 5,
+  onWarning: (w) => process.stderr.write(`${w}\n`),
+});
 const tools = ['read', 'grep', 'edit', 'bash', 'glob', 'web_fetch', 'write', 'list'];
 const base = Date.UTC(2026, 10, 1);
 // built before timing: the benchmark measures storage, not record construction
@@ -20,8 +26,17 @@ const records = Array.from({ length: count }, (_, i) => {
   const t = base + i * 7 + Number(env.WRITER) * 0.25;
   const duration = ((i * 7919) % 100_003) / 97 + (i % 8) * 0.125; // varied, as measured times are
   return {
-    id: `w${env.WRITER}-${i}`, toolId: tools[i % 8], sessionId: `w${env.WRITER}-s${i >> 9}`, messageId: `m${i >> 4}`,
-    startTime: t, endTime: t + duration, duration, success: i % 19 !== 0, sampleWeight: 1, inputSize: 120, outputSize: 4096,
+    id: `w${env.WRITER}-${i}`,
+    toolId: tools[i % 8],
+    sessionId: `w${env.WRITER}-s${i >> 9}`,
+    messageId: `m${i >> 4}`,
+    startTime: t,
+    endTime: t + duration,
+    duration,
+    success: i % 19 !== 0,
+    sampleWeight: 1,
+    inputSize: 120,
+    outputSize: 4096,
   };
 });
 await adapter.listSessions(); // schema ready, pool connected

@@ -26,7 +26,10 @@ function trackerOn(sessions, options = {}) {
 function examplesOf(sessions) {
   const examples = [];
   for (let f = 0; f < INNER_FOLDS; f++) {
-    const tracker = trackerOn(sessions.filter((s) => bucketOf(s.id, 1) % INNER_FOLDS !== f), { prediction: { rankerWeights: null } });
+    const tracker = trackerOn(
+      sessions.filter((s) => bucketOf(s.id, 1) % INNER_FOLDS !== f),
+      { prediction: { rankerWeights: null } },
+    );
     for (const s of sessions) {
       if (bucketOf(s.id, 1) % INNER_FOLDS !== f) continue;
       const tools = s.records.map((r) => r.toolId);

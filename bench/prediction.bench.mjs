@@ -24,7 +24,11 @@ function bump(map, key, tool) {
   m.set(tool, (m.get(tool) ?? 0) + 1);
 }
 function topOf(m, k, exclude) {
-  return [...m.entries()].filter(([t]) => !exclude.includes(t)).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, k).map(([t]) => t);
+  return [...m.entries()]
+    .filter(([t]) => !exclude.includes(t))
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, k)
+    .map(([t]) => t);
 }
 
 /** Markov model of order `order` that backs off to shorter contexts and fills the top-k from them. */
@@ -82,9 +86,15 @@ const MODELS = [
   ['most frequent tool', (train) => markov(train, 0)],
   ['1st-order Markov', (train) => markov(train, 1)],
   ['2nd-order Markov with backoff', (train) => markov(train, 2)],
-  ['UsagePatternTracker, names only, no session adaptation, no ranker', (train) => namesOnly(trainTracker(train, { prediction: { sessionAdaptation: false, rankerWeights: null } }))],
+  [
+    'UsagePatternTracker, names only, no session adaptation, no ranker',
+    (train) => namesOnly(trainTracker(train, { prediction: { sessionAdaptation: false, rankerWeights: null } })),
+  ],
   ['UsagePatternTracker, names only, no ranker', (train) => namesOnly(trainTracker(train, { prediction: { rankerWeights: null } }))],
-  ['UsagePatternTracker, names only, ranker trained on the training split', (train) => namesOnly(trainTracker(train, { prediction: { rankerWeights: trainRankerWeights(train) } }))],
+  [
+    'UsagePatternTracker, names only, ranker trained on the training split',
+    (train) => namesOnly(trainTracker(train, { prediction: { rankerWeights: trainRankerWeights(train) } })),
+  ],
   ['UsagePatternTracker, names only (defaults: committed weights, seen every session)', (train) => namesOnly(trainTracker(train))],
   ['UsagePatternTracker, steps with outcomes (defaults)', (train) => withOutcomes(trainTracker(train))],
 ];
@@ -150,7 +160,14 @@ function costPerPrediction(tracker, plain, sessions) {
     wall.sort((a, b) => a - b);
     cpu.sort((a, b) => a - b);
     plainCpu.sort((a, b) => a - b);
-    out[`sequenceOf${length}`] = { cpuNsMedian: Math.round(cpu[7]), cpuNsMin: Math.round(cpu[0]), wallNsMedian: Math.round(wall[7]), wallNsMin: Math.round(wall[0]), withoutRankerCpuNsMedian: Math.round(plainCpu[7]), checksum: sink };
+    out[`sequenceOf${length}`] = {
+      cpuNsMedian: Math.round(cpu[7]),
+      cpuNsMin: Math.round(cpu[0]),
+      wallNsMedian: Math.round(wall[7]),
+      wallNsMin: Math.round(wall[0]),
+      withoutRankerCpuNsMedian: Math.round(plainCpu[7]),
+      checksum: sink,
+    };
   }
   return out;
 }
@@ -163,32 +180,62 @@ export async function run() {
   const full = trainTracker(sessions);
   const cost = costPerPrediction(full, trainTracker(sessions, { prediction: { rankerWeights: null } }), sessions);
 
-  const folds = Array.from({ length: FOLDS }, (_, f) => ({ train: sessions.filter((s) => bucketOf(s.id) % FOLDS !== f), test: sessions.filter((s) => bucketOf(s.id) % FOLDS === f) }));
-  const kfold = summary(splitEvaluation(folds), folds.map((_, f) => `fold ${f + 1}`));
+  const folds = Array.from({ length: FOLDS }, (_, f) => ({
+    train: sessions.filter((s) => bucketOf(s.id) % FOLDS !== f),
+    test: sessions.filter((s) => bucketOf(s.id) % FOLDS === f),
+  }));
+  const kfold = summary(
+    splitEvaluation(folds),
+    folds.map((_, f) => `fold ${f + 1}`),
+  );
 
   const sources = [...new Set(sessions.map((s) => s.source))].sort();
   const loso = summary(
-    splitEvaluation(sources.map((source) => ({ train: sessions.filter((s) => s.source !== source), test: sessions.filter((s) => s.source === source) }))),
+    splitEvaluation(
+      sources.map((source) => ({ train: sessions.filter((s) => s.source !== source), test: sessions.filter((s) => s.source === source) })),
+    ),
     sources,
   );
-
 
   const pct = (x) => `${(x * 100).toFixed(1)}%`;
   console.log(`  data: ${file}${sample ? ' (the shipped SAMPLE: shared data absent)' : ''}: ${sessions.length} sessions`);
   console.log(`  ${FOLDS}-fold CV by session (mean ± sd)                     top-1              top-3`);
-  for (const r of kfold.rows) console.log(`  ${r.model.padEnd(56)} ${pct(r.top1.mean).padStart(6)} ± ${(r.top1.sd * 100).toFixed(1)}   ${pct(r.top3.mean).padStart(6)} ± ${(r.top3.sd * 100).toFixed(1)}`);
-  console.log(`  names-only, nested ranker vs ${BASELINE}: top-1 ${kfold.marginOverBaselinePoints.top1.mean} ± ${kfold.marginOverBaselinePoints.top1.sd} points, top-3 ${kfold.marginOverBaselinePoints.top3.mean} ± ${kfold.marginOverBaselinePoints.top3.sd} points`);
+  for (const r of kfold.rows)
+    console.log(
+      `  ${r.model.padEnd(56)} ${pct(r.top1.mean).padStart(6)} ± ${(r.top1.sd * 100).toFixed(1)}   ${pct(r.top3.mean).padStart(6)} ± ${(r.top3.sd * 100).toFixed(1)}`,
+    );
+  console.log(
+    `  names-only, nested ranker vs ${BASELINE}: top-1 ${kfold.marginOverBaselinePoints.top1.mean} ± ${kfold.marginOverBaselinePoints.top1.sd} points, top-3 ${kfold.marginOverBaselinePoints.top3.mean} ± ${kfold.marginOverBaselinePoints.top3.sd} points`,
+  );
   console.log('  leave-one-source-out (mean over sources)');
-  for (const r of loso.rows) console.log(`  ${r.model.padEnd(56)} ${pct(r.top1.mean).padStart(6)}          ${pct(r.top3.mean).padStart(6)}`);
-  console.log(`  names-only, nested ranker vs ${BASELINE}: top-1 ${loso.marginOverBaselinePoints.top1.mean} points (min ${loso.marginOverBaselinePoints.top1.min}), top-3 ${loso.marginOverBaselinePoints.top3.mean} points (min ${loso.marginOverBaselinePoints.top3.min})`);
-  for (const [k, v] of Object.entries(cost)) console.log(`  predictNextTools after ${k.slice(10)} calls: CPU ${v.cpuNsMedian} ns (without the ranker ${v.withoutRankerCpuNsMedian} ns), wall ${v.wallNsMedian} ns (median of 15 rounds; fastest round ${v.wallNsMin} ns)`);
+  for (const r of loso.rows)
+    console.log(`  ${r.model.padEnd(56)} ${pct(r.top1.mean).padStart(6)}          ${pct(r.top3.mean).padStart(6)}`);
+  console.log(
+    `  names-only, nested ranker vs ${BASELINE}: top-1 ${loso.marginOverBaselinePoints.top1.mean} points (min ${loso.marginOverBaselinePoints.top1.min}), top-3 ${loso.marginOverBaselinePoints.top3.mean} points (min ${loso.marginOverBaselinePoints.top3.min})`,
+  );
+  for (const [k, v] of Object.entries(cost))
+    console.log(
+      `  predictNextTools after ${k.slice(10)} calls: CPU ${v.cpuNsMedian} ns (without the ranker ${v.withoutRankerCpuNsMedian} ns), wall ${v.wallNsMedian} ns (median of 15 rounds; fastest round ${v.wallNsMin} ns)`,
+    );
 
   return {
-    data: { file: sample ? 'packages/analytics/src/test-support/agent-traces-sample.jsonl' : '../shared/data/agent-traces/traces.jsonl', sample, sessions: sessions.length, calls: sessions.reduce((n, s) => n + s.tools.length, 0), sources: sources.length },
+    data: {
+      file: sample ? 'packages/analytics/src/test-support/agent-traces-sample.jsonl' : '../shared/data/agent-traces/traces.jsonl',
+      sample,
+      sessions: sessions.length,
+      calls: sessions.reduce((n, s) => n + s.tools.length, 0),
+      sources: sources.length,
+    },
     task: "predict each call after the first of every test session from the earlier calls of that session; the tracker through predictNextTools(toolNames, 3) unless the row says 'with outcomes'",
     kfold: { folds: FOLDS, rule: 'fold = SHA-256(session id) byte 0 mod 5', ...kfold },
     leaveOneSourceOut: { rule: 'train on every other session prefix (agent harness and model), test on the held-out one', ...loso },
-    costNsPerPrediction: { ...cost, target: 5000, trainedSessions: sessions.length, loadAverage: os.loadavg()[0], note: 'predictNextTools(names, 3) on the model trained on every session; median of 15 rounds of 2,000 predictions over 64 real sequences; CPU = process.cpuUsage() per prediction; withoutRanker = the same model with rankerWeights: null, interleaved round by round' },
+    costNsPerPrediction: {
+      ...cost,
+      target: 5000,
+      trainedSessions: sessions.length,
+      loadAverage: os.loadavg()[0],
+      note: 'predictNextTools(names, 3) on the model trained on every session; median of 15 rounds of 2,000 predictions over 64 real sequences; CPU = process.cpuUsage() per prediction; withoutRanker = the same model with rankerWeights: null, interleaved round by round',
+    },
     baseline: BASELINE,
     ours: OURS,
   };
@@ -198,10 +245,15 @@ const signed = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
 
 export function readmeTable(doc) {
   const pct = (x) => `${(x * 100).toFixed(1)}%`;
-  const lines = [`| model | ${doc.kfold.folds}-fold top-1 (mean ± sd) | ${doc.kfold.folds}-fold top-3 | leave-one-source-out top-1 | leave-one-source-out top-3 |`, '|---|---:|---:|---:|---:|'];
+  const lines = [
+    `| model | ${doc.kfold.folds}-fold top-1 (mean ± sd) | ${doc.kfold.folds}-fold top-3 | leave-one-source-out top-1 | leave-one-source-out top-3 |`,
+    '|---|---:|---:|---:|---:|',
+  ];
   doc.kfold.rows.forEach((r, i) => {
     const l = doc.leaveOneSourceOut.rows[i];
-    lines.push(`| ${r.model} | ${pct(r.top1.mean)} ± ${(r.top1.sd * 100).toFixed(1)} | ${pct(r.top3.mean)} ± ${(r.top3.sd * 100).toFixed(1)} | ${pct(l.top1.mean)} | ${pct(l.top3.mean)} |`);
+    lines.push(
+      `| ${r.model} | ${pct(r.top1.mean)} ± ${(r.top1.sd * 100).toFixed(1)} | ${pct(r.top3.mean)} ± ${(r.top3.sd * 100).toFixed(1)} | ${pct(l.top1.mean)} | ${pct(l.top3.mean)} |`,
+    );
   });
   const k = doc.kfold.marginOverBaselinePoints;
   const s = doc.leaveOneSourceOut.marginOverBaselinePoints;

@@ -62,7 +62,9 @@ export function caseRunner(cases) {
     globalThis.gc?.();
     cases[name] = { ...(await measureCase(execute, idle)), note };
     const c = cases[name];
-    process.stdout.write(`  ${name.padEnd(34)} ${c.nsPerCall.toFixed(1).padStart(8)} ns/call  + ${c.backgroundNsPerCall.toFixed(1).padStart(7)} ns background\n`);
+    process.stdout.write(
+      `  ${name.padEnd(34)} ${c.nsPerCall.toFixed(1).padStart(8)} ns/call  + ${c.backgroundNsPerCall.toFixed(1).padStart(7)} ns background\n`,
+    );
   };
 }
 

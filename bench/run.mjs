@@ -48,7 +48,13 @@ for (const name of names) {
   const doc = {
     suite: name,
     date: new Date().toISOString(),
-    machine: { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', platform: process.platform, loadAverage1m: os.loadavg()[0] },
+    machine: {
+      node: process.version,
+      cpus: os.cpus().length,
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      platform: process.platform,
+      loadAverage1m: os.loadavg()[0],
+    },
     ...result,
   };
   const file = join(resultsDir, `${name}.json`);

@@ -8,8 +8,17 @@ const count = Number(process.env.COUNT);
 const writer = process.env.WRITER;
 const t = 1_700_000_000_000;
 const records = Array.from({ length: count }, (_, n) => ({
-  id: `${writer}-${n}`, toolId: ['read', 'grep', 'edit', 'bash'][n & 3], sessionId: process.env.SESSION, messageId: `msg_${n >> 6}`,
-  startTime: t + n, endTime: t + n + 3.25, duration: 3.25, success: (n & 15) !== 0, sampleWeight: 1, inputSize: 120, outputSize: 4096,
+  id: `${writer}-${n}`,
+  toolId: ['read', 'grep', 'edit', 'bash'][n & 3],
+  sessionId: process.env.SESSION,
+  messageId: `msg_${n >> 6}`,
+  startTime: t + n,
+  endTime: t + n + 3.25,
+  duration: 3.25,
+  success: (n & 15) !== 0,
+  sampleWeight: 1,
+  inputSize: 120,
+  outputSize: 4096,
 }));
 const storage = new PerformanceStorage({ dir: process.env.DIR, onWarning: () => {} });
 const cpu0 = process.cpuUsage();

@@ -7,7 +7,15 @@ import { fileURLToPath } from 'node:url';
 
 export const TRACES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'data', 'agent-traces', 'traces.jsonl');
 /** The small sample shipped in the repository (28 real sessions), used when the shared data is absent. */
-export const SAMPLE = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'analytics', 'src', 'test-support', 'agent-traces-sample.jsonl');
+export const SAMPLE = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'packages',
+  'analytics',
+  'src',
+  'test-support',
+  'agent-traces-sample.jsonl',
+);
 
 /** The shared traces when present, else the shipped sample; says which. */
 export function loadTracesOrSample() {
@@ -26,9 +34,18 @@ export function loadTraceSessions(file = TRACES) {
     if (list === undefined) sessions.set(r.session, (list = []));
     const t = 1_700_000_000_000 + r.seq * 1000;
     list.push({
-      id: `${r.session}#${r.seq}`, toolId: r.tool, sessionId: r.session, startTime: t, endTime: t, duration: 0, untimed: true,
-      success: r.ok, ...(r.ok ? {} : { error: r.error ?? '', errorType: r.error ?? 'Error' }),
-      inputSize: r.inputBytes, outputSize: r.outputBytes, sampleWeight: 1,
+      id: `${r.session}#${r.seq}`,
+      toolId: r.tool,
+      sessionId: r.session,
+      startTime: t,
+      endTime: t,
+      duration: 0,
+      untimed: true,
+      success: r.ok,
+      ...(r.ok ? {} : { error: r.error ?? '', errorType: r.error ?? 'Error' }),
+      inputSize: r.inputBytes,
+      outputSize: r.outputBytes,
+      sampleWeight: 1,
     });
   }
   return [...sessions.entries()].map(([id, records]) => ({ id, records }));

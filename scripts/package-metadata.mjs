@@ -9,7 +9,31 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const REPOSITORY = 'https://github.com/perftrack/perftrack';
-const ORDER = ['name', 'version', 'description', 'license', 'keywords', 'homepage', 'repository', 'bugs', 'type', 'main', 'module', 'types', 'bin', 'exports', 'files', 'engines', 'sideEffects', 'publishConfig', 'scripts', 'dependencies', 'peerDependencies', 'peerDependenciesMeta', 'devDependencies'];
+const ORDER = [
+  'name',
+  'version',
+  'description',
+  'license',
+  'keywords',
+  'homepage',
+  'repository',
+  'bugs',
+  'type',
+  'main',
+  'module',
+  'types',
+  'bin',
+  'exports',
+  'files',
+  'engines',
+  'sideEffects',
+  'publishConfig',
+  'scripts',
+  'dependencies',
+  'peerDependencies',
+  'peerDependenciesMeta',
+  'devDependencies',
+];
 
 for (const dir of readdirSync(join(root, 'packages'))) {
   const file = join(root, 'packages', dir, 'package.json');
@@ -33,7 +57,11 @@ for (const dir of readdirSync(join(root, 'packages'))) {
     ...Object.fromEntries(Object.entries(pkg.exports ?? {}).filter(([subpath]) => subpath !== '.' && subpath !== './package.json')),
     './package.json': './package.json',
   };
-  pkg.files = [...(pkg.bin ? ['dist', 'bin'] : ['dist']), ...(existsSync(join(root, 'packages', dir, 'internal', 'package.json')) ? ['internal'] : []), '!dist/.tsbuildinfo'];
+  pkg.files = [
+    ...(pkg.bin ? ['dist', 'bin'] : ['dist']),
+    ...(existsSync(join(root, 'packages', dir, 'internal', 'package.json')) ? ['internal'] : []),
+    '!dist/.tsbuildinfo',
+  ];
   pkg.publishConfig = { access: 'public' };
   for (const field of ['dependencies', 'devDependencies']) {
     for (const [name, range] of Object.entries(pkg[field] ?? {})) if (range === 'workspace:*') pkg[field][name] = 'workspace:^';

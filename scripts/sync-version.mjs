@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..');
 for (const dir of readdirSync(join(root, 'packages'))) {
-  const file = [join(root, 'packages', dir, 'src', 'version.ts'), join(root, 'packages', dir, 'src', 'internal', 'version.ts')].find((f) => existsSync(f));
+  const file = [join(root, 'packages', dir, 'src', 'version.ts'), join(root, 'packages', dir, 'src', 'internal', 'version.ts')].find((f) =>
+    existsSync(f),
+  );
   if (file === undefined) continue;
   const { version } = JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8'));
   const text = readFileSync(file, 'utf8');

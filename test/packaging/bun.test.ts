@@ -8,7 +8,11 @@ import { repoRoot, run } from './pack';
 // runs in. Bun's heap statistics stand still, so trackMemory must say so, once, and leave
 // memoryUsed out instead of recording 0.
 
-const opencodeBin = join(dirname(require.resolve('opencode-ai/package.json', { paths: [join(repoRoot, 'packages', 'opencode')] })), 'bin', 'opencode.exe');
+const opencodeBin = join(
+  dirname(require.resolve('opencode-ai/package.json', { paths: [join(repoRoot, 'packages', 'opencode')] })),
+  'bin',
+  'opencode.exe',
+);
 
 test('under Bun, trackMemory warns once and records no memoryUsed (never a silent 0); everything else is recorded', async () => {
   expect(existsSync(opencodeBin)).toBe(true);
@@ -29,10 +33,17 @@ console.log(JSON.stringify({ bun: typeof Bun !== 'undefined', tools: records.map
 `,
     );
     const { stdout } = await run(opencodeBin, ['run', script], { env: { ...process.env, BUN_BE_BUN: '1' }, cwd: dir });
-    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { bun: boolean; tools: string[]; withMemory: number; warnings: string[] };
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as {
+      bun: boolean;
+      tools: string[];
+      withMemory: number;
+      warnings: string[];
+    };
     expect(result).toMatchObject({ bun: true, tools: ['build', 'build', 'build', 'manual'], withMemory: 0 });
     expect(result.warnings).toHaveLength(1);
-    expect(result.warnings[0]).toMatch(/^trackMemory: the heap size does not move in this runtime \(Bun \d+\.\d+\.\d+\); records leave memoryUsed out/);
+    expect(result.warnings[0]).toMatch(
+      /^trackMemory: the heap size does not move in this runtime \(Bun \d+\.\d+\.\d+\); records leave memoryUsed out/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -15,7 +15,11 @@ const tarballs = new Map<string, string>();
 beforeAll(async () => {
   scratch = realpathSync(mkdtempSync(join(tmpdir(), 'perftrack-dup-')));
   const wanted = ['@perftrack/core', '@perftrack/integration', '@perftrack/storage', '@perftrack/analytics'];
-  const packed = await Promise.all(publishablePackages().filter((p) => wanted.includes(p.name)).map((p) => pack(p, scratch)));
+  const packed = await Promise.all(
+    publishablePackages()
+      .filter((p) => wanted.includes(p.name))
+      .map((p) => pack(p, scratch)),
+  );
   for (const p of packed) tarballs.set(p.name, p.tarball);
   const [compatible, incompatible] = await Promise.all([packCoreVariant('0.1.7', scratch), packCoreVariant('0.2.0', scratch)]);
   tarballs.set('core@0.1.7', compatible);
@@ -28,7 +32,8 @@ function project(name: string, nested: string): string {
   const dir = join(scratch, name);
   const modules = join(dir, 'node_modules');
   installTarball(tarballs.get('@perftrack/core')!, join(modules, '@perftrack', 'core'));
-  for (const pkg of ['integration', 'storage', 'analytics']) installTarball(tarballs.get(`@perftrack/${pkg}`)!, join(modules, '@perftrack', pkg));
+  for (const pkg of ['integration', 'storage', 'analytics'])
+    installTarball(tarballs.get(`@perftrack/${pkg}`)!, join(modules, '@perftrack', pkg));
   installTarball(tarballs.get(nested)!, join(modules, '@perftrack', 'integration', 'node_modules', '@perftrack', 'core'));
   // core's own dependencies, from the workspace's install
   for (const dep of ['lru-cache', 'fast-json-stable-stringify']) {
@@ -89,7 +94,9 @@ test('an incompatible nested copy (0.2.0) warns once, naming both versions and w
   const warnings = result.warnings as string[];
   expect(warnings).toHaveLength(1);
   expect(warnings[0]).toContain(`0.1.0 from ${join(dir, 'node_modules', '@perftrack', 'core')} and `);
-  expect(warnings[0]).toContain(`0.2.0 from ${join(dir, 'node_modules', '@perftrack', 'integration', 'node_modules', '@perftrack', 'core')}.`);
+  expect(warnings[0]).toContain(
+    `0.2.0 from ${join(dir, 'node_modules', '@perftrack', 'integration', 'node_modules', '@perftrack', 'core')}.`,
+  );
 });
 
 test('the ESM and the CommonJS build of one version in one process share the default collector', async () => {
@@ -119,7 +126,10 @@ test('duplicated analytics, storage and integration copies share their process-w
   // a second copy of each, as a second dependant pinning its own would nest them
   const second = join(dir, 'node_modules', 'other-dependant', 'node_modules', '@perftrack');
   for (const pkg of ['integration', 'storage', 'analytics']) installTarball(tarballs.get(`@perftrack/${pkg}`)!, join(second, pkg));
-  writeFileSync(join(dir, 'node_modules', 'other-dependant', 'package.json'), JSON.stringify({ name: 'other-dependant', version: '1.0.0', main: 'index.js' }));
+  writeFileSync(
+    join(dir, 'node_modules', 'other-dependant', 'package.json'),
+    JSON.stringify({ name: 'other-dependant', version: '1.0.0', main: 'index.js' }),
+  );
   writeFileSync(
     join(dir, 'node_modules', 'other-dependant', 'index.js'),
     "module.exports = { analytics: require('@perftrack/analytics'), storage: require('@perftrack/storage'), integration: require('@perftrack/integration') };",
@@ -155,5 +165,13 @@ process.on('warning', (w) => { if (w.name === 'PerftrackWarning') warnings.push(
 })();
 `,
   );
-  expect(result).toEqual({ separateCopies: true, tracker: true, storage: true, sessions: true, integration: true, predicted: ['grep'], warnings: [] });
+  expect(result).toEqual({
+    separateCopies: true,
+    tracker: true,
+    storage: true,
+    sessions: true,
+    integration: true,
+    predicted: ['grep'],
+    warnings: [],
+  });
 });

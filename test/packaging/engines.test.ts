@@ -31,6 +31,8 @@ test(`every locked package supports Node ${OLDEST_NODE} (no engine warning on in
   expect(engines.size).toBeGreaterThan(100);
   const root = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { engines: { node: string } };
   expect(root.engines.node).toBe(`>=${OLDEST_NODE.replace(/\.0$/, '')}`);
-  const unsupported = [...engines].filter(([, range]) => !satisfies(OLDEST_NODE, range)).map(([pkg, range]) => `${pkg} wants node ${range}`);
+  const unsupported = [...engines]
+    .filter(([, range]) => !satisfies(OLDEST_NODE, range))
+    .map(([pkg, range]) => `${pkg} wants node ${range}`);
   expect(unsupported).toEqual([]);
 });

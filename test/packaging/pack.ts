@@ -21,7 +21,10 @@ export function publishablePackages(): WorkspacePackage[] {
   return readdirSync(root)
     .map((d) => join(root, d))
     .filter((dir) => existsSync(join(dir, 'package.json')))
-    .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; version: string; private?: boolean } }))
+    .map((dir) => ({
+      dir,
+      manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; version: string; private?: boolean },
+    }))
     .filter(({ manifest }) => manifest.private !== true)
     .map(({ dir, manifest }) => ({ name: manifest.name, version: manifest.version, dir }));
 }
@@ -37,7 +40,10 @@ export interface Packed extends WorkspacePackage {
  * current (`pnpm test` builds first).
  */
 export async function pack(pkg: WorkspacePackage, destination: string): Promise<Packed> {
-  const { stdout } = await run('pnpm', ['pack', '--pack-destination', destination, '--json'], { cwd: pkg.dir, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run('pnpm', ['pack', '--pack-destination', destination, '--json'], {
+    cwd: pkg.dir,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   const result = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { filename: string; files: { path: string }[] };
   return { ...pkg, tarball: result.filename, files: result.files.map((f) => f.path).sort() };
 }
@@ -57,7 +63,8 @@ export async function packCoreVariant(version: string, scratch: string): Promise
   const core = join(ws, 'packages', 'core');
   const source = join(repoRoot, 'packages', 'core');
   mkdirSync(core, { recursive: true });
-  for (const file of ['package.json', 'tsconfig.json', 'README.md', 'LICENSE', 'internal/package.json']) cpSync(join(source, file), join(core, file), { recursive: true });
+  for (const file of ['package.json', 'tsconfig.json', 'README.md', 'LICENSE', 'internal/package.json'])
+    cpSync(join(source, file), join(core, file), { recursive: true });
   cpSync(join(source, 'src'), join(core, 'src'), { recursive: true });
   cpSync(join(repoRoot, 'tsconfig.base.json'), join(ws, 'tsconfig.base.json'));
   symlinkSync(join(repoRoot, 'node_modules'), join(ws, 'node_modules'));

@@ -28,7 +28,10 @@ beforeAll(async () => {
   const uplink = (await run('npm', ['config', 'get', 'registry'])).stdout.trim();
   const packed = join(root, 'tarballs');
   mkdirSync(packed);
-  const [started, tarballs] = await Promise.all([LocalRegistry.start(join(root, 'verdaccio'), uplink), Promise.all(publishablePackages().map((p) => pack(p, packed)))]);
+  const [started, tarballs] = await Promise.all([
+    LocalRegistry.start(join(root, 'verdaccio'), uplink),
+    Promise.all(publishablePackages().map((p) => pack(p, packed))),
+  ]);
   registry = started;
   await Promise.all(tarballs.map((t) => registry.publish(t.tarball)));
   installEnv = {
@@ -63,7 +66,9 @@ async function sh(cwd: string, command: string, args: string[], env: NodeJS.Proc
     return stdout;
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}\nverdaccio: ${registry.log.slice(-2000)}`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed in ${cwd}: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}\nverdaccio: ${registry.log.slice(-2000)}`,
+    );
   }
 }
 
@@ -112,15 +117,19 @@ describe('published to a local Verdaccio and installed as users do', () => {
     await sh(npmProject, 'npm', ['install', '@perftrack/integration']);
     const manifest = JSON.parse(readFileSync(join(npmProject, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(manifest.dependencies).toEqual({ '@perftrack/integration': '^0.1.0' });
-    const ls = JSON.parse(await sh(npmProject, 'npm', ['ls', '--all', '--json'])) as { dependencies: Record<string, { dependencies?: Record<string, { version: string }> }> };
-    expect(Object.keys(ls.dependencies['@perftrack/integration']!.dependencies!).sort()).toEqual(['@perftrack/analytics', '@perftrack/core', '@perftrack/storage']);
+    const ls = JSON.parse(await sh(npmProject, 'npm', ['ls', '--all', '--json'])) as {
+      dependencies: Record<string, { dependencies?: Record<string, { version: string }> }>;
+    };
+    expect(Object.keys(ls.dependencies['@perftrack/integration']!.dependencies!).sort()).toEqual([
+      '@perftrack/analytics',
+      '@perftrack/core',
+      '@perftrack/storage',
+    ]);
     expect(readdirSync(join(npmProject, 'node_modules', '@perftrack')).sort()).toEqual(['analytics', 'core', 'integration', 'storage']);
-    for (const pkg of ['integration', 'analytics', 'storage']) expect(existsSync(join(npmProject, 'node_modules', '@perftrack', pkg, 'node_modules'))).toBe(false); // nothing nested
+    for (const pkg of ['integration', 'analytics', 'storage'])
+      expect(existsSync(join(npmProject, 'node_modules', '@perftrack', pkg, 'node_modules'))).toBe(false); // nothing nested
 
-    writeFileSync(
-      join(npmProject, 'use.cjs'),
-      USE_CJS,
-    );
+    writeFileSync(join(npmProject, 'use.cjs'), USE_CJS);
     const cjs = lastJson(await sh(npmProject, process.execPath, ['use.cjs']));
     expect(cjs.entry).toBe(join(npmProject, 'node_modules', '@perftrack', 'integration', 'dist', 'index.js'));
     expect(cjs.records).toEqual(expectedRecords);
@@ -171,10 +180,46 @@ void main();
 `;
     const imports = "import { PerformanceIntegration, trackPerformance, type ToolExecutionMetrics } from '@perftrack/integration';";
     const cases = [
-      { name: 'nodenext-tc39', file: 'app.mts', out: 'app.mjs', module: 'nodenext', resolution: 'nodenext', legacy: false, entry: "import.meta.resolve('@perftrack/integration')", build: 'index.mjs' },
-      { name: 'nodenext-legacy', file: 'app.cts', out: 'app.cjs', module: 'nodenext', resolution: 'nodenext', legacy: true, entry: "require.resolve('@perftrack/integration')", build: 'index.js' },
-      { name: 'bundler-tc39', file: 'app.ts', out: 'app.js', module: 'esnext', resolution: 'bundler', legacy: false, entry: "import.meta.resolve('@perftrack/integration')", build: 'index.mjs' },
-      { name: 'bundler-legacy', file: 'app.ts', out: 'app.js', module: 'esnext', resolution: 'bundler', legacy: true, entry: "import.meta.resolve('@perftrack/integration')", build: 'index.mjs' },
+      {
+        name: 'nodenext-tc39',
+        file: 'app.mts',
+        out: 'app.mjs',
+        module: 'nodenext',
+        resolution: 'nodenext',
+        legacy: false,
+        entry: "import.meta.resolve('@perftrack/integration')",
+        build: 'index.mjs',
+      },
+      {
+        name: 'nodenext-legacy',
+        file: 'app.cts',
+        out: 'app.cjs',
+        module: 'nodenext',
+        resolution: 'nodenext',
+        legacy: true,
+        entry: "require.resolve('@perftrack/integration')",
+        build: 'index.js',
+      },
+      {
+        name: 'bundler-tc39',
+        file: 'app.ts',
+        out: 'app.js',
+        module: 'esnext',
+        resolution: 'bundler',
+        legacy: false,
+        entry: "import.meta.resolve('@perftrack/integration')",
+        build: 'index.mjs',
+      },
+      {
+        name: 'bundler-legacy',
+        file: 'app.ts',
+        out: 'app.js',
+        module: 'esnext',
+        resolution: 'bundler',
+        legacy: true,
+        entry: "import.meta.resolve('@perftrack/integration')",
+        build: 'index.mjs',
+      },
     ];
     for (const c of cases) {
       const dir = join(npmProject, c.name);
@@ -207,7 +252,10 @@ void main();
       if (c.resolution === 'bundler') writeFileSync(join(dir, 'out', 'package.json'), '{ "type": "module" }\n');
       const usage = lastJson(await sh(dir, process.execPath, [join('out', c.out)]));
       expect({ case: c.name, records: usage.records }).toEqual({ case: c.name, records: expectedRecords });
-      expect({ case: c.name, entry: usage.entry.endsWith(`/node_modules/@perftrack/integration/dist/${c.build}`) }).toEqual({ case: c.name, entry: true });
+      expect({ case: c.name, entry: usage.entry.endsWith(`/node_modules/@perftrack/integration/dist/${c.build}`) }).toEqual({
+        case: c.name,
+        entry: true,
+      });
     }
   }, 180_000);
 
@@ -216,10 +264,7 @@ void main();
     await sh(dir, 'pnpm', ['add', '@perftrack/integration']);
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(manifest.dependencies).toEqual({ '@perftrack/integration': '^0.1.0' });
-    writeFileSync(
-      join(dir, 'use.cjs'),
-      USE_CJS,
-    );
+    writeFileSync(join(dir, 'use.cjs'), USE_CJS);
     writeFileSync(
       join(dir, 'use.mjs'),
       `import { PerformanceIntegration, trackPerformance } from '@perftrack/integration';
@@ -238,7 +283,8 @@ ${body("import.meta.resolve('@perftrack/integration')")}
     await sh(dir, 'npm', ['install', '@perftrack/integration', '@perftrack/core@0.2.0']);
     // npm nests core 0.1.0 under each of our packages that needs ^0.1.0
     const nestedUnder = (pkg: string) => join(dir, 'node_modules', '@perftrack', pkg, 'node_modules', '@perftrack', 'core');
-    for (const pkg of ['integration', 'analytics', 'storage']) expect(JSON.parse(readFileSync(join(nestedUnder(pkg), 'package.json'), 'utf8'))).toMatchObject({ version: '0.1.0' });
+    for (const pkg of ['integration', 'analytics', 'storage'])
+      expect(JSON.parse(readFileSync(join(nestedUnder(pkg), 'package.json'), 'utf8'))).toMatchObject({ version: '0.1.0' });
     writeFileSync(
       join(dir, 'use.cjs'),
       `const warnings = [];
@@ -252,15 +298,26 @@ const sharedWithin = defaults.every((d) => d === defaults[0]);
 setImmediate(() => console.log(JSON.stringify({ versions: [require('@perftrack/core/internal').VERSION, require(require.resolve('@perftrack/core/internal', { paths: [require.resolve('@perftrack/integration')] })).VERSION], sharedWithin, separate: core.MetricsCollector.default !== defaults[0], warnings })));
 `,
     );
-    const out = JSON.parse((await sh(dir, process.execPath, ['use.cjs'])).trim().split('\n').pop()!) as { versions: string[]; sharedWithin: boolean; separate: boolean; warnings: string[] };
+    const out = JSON.parse((await sh(dir, process.execPath, ['use.cjs'])).trim().split('\n').pop()!) as {
+      versions: string[];
+      sharedWithin: boolean;
+      separate: boolean;
+      warnings: string[];
+    };
     expect(out).toMatchObject({ versions: ['0.2.0', '0.1.0'], sharedWithin: true, separate: true });
     expect(out.warnings).toHaveLength(1);
-    expect(out.warnings[0]).toContain(`0.2.0 from ${join(dir, 'node_modules', '@perftrack', 'core')} and 0.1.0 from ${join(dir, 'node_modules', '@perftrack')}`);
+    expect(out.warnings[0]).toContain(
+      `0.2.0 from ${join(dir, 'node_modules', '@perftrack', 'core')} and 0.1.0 from ${join(dir, 'node_modules', '@perftrack')}`,
+    );
     expect(out.warnings[0]).toMatch(/and 0\.1\.0 from \S+\/@perftrack\/(integration|analytics|storage)\/node_modules\/@perftrack\/core\. /);
   }, 120_000);
 
   test('the real opencode installs "plugin": ["@perftrack/opencode"] from the registry in ~/.npmrc and records every call', async () => {
-    const bin = join(dirname(require.resolve('opencode-ai/package.json', { paths: [join(repoRoot, 'packages', 'opencode')] })), 'bin', 'opencode.exe');
+    const bin = join(
+      dirname(require.resolve('opencode-ai/package.json', { paths: [join(repoRoot, 'packages', 'opencode')] })),
+      'bin',
+      'opencode.exe',
+    );
     expect(existsSync(bin)).toBe(true);
     const home = join(root, 'opencode-home');
     mkdirSync(home);
@@ -284,7 +341,14 @@ setImmediate(() => console.log(JSON.stringify({ versions: [require('@perftrack/c
         JSON.stringify({
           $schema: 'https://opencode.ai/config.json',
           plugin: ['@perftrack/opencode'],
-          provider: { scripted: { npm: '@ai-sdk/openai-compatible', name: 'Scripted planner', options: { baseURL, apiKey: 'not-needed' }, models: { planner: { name: 'planner', tool_call: true } } } },
+          provider: {
+            scripted: {
+              npm: '@ai-sdk/openai-compatible',
+              name: 'Scripted planner',
+              options: { baseURL, apiKey: 'not-needed' },
+              models: { planner: { name: 'planner', tool_call: true } },
+            },
+          },
           permission: { bash: 'allow', edit: 'allow', external_directory: 'allow' },
           autoupdate: false,
           share: 'disabled',
@@ -292,15 +356,20 @@ setImmediate(() => console.log(JSON.stringify({ versions: [require('@perftrack/c
       );
       const env = opencodeEnv(home);
       const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(bin, ['run', 'Carry out the plan.', '--model', 'scripted/planner', '--format', 'json', '--print-logs'], { cwd: project, env, timeout: 150_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
-          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        execFile(
+          bin,
+          ['run', 'Carry out the plan.', '--model', 'scripted/planner', '--format', 'json', '--print-logs'],
+          { cwd: project, env, timeout: 150_000, maxBuffer: 64 * 1024 * 1024 },
+          (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
         ).stdin?.end();
       });
       expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr.slice(-3000) }).toEqual({ code: 0, stderr: '' });
       // installed from our registry, into opencode's cache
       const installDir = join(home, '.cache', 'opencode', 'packages', '@perftrack', 'opencode@latest');
       expect(existsSync(join(installDir, 'node_modules', '@perftrack', 'opencode', 'package.json'))).toBe(true);
-      expect(readFileSync(join(installDir, 'package-lock.json'), 'utf8')).toContain(`${registry.url}@perftrack/opencode/-/opencode-0.1.0.tgz`);
+      expect(readFileSync(join(installDir, 'package-lock.json'), 'utf8')).toContain(
+        `${registry.url}@perftrack/opencode/-/opencode-0.1.0.tgz`,
+      );
 
       const storage = new PerformanceStorage({ dir: join(project, '.perftrack') });
       const records: ToolExecutionMetrics[] = [];

@@ -18,22 +18,39 @@ test('`pnpm run version-packages` bumps a package, its dependants and their rang
       cpSync(join(p.dir, 'package.json'), join(dir, 'package.json'));
     }
     mkdirSync(join(copy, 'packages', 'core', 'src', 'internal'), { recursive: true });
-    cpSync(join(repoRoot, 'packages', 'core', 'src', 'internal', 'version.ts'), join(copy, 'packages', 'core', 'src', 'internal', 'version.ts'));
-    cpSync(join(repoRoot, 'examples'), join(copy, 'examples'), { recursive: true, filter: (src) => !src.includes('node_modules') && !src.includes('/dist') && !src.includes('/src') });
+    cpSync(
+      join(repoRoot, 'packages', 'core', 'src', 'internal', 'version.ts'),
+      join(copy, 'packages', 'core', 'src', 'internal', 'version.ts'),
+    );
+    cpSync(join(repoRoot, 'examples'), join(copy, 'examples'), {
+      recursive: true,
+      filter: (src) => !src.includes('node_modules') && !src.includes('/dist') && !src.includes('/src'),
+    });
     writeFileSync(join(copy, '.changeset', 'core-minor.md'), "---\n'@perftrack/core': minor\n---\n\nA new core option.\n");
 
     await run(process.execPath, [join(repoRoot, 'node_modules', '@changesets', 'cli', 'bin.js'), 'version'], { cwd: copy });
     await run(process.execPath, [join(repoRoot, 'scripts', 'sync-version.mjs'), copy]);
 
     const manifest = (name: string) =>
-      JSON.parse(readFileSync(join(copy, 'packages', name, 'package.json'), 'utf8')) as { version: string; dependencies?: Record<string, string> };
-    const [major, minor] = packages.find((p) => p.name === '@perftrack/core')!.version.split('.').map(Number) as [number, number];
+      JSON.parse(readFileSync(join(copy, 'packages', name, 'package.json'), 'utf8')) as {
+        version: string;
+        dependencies?: Record<string, string>;
+      };
+    const [major, minor] = packages
+      .find((p) => p.name === '@perftrack/core')!
+      .version.split('.')
+      .map(Number) as [number, number];
     const coreNext = `${major}.${minor + 1}.0`;
     expect(manifest('core').version).toBe(coreNext);
-    expect(readFileSync(join(copy, 'packages', 'core', 'src', 'internal', 'version.ts'), 'utf8')).toContain(`export const VERSION = '${coreNext}';`);
+    expect(readFileSync(join(copy, 'packages', 'core', 'src', 'internal', 'version.ts'), 'utf8')).toContain(
+      `export const VERSION = '${coreNext}';`,
+    );
     expect(readFileSync(join(copy, 'packages', 'core', 'CHANGELOG.md'), 'utf8')).toContain('A new core option.');
     // a dependant: patch bump, still a workspace range (pnpm publish turns it into ^coreNext)
-    const storageBefore = packages.find((p) => p.name === '@perftrack/storage')!.version.split('.').map(Number) as [number, number, number];
+    const storageBefore = packages
+      .find((p) => p.name === '@perftrack/storage')!
+      .version.split('.')
+      .map(Number) as [number, number, number];
     expect(manifest('storage').version).toBe(`${storageBefore[0]}.${storageBefore[1]}.${storageBefore[2] + 1}`);
     expect(manifest('storage').dependencies?.['@perftrack/core']).toBe('workspace:^');
     expect(readFileSync(join(copy, 'packages', 'storage', 'CHANGELOG.md'), 'utf8')).toContain(`@perftrack/core@${coreNext}`);

@@ -33,7 +33,9 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('every published tarball', () => {
   test('lists the workspace packages', () => {
-    expect(packages.map((p) => p.name)).toEqual(expect.arrayContaining(['@perftrack/core', '@perftrack/integration', '@perftrack/opencode', '@perftrack/cli']));
+    expect(packages.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['@perftrack/core', '@perftrack/integration', '@perftrack/opencode', '@perftrack/cli']),
+    );
   });
 
   test('holds only allowed files: the build, README, LICENSE, package.json; no build info, tests or sources', () => {
@@ -41,8 +43,20 @@ describe('every published tarball', () => {
       const allowed = [...ALLOWED, ...(ALLOWED_EXTRA[p.name] ?? [])];
       const stray = p.files.filter((f) => FORBIDDEN.test(f) || !allowed.some((re) => re.test(f)));
       expect({ name: p.name, stray }).toEqual({ name: p.name, stray: [] });
-      for (const required of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/index.mjs', 'dist/index.d.mts']) {
-        expect({ name: p.name, has: required, present: p.files.includes(required) }).toEqual({ name: p.name, has: required, present: true });
+      for (const required of [
+        'package.json',
+        'README.md',
+        'LICENSE',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/index.mjs',
+        'dist/index.d.mts',
+      ]) {
+        expect({ name: p.name, has: required, present: p.files.includes(required) }).toEqual({
+          name: p.name,
+          has: required,
+          present: true,
+        });
       }
     }
   });
@@ -51,7 +65,11 @@ describe('every published tarball', () => {
     for (const p of packed) {
       for (const map of p.files.filter((f) => f.endsWith('.map'))) {
         const parsed = JSON.parse(readFromTarball(p.tarball, map)) as { sources: string[]; sourcesContent?: (string | null)[] };
-        expect({ map: `${p.name}/${map}`, sources: parsed.sources.length, contents: (parsed.sourcesContent ?? []).filter((c) => typeof c === 'string' && c.length > 0).length }).toEqual({
+        expect({
+          map: `${p.name}/${map}`,
+          sources: parsed.sources.length,
+          contents: (parsed.sourcesContent ?? []).filter((c) => typeof c === 'string' && c.length > 0).length,
+        }).toEqual({
           map: `${p.name}/${map}`,
           sources: parsed.sources.length,
           contents: parsed.sources.length,
@@ -72,7 +90,12 @@ describe('every published tarball', () => {
       for (const [dep, range] of Object.entries(manifest.dependencies ?? {})) {
         if (versions.has(dep)) expect(`${dep}@${range}`).toBe(`${dep}@^${versions.get(dep)}`);
       }
-      expect(manifest).toMatchObject({ license: 'MIT', type: 'commonjs', publishConfig: { access: 'public' }, engines: { node: '>=20.19' } });
+      expect(manifest).toMatchObject({
+        license: 'MIT',
+        type: 'commonjs',
+        publishConfig: { access: 'public' },
+        engines: { node: '>=20.19' },
+      });
       expect(manifest.repository.url).toMatch(/^git\+https:\/\//);
       expect(manifest.repository.directory).toBe(`packages/${p.name.replace('@perftrack/', '')}`);
       expect((manifest.keywords as string[]).length).toBeGreaterThan(2);
@@ -101,7 +124,11 @@ describe('every published tarball', () => {
         (r) => ({ code: 0, out: r.stdout }),
         (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: `${e.stdout}${e.stderr}` }),
       );
-      expect({ name: p.name, ...result, out: /All good!|No issues/.test(result.out) ? 'clean' : result.out }).toEqual({ name: p.name, code: 0, out: 'clean' });
+      expect({ name: p.name, ...result, out: /All good!|No issues/.test(result.out) ? 'clean' : result.out }).toEqual({
+        name: p.name,
+        code: 0,
+        out: 'clean',
+      });
     }
   }, 120_000);
 

@@ -8,10 +8,15 @@ const packages = join(__dirname, '..', '..', 'packages');
 test('every src/version.ts (core: src/internal/version.ts) holds its package.json version', () => {
   const checked: string[] = [];
   for (const dir of readdirSync(packages)) {
-    const file = [join(packages, dir, 'src', 'version.ts'), join(packages, dir, 'src', 'internal', 'version.ts')].find((f) => existsSync(f));
+    const file = [join(packages, dir, 'src', 'version.ts'), join(packages, dir, 'src', 'internal', 'version.ts')].find((f) =>
+      existsSync(f),
+    );
     if (file === undefined) continue;
     const { version } = JSON.parse(readFileSync(join(packages, dir, 'package.json'), 'utf8')) as { version: string };
-    expect({ dir, constant: /export const VERSION = '([^']*)';/.exec(readFileSync(file, 'utf8'))?.[1] }).toEqual({ dir, constant: version });
+    expect({ dir, constant: /export const VERSION = '([^']*)';/.exec(readFileSync(file, 'utf8'))?.[1] }).toEqual({
+      dir,
+      constant: version,
+    });
     checked.push(dir);
   }
   expect(checked).toEqual(expect.arrayContaining(['analytics', 'core', 'integration', 'storage']));

@@ -19,7 +19,8 @@ test('prints the report, persists to the directory, and a second run accumulates
   expect(first.stdout).toContain('run 1, 2 sessions x 2 tasks, seed 7');
   expect(first.stdout).toMatch(/All sessions \(2\)/);
   expect(first.stdout).toMatch(/tool\s+calls\s+failed\s+error rate\s+mean ms\s+p50\s+p95\s+p99\s+mem peak\s+in\s+out/);
-  for (const section of ['Top sequences (longest form of each):', 'Next-tool predictions:', 'History:', 'Data written']) expect(first.stdout).toContain(section);
+  for (const section of ['Top sequences (longest form of each):', 'Next-tool predictions:', 'History:', 'Data written'])
+    expect(first.stdout).toContain(section);
   expect(first.stdout).toContain(join(dir, 'metrics'));
   const files = await readdir(join(dir, 'metrics'));
   expect(files).toHaveLength(2);

@@ -89,7 +89,9 @@ async function describeDir(dir: string): Promise<string[]> {
     const names = await readdir(join(dir, kind)).catch(() => [] as string[]);
     let bytes = 0;
     for (const n of names) bytes += (await stat(join(dir, kind, n))).size;
-    lines.push(`  ${join(dir, kind).padEnd(dir.length + 11)} ${String(names.length).padStart(3)} files ${(bytes / 1024).toFixed(1).padStart(8)} KB`);
+    lines.push(
+      `  ${join(dir, kind).padEnd(dir.length + 11)} ${String(names.length).padStart(3)} files ${(bytes / 1024).toFixed(1).padStart(8)} KB`,
+    );
   }
   return lines;
 }
@@ -142,7 +144,9 @@ async function main(): Promise<void> {
 
   console.log(`perftrack example agent: run ${run}, ${o.sessions} sessions x ${o.tasks} tasks, seed ${o.seed}`);
   if (dashboard) console.log(`  dashboard: ${dashboard.url}`);
-  console.log(`  storage: ${o.dir}${before.sessions > 0 ? ` (history: ${before.sessions} sessions, ${before.records} calls)` : ' (empty)'}`);
+  console.log(
+    `  storage: ${o.dir}${before.sessions > 0 ? ` (history: ${before.sessions} sessions, ${before.records} calls)` : ' (empty)'}`,
+  );
   const sessionIds: string[] = [];
   let done = 0;
   for (let s = 0; s < o.sessions; s++) {
@@ -171,10 +175,24 @@ async function main(): Promise<void> {
 
   const patterns = integration.patterns!;
   console.log('\nNext-tool predictions:');
-  const contexts: SequenceStep[][] = [['glob', 'grep'], ['read', 'read'], ['read', 'edit'], [{ toolId: 'edit', success: false }], [{ toolId: 'bash', success: false }]];
+  const contexts: SequenceStep[][] = [
+    ['glob', 'grep'],
+    ['read', 'read'],
+    ['read', 'edit'],
+    [{ toolId: 'edit', success: false }],
+    [{ toolId: 'bash', success: false }],
+  ];
   const show = (label: string, list: ReturnType<typeof patterns.predictNextTools>) =>
-    console.log(`  ${label.padEnd(34)} ${list.filter((p) => p.probability >= 0.005).map((p) => `${p.toolId} ${(p.probability * 100).toFixed(0)}%`).join(', ') || '(no data)'}`);
-  for (const c of contexts) show(`after ${c.map((x) => (typeof x === 'string' ? x : `${x.toolId} (failed)`)).join(' → ')}:`, patterns.predictNextTools(c, 3));
+    console.log(
+      `  ${label.padEnd(34)} ${
+        list
+          .filter((p) => p.probability >= 0.005)
+          .map((p) => `${p.toolId} ${(p.probability * 100).toFixed(0)}%`)
+          .join(', ') || '(no data)'
+      }`,
+    );
+  for (const c of contexts)
+    show(`after ${c.map((x) => (typeof x === 'string' ? x : `${x.toolId} (failed)`)).join(' → ')}:`, patterns.predictNextTools(c, 3));
   const last = sessionIds[sessionIds.length - 1]!;
   const tracker = integration.getTracker(last);
   show(`${last} (after ${tracker.lastTools.slice(-2).join(' → ')}):`, patterns.predictNextForSession(last, 3));
@@ -183,8 +201,12 @@ async function main(): Promise<void> {
   const c = now.collector;
   console.log('\nHistory:');
   console.log(`  earlier runs ${String(before.sessions).padStart(4)} sessions ${String(before.records).padStart(6)} calls`);
-  console.log(`  this run     ${String(o.sessions).padStart(4)} sessions ${String(c.recorded).padStart(6)} calls recorded (+${c.sampledOut} sampled out)`);
-  console.log(`  in analytics ${String(report.analytics.summary.sessions).padStart(4)} sessions ${String(report.analytics.summary.totalOperations).padStart(6)} calls`);
+  console.log(
+    `  this run     ${String(o.sessions).padStart(4)} sessions ${String(c.recorded).padStart(6)} calls recorded (+${c.sampledOut} sampled out)`,
+  );
+  console.log(
+    `  in analytics ${String(report.analytics.summary.sessions).padStart(4)} sessions ${String(report.analytics.summary.totalOperations).padStart(6)} calls`,
+  );
   console.log(`  session ${last}: ${tracker.calls} calls, ${tracker.failures} failed, ${tracker.totalDuration.toFixed(0)} ms in tools`);
 
   if (dashboard) {

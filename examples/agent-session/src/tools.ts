@@ -97,7 +97,8 @@ export function createTools(ws: Workspace) {
     description: 'Run a shell command',
     async execute(args: { command: string }, _ctx: ToolContext) {
       await sleep(latency(r, args.command.startsWith('npm test') ? 25 : 8));
-      if (args.command.startsWith('npm test') && r() < 0.35) throw new ToolError('Command failed with exit code 1: 2 tests failed', 'EXIT_1');
+      if (args.command.startsWith('npm test') && r() < 0.35)
+        throw new ToolError('Command failed with exit code 1: 2 tests failed', 'EXIT_1');
       if (r() < 0.05) throw new ToolError(`bash: ${args.command.split(' ')[0]}x: command not found`, 'ENOCMD');
       return { stdout: 'ok\n'.repeat(1 + Math.floor(r() * 50)), exitCode: 0 };
     },

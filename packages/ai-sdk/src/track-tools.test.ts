@@ -80,17 +80,26 @@ describe('trackTools with generateText (AI SDK mock model)', () => {
     for (const r of records()) expect(r).toMatchObject({ runId: 'agent-run-7', parentCallId: 'step-1' });
     // the AI SDK saw the same result and the very same error object
     const content = result.steps[0]!.content;
-    expect(content.find((p) => p.type === 'tool-result')).toMatchObject({ toolCallId: 'call-w1', output: { city: 'Oslo', forecast: 'sunny', celsius: 21 } });
+    expect(content.find((p) => p.type === 'tool-result')).toMatchObject({
+      toolCallId: 'call-w1',
+      output: { city: 'Oslo', forecast: 'sunny', celsius: 21 },
+    });
     expect(content.find((p) => p.type === 'tool-error')).toMatchObject({ toolCallId: 'call-s1', error: quota });
 
     const byCall = new Map(records().map((r) => [r.callId, r]));
     expect(records()).toHaveLength(2);
     expect(byCall.get('call-w1')).toMatchObject({ toolId: 'weather', sessionId: 'chat-42', success: true, sampleWeight: 1 });
-    expect(byCall.get('call-s1')).toMatchObject({ toolId: 'search', sessionId: 'chat-42', success: false, error: 'search quota exhausted', errorType: 'QuotaError' });
+    expect(byCall.get('call-s1')).toMatchObject({
+      toolId: 'search',
+      sessionId: 'chat-42',
+      success: false,
+      error: 'search quota exhausted',
+      errorType: 'QuotaError',
+    });
     const w = byCall.get('call-w1')!;
     expect(w.duration).toBeGreaterThanOrEqual(0);
     // sizes are of the tool's input and output only, not of the AI SDK's options (messages)
-    expect(w.inputSize).toBeGreaterThanOrEqual(JSON.stringify({ city: "Oslo" }).length);
+    expect(w.inputSize).toBeGreaterThanOrEqual(JSON.stringify({ city: 'Oslo' }).length);
     expect(w.inputSize).toBeLessThan(40);
     expect(w.outputSize).toBeGreaterThan(0);
     expect(w.outputSize).toBeLessThan(100);
@@ -102,14 +111,25 @@ describe('trackTools with generateText (AI SDK mock model)', () => {
     const run = async (t: typeof tools) => {
       const model = new MockLanguageModelV3({
         doGenerate: [
-          { content: [toolCall('c1', 'weather', { city: 'Rome' })], finishReason: { unified: 'tool-calls', raw: undefined }, usage, warnings: [] },
+          {
+            content: [toolCall('c1', 'weather', { city: 'Rome' })],
+            finishReason: { unified: 'tool-calls', raw: undefined },
+            usage,
+            warnings: [],
+          },
           { content: [{ type: 'text', text: 'ok' }], finishReason: { unified: 'stop', raw: undefined }, usage, warnings: [] },
         ],
       });
       await generateText({ model, tools: t, prompt: 'x', stopWhen: stepCountIs(2) });
     };
     await run(trackTools(tools, { collector, onWarning: quiet, sessionId: 'fixed' }));
-    await run(trackTools(tools, { collector, onWarning: quiet, sessionId: (call) => `${call.toolName}:${String((call.input as { city: string }).city)}:${call.toolCallId}` }));
+    await run(
+      trackTools(tools, {
+        collector,
+        onWarning: quiet,
+        sessionId: (call) => `${call.toolName}:${String((call.input as { city: string }).city)}:${call.toolCallId}`,
+      }),
+    );
     await run(trackTools(tools, { collector, onWarning: quiet }));
     expect(records().map((r) => r.sessionId)).toEqual(['fixed', 'weather:Rome:c1', collector.defaultSessionId]);
   });
@@ -230,7 +250,10 @@ describe('trackTools options', () => {
   test('tools named like Object.prototype members (constructor, toString) are tracked like any other', async () => {
     const { collector, records } = setup();
     const t = trackTools(
-      { constructor: tool({ inputSchema: z.object({}), execute: async () => 1 }), toString: tool({ inputSchema: z.object({}), execute: async () => 2 }) },
+      {
+        constructor: tool({ inputSchema: z.object({}), execute: async () => 1 }),
+        toString: tool({ inputSchema: z.object({}), execute: async () => 2 }),
+      },
       { collector, sampleRates: { toString: 1 } },
     );
     await t.constructor.execute!({}, { toolCallId: 'a', messages: [] });

@@ -66,7 +66,8 @@ function sessionFromContext(call: ToolCallInfo): string | undefined {
  * @throws TypeError for unknown or invalid options, or a `sampleRates` entry naming no tool.
  */
 export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptions<T> = {}): T {
-  if (typeof tools !== 'object' || tools === null || Array.isArray(tools)) throw new TypeError('trackTools: expected a record of AI SDK tools');
+  if (typeof tools !== 'object' || tools === null || Array.isArray(tools))
+    throw new TypeError('trackTools: expected a record of AI SDK tools');
   const sampleRates = checkAdapterOptions(options as WrappingAdapterOptions, WRAPPING_ADAPTER_KEYS, { owner: 'trackTools' });
   // the rest are core's own options, passed through (and validated) as they are
   const { sessionId, sampleRates: _checked, onWarning, ...track } = options;
@@ -114,7 +115,10 @@ export function trackTools<T extends ToolSet>(tools: T, options: TrackToolsOptio
     })(tool as unknown as { id: string; execute(...a: never[]): unknown });
   }
   if (Object.keys(tools).length === 0) {
-    diagnostics.warnOnce('empty', 'perftrack: trackTools was given an empty tools record: nothing to wrap, so no tool call will be recorded.');
+    diagnostics.warnOnce(
+      'empty',
+      'perftrack: trackTools was given an empty tools record: nothing to wrap, so no tool call will be recorded.',
+    );
   }
   if (untracked.length > 0) {
     diagnostics.warnOnce(

@@ -4,7 +4,8 @@ import type { Recommendation } from '@perftrack/analytics';
 import { rec, sampleTraces, session } from './test-support/fixtures';
 
 const NOW = Date.UTC(2026, 10, 25, 12);
-const engine = (options: ConstructorParameters<typeof AnalyticsEngine>[0] = {}): AnalyticsEngine => new AnalyticsEngine({ now: () => NOW, ...options });
+const engine = (options: ConstructorParameters<typeof AnalyticsEngine>[0] = {}): AnalyticsEngine =>
+  new AnalyticsEngine({ now: () => NOW, ...options });
 const kinds = (rs: readonly Recommendation[]): string[] => rs.map((r) => `${r.kind}:${'toolId' in r ? r.toolId : r.sequence.join('>')}`);
 
 describe('AnalyticsEngine.analyze', () => {
@@ -12,13 +13,37 @@ describe('AnalyticsEngine.analyze', () => {
     const e = engine();
     // 100 reads of 1..100 ms, 10 of them failing with memory and sizes
     for (let i = 1; i <= 100; i++) {
-      e.onMetric(rec('read', 's1', i * 200, { duration: i, success: i % 10 !== 0, ...(i % 10 === 0 ? { errorType: 'ENOENT', error: `no such file /a/${i}.ts` } : {}), memoryUsed: i * 1000, inputSize: 50, outputSize: i * 10 }));
+      e.onMetric(
+        rec('read', 's1', i * 200, {
+          duration: i,
+          success: i % 10 !== 0,
+          ...(i % 10 === 0 ? { errorType: 'ENOENT', error: `no such file /a/${i}.ts` } : {}),
+          memoryUsed: i * 1000,
+          inputSize: 50,
+          outputSize: i * 10,
+        }),
+      );
     }
     const data = e.analyze();
     expect(data.scope).toBe('all');
     expect(data.generatedAt).toBe(new Date(NOW).toISOString());
     const [read] = data.tools;
-    expect(read).toMatchObject({ toolId: 'read', count: 100, estimatedCount: 100, failures: 10, successRate: 0.9, errorRate: 0.1, totalDuration: 5050, meanDuration: 50.5, minDuration: 1, maxDuration: 100, timedCount: 100, sampledCount: 0, effectiveSampleRate: 1, repeatedInputs: 0 });
+    expect(read).toMatchObject({
+      toolId: 'read',
+      count: 100,
+      estimatedCount: 100,
+      failures: 10,
+      successRate: 0.9,
+      errorRate: 0.1,
+      totalDuration: 5050,
+      meanDuration: 50.5,
+      minDuration: 1,
+      maxDuration: 100,
+      timedCount: 100,
+      sampledCount: 0,
+      effectiveSampleRate: 1,
+      repeatedInputs: 0,
+    });
     expect(read!.p50! / 50).toBeCloseTo(1, 1);
     expect(Math.abs(read!.p95! - 95) / 95).toBeLessThanOrEqual(0.01);
     expect(Math.abs(read!.p99! - 99) / 99).toBeLessThanOrEqual(0.01);
@@ -26,7 +51,15 @@ describe('AnalyticsEngine.analyze', () => {
     expect(read!.input).toEqual({ samples: 100, mean: 50, max: 50, total: 5000 });
     expect(read!.output).toMatchObject({ samples: 100, max: 1000 });
     expect(read!.commonErrors).toEqual([{ errorType: 'ENOENT', message: 'no such file <path>', count: 10 }]);
-    expect(data.summary).toMatchObject({ totalOperations: 100, estimatedOperations: 100, failures: 10, errorRate: 0.1, busyDuration: 5050, peakMemory: 100_000, sessions: 1 });
+    expect(data.summary).toMatchObject({
+      totalOperations: 100,
+      estimatedOperations: 100,
+      failures: 10,
+      errorRate: 0.1,
+      busyDuration: 5050,
+      peakMemory: 100_000,
+      sessions: 1,
+    });
     expect(data.summary.wallDuration).toBe(100 * 200 + 100 - 200);
     expect(data.summary.throughput).toBeCloseTo((100 * 1000) / data.summary.wallDuration);
   });
@@ -36,7 +69,17 @@ describe('AnalyticsEngine.analyze', () => {
     for (let i = 0; i < 10; i++) e.onMetric(rec('grep', 's', i * 10, { duration: 2, sampleWeight: 10 }));
     e.onMetric(rec('grep', 's', 500, { duration: 0, untimed: true, success: false, errorType: 'Error' }));
     const [grep] = e.analyze().tools;
-    expect(grep).toMatchObject({ count: 11, estimatedCount: 101, failures: 1, timedCount: 10, sampledCount: 10, totalDuration: 200, meanDuration: 2, minDuration: 2, effectiveSampleRate: 0.1 });
+    expect(grep).toMatchObject({
+      count: 11,
+      estimatedCount: 101,
+      failures: 1,
+      timedCount: 10,
+      sampledCount: 10,
+      totalDuration: 200,
+      meanDuration: 2,
+      minDuration: 2,
+      effectiveSampleRate: 0.1,
+    });
     expect(grep!.errorRate).toBeCloseTo(1 / 101);
   });
 
@@ -86,7 +129,11 @@ describe('AnalyticsEngine.getInsights', () => {
     expect(insights.bottlenecks[0]).toMatchObject({ toolId: 'webfetch', reasons: ['slow-p95', 'time-share'] });
     expect(insights.bottlenecks[0]!.timeShare).toBeCloseTo(39_000 / 39_100);
     const slow = insights.recommendations.find((r) => r.kind === 'slow-tool');
-    expect(slow).toMatchObject({ toolId: 'webfetch', impact: { failures: 0, samples: 0, basis: expect.stringContaining('slower than p95') }, evidence: { thresholdMs: 1000, timedCalls: 100 } });
+    expect(slow).toMatchObject({
+      toolId: 'webfetch',
+      impact: { failures: 0, samples: 0, basis: expect.stringContaining('slower than p95') },
+      evidence: { thresholdMs: 1000, timedCalls: 100 },
+    });
     expect(slow!.action).toMatch(/timeout/);
     expect(slow!.evidence).toMatchObject({ p50: expect.closeTo(100, 0) });
     // 5 calls beyond p95, each ~2900 ms above p50
@@ -102,14 +149,30 @@ describe('AnalyticsEngine.getInsights', () => {
   test('error-prone tools need evidence: one failure in one call is not enough, 30 of 100 is', () => {
     const e = engine();
     e.onMetric(rec('once', 's', 0, { success: false, errorType: 'Error' }));
-    for (let i = 0; i < 100; i++) e.onMetric(rec('edit', 's', 10 + i, { success: i % 10 >= 3, ...(i % 10 < 3 ? { errorType: 'EditConflict', error: `conflict at line ${i}` } : {}) }));
+    for (let i = 0; i < 100; i++)
+      e.onMetric(
+        rec('edit', 's', 10 + i, {
+          success: i % 10 >= 3,
+          ...(i % 10 < 3 ? { errorType: 'EditConflict', error: `conflict at line ${i}` } : {}),
+        }),
+      );
     for (let i = 0; i < 100; i++) e.onMetric(rec('grep', 's', 200 + i, { success: i !== 0 }));
     const { errorProne, recommendations } = e.getInsights();
     expect(errorProne.map((t) => t.toolId)).toEqual(['edit']);
-    expect(errorProne[0]).toMatchObject({ errorRate: 0.3, failures: 30, count: 100, commonErrors: [{ errorType: 'EditConflict', message: 'conflict at line <n>', count: 30 }] });
+    expect(errorProne[0]).toMatchObject({
+      errorRate: 0.3,
+      failures: 30,
+      count: 100,
+      commonErrors: [{ errorType: 'EditConflict', message: 'conflict at line <n>', count: 30 }],
+    });
     expect(errorProne[0]!.wilsonLowerBound).toBeGreaterThan(0.2);
     const rec1 = recommendations.find((r) => r.kind === 'error-prone-tool')!;
-    expect(rec1.impact).toMatchObject({ timeMs: 0, failures: 25, score: 25 * 5000, basis: 'failures above a 5.0% error rate: 30 − 5.0% × 100 calls' });
+    expect(rec1.impact).toMatchObject({
+      timeMs: 0,
+      failures: 25,
+      score: 25 * 5000,
+      basis: 'failures above a 5.0% error rate: 30 − 5.0% × 100 calls',
+    });
     expect(rec1.action).toContain('EditConflict');
     expect(e.getInsights({ thresholds: { errorRate: 0.25 } }).errorProne).toEqual([]);
   });
@@ -118,7 +181,11 @@ describe('AnalyticsEngine.getInsights', () => {
     const e = engine();
     for (let i = 0; i < 20; i++) e.onMetric(rec('read', 's', i * 100, { duration: 40, inputHash: `h${i % 4}` }));
     const r = e.getInsights().recommendations.find((x) => x.kind === 'cache-tool');
-    expect(r).toMatchObject({ toolId: 'read', evidence: { source: 'repeated-input', repeatedCalls: 16, calls: 20, repeatShare: 0.8 }, impact: { timeMs: 640, failures: 0 } });
+    expect(r).toMatchObject({
+      toolId: 'read',
+      evidence: { source: 'repeated-input', repeatedCalls: 16, calls: 20, repeatShare: 0.8 },
+      impact: { timeMs: 640, failures: 0 },
+    });
     expect(r!.action).toMatch(/memoise read on its input/);
   });
 
@@ -126,18 +193,29 @@ describe('AnalyticsEngine.getInsights', () => {
     const e = engine();
     for (let i = 0; i < 5; i++) e.onMetric(rec('glob', 's', i, { sampleWeight: 100 }));
     const r = e.getInsights().recommendations.find((x) => x.kind === 'raise-sample-rate');
-    expect(r).toMatchObject({ toolId: 'glob', evidence: { effectiveSampleRate: 0.01, timedSamples: 5, estimatedCalls: 500, minSamples: 30, suggestedSampleRate: 0.1 }, impact: { samples: 25, timeMs: 0 } });
+    expect(r).toMatchObject({
+      toolId: 'glob',
+      evidence: { effectiveSampleRate: 0.01, timedSamples: 5, estimatedCalls: 500, minSamples: 30, suggestedSampleRate: 0.1 },
+      impact: { samples: 25, timeMs: 0 },
+    });
     // the option by its exact name, with a value that would give enough samples
     expect(r!.action).toContain("trackPerformance({ toolId: 'glob', sampleRate: 0.1 })");
   });
 
   test('recommends breaking a sequence that usually fails, and orders recommendations by impact', () => {
     const e = engine();
-    for (let i = 0; i < 20; i++) for (const r of session(`e${i}`, 'edit bash', (j) => (j === 1 && i < 16 ? { success: false, errorType: 'TestFailure', error: 'tests failed' } : {}))) e.onMetric(r);
+    for (let i = 0; i < 20; i++)
+      for (const r of session(`e${i}`, 'edit bash', (j) =>
+        j === 1 && i < 16 ? { success: false, errorType: 'TestFailure', error: 'tests failed' } : {},
+      ))
+        e.onMetric(r);
     for (let i = 0; i < 40; i++) for (const r of session(`r${i}`, 'read bash')) e.onMetric(r);
     const { recommendations } = e.getInsights();
     const seq = recommendations.find((r) => r.kind === 'failing-sequence');
-    expect(seq).toMatchObject({ sequence: ['edit', 'bash'], evidence: { source: 'error-prone-sequence', errorRate: 0.8, failures: 16, occurrences: 20 } });
+    expect(seq).toMatchObject({
+      sequence: ['edit', 'bash'],
+      evidence: { source: 'error-prone-sequence', errorRate: 0.8, failures: 16, occurrences: 20 },
+    });
     expect(seq!.impact.failures).toBeCloseTo(16 - 20 * (16 / 60));
     expect(seq!.impact.basis).toMatch(/beyond its 26\.7% base rate/);
     expect(seq!.message).toContain('edit → bash');
@@ -214,7 +292,8 @@ describe('session report', () => {
   test('holds analytics, insights and predictions, and prints an aligned table with hostile names neutralised', () => {
     const e = engine();
     const evil = 'bad\u001b[31mtool';
-    for (const r of session('s1', `read grep edit read grep edit ${evil}`, (i) => ({ duration: 10 + i, inputSize: 100, outputSize: 2048 }))) e.onMetric(r);
+    for (const r of session('s1', `read grep edit read grep edit ${evil}`, (i) => ({ duration: 10 + i, inputSize: 100, outputSize: 2048 })))
+      e.onMetric(r);
     const report = e.sessionReport('s1');
     expect(report).toMatchObject({ schema: 'perftrack.session-report/1', sessionId: 's1', generatedAt: new Date(NOW).toISOString() });
     expect(report.analytics.tools).toHaveLength(4);
@@ -259,7 +338,15 @@ describe('AnalyticsEngine bounds', () => {
     const base = { id: '', toolId: '', sessionId: '', startTime: 0, endTime: 0, duration: 1, success: true, sampleWeight: 1 };
     const tools = Array.from({ length: 20 }, (_, i) => `t${i}`);
     for (let i = 0; i < 1_000_000; i++) {
-      e.onMetric({ ...base, id: `i${i}`, toolId: tools[(i * 7) % 20]!, sessionId: `s${Math.floor(i / 200)}`, startTime: i, endTime: i + 1, duration: (i % 100) + 1 });
+      e.onMetric({
+        ...base,
+        id: `i${i}`,
+        toolId: tools[(i * 7) % 20]!,
+        sessionId: `s${Math.floor(i / 200)}`,
+        startTime: i,
+        endTime: i + 1,
+        duration: (i % 100) + 1,
+      });
     }
     const s = e.stats();
     expect(s).toMatchObject({ records: 1_000_000, liveSessions: 100, evictedSessions: 4_900, tools: 10 });

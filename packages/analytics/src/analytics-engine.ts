@@ -1,4 +1,12 @@
-import { isTimed, isUsableRecord, weightOf, type BatchSink, type MetricsSubscriber, type RecordBatch, type ToolExecutionMetrics } from '@perftrack/core';
+import {
+  isTimed,
+  isUsableRecord,
+  weightOf,
+  type BatchSink,
+  type MetricsSubscriber,
+  type RecordBatch,
+  type ToolExecutionMetrics,
+} from '@perftrack/core';
 import { checkInteger } from '@perftrack/core/internal';
 import { ingestPrepared } from './prepared-ingest';
 import { AnomalyDetector, type AnomalyDetectorOptions } from './anomaly-detector';
@@ -9,15 +17,7 @@ import { DEFAULT_FAILURE_COST_MS, failingSequence, rankRecommendations, type Rec
 import { isDominant, isErrorProne, isSlow, toolFindings, type ToolExtras } from './tool-findings';
 import { UsagePatternTracker } from './usage-pattern-tracker';
 import type { UsagePatternTrackerOptions } from './usage-pattern-types';
-import type {
-  AnalyticsData,
-  Bottleneck,
-  ErrorProneTool,
-  Insights,
-  OverallReport,
-  SessionReport,
-  TopTool,
-} from './types';
+import type { AnalyticsData, Bottleneck, ErrorProneTool, Insights, OverallReport, SessionReport, TopTool } from './types';
 
 /** Records queued at most in deferred mode before they are analysed on the spot. */
 const MAX_DEFERRED = 8192;
@@ -121,13 +121,14 @@ function checkThresholds(t: InsightThresholds, where: string): Required<InsightT
     const integer = key === 'topTools' || key === 'maxRecommendations' || key === 'minTimedSamples' || key === 'minCalls';
     const unit = key === 'dominantTimeShare' || key === 'errorRate' || key === 'repeatShare';
     if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (integer && !Number.isInteger(value)) || (unit && value > 1)) {
-      throw new TypeError(`${where}: threshold ${key} must be ${integer ? 'a non-negative integer' : unit ? 'a number in [0, 1]' : 'a non-negative number'}, got ${String(value)}`);
+      throw new TypeError(
+        `${where}: threshold ${key} must be ${integer ? 'a non-negative integer' : unit ? 'a number in [0, 1]' : 'a non-negative number'}, got ${String(value)}`,
+      );
     }
     (out as Record<string, number>)[key] = value;
   }
   return out;
 }
-
 
 /**
  * Per-tool, per-session and overall figures, kept up to date record by record (a core
@@ -174,25 +175,41 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
 
   constructor(options: AnalyticsEngineOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('AnalyticsEngine: options must be an object');
-    const known = ['patterns', 'maxSessions', 'maxTools', 'quantileRelativeError', 'maxInputHashes', 'thresholds', 'now', 'deferred', 'costModel', 'anomalies', 'beforeRead'];
+    const known = [
+      'patterns',
+      'maxSessions',
+      'maxTools',
+      'quantileRelativeError',
+      'maxInputHashes',
+      'thresholds',
+      'now',
+      'deferred',
+      'costModel',
+      'anomalies',
+      'beforeRead',
+    ];
     for (const key of Object.keys(options)) if (!known.includes(key)) throw new TypeError(`AnalyticsEngine: unknown option "${key}"`);
     const int = (name: string, value: unknown, min: number): number => checkInteger('AnalyticsEngine', name, value, min);
     this.#maxSessions = int('maxSessions', options.maxSessions ?? 1_000, 1);
     this.#maxTools = int('maxTools', options.maxTools ?? 1_000, 2);
     this.#maxHashes = int('maxInputHashes', options.maxInputHashes ?? 4_096, 0);
     const accuracy = options.quantileRelativeError ?? 0.01;
-    if (typeof accuracy !== 'number' || !(accuracy > 0 && accuracy < 0.5)) throw new TypeError(`AnalyticsEngine: quantileRelativeError must be a number in (0, 0.5), got ${String(accuracy)}`);
+    if (typeof accuracy !== 'number' || !(accuracy > 0 && accuracy < 0.5))
+      throw new TypeError(`AnalyticsEngine: quantileRelativeError must be a number in (0, 0.5), got ${String(accuracy)}`);
     this.#accuracy = accuracy;
     this.#thresholds = checkThresholds(options.thresholds ?? {}, 'AnalyticsEngine');
     if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('AnalyticsEngine: now must be a function');
     this.#now = options.now ?? Date.now;
     this.#cost = options.costModel === undefined ? undefined : compileCostModel(options.costModel);
     const an = options.anomalies;
-    this.anomalies = an === undefined || an === false ? undefined : an instanceof AnomalyDetector ? an : new AnomalyDetector(an === true ? {} : an);
+    this.anomalies =
+      an === undefined || an === false ? undefined : an instanceof AnomalyDetector ? an : new AnomalyDetector(an === true ? {} : an);
     const p = options.patterns;
     this.patterns = p === false ? undefined : p instanceof UsagePatternTracker ? p : new UsagePatternTracker(p ?? {});
-    if (options.deferred !== undefined && typeof options.deferred !== 'boolean') throw new TypeError('AnalyticsEngine: deferred must be a boolean');
-    if (options.beforeRead !== undefined && typeof options.beforeRead !== 'function') throw new TypeError('AnalyticsEngine: beforeRead must be a function');
+    if (options.deferred !== undefined && typeof options.deferred !== 'boolean')
+      throw new TypeError('AnalyticsEngine: deferred must be a boolean');
+    if (options.beforeRead !== undefined && typeof options.beforeRead !== 'function')
+      throw new TypeError('AnalyticsEngine: beforeRead must be a function');
     this.#beforeRead = options.beforeRead;
     if (options.deferred === true) this.#queue = [];
     if (options.deferred === true || options.beforeRead !== undefined) this.patterns?._onBeforeRead(() => this.#catchUp());
@@ -260,7 +277,12 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
       return;
     }
     // a kept failure of a sampled-out call has no duration: it never enters latency figures
-    this.#addPrepared(metric, weightOf(metric), isTimed(metric), metric.success !== true && metric.error ? normalizeErrorMessage(metric.error) : '');
+    this.#addPrepared(
+      metric,
+      weightOf(metric),
+      isTimed(metric),
+      metric.success !== true && metric.error ? normalizeErrorMessage(metric.error) : '',
+    );
   }
 
   /** Counts a usable record whose weight, timed flag and normalised error text are known. */
@@ -357,7 +379,10 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
       summary,
       tools: scope?.toolSummaries() ?? [],
       sequences: scope === undefined ? [] : (this.patterns?.getMostCommonPatterns(10, { sessionId, maximalOnly: true }) ?? []),
-      errorPatterns: scope === undefined ? [] : (this.patterns?.getErrorPronePatterns({ limit: 10 }).filter((p) => scope.tools.has(p.sequence[p.sequence.length - 1]!)) ?? []),
+      errorPatterns:
+        scope === undefined
+          ? []
+          : (this.patterns?.getErrorPronePatterns({ limit: 10 }).filter((p) => scope.tools.has(p.sequence[p.sequence.length - 1]!)) ?? []),
     };
   }
 
@@ -368,7 +393,8 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
    */
   getInsights(options: { sessionId?: string; thresholds?: InsightThresholds } = {}): Insights {
     this.#catchUp();
-    const t = options.thresholds === undefined ? this.#thresholds : checkThresholds({ ...this.#thresholds, ...options.thresholds }, 'getInsights');
+    const t =
+      options.thresholds === undefined ? this.#thresholds : checkThresholds({ ...this.#thresholds, ...options.thresholds }, 'getInsights');
     const sessionId = options.sessionId;
     const scope = sessionId === undefined ? this.#all : (this.#sessions.get(sessionId) ?? new ScopeAccumulator());
     const tools = scope.toolSummaries();
@@ -415,7 +441,14 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
         });
       }
       if (isErrorProne(tool, extras, findings)) {
-        errorProne.push({ toolId: tool.toolId, errorRate: tool.errorRate, wilsonLowerBound: extras.errorLowerBound, failures: tool.failures, count: tool.count, commonErrors: tool.commonErrors });
+        errorProne.push({
+          toolId: tool.toolId,
+          errorRate: tool.errorRate,
+          wilsonLowerBound: extras.errorLowerBound,
+          failures: tool.failures,
+          count: tool.count,
+          commonErrors: tool.commonErrors,
+        });
       }
       recommendations.push(...toolFindings(tool, extras, findings));
     }
@@ -424,7 +457,8 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
 
     if (this.patterns !== undefined && sessionId === undefined) {
       // sequences after which a tool fails clearly more than it usually does
-      for (const p of this.patterns.getErrorPronePatterns({ kind: 'lift', limit: 10 })) recommendations.push(failingSequence(p, t.failureCostMs));
+      for (const p of this.patterns.getErrorPronePatterns({ kind: 'lift', limit: 10 }))
+        recommendations.push(failingSequence(p, t.failureCostMs));
     }
 
     return {
@@ -487,7 +521,18 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
   reset(): void {
     if (this.#queue !== undefined) this.#queue.length = 0;
     this.#all.tools.clear();
-    Object.assign(this.#all, { count: 0, weighted: 0, failures: 0, failW: 0, busyMs: 0, firstStart: Infinity, lastEnd: -Infinity, memPeak: -Infinity, tasks: 0, cost: undefined });
+    Object.assign(this.#all, {
+      count: 0,
+      weighted: 0,
+      failures: 0,
+      failW: 0,
+      busyMs: 0,
+      firstStart: Infinity,
+      lastEnd: -Infinity,
+      memPeak: -Infinity,
+      tasks: 0,
+      cost: undefined,
+    });
     this.#sessions.clear();
     this.#lastSessionId = undefined;
     this.#lastSession = undefined;

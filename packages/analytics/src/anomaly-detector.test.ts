@@ -19,7 +19,17 @@ function feed(detector: AnomalyDetector, toolId: string, calls: readonly Call[])
   calls.forEach((c, i) => {
     const id = `${toolId}-${i}`;
     ids.set(id, i);
-    const m: ToolExecutionMetrics = { id, toolId, sessionId: 's', startTime: i * 100, endTime: i * 100 + c.duration, duration: c.duration, success: c.success, sampleWeight: 1, ...(c.memoryUsed !== undefined ? { memoryUsed: c.memoryUsed } : {}) };
+    const m: ToolExecutionMetrics = {
+      id,
+      toolId,
+      sessionId: 's',
+      startTime: i * 100,
+      endTime: i * 100 + c.duration,
+      duration: c.duration,
+      success: c.success,
+      sampleWeight: 1,
+      ...(c.memoryUsed !== undefined ? { memoryUsed: c.memoryUsed } : {}),
+    };
     detector.onMetric(m);
   });
   return ids;
@@ -30,7 +40,12 @@ function score(found: readonly Anomaly[], ids: Map<string, number>, calls: reado
   const flagged = new Set(found.filter((a) => a.kind === 'latency').map((a) => ids.get(a.recordId)!));
   const injected = calls.flatMap((c, i) => (c.injected ? [i] : []));
   const tp = injected.filter((i) => flagged.has(i)).length;
-  return { precision: flagged.size === 0 ? 1 : tp / flagged.size, recall: injected.length === 0 ? 1 : tp / injected.length, flagged: flagged.size, injected: injected.length };
+  return {
+    precision: flagged.size === 0 ? 1 : tp / flagged.size,
+    recall: injected.length === 0 ? 1 : tp / injected.length,
+    flagged: flagged.size,
+    injected: injected.length,
+  };
 }
 
 describe('AnomalyDetector: latency (robust median/MAD baseline)', () => {
@@ -56,7 +71,11 @@ describe('AnomalyDetector: latency (robust median/MAD baseline)', () => {
 
   it('is not fooled by heavy-tailed but normal traffic: few false alarms on a clean stream', () => {
     const random = createSeededRandom(11);
-    const calls: Call[] = Array.from({ length: 20_000 }, () => ({ duration: 50 * Math.exp(0.5 * normal(random)), success: true, injected: false }));
+    const calls: Call[] = Array.from({ length: 20_000 }, () => ({
+      duration: 50 * Math.exp(0.5 * normal(random)),
+      success: true,
+      injected: false,
+    }));
     const found: Anomaly[] = [];
     feed(new AnomalyDetector({ onAnomaly: (a) => found.push(a) }), 'bash', calls);
     expect(found.length / calls.length).toBeLessThan(0.001); // under 1 in 1,000 calls
@@ -64,7 +83,11 @@ describe('AnomalyDetector: latency (robust median/MAD baseline)', () => {
 
   it('learns a lasting level shift instead of alarming forever', () => {
     const random = createSeededRandom(5);
-    const calls: Call[] = Array.from({ length: 4000 }, (_, i) => ({ duration: (i < 2000 ? 10 : 100) * Math.exp(0.2 * normal(random)), success: true, injected: false }));
+    const calls: Call[] = Array.from({ length: 4000 }, (_, i) => ({
+      duration: (i < 2000 ? 10 : 100) * Math.exp(0.2 * normal(random)),
+      success: true,
+      injected: false,
+    }));
     const found: Anomaly[] = [];
     feed(new AnomalyDetector({ onAnomaly: (a) => found.push(a), maxRecent: 5000 }), 'read', calls);
     const after = found.filter((a) => a.kind === 'latency' && Number(a.recordId.split('-')[1]) >= 2000);
@@ -77,7 +100,11 @@ describe('AnomalyDetector: latency (robust median/MAD baseline)', () => {
 describe('AnomalyDetector: absolute floors on latency', () => {
   it('never flags microsecond jitter: a grep going from 1.0 µs to 1.6 µs is not an anomaly', () => {
     const random = createSeededRandom(7);
-    const calls: Call[] = Array.from({ length: 10_000 }, (_, i) => ({ duration: (i < 5000 ? 0.001 : 0.0016) * (1 + 0.05 * random()), success: true, injected: false }));
+    const calls: Call[] = Array.from({ length: 10_000 }, (_, i) => ({
+      duration: (i < 5000 ? 0.001 : 0.0016) * (1 + 0.05 * random()),
+      success: true,
+      injected: false,
+    }));
     const found: Anomaly[] = [];
     feed(new AnomalyDetector({ onAnomaly: (a) => found.push(a) }), 'grep', calls);
     expect(found).toEqual([]);
@@ -114,7 +141,17 @@ describe('AnomalyDetector: absolute floors on latency', () => {
 
   it('takes the floor from options, validated', () => {
     const fast = (d: AnomalyDetector): void => {
-      for (let i = 0; i < 100; i++) d.onMetric({ id: `${i}`, toolId: 't', sessionId: 's', startTime: 0, endTime: 1, duration: i === 99 ? 0.5 : 0.01 + (i % 3) * 0.001, success: true, sampleWeight: 1 });
+      for (let i = 0; i < 100; i++)
+        d.onMetric({
+          id: `${i}`,
+          toolId: 't',
+          sessionId: 's',
+          startTime: 0,
+          endTime: 1,
+          duration: i === 99 ? 0.5 : 0.01 + (i % 3) * 0.001,
+          success: true,
+          sampleWeight: 1,
+        });
     };
     const strict = new AnomalyDetector();
     fast(strict);
@@ -158,8 +195,18 @@ describe('AnomalyDetector: error bursts', () => {
 describe('AnomalyDetector: memory growth', () => {
   it('flags a leaking tool and not a tool whose heap deltas come and go', () => {
     const random = createSeededRandom(3);
-    const leak: Call[] = Array.from({ length: 500 }, () => ({ duration: 1, success: true, memoryUsed: 60_000 + 40_000 * normal(random), injected: true }));
-    const churn: Call[] = Array.from({ length: 500 }, () => ({ duration: 1, success: true, memoryUsed: 200_000 * normal(random), injected: false }));
+    const leak: Call[] = Array.from({ length: 500 }, () => ({
+      duration: 1,
+      success: true,
+      memoryUsed: 60_000 + 40_000 * normal(random),
+      injected: true,
+    }));
+    const churn: Call[] = Array.from({ length: 500 }, () => ({
+      duration: 1,
+      success: true,
+      memoryUsed: 200_000 * normal(random),
+      injected: false,
+    }));
     const found: Anomaly[] = [];
     const d = new AnomalyDetector({ onAnomaly: (a) => found.push(a) });
     feed(d, 'leaky', leak);
@@ -175,7 +222,9 @@ describe('AnomalyDetector: memory growth', () => {
 describe('AnomalyDetector: bounds and errors', () => {
   it('keeps state bounded over 2 million calls of 100,000 tools', () => {
     const d = new AnomalyDetector({ maxTools: 50, maxRecent: 10 });
-    const m = { id: 'x', toolId: 't', sessionId: 's', startTime: 0, endTime: 1, duration: 1, success: true, sampleWeight: 1 } as { -readonly [K in keyof ToolExecutionMetrics]: ToolExecutionMetrics[K] };
+    const m = { id: 'x', toolId: 't', sessionId: 's', startTime: 0, endTime: 1, duration: 1, success: true, sampleWeight: 1 } as {
+      -readonly [K in keyof ToolExecutionMetrics]: ToolExecutionMetrics[K];
+    };
     for (let i = 0; i < 2_000_000; i++) {
       m.toolId = i % 2 === 0 ? 'hot' : `tool-${i % 100_000}`;
       m.duration = i % 997 === 0 ? 10_000 : 1 + (i % 7);
@@ -187,8 +236,23 @@ describe('AnomalyDetector: bounds and errors', () => {
   });
 
   it('swallows and counts a throwing callback, and rejects bad options', () => {
-    const d = new AnomalyDetector({ warmup: 16, onAnomaly: () => { throw new Error('boom'); } });
-    for (let i = 0; i < 100; i++) d.onMetric({ id: `${i}`, toolId: 't', sessionId: 's', startTime: 0, endTime: 1, duration: i === 99 ? 1e6 : 10 + (i % 3), success: true, sampleWeight: 1 });
+    const d = new AnomalyDetector({
+      warmup: 16,
+      onAnomaly: () => {
+        throw new Error('boom');
+      },
+    });
+    for (let i = 0; i < 100; i++)
+      d.onMetric({
+        id: `${i}`,
+        toolId: 't',
+        sessionId: 's',
+        startTime: 0,
+        endTime: 1,
+        duration: i === 99 ? 1e6 : 10 + (i % 3),
+        success: true,
+        sampleWeight: 1,
+      });
     expect(d.stats().callbackErrors).toBe(1);
     expect(d.recent()[0]).toMatchObject({ kind: 'latency', toolId: 't' });
     expect(() => new AnomalyDetector({ latencyThreshold: 0 })).toThrow(/latencyThreshold must be a number from 1/);

@@ -181,14 +181,31 @@ export class AnomalyDetector implements MetricsSubscriber {
     if (options === null || typeof options !== 'object') throw new TypeError('AnomalyDetector: options must be an object');
     checkOptionKeys(
       options,
-      ['onAnomaly', 'latencyThreshold', 'minLatencyChangeMs', 'minLatencyChangeShare', 'warmup', 'smoothing', 'burstWindow', 'burstMinFailures', 'burstPValue', 'memoryWindow', 'memoryMinBytes', 'maxTools', 'maxRecent'],
+      [
+        'onAnomaly',
+        'latencyThreshold',
+        'minLatencyChangeMs',
+        'minLatencyChangeShare',
+        'warmup',
+        'smoothing',
+        'burstWindow',
+        'burstMinFailures',
+        'burstPValue',
+        'memoryWindow',
+        'memoryMinBytes',
+        'maxTools',
+        'maxRecent',
+      ],
       'AnomalyDetector',
     );
-    if (options.onAnomaly !== undefined && typeof options.onAnomaly !== 'function') throw new TypeError('AnomalyDetector: onAnomaly must be a function');
+    if (options.onAnomaly !== undefined && typeof options.onAnomaly !== 'function')
+      throw new TypeError('AnomalyDetector: onAnomaly must be a function');
     const num = (name: keyof AnomalyDetectorOptions, fallback: number, min: number, max: number, integer: boolean): number => {
       const v = options[name] ?? fallback;
       if (typeof v !== 'number' || !(v >= min && v <= max) || (integer && !Number.isInteger(v))) {
-        throw new TypeError(`AnomalyDetector: ${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${String(v)}`);
+        throw new TypeError(
+          `AnomalyDetector: ${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${String(v)}`,
+        );
       }
       return v;
     };
@@ -241,7 +258,16 @@ export class AnomalyDetector implements MetricsSubscriber {
         // an absolute floor: statistically rare is not enough, the change must matter to a user
         const floor = Math.max(this.#o.minLatencyChangeMs, this.#o.minLatencyChangeShare * expected);
         if (m.duration - expected >= floor) {
-          this.#emit({ kind: 'latency', toolId: m.toolId, sessionId: m.sessionId, recordId: m.id, at: m.endTime, value: m.duration, expected, score: z });
+          this.#emit({
+            kind: 'latency',
+            toolId: m.toolId,
+            sessionId: m.sessionId,
+            recordId: m.id,
+            at: m.endTime,
+            value: m.duration,
+            expected,
+            score: z,
+          });
         }
       }
       // winsorise: a spike barely moves the baseline, a lasting shift still does
@@ -291,7 +317,17 @@ export class AnomalyDetector implements MetricsSubscriber {
     const p = binomialTail(n, s.windowFailures, baseline);
     if (p < this.#o.burstPValue) {
       s.burstCooldown = w;
-      this.#emit({ kind: 'error-burst', toolId: m.toolId, sessionId: m.sessionId, recordId: m.id, at: m.endTime, failures: s.windowFailures, window: n, baselineRate: baseline, pValue: p });
+      this.#emit({
+        kind: 'error-burst',
+        toolId: m.toolId,
+        sessionId: m.sessionId,
+        recordId: m.id,
+        at: m.endTime,
+        failures: s.windowFailures,
+        window: n,
+        baselineRate: baseline,
+        pValue: p,
+      });
     }
   }
 
@@ -315,7 +351,17 @@ export class AnomalyDetector implements MetricsSubscriber {
     const p = binomialTail(w, growing, 0.5);
     if (p < 1e-4) {
       s.memCooldown = w;
-      this.#emit({ kind: 'memory-growth', toolId: m.toolId, sessionId: m.sessionId, recordId: m.id, at: m.endTime, window: w, growingShare: growing / w, totalBytes: total, pValue: p });
+      this.#emit({
+        kind: 'memory-growth',
+        toolId: m.toolId,
+        sessionId: m.sessionId,
+        recordId: m.id,
+        at: m.endTime,
+        window: w,
+        growingShare: growing / w,
+        totalBytes: total,
+        pValue: p,
+      });
     }
   }
 
@@ -338,7 +384,12 @@ export class AnomalyDetector implements MetricsSubscriber {
   }
 
   /** Counters. */
-  stats(): { records: number; tools: number; anomalies: { latency: number; 'error-burst': number; 'memory-growth': number }; callbackErrors: number } {
+  stats(): {
+    records: number;
+    tools: number;
+    anomalies: { latency: number; 'error-burst': number; 'memory-growth': number };
+    callbackErrors: number;
+  } {
     return { records: this.#records, tools: this.#tools.size, anomalies: { ...this.#counts }, callbackErrors: this.#callbackErrors };
   }
 

@@ -70,7 +70,11 @@ export class SequenceWalk {
   }
 
   /** Fills the walk for a call and the last `depth` calls of `history`. */
-  prepare(history: CallHistory, depth: number, call: { readonly weight: number; readonly duration: number; readonly timed: boolean; readonly succeeded: boolean }): void {
+  prepare(
+    history: CallHistory,
+    depth: number,
+    call: { readonly weight: number; readonly duration: number; readonly timed: boolean; readonly succeeded: boolean },
+  ): void {
     let weight = call.weight;
     let duration = call.duration;
     let timed = call.timed;

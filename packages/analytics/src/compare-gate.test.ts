@@ -6,9 +6,21 @@ function run(seed: number, readMs: number, bashErrorRate: number, calls = 300): 
   const jitter = () => Math.exp(0.3 * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
   const out: ToolExecutionMetrics[] = [];
   for (let i = 0; i < calls; i++) {
-    for (const [toolId, ms, errorRate] of [['read', readMs, 0], ['bash', 200, bashErrorRate]] as const) {
+    for (const [toolId, ms, errorRate] of [
+      ['read', readMs, 0],
+      ['bash', 200, bashErrorRate],
+    ] as const) {
       const duration = ms * jitter();
-      out.push({ id: `${seed}-${out.length}`, toolId, sessionId: `s${Math.floor(i / 10)}`, startTime: out.length * 1000, endTime: out.length * 1000 + duration, duration, success: random() >= errorRate, sampleWeight: 1 });
+      out.push({
+        id: `${seed}-${out.length}`,
+        toolId,
+        sessionId: `s${Math.floor(i / 10)}`,
+        startTime: out.length * 1000,
+        endTime: out.length * 1000 + duration,
+        duration,
+        success: random() >= errorRate,
+        sampleWeight: 1,
+      });
     }
   }
   return out;
@@ -18,11 +30,16 @@ describe('evaluateGate', () => {
   const base = run(1, 20, 0.05);
   it('fails on the kind of significant regression asked for, and on nothing else', () => {
     const slower = compareRuns(base, run(2, 40, 0.05));
-    expect(evaluateGate(slower, 'regression')).toMatchObject({ passed: false, failures: [expect.objectContaining({ toolId: 'read', figure: 'latency', reason: expect.stringMatching(/^p50 rose/) })] });
+    expect(evaluateGate(slower, 'regression')).toMatchObject({
+      passed: false,
+      failures: [expect.objectContaining({ toolId: 'read', figure: 'latency', reason: expect.stringMatching(/^p50 rose/) })],
+    });
     expect(evaluateGate(slower, 'error-rate').passed).toBe(true);
     expect(evaluateGate(slower, 'any').passed).toBe(false);
     const failing = compareRuns(base, run(3, 20, 0.3));
-    expect(evaluateGate(failing, 'error-rate').failures.map((f) => `${f.toolId} ${f.figure}`)).toEqual(expect.arrayContaining(['bash error-rate']));
+    expect(evaluateGate(failing, 'error-rate').failures.map((f) => `${f.toolId} ${f.figure}`)).toEqual(
+      expect.arrayContaining(['bash error-rate']),
+    );
     expect(evaluateGate(failing, 'regression').passed).toBe(true);
     // noise and improvements pass
     expect(evaluateGate(compareRuns(base, run(4, 20, 0.05)), 'any').passed).toBe(true);

@@ -45,14 +45,27 @@ const reasonOf = (t: ToolComparison, prefix: RegExp): string => t.reasons.find((
  * if (!gate.passed) process.exitCode = 3;
  */
 export function evaluateGate(doc: RunComparison, condition: GateCondition): GateResult {
-  if (!isGateCondition(condition)) throw new TypeError(`evaluateGate: condition must be one of ${GATE_CONDITIONS.join(', ')}, got ${String(condition)}`);
+  if (!isGateCondition(condition))
+    throw new TypeError(`evaluateGate: condition must be one of ${GATE_CONDITIONS.join(', ')}, got ${String(condition)}`);
   const checks: GateCheck[] = [];
   for (const t of [doc.overall, ...doc.tools]) {
     if (condition !== 'error-rate') {
-      checks.push({ toolId: t.toolId, figure: 'latency', failed: t.latencyChange === 'rose', decided: t.latencyChange !== 'unknown', reason: reasonOf(t, /^(p50|latency)/) });
+      checks.push({
+        toolId: t.toolId,
+        figure: 'latency',
+        failed: t.latencyChange === 'rose',
+        decided: t.latencyChange !== 'unknown',
+        reason: reasonOf(t, /^(p50|latency)/),
+      });
     }
     if (condition !== 'regression') {
-      checks.push({ toolId: t.toolId, figure: 'error-rate', failed: t.errorRateChange === 'rose', decided: t.errorRateChange !== 'unknown', reason: reasonOf(t, /^error rate/) });
+      checks.push({
+        toolId: t.toolId,
+        figure: 'error-rate',
+        failed: t.errorRateChange === 'rose',
+        decided: t.errorRateChange !== 'unknown',
+        reason: reasonOf(t, /^error rate/),
+      });
     }
   }
   const failures = checks.filter((c) => c.failed);
@@ -92,7 +105,13 @@ export function formatComparisonMarkdown(doc: RunComparison, gate?: GateResult):
   const changed = [doc.overall, ...doc.tools].filter((t) => t.verdict === 'regressed' || t.verdict === 'improved');
   if (changed.length > 0) {
     lines.push('');
-    for (const t of changed) lines.push(`- **${t.verdict}** ${markdownCell(toolName(t.toolId))}: ${t.reasons.filter((r) => !/no change|needed in each run/.test(r)).map(markdownCell).join('; ')}`);
+    for (const t of changed)
+      lines.push(
+        `- **${t.verdict}** ${markdownCell(toolName(t.toolId))}: ${t.reasons
+          .filter((r) => !/no change|needed in each run/.test(r))
+          .map(markdownCell)
+          .join('; ')}`,
+      );
   }
   return lines.join('\n');
 }
@@ -117,7 +136,12 @@ export function formatComparisonJUnit(doc: RunComparison, gate: GateResult): str
   for (const c of gate.checks) {
     const name = `${toolName(c.toolId)} ${c.figure}`;
     const open = `    <testcase classname="perftrack.compare.${c.figure}" name="${xml(name)}"`;
-    if (c.failed) lines.push(`${open}>`, `      <failure message="${xml(c.reason)}" type="${c.figure}-regression">${xml(c.reason)}</failure>`, '    </testcase>');
+    if (c.failed)
+      lines.push(
+        `${open}>`,
+        `      <failure message="${xml(c.reason)}" type="${c.figure}-regression">${xml(c.reason)}</failure>`,
+        '    </testcase>',
+      );
     else if (!c.decided) lines.push(`${open}>`, `      <skipped message="${xml(c.reason)}"/>`, '    </testcase>');
     else lines.push(`${open}/>`);
   }

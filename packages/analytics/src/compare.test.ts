@@ -93,7 +93,10 @@ describe('compareRuns', () => {
     expect(t.p50).toBeNull();
     expect(t.reasons[0]).toContain('30 needed in each run');
     // a tool only in the new run is reported, not compared
-    const fresh = compareRuns(run(9, { read: { median: 4, calls: 50 } }), run(10, { read: { median: 4, calls: 50 }, glob: { median: 2, calls: 50 } }));
+    const fresh = compareRuns(
+      run(9, { read: { median: 4, calls: 50 } }),
+      run(10, { read: { median: 4, calls: 50 }, glob: { median: 2, calls: 50 } }),
+    );
     expect(fresh.tools.find((x) => x.toolId === 'glob')!.verdict).toBe('insufficient-data');
   });
 

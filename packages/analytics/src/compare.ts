@@ -136,7 +136,13 @@ function addTo(s: Side, r: ToolExecutionMetrics, weight: number, timed: boolean,
   }
 }
 
-function collect(records: Iterable<ToolExecutionMetrics>, taskOf: (r: ToolExecutionMetrics) => string, max: number, random: RandomSource, cost: CompiledCostModel | undefined): Collected {
+function collect(
+  records: Iterable<ToolExecutionMetrics>,
+  taskOf: (r: ToolExecutionMetrics) => string,
+  max: number,
+  random: RandomSource,
+  cost: CompiledCostModel | undefined,
+): Collected {
   const one = emptyCost();
   const tools = new Map<string, Side>();
   const overall = newSide();
@@ -237,14 +243,21 @@ export function mannWhitney(xs: readonly number[], ys: readonly number[]): { u: 
 }
 
 /** Bootstrap interval of the relative change of the q-quantile from `xs` to `ys`. */
-function bootstrapRelative(xs: readonly number[], ys: readonly number[], q: number, resamples: number, alpha: number, random: RandomSource): [number, number] {
+function bootstrapRelative(
+  xs: readonly number[],
+  ys: readonly number[],
+  q: number,
+  resamples: number,
+  alpha: number,
+  random: RandomSource,
+): [number, number] {
   const bx = new Float64Array(xs.length);
   const by = new Float64Array(ys.length);
   const kx = rankIndex(xs.length, q);
   const ky = rankIndex(ys.length, q);
   const out = new Float64Array(resamples);
   // xorshift32 inline, seeded from `random`: millions of index draws, bit operations only
-  let state = (Math.floor(random() * 4294967295) >>> 0) || 0x9e3779b9;
+  let state = Math.floor(random() * 4294967295) >>> 0 || 0x9e3779b9;
   const draw = (n: number): number => {
     state ^= state << 13;
     state ^= state >>> 17;
@@ -279,7 +292,16 @@ function figures(s: Side, tasks: number, priced: boolean): RunFigures {
 
 const relative = (a: number, b: number): number | null => (a !== 0 ? (b - a) / a : null);
 
-function compareSide(toolId: string, sa: Side, sb: Side, tasksA: number, tasksB: number, o: ResolvedOptions, random: RandomSource, testAlpha: number): ToolComparison {
+function compareSide(
+  toolId: string,
+  sa: Side,
+  sb: Side,
+  tasksA: number,
+  tasksB: number,
+  o: ResolvedOptions,
+  random: RandomSource,
+  testAlpha: number,
+): ToolComparison {
   const a = figures(sa, tasksA, o.priced);
   const b = figures(sb, tasksB, o.priced);
   const alpha = 1 - o.confidence;
@@ -296,8 +318,16 @@ function compareSide(toolId: string, sa: Side, sb: Side, tasksA: number, tasksB:
   if (sa.samples.length >= o.minSamples && sb.samples.length >= o.minSamples) {
     decided = true;
     latencyTest = mannWhitney(sa.samples, sb.samples);
-    p50 = { absolute: b.p50! - a.p50!, relative: relative(a.p50!, b.p50!), interval: bootstrapRelative(sa.samples, sb.samples, 0.5, o.resamples, testAlpha, random) };
-    p95 = { absolute: b.p95! - a.p95!, relative: relative(a.p95!, b.p95!), interval: bootstrapRelative(sa.samples, sb.samples, 0.95, o.resamples, alpha, random) };
+    p50 = {
+      absolute: b.p50! - a.p50!,
+      relative: relative(a.p50!, b.p50!),
+      interval: bootstrapRelative(sa.samples, sb.samples, 0.5, o.resamples, testAlpha, random),
+    };
+    p95 = {
+      absolute: b.p95! - a.p95!,
+      relative: relative(a.p95!, b.p95!),
+      interval: bootstrapRelative(sa.samples, sb.samples, 0.95, o.resamples, alpha, random),
+    };
     const [lo, hi] = p50.interval!;
     const change = p50.relative ?? 0;
     const significant = latencyTest.pValue < testAlpha && (lo > 0 || hi < 0) && Math.abs(change) >= o.minLatencyChange;
@@ -309,7 +339,9 @@ function compareSide(toolId: string, sa: Side, sb: Side, tasksA: number, tasksB:
         `p50 ${change > 0 ? 'rose' : 'fell'} ${pct(Math.abs(change))} (${a.p50!.toFixed(2)} → ${b.p50!.toFixed(2)} ms; interval ${pct(lo)} to ${pct(hi)}; Mann-Whitney p = ${latencyTest.pValue.toPrecision(2)})`,
       );
     } else {
-      reasons.push(`p50 ${a.p50!.toFixed(2)} → ${b.p50!.toFixed(2)} ms: no change beyond noise (p = ${latencyTest.pValue.toPrecision(2)}, threshold ${pct(o.minLatencyChange)})`);
+      reasons.push(
+        `p50 ${a.p50!.toFixed(2)} → ${b.p50!.toFixed(2)} ms: no change beyond noise (p = ${latencyTest.pValue.toPrecision(2)}, threshold ${pct(o.minLatencyChange)})`,
+      );
     }
   } else {
     reasons.push(`latency: ${sa.samples.length} and ${sb.samples.length} timed calls, ${o.minSamples} needed in each run`);
@@ -337,7 +369,9 @@ function compareSide(toolId: string, sa: Side, sb: Side, tasksA: number, tasksB:
     if (significant) {
       if (diff > 0) worse = true;
       else better = true;
-      reasons.push(`error rate ${diff > 0 ? 'rose' : 'fell'} ${pct(a.errorRate)} → ${pct(b.errorRate)} (interval ${pct(interval[0])} to ${pct(interval[1])} points; p = ${pValue.toPrecision(2)})`);
+      reasons.push(
+        `error rate ${diff > 0 ? 'rose' : 'fell'} ${pct(a.errorRate)} → ${pct(b.errorRate)} (interval ${pct(interval[0])} to ${pct(interval[1])} points; p = ${pValue.toPrecision(2)})`,
+      );
     } else {
       reasons.push(`error rate ${pct(a.errorRate)} → ${pct(b.errorRate)}: no change beyond noise (p = ${pValue.toPrecision(2)})`);
     }
@@ -355,7 +389,10 @@ function compareSide(toolId: string, sa: Side, sb: Side, tasksA: number, tasksB:
     latencyTest,
     errorRate,
     callsPerTask: { absolute: b.callsPerTask - a.callsPerTask, relative: relative(a.callsPerTask, b.callsPerTask), interval: null },
-    costPerTask: a.costPerTask === null || b.costPerTask === null ? null : { absolute: b.costPerTask - a.costPerTask, relative: relative(a.costPerTask, b.costPerTask), interval: null },
+    costPerTask:
+      a.costPerTask === null || b.costPerTask === null
+        ? null
+        : { absolute: b.costPerTask - a.costPerTask, relative: relative(a.costPerTask, b.costPerTask), interval: null },
     verdict,
     latencyChange,
     errorRateChange,
@@ -409,12 +446,18 @@ interface ResolvedOptions {
  * for (const t of doc.tools) if (t.verdict === 'regressed') console.log(t.toolId, t.reasons);
  * ```
  */
-export function compareRuns(a: Iterable<ToolExecutionMetrics>, b: Iterable<ToolExecutionMetrics>, options: CompareOptions = {}): RunComparison {
+export function compareRuns(
+  a: Iterable<ToolExecutionMetrics>,
+  b: Iterable<ToolExecutionMetrics>,
+  options: CompareOptions = {},
+): RunComparison {
   const confidence = options.confidence ?? 0.95;
-  if (typeof confidence !== 'number' || !(confidence > 0.5 && confidence < 1)) throw new TypeError(`compareRuns: confidence must be in (0.5, 1), got ${String(confidence)}`);
+  if (typeof confidence !== 'number' || !(confidence > 0.5 && confidence < 1))
+    throw new TypeError(`compareRuns: confidence must be in (0.5, 1), got ${String(confidence)}`);
   const int = (name: string, value: unknown, min: number): number => checkInteger('compareRuns', name, value, min);
   const share = (name: string, value: unknown): number => {
-    if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) throw new TypeError(`compareRuns: ${name} must be a finite number >= 0, got ${String(value)}`);
+    if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value))
+      throw new TypeError(`compareRuns: ${name} must be a finite number >= 0, got ${String(value)}`);
     return value;
   };
   const o: ResolvedOptions = {

@@ -62,9 +62,15 @@ export class ContextTrie {
 
   #prune(): void {
     const remove = this.size - (this.maxEntries >> 1);
-    const removed = pruneLightest<number>(this.root, this.size, remove, (w) => w, (node, w) => {
-      (node as ContextNode).total -= w;
-    });
+    const removed = pruneLightest<number>(
+      this.root,
+      this.size,
+      remove,
+      (w) => w,
+      (node, w) => {
+        (node as ContextNode).total -= w;
+      },
+    );
     this.size -= removed;
     this.evicted += removed;
   }

@@ -1,9 +1,28 @@
 import type { ToolExecutionMetrics } from '@perftrack/core';
-import { AnalyticsEngine, compareRuns, compileCostModel, estimateCosts, formatComparison, formatSessionReport, type CostModel } from '@perftrack/analytics';
+import {
+  AnalyticsEngine,
+  compareRuns,
+  compileCostModel,
+  estimateCosts,
+  formatComparison,
+  formatSessionReport,
+  type CostModel,
+} from '@perftrack/analytics';
 
 let n = 0;
 function rec(toolId: string, extra: Partial<ToolExecutionMetrics> = {}): ToolExecutionMetrics {
-  return { id: `c${n++}`, toolId, sessionId: 's1', messageId: 'm1', startTime: 0, endTime: 2000, duration: 2000, success: true, sampleWeight: 1, ...extra };
+  return {
+    id: `c${n++}`,
+    toolId,
+    sessionId: 's1',
+    messageId: 'm1',
+    startTime: 0,
+    endTime: 2000,
+    duration: 2000,
+    success: true,
+    sampleWeight: 1,
+    ...extra,
+  };
 }
 
 const model: CostModel = {
@@ -39,7 +58,13 @@ describe('cost model', () => {
   });
 
   it('counts token records without a price instead of guessing one, and never charges runtime for an untimed failure', () => {
-    const r = estimateCosts([rec('llm', { metadata: { tokens: { input: 5 }, model: 'x' } }), rec('bash', { success: false, untimed: true, duration: 0 } as Partial<ToolExecutionMetrics>)], { default: { perCall: 1, perSecond: 100 } });
+    const r = estimateCosts(
+      [
+        rec('llm', { metadata: { tokens: { input: 5 }, model: 'x' } }),
+        rec('bash', { success: false, untimed: true, duration: 0 } as Partial<ToolExecutionMetrics>),
+      ],
+      { default: { perCall: 1, perSecond: 100 } },
+    );
     expect(r.unpricedTokenRecords).toBe(1);
     expect(r.tools.find((t) => t.toolId === 'bash')!.total).toBe(1);
   });
@@ -53,7 +78,12 @@ describe('cost model', () => {
 
   it('is carried by AnalyticsEngine reports: per tool, per session, per task', () => {
     const engine = new AnalyticsEngine({ costModel: model });
-    engine.ingest([rec('read'), rec('read', { messageId: 'm2' }), rec('read', { sessionId: 's2', messageId: 'm1' }), rec('webfetch', { sessionId: 's2', messageId: 'm1' })]);
+    engine.ingest([
+      rec('read'),
+      rec('read', { messageId: 'm2' }),
+      rec('read', { sessionId: 's2', messageId: 'm1' }),
+      rec('webfetch', { sessionId: 's2', messageId: 'm1' }),
+    ]);
     const all = engine.analyze();
     expect(all.summary.tasks).toBe(3);
     expect(all.summary.cost!.total).toBeCloseTo(0.06 + 0.5, 10);

@@ -80,8 +80,10 @@ export function addCost(into: CostBreakdown, one: CostBreakdown): void {
 function checkRates(where: string, rates: unknown): CostRates {
   if (rates === null || typeof rates !== 'object') throw new TypeError(`CostModel: ${where} must be an object of rates`);
   for (const [k, v] of Object.entries(rates)) {
-    if (!['perCall', 'perSecond', 'perInputKB', 'perOutputKB'].includes(k)) throw new TypeError(`CostModel: ${where} has an unknown rate "${k}" (perCall, perSecond, perInputKB, perOutputKB)`);
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError(`CostModel: ${where}.${k} must be a finite number >= 0, got ${String(v)}`);
+    if (!['perCall', 'perSecond', 'perInputKB', 'perOutputKB'].includes(k))
+      throw new TypeError(`CostModel: ${where} has an unknown rate "${k}" (perCall, perSecond, perInputKB, perOutputKB)`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new TypeError(`CostModel: ${where}.${k} must be a finite number >= 0, got ${String(v)}`);
   }
   return rates as CostRates;
 }
@@ -106,7 +108,8 @@ const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(
 export function compileCostModel(model: CostModel): CompiledCostModel {
   if (model === null || typeof model !== 'object') throw new TypeError('CostModel: must be an object');
   for (const k of Object.keys(model)) {
-    if (!['currency', 'default', 'tools', 'tokenPrices', 'metadataPaths'].includes(k)) throw new TypeError(`CostModel: unknown field "${k}"`);
+    if (!['currency', 'default', 'tools', 'tokenPrices', 'metadataPaths'].includes(k))
+      throw new TypeError(`CostModel: unknown field "${k}"`);
   }
   const currency = model.currency ?? 'USD';
   if (typeof currency !== 'string' || currency === '') throw new TypeError('CostModel: currency must be a non-empty string');
@@ -117,7 +120,8 @@ export function compileCostModel(model: CostModel): CompiledCostModel {
   for (const [name, p] of Object.entries(model.tokenPrices ?? {})) {
     for (const k of ['inputPerMillion', 'outputPerMillion'] as const) {
       const v = (p as unknown as Record<string, unknown>)?.[k];
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError(`CostModel: tokenPrices[${JSON.stringify(name)}].${k} must be a finite number >= 0, got ${String(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+        throw new TypeError(`CostModel: tokenPrices[${JSON.stringify(name)}].${k} must be a finite number >= 0, got ${String(v)}`);
     }
     prices.set(name, p);
   }
@@ -185,8 +189,10 @@ export function estimateCosts(
   model: CostModel | CompiledCostModel,
   options: { taskOf?: (r: ToolExecutionMetrics) => string; maxSessions?: number } = {},
 ): CostReport {
-  const compiled = 'price' in model && typeof model.price === 'function' ? (model as CompiledCostModel) : compileCostModel(model as CostModel);
-  const taskOf = options.taskOf ?? ((r: ToolExecutionMetrics) => (r.messageId === undefined ? r.sessionId : `${r.sessionId}\u0000${r.messageId}`));
+  const compiled =
+    'price' in model && typeof model.price === 'function' ? (model as CompiledCostModel) : compileCostModel(model as CostModel);
+  const taskOf =
+    options.taskOf ?? ((r: ToolExecutionMetrics) => (r.messageId === undefined ? r.sessionId : `${r.sessionId}\u0000${r.messageId}`));
   const total = emptyCost();
   const tools = new Map<string, CostBreakdown & { calls: number }>();
   const sessions = new Map<string, { total: number; calls: number }>();
@@ -211,7 +217,9 @@ export function estimateCosts(
   return {
     currency: compiled.currency,
     total,
-    tools: [...tools].map(([toolId, t]) => ({ toolId, ...t, perCall: t.calls > 0 ? t.total / t.calls : 0 })).sort((a, b) => b.total - a.total),
+    tools: [...tools]
+      .map(([toolId, t]) => ({ toolId, ...t, perCall: t.calls > 0 ? t.total / t.calls : 0 }))
+      .sort((a, b) => b.total - a.total),
     sessions: [...sessions]
       .map(([sessionId, s]) => ({ sessionId, ...s }))
       .sort((a, b) => b.total - a.total)

@@ -75,7 +75,9 @@ export class ErrorTally {
   }
 
   top(limit = this.#slots): CommonError[] {
-    const order = this.#counts.map((_, i) => i).sort((a, b) => this.#counts[b]! - this.#counts[a]! || (this.#keys[a]! < this.#keys[b]! ? -1 : 1));
+    const order = this.#counts
+      .map((_, i) => i)
+      .sort((a, b) => this.#counts[b]! - this.#counts[a]! || (this.#keys[a]! < this.#keys[b]! ? -1 : 1));
     return order.slice(0, limit).map((i) => ({ errorType: this.#types[i]!, message: this.#messages[i]!, count: this.#counts[i]! }));
   }
 

@@ -140,7 +140,16 @@ export class ScopeAccumulator {
   lastMessage: string | undefined | null = null;
   cost: CostBreakdown | undefined;
 
-  add(m: ToolExecutionMetrics, toolId: string, w: number, timed: boolean, accuracy: number, maxHashes: number, errorText: string, cost: CostBreakdown | undefined): void {
+  add(
+    m: ToolExecutionMetrics,
+    toolId: string,
+    w: number,
+    timed: boolean,
+    accuracy: number,
+    maxHashes: number,
+    errorText: string,
+    cost: CostBreakdown | undefined,
+  ): void {
     this.count++;
     if (cost !== undefined) addCost((this.cost ??= emptyCost()), cost);
     this.weighted += w;
@@ -176,7 +185,12 @@ export class ScopeAccumulator {
       cost:
         currency === undefined
           ? null
-          : { currency, ...(this.cost ?? emptyCost()), perCall: this.weighted > 0 ? (this.cost?.total ?? 0) / this.weighted : 0, perTask: this.tasks > 0 ? (this.cost?.total ?? 0) / this.tasks : 0 },
+          : {
+              currency,
+              ...(this.cost ?? emptyCost()),
+              perCall: this.weighted > 0 ? (this.cost?.total ?? 0) / this.weighted : 0,
+              perTask: this.tasks > 0 ? (this.cost?.total ?? 0) / this.tasks : 0,
+            },
     };
   }
 
@@ -186,4 +200,3 @@ export class ScopeAccumulator {
     return out.sort((a, b) => b.estimatedCount - a.estimatedCount || (a.toolId < b.toolId ? -1 : 1));
   }
 }
-

@@ -48,7 +48,8 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
 }
 
 /** A quantile, marked `*` when too few timed calls stand behind it. */
-const quantile = (value: number | null, timedCalls: number, needed: number): string => (value === null ? '-' : timedCalls < needed ? `${ms(value)}*` : ms(value));
+const quantile = (value: number | null, timedCalls: number, needed: number): string =>
+  value === null ? '-' : timedCalls < needed ? `${ms(value)}*` : ms(value);
 
 function toolRow(t: ToolAnalytics): string[] {
   return [
@@ -81,7 +82,11 @@ export function formatImpact(impact: Recommendation['impact']): string {
  * impact with the basis of the estimate. `perftrack report` and `perftrack analyze` print this.
  */
 export function formatRecommendation(r: Recommendation, indent = '  '): string[] {
-  return [`${indent}[${r.kind}] ${terminalSafe(r.message)}`, `${indent}    change: ${terminalSafe(r.action)}`, `${indent}    impact: ${terminalSafe(formatImpact(r.impact))}`];
+  return [
+    `${indent}[${r.kind}] ${terminalSafe(r.message)}`,
+    `${indent}    change: ${terminalSafe(r.action)}`,
+    `${indent}    impact: ${terminalSafe(formatImpact(r.impact))}`,
+  ];
 }
 
 /** Epoch ms as `YYYY-MM-DD HH:MM:SS UTC`. */
@@ -106,7 +111,11 @@ export function formatSessionReport(report: SessionReport | OverallReport, optio
   const s = analytics.summary;
   const out: string[] = [];
   const range = formatTimeRange(s.firstStart, s.lastEnd);
-  out.push('sessionId' in report ? `Session ${terminalSafe(report.sessionId)} — calls from ${range}` : `All sessions (${s.sessions}) — calls from ${range}`);
+  out.push(
+    'sessionId' in report
+      ? `Session ${terminalSafe(report.sessionId)} — calls from ${range}`
+      : `All sessions (${s.sessions}) — calls from ${range}`,
+  );
   if (s.totalOperations === 0) {
     out.push('  no calls recorded');
     return out.join('\n');
@@ -125,25 +134,55 @@ export function formatSessionReport(report: SessionReport | OverallReport, optio
   }
   out.push('');
   const priced = s.cost !== null;
-  const header = ['tool', 'calls', 'failed', 'error rate', 'mean ms', 'p50', 'p95', 'p99', 'mem peak', 'in', 'out', ...(priced ? ['cost'] : [])];
+  const header = [
+    'tool',
+    'calls',
+    'failed',
+    'error rate',
+    'mean ms',
+    'p50',
+    'p95',
+    'p99',
+    'mem peak',
+    'in',
+    'out',
+    ...(priced ? ['cost'] : []),
+  ];
   const shown = analytics.tools.slice(0, maxTools);
   const rows = shown.map((t) => (priced ? [...toolRow(t), money(t.cost?.total ?? 0)] : toolRow(t)));
   out.push(...formatTable(header, rows, new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])));
-  const marked = shown.some((t) => (t.p95 !== null && t.timedCount < MIN_CALLS_FOR_P95) || (t.p99 !== null && t.timedCount < MIN_CALLS_FOR_P99));
-  out.push(`  (quantiles within ±${(analytics.quantileRelativeError * 100).toFixed(0)}%${marked ? `; * = rough: fewer than ${MIN_CALLS_FOR_P95} timed calls for p95, ${MIN_CALLS_FOR_P99} for p99` : ''})`);
+  const marked = shown.some(
+    (t) => (t.p95 !== null && t.timedCount < MIN_CALLS_FOR_P95) || (t.p99 !== null && t.timedCount < MIN_CALLS_FOR_P99),
+  );
+  out.push(
+    `  (quantiles within ±${(analytics.quantileRelativeError * 100).toFixed(0)}%${marked ? `; * = rough: fewer than ${MIN_CALLS_FOR_P95} timed calls for p95, ${MIN_CALLS_FOR_P99} for p99` : ''})`,
+  );
   if (analytics.sequences.length > 0) {
     out.push('', 'Top sequences (longest form of each):');
     out.push(
       ...formatTable(
         ['sequence', 'count', 'sessions', 'all ok', 'avg ms'],
-        analytics.sequences.slice(0, maxItems).map((p) => [p.sequence.map(terminalSafe).join(' → '), count(p.count), String(p.sessions), pct(p.successRate), ms(p.avgDuration)]),
+        analytics.sequences
+          .slice(0, maxItems)
+          .map((p) => [
+            p.sequence.map(terminalSafe).join(' → '),
+            count(p.count),
+            String(p.sessions),
+            pct(p.successRate),
+            ms(p.avgDuration),
+          ]),
         new Set([1, 2, 3, 4]),
       ).map((line) => `  ${line}`),
     );
   }
   if ('predictions' in report && report.predictions.length > 0) {
     out.push('', 'Likely next tools:');
-    out.push(`  ${report.predictions.slice(0, maxItems).map((p) => `${terminalSafe(p.toolId)} ${pct(p.probability)}`).join(', ')}`);
+    out.push(
+      `  ${report.predictions
+        .slice(0, maxItems)
+        .map((p) => `${terminalSafe(p.toolId)} ${pct(p.probability)}`)
+        .join(', ')}`,
+    );
   }
   if (analytics.errorPatterns.length > 0) {
     out.push('', 'Error-prone sequences (the last call fails; 95% lower bound ≥ 10%):');

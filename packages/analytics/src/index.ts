@@ -18,7 +18,14 @@ export type {
 // Figures and insights
 export { AnalyticsEngine } from './analytics-engine';
 export type { AnalyticsEngineOptions, AnalyticsEngineStats, InsightThresholds } from './analytics-engine';
-export { formatSessionReport, formatTable, terminalSafe, formatRecommendation, MIN_CALLS_FOR_P95, MIN_CALLS_FOR_P99 } from './format-report';
+export {
+  formatSessionReport,
+  formatTable,
+  terminalSafe,
+  formatRecommendation,
+  MIN_CALLS_FOR_P95,
+  MIN_CALLS_FOR_P99,
+} from './format-report';
 export { formatPercent } from './format-percent';
 export type { FormatReportOptions } from './format-report';
 export type {
@@ -48,7 +55,15 @@ export type { AnomalyDetectorOptions, Anomaly, LatencyAnomaly, ErrorBurstAnomaly
 
 // Wasted work and what to change next
 export { findInefficiencies, InefficiencyScanner } from './inefficiencies';
-export type { InefficiencyOptions, InefficiencyReport, ToolPairHotspot, RepeatedCall, RereadTarget, RetryLoop, FailingChain } from './inefficiencies';
+export type {
+  InefficiencyOptions,
+  InefficiencyReport,
+  ToolPairHotspot,
+  RepeatedCall,
+  RereadTarget,
+  RetryLoop,
+  FailingChain,
+} from './inefficiencies';
 export { suggestOptimizations } from './suggestions';
 export type { Suggestion, SuggestionKind, SuggestionImpact, SuggestionInput, SuggestionOptions } from './suggestions';
 

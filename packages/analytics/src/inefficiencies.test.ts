@@ -8,7 +8,8 @@ function call(sessionId: string, toolId: string, extra: Partial<ToolExecutionMet
   const duration = extra.duration ?? 5;
   return { id: `i${n++}`, toolId, sessionId, startTime: t, endTime: t + duration, duration, success: true, sampleWeight: 1, ...extra };
 }
-const fail = (sessionId: string, toolId: string, errorType: string, extra: Partial<ToolExecutionMetrics> = {}) => call(sessionId, toolId, { success: false, errorType, error: errorType, ...extra });
+const fail = (sessionId: string, toolId: string, errorType: string, extra: Partial<ToolExecutionMetrics> = {}) =>
+  call(sessionId, toolId, { success: false, errorType, error: errorType, ...extra });
 
 describe('findInefficiencies', () => {
   const records = [
@@ -28,11 +29,33 @@ describe('findInefficiencies', () => {
 
   it('finds repeats, re-reads, retry loops and failing chains with evidence and savings', () => {
     const r = findInefficiencies(records);
-    expect(r).toMatchObject({ schema: 'perftrack.inefficiencies/1', records: 12, sessions: 2, hasDurations: true, hasInputHashes: true, notes: [] });
-    expect(r.repeatedCalls).toEqual([{ toolId: 'grep', inputHash: 'h-q', repeats: 1, sessions: 1, savingMs: 50, exampleRecordId: records[2]!.id }]);
+    expect(r).toMatchObject({
+      schema: 'perftrack.inefficiencies/1',
+      records: 12,
+      sessions: 2,
+      hasDurations: true,
+      hasInputHashes: true,
+      notes: [],
+    });
+    expect(r.repeatedCalls).toEqual([
+      { toolId: 'grep', inputHash: 'h-q', repeats: 1, sessions: 1, savingMs: 50, exampleRecordId: records[2]!.id },
+    ]);
     expect(r.rereads).toEqual([{ toolId: 'read', target: 'a.ts', rereads: 1, savingMs: 20, exampleRecordId: records[3]!.id }]);
-    expect(r.retryLoops).toEqual([{ toolId: 'bash', errorType: 'ENOCMD', loops: 1, wastedCalls: 2, longest: 3, wastedMs: 10, exampleSessionId: 's1', exampleRecordId: records[7]!.id }]);
-    expect(r.failingChains).toEqual([{ chain: ['bash×3', 'edit'], occurrences: 1, failedCalls: 4, exampleSessionId: 's1', exampleRecordId: records[6]!.id }]);
+    expect(r.retryLoops).toEqual([
+      {
+        toolId: 'bash',
+        errorType: 'ENOCMD',
+        loops: 1,
+        wastedCalls: 2,
+        longest: 3,
+        wastedMs: 10,
+        exampleSessionId: 's1',
+        exampleRecordId: records[7]!.id,
+      },
+    ]);
+    expect(r.failingChains).toEqual([
+      { chain: ['bash×3', 'edit'], occurrences: 1, failedCalls: 4, exampleSessionId: 's1', exampleRecordId: records[6]!.id },
+    ]);
     // grep → grep: 50 + 50 ms; the most expensive consecutive pair
     expect(r.hotPairs[0]).toEqual({ pair: ['grep', 'grep'], count: 1, totalMs: 100, score: 100 });
   });
@@ -45,7 +68,11 @@ describe('findInefficiencies', () => {
     expect(r.rereads).toEqual([]);
     expect(r.hotPairs[0]!.totalMs).toBeNull();
     expect(r.retryLoops[0]!.wastedMs).toBeNull();
-    expect(r.notes).toEqual([expect.stringMatching(/no durations/), expect.stringMatching(/no input hashes/), expect.stringMatching(/name no targets/)]);
+    expect(r.notes).toEqual([
+      expect.stringMatching(/no durations/),
+      expect.stringMatching(/no input hashes/),
+      expect.stringMatching(/name no targets/),
+    ]);
   });
 
   it('finds the same streamed one session at a time, holding one session', () => {

@@ -118,7 +118,12 @@ function scanSettings(options: InefficiencyOptions, owner: string): ScanSettings
     limit: options.limit ?? 10,
   };
   const { repeatWindow, minRetries, minChain, limit } = settings;
-  for (const [name, v, min] of [['repeatWindow', repeatWindow, 1], ['minRetries', minRetries, 2], ['minChainLength', minChain, 2], ['limit', limit, 1]] as const) {
+  for (const [name, v, min] of [
+    ['repeatWindow', repeatWindow, 1],
+    ['minRetries', minRetries, 2],
+    ['minChainLength', minChain, 2],
+    ['limit', limit, 1],
+  ] as const) {
     checkInteger(owner, name, v, min);
   }
   return settings;
@@ -141,9 +146,15 @@ function scanSettings(options: InefficiencyOptions, owner: string): ScanSettings
 export class InefficiencyScanner {
   readonly #o: ScanSettings;
   readonly #pairs = new Map<string, { pair: [string, string]; count: number; ms: number }>();
-  readonly #repeats = new Map<string, { toolId: string; hash: string; repeats: number; sessions: number; lastSession: string; ms: number; example: string }>();
+  readonly #repeats = new Map<
+    string,
+    { toolId: string; hash: string; repeats: number; sessions: number; lastSession: string; ms: number; example: string }
+  >();
   readonly #rereads = new Map<string, { toolId: string; target: string; n: number; ms: number; example: string }>();
-  readonly #loops = new Map<string, { toolId: string; errorType: string; loops: number; wasted: number; longest: number; ms: number; session: string; example: string }>();
+  readonly #loops = new Map<
+    string,
+    { toolId: string; errorType: string; loops: number; wasted: number; longest: number; ms: number; session: string; example: string }
+  >();
   readonly #chains = new Map<string, { chain: string[]; n: number; failed: number; session: string; example: string }>();
   #records = 0;
   #sessions = 0;
@@ -204,7 +215,16 @@ export class InefficiencyScanner {
       if (run.length >= minRetries) {
         const first = run[0]!;
         const key = `${first.toolId}\u0000${first.errorType ?? ''}`;
-        const e = loops.get(key) ?? { toolId: first.toolId, errorType: first.errorType ?? 'Error', loops: 0, wasted: 0, longest: 0, ms: 0, session: sessionId, example: run[1]!.id };
+        const e = loops.get(key) ?? {
+          toolId: first.toolId,
+          errorType: first.errorType ?? 'Error',
+          loops: 0,
+          wasted: 0,
+          longest: 0,
+          ms: 0,
+          session: sessionId,
+          example: run[1]!.id,
+        };
         e.loops++;
         e.wasted += run.length - 1;
         if (run.length > e.longest) {
@@ -252,7 +272,15 @@ export class InefficiencyScanner {
           const o = list[j]!;
           if (o.toolId === r.toolId && o.inputHash === r.inputHash && o.success === true) {
             const key = `${r.toolId}\u0000${r.inputHash}`;
-            const e = repeats.get(key) ?? { toolId: r.toolId, hash: r.inputHash, repeats: 0, sessions: 0, lastSession: '', ms: 0, example: r.id };
+            const e = repeats.get(key) ?? {
+              toolId: r.toolId,
+              hash: r.inputHash,
+              repeats: 0,
+              sessions: 0,
+              lastSession: '',
+              ms: 0,
+              example: r.id,
+            };
             e.repeats++;
             if (e.sessions === 0 || e.lastSession !== sessionId) {
               e.sessions++;
@@ -301,8 +329,12 @@ export class InefficiencyScanner {
     const hasDurations = this.#timed > 0;
     const notes: string[] = [];
     if (!hasDurations) notes.push('the records carry no durations: pairs are ranked by frequency alone and no saving in time is estimated');
-    if (this.#hashed === 0) notes.push('the records carry no input hashes (turn on hashInput: true in trackPerformance or wrapTools options): repeated identical calls cannot be told apart, none are reported');
-    if (!this.#targeted) notes.push('the records name no targets (metadata.target) and carry no input hashes: re-reads of the same target cannot be found');
+    if (this.#hashed === 0)
+      notes.push(
+        'the records carry no input hashes (turn on hashInput: true in trackPerformance or wrapTools options): repeated identical calls cannot be told apart, none are reported',
+      );
+    if (!this.#targeted)
+      notes.push('the records name no targets (metadata.target) and carry no input hashes: re-reads of the same target cannot be found');
     const top = <T>(xs: T[], by: (x: T) => number): T[] => xs.sort((a, b) => by(b) - by(a)).slice(0, limit);
     return {
       schema: 'perftrack.inefficiencies/1',
@@ -311,23 +343,56 @@ export class InefficiencyScanner {
       hasDurations,
       hasInputHashes: this.#hashed > 0,
       hotPairs: top(
-        [...this.#pairs.values()].map((p) => ({ pair: p.pair as readonly [string, string], count: p.count, totalMs: hasDurations ? p.ms : null, score: hasDurations ? p.ms : p.count })),
+        [...this.#pairs.values()].map((p) => ({
+          pair: p.pair as readonly [string, string],
+          count: p.count,
+          totalMs: hasDurations ? p.ms : null,
+          score: hasDurations ? p.ms : p.count,
+        })),
         (p) => p.score,
       ),
       repeatedCalls: top(
-        [...this.#repeats.values()].map((e) => ({ toolId: e.toolId, inputHash: e.hash, repeats: e.repeats, sessions: e.sessions, savingMs: hasDurations ? e.ms : null, exampleRecordId: e.example })),
+        [...this.#repeats.values()].map((e) => ({
+          toolId: e.toolId,
+          inputHash: e.hash,
+          repeats: e.repeats,
+          sessions: e.sessions,
+          savingMs: hasDurations ? e.ms : null,
+          exampleRecordId: e.example,
+        })),
         (e) => e.savingMs ?? e.repeats,
       ),
       rereads: top(
-        [...this.#rereads.values()].map((e) => ({ toolId: e.toolId, target: e.target, rereads: e.n, savingMs: hasDurations ? e.ms : null, exampleRecordId: e.example })),
+        [...this.#rereads.values()].map((e) => ({
+          toolId: e.toolId,
+          target: e.target,
+          rereads: e.n,
+          savingMs: hasDurations ? e.ms : null,
+          exampleRecordId: e.example,
+        })),
         (e) => e.savingMs ?? e.rereads,
       ),
       retryLoops: top(
-        [...this.#loops.values()].map((e) => ({ toolId: e.toolId, errorType: e.errorType, loops: e.loops, wastedCalls: e.wasted, longest: e.longest, wastedMs: hasDurations ? e.ms : null, exampleSessionId: e.session, exampleRecordId: e.example })),
+        [...this.#loops.values()].map((e) => ({
+          toolId: e.toolId,
+          errorType: e.errorType,
+          loops: e.loops,
+          wastedCalls: e.wasted,
+          longest: e.longest,
+          wastedMs: hasDurations ? e.ms : null,
+          exampleSessionId: e.session,
+          exampleRecordId: e.example,
+        })),
         (e) => e.wastedCalls,
       ),
       failingChains: top(
-        [...this.#chains.values()].map((e) => ({ chain: e.chain, occurrences: e.n, failedCalls: e.failed, exampleSessionId: e.session, exampleRecordId: e.example })),
+        [...this.#chains.values()].map((e) => ({
+          chain: e.chain,
+          occurrences: e.n,
+          failedCalls: e.failed,
+          exampleSessionId: e.session,
+          exampleRecordId: e.example,
+        })),
         (e) => e.failedCalls,
       ),
       notes,

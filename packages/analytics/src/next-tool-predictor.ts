@@ -29,7 +29,6 @@ const ORDERS = RANKER_ORDERS;
 const LOG_COUNT = Float64Array.from({ length: 4096 }, (_, c) => Math.log(c + 0.1));
 const logCount = (c: number): number => (c < 4096 && c === Math.floor(c) ? LOG_COUNT[c]! : fastLog(c + 0.1));
 
-
 /**
  * The recent calls a prediction is made from, oldest first, at most the tracker's
  * `sessionHistory`: `tools[i]` is a tool index, or `maxTools + j` for the j-th tool the model
@@ -137,7 +136,16 @@ export class NextToolPredictor {
     this.#touchedMark = new Uint32Array(size);
   }
 
-  predict(trie: ContextTrie, frequency: ToolFrequency, positions: PositionFrequency, tools: ToolRegistry, recent: RecentCalls, maxContext: number, limit: number, sink?: FeatureSink): ToolPrediction[] {
+  predict(
+    trie: ContextTrie,
+    frequency: ToolFrequency,
+    positions: PositionFrequency,
+    tools: ToolRegistry,
+    recent: RecentCalls,
+    maxContext: number,
+    limit: number,
+    sink?: FeatureSink,
+  ): ToolPrediction[] {
     if (frequency.total <= 0 || (limit === 0 && sink === undefined)) return [];
     const { discount, sessionAdaptation, sessionDecay } = this.settings;
     const model = this.#model;
@@ -229,7 +237,8 @@ export class NextToolPredictor {
     }
     const { sessionUnigramPrior: a0, sessionBigramPrior: a1, sessionTrigramPrior: a2, rankerWeights } = this.settings;
     const maxTools = this.#maxTools;
-    const trainedOf = (t: number, touchedHere: boolean): number => (t >= maxTools ? 0 : (touchedHere ? model[t]! : 0) + rootScale * frequency.counts[t]!);
+    const trainedOf = (t: number, touchedHere: boolean): number =>
+      t >= maxTools ? 0 : (touchedHere ? model[t]! : 0) + rootScale * frequency.counts[t]!;
     // p₀ = (u + a₀·P) / (U + a₀) and so on, as multiplications
     const perUnigram = 1 / (unigramTotal + a0);
     const perBigram = 1 / (bigramTotal + a1);
@@ -249,7 +258,12 @@ export class NextToolPredictor {
     const build = (t: number, probability: number): ToolPrediction => {
       const unseen = t >= maxTools;
       const touchedHere = touchedMark[t] === mark;
-      return { toolId: nameOf(t), probability, support: unseen ? 0 : touchedHere && support[t]! > 0 ? support[t]! : frequency.counts[t]!, order: unseen || !touchedHere ? 0 : order[t]! };
+      return {
+        toolId: nameOf(t),
+        probability,
+        support: unseen ? 0 : touchedHere && support[t]! > 0 ? support[t]! : frequency.counts[t]!,
+        order: unseen || !touchedHere ? 0 : order[t]!,
+      };
     };
 
     if (rankerWeights === null && sink === undefined) {
@@ -340,7 +354,10 @@ export class NextToolPredictor {
       features[10] = inSession ? 0 : 1;
       features[11] = inSession ? 0 : logPosition;
       // log of (share of t at this position) / (share of t overall)
-      features[12] = t < maxTools && bucketTotal > 0 ? fastLog(((positions.countOf(bucket, t) + 0.5) * positionScale) / (frequency.counts[t]! + 0.5)) : 0;
+      features[12] =
+        t < maxTools && bucketTotal > 0
+          ? fastLog(((positions.countOf(bucket, t) + 0.5) * positionScale) / (frequency.counts[t]! + 0.5))
+          : 0;
       if (sink !== undefined) sink(nameOf(t), features);
       if (rankerWeights === null) continue;
       let score = 0;

@@ -80,10 +80,18 @@ describe('evidence helpers', () => {
   });
 
   test('error messages are normalised so paths, ids, numbers and URLs do not split groups', () => {
-    expect(normalizeErrorMessage("ENOENT: no such file or directory, open '/tmp/a/b.ts'")).toBe('ENOENT: no such file or directory, open <path>');
-    expect(normalizeErrorMessage('ENOENT: no such file or directory, open /src/x.ts')).toBe('ENOENT: no such file or directory, open <path>');
-    expect(normalizeErrorMessage('Request 3fa85f64-5717-4562-b3fc-2c963f66afa6 failed after 1500ms')).toBe('Request <uuid> failed after <n>');
-    expect(normalizeErrorMessage('timeout of 30000ms exceeded at https://api.example.com/v1/x?y=1')).toBe('timeout of <n> exceeded at <url>');
+    expect(normalizeErrorMessage("ENOENT: no such file or directory, open '/tmp/a/b.ts'")).toBe(
+      'ENOENT: no such file or directory, open <path>',
+    );
+    expect(normalizeErrorMessage('ENOENT: no such file or directory, open /src/x.ts')).toBe(
+      'ENOENT: no such file or directory, open <path>',
+    );
+    expect(normalizeErrorMessage('Request 3fa85f64-5717-4562-b3fc-2c963f66afa6 failed after 1500ms')).toBe(
+      'Request <uuid> failed after <n>',
+    );
+    expect(normalizeErrorMessage('timeout of 30000ms exceeded at https://api.example.com/v1/x?y=1')).toBe(
+      'timeout of <n> exceeded at <url>',
+    );
     expect(normalizeErrorMessage('commit deadbeef1234 not found in src/lib/a.ts')).toBe('commit <hex> not found in <path>');
     expect(normalizeErrorMessage('I/O error on C:\\Users\\bob\\file.txt line 42')).toBe('I/O error on <path> line <n>');
     expect(normalizeErrorMessage('x'.repeat(5000)).length).toBeLessThanOrEqual(160);

@@ -49,9 +49,11 @@ export class QuantileSketch {
     const alpha = options.relativeAccuracy ?? 0.01;
     const maxBins = options.maxBins ?? 2048;
     const minValue = options.minValue ?? 1e-6;
-    if (typeof alpha !== 'number' || !(alpha > 0 && alpha < 0.5)) throw new TypeError(`QuantileSketch: relativeAccuracy must be a number in (0, 0.5), got ${String(alpha)}`);
+    if (typeof alpha !== 'number' || !(alpha > 0 && alpha < 0.5))
+      throw new TypeError(`QuantileSketch: relativeAccuracy must be a number in (0, 0.5), got ${String(alpha)}`);
     checkInteger('QuantileSketch', 'maxBins', maxBins, 16);
-    if (typeof minValue !== 'number' || !(minValue > 0) || !Number.isFinite(minValue)) throw new TypeError(`QuantileSketch: minValue must be a positive finite number, got ${String(minValue)}`);
+    if (typeof minValue !== 'number' || !(minValue > 0) || !Number.isFinite(minValue))
+      throw new TypeError(`QuantileSketch: minValue must be a positive finite number, got ${String(minValue)}`);
     this.relativeAccuracy = alpha;
     this.#maxBins = maxBins;
     this.#minValue = minValue;
@@ -208,7 +210,8 @@ export class QuantileSketch {
 
   /** Adds every value of `other` (same relative accuracy required). */
   merge(other: QuantileSketch): void {
-    if (other.relativeAccuracy !== this.relativeAccuracy) throw new TypeError('QuantileSketch.merge: sketches must have the same relativeAccuracy');
+    if (other.relativeAccuracy !== this.relativeAccuracy)
+      throw new TypeError('QuantileSketch.merge: sketches must have the same relativeAccuracy');
     if (other.#count <= 0) return;
     this.#count += other.#count;
     this.#sum += other.#sum;

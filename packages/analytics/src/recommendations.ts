@@ -43,25 +43,101 @@ interface OnSequence extends Base {
  * `perftrack report`, `perftrack analyze` and the dashboard; `kind` tells which fields exist.
  */
 export type Recommendation =
-  | (OnTool & { readonly kind: 'slow-tool'; readonly evidence: { readonly p50: number; readonly p95: number; readonly thresholdMs: number; readonly timedCalls: number } })
-  | (OnTool & { readonly kind: 'dominant-tool'; readonly evidence: { readonly timeShare: number; readonly totalDuration: number; readonly p50: number; readonly meanDuration: number } })
+  | (OnTool & {
+      readonly kind: 'slow-tool';
+      readonly evidence: { readonly p50: number; readonly p95: number; readonly thresholdMs: number; readonly timedCalls: number };
+    })
+  | (OnTool & {
+      readonly kind: 'dominant-tool';
+      readonly evidence: {
+        readonly timeShare: number;
+        readonly totalDuration: number;
+        readonly p50: number;
+        readonly meanDuration: number;
+      };
+    })
   | (OnTool & {
       readonly kind: 'cache-tool';
       readonly evidence:
-        | { readonly source: 'repeated-input'; readonly repeatedCalls: number; readonly calls: number; readonly repeatShare: number; readonly meanDuration: number | null }
-        | { readonly source: 'repeat-window'; readonly repeatedCalls: number; readonly calls: number | null; readonly sessions: number; readonly exampleRecordId: string };
+        | {
+            readonly source: 'repeated-input';
+            readonly repeatedCalls: number;
+            readonly calls: number;
+            readonly repeatShare: number;
+            readonly meanDuration: number | null;
+          }
+        | {
+            readonly source: 'repeat-window';
+            readonly repeatedCalls: number;
+            readonly calls: number | null;
+            readonly sessions: number;
+            readonly exampleRecordId: string;
+          };
     })
-  | (OnTool & { readonly kind: 'batch-reads'; readonly evidence: { readonly rereads: number; readonly targets: number; readonly exampleRecordId: string } })
-  | (OnTool & { readonly kind: 'error-prone-tool'; readonly evidence: { readonly errorRate: number; readonly wilsonLowerBound: number; readonly failures: number; readonly calls: number; readonly topError: CommonError | null } })
+  | (OnTool & {
+      readonly kind: 'batch-reads';
+      readonly evidence: { readonly rereads: number; readonly targets: number; readonly exampleRecordId: string };
+    })
+  | (OnTool & {
+      readonly kind: 'error-prone-tool';
+      readonly evidence: {
+        readonly errorRate: number;
+        readonly wilsonLowerBound: number;
+        readonly failures: number;
+        readonly calls: number;
+        readonly topError: CommonError | null;
+      };
+    })
   | (OnSequence & {
       readonly kind: 'failing-sequence';
       readonly evidence:
-        | { readonly source: 'error-prone-sequence'; readonly errorRate: number; readonly baseRate: number; readonly wilsonLowerBound: number; readonly occurrences: number; readonly failures: number; readonly topError: CommonError | null }
-        | { readonly source: 'failing-chain'; readonly occurrences: number; readonly failedCalls: number; readonly exampleSessionId: string; readonly exampleRecordId: string };
+        | {
+            readonly source: 'error-prone-sequence';
+            readonly errorRate: number;
+            readonly baseRate: number;
+            readonly wilsonLowerBound: number;
+            readonly occurrences: number;
+            readonly failures: number;
+            readonly topError: CommonError | null;
+          }
+        | {
+            readonly source: 'failing-chain';
+            readonly occurrences: number;
+            readonly failedCalls: number;
+            readonly exampleSessionId: string;
+            readonly exampleRecordId: string;
+          };
     })
-  | (OnTool & { readonly kind: 'stop-retry-loop'; readonly evidence: { readonly errorType: string; readonly loops: number; readonly wastedCalls: number; readonly longest: number; readonly exampleSessionId: string; readonly exampleRecordId: string } })
-  | (OnTool & { readonly kind: 'raise-sample-rate'; readonly evidence: { readonly effectiveSampleRate: number; readonly timedSamples: number; readonly estimatedCalls: number; readonly minSamples: number; readonly suggestedSampleRate: number } })
-  | (OnTool & { readonly kind: 'investigate-regression'; readonly evidence: { readonly reasons: readonly string[]; readonly p50Change: number | null; readonly errorRateChange: number | null; readonly callsInB: number } });
+  | (OnTool & {
+      readonly kind: 'stop-retry-loop';
+      readonly evidence: {
+        readonly errorType: string;
+        readonly loops: number;
+        readonly wastedCalls: number;
+        readonly longest: number;
+        readonly exampleSessionId: string;
+        readonly exampleRecordId: string;
+      };
+    })
+  | (OnTool & {
+      readonly kind: 'raise-sample-rate';
+      readonly evidence: {
+        readonly effectiveSampleRate: number;
+        readonly timedSamples: number;
+        readonly estimatedCalls: number;
+        readonly minSamples: number;
+        readonly suggestedSampleRate: number;
+      };
+    })
+  | (OnTool & {
+      readonly kind: 'investigate-regression';
+      readonly evidence: {
+        readonly reasons: readonly string[];
+        readonly p50Change: number | null;
+        readonly errorRateChange: number | null;
+        readonly callsInB: number;
+      };
+    });
 
 /** The kinds of {@link Recommendation}. */
 export type RecommendationKind = Recommendation['kind'];
@@ -70,7 +146,11 @@ export type RecommendationKind = Recommendation['kind'];
 export const DEFAULT_FAILURE_COST_MS = 5000;
 
 /** Builds an {@link Impact}. @internal */
-export function impactOf(parts: { timeMs?: number; failures?: number; cost?: number; samples?: number }, basis: string, failureCostMs: number): Impact {
+export function impactOf(
+  parts: { timeMs?: number; failures?: number; cost?: number; samples?: number },
+  basis: string,
+  failureCostMs: number,
+): Impact {
   const timeMs = Math.max(0, parts.timeMs ?? 0);
   const failures = Math.max(0, parts.failures ?? 0);
   const samples = Math.max(0, parts.samples ?? 0);
@@ -116,21 +196,43 @@ export function suggestedSampleRate(estimatedCalls: number, minSamples: number):
 }
 
 /** `raise-sample-rate` for a sampled tool with too few timed calls. @internal */
-export function raiseSampleRate(tool: { toolId: string; effectiveSampleRate: number; timedCount: number; estimatedCount: number }, minSamples: number, failureCostMs: number): Recommendation {
+export function raiseSampleRate(
+  tool: { toolId: string; effectiveSampleRate: number; timedCount: number; estimatedCount: number },
+  minSamples: number,
+  failureCostMs: number,
+): Recommendation {
   const rate = suggestedSampleRate(tool.estimatedCount, minSamples);
   return {
     kind: 'raise-sample-rate',
     toolId: tool.toolId,
     message: `${tool.toolId} is sampled at ${pct(tool.effectiveSampleRate)}: ${fmt(tool.timedCount)} timed calls stand for ${fmt(tool.estimatedCount)}, too few for reliable latency figures`,
     action: `set sampleRate to ${rate} for ${tool.toolId} (trackPerformance({ toolId: '${tool.toolId}', sampleRate: ${rate} }), or its entry in wrapTools' per-tool options)`,
-    evidence: { effectiveSampleRate: tool.effectiveSampleRate, timedSamples: tool.timedCount, estimatedCalls: tool.estimatedCount, minSamples, suggestedSampleRate: rate },
-    impact: impactOf({ samples: minSamples - tool.timedCount }, `${fmt(minSamples)} timed calls are needed for reliable p95/p99; ${fmt(tool.timedCount)} were recorded`, failureCostMs),
+    evidence: {
+      effectiveSampleRate: tool.effectiveSampleRate,
+      timedSamples: tool.timedCount,
+      estimatedCalls: tool.estimatedCount,
+      minSamples,
+      suggestedSampleRate: rate,
+    },
+    impact: impactOf(
+      { samples: minSamples - tool.timedCount },
+      `${fmt(minSamples)} timed calls are needed for reliable p95/p99; ${fmt(tool.timedCount)} were recorded`,
+      failureCostMs,
+    ),
   };
 }
 
 /** `failing-sequence` from an error-prone sequence (its last call fails more than the tool's base rate). @internal */
 export function failingSequence(
-  p: { sequence: readonly string[]; errorRate: number; baseRate: number; wilsonLowerBound: number; count: number; failures: number; commonErrors: readonly CommonError[] },
+  p: {
+    sequence: readonly string[];
+    errorRate: number;
+    baseRate: number;
+    wilsonLowerBound: number;
+    count: number;
+    failures: number;
+    commonErrors: readonly CommonError[];
+  },
   failureCostMs: number,
 ): Recommendation {
   const last = p.sequence[p.sequence.length - 1]!;
@@ -142,7 +244,19 @@ export function failingSequence(
     sequence: p.sequence,
     message: `${p.sequence.join(' → ')}: ${last} fails ${pct(p.errorRate)} of the time after ${before} (${fmt(p.failures)} of ${fmt(p.count)}) against ${pct(p.baseRate)} overall${top ? `, mostly ${top.message && top.message !== top.errorType ? `${top.errorType}: ${top.message}` : top.errorType}` : ''}`,
     action: `after ${before}, check what ${last} needs before calling it${top ? ` (the usual failure is ${top.errorType})` : ''}, or give the agent a different next step there`,
-    evidence: { source: 'error-prone-sequence', errorRate: p.errorRate, baseRate: p.baseRate, wilsonLowerBound: p.wilsonLowerBound, occurrences: p.count, failures: p.failures, topError: top },
-    impact: impactOf({ failures: excess }, `failures of ${last} after this sequence beyond its ${pct(p.baseRate)} base rate: ${fmt(p.failures)} − ${fmt(p.count)} × ${pct(p.baseRate)}`, failureCostMs),
+    evidence: {
+      source: 'error-prone-sequence',
+      errorRate: p.errorRate,
+      baseRate: p.baseRate,
+      wilsonLowerBound: p.wilsonLowerBound,
+      occurrences: p.count,
+      failures: p.failures,
+      topError: top,
+    },
+    impact: impactOf(
+      { failures: excess },
+      `failures of ${last} after this sequence beyond its ${pct(p.baseRate)} base rate: ${fmt(p.failures)} − ${fmt(p.count)} × ${pct(p.baseRate)}`,
+      failureCostMs,
+    ),
   };
 }

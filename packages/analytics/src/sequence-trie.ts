@@ -107,7 +107,11 @@ export class SequenceTrie {
   }
 
   /** Visits every sequence of length in [minLength, maxLength]: its node (context), its last tool, its figures. */
-  forEach(minLength: number, maxLength: number, visit: (node: SequenceNode, last: number, stats: SequenceStats, length: number) => void): void {
+  forEach(
+    minLength: number,
+    maxLength: number,
+    visit: (node: SequenceNode, last: number, stats: SequenceStats, length: number) => void,
+  ): void {
     const walk = (node: SequenceNode, contextLength: number): void => {
       const length = contextLength + 1;
       if (length >= minLength && length <= maxLength) for (const [last, stats] of node.next) visit(node, last, stats, length);
@@ -131,7 +135,8 @@ export class SequenceTrie {
    * are not considered (an error-prone sequence's last call is the one that fails).
    */
   hasEquivalentExtension(node: SequenceNode, last: number, stats: SequenceStats, afterToo: boolean): boolean {
-    const same = (other: SequenceStats | undefined): boolean => other !== undefined && other.occurrences === stats.occurrences && other.lastFailures === stats.lastFailures;
+    const same = (other: SequenceStats | undefined): boolean =>
+      other !== undefined && other.occurrences === stats.occurrences && other.lastFailures === stats.lastFailures;
     if (node.children) for (const child of node.children.values()) if (same(child.next.get(last))) return true;
     if (!afterToo) return false;
     // one call after: its context, newest first, is this sequence reversed

@@ -1,6 +1,14 @@
 import type { RunComparison } from './compare';
 import type { InefficiencyReport } from './inefficiencies';
-import { DEFAULT_FAILURE_COST_MS, impactOf, raiseSampleRate, rankRecommendations, type Impact, type Recommendation, type RecommendationKind } from './recommendations';
+import {
+  DEFAULT_FAILURE_COST_MS,
+  impactOf,
+  raiseSampleRate,
+  rankRecommendations,
+  type Impact,
+  type Recommendation,
+  type RecommendationKind,
+} from './recommendations';
 import type { AnalyticsData, Insights } from './types';
 
 /** @deprecated The same type as {@link Recommendation}: suggestions and insights share one vocabulary. */
@@ -60,8 +68,22 @@ export function suggestOptimizations(input: SuggestionInput, options: Suggestion
       toolId: r.toolId,
       message: `${r.toolId}: ${r.repeats} calls repeated an identical input within a few calls (${plural(r.sessions, 'session')})${r.savingMs === null ? '' : `, ${fmt(r.savingMs)} ms`}`,
       action: `memoise ${r.toolId} on its input (key a cache on the input hash), invalidated when what it reads changes`,
-      impact: { ...impact({ timeMs: r.savingMs ?? 0 }, r.savingMs === null ? 'no durations in the data: the repeated calls are counted, their time is not' : 'the durations of the repeated calls, which a cache would have answered'), cost: perCallCost * r.repeats },
-      evidence: { source: 'repeat-window', repeatedCalls: r.repeats, calls: t?.estimatedCount ?? null, sessions: r.sessions, exampleRecordId: r.exampleRecordId },
+      impact: {
+        ...impact(
+          { timeMs: r.savingMs ?? 0 },
+          r.savingMs === null
+            ? 'no durations in the data: the repeated calls are counted, their time is not'
+            : 'the durations of the repeated calls, which a cache would have answered',
+        ),
+        cost: perCallCost * r.repeats,
+      },
+      evidence: {
+        source: 'repeat-window',
+        repeatedCalls: r.repeats,
+        calls: t?.estimatedCount ?? null,
+        sessions: r.sessions,
+        exampleRecordId: r.exampleRecordId,
+      },
     });
   }
   const rereadsByTool = new Map<string, { n: number; targets: number; ms: number | null; example: string }>();
@@ -78,7 +100,10 @@ export function suggestOptimizations(input: SuggestionInput, options: Suggestion
       toolId,
       message: `${toolId}: ${e.n} reads of ${plural(e.targets, 'target')} repeated one with no write in between${e.ms === null ? '' : `, ${fmt(e.ms)} ms`}`,
       action: `keep what ${toolId} returned for a target until that target is written, instead of reading it again`,
-      impact: impact({ timeMs: e.ms ?? 0 }, e.ms === null ? 'no durations in the data: the re-reads are counted, their time is not' : 'the durations of the re-reads'),
+      impact: impact(
+        { timeMs: e.ms ?? 0 },
+        e.ms === null ? 'no durations in the data: the re-reads are counted, their time is not' : 'the durations of the re-reads',
+      ),
       evidence: { rereads: e.n, targets: e.targets, exampleRecordId: e.example },
     });
   }
@@ -88,8 +113,18 @@ export function suggestOptimizations(input: SuggestionInput, options: Suggestion
       toolId: l.toolId,
       message: `${l.toolId} was retried after failing with ${l.errorType} ${l.wastedCalls} times in ${plural(l.loops, 'loop')} (longest ${l.longest} in a row)`,
       action: `after the first ${l.errorType} from ${l.toolId}, change the input or the approach instead of calling it again the same way`,
-      impact: impact({ timeMs: l.wastedMs ?? 0, failures: l.wastedCalls }, `the repeated failures after the first of each loop (${l.wastedCalls})${l.wastedMs === null ? '' : ' and their time'}`),
-      evidence: { errorType: l.errorType, loops: l.loops, wastedCalls: l.wastedCalls, longest: l.longest, exampleSessionId: l.exampleSessionId, exampleRecordId: l.exampleRecordId },
+      impact: impact(
+        { timeMs: l.wastedMs ?? 0, failures: l.wastedCalls },
+        `the repeated failures after the first of each loop (${l.wastedCalls})${l.wastedMs === null ? '' : ' and their time'}`,
+      ),
+      evidence: {
+        errorType: l.errorType,
+        loops: l.loops,
+        wastedCalls: l.wastedCalls,
+        longest: l.longest,
+        exampleSessionId: l.exampleSessionId,
+        exampleRecordId: l.exampleRecordId,
+      },
     });
   }
   for (const c of ineff?.failingChains ?? []) {
@@ -102,7 +137,13 @@ export function suggestOptimizations(input: SuggestionInput, options: Suggestion
       message: `${c.chain.join(' → ')} failed all the way through ${plural(c.occurrences, 'time')} (${c.failedCalls} failed calls)`,
       action: `stop at the first failure of ${c.chain.join(' → ')} and fix its cause: the calls after it failed too`,
       impact: impact({ failures: avoidable }, `failed calls after the first failure of each chain: ${c.failedCalls} − ${c.occurrences}`),
-      evidence: { source: 'failing-chain', occurrences: c.occurrences, failedCalls: c.failedCalls, exampleSessionId: c.exampleSessionId, exampleRecordId: c.exampleRecordId },
+      evidence: {
+        source: 'failing-chain',
+        occurrences: c.occurrences,
+        failedCalls: c.failedCalls,
+        exampleSessionId: c.exampleSessionId,
+        exampleRecordId: c.exampleRecordId,
+      },
     });
   }
   for (const t of input.analytics?.tools ?? []) {
@@ -119,8 +160,16 @@ export function suggestOptimizations(input: SuggestionInput, options: Suggestion
       toolId: c.toolId,
       message: `${c.toolId} regressed from ${labels.a} to ${labels.b} (${c.reasons.join('; ')})`,
       action: `look at what changed for ${c.toolId} between ${labels.a} and ${labels.b} (its inputs, its implementation, the prompts that call it) before shipping ${labels.b}`,
-      impact: impact({ timeMs: extraMs, failures: extraFailures }, `the p50 increase × ${labels.b}'s ${c.b.calls} calls, and the error-rate increase × those calls`),
-      evidence: { reasons: c.reasons, p50Change: c.p50?.relative ?? null, errorRateChange: c.errorRate?.absolute ?? null, callsInB: c.b.calls },
+      impact: impact(
+        { timeMs: extraMs, failures: extraFailures },
+        `the p50 increase × ${labels.b}'s ${c.b.calls} calls, and the error-rate increase × those calls`,
+      ),
+      evidence: {
+        reasons: c.reasons,
+        p50Change: c.p50?.relative ?? null,
+        errorRateChange: c.errorRate?.absolute ?? null,
+        callsInB: c.b.calls,
+      },
     });
   }
   return rankRecommendations([out, input.insights?.recommendations ?? []], limit);

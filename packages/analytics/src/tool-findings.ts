@@ -30,14 +30,17 @@ export interface ToolExtras {
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** `Type: message`, or the type alone when the message says nothing more. @internal */
-export const describeError = (e: { errorType: string; message: string }): string => (e.message && e.message !== e.errorType ? `${e.errorType}: ${e.message}` : e.errorType);
+export const describeError = (e: { errorType: string; message: string }): string =>
+  e.message && e.message !== e.errorType ? `${e.errorType}: ${e.message}` : e.errorType;
 
 /** Whether a tool is slow at the tail. @internal */
 export const isSlow = (tool: ToolAnalytics, t: FindingThresholds): boolean => tool.p95 !== null && tool.p95 > t.slowP95Ms;
 /** Whether a tool takes most of the tool time. @internal */
-export const isDominant = (tool: ToolAnalytics, x: ToolExtras, t: FindingThresholds): boolean => x.toolsInScope > 1 && x.timeShare >= t.dominantTimeShare && tool.totalDuration > 0;
+export const isDominant = (tool: ToolAnalytics, x: ToolExtras, t: FindingThresholds): boolean =>
+  x.toolsInScope > 1 && x.timeShare >= t.dominantTimeShare && tool.totalDuration > 0;
 /** Whether a tool fails often, with evidence. @internal */
-export const isErrorProne = (tool: ToolAnalytics, x: ToolExtras, t: FindingThresholds): boolean => x.errorLowerBound > t.errorRate && tool.count >= t.minCalls;
+export const isErrorProne = (tool: ToolAnalytics, x: ToolExtras, t: FindingThresholds): boolean =>
+  x.errorLowerBound > t.errorRate && tool.count >= t.minCalls;
 
 /** The recommendations about one tool that its figures support. @internal */
 export function toolFindings(tool: ToolAnalytics, x: ToolExtras, t: FindingThresholds): Recommendation[] {
@@ -51,7 +54,11 @@ export function toolFindings(tool: ToolAnalytics, x: ToolExtras, t: FindingThres
       message: `${tool.toolId}: p95 ${fmt(tool.p95!)} ms exceeds ${fmt(t.slowP95Ms)} ms over ${fmt(tool.timedCount)} timed calls (p50 ${fmt(p50, 1)} ms)`,
       action: `bound ${tool.toolId}'s slow calls: give it a timeout near ${fmt(Math.max(p50 * 3, tool.p95! / 2))} ms (e.g. AbortSignal.timeout), cache its results, or split the inputs that make it slow`,
       evidence: { p50, p95: tool.p95!, thresholdMs: t.slowP95Ms, timedCalls: tool.timedCount },
-      impact: impactOf({ timeMs: x.excessAboveP95 }, `time above p50 (${fmt(p50, 1)} ms) spent by the calls slower than p95, had they run at p50`, cost),
+      impact: impactOf(
+        { timeMs: x.excessAboveP95 },
+        `time above p50 (${fmt(p50, 1)} ms) spent by the calls slower than p95, had they run at p50`,
+        cost,
+      ),
     });
   }
   if (isDominant(tool, x, t)) {
@@ -62,7 +69,11 @@ export function toolFindings(tool: ToolAnalytics, x: ToolExtras, t: FindingThres
       message: `${tool.toolId} takes ${pct(x.timeShare)} of all tool time (${fmt(tool.totalDuration)} ms over ${fmt(tool.estimatedCount)} calls)`,
       action: `optimise ${tool.toolId} first: call it less often (narrow its inputs, reuse its results) or make its typical call faster`,
       evidence: { timeShare: x.timeShare, totalDuration: tool.totalDuration, p50, meanDuration: tool.meanDuration! },
-      impact: impactOf({ timeMs: x.excessAboveP50 }, `time above p50 (${fmt(p50, 1)} ms) spent by the calls slower than p50, had they run at p50`, cost),
+      impact: impactOf(
+        { timeMs: x.excessAboveP50 },
+        `time above p50 (${fmt(p50, 1)} ms) spent by the calls slower than p50, had they run at p50`,
+        cost,
+      ),
     });
   }
   if (tool.repeatedInputs > 0 && tool.estimatedCount > 0 && tool.repeatedInputs / tool.estimatedCount >= t.repeatShare && tool.count >= 5) {
@@ -72,7 +83,13 @@ export function toolFindings(tool: ToolAnalytics, x: ToolExtras, t: FindingThres
       toolId: tool.toolId,
       message: `${tool.toolId} was called ${fmt(tool.repeatedInputs)} times with an input it had already seen (${pct(share)} of calls)`,
       action: `memoise ${tool.toolId} on its input (the records' inputHash tells identical inputs apart), invalidated when what it reads changes`,
-      evidence: { source: 'repeated-input', repeatedCalls: tool.repeatedInputs, calls: tool.estimatedCount, repeatShare: share, meanDuration: tool.meanDuration },
+      evidence: {
+        source: 'repeated-input',
+        repeatedCalls: tool.repeatedInputs,
+        calls: tool.estimatedCount,
+        repeatShare: share,
+        meanDuration: tool.meanDuration,
+      },
       impact: impactOf({ timeMs: x.repeatMs }, 'time spent in the calls that repeated an earlier input of the tool', cost),
     });
   }
@@ -86,8 +103,18 @@ export function toolFindings(tool: ToolAnalytics, x: ToolExtras, t: FindingThres
       action: top
         ? `handle ${top.errorType} in or before ${tool.toolId}: check what it needs before the call${top.message && top.message !== top.errorType ? ` (the usual message: ${top.message})` : ''}, or tell the agent how to avoid it`
         : `find why ${tool.toolId} fails and check what it needs before the call`,
-      evidence: { errorRate: tool.errorRate, wilsonLowerBound: x.errorLowerBound, failures: tool.failures, calls: tool.estimatedCount, topError: top },
-      impact: impactOf({ failures: excess }, `failures above a ${pct(t.errorRate)} error rate: ${fmt(tool.failures)} − ${pct(t.errorRate)} × ${fmt(tool.estimatedCount)} calls`, cost),
+      evidence: {
+        errorRate: tool.errorRate,
+        wilsonLowerBound: x.errorLowerBound,
+        failures: tool.failures,
+        calls: tool.estimatedCount,
+        topError: top,
+      },
+      impact: impactOf(
+        { failures: excess },
+        `failures above a ${pct(t.errorRate)} error rate: ${fmt(tool.failures)} − ${pct(t.errorRate)} × ${fmt(tool.estimatedCount)} calls`,
+        cost,
+      ),
     });
   }
   if (tool.sampledCount > 0 && tool.timedCount < t.minTimedSamples) out.push(raiseSampleRate(tool, t.minTimedSamples, cost));

@@ -3,7 +3,17 @@ import { ToolTimeline } from '@perftrack/analytics';
 
 let n = 0;
 function rec(toolId: string, endTime: number, duration: number, extra: Partial<ToolExecutionMetrics> = {}): ToolExecutionMetrics {
-  return { id: `r${n++}`, toolId, sessionId: 's', startTime: endTime - duration, endTime, duration, success: true, sampleWeight: 1, ...extra };
+  return {
+    id: `r${n++}`,
+    toolId,
+    sessionId: 's',
+    startTime: endTime - duration,
+    endTime,
+    duration,
+    success: true,
+    sampleWeight: 1,
+    ...extra,
+  };
 }
 
 describe('ToolTimeline', () => {
@@ -61,7 +71,12 @@ describe('ToolTimeline', () => {
 
   it('limits and picks tools', () => {
     const t = new ToolTimeline();
-    for (const [tool, k] of [['a', 3], ['b', 2], ['c', 1]] as const) for (let i = 0; i < k; i++) t.onMetric(rec(tool, 1000, 1));
+    for (const [tool, k] of [
+      ['a', 3],
+      ['b', 2],
+      ['c', 1],
+    ] as const)
+      for (let i = 0; i < k; i++) t.onMetric(rec(tool, 1000, 1));
     expect(t.series({ limit: 2 }).tools.map((x) => x.toolId)).toEqual(['a', 'b']);
     expect(t.series({ tools: ['c'] }).tools.map((x) => x.toolId)).toEqual(['c']);
   });

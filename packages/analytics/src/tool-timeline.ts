@@ -84,7 +84,8 @@ export class ToolTimeline implements MetricsSubscriber {
     this.maxBuckets = int('maxBuckets', options.maxBuckets ?? 300, 1, 100_000);
     this.#maxTools = int('maxTools', options.maxTools ?? 50, 2, 10_000);
     const accuracy = options.quantileRelativeError ?? 0.02;
-    if (typeof accuracy !== 'number' || !(accuracy > 0 && accuracy < 0.5)) throw new TypeError(`ToolTimeline: quantileRelativeError must be a number in (0, 0.5), got ${String(accuracy)}`);
+    if (typeof accuracy !== 'number' || !(accuracy > 0 && accuracy < 0.5))
+      throw new TypeError(`ToolTimeline: quantileRelativeError must be a number in (0, 0.5), got ${String(accuracy)}`);
     this.#accuracy = accuracy;
     this.#slotBucket = new Float64Array(this.maxBuckets).fill(-1);
   }

@@ -41,5 +41,6 @@ export class TopK<T> {
 
 /** Throws the public API's error for a bad `limit`. @internal */
 export function checkLimit(method: string, limit: unknown): void {
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) throw new TypeError(`${method}: limit must be a non-negative integer, got ${String(limit)}`);
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)
+    throw new TypeError(`${method}: limit must be a non-negative integer, got ${String(limit)}`);
 }

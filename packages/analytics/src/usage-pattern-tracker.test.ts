@@ -3,7 +3,8 @@ import { UsagePatternTracker } from '@perftrack/analytics';
 import type { SequencePattern } from '@perftrack/analytics';
 import { rec, sampleTraces, session } from './test-support/fixtures';
 
-const byKey = (patterns: SequencePattern[]): Record<string, number> => Object.fromEntries(patterns.map((p) => [p.sequence.join(' '), p.count]));
+const byKey = (patterns: SequencePattern[]): Record<string, number> =>
+  Object.fromEntries(patterns.map((p) => [p.sequence.join(' '), p.count]));
 const feed = (t: UsagePatternTracker, records: Parameters<UsagePatternTracker['onMetric']>[0][]): void => {
   for (const r of records) t.onMetric(r);
 };
@@ -13,9 +14,14 @@ describe('UsagePatternTracker sequence counting', () => {
     const t = new UsagePatternTracker();
     feed(t, session('s1', 'a b c a b'));
     expect(byKey(t.getMostCommonPatterns(100))).toEqual({
-      'a b': 2, 'b c': 1, 'c a': 1,
-      'a b c': 1, 'b c a': 1, 'c a b': 1,
-      'a b c a': 1, 'b c a b': 1,
+      'a b': 2,
+      'b c': 1,
+      'c a': 1,
+      'a b c': 1,
+      'b c a': 1,
+      'c a b': 1,
+      'a b c a': 1,
+      'b c a b': 1,
       'a b c a b': 1,
     });
     const repeated = new UsagePatternTracker({ maxSequenceLength: 4 });
@@ -66,7 +72,11 @@ describe('UsagePatternTracker sequence counting', () => {
     const glob = rec('glob', 's', 5, { duration: 2 });
     const edit = rec('edit', 's', 60, { duration: 1 });
     const expected = { 'read glob': 1, 'glob grep': 1, 'grep edit': 1, 'read glob grep': 1, 'glob grep edit': 1, 'read glob grep edit': 1 };
-    for (const order of [[grep, glob, read, edit], [edit, read, grep, glob], [glob, grep, edit, read]]) {
+    for (const order of [
+      [grep, glob, read, edit],
+      [edit, read, grep, glob],
+      [glob, grep, edit, read],
+    ]) {
       const t = new UsagePatternTracker();
       feed(t, order);
       expect(byKey(t.getMostCommonPatterns(100))).toEqual(expected);
@@ -83,7 +93,10 @@ describe('UsagePatternTracker sequence counting', () => {
 
   test('sampled records weigh each occurrence by the product of its calls’ sample weights', () => {
     const t = new UsagePatternTracker();
-    feed(t, session('s', 'read grep edit', (i) => ({ sampleWeight: i === 1 ? 4 : 1 })));
+    feed(
+      t,
+      session('s', 'read grep edit', (i) => ({ sampleWeight: i === 1 ? 4 : 1 })),
+    );
     const patterns = t.getMostCommonPatterns(10);
     expect(byKey(patterns)).toEqual({ 'read grep': 4, 'grep edit': 4, 'read grep edit': 4 });
     expect(patterns.every((p) => p.occurrences === 1)).toBe(true);
@@ -91,10 +104,19 @@ describe('UsagePatternTracker sequence counting', () => {
 
   test('reports sessions seen, mean total duration of timed occurrences and success rate', () => {
     const t = new UsagePatternTracker();
-    feed(t, session('s1', 'read edit', (i) => ({ duration: i === 0 ? 10 : 30 })));
-    feed(t, session('s2', 'read edit', (i) => ({ duration: 20, success: i === 0 })));
+    feed(
+      t,
+      session('s1', 'read edit', (i) => ({ duration: i === 0 ? 10 : 30 })),
+    );
+    feed(
+      t,
+      session('s2', 'read edit', (i) => ({ duration: 20, success: i === 0 })),
+    );
     // a read whose failure was kept untimed: the occurrence counts, its duration does not
-    feed(t, session('s3', 'read edit', (i) => (i === 0 ? { untimed: true, duration: 0, success: false } : {})));
+    feed(
+      t,
+      session('s3', 'read edit', (i) => (i === 0 ? { untimed: true, duration: 0, success: false } : {})),
+    );
     const [p] = t.getMostCommonPatterns(1);
     expect(p).toEqual({ sequence: ['read', 'edit'], count: 3, occurrences: 3, sessions: 3, avgDuration: 40, successRate: 1 / 3 });
   });
@@ -163,7 +185,12 @@ describe('UsagePatternTracker predictions', () => {
     // an unknown last tool: overall frequency (grep 21, bash 21, read 11, edit 10)
     const unknown = t.predictNextTools(['never-seen'], 4);
     expect(unknown.map((x) => x.order)).toEqual([0, 0, 0, 0]);
-    expect(unknown.map((x) => x.toolId).slice(0, 2).sort()).toEqual(['bash', 'grep']);
+    expect(
+      unknown
+        .map((x) => x.toolId)
+        .slice(0, 2)
+        .sort(),
+    ).toEqual(['bash', 'grep']);
     expect(t.predictNextTools([], 1)[0]!.order).toBe(0);
   });
 
@@ -190,8 +217,16 @@ describe('UsagePatternTracker predictions', () => {
 
   test('a failed call is its own context when outcomes are given', () => {
     const t = new UsagePatternTracker({ prediction: { sessionAdaptation: false } });
-    for (let i = 0; i < 10; i++) feed(t, session(`ok${i}`, 'edit test', () => ({})));
-    for (let i = 0; i < 10; i++) feed(t, session(`ko${i}`, 'edit edit', (j) => ({ success: j !== 0 })));
+    for (let i = 0; i < 10; i++)
+      feed(
+        t,
+        session(`ok${i}`, 'edit test', () => ({})),
+      );
+    for (let i = 0; i < 10; i++)
+      feed(
+        t,
+        session(`ko${i}`, 'edit edit', (j) => ({ success: j !== 0 })),
+      );
     expect(t.predictNextTools([{ toolId: 'edit', success: true }], 1)[0]!.toolId).toBe('test');
     expect(t.predictNextTools([{ toolId: 'edit', success: false }], 1)[0]!.toolId).toBe('edit');
   });
@@ -213,8 +248,12 @@ describe('UsagePatternTracker predictions', () => {
   });
 
   test('the ranker re-orders the likeliest tools by its weights, and rankerWeights is validated', () => {
-    expect(() => new UsagePatternTracker({ prediction: { rankerWeights: [1, 2] } })).toThrow(/rankerWeights must be null or an array of 13 finite numbers/);
-    expect(() => new UsagePatternTracker({ prediction: { rankerWeights: Array.from({ length: 13 }, () => Number.NaN) } })).toThrow(TypeError);
+    expect(() => new UsagePatternTracker({ prediction: { rankerWeights: [1, 2] } })).toThrow(
+      /rankerWeights must be null or an array of 13 finite numbers/,
+    );
+    expect(() => new UsagePatternTracker({ prediction: { rankerWeights: Array.from({ length: 13 }, () => Number.NaN) } })).toThrow(
+      TypeError,
+    );
     // sessions where b mostly follows a, but c is what this session keeps doing right now
     const weights = (isLastWeight: number): number[] => [1, 0, 0, 0, 0, 0, 0, isLastWeight, 0, 0, 0, 0, 0];
     const train = (t: UsagePatternTracker): UsagePatternTracker => {
@@ -273,7 +312,12 @@ describe('UsagePatternTracker error-prone sequences', () => {
     const t = new UsagePatternTracker();
     // bash after edit fails 8 of 10 times, with messages differing only by path and number
     for (let i = 0; i < 10; i++) {
-      feed(t, session(`e${i}`, 'edit bash', (j) => (j === 1 && i < 8 ? { success: false, errorType: 'TestFailure', error: `test failed: /repo/src/mod${i}.ts line ${i * 7}` } : {})));
+      feed(
+        t,
+        session(`e${i}`, 'edit bash', (j) =>
+          j === 1 && i < 8 ? { success: false, errorType: 'TestFailure', error: `test failed: /repo/src/mod${i}.ts line ${i * 7}` } : {},
+        ),
+      );
     }
     // bash after read always succeeds
     for (let i = 0; i < 30; i++) feed(t, session(`r${i}`, 'read bash'));
@@ -294,23 +338,51 @@ describe('UsagePatternTracker error-prone sequences', () => {
   test('ranks by absolute failure rate by default: read → grep → edit failing a third of the time is found, as one maximal sequence', () => {
     const t = new UsagePatternTracker();
     // edit always follows the same context, so its rate there equals its base rate (lift 1)
-    for (let i = 0; i < 30; i++) feed(t, session(`s${i}`, 'read grep edit', (j) => (j === 2 && i % 3 === 0 ? { success: false, errorType: 'EditFailed', error: `no match in /src/f${i}.ts` } : {})));
+    for (let i = 0; i < 30; i++)
+      feed(
+        t,
+        session(`s${i}`, 'read grep edit', (j) =>
+          j === 2 && i % 3 === 0 ? { success: false, errorType: 'EditFailed', error: `no match in /src/f${i}.ts` } : {},
+        ),
+      );
     const [p, ...rest] = t.getErrorPronePatterns();
     expect(rest).toEqual([]); // not also "grep edit": same occurrences and failures, nested in the longer one
-    expect(p).toMatchObject({ kind: 'absolute', sequence: ['read', 'grep', 'edit'], count: 30, occurrences: 30, sessions: 30, failures: 10, baseRate: 1 / 3, lift: 1 });
+    expect(p).toMatchObject({
+      kind: 'absolute',
+      sequence: ['read', 'grep', 'edit'],
+      count: 30,
+      occurrences: 30,
+      sessions: 30,
+      failures: 10,
+      baseRate: 1 / 3,
+      lift: 1,
+    });
     expect(p!.errorRate).toBeCloseTo(1 / 3);
     expect(p!.wilsonLowerBound).toBeGreaterThan(0.1);
     expect(p!.wilsonLowerBound).toBeLessThan(1 / 3);
     expect(p!.commonErrors).toEqual([{ errorType: 'EditFailed', message: 'no match in <path>', count: 10 }]);
-    expect(t.getErrorPronePatterns({ maximalOnly: false }).map((x) => x.sequence.join(' ')).sort()).toEqual(['grep edit', 'read grep edit']);
+    expect(
+      t
+        .getErrorPronePatterns({ maximalOnly: false })
+        .map((x) => x.sequence.join(' '))
+        .sort(),
+    ).toEqual(['grep edit', 'read grep edit']);
     // by lift there is nothing: edit fails as often here as anywhere
     expect(t.getErrorPronePatterns({ kind: 'lift' })).toEqual([]);
   });
 
   test('ranks by lift on request: the context in which a tool fails far more than usual', () => {
     const t = new UsagePatternTracker();
-    for (let i = 0; i < 20; i++) feed(t, session(`a${i}`, 'edit bash', (j) => (j === 1 && i < 12 ? { success: false, errorType: 'TestFailure' } : {})));
-    for (let i = 0; i < 60; i++) feed(t, session(`b${i}`, 'read bash', (j) => (j === 1 && i < 6 ? { success: false, errorType: 'Timeout' } : {})));
+    for (let i = 0; i < 20; i++)
+      feed(
+        t,
+        session(`a${i}`, 'edit bash', (j) => (j === 1 && i < 12 ? { success: false, errorType: 'TestFailure' } : {})),
+      );
+    for (let i = 0; i < 60; i++)
+      feed(
+        t,
+        session(`b${i}`, 'read bash', (j) => (j === 1 && i < 6 ? { success: false, errorType: 'Timeout' } : {})),
+      );
     const lift = t.getErrorPronePatterns({ kind: 'lift' });
     expect(lift.map((x) => x.sequence)).toEqual([['edit', 'bash']]);
     expect(lift[0]).toMatchObject({ kind: 'lift', failures: 12, baseRate: 18 / 80 });
@@ -324,8 +396,15 @@ describe('UsagePatternTracker error-prone sequences', () => {
 
   test('a tool that always fails is error-prone by absolute rate and not by lift; thin evidence is left out', () => {
     const t = new UsagePatternTracker();
-    for (let i = 0; i < 10; i++) feed(t, session(`d${i}`, 'read discussion', (j) => (j === 1 ? { success: false, errorType: 'CommandNotFound' } : {})));
-    feed(t, session('thin', 'grep edit', (j) => (j === 1 ? { success: false } : {})));
+    for (let i = 0; i < 10; i++)
+      feed(
+        t,
+        session(`d${i}`, 'read discussion', (j) => (j === 1 ? { success: false, errorType: 'CommandNotFound' } : {})),
+      );
+    feed(
+      t,
+      session('thin', 'grep edit', (j) => (j === 1 ? { success: false } : {})),
+    );
     expect(t.getErrorPronePatterns().map((p) => [p.sequence.join(' '), p.errorRate])).toEqual([['read discussion', 1]]);
     expect(t.getErrorPronePatterns({ kind: 'lift' })).toEqual([]);
     expect(t.getErrorPronePatterns({ kind: 'lift', minOccurrences: 1, minFailures: 1 })).toEqual([]);
@@ -362,7 +441,15 @@ describe('UsagePatternTracker bounds', () => {
     for (let i = 0; i < total; i++) {
       const r = rand();
       prev = i % 40 === 0 ? 0 : (prev * 7 + Math.floor(r * r * 4)) % tools.length;
-      t.onMetric({ ...base, id: `i${i}`, toolId: tools[prev]!, sessionId: `s${Math.floor(i / 40) % 1000}`, startTime: i, endTime: i + 1, success: (i & 7) !== 0 });
+      t.onMetric({
+        ...base,
+        id: `i${i}`,
+        toolId: tools[prev]!,
+        sessionId: `s${Math.floor(i / 40) % 1000}`,
+        startTime: i,
+        endTime: i + 1,
+        success: (i & 7) !== 0,
+      });
     }
     t.settle();
     const s = t.stats();

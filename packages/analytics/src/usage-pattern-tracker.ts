@@ -45,10 +45,18 @@ const PREDICTION_DEFAULTS: Required<PredictionOptions> = {
   rankerWeights: DEFAULT_RANKER_WEIGHTS,
 };
 
-const checkInt = (name: string, value: unknown, min: number, max: number): number => checkInteger('UsagePatternTracker', name, value, min, max);
+const checkInt = (name: string, value: unknown, min: number, max: number): number =>
+  checkInteger('UsagePatternTracker', name, value, min, max);
 function checkNumber(name: string, value: unknown, min: number, max: number, openMin: boolean, openMax: boolean): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || (openMin ? value <= min : value < min) || (openMax ? value >= max : value > max)) {
-    throw new TypeError(`UsagePatternTracker: ${name} must be a number in ${openMin ? '(' : '['}${min}, ${max}${openMax ? ')' : ']'}, got ${String(value)}`);
+  if (
+    typeof value !== 'number' ||
+    Number.isNaN(value) ||
+    (openMin ? value <= min : value < min) ||
+    (openMax ? value >= max : value > max)
+  ) {
+    throw new TypeError(
+      `UsagePatternTracker: ${name} must be a number in ${openMin ? '(' : '['}${min}, ${max}${openMax ? ')' : ']'}, got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -106,7 +114,6 @@ const defaultTracker = sharedDefault<UsagePatternTracker>('@perftrack/analytics:
  * tracker.getErrorPronePatterns(); // [{ kind: 'absolute', sequence: ['read', 'grep', 'edit'], errorRate: 0.33, … }]
  */
 export class UsagePatternTracker implements MetricsSubscriber {
-
   readonly #maxLength: number;
   readonly #maxSessions: number;
   readonly #reorderWindow: number;
@@ -157,15 +164,37 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.#maxSessionPatterns = checkInt('maxSessionPatterns', options.maxSessionPatterns ?? DEFAULTS.maxSessionPatterns, 0, 1_000_000);
     const p = options.prediction ?? {};
     if (p === null || typeof p !== 'object') throw new TypeError('UsagePatternTracker: prediction must be an object');
-    for (const key of Object.keys(p)) if (!(key in PREDICTION_DEFAULTS)) throw new TypeError(`UsagePatternTracker: unknown option "prediction.${key}"`);
+    for (const key of Object.keys(p))
+      if (!(key in PREDICTION_DEFAULTS)) throw new TypeError(`UsagePatternTracker: unknown option "prediction.${key}"`);
     this.#outcomeAware = checkBoolean('prediction.outcomeAware', p.outcomeAware ?? PREDICTION_DEFAULTS.outcomeAware);
     const settings: PredictorSettings = {
       discount: checkNumber('prediction.discount', p.discount ?? PREDICTION_DEFAULTS.discount, 0, 1, true, true),
       sessionAdaptation: checkBoolean('prediction.sessionAdaptation', p.sessionAdaptation ?? PREDICTION_DEFAULTS.sessionAdaptation),
       sessionDecay: checkNumber('prediction.sessionDecay', p.sessionDecay ?? PREDICTION_DEFAULTS.sessionDecay, 0, 1, true, false),
-      sessionUnigramPrior: checkNumber('prediction.sessionUnigramPrior', p.sessionUnigramPrior ?? PREDICTION_DEFAULTS.sessionUnigramPrior, 0, 1e9, true, false),
-      sessionBigramPrior: checkNumber('prediction.sessionBigramPrior', p.sessionBigramPrior ?? PREDICTION_DEFAULTS.sessionBigramPrior, 0, 1e9, true, false),
-      sessionTrigramPrior: checkNumber('prediction.sessionTrigramPrior', p.sessionTrigramPrior ?? PREDICTION_DEFAULTS.sessionTrigramPrior, 0, 1e9, true, false),
+      sessionUnigramPrior: checkNumber(
+        'prediction.sessionUnigramPrior',
+        p.sessionUnigramPrior ?? PREDICTION_DEFAULTS.sessionUnigramPrior,
+        0,
+        1e9,
+        true,
+        false,
+      ),
+      sessionBigramPrior: checkNumber(
+        'prediction.sessionBigramPrior',
+        p.sessionBigramPrior ?? PREDICTION_DEFAULTS.sessionBigramPrior,
+        0,
+        1e9,
+        true,
+        false,
+      ),
+      sessionTrigramPrior: checkNumber(
+        'prediction.sessionTrigramPrior',
+        p.sessionTrigramPrior ?? PREDICTION_DEFAULTS.sessionTrigramPrior,
+        0,
+        1e9,
+        true,
+        false,
+      ),
       rankerWeights: checkWeights(p.rankerWeights === undefined ? PREDICTION_DEFAULTS.rankerWeights : p.rankerWeights),
     };
     this.#historyLength = Math.max(sessionHistory, this.#maxLength - 1);
@@ -278,7 +307,9 @@ export class UsagePatternTracker implements MetricsSubscriber {
         name,
         spare?.history ?? new CallHistory(this.#historyLength),
         this.#reorderWindow > 0 ? new CallReorderBuffer(this.#reorderWindow) : undefined,
-        this.#maxSessionPatterns > 0 ? (spare?.sequences ?? new SessionSequenceTable(this.#maxSessionPatterns, this.#maxLength)) : undefined,
+        this.#maxSessionPatterns > 0
+          ? (spare?.sequences ?? new SessionSequenceTable(this.#maxSessionPatterns, this.#maxLength))
+          : undefined,
       );
       this.#sessions.set(name, session);
       if (this.#sessions.size > this.#maxSessions) this.#evictLeastRecentSession();
@@ -359,7 +390,13 @@ export class UsagePatternTracker implements MetricsSubscriber {
       for (const e of entries) {
         const length = e.tools.length;
         if (length < minLength || length > maxLength || !top.wants(e.weightedCount)) continue;
-        if (maximalOnly && entries.some((other) => other.tools.length === length + 1 && other.occurrences === e.occurrences && contains(other.tools, e.tools))) continue;
+        if (
+          maximalOnly &&
+          entries.some(
+            (other) => other.tools.length === length + 1 && other.occurrences === e.occurrences && contains(other.tools, e.tools),
+          )
+        )
+          continue;
         const sequence = this.#names(e.tools);
         top.add(e.weightedCount, sequence.join('\u0000'), () => sessionPattern(sequence, e));
       }
@@ -394,7 +431,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
   getErrorPronePatterns(query: ErrorPatternQuery = {}): ErrorPronePattern[] {
     this.#beforeRead?.();
     const kind = query.kind ?? 'absolute';
-    if (kind !== 'absolute' && kind !== 'lift') throw new TypeError(`getErrorPronePatterns: kind must be "absolute" or "lift", got ${String(kind)}`);
+    if (kind !== 'absolute' && kind !== 'lift')
+      throw new TypeError(`getErrorPronePatterns: kind must be "absolute" or "lift", got ${String(kind)}`);
     const limit = query.limit ?? 20;
     checkLimit('getErrorPronePatterns', limit);
     const minOccurrences = query.minOccurrences ?? 5;
@@ -427,7 +465,15 @@ export class UsagePatternTracker implements MetricsSubscriber {
     return top.sorted();
   }
 
-  #errorPattern(kind: ErrorPronePattern['kind'], sequence: string[], stats: SequenceStats, errorRate: number, lower: number, baseRate: number, lift: number): ErrorPronePattern {
+  #errorPattern(
+    kind: ErrorPronePattern['kind'],
+    sequence: string[],
+    stats: SequenceStats,
+    errorRate: number,
+    lower: number,
+    baseRate: number,
+    lift: number,
+  ): ErrorPronePattern {
     return {
       kind,
       sequence,
@@ -486,7 +532,10 @@ export class UsagePatternTracker implements MetricsSubscriber {
       const step = sequence[start + i];
       const id = typeof step === 'string' ? step : step?.toolId;
       const success = typeof step === 'object' && step !== null ? step.success : undefined;
-      if (typeof id !== 'string') throw new TypeError(`predictNextTools: step ${start + i} must be a tool id or { toolId, success? }, got ${step === null ? 'null' : typeof step}`);
+      if (typeof id !== 'string')
+        throw new TypeError(
+          `predictNextTools: step ${start + i} must be a tool id or { toolId, success? }, got ${step === null ? 'null' : typeof step}`,
+        );
       recent.tools[i] = this.#tools.find(id) ?? recent.unseen(id);
       recent.outcomes[i] = success === true ? 1 : success === false ? 0 : -1;
       if (typeof success !== 'boolean' && i >= count - (this.#maxLength - 1)) outcomesGiven = false;
@@ -523,7 +572,11 @@ export class UsagePatternTracker implements MetricsSubscriber {
   toolBaseRates(): Array<{ toolId: string; count: number; errorRate: number }> {
     this.#beforeRead?.();
     this.settle();
-    return this.#tools.names().map((toolId, t) => ({ toolId, count: this.#toolCalls[t]!, errorRate: this.#toolCalls[t]! > 0 ? this.#toolFailures[t]! / this.#toolCalls[t]! : 0 }));
+    return this.#tools.names().map((toolId, t) => ({
+      toolId,
+      count: this.#toolCalls[t]!,
+      errorRate: this.#toolCalls[t]! > 0 ? this.#toolFailures[t]! / this.#toolCalls[t]! : 0,
+    }));
   }
 
   /** Whether the tracker holds live state for `sessionId`. */
@@ -595,5 +648,12 @@ function contains(longer: readonly number[], shorter: readonly number[]): boolea
 }
 
 function sessionPattern(sequence: string[], e: SessionSequence): SequencePattern {
-  return { sequence, count: e.weightedCount, occurrences: e.occurrences, sessions: 1, avgDuration: e.timedWeight > 0 ? e.weightedDurationSum / e.timedWeight : null, successRate: e.allSucceededWeight / e.weightedCount };
+  return {
+    sequence,
+    count: e.weightedCount,
+    occurrences: e.occurrences,
+    sessions: 1,
+    avgDuration: e.timedWeight > 0 ? e.weightedDurationSum / e.timedWeight : null,
+    successRate: e.allSucceededWeight / e.weightedCount,
+  };
 }

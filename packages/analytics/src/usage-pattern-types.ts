@@ -190,4 +190,3 @@ export interface UsagePatternStats {
   /** Records without a string toolId/sessionId, ignored. */
   readonly invalid: number;
 }
-

@@ -68,7 +68,14 @@ describe('perftrack report', () => {
     const storage = new PerformanceStorage({ dir: store, onWarning: () => {} });
     collector.subscribe(storage);
     const call = (sessionId: string, start: number, ms: number, success = true, parentSessionId?: string) =>
-      collector.recordExecution({ toolId: 'read', sessionId, startTime: NOW - 60_000 + start, endTime: NOW - 60_000 + start + ms, success, ...(parentSessionId ? { parentSessionId } : {}) });
+      collector.recordExecution({
+        toolId: 'read',
+        sessionId,
+        startTime: NOW - 60_000 + start,
+        endTime: NOW - 60_000 + start + ms,
+        success,
+        ...(parentSessionId ? { parentSessionId } : {}),
+      });
     call('ses_parent', 0, 10);
     call('ses_parent', 10, 20, false);
     call('ses_kid', 12, 5, true, 'ses_parent');
@@ -152,7 +159,11 @@ describe('perftrack sessions', () => {
     expect(r.stdout).toContain('6d ago');
     const list = JSON.parse((await cli(['sessions', '--dir', dir, '--json'])).stdout);
     expect(list.map((s: { sessionId: string }) => s.sessionId)).toEqual(['ses_beta', 'ses_alpha']);
-    expect(list[0]).toMatchObject({ bytes: (await stat(join(dir, 'metrics', 'ses_beta.jsonl'))).size, hasMetrics: true, lastActivity: new Date(NOW - 7_200_000).toISOString() });
+    expect(list[0]).toMatchObject({
+      bytes: (await stat(join(dir, 'metrics', 'ses_beta.jsonl'))).size,
+      hasMetrics: true,
+      lastActivity: new Date(NOW - 7_200_000).toISOString(),
+    });
   });
 });
 
@@ -177,7 +188,9 @@ describe('perftrack cleanup', () => {
   it('lists with --dry-run and removes nothing, then removes sessions older than the duration', async () => {
     const dry = await cli(['cleanup', '--older-than', '3d', '--dry-run', '--dir', dir]);
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toBe('  would remove ses_alpha  (last activity 6d ago: 1 files)\ndry run: would remove 1 session, kept 1 in ' + dir + '\n');
+    expect(dry.stdout).toBe(
+      '  would remove ses_alpha  (last activity 6d ago: 1 files)\ndry run: would remove 1 session, kept 1 in ' + dir + '\n',
+    );
     expect(await readdir(join(dir, 'metrics'))).toEqual(['ses_alpha.jsonl', 'ses_beta.jsonl']);
     const real = await cli(['cleanup', '--older-than', '3d', '--dir', dir]);
     expect(real.stdout).toContain('removed 1 session, kept 1');
@@ -189,10 +202,30 @@ describe('perftrack cleanup', () => {
 
 describe('bad input: one clear line and a non-zero exit code', () => {
   const cases: [string, string[], number, RegExp][] = [
-    ['a missing directory', ['report', '--dir', '/nonexistent/perftrack'], 1, /^perftrack: error: no perftrack data at \/nonexistent\/perftrack: directory not found/],
-    ['an unknown session', ['report', '--session', 'ses_gamma'], 1, /^perftrack: error: unknown session "ses_gamma" in .* \(see `perftrack sessions`\)$/],
-    ['an invalid session id', ['report', '--session', 'x'.repeat(300)], 2, /^perftrack: error: option '-s, --session <id>' argument .* is invalid\. invalid session id .* longer than 200 characters$/],
-    ['a bad duration', ['cleanup', '--older-than', '7 days'], 2, /^perftrack: error: option '--older-than <duration>' argument '7 days' is invalid\. bad duration "7 days"/],
+    [
+      'a missing directory',
+      ['report', '--dir', '/nonexistent/perftrack'],
+      1,
+      /^perftrack: error: no perftrack data at \/nonexistent\/perftrack: directory not found/,
+    ],
+    [
+      'an unknown session',
+      ['report', '--session', 'ses_gamma'],
+      1,
+      /^perftrack: error: unknown session "ses_gamma" in .* \(see `perftrack sessions`\)$/,
+    ],
+    [
+      'an invalid session id',
+      ['report', '--session', 'x'.repeat(300)],
+      2,
+      /^perftrack: error: option '-s, --session <id>' argument .* is invalid\. invalid session id .* longer than 200 characters$/,
+    ],
+    [
+      'a bad duration',
+      ['cleanup', '--older-than', '7 days'],
+      2,
+      /^perftrack: error: option '--older-than <duration>' argument '7 days' is invalid\. bad duration "7 days"/,
+    ],
     ['a duration without a unit', ['cleanup', '--older-than', '7'], 2, /bad duration "7"/],
     ['an unknown command', ['reprot'], 2, /^perftrack: error: unknown command 'reprot'\n?\(Did you mean report\?\)$/],
     ['an unknown option', ['report', '--jsn'], 2, /^perftrack: error: unknown option '--jsn'\n?\(Did you mean --json\?\)$/],
@@ -242,7 +275,9 @@ describe('the perftrack binary', () => {
   it('runs as a process with exit codes: 0 with output, 1 with one error line', async () => {
     const ok = await run(process.execPath, [BIN, 'sessions', '--dir', dir]);
     expect(ok.stdout).toContain('ses_alpha');
-    const failed = await run(process.execPath, [BIN, 'report', '--dir', join(dir, 'missing')]).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    const failed = await run(process.execPath, [BIN, 'report', '--dir', join(dir, 'missing')]).catch(
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
     expect(failed).toMatchObject({ code: 1, stdout: '' });
     expect((failed as { stderr: string }).stderr.trim().split('\n')).toHaveLength(1);
   });
@@ -256,7 +291,9 @@ describe('the perftrack binary', () => {
     expect(stdout).toContain('Top sequences (longest form of each):');
     const sessions = JSON.parse((await run(process.execPath, [BIN, 'sessions', '--json', '--dir', exampleDir])).stdout);
     expect(sessions).toHaveLength(2);
-    const one = JSON.parse((await run(process.execPath, [BIN, 'report', '--json', '--dir', exampleDir, '--session', sessions[0].sessionId])).stdout);
+    const one = JSON.parse(
+      (await run(process.execPath, [BIN, 'report', '--json', '--dir', exampleDir, '--session', sessions[0].sessionId])).stdout,
+    );
     expect(one.analytics.summary.totalOperations).toBeGreaterThan(10);
   });
 });
@@ -267,7 +304,12 @@ function traceLine(session: string, seq: number, tool: string, ok: boolean, dura
 }
 
 /** A run of `calls` calls each of read and bash over 10-call sessions: durations log-normal around the medians, failures at the rates given. */
-async function runFile(name: string, seed: number, spec: { readMs: number; bashMs: number; bashErrorRate: number }, calls = 300): Promise<string> {
+async function runFile(
+  name: string,
+  seed: number,
+  spec: { readMs: number; bashMs: number; bashErrorRate: number },
+  calls = 300,
+): Promise<string> {
   const random = createSeededRandom(seed);
   const jitter = () => Math.exp(0.3 * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
   const lines: string[] = [];
@@ -288,7 +330,8 @@ describe('perftrack compare as a CI gate', () => {
     const slower = await runFile('slower', 3, { readMs: 40, bashMs: 200, bashErrorRate: 0.05 });
     const failing = await runFile('failing', 4, { readMs: 20, bashMs: 200, bashErrorRate: 0.3 });
     expect(GATE_FAILED_EXIT_CODE).toBe(3);
-    for (const failOn of ['regression', 'error-rate', 'any']) expect((await cli(['compare', base, same, '--fail-on', failOn])).code).toBe(0);
+    for (const failOn of ['regression', 'error-rate', 'any'])
+      expect((await cli(['compare', base, same, '--fail-on', failOn])).code).toBe(0);
     const latency = await cli(['compare', base, slower, '--fail-on', 'regression']);
     expect(latency.code).toBe(3);
     expect(latency.stderr).toMatch(/^perftrack: error: compare gate --fail-on regression failed: .*read latency/);
@@ -326,7 +369,9 @@ describe('perftrack compare as a CI gate', () => {
     expect(junit.code).toBe(3);
     const xml = junit.stdout;
     expect(xml).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="perftrack" tests="3" failures="[12]" skipped="0">/);
-    expect(xml).toMatch(/<testcase classname="perftrack\.compare\.latency" name="read latency">\n\s+<failure message="p50 rose [^"]+" type="latency-regression">/);
+    expect(xml).toMatch(
+      /<testcase classname="perftrack\.compare\.latency" name="read latency">\n\s+<failure message="p50 rose [^"]+" type="latency-regression">/,
+    );
     expect(xml).toMatch(/<testcase classname="perftrack\.compare\.latency" name="bash latency"\/>/);
     // balanced elements
     expect((xml.match(/<testcase /g) ?? []).length).toBe(3);
@@ -375,10 +420,24 @@ describe('perftrack compare and analyze', () => {
   });
 
   it('report and analyze give the same recommendations for the same data, in one vocabulary', async () => {
-    const analysis = JSON.parse((await cli(['analyze', '--dir', dir, '--json', '--limit', '20'])).stdout) as { suggestions: { kind: string; message: string }[] };
-    const report = JSON.parse((await cli(['report', '--dir', dir, '--json'])).stdout) as { insights: { recommendations: { kind: string; message: string }[] } };
+    const analysis = JSON.parse((await cli(['analyze', '--dir', dir, '--json', '--limit', '20'])).stdout) as {
+      suggestions: { kind: string; message: string }[];
+    };
+    const report = JSON.parse((await cli(['report', '--dir', dir, '--json'])).stdout) as {
+      insights: { recommendations: { kind: string; message: string }[] };
+    };
     expect(report.insights.recommendations.map((r) => [r.kind, r.message])).toEqual(analysis.suggestions.map((r) => [r.kind, r.message]));
-    const kinds = new Set(['slow-tool', 'dominant-tool', 'cache-tool', 'batch-reads', 'error-prone-tool', 'failing-sequence', 'stop-retry-loop', 'raise-sample-rate', 'investigate-regression']);
+    const kinds = new Set([
+      'slow-tool',
+      'dominant-tool',
+      'cache-tool',
+      'batch-reads',
+      'error-prone-tool',
+      'failing-sequence',
+      'stop-retry-loop',
+      'raise-sample-rate',
+      'investigate-regression',
+    ]);
     for (const r of report.insights.recommendations) expect(kinds.has(r.kind)).toBe(true);
   });
 
@@ -389,16 +448,37 @@ describe('perftrack compare and analyze', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
     expect(r.stdout).toContain('grep?[2J?rm');
-    for (const format of ['markdown', 'junit']) expect((await cli(['compare', file, file, '--format', format, '--fail-on', 'any'])).stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    for (const format of ['markdown', 'junit'])
+      expect((await cli(['compare', file, file, '--format', format, '--fail-on', 'any'])).stdout).not.toMatch(
+        /[\u0000-\u0009\u000b-\u001f]/,
+      );
   });
 
   it('reads an agent-traces file and says that it has no durations instead of inventing them', async () => {
     const traces = join(dir, '..', 'traces.jsonl');
-    const line = (session: string, seq: number, tool: string, ok: boolean, error: string | null = null) => JSON.stringify({ session, seq, tool, ok, error, inputBytes: 10, outputBytes: 20, durationMs: null });
-    await writeFile(traces, [line('a/1', 0, 'open', true), line('a/1', 1, 'open', false, 'FileNotFound'), line('a/1', 2, 'open', false, 'FileNotFound'), line('a/1', 3, 'open', false, 'FileNotFound'), line('a/1', 4, 'edit', true), 'not json'].join('\n'));
+    const line = (session: string, seq: number, tool: string, ok: boolean, error: string | null = null) =>
+      JSON.stringify({ session, seq, tool, ok, error, inputBytes: 10, outputBytes: 20, durationMs: null });
+    await writeFile(
+      traces,
+      [
+        line('a/1', 0, 'open', true),
+        line('a/1', 1, 'open', false, 'FileNotFound'),
+        line('a/1', 2, 'open', false, 'FileNotFound'),
+        line('a/1', 3, 'open', false, 'FileNotFound'),
+        line('a/1', 4, 'edit', true),
+        'not json',
+      ].join('\n'),
+    );
     const a = JSON.parse((await cli(['analyze', traces, '--json'])).stdout);
     expect(a.source).toMatchObject({ records: 5, skipped: 1, hasDurations: false });
-    expect(a.inefficiencies.retryLoops[0]).toMatchObject({ toolId: 'open', errorType: 'FileNotFound', wastedCalls: 2, longest: 3, wastedMs: null, exampleRecordId: 'a/1#2' });
+    expect(a.inefficiencies.retryLoops[0]).toMatchObject({
+      toolId: 'open',
+      errorType: 'FileNotFound',
+      wastedCalls: 2,
+      longest: 3,
+      wastedMs: null,
+      exampleRecordId: 'a/1#2',
+    });
     expect(a.analytics.tools[0].p50).toBeNull();
     const text = (await cli(['analyze', traces])).stdout;
     expect(text).toContain('no durations in this data');

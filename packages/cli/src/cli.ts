@@ -1,4 +1,4 @@
-import { readFile, } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
@@ -18,7 +18,7 @@ import { errorMessage } from '@perftrack/core/internal';
 import { DEFAULT_DASHBOARD_PORT, startDashboard, type Dashboard } from '@perftrack/dashboard';
 import { openHistory } from '@perftrack/integration';
 import { InvalidSessionIdError, PerformanceStorage, StorageRefusedError, validateSessionId } from '@perftrack/storage';
-import { analyzeRun, formatAnalysis, } from './analyze';
+import { analyzeRun, formatAnalysis } from './analyze';
 import { addDoctorCommand } from './doctor';
 import { formatAge, formatBytes, parseDuration } from './duration';
 import { buildAggregateReport, buildEngineReport } from './report';
@@ -57,11 +57,12 @@ export class CliError extends Error {
   }
 }
 
-
-
 /** ANSI styling, applied only when the stream is a terminal and NO_COLOR is unset (or FORCE_COLOR is set). */
 function painter(stream: CliStream, env: CliIo['env']) {
-  const on = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' ? true : env.NO_COLOR === undefined && stream.isTTY === true && env.TERM !== 'dumb';
+  const on =
+    env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0'
+      ? true
+      : env.NO_COLOR === undefined && stream.isTTY === true && env.TERM !== 'dumb';
   const wrap = (open: number, close: number) => (s: string) => (on ? `\u001b[${open}m${s}\u001b[${close}m` : s);
   return { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), yellow: wrap(33, 39), cyan: wrap(36, 39) };
 }
@@ -93,7 +94,8 @@ function sessionId(value: string): string {
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -130,7 +132,8 @@ export function createProgram(io: CliIo): Command {
   const json = (value: unknown) => out(JSON.stringify(value, null, 2));
   const paint = painter(io.stdout, io.env);
   const errPaint = painter(io.stderr, io.env);
-  const dirOption = () => new Option('-d, --dir <dir>', 'storage directory (default: $PERFTRACK_DATABASE_URL if set, else $PERFTRACK_DIR, else ./.perftrack)');
+  const dirOption = () =>
+    new Option('-d, --dir <dir>', 'storage directory (default: $PERFTRACK_DATABASE_URL if set, else $PERFTRACK_DIR, else ./.perftrack)');
 
   const program = new Command('perftrack')
     .description('Reports and a live dashboard over perftrack data: tool latency, failures, sequences, recommendations.')
@@ -145,41 +148,68 @@ export function createProgram(io: CliIo): Command {
 
   program
     .command('report')
-    .description('per-tool table (calls, p50/p95/p99, error rate, memory, I/O), top sequences, predictions, error-prone sequences, recommendations')
+    .description(
+      'per-tool table (calls, p50/p95/p99, error rate, memory, I/O), top sequences, predictions, error-prone sequences, recommendations',
+    )
     .addOption(dirOption())
     .option('-s, --session <id>', 'one session instead of all', sessionId)
-    .option('--children', 'with --session: also the sessions it spawned (records whose parentSessionId names it, and theirs; the whole store is read) and a rolled-up total')
+    .option(
+      '--children',
+      'with --session: also the sessions it spawned (records whose parentSessionId names it, and theirs; the whole store is read) and a rolled-up total',
+    )
     .option('--json', 'print the report as JSON')
     .option('--limit <n>', 'most tools listed', positiveInt, 20)
     .option('--max-sessions <n>', 'newest sessions read (not with aggregates: they cover the whole store)', positiveInt, 1000)
-    .option('--aggregates', 'per-tool calls, failures, error rates and p50/p95/p99, sessions and transitions from the store\'s aggregates, in bounded memory (the default for a store that computes them itself)')
+    .option(
+      '--aggregates',
+      "per-tool calls, failures, error rates and p50/p95/p99, sessions and transitions from the store's aggregates, in bounded memory (the default for a store that computes them itself)",
+    )
     .option('--no-aggregates', 'the full report (sequences, predictions, recommendations) even from a store that computes aggregates')
-    .action(async (o: { dir?: string; session?: string; children?: boolean; json?: boolean; limit: number; maxSessions: number; aggregates?: boolean }) => {
-      if (o.children && o.session === undefined) throw new CliError('--children needs --session <id>', 2);
-      if (o.children && o.aggregates === true) throw new CliError('--children needs the full report (not --aggregates)', 2);
-      const dir = storageDir(o, io);
-      const history = openHistory({ storage: await openStorage(dir) });
-      const request = { dir: String(dir), limit: o.limit, maxSessions: o.maxSessions, now: io.now, ...(o.session !== undefined ? { session: o.session } : {}), ...(o.children ? { children: true } : {}) };
-      const unknownSession = () => new CliError(`unknown session ${JSON.stringify(o.session)} in ${dir} (see \`perftrack sessions\`)`);
-      // a store that aggregates itself (a database) is not replayed unless asked to
-      const fromAggregates = o.aggregates ?? (history.queryable && !o.children);
-      const { json: doc, lines } = fromAggregates ? await buildAggregateReport(history, request, unknownSession) : await buildEngineReport(history, request, unknownSession);
-      if (o.json) {
-        json(doc);
-        return;
-      }
-      out(
-        lines
-          .map((line, i) => {
-            if (i === 0) return paint.bold(line);
-            if (/^[A-Z][A-Za-z -]+:$/.test(line)) return paint.cyan(paint.bold(line));
-            if (/^ *(tool|sequence)\s+(calls|count)/.test(line)) return paint.bold(line);
-            if (/^ {2}\[[a-z-]+\]/.test(line)) return line.replace(/\[[a-z-]+\]/, (k) => paint.yellow(k));
-            return line;
-          })
-          .join('\n'),
-      );
-    });
+    .action(
+      async (o: {
+        dir?: string;
+        session?: string;
+        children?: boolean;
+        json?: boolean;
+        limit: number;
+        maxSessions: number;
+        aggregates?: boolean;
+      }) => {
+        if (o.children && o.session === undefined) throw new CliError('--children needs --session <id>', 2);
+        if (o.children && o.aggregates === true) throw new CliError('--children needs the full report (not --aggregates)', 2);
+        const dir = storageDir(o, io);
+        const history = openHistory({ storage: await openStorage(dir) });
+        const request = {
+          dir: String(dir),
+          limit: o.limit,
+          maxSessions: o.maxSessions,
+          now: io.now,
+          ...(o.session !== undefined ? { session: o.session } : {}),
+          ...(o.children ? { children: true } : {}),
+        };
+        const unknownSession = () => new CliError(`unknown session ${JSON.stringify(o.session)} in ${dir} (see \`perftrack sessions\`)`);
+        // a store that aggregates itself (a database) is not replayed unless asked to
+        const fromAggregates = o.aggregates ?? (history.queryable && !o.children);
+        const { json: doc, lines } = fromAggregates
+          ? await buildAggregateReport(history, request, unknownSession)
+          : await buildEngineReport(history, request, unknownSession);
+        if (o.json) {
+          json(doc);
+          return;
+        }
+        out(
+          lines
+            .map((line, i) => {
+              if (i === 0) return paint.bold(line);
+              if (/^[A-Z][A-Za-z -]+:$/.test(line)) return paint.cyan(paint.bold(line));
+              if (/^ *(tool|sequence)\s+(calls|count)/.test(line)) return paint.bold(line);
+              if (/^ {2}\[[a-z-]+\]/.test(line)) return line.replace(/\[[a-z-]+\]/, (k) => paint.yellow(k));
+              return line;
+            })
+            .join('\n'),
+        );
+      },
+    );
 
   program
     .command('sessions')
@@ -199,30 +229,50 @@ export function createProgram(io: CliIo): Command {
         return;
       }
       const now = io.now();
-      const kinds = (s: (typeof sessions)[number]) => [s.hasMetrics && 'metrics', s.hasPatterns && 'patterns', s.hasAnalytics && 'analytics'].filter(Boolean).join(',');
-      const rows = sessions.map((s) => [terminalSafe(s.sessionId), new Date(s.lastModified).toISOString().replace('T', ' ').slice(0, 19), formatAge(now - s.lastModified), formatBytes(s.bytes), kinds(s)]);
+      const kinds = (s: (typeof sessions)[number]) =>
+        [s.hasMetrics && 'metrics', s.hasPatterns && 'patterns', s.hasAnalytics && 'analytics'].filter(Boolean).join(',');
+      const rows = sessions.map((s) => [
+        terminalSafe(s.sessionId),
+        new Date(s.lastModified).toISOString().replace('T', ' ').slice(0, 19),
+        formatAge(now - s.lastModified),
+        formatBytes(s.bytes),
+        kinds(s),
+      ]);
       const table = formatTable(['session', 'last activity (UTC)', 'age', 'size', 'data'], rows, new Set([2, 3]));
       const total = sessions.reduce((n, s) => n + s.bytes, 0);
-      out([paint.bold(table[0]!), ...table.slice(1), '', `${sessions.length} session${sessions.length === 1 ? '' : 's'}, ${formatBytes(total)} in ${dir}`].join('\n'));
+      out(
+        [
+          paint.bold(table[0]!),
+          ...table.slice(1),
+          '',
+          `${sessions.length} session${sessions.length === 1 ? '' : 's'}, ${formatBytes(total)} in ${dir}`,
+        ].join('\n'),
+      );
     });
 
   program
     .command('export')
-    .description('write every stored session to one JSON file (schema perftrack.export/1, mode 0600), or copy them into another store with --to (a directory or PostgreSQL; records it has are skipped)')
+    .description(
+      'write every stored session to one JSON file (schema perftrack.export/1, mode 0600), or copy them into another store with --to (a directory or PostgreSQL; records it has are skipped)',
+    )
     .addOption(dirOption())
     .option('-o, --out <file>', 'file to write')
     .option('--to <dir|url>', 'copy into this store instead: a directory (created if missing) or postgres://…')
     .option('--json', 'with --to: print the result as JSON')
     .action(async (o: { dir?: string; store?: string; out?: string; to?: string; json?: boolean }) => {
       if (o.out !== undefined && o.to !== undefined) throw new CliError('--out and --to are exclusive: give one', 2);
-      if (o.out === undefined && o.to === undefined) throw new CliError("required option '-o, --out <file>' not specified (or --to <dir|url> to copy into another store)", 2);
+      if (o.out === undefined && o.to === undefined)
+        throw new CliError("required option '-o, --out <file>' not specified (or --to <dir|url> to copy into another store)", 2);
       const dir = storageDir(o, io);
       const storage = await openStorage(dir);
       if (o.to !== undefined) {
         const to = storageDir({ store: o.to }, io);
         const result = await copyBetween(storage, to);
         if (o.json) json({ from: dir, to, ...result });
-        else out(`copied ${result.copied} records of ${result.sessions} sessions from ${dir} to ${to} (${result.duplicates} already there, ${result.snapshots} snapshots)`);
+        else
+          out(
+            `copied ${result.copied} records of ${result.sessions} sessions from ${dir} to ${to} (${result.duplicates} already there, ${result.snapshots} snapshots)`,
+          );
         return;
       }
       const file = resolve(io.cwd, o.out!);
@@ -236,19 +286,25 @@ export function createProgram(io: CliIo): Command {
 
   program
     .command('import')
-    .description('merge an export file, or another store (--from: a directory or PostgreSQL), into the store (records already stored are skipped)')
+    .description(
+      'merge an export file, or another store (--from: a directory or PostgreSQL), into the store (records already stored are skipped)',
+    )
     .argument('[file]', 'an export file (perftrack export)')
     .addOption(dirOption())
     .option('--from <dir|url>', 'copy from this store instead of a file: a directory or postgres://…')
     .option('--json', 'print the result as JSON')
     .action(async (fileArg: string | undefined, o: { dir?: string; store?: string; from?: string; json?: boolean }) => {
-      if ((fileArg === undefined) === (o.from === undefined)) throw new CliError('import needs an export file or --from <dir|url> (one of them)', 2);
+      if ((fileArg === undefined) === (o.from === undefined))
+        throw new CliError('import needs an export file or --from <dir|url> (one of them)', 2);
       const dir = storageDir(o, io);
       if (o.from !== undefined) {
         const from = storageDir({ store: o.from }, io);
         const result = await copyBetween(await openStorage(from), dir);
         if (o.json) json({ from, to: dir, ...result });
-        else out(`copied ${result.copied} records of ${result.sessions} sessions from ${from} to ${dir} (${result.duplicates} already there, ${result.snapshots} snapshots)`);
+        else
+          out(
+            `copied ${result.copied} records of ${result.sessions} sessions from ${from} to ${dir} (${result.duplicates} already there, ${result.snapshots} snapshots)`,
+          );
         return;
       }
       const file = resolve(io.cwd, fileArg!);
@@ -267,7 +323,10 @@ export function createProgram(io: CliIo): Command {
       });
       await storage.shutdown();
       if (o.json) json({ file, dir, ...result });
-      else out(`imported ${result.imported} records into ${result.sessions} sessions in ${dir} (${result.duplicates} already stored, ${result.invalid} invalid skipped)`);
+      else
+        out(
+          `imported ${result.imported} records into ${result.sessions} sessions in ${dir} (${result.duplicates} already stored, ${result.invalid} invalid skipped)`,
+        );
     });
 
   program
@@ -286,8 +345,12 @@ export function createProgram(io: CliIo): Command {
         return;
       }
       const verb = result.dryRun ? 'would remove' : 'removed';
-      const lines = result.removed.map((r) => `  ${verb} ${terminalSafe(r.sessionId)}  (last activity ${formatAge(io.now() - r.lastModified)}: ${r.files.length} files)`);
-      lines.push(`${result.dryRun ? 'dry run: ' : ''}${verb} ${result.removed.length} session${result.removed.length === 1 ? '' : 's'}, kept ${result.kept} in ${dir}`);
+      const lines = result.removed.map(
+        (r) => `  ${verb} ${terminalSafe(r.sessionId)}  (last activity ${formatAge(io.now() - r.lastModified)}: ${r.files.length} files)`,
+      );
+      lines.push(
+        `${result.dryRun ? 'dry run: ' : ''}${verb} ${result.removed.length} session${result.removed.length === 1 ? '' : 's'}, kept ${result.kept} in ${dir}`,
+      );
       out(lines.join('\n'));
     });
 
@@ -314,54 +377,89 @@ export function createProgram(io: CliIo): Command {
 
   program
     .command('compare')
-    .description('compare two runs (generation N vs N+1): per tool p50/p95 with intervals, error rate, calls per task, a verdict; A and B are export files, metrics or agent-trace files, or session ids (comma-separated, * wildcards)')
+    .description(
+      'compare two runs (generation N vs N+1): per tool p50/p95 with intervals, error rate, calls per task, a verdict; A and B are export files, metrics or agent-trace files, or session ids (comma-separated, * wildcards)',
+    )
     .argument('<a>', 'the earlier run')
     .argument('<b>', 'the later run')
     .addOption(dirOption())
     .addOption(costOption())
     .option('--json', 'print the perftrack.compare/1 document')
-    .addOption(new Option('--format <format>', 'output: text, markdown (a CI job summary) or junit (JUnit XML test results)').choices(['text', 'markdown', 'junit']).default('text'))
     .addOption(
-      new Option('--fail-on <what>', `exit ${GATE_FAILED_EXIT_CODE} when a tool's (or all tools') p50 latency rose significantly (regression), its error rate did (error-rate), or either (any)`).choices([
-        'regression',
-        'error-rate',
-        'any',
-      ]),
+      new Option('--format <format>', 'output: text, markdown (a CI job summary) or junit (JUnit XML test results)')
+        .choices(['text', 'markdown', 'junit'])
+        .default('text'),
     )
-    .option('--confidence <p>', 'confidence of the whole comparison', (v) => {
-      const n = Number(v);
-      if (!(n > 0.5 && n < 1)) throw new InvalidArgumentError(`expected a number in (0.5, 1), got ${JSON.stringify(v)}`);
-      return n;
-    }, 0.95)
-    .action(async (a: string, b: string, o: { dir?: string; json?: boolean; cost?: string; confidence: number; format: 'text' | 'markdown' | 'junit'; failOn?: GateCondition }) => {
-      const dir = storageDir(o, io);
-      const costModel = await readCost(o.cost);
-      if (o.failOn !== undefined && !isGateCondition(o.failOn)) throw new CliError(`--fail-on must be regression, error-rate or any`, 2);
-      if (o.json && o.format !== 'text') throw new CliError('--json and --format are exclusive', 2);
-      const [ra, rb] = [await load(a, dir), await load(b, dir)];
-      const doc = compareRuns(ra.records, rb.records, { labels: { a, b }, confidence: o.confidence, ...(costModel ? { costModel } : {}) });
-      const gate = evaluateGate(doc, o.failOn ?? 'any');
-      if (o.json) json(o.failOn === undefined ? doc : { ...doc, gate });
-      else if (o.format === 'markdown') out(formatComparisonMarkdown(doc, o.failOn === undefined ? undefined : gate));
-      else if (o.format === 'junit') out(formatComparisonJUnit(doc, gate));
-      else {
-        const lines = [formatComparison(doc)];
-        for (const t of [doc.overall, ...doc.tools].filter((x) => x.verdict === 'improved' || x.verdict === 'regressed')) {
-          lines.push(`  ${t.verdict === 'regressed' ? paint.red(t.verdict) : t.verdict} ${terminalSafe(t.toolId === '*' ? 'all tools' : t.toolId)}: ${t.reasons.map(terminalSafe).join('; ')}`);
+    .addOption(
+      new Option(
+        '--fail-on <what>',
+        `exit ${GATE_FAILED_EXIT_CODE} when a tool's (or all tools') p50 latency rose significantly (regression), its error rate did (error-rate), or either (any)`,
+      ).choices(['regression', 'error-rate', 'any']),
+    )
+    .option(
+      '--confidence <p>',
+      'confidence of the whole comparison',
+      (v) => {
+        const n = Number(v);
+        if (!(n > 0.5 && n < 1)) throw new InvalidArgumentError(`expected a number in (0.5, 1), got ${JSON.stringify(v)}`);
+        return n;
+      },
+      0.95,
+    )
+    .action(
+      async (
+        a: string,
+        b: string,
+        o: {
+          dir?: string;
+          json?: boolean;
+          cost?: string;
+          confidence: number;
+          format: 'text' | 'markdown' | 'junit';
+          failOn?: GateCondition;
+        },
+      ) => {
+        const dir = storageDir(o, io);
+        const costModel = await readCost(o.cost);
+        if (o.failOn !== undefined && !isGateCondition(o.failOn)) throw new CliError(`--fail-on must be regression, error-rate or any`, 2);
+        if (o.json && o.format !== 'text') throw new CliError('--json and --format are exclusive', 2);
+        const [ra, rb] = [await load(a, dir), await load(b, dir)];
+        const doc = compareRuns(ra.records, rb.records, {
+          labels: { a, b },
+          confidence: o.confidence,
+          ...(costModel ? { costModel } : {}),
+        });
+        const gate = evaluateGate(doc, o.failOn ?? 'any');
+        if (o.json) json(o.failOn === undefined ? doc : { ...doc, gate });
+        else if (o.format === 'markdown') out(formatComparisonMarkdown(doc, o.failOn === undefined ? undefined : gate));
+        else if (o.format === 'junit') out(formatComparisonJUnit(doc, gate));
+        else {
+          const lines = [formatComparison(doc)];
+          for (const t of [doc.overall, ...doc.tools].filter((x) => x.verdict === 'improved' || x.verdict === 'regressed')) {
+            lines.push(
+              `  ${t.verdict === 'regressed' ? paint.red(t.verdict) : t.verdict} ${terminalSafe(t.toolId === '*' ? 'all tools' : t.toolId)}: ${t.reasons.map(terminalSafe).join('; ')}`,
+            );
+          }
+          if (!ra.timed || !rb.timed) lines.push('', 'note: at least one run carries no durations; latency is not compared for it');
+          if (o.failOn !== undefined)
+            lines.push(
+              '',
+              gate.passed ? `gate --fail-on ${o.failOn}: passed (${gate.checks.length} checks)` : `gate --fail-on ${o.failOn}: FAILED`,
+            );
+          out(lines.join('\n'));
         }
-        if (!ra.timed || !rb.timed) lines.push('', 'note: at least one run carries no durations; latency is not compared for it');
-        if (o.failOn !== undefined) lines.push('', gate.passed ? `gate --fail-on ${o.failOn}: passed (${gate.checks.length} checks)` : `gate --fail-on ${o.failOn}: FAILED`);
-        out(lines.join('\n'));
-      }
-      if (o.failOn !== undefined && !gate.passed) {
-        const what = gate.failures.map((f) => `${f.toolId === '*' ? 'all tools' : f.toolId} ${f.figure}`).join(', ');
-        throw new CliError(`compare gate --fail-on ${o.failOn} failed: ${what}`, GATE_FAILED_EXIT_CODE);
-      }
-    });
+        if (o.failOn !== undefined && !gate.passed) {
+          const what = gate.failures.map((f) => `${f.toolId === '*' ? 'all tools' : f.toolId} ${f.figure}`).join(', ');
+          throw new CliError(`compare gate --fail-on ${o.failOn} failed: ${what}`, GATE_FAILED_EXIT_CODE);
+        }
+      },
+    );
 
   program
     .command('analyze')
-    .description('hotspots, wasted work (repeats, re-reads, retry loops, failing chains), anomalies, costs and ranked suggestions for a run (default: every stored session)')
+    .description(
+      'hotspots, wasted work (repeats, re-reads, retry loops, failing chains), anomalies, costs and ranked suggestions for a run (default: every stored session)',
+    )
     .argument('[run]', 'an export, metrics or agent-trace file, or session ids (comma-separated, * wildcards)')
     .addOption(dirOption())
     .addOption(costOption())
@@ -389,7 +487,8 @@ export function createProgram(io: CliIo): Command {
         ...(dir.dir !== undefined ? { dir: dir.dir } : { storage }),
         port: o.port,
         ...(o.host !== undefined ? { host: o.host } : {}),
-        onWarning: (message) => io.stderr.write(`${errPaint.yellow('perftrack: warning:')} ${message.replace(/^perftrack dashboard: /, '')}\n`),
+        onWarning: (message) =>
+          io.stderr.write(`${errPaint.yellow('perftrack: warning:')} ${message.replace(/^perftrack dashboard: /, '')}\n`),
       }).catch((e: unknown) => {
         throw new CliError(errorMessage(e).replace(/^perftrack dashboard: /, ''));
       });

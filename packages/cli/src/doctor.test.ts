@@ -19,7 +19,10 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function store(dir: string, records: { framework?: string; adapterVersion?: string; memoryUsed?: number; endTime: number; messageId?: string; callId?: string }[]) {
+async function store(
+  dir: string,
+  records: { framework?: string; adapterVersion?: string; memoryUsed?: number; endTime: number; messageId?: string; callId?: string }[],
+) {
   const collector = new MetricsCollector({ onWarning: () => {} });
   const storage = new PerformanceStorage({ dir, onWarning: () => {} });
   collector.subscribe(storage);
@@ -44,7 +47,9 @@ function listen(handler: (url: string | undefined) => [number, string]): Promise
     const [status, body] = handler(req.url);
     res.writeHead(status).end(body);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })),
+  );
 }
 
 describe('perftrack doctor', () => {
@@ -62,7 +67,9 @@ describe('perftrack doctor', () => {
     const otlp = await listen(() => [405, '']);
     const prom = await listen(() => [200, '# HELP gen_ai_execute_tool_duration_seconds ...\n']);
     try {
-      const r = await cli(['doctor', '--dir', dir, '--otlp', `${otlp.url}/v1/traces`, '--prometheus', `${prom.url}/metrics`], { now: () => now });
+      const r = await cli(['doctor', '--dir', dir, '--otlp', `${otlp.url}/v1/traces`, '--prometheus', `${prom.url}/metrics`], {
+        now: () => now,
+      });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const lines = r.stdout.trim().split('\n');

@@ -62,7 +62,16 @@ async function checkStore(dir: string): Promise<DoctorFinding[]> {
     info = await stat(dir);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return [{ level: 'fail', check: 'store', message: code === 'ENOENT' ? `${dir} does not exist (nothing was ever written there; pass --dir or set PERFTRACK_DIR)` : `${dir} cannot be read: ${errorMessage(e)}` }];
+    return [
+      {
+        level: 'fail',
+        check: 'store',
+        message:
+          code === 'ENOENT'
+            ? `${dir} does not exist (nothing was ever written there; pass --dir or set PERFTRACK_DIR)`
+            : `${dir} cannot be read: ${errorMessage(e)}`,
+      },
+    ];
   }
   if (!info.isDirectory()) return [{ level: 'fail', check: 'store', message: `${dir} is not a directory` }];
   const probe = join(dir, `.perftrack-doctor-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -76,7 +85,12 @@ async function checkStore(dir: string): Promise<DoctorFinding[]> {
   }
   const mode = info.mode & 0o777;
   const findings: DoctorFinding[] = [{ level: 'ok', check: 'store', message: `${dir} is writable` }];
-  if ((mode & 0o077) !== 0) findings.push({ level: 'warn', check: 'store', message: `${dir} has mode ${mode.toString(8).padStart(4, '0')}: others can read it (perftrack creates 0700)` });
+  if ((mode & 0o077) !== 0)
+    findings.push({
+      level: 'warn',
+      check: 'store',
+      message: `${dir} has mode ${mode.toString(8).padStart(4, '0')}: others can read it (perftrack creates 0700)`,
+    });
   return findings;
 }
 
@@ -109,7 +123,11 @@ async function checkRecords(options: DoctorOptions): Promise<DoctorFinding[]> {
   }
   const findings: DoctorFinding[] = [];
   if (records === 0) {
-    findings.push({ level: 'warn', check: 'records', message: 'no records stored: is a tracked tool being called, and does the adapter write to this directory?' });
+    findings.push({
+      level: 'warn',
+      check: 'records',
+      message: 'no records stored: is a tracked tool being called, and does the adapter write to this directory?',
+    });
   } else {
     const age = options.now - newest;
     const recent = age <= (options.recentMs ?? DAY_MS);
@@ -121,9 +139,14 @@ async function checkRecords(options: DoctorOptions): Promise<DoctorFinding[]> {
     const list = [...adapters].sort((a, b) => b[1] - a[1]).map(([name, n]) => `${terminalSafe(name)} ${n}`);
     findings.push({ level: 'ok', check: 'adapters', message: `records come from: ${list.join(', ')}` });
   }
-  if (result.corruptLines > 0) findings.push({ level: 'warn', check: 'records', message: `${result.corruptLines} corrupt or truncated lines were skipped` });
+  if (result.corruptLines > 0)
+    findings.push({ level: 'warn', check: 'records', message: `${result.corruptLines} corrupt or truncated lines were skipped` });
   if (withMemory > 0 && memoryMoved === 0) {
-    findings.push({ level: 'warn', check: 'memory', message: `all ${withMemory} memory deltas are 0: the heap reading never moves here (Bun's heap statistics do not), so memoryUsed means nothing` });
+    findings.push({
+      level: 'warn',
+      check: 'memory',
+      message: `all ${withMemory} memory deltas are 0: the heap reading never moves here (Bun's heap statistics do not), so memoryUsed means nothing`,
+    });
   } else if (withMemory > 0) {
     findings.push({ level: 'ok', check: 'memory', message: `${memoryMoved} of ${withMemory} stored memory deltas are non-zero` });
   }
@@ -137,8 +160,16 @@ function checkMemorySource(): DoctorFinding {
   const after = process.memoryUsage().heapUsed;
   void hold.length;
   return after !== before
-    ? { level: 'ok', check: 'memory', message: `this runtime's heap reading moves (${process.versions.bun ? 'Bun' : `Node ${process.version}`})` }
-    : { level: 'warn', check: 'memory', message: 'this runtime\'s heap reading did not move across an allocation: trackMemory would record 0' };
+    ? {
+        level: 'ok',
+        check: 'memory',
+        message: `this runtime's heap reading moves (${process.versions.bun ? 'Bun' : `Node ${process.version}`})`,
+      }
+    : {
+        level: 'warn',
+        check: 'memory',
+        message: "this runtime's heap reading did not move across an allocation: trackMemory would record 0",
+      };
 }
 
 async function reach(check: string, url: string, timeoutMs: number, expect?: (body: string) => boolean): Promise<DoctorFinding> {
@@ -151,7 +182,8 @@ async function reach(check: string, url: string, timeoutMs: number, expect?: (bo
   try {
     const response = await fetch(parsed, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
     const body = expect ? await response.text() : '';
-    if (expect && !(response.ok && expect(body))) return { level: 'fail', check, message: `${parsed.href} answered ${response.status} without perftrack's metrics` };
+    if (expect && !(response.ok && expect(body)))
+      return { level: 'fail', check, message: `${parsed.href} answered ${response.status} without perftrack's metrics` };
     // any HTTP answer means the collector listens (an OTLP endpoint refuses a GET with 404/405)
     return { level: 'ok', check, message: `${parsed.href} is reachable (HTTP ${response.status})` };
   } catch (e) {
@@ -167,8 +199,16 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorFinding[]
   findings.push(checkMemorySource());
   const timeoutMs = options.timeoutMs ?? 2000;
   if (options.otlpEndpoint !== undefined) findings.push(await reach('otlp', options.otlpEndpoint, timeoutMs));
-  else findings.push({ level: 'ok', check: 'otlp', message: 'no OTLP endpoint configured (OTEL_EXPORTER_OTLP_ENDPOINT is unset): not checked' });
-  if (options.prometheusUrl !== undefined) findings.push(await reach('prometheus', options.prometheusUrl, timeoutMs, (body) => body.includes('gen_ai_') || body.includes('perftrack_')));
+  else
+    findings.push({
+      level: 'ok',
+      check: 'otlp',
+      message: 'no OTLP endpoint configured (OTEL_EXPORTER_OTLP_ENDPOINT is unset): not checked',
+    });
+  if (options.prometheusUrl !== undefined)
+    findings.push(
+      await reach('prometheus', options.prometheusUrl, timeoutMs, (body) => body.includes('gen_ai_') || body.includes('perftrack_')),
+    );
   return findings;
 }
 
@@ -192,7 +232,12 @@ export function addDoctorCommand(program: Command, io: CliIo): void {
       const fromEnv = io.env.PERFTRACK_DIR;
       const dir = resolve(io.cwd, given ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : '.perftrack'));
       const otlp = o.otlp ?? (io.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || io.env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined);
-      const findings = await runDoctor({ dir, now: io.now(), ...(otlp ? { otlpEndpoint: otlp } : {}), ...(o.prometheus ? { prometheusUrl: o.prometheus } : {}) });
+      const findings = await runDoctor({
+        dir,
+        now: io.now(),
+        ...(otlp ? { otlpEndpoint: otlp } : {}),
+        ...(o.prometheus ? { prometheusUrl: o.prometheus } : {}),
+      });
       if (o.json) io.stdout.write(`${JSON.stringify(findings, null, 2)}\n`);
       else io.stdout.write(findings.map((f) => `${MARK[f.level]} ${f.check}: ${terminalSafe(f.message)}\n`).join(''));
       const failed = findings.filter((f) => f.level === 'fail').length;

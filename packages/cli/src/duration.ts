@@ -15,7 +15,9 @@ export function parseDuration(text: string): number {
     matched = part.lastIndex;
   }
   if (input === '' || matched !== input.length || !Number.isFinite(total)) {
-    throw new RangeError(`bad duration ${JSON.stringify(text)} (use a number and a unit: 500ms, 45s, 30m, 12h, 7d, 2w, or combined like 1h30m)`);
+    throw new RangeError(
+      `bad duration ${JSON.stringify(text)} (use a number and a unit: 500ms, 45s, 30m, 12h, 7d, 2w, or combined like 1h30m)`,
+    );
   }
   return total;
 }

@@ -14,7 +14,19 @@ async function fixture(): Promise<{ dir: string; log: string }> {
   dirs.push(root);
   const dir = join(root, 'store');
   const storage = new PerformanceStorage({ dir, onWarning: () => {} });
-  await storage.saveMetrics('ses_a', [1, 2, 3].map((n) => ({ id: `r${n}`, toolId: 'read', sessionId: 'ses_a', startTime: n, endTime: n + 1, duration: 1, success: true, sampleWeight: 1 })));
+  await storage.saveMetrics(
+    'ses_a',
+    [1, 2, 3].map((n) => ({
+      id: `r${n}`,
+      toolId: 'read',
+      sessionId: 'ses_a',
+      startTime: n,
+      endTime: n + 1,
+      duration: 1,
+      success: true,
+      sampleWeight: 1,
+    })),
+  );
   return { dir, log: join(dir, 'metrics', 'ses_a.jsonl') };
 }
 

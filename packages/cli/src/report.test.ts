@@ -12,7 +12,13 @@ const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(argv, { stdout: { write: (s: string) => (stdout += s), isTTY: false }, stderr: { write: (s: string) => (stderr += s), isTTY: false }, env: {}, cwd: tmpdir(), now: () => NOW });
+  const code = await main(argv, {
+    stdout: { write: (s: string) => (stdout += s), isTTY: false },
+    stderr: { write: (s: string) => (stderr += s), isTTY: false },
+    env: {},
+    cwd: tmpdir(),
+    now: () => NOW,
+  });
   return { code, stdout, stderr };
 }
 
@@ -36,13 +42,26 @@ describe('perftrack report --aggregates', () => {
   });
 
   it('gives the same per-tool calls and failures as the full report', async () => {
-    const aggregates = JSON.parse((await cli(['report', '--dir', dir, '--aggregates', '--json'])).stdout) as { schema: string; computedBy: string; tools: { toolId: string; calls: number; failures: number; records: number }[]; records: number };
-    const full = JSON.parse((await cli(['report', '--dir', dir, '--json'])).stdout) as { analytics: { summary: { totalOperations: number }; tools: { toolId: string; estimatedCount: number; failures: number }[] } };
+    const aggregates = JSON.parse((await cli(['report', '--dir', dir, '--aggregates', '--json'])).stdout) as {
+      schema: string;
+      computedBy: string;
+      tools: { toolId: string; calls: number; failures: number; records: number }[];
+      records: number;
+    };
+    const full = JSON.parse((await cli(['report', '--dir', dir, '--json'])).stdout) as {
+      analytics: { summary: { totalOperations: number }; tools: { toolId: string; estimatedCount: number; failures: number }[] };
+    };
     expect(aggregates).toMatchObject({ schema: 'perftrack.report-aggregates/1', computedBy: 'replay' });
     expect(aggregates.records).toBe(full.analytics.summary.totalOperations);
-    const byTool = (xs: { toolId: string; calls: number; failures: number }[]) => Object.fromEntries(xs.map((t) => [t.toolId, [t.calls, t.failures]]));
-    expect(byTool(aggregates.tools)).toEqual(byTool(full.analytics.tools.map((t) => ({ toolId: t.toolId, calls: t.estimatedCount, failures: t.failures }))));
-    const one = JSON.parse((await cli(['report', '--dir', dir, '--aggregates', '--json', '--session', 'ses_beta'])).stdout) as { sessionId: string; sessions: { sessionId: string }[] };
+    const byTool = (xs: { toolId: string; calls: number; failures: number }[]) =>
+      Object.fromEntries(xs.map((t) => [t.toolId, [t.calls, t.failures]]));
+    expect(byTool(aggregates.tools)).toEqual(
+      byTool(full.analytics.tools.map((t) => ({ toolId: t.toolId, calls: t.estimatedCount, failures: t.failures }))),
+    );
+    const one = JSON.parse((await cli(['report', '--dir', dir, '--aggregates', '--json', '--session', 'ses_beta'])).stdout) as {
+      sessionId: string;
+      sessions: { sessionId: string }[];
+    };
     expect(one.sessionId).toBe('ses_beta');
     expect(one.sessions.map((s) => s.sessionId)).toEqual(['ses_beta']);
   });
@@ -56,18 +75,48 @@ describe('perftrack report --aggregates', () => {
 
   it('over a store that aggregates itself, reads no record', async () => {
     const adapter = new InMemoryStorage() as InMemoryStorage & { query: HistoryQuery };
-    const record: ToolExecutionMetrics = { id: 'a', sessionId: 's', toolId: 'read', startTime: 1, endTime: 2, duration: 1, success: true, sampleWeight: 1 };
+    const record: ToolExecutionMetrics = {
+      id: 'a',
+      sessionId: 's',
+      toolId: 'read',
+      startTime: 1,
+      endTime: 2,
+      duration: 1,
+      success: true,
+      sampleWeight: 1,
+    };
     await adapter.appendMetrics('s', [record]);
-    const tool = { toolId: '\u001b[31mread', records: 40, calls: 50, failures: 5, errorRate: 0.1, timedRecords: 40, totalDurationMs: 400, meanDurationMs: 8, p50Ms: 7, p95Ms: 12, p99Ms: 30, firstTime: NOW - 60_000, lastTime: NOW, topErrors: [{ errorType: 'ENOENT', count: 5 }] };
+    const tool = {
+      toolId: '\u001b[31mread',
+      records: 40,
+      calls: 50,
+      failures: 5,
+      errorRate: 0.1,
+      timedRecords: 40,
+      totalDurationMs: 400,
+      meanDurationMs: 8,
+      p50Ms: 7,
+      p95Ms: 12,
+      p99Ms: 30,
+      firstTime: NOW - 60_000,
+      lastTime: NOW,
+      topErrors: [{ errorType: 'ENOENT', count: 5 }],
+    };
     adapter.query = {
       aggregateTools: async () => [tool],
-      aggregateSessions: async () => [{ sessionId: 's', records: 40, calls: 50, failures: 5, tools: 1, firstTime: NOW - 60_000, lastTime: NOW }],
+      aggregateSessions: async () => [
+        { sessionId: 's', records: 40, calls: 50, failures: 5, tools: 1, firstTime: NOW - 60_000, lastTime: NOW },
+      ],
       aggregateTransitions: async () => [{ from: 'read', to: 'read', count: 39, failures: 5 }],
       countRecords: async () => 40,
     };
     const readMetrics = jest.spyOn(adapter, 'readMetrics');
     const history = openHistory({ adapter });
-    const report = await buildAggregateReport(history, { dir: 'db', limit: 20, maxSessions: 1000, now: () => NOW }, () => new Error('unknown'));
+    const report = await buildAggregateReport(
+      history,
+      { dir: 'db', limit: 20, maxSessions: 1000, now: () => NOW },
+      () => new Error('unknown'),
+    );
     expect(readMetrics).not.toHaveBeenCalled();
     expect(report.json).toMatchObject({ computedBy: 'query', records: 40, tools: [tool] });
     const text = report.lines.join('\n');

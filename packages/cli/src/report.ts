@@ -55,7 +55,10 @@ export async function buildEngineReport(history: HistoryReader, o: ReportRequest
   if (o.session !== undefined && !(await history.sessions()).some((s) => s.sessionId === o.session)) throw unknownSession();
   // Error-prone sequences are learned across sessions, so a session's report reads them all too.
   const scanner = new InefficiencyScanner({ limit: RECOMMENDATIONS });
-  const scan = o.session === undefined ? (m: ToolExecutionMetrics) => scanner.add(m) : (m: ToolExecutionMetrics) => (m.sessionId === o.session ? scanner.add(m) : undefined);
+  const scan =
+    o.session === undefined
+      ? (m: ToolExecutionMetrics) => scanner.add(m)
+      : (m: ToolExecutionMetrics) => (m.sessionId === o.session ? scanner.add(m) : undefined);
   const { engine, read } = await history.engine({ maxSessions: o.maxSessions }, { maxSessions: o.maxSessions, now: o.now }, scan);
   let report: SessionReport | OverallReport;
   let extra: { after: string; next: ToolPrediction[] }[] = [];
@@ -72,29 +75,45 @@ export async function buildEngineReport(history: HistoryReader, o: ReportRequest
     }
   } else {
     report = engine.overallReport();
-    extra = predictionsByTool(engine, report.analytics.tools.slice(0, 5).map((t) => t.toolId));
+    extra = predictionsByTool(
+      engine,
+      report.analytics.tools.slice(0, 5).map((t) => t.toolId),
+    );
   }
   // the same recommendations as `perftrack analyze` for these records
   const recommendations = recommendationsFor(report.analytics, report.insights, RECOMMENDATIONS, scanner.report());
   report = { ...report, insights: { ...report.insights, recommendations } };
-  const json = { ...report, ...(o.session === undefined ? { predictionsByTool: extra } : {}), ...family, source: { dir: o.dir, sessionsRead: read.sessions, corruptLines: read.corruptLines } };
+  const json = {
+    ...report,
+    ...(o.session === undefined ? { predictionsByTool: extra } : {}),
+    ...family,
+    source: { dir: o.dir, sessionsRead: read.sessions, corruptLines: read.corruptLines },
+  };
   const lines = formatSessionReport(report, { maxTools: o.limit }).split('\n');
   if (extra.length > 0) {
     lines.push('', 'Likely next tools:');
-    for (const p of extra) lines.push(`  after ${terminalSafe(p.after)}: ${p.next.map((n) => `${terminalSafe(n.toolId)} ${pct(n.probability)}`).join(', ')}`);
+    for (const p of extra)
+      lines.push(`  after ${terminalSafe(p.after)}: ${p.next.map((n) => `${terminalSafe(n.toolId)} ${pct(n.probability)}`).join(', ')}`);
   }
   if (family !== undefined) {
-    const figures = (s: { calls: number; failures: number; busyDuration: number }) => `calls ${s.calls}, failures ${s.failures}, time ${s.busyDuration.toFixed(1)} ms`;
+    const figures = (s: { calls: number; failures: number; busyDuration: number }) =>
+      `calls ${s.calls}, failures ${s.failures}, time ${s.busyDuration.toFixed(1)} ms`;
     lines.push('', 'Child sessions:');
     if (family.children.length === 0) lines.push('  none (no stored record names this session as its parentSessionId)');
     for (const c of family.children) {
       const s = c.analytics.summary;
-      lines.push(`  ${terminalSafe(c.sessionId)} (of ${terminalSafe(c.parentSessionId)}): ${figures({ calls: s.totalOperations, failures: s.failures, busyDuration: s.busyDuration })}`);
+      lines.push(
+        `  ${terminalSafe(c.sessionId)} (of ${terminalSafe(c.parentSessionId)}): ${figures({ calls: s.totalOperations, failures: s.failures, busyDuration: s.busyDuration })}`,
+      );
     }
     const r = family.rollup;
-    lines.push('', `Rolled up (this session and ${r.sessions - 1} child session${r.sessions === 2 ? '' : 's'}): ${figures(r)}, wall ${r.wallDuration.toFixed(1)} ms`);
+    lines.push(
+      '',
+      `Rolled up (this session and ${r.sessions - 1} child session${r.sessions === 2 ? '' : 's'}): ${figures(r)}, wall ${r.wallDuration.toFixed(1)} ms`,
+    );
   }
-  if (read.corruptLines > 0) lines.push('', `(${read.corruptLines} corrupt or truncated line${read.corruptLines === 1 ? '' : 's'} skipped)`);
+  if (read.corruptLines > 0)
+    lines.push('', `(${read.corruptLines} corrupt or truncated line${read.corruptLines === 1 ? '' : 's'} skipped)`);
   return { json, lines };
 }
 
@@ -127,7 +146,10 @@ export async function buildAggregateReport(history: HistoryReader, o: ReportRequ
     if (t.firstTime < first) first = t.firstTime;
     if (t.lastTime > last) last = t.lastTime;
   }
-  const timeRange = answer.records > 0 && Number.isFinite(first) && Number.isFinite(last) ? { first: new Date(first).toISOString(), last: new Date(last).toISOString() } : null;
+  const timeRange =
+    answer.records > 0 && Number.isFinite(first) && Number.isFinite(last)
+      ? { first: new Date(first).toISOString(), last: new Date(last).toISOString() }
+      : null;
   const doc: AggregateReport = {
     schema: 'perftrack.report-aggregates/1',
     computedBy: answer.computedBy,
@@ -141,8 +163,12 @@ export async function buildAggregateReport(history: HistoryReader, o: ReportRequ
   };
   const by = answer.computedBy === 'query' ? 'computed by the store' : 'computed in one streaming pass';
   const scope = o.session === undefined ? 'all sessions' : `session ${terminalSafe(o.session)}`;
-  const lines = [`perftrack report, ${scope} (aggregates ${by})`, `  ${answer.records} records${timeRange ? `, ${utc(first)} to ${utc(last)} UTC` : ''}`];
-  const quantile = (value: number | undefined, timed: number, needed: number) => (value === undefined ? '-' : timed < needed ? `${ms(value)}*` : ms(value));
+  const lines = [
+    `perftrack report, ${scope} (aggregates ${by})`,
+    `  ${answer.records} records${timeRange ? `, ${utc(first)} to ${utc(last)} UTC` : ''}`,
+  ];
+  const quantile = (value: number | undefined, timed: number, needed: number) =>
+    value === undefined ? '-' : timed < needed ? `${ms(value)}*` : ms(value);
   const shown = answer.tools.slice(0, o.limit);
   lines.push('', 'Tools:');
   const rows = shown.map((t) => [
@@ -157,18 +183,52 @@ export async function buildAggregateReport(history: HistoryReader, o: ReportRequ
     quantile(t.p99Ms, t.timedRecords, MIN_CALLS_FOR_P99),
     t.topErrors.map((e) => `${terminalSafe(e.errorType)} ×${e.count}`).join(', ') || '-',
   ]);
-  lines.push(...formatTable(['tool', 'calls', 'records', 'failures', 'error rate', 'mean ms', 'p50', 'p95', 'p99', 'top errors'], rows, new Set([1, 2, 3, 4, 5, 6, 7, 8])).map((l) => `  ${l}`));
+  lines.push(
+    ...formatTable(
+      ['tool', 'calls', 'records', 'failures', 'error rate', 'mean ms', 'p50', 'p95', 'p99', 'top errors'],
+      rows,
+      new Set([1, 2, 3, 4, 5, 6, 7, 8]),
+    ).map((l) => `  ${l}`),
+  );
   if (answer.tools.length > shown.length) lines.push(`  (${answer.tools.length - shown.length} more tools; --limit to list them)`);
-  if (shown.some((t) => (t.p95Ms !== undefined && t.timedRecords < MIN_CALLS_FOR_P95) || (t.p99Ms !== undefined && t.timedRecords < MIN_CALLS_FOR_P99))) {
+  if (
+    shown.some(
+      (t) => (t.p95Ms !== undefined && t.timedRecords < MIN_CALLS_FOR_P95) || (t.p99Ms !== undefined && t.timedRecords < MIN_CALLS_FOR_P99),
+    )
+  ) {
     lines.push(`  (* = rough: fewer than ${MIN_CALLS_FOR_P95} timed calls for p95, ${MIN_CALLS_FOR_P99} for p99)`);
   }
   lines.push('', 'Recent sessions:');
-  const sessionRows = answer.sessions.map((s) => [terminalSafe(s.sessionId), count(s.calls), count(s.failures), String(s.tools), utc(s.firstTime), utc(s.lastTime)]);
-  lines.push(...formatTable(['session', 'calls', 'failures', 'tools', 'first (UTC)', 'last (UTC)'], sessionRows, new Set([1, 2, 3])).map((l) => `  ${l}`));
+  const sessionRows = answer.sessions.map((s) => [
+    terminalSafe(s.sessionId),
+    count(s.calls),
+    count(s.failures),
+    String(s.tools),
+    utc(s.firstTime),
+    utc(s.lastTime),
+  ]);
+  lines.push(
+    ...formatTable(['session', 'calls', 'failures', 'tools', 'first (UTC)', 'last (UTC)'], sessionRows, new Set([1, 2, 3])).map(
+      (l) => `  ${l}`,
+    ),
+  );
   lines.push('', 'Top transitions:');
   if (answer.transitions.length === 0) lines.push('  none');
-  const transitionRows = answer.transitions.map((t) => [`${terminalSafe(t.from)} → ${terminalSafe(t.to)}`, String(t.count), String(t.failures), pct(t.count > 0 ? t.failures / t.count : 0)]);
-  if (transitionRows.length > 0) lines.push(...formatTable(['transition (a tool directly after another)', 'count', 'then failed', 'rate'], transitionRows, new Set([1, 2, 3])).map((l) => `  ${l}`));
-  if (answer.corruptLines > 0) lines.push('', `(${answer.corruptLines} corrupt or truncated line${answer.corruptLines === 1 ? '' : 's'} skipped)`);
+  const transitionRows = answer.transitions.map((t) => [
+    `${terminalSafe(t.from)} → ${terminalSafe(t.to)}`,
+    String(t.count),
+    String(t.failures),
+    pct(t.count > 0 ? t.failures / t.count : 0),
+  ]);
+  if (transitionRows.length > 0)
+    lines.push(
+      ...formatTable(
+        ['transition (a tool directly after another)', 'count', 'then failed', 'rate'],
+        transitionRows,
+        new Set([1, 2, 3]),
+      ).map((l) => `  ${l}`),
+    );
+  if (answer.corruptLines > 0)
+    lines.push('', `(${answer.corruptLines} corrupt or truncated line${answer.corruptLines === 1 ? '' : 's'} skipped)`);
   return { json: doc, lines };
 }

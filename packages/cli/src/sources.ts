@@ -38,7 +38,9 @@ function traceRecord(t: Record<string, unknown>): ToolExecutionMetrics | undefin
     ...(timed ? {} : { untimed: true }),
     ...(typeof t.inputBytes === 'number' ? { inputSize: t.inputBytes } : {}),
     ...(typeof t.outputBytes === 'number' ? { outputSize: t.outputBytes } : {}),
-    ...(t.ok !== true ? { errorType: typeof t.error === 'string' ? t.error : 'error', error: typeof t.error === 'string' ? t.error : 'failed' } : {}),
+    ...(t.ok !== true
+      ? { errorType: typeof t.error === 'string' ? t.error : 'error', error: typeof t.error === 'string' ? t.error : 'failed' }
+      : {}),
   };
   return record;
 }
@@ -57,8 +59,10 @@ async function loadFile(path: string, label: string): Promise<LoadedRun> {
     } catch (e) {
       throw new Error(`${path} is not a perftrack export: invalid JSON (${errorMessage(e)})`);
     }
-    if (doc.schema !== EXPORT_SCHEMA || !Array.isArray(doc.sessions)) throw new Error(`${path} is not a perftrack export (schema ${JSON.stringify(doc.schema)}, expected "${EXPORT_SCHEMA}")`);
-    for (const s of doc.sessions) for (const m of Array.isArray(s?.metrics) ? s.metrics : []) (isRecord(m) ? records.push(m as ToolExecutionMetrics) : skipped++);
+    if (doc.schema !== EXPORT_SCHEMA || !Array.isArray(doc.sessions))
+      throw new Error(`${path} is not a perftrack export (schema ${JSON.stringify(doc.schema)}, expected "${EXPORT_SCHEMA}")`);
+    for (const s of doc.sessions)
+      for (const m of Array.isArray(s?.metrics) ? s.metrics : []) isRecord(m) ? records.push(m as ToolExecutionMetrics) : skipped++;
   } else {
     const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
     for await (const line of lines) {
@@ -71,7 +75,11 @@ async function loadFile(path: string, label: string): Promise<LoadedRun> {
         continue;
       }
       const v = value as Record<string, unknown>;
-      const record = isRecord(v) ? (v as unknown as ToolExecutionMetrics) : typeof v === 'object' && v !== null && 'tool' in v ? traceRecord(v) : undefined;
+      const record = isRecord(v)
+        ? (v as unknown as ToolExecutionMetrics)
+        : typeof v === 'object' && v !== null && 'tool' in v
+          ? traceRecord(v)
+          : undefined;
       if (record) records.push(record);
       else skipped++;
     }
@@ -93,7 +101,10 @@ async function readStart(path: string): Promise<string> {
 
 /** Whether a file's start holds two or more non-empty lines, at least one a whole JSON value. */
 function looksLikeJsonLines(start: string): boolean {
-  const lines = start.split(/\r?\n/).filter((l) => l.trim() !== '').slice(0, 2);
+  const lines = start
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '')
+    .slice(0, 2);
   let parsed = 0;
   for (const line of lines) {
     try {
@@ -118,10 +129,14 @@ export async function loadRun(spec: string, cwd: string, openStore: () => Promis
   const history = await openStore();
   const stored = (await history.sessions()).map((s) => s.sessionId);
   const wanted = new Set<string>();
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const pattern = new RegExp(`^${part.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
     const matches = stored.filter((id) => pattern.test(id));
-    if (matches.length === 0) throw new Error(`${JSON.stringify(part)} is neither a file nor a stored session (see \`perftrack sessions\`)`);
+    if (matches.length === 0)
+      throw new Error(`${JSON.stringify(part)} is neither a file nor a stored session (see \`perftrack sessions\`)`);
     for (const m of matches) wanted.add(m);
   }
   const records: ToolExecutionMetrics[] = [];

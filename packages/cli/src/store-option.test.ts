@@ -64,11 +64,16 @@ describe('perftrack with --store postgres://…', () => {
 
     const back = join(scratch, 'back');
     const imported = await cli(['import', '--from', url, '--dir', back]);
-    expect(imported).toEqual({ code: 0, stdout: `copied 74 records of 2 sessions from ${label} to ${back} (0 already there, 0 snapshots)\n`, stderr: '' });
+    expect(imported).toEqual({
+      code: 0,
+      stdout: `copied 74 records of 2 sessions from ${label} to ${back} (0 already there, 0 snapshots)\n`,
+      stderr: '',
+    });
     expect(JSON.parse((await cli(['import', '--from', url, '--dir', back, '--json'])).stdout)).toMatchObject({ copied: 0, duplicates: 74 });
 
     // the same report from the directory, the database and the copy made from the database
-    const report = async (args: string[]) => (JSON.parse((await cli(['report', ...args, '--json'])).stdout) as { analytics: { tools: unknown } }).analytics.tools;
+    const report = async (args: string[]) =>
+      (JSON.parse((await cli(['report', ...args, '--json'])).stdout) as { analytics: { tools: unknown } }).analytics.tools;
     const fromDir = await report(['--dir', dir]);
     expect(await report(['--store', url])).toEqual(fromDir);
     expect(await report(['--dir', back])).toEqual(fromDir);
@@ -76,7 +81,8 @@ describe('perftrack with --store postgres://…', () => {
     const a = new PerformanceStorage({ dir });
     const b = new PerformanceStorage({ dir: back });
     for (const id of ['ses_alpha', 'ses_beta']) {
-      const byStart = (x: { startTime: number; id: string }, y: { startTime: number; id: string }) => x.startTime - y.startTime || (x.id < y.id ? -1 : 1);
+      const byStart = (x: { startTime: number; id: string }, y: { startTime: number; id: string }) =>
+        x.startTime - y.startTime || (x.id < y.id ? -1 : 1);
       expect((await b.loadMetrics(id)).sort(byStart)).toEqual((await a.loadMetrics(id)).sort(byStart));
     }
   }, 60_000);
@@ -85,7 +91,11 @@ describe('perftrack with --store postgres://…', () => {
     const url = await database();
     const file = join(scratch, 'all.json');
     expect((await cli(['export', '--dir', dir, '--out', file])).code).toBe(0);
-    expect(JSON.parse((await cli(['import', file, '--store', url, '--json'])).stdout)).toMatchObject({ imported: 74, duplicates: 0, dir: expect.stringMatching(/^postgres:\/\/127\.0\.0\.1:\d+\/cli_\d+$/) });
+    expect(JSON.parse((await cli(['import', file, '--store', url, '--json'])).stdout)).toMatchObject({
+      imported: 74,
+      duplicates: 0,
+      dir: expect.stringMatching(/^postgres:\/\/127\.0\.0\.1:\d+\/cli_\d+$/),
+    });
     expect(JSON.parse((await cli(['import', file, '--store', url, '--json'])).stdout)).toMatchObject({ imported: 0, duplicates: 74 });
   });
 
@@ -124,7 +134,9 @@ describe('perftrack with --store postgres://…', () => {
     const wrong = cluster.url({ password: 'not-the-Secret-9' });
     const bad = await cli(['sessions', '--store', wrong]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/^perftrack: error: cannot open postgres:\/\/127\.0\.0\.1:\d+\/postgres: list sessions failed: password authentication failed for user "perftrack"\n$/);
+    expect(bad.stderr).toMatch(
+      /^perftrack: error: cannot open postgres:\/\/127\.0\.0\.1:\d+\/postgres: list sessions failed: password authentication failed for user "perftrack"\n$/,
+    );
     const down = await cli(['report', '--store', 'postgres://perftrack:not-the-Secret-9@127.0.0.1:1/x']);
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/ECONNREFUSED|connect/);

@@ -89,7 +89,10 @@ export class StoreLocation {
     const dir = this.#spec;
     if (options.create !== true) {
       const info = await stat(dir).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') throw new StoreError(`no perftrack data at ${dir}: directory not found (pass --dir DIR or --store URL, or set ${DIR_ENV} or ${DATABASE_URL_ENV})`);
+        if (e.code === 'ENOENT')
+          throw new StoreError(
+            `no perftrack data at ${dir}: directory not found (pass --dir DIR or --store URL, or set ${DIR_ENV} or ${DATABASE_URL_ENV})`,
+          );
         throw new StoreError(`cannot read ${dir}: ${e.message}`);
       });
       if (!info.isDirectory()) throw new StoreError(`${dir} is not a directory`);
@@ -100,7 +103,10 @@ export class StoreLocation {
 
 /** `--store <dir|url>`: a directory, or a PostgreSQL database by URL. */
 export function storeOption(): Option {
-  return new Option('--store <dir|url>', `a storage directory or a PostgreSQL database (postgres://user:password@host:5432/db; default: $${DATABASE_URL_ENV}, else --dir's default)`);
+  return new Option(
+    '--store <dir|url>',
+    `a storage directory or a PostgreSQL database (postgres://user:password@host:5432/db; default: $${DATABASE_URL_ENV}, else --dir's default)`,
+  );
 }
 
 /**
@@ -108,7 +114,10 @@ export function storeOption(): Option {
  * else `$PERFTRACK_DATABASE_URL`, else `$PERFTRACK_DIR`, else `./.perftrack`. `--dir` and `--store`
  * together are a usage error.
  */
-export function resolveStore(options: { dir?: string | undefined; store?: string | undefined }, io: { env: Readonly<Record<string, string | undefined>>; cwd: string }): StoreLocation {
+export function resolveStore(
+  options: { dir?: string | undefined; store?: string | undefined },
+  io: { env: Readonly<Record<string, string | undefined>>; cwd: string },
+): StoreLocation {
   if (options.dir !== undefined && options.store !== undefined) throw new StoreError('--dir and --store are exclusive: give one', 2);
   const given = options.store ?? options.dir;
   if (given !== undefined) return isDatabaseUrl(given) ? StoreLocation.database(given) : StoreLocation.dir(given, io.cwd);

@@ -10,7 +10,24 @@ import { chromium } from 'playwright-core';
 const root = join(import.meta.dirname, '..', '..', '..');
 const out = process.argv[2] ?? join(root, 'docs', 'dashboard.png');
 const dir = await mkdtemp(join(tmpdir(), 'perftrack-screenshot-'));
-const child = spawn(process.execPath, [join(root, 'examples/agent-session/dist/main.js'), '--dashboard', '--port', '0', '--pace', '150', '--sessions', '8', '--tasks', '12', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(
+  process.execPath,
+  [
+    join(root, 'examples/agent-session/dist/main.js'),
+    '--dashboard',
+    '--port',
+    '0',
+    '--pace',
+    '150',
+    '--sessions',
+    '8',
+    '--tasks',
+    '12',
+    '--dir',
+    dir,
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
 const url = await new Promise((resolve, reject) => {
   let text = '';
   child.stdout.on('data', (c) => {
@@ -20,7 +37,10 @@ const url = await new Promise((resolve, reject) => {
   });
   child.once('exit', () => reject(new Error(`example exited:\n${text}`)));
 });
-const browser = await chromium.launch({ executablePath: process.env.PERFTRACK_CHROMIUM ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+const browser = await chromium.launch({
+  executablePath: process.env.PERFTRACK_CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu'],
+});
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1100 }, colorScheme: 'light' });
   await page.goto(url);

@@ -47,7 +47,12 @@ async function openPage(url: string): Promise<{ page: Page; problems: string[] }
 
 const toolNames = (page: Page) => page.locator('#tools-body td.tool-name').allTextContents();
 const callsOf = async (page: Page, tool: string): Promise<number> => {
-  const cells = await page.locator('#tools-body tr').filter({ has: page.locator('td.tool-name', { hasText: tool }) }).first().locator('td').allTextContents();
+  const cells = await page
+    .locator('#tools-body tr')
+    .filter({ has: page.locator('td.tool-name', { hasText: tool }) })
+    .first()
+    .locator('td')
+    .allTextContents();
   return Number(cells[1]);
 };
 
@@ -70,7 +75,11 @@ suite('the dashboard in headless Chromium', () => {
   });
 
   it('loads, shows the tools of a running example agent, and keeps updating while it runs', async () => {
-    child = spawn(process.execPath, [EXAMPLE, '--dashboard', '--port', '0', '--pace', '30', '--sessions', '6', '--tasks', '10', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(
+      process.execPath,
+      [EXAMPLE, '--dashboard', '--port', '0', '--pace', '30', '--sessions', '6', '--tasks', '10', '--dir', dir],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
     const url = await new Promise<string>((resolve, reject) => {
@@ -83,18 +92,26 @@ suite('the dashboard in headless Chromium', () => {
     });
     const { page, problems } = await openPage(url);
     const expected = ['glob', 'grep', 'read', 'edit', 'bash'];
-    await page.waitForFunction((tools) => {
-      const shown = [...document.querySelectorAll('#tools-body td.tool-name')].map((td) => td.textContent);
-      return tools.every((t) => shown.includes(t));
-    }, expected, { timeout: 15_000 });
+    await page.waitForFunction(
+      (tools) => {
+        const shown = [...document.querySelectorAll('#tools-body td.tool-name')].map((td) => td.textContent);
+        return tools.every((t) => shown.includes(t));
+      },
+      expected,
+      { timeout: 15_000 },
+    );
     expect(await page.locator('#status').textContent()).toBe('live');
     expect(await toolNames(page)).toEqual(expect.arrayContaining(expected));
     const before = await callsOf(page, 'read');
     // the agent is still running: within 2 s the page shows more calls without a reload
-    await page.waitForFunction((n) => {
-      const row = [...document.querySelectorAll('#tools-body tr')].find((r) => r.querySelector('td.tool-name')?.textContent === 'read');
-      return Number(row?.querySelectorAll('td')[1]?.textContent) > n;
-    }, before, { timeout: 2_000 });
+    await page.waitForFunction(
+      (n) => {
+        const row = [...document.querySelectorAll('#tools-body tr')].find((r) => r.querySelector('td.tool-name')?.textContent === 'read');
+        return Number(row?.querySelectorAll('td')[1]?.textContent) > n;
+      },
+      before,
+      { timeout: 2_000 },
+    );
     expect(await page.locator('#chart-calls canvas').count()).toBe(1);
     expect(await page.locator('#chart-p95 canvas').count()).toBe(1);
     // the example agent's failure codes (examples/agent-session/src/tools.ts) and bash's exit codes
@@ -117,7 +134,11 @@ suite('the dashboard in headless Chromium', () => {
     expect(await callsOf(page, 'fresh_tool')).toBe(1);
     fresh();
     fresh();
-    await page.waitForFunction(() => [...document.querySelectorAll('#tools-body tr')].some((r) => r.textContent?.startsWith('fresh_tool3')), undefined, { timeout: 2_000 });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('#tools-body tr')].some((r) => r.textContent?.startsWith('fresh_tool3')),
+      undefined,
+      { timeout: 2_000 },
+    );
     expect(problems).toEqual([]);
     await page.close();
   });
@@ -178,12 +199,27 @@ suite('the dashboard in headless Chromium', () => {
   it('reads a storage directory and shows records an agent appends', async () => {
     const fs = new FileStorage({ dir });
     const now = Date.now();
-    await fs.appendMetrics('ses_1', [{ id: 'a', toolId: 'read', sessionId: 'ses_1', startTime: now - 3, endTime: now, duration: 3, success: true, sampleWeight: 1 }]);
+    await fs.appendMetrics('ses_1', [
+      { id: 'a', toolId: 'read', sessionId: 'ses_1', startTime: now - 3, endTime: now, duration: 3, success: true, sampleWeight: 1 },
+    ]);
     dashboard = await startDashboard({ dir, pollMs: 200 });
     const { page, problems } = await openPage(dashboard.url);
     await page.locator('#tools-body td.tool-name', { hasText: 'read' }).waitFor();
     expect(await page.locator('#source').textContent()).toBe(`storage: ${dir}`);
-    await fs.appendMetrics('ses_1', [{ id: 'b', toolId: 'webfetch', sessionId: 'ses_1', startTime: now, endTime: now + 9, duration: 9, success: false, error: 'timeout', errorType: 'TIMEOUT', sampleWeight: 1 }]);
+    await fs.appendMetrics('ses_1', [
+      {
+        id: 'b',
+        toolId: 'webfetch',
+        sessionId: 'ses_1',
+        startTime: now,
+        endTime: now + 9,
+        duration: 9,
+        success: false,
+        error: 'timeout',
+        errorType: 'TIMEOUT',
+        sampleWeight: 1,
+      },
+    ]);
     await page.locator('#tools-body td.tool-name', { hasText: 'webfetch' }).waitFor({ timeout: 2_000 });
     expect(await page.locator('#failures li').first().textContent()).toContain('TIMEOUT: timeout');
     expect(problems).toEqual([]);

@@ -61,10 +61,19 @@ describe('startDashboard attached to a collector', () => {
     await expect(bash()).rejects.toThrow('command not found: pnpx');
     for (let i = 0; i < 200; i++) grep();
 
-    const records = JSON.parse((await stream.next((e) => e.event === 'records')).data) as { records: { toolId: string; success: boolean; error?: string }[]; omitted: number };
+    const records = JSON.parse((await stream.next((e) => e.event === 'records')).data) as {
+      records: { toolId: string; success: boolean; error?: string }[];
+      omitted: number;
+    };
     expect(records.records.length + records.omitted).toBeGreaterThan(20);
-    expect(records.records.find((r) => r.toolId === 'bash')).toMatchObject({ success: false, error: 'command not found: pnpx', errorType: 'ENOENT' });
-    const snap = JSON.parse((await stream.next((e) => e.event === 'snapshot' && (JSON.parse(e.data) as DashboardSnapshot).tools.length === 3)).data) as DashboardSnapshot;
+    expect(records.records.find((r) => r.toolId === 'bash')).toMatchObject({
+      success: false,
+      error: 'command not found: pnpx',
+      errorType: 'ENOENT',
+    });
+    const snap = JSON.parse(
+      (await stream.next((e) => e.event === 'snapshot' && (JSON.parse(e.data) as DashboardSnapshot).tools.length === 3)).data,
+    ) as DashboardSnapshot;
     expect(snap.source).toEqual({ kind: 'collector' });
     expect(snap.tools.find((t) => t.toolId === 'read')).toMatchObject({ calls: 20, failures: 0 });
     expect(snap.tools.find((t) => t.toolId === 'bash')).toMatchObject({ calls: 1, failures: 1, errorRate: 1 });
@@ -99,7 +108,12 @@ describe('startDashboard attached to a collector', () => {
     const d = await started({ collector, analytics });
     collector.completeToolExecution(collector.startToolExecution('live', 's1'), true);
     const tools = d.snapshot().tools.map((t) => [t.toolId, t.calls]);
-    expect(tools).toEqual(expect.arrayContaining([['from-history', 1], ['live', 1]]));
+    expect(tools).toEqual(
+      expect.arrayContaining([
+        ['from-history', 1],
+        ['live', 1],
+      ]),
+    );
   });
 });
 
@@ -114,7 +128,11 @@ describe('startDashboard reading a storage directory', () => {
 
   it('loads stored sessions, then streams only the records appended since, counting each once', async () => {
     const fs = new FileStorage({ dir });
-    await fs.appendMetrics('ses_a', [rec('read'), rec('read'), rec('edit', { success: false, error: 'conflict', errorType: 'EDIT_CONFLICT' })]);
+    await fs.appendMetrics('ses_a', [
+      rec('read'),
+      rec('read'),
+      rec('edit', { success: false, error: 'conflict', errorType: 'EDIT_CONFLICT' }),
+    ]);
     await fs.appendMetrics('../../etc', [rec('grep')]);
     const d = await started({ dir, refreshMs: 50, pollMs: 50 });
     const snap = d.snapshot();
@@ -164,7 +182,9 @@ describe('the HTTP surface', () => {
     expect(csp).toContain("default-src 'none'");
     const html = await res.text();
     expect(html).toContain('uPlot');
-    expect(html.match(/<script/g)!.length).toBe((html.match(new RegExp(`<script nonce="${nonce.replace(/[+/=]/g, '\\$&')}"`, 'g')) ?? []).length);
+    expect(html.match(/<script/g)!.length).toBe(
+      (html.match(new RegExp(`<script nonce="${nonce.replace(/[+/=]/g, '\\$&')}"`, 'g')) ?? []).length,
+    );
     expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     const second = await fetch(d.url);
@@ -216,7 +236,9 @@ describe('the HTTP surface', () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
-    await expect(startDashboard({ collector: new MetricsCollector(), port })).rejects.toThrow(`perftrack dashboard: cannot listen on 127.0.0.1:${port} (port already in use)`);
+    await expect(startDashboard({ collector: new MetricsCollector(), port })).rejects.toThrow(
+      `perftrack dashboard: cannot listen on 127.0.0.1:${port} (port already in use)`,
+    );
     blocker.close();
   });
 
@@ -256,13 +278,19 @@ describe('DashboardModel bounds', () => {
 });
 
 describe('recommendations on the dashboard', () => {
-  it('shows the engine\'s recommendations as getInsights() gives them: what to change and how the impact was computed', async () => {
+  it("shows the engine's recommendations as getInsights() gives them: what to change and how the impact was computed", async () => {
     const collector = new MetricsCollector();
     const d = await started({ collector });
-    for (let i = 0; i < 100; i++) d.model.add(rec('edit', { success: i % 10 >= 3, ...(i % 10 < 3 ? { errorType: 'EditConflict', error: 'conflict' } : {}) }), true);
+    for (let i = 0; i < 100; i++)
+      d.model.add(rec('edit', { success: i % 10 >= 3, ...(i % 10 < 3 ? { errorType: 'EditConflict', error: 'conflict' } : {}) }), true);
     const shown = d.snapshot().recommendations;
     expect(shown).toEqual(d.model.analytics.getInsights().recommendations.slice(0, 10));
-    expect(shown[0]).toMatchObject({ kind: 'error-prone-tool', toolId: 'edit', action: expect.stringContaining('EditConflict'), impact: { failures: 25, basis: expect.stringContaining('error rate') } });
+    expect(shown[0]).toMatchObject({
+      kind: 'error-prone-tool',
+      toolId: 'edit',
+      action: expect.stringContaining('EditConflict'),
+      impact: { failures: 25, basis: expect.stringContaining('error rate') },
+    });
   });
 });
 

@@ -70,7 +70,22 @@ export interface Dashboard {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-const OPTION_KEYS = ['collector', 'analytics', 'dir', 'storage', 'port', 'host', 'refreshMs', 'pollMs', 'maxSessions', 'maxClients', 'bucketMs', 'buckets', 'onError', 'onWarning'];
+const OPTION_KEYS = [
+  'collector',
+  'analytics',
+  'dir',
+  'storage',
+  'port',
+  'host',
+  'refreshMs',
+  'pollMs',
+  'maxSessions',
+  'maxClients',
+  'bucketMs',
+  'buckets',
+  'onError',
+  'onWarning',
+];
 /** A page whose unsent output passes this is too slow and is disconnected. */
 const MAX_BUFFERED = 8 * 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
@@ -104,10 +119,14 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   if (options === null || typeof options !== 'object') throw new TypeError('startDashboard: options must be an object');
   checkOptionKeys(options, OPTION_KEYS, 'startDashboard');
   const { collector, analytics } = options;
-  if (collector !== undefined && typeof collector?.subscribe !== 'function') throw new TypeError('startDashboard: collector must be a MetricsCollector');
-  if (analytics !== undefined && typeof analytics?.analyze !== 'function') throw new TypeError('startDashboard: analytics must be an AnalyticsEngine');
-  if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir === '')) throw new TypeError('startDashboard: dir must be a non-empty string');
-  if (options.storage !== undefined && !(options.storage instanceof PerformanceStorage)) throw new TypeError('startDashboard: storage must be a PerformanceStorage');
+  if (collector !== undefined && typeof collector?.subscribe !== 'function')
+    throw new TypeError('startDashboard: collector must be a MetricsCollector');
+  if (analytics !== undefined && typeof analytics?.analyze !== 'function')
+    throw new TypeError('startDashboard: analytics must be an AnalyticsEngine');
+  if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir === ''))
+    throw new TypeError('startDashboard: dir must be a non-empty string');
+  if (options.storage !== undefined && !(options.storage instanceof PerformanceStorage))
+    throw new TypeError('startDashboard: storage must be a PerformanceStorage');
   if (options.dir !== undefined && options.storage !== undefined) throw new TypeError('startDashboard: give dir or storage, not both');
   const storage = options.storage ?? (options.dir !== undefined ? new PerformanceStorage({ dir: options.dir }) : undefined);
   if (collector === undefined && storage === undefined && analytics === undefined) {
@@ -118,7 +137,8 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   const pollMs = int('pollMs', options.pollMs, 1000, 50, 3_600_000);
   const maxSessions = int('maxSessions', options.maxSessions, 200, 1, 100_000);
   const maxClients = int('maxClients', options.maxClients, 16, 1, 1000);
-  if (options.host !== undefined && (typeof options.host !== 'string' || options.host.trim() === '')) throw new TypeError('startDashboard: host must be a non-empty string');
+  if (options.host !== undefined && (typeof options.host !== 'string' || options.host.trim() === ''))
+    throw new TypeError('startDashboard: host must be a non-empty string');
   const host = options.host ?? '127.0.0.1';
   const onError = options.onError;
   if (onError !== undefined && typeof onError !== 'function') throw new TypeError('startDashboard: onError must be a function');
@@ -126,7 +146,10 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   const fail = (e: unknown): void => diagnostics.report(e, 'dashboard', (x) => `perftrack dashboard: ${errorMessage(x)}`);
   const loopback = LOOPBACK.has(host.toLowerCase());
   if (!loopback) {
-    diagnostics.warnOnce('host', `perftrack dashboard: listening on ${host}, reachable from other machines; it has no authentication and shows tool names and error messages`);
+    diagnostics.warnOnce(
+      'host',
+      `perftrack dashboard: listening on ${host}, reachable from other machines; it has no authentication and shows tool names and error messages`,
+    );
   }
 
   const model = new DashboardModel({
@@ -134,7 +157,8 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     ...(options.bucketMs !== undefined ? { bucketMs: options.bucketMs } : {}),
     ...(options.buckets !== undefined ? { buckets: options.buckets } : {}),
   });
-  const source: DashboardSnapshot['source'] = collector || !storage ? { kind: 'collector' } : { kind: 'storage', dir: describeStorage(storage, options.dir) };
+  const source: DashboardSnapshot['source'] =
+    collector || !storage ? { kind: 'collector' } : { kind: 'storage', dir: describeStorage(storage, options.dir) };
   const stored = storage ? new StorageSource(openHistory({ storage }), model, maxSessions) : undefined;
   if (stored) await stored.poll(false);
 
@@ -223,7 +247,9 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     const name = hostName(req.headers.host ?? '');
     const hostAllowed = LOOPBACK.has(name) || (!loopback && (host === '0.0.0.0' || host === '::' || name === hostName(host)));
     if (!hostAllowed) {
-      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end('perftrack dashboard: requests must be addressed to 127.0.0.1 or localhost\n');
+      res
+        .writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' })
+        .end('perftrack dashboard: requests must be addressed to 127.0.0.1 or localhost\n');
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -233,7 +259,11 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/' || path === '/index.html') {
       const nonce = randomBytes(16).toString('base64');
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': pageCsp(nonce), 'X-Frame-Options': 'DENY' });
+      res.writeHead(200, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Security-Policy': pageCsp(nonce),
+        'X-Frame-Options': 'DENY',
+      });
       res.end(req.method === 'HEAD' ? undefined : renderPage(nonce));
     } else if (path === '/api/snapshot') {
       res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
@@ -279,7 +309,10 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     clearInterval(heartbeat);
     unsubscribe?.();
     const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(`perftrack dashboard: cannot listen on ${host}:${port}${code === 'EADDRINUSE' ? ' (port already in use)' : code ? ` (${code})` : ''}`, { cause: e });
+    throw new Error(
+      `perftrack dashboard: cannot listen on ${host}:${port}${code === 'EADDRINUSE' ? ' (port already in use)' : code ? ` (${code})` : ''}`,
+      { cause: e },
+    );
   }
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;

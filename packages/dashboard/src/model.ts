@@ -119,7 +119,12 @@ function trimLeadingEmpty(series: TimelineSeries, min: number): TimelineSeries {
   return {
     ...series,
     times: series.times.slice(from),
-    tools: series.tools.map((t) => ({ ...t, callsPerSecond: t.callsPerSecond.slice(from), p95: t.p95.slice(from), failures: t.failures.slice(from) })),
+    tools: series.tools.map((t) => ({
+      ...t,
+      callsPerSecond: t.callsPerSecond.slice(from),
+      p95: t.p95.slice(from),
+      failures: t.failures.slice(from),
+    })),
   };
 }
 

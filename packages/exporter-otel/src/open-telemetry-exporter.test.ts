@@ -1,4 +1,13 @@
-import { context, metrics, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type HrTime, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
+import {
+  context,
+  metrics,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type HrTime,
+  type MeterProvider as ApiMeterProvider,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   AggregationTemporality,
@@ -73,7 +82,9 @@ describe('OpenTelemetryExporter: execute_tool spans', () => {
     collector.subscribe({ onMetric: (m) => void records.push(m) });
     const tool = trackPerformance({ collector, trackMemory: true, trackInputOutput: true })(readTool());
 
-    expect(tool.execute({ path: '/repo/a.ts' }, { sessionID: 'ses_1', messageID: 'msg_1', callID: 'call_42' })).toBe('contents of /repo/a.ts');
+    expect(tool.execute({ path: '/repo/a.ts' }, { sessionID: 'ses_1', messageID: 'msg_1', callID: 'call_42' })).toBe(
+      'contents of /repo/a.ts',
+    );
     expect(spans.getFinishedSpans()).toHaveLength(0); // nothing built on the call path
     await tick();
 
@@ -119,7 +130,12 @@ describe('OpenTelemetryExporter: execute_tool spans', () => {
     expect(bash!.attributes['gen_ai.tool.call.id']).toBe(bash!.attributes['perftrack.record.id']);
 
     const quiet = setup();
-    const noMessages = new OpenTelemetryExporter({ collector: quiet.collector, tracerProvider: quiet.tracerProvider, metrics: false, errorMessages: false });
+    const noMessages = new OpenTelemetryExporter({
+      collector: quiet.collector,
+      tracerProvider: quiet.tracerProvider,
+      metrics: false,
+      errorMessages: false,
+    });
     quiet.collector.recordExecution({ toolId: 'bash', sessionId: 's', startTime: 1, endTime: 2, success: false, error: 'token=secret' });
     await noMessages.flush();
     expect(quiet.spans.getFinishedSpans()[0]!.status).toEqual({ code: SpanStatusCode.ERROR });
@@ -129,7 +145,13 @@ describe('OpenTelemetryExporter: execute_tool spans', () => {
   it('places a span exactly at the record’s start and end times, to the nanosecond', async () => {
     const { spans, tracerProvider, collector } = setup();
     const exporter = new OpenTelemetryExporter({ collector, tracerProvider, metrics: false });
-    collector.recordExecution({ toolId: 'grep', sessionId: 's', startTime: 1_764_000_000_123.5, endTime: 1_764_000_000_373.75, success: true });
+    collector.recordExecution({
+      toolId: 'grep',
+      sessionId: 's',
+      startTime: 1_764_000_000_123.5,
+      endTime: 1_764_000_000_373.75,
+      success: true,
+    });
     await exporter.flush();
     const span = spans.getFinishedSpans()[0]!;
     expect(span.startTime).toEqual([1_764_000_000, 123_500_000]);
@@ -141,7 +163,16 @@ describe('OpenTelemetryExporter: execute_tool spans', () => {
     const { spans, tracerProvider, collector } = setup();
     const exporter = new OpenTelemetryExporter({ collector, tracerProvider, metrics: false });
     collector.recordExecution({ toolId: 'glob', sessionId: 's', startTime: 1, endTime: 2, success: true, sampleWeight: 20 });
-    collector.recordExecution({ toolId: 'glob', sessionId: 's', startTime: 5, endTime: 5, success: false, untimed: true, errorType: 'TypeError', error: 'x' });
+    collector.recordExecution({
+      toolId: 'glob',
+      sessionId: 's',
+      startTime: 5,
+      endTime: 5,
+      success: false,
+      untimed: true,
+      errorType: 'TypeError',
+      error: 'x',
+    });
     await exporter.flush();
     const [weighted, untimed] = spans.getFinishedSpans();
     expect(weighted!.attributes['perftrack.sample_weight']).toBe(20);
@@ -175,7 +206,12 @@ describe('OpenTelemetryExporter: execute_tool spans', () => {
 
     // with parentFromActiveContext: false, every tool span starts its own trace
     const roots = setup();
-    const rootExporter = new OpenTelemetryExporter({ collector: roots.collector, tracerProvider: roots.tracerProvider, metrics: false, parentFromActiveContext: false });
+    const rootExporter = new OpenTelemetryExporter({
+      collector: roots.collector,
+      tracerProvider: roots.tracerProvider,
+      metrics: false,
+      parentFromActiveContext: false,
+    });
     const rootTool = trackPerformance({ collector: roots.collector })(readTool());
     context.with(trace.setSpan(ROOT_CONTEXT, agentSpan), () => rootTool.execute({ path: '/a' }, { sessionID: 's' }));
     await rootExporter.flush();
@@ -208,12 +244,18 @@ describe('OpenTelemetryExporter: execute_tool spans', () => {
 describe('OpenTelemetryExporter: a tracer and a meter given directly', () => {
   it('uses them as they are', async () => {
     const { spans, tracerProvider, meterProvider, histogramPoints, collector } = setup();
-    const exporter = new OpenTelemetryExporter({ collector, tracer: tracerProvider.getTracer('my-agent'), meter: meterProvider.getMeter('my-agent') });
+    const exporter = new OpenTelemetryExporter({
+      collector,
+      tracer: tracerProvider.getTracer('my-agent'),
+      meter: meterProvider.getMeter('my-agent'),
+    });
     collector.recordExecution({ toolId: 'grep', sessionId: 's', startTime: 1, endTime: 4, success: true });
     await exporter.flush();
     expect(spans.getFinishedSpans()[0]!.instrumentationScope.name).toBe('my-agent');
     expect((await histogramPoints())[0]!.value.count).toBe(1);
-    expect(() => new OpenTelemetryExporter({ tracer: tracerProvider.getTracer('x'), tracerProvider })).toThrow('pass tracer or tracerProvider, not both');
+    expect(() => new OpenTelemetryExporter({ tracer: tracerProvider.getTracer('x'), tracerProvider })).toThrow(
+      'pass tracer or tracerProvider, not both',
+    );
     expect(() => new OpenTelemetryExporter({ meter: {} as never })).toThrow('meter must be an object with a createHistogram() method');
   });
 });
@@ -223,7 +265,15 @@ describe('OpenTelemetryExporter: gen_ai.execute_tool.duration', () => {
     const { meterProvider, collector, histogramPoints } = setup();
     const exporter = new OpenTelemetryExporter({ collector, meterProvider, spans: false });
     const at = (toolId: string, ms: number, fail?: string) =>
-      collector.recordExecution({ toolId, sessionId: 'ses_x', startTime: 10, endTime: 10 + ms, success: fail === undefined, errorType: fail, error: fail });
+      collector.recordExecution({
+        toolId,
+        sessionId: 'ses_x',
+        startTime: 10,
+        endTime: 10 + ms,
+        success: fail === undefined,
+        errorType: fail,
+        error: fail,
+      });
     at('read', 5);
     at('read', 30);
     at('read', 100, 'ENOENT');
@@ -257,8 +307,14 @@ describe('OpenTelemetryExporter: gen_ai.execute_tool.duration', () => {
     expect(whole).toBeLessThan(5_000);
 
     const frac = setup();
-    const fracExporter = new OpenTelemetryExporter({ collector: frac.collector, meterProvider: frac.meterProvider, spans: false, random: createSeededRandom(3) });
-    for (let i = 0; i < 3_000; i++) frac.collector.recordExecution({ toolId: 'grep', sessionId: 's', startTime: 1, endTime: 2, success: true, sampleWeight: 1 / 0.3 });
+    const fracExporter = new OpenTelemetryExporter({
+      collector: frac.collector,
+      meterProvider: frac.meterProvider,
+      spans: false,
+      random: createSeededRandom(3),
+    });
+    for (let i = 0; i < 3_000; i++)
+      frac.collector.recordExecution({ toolId: 'grep', sessionId: 's', startTime: 1, endTime: 2, success: true, sampleWeight: 1 / 0.3 });
     await fracExporter.flush();
     const count = (await frac.histogramPoints())[0]!.value.count;
     expect(Math.abs(count - 10_000) / 10_000).toBeLessThan(0.03);
@@ -267,7 +323,15 @@ describe('OpenTelemetryExporter: gen_ai.execute_tool.duration', () => {
   it('leaves untimed failures out of the latency histogram (they still get a span)', async () => {
     const { spans, tracerProvider, meterProvider, collector, histogramPoints } = setup();
     const exporter = new OpenTelemetryExporter({ collector, tracerProvider, meterProvider });
-    collector.recordExecution({ toolId: 'glob', sessionId: 's', startTime: 5, endTime: 5, success: false, untimed: true, errorType: 'TypeError' });
+    collector.recordExecution({
+      toolId: 'glob',
+      sessionId: 's',
+      startTime: 5,
+      endTime: 5,
+      success: false,
+      untimed: true,
+      errorType: 'TypeError',
+    });
     await exporter.flush();
     expect(spans.getFinishedSpans()).toHaveLength(1);
     expect(await histogramPoints()).toEqual([]);
@@ -281,7 +345,16 @@ describe('OpenTelemetryExporter: gen_ai.execute_tool.duration', () => {
     } as unknown as ApiMeterProvider;
     const exporter = new OpenTelemetryExporter({ meterProvider, spans: false, queue: { capacity: 1_024 } });
     for (let i = 0; i < 1_000_000; i++) {
-      exporter.onMetric({ id: String(i), toolId: `tool_${i}`, sessionId: 's', startTime: 0, endTime: 1, duration: 1, success: true, sampleWeight: 1 });
+      exporter.onMetric({
+        id: String(i),
+        toolId: `tool_${i}`,
+        sessionId: 's',
+        startTime: 0,
+        endTime: 1,
+        duration: 1,
+        success: true,
+        sampleWeight: 1,
+      });
     }
     void exporter.flush();
     expect(recorded).toBe(1_000_000);
@@ -329,7 +402,13 @@ describe('OpenTelemetryExporter: isolation from the tool', () => {
     await expect(exporter.flush()).resolves.toBeUndefined();
     await tick();
     // each record's span and histogram sample fail separately; the provider's flush too
-    expect(errors.map((e) => (e as Error).message)).toEqual(['processor exploded', 'meter exploded', 'processor exploded', 'meter exploded', 'flush exploded']);
+    expect(errors.map((e) => (e as Error).message)).toEqual([
+      'processor exploded',
+      'meter exploded',
+      'processor exploded',
+      'meter exploded',
+      'flush exploded',
+    ]);
     expect(exporter.stats()).toMatchObject({ errors: 5, spans: 0, durationSamples: 0 });
 
     // a tracer whose startSpan throws
@@ -389,7 +468,13 @@ describe('OpenTelemetryExporter: isolation from the tool', () => {
     const { spans, tracerProvider } = setup();
     const clock = new FakeClock();
     const collector = new MetricsCollector({ clock, onWarning: () => {} });
-    const exporter = new OpenTelemetryExporter({ collector, tracerProvider, metrics: false, queue: { capacity: 8, overflow: 'drop' }, onWarning: () => {} });
+    const exporter = new OpenTelemetryExporter({
+      collector,
+      tracerProvider,
+      metrics: false,
+      queue: { capacity: 8, overflow: 'drop' },
+      onWarning: () => {},
+    });
     for (let i = 0; i < 20; i++) collector.recordExecution({ toolId: 't', sessionId: 's', startTime: 0, endTime: 1, success: true });
     expect(spans.getFinishedSpans()).toHaveLength(0);
     await exporter.flush();
@@ -420,11 +505,19 @@ describe('OpenTelemetryExporter: isolation from the tool', () => {
   it('rejects bad options with a clear TypeError', () => {
     expect(() => new OpenTelemetryExporter({ tracers: {} } as never)).toThrow('unknown option "tracers"');
     expect(() => new OpenTelemetryExporter({ spans: 'yes' } as never)).toThrow('spans must be a boolean');
-    expect(() => new OpenTelemetryExporter({ tracerProvider: {} } as never)).toThrow('tracerProvider must be an object with a getTracer() method');
-    expect(() => new OpenTelemetryExporter({ meterProvider: 1 } as never)).toThrow('meterProvider must be an object with a getMeter() method');
+    expect(() => new OpenTelemetryExporter({ tracerProvider: {} } as never)).toThrow(
+      'tracerProvider must be an object with a getTracer() method',
+    );
+    expect(() => new OpenTelemetryExporter({ meterProvider: 1 } as never)).toThrow(
+      'meterProvider must be an object with a getMeter() method',
+    );
     expect(() => new OpenTelemetryExporter({ agentName: '' })).toThrow('agentName must be a non-empty string');
-    expect(() => new OpenTelemetryExporter({ durationBuckets: [1, 0.5] })).toThrow('durationBuckets must be an array of finite numbers in increasing order');
-    expect(() => new OpenTelemetryExporter({ queue: { capacity: 0 } })).toThrow('OpenTelemetryExporter queue: capacity must be an integer from 1');
+    expect(() => new OpenTelemetryExporter({ durationBuckets: [1, 0.5] })).toThrow(
+      'durationBuckets must be an array of finite numbers in increasing order',
+    );
+    expect(() => new OpenTelemetryExporter({ queue: { capacity: 0 } })).toThrow(
+      'OpenTelemetryExporter queue: capacity must be an integer from 1',
+    );
     expect(() => new OpenTelemetryExporter({ queue: { size: 5 } } as never)).toThrow('unknown queue option "size"');
     expect(() => new OpenTelemetryExporter(null as never)).toThrow('options must be an object');
     expect(() => new OpenTelemetryExporter({ spans: false, metrics: false })).toThrow('nothing to export');

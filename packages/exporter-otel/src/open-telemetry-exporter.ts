@@ -181,7 +181,10 @@ export class OpenTelemetryExporter implements MetricsSubscriber, BatchSink {
     };
     const provider = <P>(key: 'tracerProvider' | 'meterProvider' | 'tracer' | 'meter', method: string): P | undefined => {
       const value = options[key] as unknown;
-      if (value !== undefined && (typeof value !== 'object' || value === null || typeof (value as Record<string, unknown>)[method] !== 'function')) {
+      if (
+        value !== undefined &&
+        (typeof value !== 'object' || value === null || typeof (value as Record<string, unknown>)[method] !== 'function')
+      ) {
         throw new TypeError(`OpenTelemetryExporter: ${key} must be an object with a ${method}() method`);
       }
       return value as P | undefined;
@@ -197,12 +200,18 @@ export class OpenTelemetryExporter implements MetricsSubscriber, BatchSink {
     this.#meterProvider = provider<MeterProvider>('meterProvider', 'getMeter');
     this.#fixedTracer = provider<Tracer>('tracer', 'startSpan');
     this.#fixedMeter = provider<Meter>('meter', 'createHistogram');
-    if (this.#fixedTracer !== undefined && this.#tracerProvider !== undefined) throw new TypeError('OpenTelemetryExporter: pass tracer or tracerProvider, not both');
-    if (this.#fixedMeter !== undefined && this.#meterProvider !== undefined) throw new TypeError('OpenTelemetryExporter: pass meter or meterProvider, not both');
-    if (options.random !== undefined && typeof options.random !== 'function') throw new TypeError('OpenTelemetryExporter: random must be a function');
+    if (this.#fixedTracer !== undefined && this.#tracerProvider !== undefined)
+      throw new TypeError('OpenTelemetryExporter: pass tracer or tracerProvider, not both');
+    if (this.#fixedMeter !== undefined && this.#meterProvider !== undefined)
+      throw new TypeError('OpenTelemetryExporter: pass meter or meterProvider, not both');
+    if (options.random !== undefined && typeof options.random !== 'function')
+      throw new TypeError('OpenTelemetryExporter: random must be a function');
     this.#random = options.random ?? Math.random;
     const buckets = options.durationBuckets ?? EXECUTE_TOOL_DURATION_BUCKETS;
-    if (!Array.isArray(buckets) || buckets.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || (i > 0 && b <= (buckets[i - 1] as number)))) {
+    if (
+      !Array.isArray(buckets) ||
+      buckets.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || (i > 0 && b <= (buckets[i - 1] as number)))
+    ) {
       throw new TypeError('OpenTelemetryExporter: durationBuckets must be an array of finite numbers in increasing order');
     }
     const onError = options.onError;
@@ -268,7 +277,13 @@ export class OpenTelemetryExporter implements MetricsSubscriber, BatchSink {
 
   /** Counters since creation. */
   stats(): OpenTelemetryExporterStats {
-    return { spans: this.#spanCount, durationSamples: this.#durationSamples, invalid: this.#invalid, errors: this.#errors, queue: this.#queue.stats() };
+    return {
+      spans: this.#spanCount,
+      durationSamples: this.#durationSamples,
+      invalid: this.#invalid,
+      errors: this.#errors,
+      queue: this.#queue.stats(),
+    };
   }
 
   #export(record: ToolExecutionMetrics, parent: Context): void {
@@ -336,15 +351,26 @@ export class OpenTelemetryExporter implements MetricsSubscriber, BatchSink {
       if (parentSpan !== undefined) parentContext = traceApi.setSpanContext(parent, parentSpan);
     }
     const children = callId === undefined ? undefined : this.#links.takeChildren(callId);
-    const links: Link[] | undefined = children?.map((context) => ({ context, attributes: { [PerftrackAttributes.PARENT_CALL_ID]: callId as string } }));
+    const links: Link[] | undefined = children?.map((context) => ({
+      context,
+      attributes: { [PerftrackAttributes.PARENT_CALL_ID]: callId as string },
+    }));
 
     const start = Number.isFinite(record.startTime) ? toHrTime(record.startTime) : undefined;
     const tracer = this.#currentTracer();
-    const span = tracer.startSpan(`execute_tool ${record.toolId}`, { kind: SpanKind.INTERNAL, startTime: start, attributes, links }, parentContext);
+    const span = tracer.startSpan(
+      `execute_tool ${record.toolId}`,
+      { kind: SpanKind.INTERNAL, startTime: start, attributes, links },
+      parentContext,
+    );
     if (callId !== undefined) this.#links.remember(callId, span.spanContext());
     if (parentCallId !== undefined && parentSpan === undefined) this.#links.addOrphan(parentCallId, span.spanContext());
     if (!record.success) {
-      span.setStatus(this.#errorMessages && typeof record.error === 'string' ? { code: SpanStatusCode.ERROR, message: record.error } : { code: SpanStatusCode.ERROR });
+      span.setStatus(
+        this.#errorMessages && typeof record.error === 'string'
+          ? { code: SpanStatusCode.ERROR, message: record.error }
+          : { code: SpanStatusCode.ERROR },
+      );
     }
     // the span lasts exactly the record's duration, to the nanosecond
     const durationNs = timed ? Math.round(record.duration * 1e6) : 0;
@@ -395,7 +421,11 @@ export class OpenTelemetryExporter implements MetricsSubscriber, BatchSink {
 
   #report(error: unknown): void {
     this.#errors++;
-    this.#diagnostics.report(error, 'export', (e) => `OpenTelemetryExporter: export failed (${errorMessage(e)}); further errors go to onError when given`);
+    this.#diagnostics.report(
+      error,
+      'export',
+      (e) => `OpenTelemetryExporter: export failed (${errorMessage(e)}); further errors go to onError when given`,
+    );
   }
 }
 

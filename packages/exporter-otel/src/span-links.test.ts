@@ -11,8 +11,14 @@ function setup() {
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
   const collector = new MetricsCollector({ onWarning: () => {} });
   const exporter = new OpenTelemetryExporter({ collector, tracerProvider, metrics: false, parentFromActiveContext: false });
-  const record = (fields: { toolId: string; callId: string; sessionId: string; parentCallId?: string; parentSessionId?: string; runId?: string }) =>
-    collector.recordExecution({ ...fields, startTime: 1_700_000_000_000, endTime: 1_700_000_000_010, success: true });
+  const record = (fields: {
+    toolId: string;
+    callId: string;
+    sessionId: string;
+    parentCallId?: string;
+    parentSessionId?: string;
+    runId?: string;
+  }) => collector.recordExecution({ ...fields, startTime: 1_700_000_000_000, endTime: 1_700_000_000_010, success: true });
   return { spans, exporter, record };
 }
 
@@ -51,7 +57,9 @@ describe('SpanLinks bounds', () => {
       links.addOrphan(`parent-${i}`, span);
     }
     global.gc?.();
-    console.log(`SpanLinks after 1,000,000 calls: heap ${(process.memoryUsage().heapUsed / 1048576).toFixed(1)} MiB${global.gc ? ' after GC' : ''}`);
+    console.log(
+      `SpanLinks after 1,000,000 calls: heap ${(process.memoryUsage().heapUsed / 1048576).toFixed(1)} MiB${global.gc ? ' after GC' : ''}`,
+    );
     expect(links.size).toEqual({ spans: 4096, orphans: 4096 });
     expect(links.spanOf('call-999999')).toBe(span);
     expect(links.spanOf('call-0')).toBeUndefined();

@@ -57,7 +57,9 @@ describe('PrometheusExporter: metrics', () => {
     expect(sampleValue(m, 'perftrack_tool_duration_seconds_bucket', { tool: 'bash', outcome: 'success', le: '0.1' })).toBe(0);
     expect(sampleValue(m, 'perftrack_tool_duration_seconds_bucket', { tool: 'bash', outcome: 'success', le: '0.25' })).toBe(1);
     expect(sampleValue(m, 'perftrack_tool_duration_seconds_bucket', { tool: 'bash', outcome: 'success', le: '+Inf' })).toBe(1);
-    const les = m.samples.filter((s) => s.name === 'perftrack_tool_duration_seconds_bucket' && s.labels.tool === 'bash').map((s) => s.labels.le);
+    const les = m.samples
+      .filter((s) => s.name === 'perftrack_tool_duration_seconds_bucket' && s.labels.tool === 'bash')
+      .map((s) => s.labels.le);
     expect(les).toEqual([...DEFAULT_DURATION_BUCKETS.map(String), '+Inf']);
     // session ids are never labels, nor anywhere in the text
     expect(text).not.toContain('ses_secret');
@@ -80,16 +82,27 @@ describe('PrometheusExporter: metrics', () => {
     // a fractional weight (sample rate 0.3) is rounded without bias
     const c2 = quietCollector();
     const e2 = new PrometheusExporter({ collector: c2, random: createSeededRandom(4) });
-    for (let i = 0; i < 3_000; i++) c2.recordExecution({ toolId: 'grep', sessionId: 's', startTime: 0, endTime: 2, success: true, sampleWeight: 1 / 0.3 });
+    for (let i = 0; i < 3_000; i++)
+      c2.recordExecution({ toolId: 'grep', sessionId: 's', startTime: 0, endTime: 2, success: true, sampleWeight: 1 / 0.3 });
     const m2 = await scrape(e2);
     expect(sampleValue(m2, 'perftrack_tool_calls_total', { tool: 'grep', outcome: 'success' })).toBeCloseTo(10_000, 6);
-    expect(Math.abs(sampleValue(m2, 'perftrack_tool_duration_seconds_count', { tool: 'grep', outcome: 'success' }) - 10_000) / 10_000).toBeLessThan(0.03);
+    expect(
+      Math.abs(sampleValue(m2, 'perftrack_tool_duration_seconds_count', { tool: 'grep', outcome: 'success' }) - 10_000) / 10_000,
+    ).toBeLessThan(0.03);
   });
 
   it('counts untimed failures as calls and failures but keeps them out of the latency histogram', async () => {
     const collector = quietCollector();
     const exporter = new PrometheusExporter({ collector });
-    collector.recordExecution({ toolId: 'glob', sessionId: 's', startTime: 5, endTime: 5, success: false, untimed: true, errorType: 'EACCES' });
+    collector.recordExecution({
+      toolId: 'glob',
+      sessionId: 's',
+      startTime: 5,
+      endTime: 5,
+      success: false,
+      untimed: true,
+      errorType: 'EACCES',
+    });
     const m = await scrape(exporter);
     expect(sampleValue(m, 'perftrack_tool_calls_total', { tool: 'glob', outcome: 'failure' })).toBe(1);
     expect(sampleValue(m, 'perftrack_tool_failures_total', { tool: 'glob', error_type: 'EACCES' })).toBe(1);
@@ -111,8 +124,10 @@ describe('PrometheusExporter: metrics', () => {
     const warnings: string[] = [];
     const collector = quietCollector();
     const exporter = new PrometheusExporter({ collector, maxTools: 3, maxErrorTypes: 2, onWarning: (w) => void warnings.push(w) });
-    for (let i = 0; i < 10; i++) collector.recordExecution({ toolId: `tool_${i}`, sessionId: `ses_${i}`, startTime: 0, endTime: 1, success: true });
-    for (const code of ['E1', 'E2', 'E3', 'E4']) collector.recordExecution({ toolId: 'tool_0', sessionId: 's', startTime: 0, endTime: 1, success: false, errorType: code });
+    for (let i = 0; i < 10; i++)
+      collector.recordExecution({ toolId: `tool_${i}`, sessionId: `ses_${i}`, startTime: 0, endTime: 1, success: true });
+    for (const code of ['E1', 'E2', 'E3', 'E4'])
+      collector.recordExecution({ toolId: 'tool_0', sessionId: 's', startTime: 0, endTime: 1, success: false, errorType: code });
     const m = await scrape(exporter);
     const tools = new Set(m.samples.filter((s) => s.name === 'perftrack_tool_calls_total').map((s) => s.labels.tool));
     expect([...tools].sort()).toEqual(['other', 'tool_0', 'tool_1', 'tool_2']);
@@ -126,7 +141,17 @@ describe('PrometheusExporter: metrics', () => {
   it('escapes hostile tool names and error types in the exposition text', async () => {
     const exporter = new PrometheusExporter();
     const hostile = 'evil"} 1\nperftrack_fake 9\\';
-    exporter.onMetric({ id: '1', toolId: hostile, sessionId: 's', startTime: 0, endTime: 1, duration: 1, success: false, errorType: 'E"\n', sampleWeight: 1 });
+    exporter.onMetric({
+      id: '1',
+      toolId: hostile,
+      sessionId: 's',
+      startTime: 0,
+      endTime: 1,
+      duration: 1,
+      success: false,
+      errorType: 'E"\n',
+      sampleWeight: 1,
+    });
     const m = await scrape(exporter); // the strict parser throws on a malformed line
     expect(sampleValue(m, 'perftrack_tool_calls_total', { tool: hostile, outcome: 'failure' })).toBe(1);
     expect(sampleValue(m, 'perftrack_tool_failures_total', { tool: hostile, error_type: 'E"\n' })).toBe(1);
@@ -136,7 +161,8 @@ describe('PrometheusExporter: metrics', () => {
   it('warns about folding even when the first tool past the limit is itself named "other"', async () => {
     const warnings: string[] = [];
     const exporter = new PrometheusExporter({ maxTools: 1, onWarning: (w) => void warnings.push(w) });
-    for (const toolId of ['read', 'other', 'grep']) exporter.onMetric({ id: toolId, toolId, sessionId: 's', startTime: 0, endTime: 1, duration: 1, success: true, sampleWeight: 1 });
+    for (const toolId of ['read', 'other', 'grep'])
+      exporter.onMetric({ id: toolId, toolId, sessionId: 's', startTime: 0, endTime: 1, duration: 1, success: true, sampleWeight: 1 });
     const m = await scrape(exporter);
     expect(sampleValue(m, 'perftrack_tool_calls_total', { tool: 'other', outcome: 'success' })).toBe(2);
     expect(warnings).toHaveLength(1);
@@ -146,7 +172,16 @@ describe('PrometheusExporter: metrics', () => {
   it('stays bounded through a million calls with a million distinct tool and session names', async () => {
     const exporter = new PrometheusExporter({ maxTools: 50, onWarning: () => {} });
     for (let i = 0; i < 1_000_000; i++) {
-      exporter.onMetric({ id: String(i), toolId: `tool_${i}`, sessionId: `ses_${i}`, startTime: 0, endTime: 1, duration: 1, success: true, sampleWeight: 1 });
+      exporter.onMetric({
+        id: String(i),
+        toolId: `tool_${i}`,
+        sessionId: `ses_${i}`,
+        startTime: 0,
+        endTime: 1,
+        duration: 1,
+        success: true,
+        sampleWeight: 1,
+      });
     }
     const m = await scrape(exporter);
     const series = m.samples.filter((s) => s.name === 'perftrack_tool_calls_total');
@@ -212,7 +247,17 @@ describe('PrometheusExporter: off the call path and isolated from the tool', () 
       },
     });
     const exporter = new PrometheusExporter({ registry, onError: (e) => void errors.push(e) });
-    const response = { statusCode: 0, headers: {} as Record<string, string>, body: '', setHeader(n: string, v: string) { this.headers[n] = v; }, end(b?: string) { this.body = b ?? ''; } };
+    const response = {
+      statusCode: 0,
+      headers: {} as Record<string, string>,
+      body: '',
+      setHeader(n: string, v: string) {
+        this.headers[n] = v;
+      },
+      end(b?: string) {
+        this.body = b ?? '';
+      },
+    };
     await expect(exporter.metricsHandler(undefined, response)).resolves.toBe('');
     expect(response.statusCode).toBe(500);
     expect((errors[0] as Error).message).toBe('collect exploded');
@@ -256,7 +301,9 @@ describe('PrometheusExporter: serving', () => {
     const warnings: string[] = [];
     const exporter = new PrometheusExporter({ onWarning: (m) => warnings.push(m) });
     const first = await exporter.serve({ port: 0 });
-    await expect(exporter.serve({ port: first.port })).rejects.toThrow(`PrometheusExporter.serve: cannot listen on 127.0.0.1:${first.port}`);
+    await expect(exporter.serve({ port: first.port })).rejects.toThrow(
+      `PrometheusExporter.serve: cannot listen on 127.0.0.1:${first.port}`,
+    );
     expect(warnings).toEqual([]);
     await expect(exporter.serve({ port: -1 })).rejects.toThrow('port must be an integer from 0 to 65535');
     await expect(exporter.serve({ port: 0, path: 'metrics' })).rejects.toThrow('path must start with "/"');
@@ -270,7 +317,9 @@ describe('PrometheusExporter: registries and options', () => {
     const registry = new Registry();
     const first = new PrometheusExporter({ registry });
     expect(first.registry).toBe(registry);
-    expect(() => new PrometheusExporter({ registry })).toThrow('the registry already has a metric named "perftrack_tool_duration_seconds"; pass another prefix or registry');
+    expect(() => new PrometheusExporter({ registry })).toThrow(
+      'the registry already has a metric named "perftrack_tool_duration_seconds"; pass another prefix or registry',
+    );
     expect(() => new PrometheusExporter({ registry, prefix: 'agent2_' })).not.toThrow();
     // by default each exporter has its own registry: the global one is left alone
     new PrometheusExporter();
@@ -290,7 +339,9 @@ describe('PrometheusExporter: registries and options', () => {
     expect(() => new PrometheusExporter({ port: 9464 } as never)).toThrow('unknown option "port"');
     expect(() => new PrometheusExporter({ maxTools: 0 })).toThrow('maxTools must be an integer from 1 to 10000');
     expect(() => new PrometheusExporter({ prefix: 'bad-prefix' })).toThrow('prefix must match');
-    expect(() => new PrometheusExporter({ buckets: [0.1, 0.05] })).toThrow('buckets must be a non-empty array of positive finite numbers in increasing order');
+    expect(() => new PrometheusExporter({ buckets: [0.1, 0.05] })).toThrow(
+      'buckets must be a non-empty array of positive finite numbers in increasing order',
+    );
     expect(() => new PrometheusExporter({ registry: {} as never })).toThrow('registry must be a prom-client Registry');
     expect(() => new PrometheusExporter({ queue: { capacity: -1 } })).toThrow('PrometheusExporter queue: capacity must be an integer');
   });

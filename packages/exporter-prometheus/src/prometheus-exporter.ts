@@ -95,7 +95,18 @@ export interface PrometheusExporterStats {
   readonly queue: BatchQueueStats;
 }
 
-const KNOWN_OPTIONS: readonly string[] = ['collector', 'registry', 'prefix', 'buckets', 'maxTools', 'maxErrorTypes', 'queue', 'random', 'onError', 'onWarning'];
+const KNOWN_OPTIONS: readonly string[] = [
+  'collector',
+  'registry',
+  'prefix',
+  'buckets',
+  'maxTools',
+  'maxErrorTypes',
+  'queue',
+  'random',
+  'onError',
+  'onWarning',
+];
 
 /** Admits up to `max` distinct label values; later ones map to {@link OTHER_LABEL}. */
 class BoundedLabel {
@@ -161,7 +172,8 @@ export class PrometheusExporter implements MetricsSubscriber, BatchSink {
 
   constructor(options: PrometheusExporterOptions = {}) {
     checkOptionKeys(options, KNOWN_OPTIONS, 'PrometheusExporter');
-    const limit = (key: 'maxTools' | 'maxErrorTypes', fallback: number): number => checkInteger('PrometheusExporter', key, options[key] ?? fallback, 1, 10_000);
+    const limit = (key: 'maxTools' | 'maxErrorTypes', fallback: number): number =>
+      checkInteger('PrometheusExporter', key, options[key] ?? fallback, 1, 10_000);
     const maxTools = limit('maxTools', 100);
     this.#tools = new BoundedLabel(maxTools, (tool) =>
       this.#diagnostics.warnOnce(
@@ -175,13 +187,21 @@ export class PrometheusExporter implements MetricsSubscriber, BatchSink {
       throw new TypeError(`PrometheusExporter: prefix must match [a-zA-Z_:][a-zA-Z0-9_:]* (or be empty), got ${JSON.stringify(prefix)}`);
     }
     const buckets = options.buckets ?? DEFAULT_DURATION_BUCKETS;
-    if (!Array.isArray(buckets) || buckets.length === 0 || buckets.some((b, i) => typeof b !== 'number' || !(b > 0) || !Number.isFinite(b) || (i > 0 && b <= (buckets[i - 1] as number)))) {
+    if (
+      !Array.isArray(buckets) ||
+      buckets.length === 0 ||
+      buckets.some((b, i) => typeof b !== 'number' || !(b > 0) || !Number.isFinite(b) || (i > 0 && b <= (buckets[i - 1] as number)))
+    ) {
       throw new TypeError('PrometheusExporter: buckets must be a non-empty array of positive finite numbers in increasing order');
     }
-    if (options.registry !== undefined && !(typeof options.registry === 'object' && options.registry !== null && typeof options.registry.registerMetric === 'function')) {
+    if (
+      options.registry !== undefined &&
+      !(typeof options.registry === 'object' && options.registry !== null && typeof options.registry.registerMetric === 'function')
+    ) {
       throw new TypeError('PrometheusExporter: registry must be a prom-client Registry');
     }
-    if (options.random !== undefined && typeof options.random !== 'function') throw new TypeError('PrometheusExporter: random must be a function');
+    if (options.random !== undefined && typeof options.random !== 'function')
+      throw new TypeError('PrometheusExporter: random must be a function');
     this.#random = options.random ?? Math.random;
     const onError = options.onError;
     this.#diagnostics = new Diagnostics<'export'>(
@@ -344,7 +364,8 @@ export class PrometheusExporter implements MetricsSubscriber, BatchSink {
       }
     });
     await new Promise<void>((resolve, reject) => {
-      const fail = (error: Error) => reject(new Error(`PrometheusExporter.serve: cannot listen on ${host}:${port} (${error.message})`, { cause: error }));
+      const fail = (error: Error) =>
+        reject(new Error(`PrometheusExporter.serve: cannot listen on ${host}:${port} (${error.message})`, { cause: error }));
       server.once('error', fail);
       server.listen(port, host, () => {
         server.off('error', fail);
@@ -389,7 +410,13 @@ export class PrometheusExporter implements MetricsSubscriber, BatchSink {
 
   /** Counters since creation. */
   stats(): PrometheusExporterStats {
-    return { records: this.#records, invalid: this.#invalid, otherTools: this.#tools.folded, otherErrorTypes: this.#errorTypes.folded, queue: this.#queue.stats() };
+    return {
+      records: this.#records,
+      invalid: this.#invalid,
+      otherTools: this.#tools.folded,
+      otherErrorTypes: this.#errorTypes.folded,
+      queue: this.#queue.stats(),
+    };
   }
 
   #update(record: ToolExecutionMetrics): void {

@@ -17,7 +17,16 @@ function tempDir(): string {
 }
 
 function record(i: number, sessionId: string): ToolExecutionMetrics {
-  return { id: `r${i}`, toolId: ['read', 'grep', 'edit'][i % 3] as string, sessionId, startTime: 1_700_000_000_000 + i, endTime: 1_700_000_000_003 + i, duration: 3, success: i % 5 !== 0, sampleWeight: 1 };
+  return {
+    id: `r${i}`,
+    toolId: ['read', 'grep', 'edit'][i % 3] as string,
+    sessionId,
+    startTime: 1_700_000_000_000 + i,
+    endTime: 1_700_000_000_003 + i,
+    duration: 3,
+    success: i % 5 !== 0,
+    sampleWeight: 1,
+  };
 }
 
 /** A pass over `sessions` active sessions (3 calls each) on a real store, with the parts exposed. */
@@ -32,8 +41,22 @@ function setUp(sessions: number, options: AnalyticsPassOptions & { dir?: string;
     dirty.add(`ses_${s}`);
   }
   const diagnostics = new Diagnostics<'analytics' | 'report'>({ onWarning: (w) => warnings.push(w), onError: (e) => errors.push(e) });
-  const patternsOf = options.patternsOf ?? ((id: string) => ({ sessionId: id, sequences: analytics.patterns!.getMostCommonPatterns(5, { sessionId: id }) }));
-  const pass = new AnalyticsPass({ enabled: true, saveReports: true, whenReady: () => Promise.resolve(), storage, analytics, patterns: analytics.patterns, dirty, diagnostics, patternsOf }, options);
+  const patternsOf =
+    options.patternsOf ?? ((id: string) => ({ sessionId: id, sequences: analytics.patterns!.getMostCommonPatterns(5, { sessionId: id }) }));
+  const pass = new AnalyticsPass(
+    {
+      enabled: true,
+      saveReports: true,
+      whenReady: () => Promise.resolve(),
+      storage,
+      analytics,
+      patterns: analytics.patterns,
+      dirty,
+      diagnostics,
+      patternsOf,
+    },
+    options,
+  );
   return { pass, storage, analytics, dirty, warnings, errors };
 }
 
@@ -109,7 +132,9 @@ describe('the analytics pass', () => {
     expect(pass.reportsSaved).toBeLessThan(10);
     expect(pass.reportsSaved + pass.reportsNotSaved).toBe(50);
     expect(dirty.size).toBe(0);
-    expect(warnings).toEqual([expect.stringContaining(`${pass.reportsNotSaved} session reports were not saved: the last analytics pass stops saving after 1000 ms`)]);
+    expect(warnings).toEqual([
+      expect.stringContaining(`${pass.reportsNotSaved} session reports were not saved: the last analytics pass stops saving after 1000 ms`),
+    ]);
     expect(warnings[0]).toContain('stats().reportsNotSaved');
   });
 

@@ -168,7 +168,11 @@ export class AnalyticsPass {
       this.#deadline = Infinity;
       // out of time: the rest stays due (the final pass counts what is left)
       for (; i < sessions.length; i++) p.dirty.add(sessions[i] as string);
-      await batch.commit().catch((e: unknown) => p.diagnostics.report(e, 'report', (err) => `perftrack: saved session reports could not be made durable (${String(err)})`));
+      await batch
+        .commit()
+        .catch((e: unknown) =>
+          p.diagnostics.report(e, 'report', (err) => `perftrack: saved session reports could not be made durable (${String(err)})`),
+        );
     }
   }
 }

@@ -150,7 +150,9 @@ function distance(a: string, b: string): number {
  *
  * @throws PerformanceConfigError naming the field, what it must be and what it was.
  */
-export function resolveConfig(input: PerformanceConfig | { readonly performance: PerformanceConfig } | undefined): ResolvedPerformanceConfig {
+export function resolveConfig(
+  input: PerformanceConfig | { readonly performance: PerformanceConfig } | undefined,
+): ResolvedPerformanceConfig {
   let prefix = '';
   let config: unknown = input ?? {};
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
@@ -166,8 +168,13 @@ export function resolveConfig(input: PerformanceConfig | { readonly performance:
   const c = config as Record<string, unknown>;
   for (const key of Object.keys(c)) {
     if (!(KEYS as readonly string[]).includes(key)) {
-      const near = /^(dir|directory|path|storagePath|storageDirectory)$/i.test(key) ? ['storageDir'] : KEYS.filter((k) => distance(key, k) <= 2);
-      throw new PerformanceConfigError(`${prefix}${key}`, `is not a perftrack option${near.length ? ` (did you mean "${near[0]}"?)` : ''}; known options: ${KEYS.join(', ')}`);
+      const near = /^(dir|directory|path|storagePath|storageDirectory)$/i.test(key)
+        ? ['storageDir']
+        : KEYS.filter((k) => distance(key, k) <= 2);
+      throw new PerformanceConfigError(
+        `${prefix}${key}`,
+        `is not a perftrack option${near.length ? ` (did you mean "${near[0]}"?)` : ''}; known options: ${KEYS.join(', ')}`,
+      );
     }
   }
   const bool = (key: keyof typeof DEFAULT_CONFIG & keyof PerformanceConfig): boolean => {
@@ -195,9 +202,14 @@ export function resolveConfig(input: PerformanceConfig | { readonly performance:
   const storage = c.storage;
   if (storage !== undefined) {
     const methods = ['appendMetrics', 'readMetrics', 'writeSnapshot', 'readSnapshot', 'listSessions', 'deleteSession'];
-    const missing = typeof storage === 'object' && storage !== null ? methods.filter((m) => typeof (storage as Record<string, unknown>)[m] !== 'function') : methods;
-    if (missing.length > 0) throw new PerformanceConfigError(prefix + 'storage', `must implement StorageAdapter (missing ${missing.join(', ')})`);
-    if (storageDir !== undefined) throw new PerformanceConfigError(prefix + 'storage', 'and storageDir cannot both be given: an adapter decides where data goes');
+    const missing =
+      typeof storage === 'object' && storage !== null
+        ? methods.filter((m) => typeof (storage as Record<string, unknown>)[m] !== 'function')
+        : methods;
+    if (missing.length > 0)
+      throw new PerformanceConfigError(prefix + 'storage', `must implement StorageAdapter (missing ${missing.join(', ')})`);
+    if (storageDir !== undefined)
+      throw new PerformanceConfigError(prefix + 'storage', 'and storageDir cannot both be given: an adapter decides where data goes');
   }
   const rates = c.sampleRates ?? {};
   if (typeof rates !== 'object' || rates === null || Array.isArray(rates)) {

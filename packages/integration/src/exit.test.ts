@@ -13,7 +13,11 @@ afterAll(() => {
 
 function child(script: string, dir: string, onReady?: (kill: (s: NodeJS.Signals) => void) => void) {
   return new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    const p = spawn(process.execPath, ['-e', script], { cwd: repoRoot, env: { ...process.env, DIR: dir }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, ['-e', script], {
+      cwd: repoRoot,
+      env: { ...process.env, DIR: dir },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     p.stdout.setEncoding('utf8');
     p.stdout.on('data', (chunk: string) => {
       if (chunk.includes('ready')) onReady?.((s) => p.kill(s));

@@ -73,7 +73,8 @@ class ToolTally {
   percentiles(): { p50Ms?: number; p95Ms?: number; p99Ms?: number } {
     const n = this.timedRecords;
     if (n === 0) return {};
-    if (this.sketch !== undefined) return { p50Ms: this.sketch.quantile(0.5), p95Ms: this.sketch.quantile(0.95), p99Ms: this.sketch.quantile(0.99) };
+    if (this.sketch !== undefined)
+      return { p50Ms: this.sketch.quantile(0.5), p95Ms: this.sketch.quantile(0.95), p99Ms: this.sketch.quantile(0.99) };
     const sorted = this.durations!.subarray(0, n).slice().sort();
     // nearest rank, as SQL's percentile_disc: the smallest value with at least p·n values at or below it
     const rank = (p: number) => sorted[Math.max(0, Math.ceil(p * n) - 1)]!;
@@ -102,7 +103,8 @@ class ToolTally {
   }
 }
 
-const bySessionRecency = (a: SessionAggregate, b: SessionAggregate) => b.lastTime - a.lastTime || (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0);
+const bySessionRecency = (a: SessionAggregate, b: SessionAggregate) =>
+  b.lastTime - a.lastTime || (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0);
 
 /**
  * Computes what the storage query seam (`HistoryQuery`) answers, from records streamed one
@@ -229,8 +231,17 @@ export class HistoryAggregator {
       cell.failures += this.#failed[i]!;
       row.set(to, cell);
     }
-    this.#sessions.push({ sessionId, records: n, calls: this.#calls, failures: this.#failures, tools: tools.size, firstTime: this.#first, lastTime: this.#last });
-    if (this.#sessions.length > 2 * this.#sessionsLimit + 64) this.#sessions = this.#sessions.sort(bySessionRecency).slice(0, this.#sessionsLimit);
+    this.#sessions.push({
+      sessionId,
+      records: n,
+      calls: this.#calls,
+      failures: this.#failures,
+      tools: tools.size,
+      firstTime: this.#first,
+      lastTime: this.#last,
+    });
+    if (this.#sessions.length > 2 * this.#sessionsLimit + 64)
+      this.#sessions = this.#sessions.sort(bySessionRecency).slice(0, this.#sessionsLimit);
     this.#session = undefined;
     this.#length = 0;
     this.#calls = this.#failures = 0;
@@ -249,10 +260,14 @@ export class HistoryAggregator {
     this.#closeSession();
     const names = this.#byIndex;
     const transitions: TransitionAggregate[] = [];
-    for (const [from, row] of this.#transitions) for (const [to, cell] of row) transitions.push({ from: names[from]!.toolId, to: names[to]!.toolId, count: cell.count, failures: cell.failures });
+    for (const [from, row] of this.#transitions)
+      for (const [to, cell] of row)
+        transitions.push({ from: names[from]!.toolId, to: names[to]!.toolId, count: cell.count, failures: cell.failures });
     transitions.sort((a, b) => b.count - a.count || (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
     return {
-      tools: this.#byIndex.map((t) => t.toAggregate()).sort((a, b) => b.calls - a.calls || (a.toolId < b.toolId ? -1 : a.toolId > b.toolId ? 1 : 0)),
+      tools: this.#byIndex
+        .map((t) => t.toAggregate())
+        .sort((a, b) => b.calls - a.calls || (a.toolId < b.toolId ? -1 : a.toolId > b.toolId ? 1 : 0)),
       sessions: this.#sessions.sort(bySessionRecency).slice(0, this.#sessionsLimit),
       transitions: transitions.slice(0, this.#transitionsLimit),
       records: this.#records,

@@ -13,7 +13,14 @@ import {
 
 const HOSTILE = '../../etc\u0000x';
 
-function rec(id: string, sessionId: string, toolId: string, startTime: number, duration: number, extra: Partial<ToolExecutionMetrics> = {}): ToolExecutionMetrics {
+function rec(
+  id: string,
+  sessionId: string,
+  toolId: string,
+  startTime: number,
+  duration: number,
+  extra: Partial<ToolExecutionMetrics> = {},
+): ToolExecutionMetrics {
   return { id, sessionId, toolId, startTime, endTime: startTime + duration, duration, success: true, sampleWeight: 1, ...extra };
 }
 
@@ -24,7 +31,11 @@ const S1 = [
   rec('r3', 's1', 'read', 115, 3), // stored after r2, started before it
   rec('r4', 's1', 'read', 130, 0, { untimed: true, success: false, sampleWeight: 4 }),
 ];
-const S2 = [rec('r5', 's2', HOSTILE, 200, 1), rec('r6', 's2', 'read', 210, 20, { success: false, errorType: 'ENOENT' }), rec('r7', 's2', 'read', 240, 1)];
+const S2 = [
+  rec('r5', 's2', HOSTILE, 200, 1),
+  rec('r6', 's2', 'read', 210, 20, { success: false, errorType: 'ENOENT' }),
+  rec('r7', 's2', 'read', 240, 1),
+];
 
 async function store(): Promise<InMemoryStorage> {
   const adapter = new InMemoryStorage();
@@ -51,7 +62,9 @@ describe('openHistory', () => {
       await writer.saveMetrics('s2', S2);
       await writer.shutdown();
       const logs = (await readdir(join(dir, 'metrics'))).map((f) => join(dir, 'metrics', f));
-      const s2Log = (await Promise.all(logs.map(async (f) => ((await readFile(f, 'utf8')).includes('"r5"') ? f : undefined)))).find((f) => f !== undefined);
+      const s2Log = (await Promise.all(logs.map(async (f) => ((await readFile(f, 'utf8')).includes('"r5"') ? f : undefined)))).find(
+        (f) => f !== undefined,
+      );
       await appendFile(s2Log!, '{"id":"torn'); // a torn last line in s2's log
       const history = openHistory({ dir });
       const seen: string[] = [];
@@ -59,7 +72,11 @@ describe('openHistory', () => {
       expect(all).toEqual({ sessions: 2, records: 7, corruptLines: 1 });
       expect(seen).toEqual(['s1/r1', 's1/r2', 's1/r3', 's1/r4', 's2/r5', 's2/r6', 's2/r7']);
       const some: string[] = [];
-      expect(await history.replay((m) => some.push(m.id), { toolIds: ['read'], since: 115, until: 240 })).toEqual({ sessions: 2, records: 3, corruptLines: 1 });
+      expect(await history.replay((m) => some.push(m.id), { toolIds: ['read'], since: 115, until: 240 })).toEqual({
+        sessions: 2,
+        records: 3,
+        corruptLines: 1,
+      });
       expect(some).toEqual(['r3', 'r4', 'r6']);
       const newest: string[] = [];
       await history.replay((m) => newest.push(m.id), { maxSessions: 1 });
@@ -95,7 +112,10 @@ describe('openHistory', () => {
     await adapter.appendMetrics('kid-b', [rec('b', 'kid-b', 'read', 2, 1, { parentSessionId: 'root' })]);
     await adapter.appendMetrics('kid-a', [rec('c', 'kid-a', 'read', 3, 1, { parentSessionId: 'root' })]);
     await adapter.appendMetrics('grandkid', [rec('d', 'grandkid', 'read', 4, 1, { parentSessionId: 'kid-b' })]);
-    await adapter.appendMetrics('loop', [rec('e', 'loop', 'read', 5, 1, { parentSessionId: 'grandkid' }), rec('f', 'loop', 'read', 6, 1, { parentSessionId: 'loop' })]);
+    await adapter.appendMetrics('loop', [
+      rec('e', 'loop', 'read', 5, 1, { parentSessionId: 'grandkid' }),
+      rec('f', 'loop', 'read', 6, 1, { parentSessionId: 'loop' }),
+    ]);
     await adapter.appendMetrics('root', [rec('g', 'root', 'read', 7, 1, { parentSessionId: 'loop' })]); // a cycle back to the root
     expect(await openHistory({ adapter }).childSessions('root')).toEqual([
       { sessionId: 'kid-a', parentSessionId: 'root' },
@@ -127,8 +147,38 @@ describe('history aggregates by replay (no backend query)', () => {
       { errorType: 'Error', count: 1 }, // r4 has no errorType
     ],
   };
-  const proto = { toolId: '__proto__', records: 1, calls: 2, failures: 2, errorRate: 1, timedRecords: 1, totalDurationMs: 10, meanDurationMs: 5, p50Ms: 5, p95Ms: 5, p99Ms: 5, firstTime: 120, lastTime: 125, topErrors: [{ errorType: 'ENOENT', count: 1 }] };
-  const hostile = { toolId: HOSTILE, records: 1, calls: 1, failures: 0, errorRate: 0, timedRecords: 1, totalDurationMs: 1, meanDurationMs: 1, p50Ms: 1, p95Ms: 1, p99Ms: 1, firstTime: 200, lastTime: 201, topErrors: [] };
+  const proto = {
+    toolId: '__proto__',
+    records: 1,
+    calls: 2,
+    failures: 2,
+    errorRate: 1,
+    timedRecords: 1,
+    totalDurationMs: 10,
+    meanDurationMs: 5,
+    p50Ms: 5,
+    p95Ms: 5,
+    p99Ms: 5,
+    firstTime: 120,
+    lastTime: 125,
+    topErrors: [{ errorType: 'ENOENT', count: 1 }],
+  };
+  const hostile = {
+    toolId: HOSTILE,
+    records: 1,
+    calls: 1,
+    failures: 0,
+    errorRate: 0,
+    timedRecords: 1,
+    totalDurationMs: 1,
+    meanDurationMs: 1,
+    p50Ms: 1,
+    p95Ms: 1,
+    p99Ms: 1,
+    firstTime: 200,
+    lastTime: 201,
+    topErrors: [],
+  };
   const sessions = [
     { sessionId: 's2', records: 3, calls: 3, failures: 1, tools: 2, firstTime: 200, lastTime: 241 },
     { sessionId: 's1', records: 4, calls: 8, failures: 6, tools: 2, firstTime: 100, lastTime: 130 },
@@ -200,7 +250,13 @@ describe('history aggregates from a backend that computes them', () => {
       expect(answer).toMatchObject({ computedBy: 'query', records: 42, corruptLines: 0 });
       expect(await history.countRecords()).toBe(42);
     }
-    expect(calls.slice(0, 5)).toEqual(['tools {"sessionIds":["s1"]}', 'sessions {"sessionIds":["s1"]} 3', 'transitions {"sessionIds":["s1"]} 4', 'count', 'count']);
+    expect(calls.slice(0, 5)).toEqual([
+      'tools {"sessionIds":["s1"]}',
+      'sessions {"sessionIds":["s1"]} 3',
+      'transitions {"sessionIds":["s1"]} 4',
+      'count',
+      'count',
+    ]);
     expect(readMetrics).not.toHaveBeenCalled();
   });
 });

@@ -117,8 +117,10 @@ export class HistoryReader implements HistoryQuery {
   async replay(onRecord: (record: ToolExecutionMetrics) => void, selection: HistorySelection = {}): Promise<HistoryReadResult> {
     if (typeof selection !== 'object' || selection === null) throw new TypeError('HistoryReader: selection must be an object');
     const { sessionIds, toolIds, since, until, maxSessions } = selection;
-    if (since !== undefined && !Number.isFinite(since)) throw new TypeError(`HistoryReader: since must be a finite number, got ${String(since)}`);
-    if (until !== undefined && !Number.isFinite(until)) throw new TypeError(`HistoryReader: until must be a finite number, got ${String(until)}`);
+    if (since !== undefined && !Number.isFinite(since))
+      throw new TypeError(`HistoryReader: since must be a finite number, got ${String(since)}`);
+    if (until !== undefined && !Number.isFinite(until))
+      throw new TypeError(`HistoryReader: until must be a finite number, got ${String(until)}`);
     const tools = toolIds === undefined ? undefined : new Set(toolIds);
     const filtered = tools !== undefined || since !== undefined || until !== undefined;
     let records = 0;
@@ -144,27 +146,32 @@ export class HistoryReader implements HistoryQuery {
    * Replays the selected records into `sink` (an existing analytics engine, say), leaving out
    * those `skip` accepts (records this process also feeds live), and handing each one to `also`.
    */
-  replayInto(sink: HistorySink, selection: HistorySelection = {}, options: { skip?: (record: ToolExecutionMetrics) => boolean; also?: (record: ToolExecutionMetrics) => void } = {}): Promise<HistoryReadResult> {
+  replayInto(
+    sink: HistorySink,
+    selection: HistorySelection = {},
+    options: { skip?: (record: ToolExecutionMetrics) => boolean; also?: (record: ToolExecutionMetrics) => void } = {},
+  ): Promise<HistoryReadResult> {
     const { skip, also } = options;
     let skipped = 0;
-    return this.replay(
-      (m) => {
-        if (skip?.(m) === true) {
-          skipped++;
-          return;
-        }
-        sink.onMetric(m);
-        also?.(m);
-      },
-      selection,
-    ).then((read) => ({ ...read, records: read.records - skipped }));
+    return this.replay((m) => {
+      if (skip?.(m) === true) {
+        skipped++;
+        return;
+      }
+      sink.onMetric(m);
+      also?.(m);
+    }, selection).then((read) => ({ ...read, records: read.records - skipped }));
   }
 
   /**
    * A fresh {@link AnalyticsEngine} fed the selected records: the one way history becomes
    * figures, insights and session reports. `also` sees each record too (one read, two uses).
    */
-  async engine(selection: HistorySelection = {}, options: AnalyticsEngineOptions = {}, also?: (record: ToolExecutionMetrics) => void): Promise<{ engine: AnalyticsEngine; read: HistoryReadResult }> {
+  async engine(
+    selection: HistorySelection = {},
+    options: AnalyticsEngineOptions = {},
+    also?: (record: ToolExecutionMetrics) => void,
+  ): Promise<{ engine: AnalyticsEngine; read: HistoryReadResult }> {
     const engine = new AnalyticsEngine(options);
     const read = await this.replayInto(engine, selection, also ? { also } : {});
     return { engine, read };
@@ -227,19 +234,26 @@ export class HistoryReader implements HistoryQuery {
   /** {@link HistoryQuery.aggregateTools}: by the backend, else by a streaming replay. */
   async aggregateTools(filter?: HistoryFilter): Promise<ToolAggregate[]> {
     const query = this.storage.historyQuery;
-    return query !== undefined ? query.aggregateTools(filter) : (await this.#replayAggregates(filter, { sessionsLimit: 0, transitionsLimit: 0 })).tools;
+    return query !== undefined
+      ? query.aggregateTools(filter)
+      : (await this.#replayAggregates(filter, { sessionsLimit: 0, transitionsLimit: 0 })).tools;
   }
 
   /** {@link HistoryQuery.aggregateSessions}: by the backend, else by a streaming replay. */
   async aggregateSessions(filter?: HistoryFilter, limit?: number): Promise<SessionAggregate[]> {
     const query = this.storage.historyQuery;
-    return query !== undefined ? query.aggregateSessions(filter, limit) : (await this.#replayAggregates(filter, { ...(limit !== undefined ? { sessionsLimit: limit } : {}), transitionsLimit: 0 })).sessions;
+    return query !== undefined
+      ? query.aggregateSessions(filter, limit)
+      : (await this.#replayAggregates(filter, { ...(limit !== undefined ? { sessionsLimit: limit } : {}), transitionsLimit: 0 })).sessions;
   }
 
   /** {@link HistoryQuery.aggregateTransitions}: by the backend, else by a streaming replay. */
   async aggregateTransitions(filter?: HistoryFilter, limit?: number): Promise<TransitionAggregate[]> {
     const query = this.storage.historyQuery;
-    return query !== undefined ? query.aggregateTransitions(filter, limit) : (await this.#replayAggregates(filter, { sessionsLimit: 0, ...(limit !== undefined ? { transitionsLimit: limit } : {}) })).transitions;
+    return query !== undefined
+      ? query.aggregateTransitions(filter, limit)
+      : (await this.#replayAggregates(filter, { sessionsLimit: 0, ...(limit !== undefined ? { transitionsLimit: limit } : {}) }))
+          .transitions;
   }
 
   /** {@link HistoryQuery.countRecords}: by the backend, else by a streaming replay. */
@@ -271,12 +285,14 @@ export class HistoryReader implements HistoryQuery {
 export function openHistory(source: HistorySource): HistoryReader {
   if (typeof source !== 'object' || source === null) throw new TypeError('openHistory: expected { dir }, { storage } or { adapter }');
   const keys = ['dir', 'storage', 'adapter'].filter((k) => (source as Record<string, unknown>)[k] !== undefined);
-  if (keys.length !== 1) throw new TypeError(`openHistory: give exactly one of dir, storage or adapter (got ${keys.length === 0 ? 'none' : keys.join(', ')})`);
+  if (keys.length !== 1)
+    throw new TypeError(`openHistory: give exactly one of dir, storage or adapter (got ${keys.length === 0 ? 'none' : keys.join(', ')})`);
   if ('storage' in source && source.storage !== undefined) {
     if (!(source.storage instanceof PerformanceStorage)) throw new TypeError('openHistory: storage must be a PerformanceStorage');
     return new HistoryReader(source.storage);
   }
-  if ('adapter' in source && source.adapter !== undefined) return new HistoryReader(new PerformanceStorage({ adapter: source.adapter, onWarning: () => {} }), { closeStorage: true });
+  if ('adapter' in source && source.adapter !== undefined)
+    return new HistoryReader(new PerformanceStorage({ adapter: source.adapter, onWarning: () => {} }), { closeStorage: true });
   const dir = (source as { dir: unknown }).dir;
   if (typeof dir !== 'string' || dir === '') throw new TypeError('openHistory: dir must be a non-empty string');
   return new HistoryReader(new PerformanceStorage({ dir, onWarning: () => {} }), { closeStorage: true });

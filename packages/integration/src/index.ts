@@ -6,7 +6,15 @@ export type { IntegrationStats, SessionPatterns } from './performance-integratio
 export { SessionPerformance, SessionTracker } from './session-performance';
 export { findChildSessions, rollUpSessions } from './session-children';
 export { openHistory, HistoryReader } from './history';
-export type { HistorySource, HistorySelection, HistoryReadResult, HistoryAggregateLimits, HistoryAggregateAnswer, HistorySink, ChildSessionLink } from './history';
+export type {
+  HistorySource,
+  HistorySelection,
+  HistoryReadResult,
+  HistoryAggregateLimits,
+  HistoryAggregateAnswer,
+  HistorySink,
+  ChildSessionLink,
+} from './history';
 export { HistoryAggregator, DEFAULT_MAX_EXACT_DURATIONS } from './history-aggregates';
 export type { HistoryAggregatorOptions, HistoryAggregates } from './history-aggregates';
 export type { SessionReportOptions, SessionReportWithChildren, SessionRollup } from './session-children';
@@ -16,7 +24,19 @@ export type { PerformanceConfig, PerformanceConfigInput, ResolvedPerformanceConf
 
 // From @perftrack/core: tracking, the collector, test helpers, the record and its seams.
 // (Core's internal kit — queues, diagnostics, exit hooks, size estimation — is not re-exported.)
-export { trackPerformance, wrapTools, MetricsCollector, SessionContext, systemClock, FakeClock, heapUsedSource, createSeededRandom, InMemorySubscriber, RecordPipeline, subscriberSink } from '@perftrack/core';
+export {
+  trackPerformance,
+  wrapTools,
+  MetricsCollector,
+  SessionContext,
+  systemClock,
+  FakeClock,
+  heapUsedSource,
+  createSeededRandom,
+  InMemorySubscriber,
+  RecordPipeline,
+  subscriberSink,
+} from '@perftrack/core';
 export type {
   TrackOptions,
   WrapToolsOptions,
@@ -45,7 +65,18 @@ export type {
 // From @perftrack/analytics: sequences and prediction, figures and insights, reports, run comparison,
 // anomalies, wasted work, suggestions and cost. Building blocks (sketches, statistics, gates, timelines)
 // stay in @perftrack/analytics.
-export { UsagePatternTracker, AnalyticsEngine, AnomalyDetector, formatSessionReport, compareRuns, formatComparison, findInefficiencies, InefficiencyScanner, suggestOptimizations, estimateCosts } from '@perftrack/analytics';
+export {
+  UsagePatternTracker,
+  AnalyticsEngine,
+  AnomalyDetector,
+  formatSessionReport,
+  compareRuns,
+  formatComparison,
+  findInefficiencies,
+  InefficiencyScanner,
+  suggestOptimizations,
+  estimateCosts,
+} from '@perftrack/analytics';
 export type {
   UsagePatternTrackerOptions,
   PredictionOptions,
@@ -110,7 +141,15 @@ export type {
 } from '@perftrack/analytics';
 
 // From @perftrack/storage: persistence, its adapters and the seam, export documents.
-export { PerformanceStorage, EXPORT_SCHEMA, FileStorage, InMemoryStorage, StorageRefusedError, InvalidSessionIdError, supportsHistoryQuery } from '@perftrack/storage';
+export {
+  PerformanceStorage,
+  EXPORT_SCHEMA,
+  FileStorage,
+  InMemoryStorage,
+  StorageRefusedError,
+  InvalidSessionIdError,
+  supportsHistoryQuery,
+} from '@perftrack/storage';
 export type {
   PerformanceStorageOptions,
   ExportDocument,

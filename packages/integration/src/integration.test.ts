@@ -119,7 +119,7 @@ describe('PerformanceIntegration end to end', () => {
     expect((await PerformanceIntegration.exportAllData()).sessions).toHaveLength(3);
   });
 
-  test('the seed\'s manual start/complete API and decorators without a collector record into the initialized integration', async () => {
+  test("the seed's manual start/complete API and decorators without a collector record into the initialized integration", async () => {
     const integration = await PerformanceIntegration.initialize({ ...quiet, storageDir: dir });
     class Search {
       @trackPerformance({ trackInputOutput: true })
@@ -148,9 +148,20 @@ describe('PerformanceIntegration end to end', () => {
   test('calls tracked while history loads are analysed after it, once each', async () => {
     const storage = new InMemoryStorage();
     const old: ToolExecutionMetrics[] = Array.from({ length: 2000 }, (_, i) => ({
-      id: `old-${i}`, toolId: i % 2 ? 'read' : 'grep', sessionId: `old_${i % 20}`, startTime: 1e12 + i, endTime: 1e12 + i + 1, duration: 1, success: true, sampleWeight: 1,
+      id: `old-${i}`,
+      toolId: i % 2 ? 'read' : 'grep',
+      sessionId: `old_${i % 20}`,
+      startTime: 1e12 + i,
+      endTime: 1e12 + i + 1,
+      duration: 1,
+      success: true,
+      sampleWeight: 1,
     }));
-    for (let s = 0; s < 20; s++) await storage.appendMetrics(`old_${s}`, old.filter((m) => m.sessionId === `old_${s}`));
+    for (let s = 0; s < 20; s++)
+      await storage.appendMetrics(
+        `old_${s}`,
+        old.filter((m) => m.sessionId === `old_${s}`),
+      );
     const integration = new PerformanceIntegration({ ...quiet, storage });
     const tools = integration.wrapTools(makeTools());
     await runTask(tools, 'live', 1); // may land before, during or after the replay
@@ -199,7 +210,9 @@ describe('PerformanceIntegration end to end', () => {
     expect('children' in plain).toBe(false);
     const report = await second.getSessionReport('parent', { includeChildren: true });
     expect(report.analytics.summary.totalOperations).toBe(3);
-    expect(report.children.map((c) => [c.sessionId, c.parentSessionId, c.analytics.summary.totalOperations, c.analytics.summary.failures])).toEqual([
+    expect(
+      report.children.map((c) => [c.sessionId, c.parentSessionId, c.analytics.summary.totalOperations, c.analytics.summary.failures]),
+    ).toEqual([
       ['child-a', 'parent', 2, 1],
       ['child-b', 'parent', 1, 0],
       ['grandchild', 'child-a', 1, 0],
@@ -329,7 +342,7 @@ describe('configuration is honoured', () => {
     expect(await readdir(join(dir, 'metrics'))).toHaveLength(1);
   });
 
-  test('analyticsInterval runs unref\'d passes that save reports of active sessions', async () => {
+  test("analyticsInterval runs unref'd passes that save reports of active sessions", async () => {
     const integration = await PerformanceIntegration.initialize({ ...quiet, storageDir: dir, analyticsInterval: 40 });
     await runTask(PerformanceIntegration.wrapTools(makeTools()), 's', 1);
     // A pass may run while the three records are still on their way to analytics (a loaded
@@ -365,12 +378,17 @@ describe('configuration is honoured', () => {
 
   test('config can come from a `performance` key, of an object or of a JSON file', async () => {
     const file = join(dir, 'app.json');
-    await writeFile(file, JSON.stringify({ model: 'x', performance: { maxMetrics: 7, analyticsInterval: 0, flushOnExit: false, storageDir: dir } }));
+    await writeFile(
+      file,
+      JSON.stringify({ model: 'x', performance: { maxMetrics: 7, analyticsInterval: 0, flushOnExit: false, storageDir: dir } }),
+    );
     const a = await PerformanceIntegration.initialize(file);
     expect(a.config.maxMetrics).toBe(7);
     expect(a.config.storageDir).toBe(dir);
     await PerformanceIntegration.shutdown();
-    const b = await PerformanceIntegration.initialize({ performance: { maxMetrics: 9, analyticsInterval: 0, flushOnExit: false, storageDir: dir } });
+    const b = await PerformanceIntegration.initialize({
+      performance: { maxMetrics: 9, analyticsInterval: 0, flushOnExit: false, storageDir: dir },
+    });
     expect(b.collector.maxMetrics).toBe(9);
   });
 
@@ -379,7 +397,9 @@ describe('configuration is honoured', () => {
     const [a, b] = await Promise.all([PerformanceIntegration.initialize(cfg), PerformanceIntegration.initialize(cfg)]);
     expect(a).toBe(b);
     expect(await PerformanceIntegration.initialize()).toBe(a);
-    await expect(PerformanceIntegration.initialize({ ...cfg, maxMetrics: 2 })).rejects.toThrow(/call PerformanceIntegration.shutdown\(\) first/);
+    await expect(PerformanceIntegration.initialize({ ...cfg, maxMetrics: 2 })).rejects.toThrow(
+      /call PerformanceIntegration.shutdown\(\) first/,
+    );
     await PerformanceIntegration.shutdown();
     const c = await PerformanceIntegration.initialize({ ...cfg, maxMetrics: 2 });
     expect(c).not.toBe(a);
@@ -411,11 +431,15 @@ describe('configuration is honoured', () => {
     await writeFile(join(dir, 'bad.json'), '{ "performance": { "maxMetrics": 10,');
     await expect(PerformanceIntegration.initialize(join(dir, 'bad.json'))).rejects.toThrow(/bad\.json" is not valid JSON/);
     await writeFile(join(dir, 'wrong.json'), '{ "performance": { "maxMetrics": -3 } }');
-    await expect(PerformanceIntegration.initialize(join(dir, 'wrong.json'))).rejects.toThrow(/performance\.maxMetrics must be an integer .* got -3 \(in .*wrong\.json\)/);
+    await expect(PerformanceIntegration.initialize(join(dir, 'wrong.json'))).rejects.toThrow(
+      /performance\.maxMetrics must be an integer .* got -3 \(in .*wrong\.json\)/,
+    );
   });
 
   test('the static API before initialize says what to do', () => {
-    expect(() => PerformanceIntegration.wrapTools(makeTools())).toThrow('not initialized; await PerformanceIntegration.initialize(config) first');
+    expect(() => PerformanceIntegration.wrapTools(makeTools())).toThrow(
+      'not initialized; await PerformanceIntegration.initialize(config) first',
+    );
   });
 });
 
@@ -436,10 +460,27 @@ describe('anomalies and cost through the integration', () => {
     for (let i = 0; i < 60; i++) {
       const startTime = t0 + i;
       const duration = 0.002 + (i % 5) * 0.0002;
-      perf.collector.recordExecution({ toolId: 'grep', sessionId: 's1', messageId: `m${i % 3}`, startTime, endTime: startTime + duration, duration, success: true });
+      perf.collector.recordExecution({
+        toolId: 'grep',
+        sessionId: 's1',
+        messageId: `m${i % 3}`,
+        startTime,
+        endTime: startTime + duration,
+        duration,
+        success: true,
+      });
     }
     // one very slow call, recorded with an explicit duration through a record a subscriber sees
-    perf.analytics.onMetric({ id: 'slow', toolId: 'grep', sessionId: 's1', startTime: 0, endTime: 60_000, duration: 60_000, success: true, sampleWeight: 1 });
+    perf.analytics.onMetric({
+      id: 'slow',
+      toolId: 'grep',
+      sessionId: 's1',
+      startTime: 0,
+      endTime: 60_000,
+      duration: 60_000,
+      success: true,
+      sampleWeight: 1,
+    });
     expect(seen).toEqual([]); // deferred: nothing ran on the caller's path
     const insights = await perf.getInsights();
     expect(seen).toEqual(['latency:grep']);
@@ -450,7 +491,9 @@ describe('anomalies and cost through the integration', () => {
   });
 
   it('rejects a bad cost model by field', async () => {
-    expect(() => new PerformanceIntegration({ costModel: { default: { perCall: -1 } } })).toThrow('perftrack config: costModel default.perCall must be a finite number >= 0, got -1');
+    expect(() => new PerformanceIntegration({ costModel: { default: { perCall: -1 } } })).toThrow(
+      'perftrack config: costModel default.perCall must be a finite number >= 0, got -1',
+    );
   });
 });
 
@@ -459,11 +502,22 @@ describe('evolution analysis through the integration', () => {
     const perf = new PerformanceIntegration({ storage: new InMemoryStorage(), analyticsInterval: 0, flushOnExit: false });
     await perf.ready;
     const rec = (sessionId: string, i: number, extra: Partial<ToolExecutionMetrics>): ToolExecutionMetrics => ({
-      id: `${sessionId}-${i}`, toolId: 'read', sessionId, startTime: i, endTime: i + 10, duration: 10, success: true, sampleWeight: 1, ...extra,
+      id: `${sessionId}-${i}`,
+      toolId: 'read',
+      sessionId,
+      startTime: i,
+      endTime: i + 10,
+      duration: 10,
+      success: true,
+      sampleWeight: 1,
+      ...extra,
     });
     const gen1 = Array.from({ length: 100 }, (_, i) => rec('gen1', i, { duration: 10 + (i % 3) }));
     const gen2 = Array.from({ length: 100 }, (_, i) => rec('gen2', i, { duration: 40 + (i % 3) }));
-    const loop = [rec('gen2', 200, { toolId: 'bash', success: false, errorType: 'ENOCMD' }), rec('gen2', 201, { toolId: 'bash', success: false, errorType: 'ENOCMD' })];
+    const loop = [
+      rec('gen2', 200, { toolId: 'bash', success: false, errorType: 'ENOCMD' }),
+      rec('gen2', 201, { toolId: 'bash', success: false, errorType: 'ENOCMD' }),
+    ];
     await perf.storage.saveMetrics('gen1', gen1);
     await perf.storage.saveMetrics('gen2', [...gen2, ...loop]);
     const doc = await perf.compareRuns('gen1', ['gen2']);

@@ -30,7 +30,15 @@ import {
 } from '@perftrack/analytics';
 import { PerformanceStorage, validateSessionId, type ExportDocument, type StorageStats } from '@perftrack/storage';
 import { VERSION } from './version';
-import { PerformanceConfigError, loadConfigFile, resolveConfig, sameConfig, type PerformanceConfig, type PerformanceConfigInput, type ResolvedPerformanceConfig } from './config';
+import {
+  PerformanceConfigError,
+  loadConfigFile,
+  resolveConfig,
+  sameConfig,
+  type PerformanceConfig,
+  type PerformanceConfigInput,
+  type ResolvedPerformanceConfig,
+} from './config';
 import { SessionPerformance, type SessionTracker } from './session-performance';
 import { ActiveSessions } from './active-sessions';
 import { findChildSessions, rollUpSessions, type SessionReportOptions, type SessionReportWithChildren } from './session-children';
@@ -95,7 +103,6 @@ const stopping = sharedDefault<Promise<void>>('@perftrack/integration:shutdown',
  * await PerformanceIntegration.shutdown();
  */
 export class PerformanceIntegration {
-
   /** The validated configuration, defaults filled in. */
   readonly config: ResolvedPerformanceConfig;
   /** Receives every tracked call of this integration. */
@@ -135,7 +142,11 @@ export class PerformanceIntegration {
     const c = this.config;
     this.#diagnostics = new Diagnostics<ErrorSource>({ onError: c.onError, onWarning: c.onWarning }, 'PerformanceIntegration');
     // One queue between the collector and every sink: a call pays for an enqueue; reads deliver first.
-    const pipeline = (this.#pipeline = new RecordPipeline({ name: 'PerformanceIntegration pipeline', onError: c.onError, onWarning: c.onWarning }));
+    const pipeline = (this.#pipeline = new RecordPipeline({
+      name: 'PerformanceIntegration pipeline',
+      onError: c.onError,
+      onWarning: c.onWarning,
+    }));
     const deliver = (): void => pipeline.deliver();
     this.collector = new MetricsCollector({
       enabled: c.enabled,
@@ -168,7 +179,17 @@ export class PerformanceIntegration {
       await this.ready;
       pipeline.deliver();
     };
-    this.#analyticsPass = new AnalyticsPass({ enabled: c.enabled, saveReports: c.saveReports, whenReady, storage: this.storage, analytics: this.analytics, patterns: this.patterns, dirty: this.#dirty, diagnostics: this.#diagnostics, patternsOf: (id, figures) => this.#patternsOf(id, figures) });
+    this.#analyticsPass = new AnalyticsPass({
+      enabled: c.enabled,
+      saveReports: c.saveReports,
+      whenReady,
+      storage: this.storage,
+      analytics: this.analytics,
+      patterns: this.patterns,
+      dirty: this.#dirty,
+      diagnostics: this.#diagnostics,
+      patternsOf: (id, figures) => this.#patternsOf(id, figures),
+    });
     if (!c.enabled) {
       // A pure pass-through: nothing subscribed, scheduled, read or written.
       this.#waiting = this.#waitingIds = undefined;
@@ -187,7 +208,10 @@ export class PerformanceIntegration {
     }
     if (c.flushOnExit) {
       this.#removeExitHooks = installExitHooks({
-        beforeExit: () => (this.#dirty.size > 0 || this.#pipeline.stats().queued > 0 || this.storage.stats().queued > 0 ? this.#analyticsPass.final() : Promise.resolve()),
+        beforeExit: () =>
+          this.#dirty.size > 0 || this.#pipeline.stats().queued > 0 || this.storage.stats().queued > 0
+            ? this.#analyticsPass.final()
+            : Promise.resolve(),
         signal: () => this.shutdown(),
       });
     }
@@ -214,7 +238,10 @@ export class PerformanceIntegration {
     const current = initialized.get();
     if (current !== undefined) {
       if (resolved !== undefined && !sameConfig(current.config, resolved)) {
-        throw new PerformanceConfigError('', 'differs from the one perftrack is already initialized with; call PerformanceIntegration.shutdown() first to change it');
+        throw new PerformanceConfigError(
+          '',
+          'differs from the one perftrack is already initialized with; call PerformanceIntegration.shutdown() first to change it',
+        );
       }
       await current.ready;
       return current;
@@ -236,7 +263,8 @@ export class PerformanceIntegration {
 
   static #require(method: string): PerformanceIntegration {
     const current = initialized.get();
-    if (current === undefined) throw new Error(`PerformanceIntegration.${method}: not initialized; await PerformanceIntegration.initialize(config) first`);
+    if (current === undefined)
+      throw new Error(`PerformanceIntegration.${method}: not initialized; await PerformanceIntegration.initialize(config) first`);
     return current;
   }
 
@@ -340,7 +368,11 @@ export class PerformanceIntegration {
     try {
       links = await findChildSessions(this.storage, sessionId);
     } catch (e) {
-      this.#diagnostics.report(e, 'report', (err) => `perftrack: could not read stored sessions for child sessions (${String(err)}); the report has no children`);
+      this.#diagnostics.report(
+        e,
+        'report',
+        (err) => `perftrack: could not read stored sessions for child sessions (${String(err)}); the report has no children`,
+      );
     }
     const children = [];
     for (const link of links) children.push({ ...(await this.#sessionReport(link.sessionId)), parentSessionId: link.parentSessionId });
@@ -353,11 +385,18 @@ export class PerformanceIntegration {
     // Not in live analytics (older than the replayed history, or evicted): rebuild it from its log.
     this.#pipeline.deliver(); // records still queued for storage
     await this.storage.flush();
-    const engine = new AnalyticsEngine({ patterns: this.config.trackPatterns ? {} : false, ...(this.config.costModel ? { costModel: this.config.costModel } : {}) });
+    const engine = new AnalyticsEngine({
+      patterns: this.config.trackPatterns ? {} : false,
+      ...(this.config.costModel ? { costModel: this.config.costModel } : {}),
+    });
     try {
       await openHistory({ storage: this.storage }).replayInto(engine, { sessionIds: [sessionId] });
     } catch (e) {
-      this.#diagnostics.report(e, 'report', (err) => `perftrack: could not read session history (${String(err)}); the report covers live data only`);
+      this.#diagnostics.report(
+        e,
+        'report',
+        (err) => `perftrack: could not read session history (${String(err)}); the report covers live data only`,
+      );
     }
     return engine.sessionReport(sessionId);
   }
@@ -395,7 +434,11 @@ export class PerformanceIntegration {
    */
   async getSuggestions(options: { sessionIds?: string | readonly string[]; compareWith?: RunComparison } = {}): Promise<Suggestion[]> {
     const inefficiencies = await this.findInefficiencies(options.sessionIds);
-    return suggestOptimizations({ analytics: this.analytics.analyze(), inefficiencies, ...(options.compareWith ? { comparison: options.compareWith } : {}) });
+    return suggestOptimizations({
+      analytics: this.analytics.analyze(),
+      inefficiencies,
+      ...(options.compareWith ? { comparison: options.compareWith } : {}),
+    });
   }
 
   /**
@@ -426,8 +469,11 @@ export class PerformanceIntegration {
    * perf.addSink(new PrometheusExporter());
    */
   addSink(sink: BatchSink | MetricsSubscriber): () => void {
-    if (typeof sink !== 'object' || sink === null) throw new TypeError('addSink: expected an object with onBatch(batch) or onMetric(metric)');
-    return this.#pipeline.addSink(typeof (sink as BatchSink).onBatch === 'function' ? (sink as BatchSink) : subscriberSink(sink as MetricsSubscriber));
+    if (typeof sink !== 'object' || sink === null)
+      throw new TypeError('addSink: expected an object with onBatch(batch) or onMetric(metric)');
+    return this.#pipeline.addSink(
+      typeof (sink as BatchSink).onBatch === 'function' ? (sink as BatchSink) : subscriberSink(sink as MetricsSubscriber),
+    );
   }
 
   /** The live view of one session (see {@link SessionPerformance.getTracker}). */
@@ -483,7 +529,10 @@ export class PerformanceIntegration {
     onBatch: (batch): void => {
       for (const sessionId of batch.sessions) {
         if (this.#dirty.add(sessionId)) {
-          this.#diagnostics.warnOnce('active-sessions', `perftrack: more than ${MAX_ACTIVE_SESSIONS} sessions were active between two analytics passes; the oldest ones' reports are not saved by the next pass`);
+          this.#diagnostics.warnOnce(
+            'active-sessions',
+            `perftrack: more than ${MAX_ACTIVE_SESSIONS} sessions were active between two analytics passes; the oldest ones' reports are not saved by the next pass`,
+          );
         }
       }
       const waiting = this.#waiting;
@@ -497,7 +546,10 @@ export class PerformanceIntegration {
           waiting.push(m);
           this.#waitingIds!.add(m.id);
         } else if (this.#droppedWhileLoading++ === 0) {
-          this.#diagnostics.warnOnce('waiting', `perftrack: more than ${MAX_WAITING} calls while history loaded; later ones are stored but not in live analytics`);
+          this.#diagnostics.warnOnce(
+            'waiting',
+            `perftrack: more than ${MAX_WAITING} calls while history loaded; later ones are stored but not in live analytics`,
+          );
         }
       }
     },
@@ -509,15 +561,23 @@ export class PerformanceIntegration {
         // Straight from the adapter: replay does not flush, so it never waits on this run's writes.
         const h = this.#history;
         const waitingIds = this.#waitingIds!;
-        const read = await openHistory({ storage: this.storage }).replayInto(this.analytics, { maxSessions: this.config.historySessions }, {
-          skip: (m) => waitingIds.has(m.id), // written by this run while we read
-        });
+        const read = await openHistory({ storage: this.storage }).replayInto(
+          this.analytics,
+          { maxSessions: this.config.historySessions },
+          {
+            skip: (m) => waitingIds.has(m.id), // written by this run while we read
+          },
+        );
         h.records += read.records;
         h.sessions += read.sessions;
         h.corruptLines += read.corruptLines;
       }
     } catch (e) {
-      this.#diagnostics.report(e, 'history', (err) => `perftrack: stored history could not be loaded (${String(err)}); insights cover live calls only`);
+      this.#diagnostics.report(
+        e,
+        'history',
+        (err) => `perftrack: stored history could not be loaded (${String(err)}); insights cover live calls only`,
+      );
     } finally {
       const waiting = this.#waiting ?? [];
       this.#waiting = this.#waitingIds = undefined;

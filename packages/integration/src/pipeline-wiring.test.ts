@@ -2,10 +2,15 @@ import { InMemoryStorage, PerformanceIntegration, type ToolExecutionMetrics } fr
 import { PrometheusExporter } from '@perftrack/exporter-prometheus';
 
 const quiet = { analyticsInterval: 0, flushOnExit: false } as const;
-const tools = [{ id: 'grep', execute: (args: { fail?: boolean }, _ctx: { sessionID: string }) => {
-  if (args.fail) throw new Error('exit 2');
-  return 'ok';
-} }];
+const tools = [
+  {
+    id: 'grep',
+    execute: (args: { fail?: boolean }, _ctx: { sessionID: string }) => {
+      if (args.fail) throw new Error('exit 2');
+      return 'ok';
+    },
+  },
+];
 
 describe('the integration feeds every part through one record pipeline', () => {
   it('a call only enqueues; every read (insights, trackers, reports) sees it at once, and storage gets it on flush', async () => {
@@ -43,7 +48,13 @@ describe('the integration feeds every part through one record pipeline', () => {
   it('more than 10,000 sessions active between two passes: the oldest are forgotten in O(1), counted by a single warning, and the pass still saves the latest', async () => {
     const warnings: string[] = [];
     const storage = new InMemoryStorage();
-    const perf = new PerformanceIntegration({ ...quiet, storage, trackMemory: false, trackInputOutput: false, onWarning: (m) => warnings.push(m) });
+    const perf = new PerformanceIntegration({
+      ...quiet,
+      storage,
+      trackMemory: false,
+      trackInputOutput: false,
+      onWarning: (m) => warnings.push(m),
+    });
     await perf.ready;
     const [grep] = perf.wrapTools(tools);
     for (let i = 0; i < 30_000; i++) grep!.execute({}, { sessionID: `s${i}` });

@@ -4,7 +4,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MetricsCollector, PerformanceIntegration, PerformanceStorage, SessionPerformance, UsagePatternTracker, trackPerformance } from '@perftrack/integration';
+import {
+  MetricsCollector,
+  PerformanceIntegration,
+  PerformanceStorage,
+  SessionPerformance,
+  UsagePatternTracker,
+  trackPerformance,
+} from '@perftrack/integration';
 
 /** The opencode-style tool factory the seed's examples assume. */
 const Tool = {

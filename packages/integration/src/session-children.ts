@@ -50,7 +50,9 @@ export function rollUpSessions(reports: readonly SessionReport[]): SessionRollup
   let busyDuration = 0;
   let first = Infinity;
   let last = -Infinity;
-  for (const { analytics: { summary: s } } of reports) {
+  for (const {
+    analytics: { summary: s },
+  } of reports) {
     calls += s.totalOperations;
     estimatedCalls += s.estimatedOperations;
     failures += s.failures;

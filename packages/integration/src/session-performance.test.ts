@@ -1,7 +1,15 @@
 import { FakeClock, MetricsCollector, SessionPerformance, trackPerformance, type ToolExecutionMetrics } from '@perftrack/integration';
 
 const rec = (sessionId: string, toolId: string, i: number, extra: Partial<ToolExecutionMetrics> = {}): ToolExecutionMetrics => ({
-  id: `r${i}`, toolId, sessionId, startTime: 1000 + i, endTime: 1010 + i, duration: 10, success: true, sampleWeight: 1, ...extra,
+  id: `r${i}`,
+  toolId,
+  sessionId,
+  startTime: 1000 + i,
+  endTime: 1010 + i,
+  duration: 10,
+  success: true,
+  sampleWeight: 1,
+  ...extra,
 });
 
 describe('SessionPerformance', () => {
@@ -58,7 +66,18 @@ describe('SessionPerformance', () => {
     for (let i = 0; i < 1_000_000; i++) hot.onMetric(rec('one', `tool${i % 500}`, i));
     const tools = hot.getTracker('one').tools;
     expect(Object.keys(tools)).toHaveLength(20);
-    expect(hot.getTracker('one').lastTools).toEqual(['tool490', 'tool491', 'tool492', 'tool493', 'tool494', 'tool495', 'tool496', 'tool497', 'tool498', 'tool499']);
+    expect(hot.getTracker('one').lastTools).toEqual([
+      'tool490',
+      'tool491',
+      'tool492',
+      'tool493',
+      'tool494',
+      'tool495',
+      'tool496',
+      'tool497',
+      'tool498',
+      'tool499',
+    ]);
     expect(tools['(other)']!.calls).toBe(1_000_000 - 19 * 2000);
   });
 

@@ -1,4 +1,13 @@
-import { isTimed, isUsableRecord, MetricsCollector, weightOf, type BatchSink, type MetricsSubscriber, type RecordBatch, type ToolExecutionMetrics } from '@perftrack/core';
+import {
+  isTimed,
+  isUsableRecord,
+  MetricsCollector,
+  weightOf,
+  type BatchSink,
+  type MetricsSubscriber,
+  type RecordBatch,
+  type ToolExecutionMetrics,
+} from '@perftrack/core';
 import { checkInteger, sharedDefault } from '@perftrack/core/internal';
 import { VERSION } from './version';
 
@@ -206,13 +215,17 @@ export class SessionTracker {
   }
 }
 
-const positiveInt = (name: string, v: unknown, fallback: number, min = 1): number => (v === undefined ? fallback : checkInteger('SessionPerformance', name, v, min));
+const positiveInt = (name: string, v: unknown, fallback: number, min = 1): number =>
+  v === undefined ? fallback : checkInteger('SessionPerformance', name, v, min);
 
 /**
  * The default instance (and, when it subscribed itself to the default collector, how to detach
  * it), shared by every copy of this package of one version line (see core's `sharedDefault`).
  */
-const defaultSessions = sharedDefault<{ readonly sessions: SessionPerformance; readonly detach?: () => void }>('@perftrack/integration:SessionPerformance', VERSION);
+const defaultSessions = sharedDefault<{ readonly sessions: SessionPerformance; readonly detach?: () => void }>(
+  '@perftrack/integration:SessionPerformance',
+  VERSION,
+);
 
 /**
  * Per-session live views, as the seed's `SessionPerformance` module gave them: subscribe it to
@@ -225,7 +238,6 @@ const defaultSessions = sharedDefault<{ readonly sessions: SessionPerformance; r
  * console.log(tracker.calls, tracker.errorRate, tracker.lastTools);
  */
 export class SessionPerformance implements MetricsSubscriber, BatchSink {
-
   readonly #trackers = new Map<string, SessionTracker>();
   readonly #max: number;
   readonly #recent: number;
@@ -241,7 +253,8 @@ export class SessionPerformance implements MetricsSubscriber, BatchSink {
     this.#recent = positiveInt('lastTools', options.lastTools, 10, 0);
     this.#maxTools = positiveInt('maxToolsPerSession', options.maxToolsPerSession, 100, 2);
     const beforeRead = options.beforeRead;
-    if (beforeRead !== undefined && typeof beforeRead !== 'function') throw new TypeError('SessionPerformance: beforeRead must be a function');
+    if (beforeRead !== undefined && typeof beforeRead !== 'function')
+      throw new TypeError('SessionPerformance: beforeRead must be a function');
     this.#sync =
       beforeRead === undefined
         ? noop
@@ -271,7 +284,8 @@ export class SessionPerformance implements MetricsSubscriber, BatchSink {
 
   /** Replaces the default instance (subscribing it is the caller's business); returns the previous one. */
   static setDefault(sessions: SessionPerformance | undefined): SessionPerformance | undefined {
-    if (sessions !== undefined && !(sessions instanceof SessionPerformance)) throw new TypeError('SessionPerformance.setDefault: expected a SessionPerformance');
+    if (sessions !== undefined && !(sessions instanceof SessionPerformance))
+      throw new TypeError('SessionPerformance.setDefault: expected a SessionPerformance');
     const previous = defaultSessions.get();
     previous?.detach?.();
     defaultSessions.set(sessions === undefined ? undefined : { sessions });
@@ -299,7 +313,8 @@ export class SessionPerformance implements MetricsSubscriber, BatchSink {
   onBatch(batch: RecordBatch): void {
     const { records, weights, timed, sessionIndex } = batch;
     // A tracker found earlier in this batch is still current unless the batch alone touches more sessions than are kept.
-    const cached: (SessionTracker | undefined)[] | undefined = batch.sessions.length <= this.#max ? new Array<SessionTracker | undefined>(batch.sessions.length) : undefined;
+    const cached: (SessionTracker | undefined)[] | undefined =
+      batch.sessions.length <= this.#max ? new Array<SessionTracker | undefined>(batch.sessions.length) : undefined;
     for (let i = 0; i < batch.length; i++) {
       const m = records[i]!;
       let tracker: SessionTracker | undefined;
@@ -319,7 +334,9 @@ export class SessionPerformance implements MetricsSubscriber, BatchSink {
   /** The live view of `sessionId`, created empty when the session has no call yet (it fills in as calls come). */
   getTracker(sessionId: string): SessionTracker {
     if (typeof sessionId !== 'string' || sessionId.length === 0) {
-      throw new TypeError(`SessionPerformance.getTracker: sessionId must be a non-empty string, got ${typeof sessionId === 'string' ? '""' : typeof sessionId}`);
+      throw new TypeError(
+        `SessionPerformance.getTracker: sessionId must be a non-empty string, got ${typeof sessionId === 'string' ? '""' : typeof sessionId}`,
+      );
     }
     this.#sync();
     return this.#touch(sessionId);

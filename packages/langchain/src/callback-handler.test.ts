@@ -25,11 +25,18 @@ describe('PerftrackCallbackHandler bounds and options', () => {
     let abandonedRecords = 0;
     collector.subscribe({ onMetric: (m) => void (m.errorType === 'Abandoned' && abandonedRecords++) });
     const warnings: string[] = [];
-    const handler = new PerftrackCallbackHandler({ collector, maxInFlight: 1000, clock: new FakeClock(), onWarning: (m) => warnings.push(m) });
+    const handler = new PerftrackCallbackHandler({
+      collector,
+      maxInFlight: 1000,
+      clock: new FakeClock(),
+      onWarning: (m) => warnings.push(m),
+    });
     const serialized = { lc: 1, type: 'not_implemented', id: ['tool'] } as never;
     for (let i = 0; i < 1_000_000; i++) handler.handleToolStart(serialized, '{"a":1}', `run-${i}`, undefined, undefined, undefined, 'read');
     global.gc?.();
-    console.log(`heap ${global.gc ? 'after GC' : '(no --expose-gc: before GC)'} after 1,000,000 unended tool runs: ${(process.memoryUsage().heapUsed / 1048576).toFixed(1)} MiB`);
+    console.log(
+      `heap ${global.gc ? 'after GC' : '(no --expose-gc: before GC)'} after 1,000,000 unended tool runs: ${(process.memoryUsage().heapUsed / 1048576).toFixed(1)} MiB`,
+    );
     expect(handler.stats()).toMatchObject({ inFlight: 1000, abandoned: 999_000 });
     expect(abandonedRecords).toBe(999_000);
     expect(handler.abandonInFlight()).toBe(1000);
@@ -53,7 +60,10 @@ describe('PerftrackCallbackHandler bounds and options', () => {
     handler.handleToolEnd('found', 'r1');
     expect(sink.records[0]).toMatchObject({ toolId: 'grep', duration: 12.5, callId: 'r1', runId: 'r1', success: true, inputSize: 9 });
     // the adapter's stamp for perftrack doctor
-    expect(sink.records[0]!.metadata).toEqual({ framework: 'langchain', adapterVersion: (require('../package.json') as { version: string }).version });
+    expect(sink.records[0]!.metadata).toEqual({
+      framework: 'langchain',
+      adapterVersion: (require('../package.json') as { version: string }).version,
+    });
   });
 
   test('bad options are refused with a clear TypeError', () => {

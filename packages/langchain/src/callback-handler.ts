@@ -1,7 +1,15 @@
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { Serialized } from '@langchain/core/load/serializable';
-import { MetricsCollector, type ListeningAdapterOptions, } from '@perftrack/core';
-import { checkListeningOptions, Diagnostics, errorMessage, errorType, sampleRateOf, SizeEstimator, type ResolvedListeningOptions } from '@perftrack/core/internal';
+import { MetricsCollector, type ListeningAdapterOptions } from '@perftrack/core';
+import {
+  checkListeningOptions,
+  Diagnostics,
+  errorMessage,
+  errorType,
+  sampleRateOf,
+  SizeEstimator,
+  type ResolvedListeningOptions,
+} from '@perftrack/core/internal';
 
 /** What a {@link PerftrackCallbackHandlerOptions.sessionId} function sees of one tool run. */
 export interface LangChainToolRunInfo {
@@ -95,7 +103,12 @@ function readInput(input: unknown, sized: boolean): { bytes: number | undefined;
 
 /** The tool's output inside what `handleToolEnd` gets: a ToolMessage's content, or the value itself. */
 function outputOf(output: unknown): unknown {
-  if (typeof output === 'object' && output !== null && 'content' in output && typeof (output as { tool_call_id?: unknown }).tool_call_id === 'string') {
+  if (
+    typeof output === 'object' &&
+    output !== null &&
+    'content' in output &&
+    typeof (output as { tool_call_id?: unknown }).tool_call_id === 'string'
+  ) {
     return (output as { content: unknown }).content;
   }
   return output;
@@ -158,7 +171,13 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
 
   /** The handler's counters. */
   stats(): PerftrackCallbackHandlerStats {
-    return { recorded: this.#recorded, sampledOut: this.#sampledOut, inFlight: this.#open.size, abandoned: this.#abandoned, unmatched: this.#unmatched };
+    return {
+      recorded: this.#recorded,
+      sampledOut: this.#sampledOut,
+      inFlight: this.#open.size,
+      abandoned: this.#abandoned,
+      unmatched: this.#unmatched,
+    };
   }
 
   /** Records every tool run still open as an `Abandoned` failure (e.g. at shutdown); returns how many. */
@@ -222,7 +241,10 @@ export class PerftrackCallbackHandler extends BaseCallbackHandler {
       });
       if (this.#open.size > this.#options.maxInFlight) this.#abandon(this.#open.keys().next().value as string);
     } catch (e) {
-      this.#diagnostics.warnOnce('start-failed', `perftrack: PerftrackCallbackHandler could not start a tool run (${errorMessage(e)}); it is not recorded.`);
+      this.#diagnostics.warnOnce(
+        'start-failed',
+        `perftrack: PerftrackCallbackHandler could not start a tool run (${errorMessage(e)}); it is not recorded.`,
+      );
     }
   }
 

@@ -17,14 +17,19 @@ interface ChildResult {
 
 function runChild(pkg: string, scenario: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [join(__dirname, 'test-support', 'mastra-child.cjs'), pkg, scenario], { cwd: join(__dirname, '..'), timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`mastra child failed: ${error.message}\n${stderr}`));
-      else {
-        const line = stdout.split('\n').find((l) => l.startsWith('PERFTRACK_RESULT '));
-        if (line === undefined) reject(new Error(`mastra child printed no result:\n${stdout.slice(-2000)}\n${stderr}`));
-        else resolve(JSON.parse(line.slice('PERFTRACK_RESULT '.length)) as ChildResult);
-      }
-    });
+    execFile(
+      process.execPath,
+      [join(__dirname, 'test-support', 'mastra-child.cjs'), pkg, scenario],
+      { cwd: join(__dirname, '..'), timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`mastra child failed: ${error.message}\n${stderr}`));
+        else {
+          const line = stdout.split('\n').find((l) => l.startsWith('PERFTRACK_RESULT '));
+          if (line === undefined) reject(new Error(`mastra child printed no result:\n${stdout.slice(-2000)}\n${stderr}`));
+          else resolve(JSON.parse(line.slice('PERFTRACK_RESULT '.length)) as ChildResult);
+        }
+      },
+    );
   });
 }
 
@@ -84,13 +89,22 @@ describe.each([
 describe('trackMastraTools without Mastra', () => {
   test('nothing to wrap, and a tool without execute, are warned about once by name; bad options throw', () => {
     const warnings: string[] = [];
-    const tools = trackMastraTools({ clientSide: { id: 'clientSide', description: 'runs in the browser' } }, { onWarning: (w) => warnings.push(w) });
+    const tools = trackMastraTools(
+      { clientSide: { id: 'clientSide', description: 'runs in the browser' } },
+      { onWarning: (w) => warnings.push(w) },
+    );
     expect(tools.clientSide).toEqual({ id: 'clientSide', description: 'runs in the browser' });
-    expect(warnings).toEqual([expect.stringContaining('Mastra tool "clientSide" has no execute()'), expect.stringContaining('found no tool with an execute()')]);
+    expect(warnings).toEqual([
+      expect.stringContaining('Mastra tool "clientSide" has no execute()'),
+      expect.stringContaining('found no tool with an execute()'),
+    ]);
     const empty: string[] = [];
     expect(trackMastraTools({}, { onWarning: (w) => empty.push(w) })).toEqual({});
     expect(trackMastraTools([], { onWarning: (w) => empty.push(w) })).toEqual([]);
-    expect(empty).toEqual([expect.stringContaining('given an empty record: nothing to wrap'), expect.stringContaining('given an empty array: nothing to wrap')]);
+    expect(empty).toEqual([
+      expect.stringContaining('given an empty record: nothing to wrap'),
+      expect.stringContaining('given an empty array: nothing to wrap'),
+    ]);
     expect(() => trackMastraTools({}, { sampleRatio: 1 } as never)).toThrow(/unknown option "sampleRatio"/);
     expect(() => trackMastraTools({}, { sessionId: '' })).toThrow(/sessionId/);
   });

@@ -50,7 +50,13 @@ function callInfo(toolName: string, args: ArrayLike<unknown>): MastraToolCallInf
   const first = args[0];
   const second = bag(args[1]);
   if (isLegacyArg(first)) {
-    return { toolName, toolCallId: str(second?.toolCallId), threadId: str(first.threadId), resourceId: str(first.resourceId), runId: str(first.runId) };
+    return {
+      toolName,
+      toolCallId: str(second?.toolCallId),
+      threadId: str(first.threadId),
+      resourceId: str(first.resourceId),
+      runId: str(first.runId),
+    };
   }
   const agent = bag(second?.agent);
   const workflow = bag(second?.workflow);
@@ -84,7 +90,10 @@ function inputOf(args: readonly unknown[]): unknown {
  * await agent.generate('…', { threadId: chatId, resourceId: userId });
  * @throws TypeError for invalid options.
  */
-export function trackMastraTools<T extends Readonly<Record<string, unknown>> | readonly unknown[]>(tools: T, options: TrackMastraToolsOptions = {}): T {
+export function trackMastraTools<T extends Readonly<Record<string, unknown>> | readonly unknown[]>(
+  tools: T,
+  options: TrackMastraToolsOptions = {},
+): T {
   if (typeof tools !== 'object' || tools === null) throw new TypeError('trackMastraTools: expected a record or an array of Mastra tools');
   const sampleRates = checkAdapterOptions(options, WRAPPING_ADAPTER_KEYS, { owner: 'trackMastraTools', tool: 'id' });
   const { sessionId, sampleRates: _checked, onWarning, ...track } = options;
@@ -93,7 +102,10 @@ export function trackMastraTools<T extends Readonly<Record<string, unknown>> | r
   const wrapOne = (tool: unknown, key: string): unknown => {
     const execute = bag(tool)?.execute;
     if (typeof execute !== 'function') {
-      diagnostics.warnOnce(`untrackable:${key}`, `perftrack: Mastra tool "${key}" has no execute() function, so its calls are not tracked.`);
+      diagnostics.warnOnce(
+        `untrackable:${key}`,
+        `perftrack: Mastra tool "${key}" has no execute() function, so its calls are not tracked.`,
+      );
       return tool;
     }
     const name = str((tool as Bag).id) ?? key;
@@ -116,7 +128,9 @@ export function trackMastraTools<T extends Readonly<Record<string, unknown>> | r
       input: inputOf,
     })(tool as { id: string; execute(...a: never[]): unknown });
   };
-  const out = Array.isArray(tools) ? tools.map((t, i) => wrapOne(t, String(i))) : Object.fromEntries(Object.entries(tools).map(([k, t]) => [k, wrapOne(t, k)]));
+  const out = Array.isArray(tools)
+    ? tools.map((t, i) => wrapOne(t, String(i)))
+    : Object.fromEntries(Object.entries(tools).map(([k, t]) => [k, wrapOne(t, k)]));
   if (wrapped === 0) {
     const empty = (Array.isArray(tools) ? tools.length : Object.keys(tools).length) === 0;
     diagnostics.warnOnce(

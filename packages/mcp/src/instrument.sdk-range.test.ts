@@ -10,9 +10,16 @@ import { z as z3 } from 'zod-v3';
 
 interface Sdk {
   McpServer: new (info: { name: string; version: string }) => McpServer;
-  Client: new (info: { name: string; version: string }) => {
+  Client: new (info: {
+    name: string;
+    version: string;
+  }) => {
     connect(t: unknown): Promise<void>;
-    callTool(req: { name: string; arguments: Record<string, unknown>; _meta?: Record<string, unknown> }): Promise<{ isError?: boolean; content?: unknown }>;
+    callTool(req: {
+      name: string;
+      arguments: Record<string, unknown>;
+      _meta?: Record<string, unknown>;
+    }): Promise<{ isError?: boolean; content?: unknown }>;
     close(): Promise<void>;
   };
   InMemoryTransport: { createLinkedPair(): [unknown, unknown] };
@@ -55,14 +62,22 @@ describe.each(sdks)('instrumentMcpServer with SDK %s', (_label, sdk) => {
     const { collector, warnings, records } = setup();
     const z = sdk.z as typeof z4;
     const server = new sdk.McpServer({ name: 's', version: '1' });
-    const early = server.registerTool('echo', { inputSchema: { text: z.string() } } as never, (async ({ text }: { text: string }) => ({
-      content: [{ type: 'text', text }],
-    })) as never);
+    const early = server.registerTool(
+      'echo',
+      { inputSchema: { text: z.string() } } as never,
+      (async ({ text }: { text: string }) => ({
+        content: [{ type: 'text', text }],
+      })) as never,
+    );
     instrumentMcpServer(server, { collector, sessionId: 'conv-1', onWarning: (m) => warnings.push(m) });
-    server.registerTool('fail', { inputSchema: { why: z.string() } } as never, (async ({ why }: { why: string }) => ({
-      content: [{ type: 'text', text: why }],
-      isError: true,
-    })) as never);
+    server.registerTool(
+      'fail',
+      { inputSchema: { why: z.string() } } as never,
+      (async ({ why }: { why: string }) => ({
+        content: [{ type: 'text', text: why }],
+        isError: true,
+      })) as never,
+    );
     server.tool('boom', 'throws', () => {
       throw new TypeError('boom');
     });
@@ -70,7 +85,9 @@ describe.each(sdks)('instrumentMcpServer with SDK %s', (_label, sdk) => {
     expect(await client.callTool({ name: 'echo', arguments: { text: 'hi' } })).toMatchObject({ content: [{ type: 'text', text: 'hi' }] });
     expect(await client.callTool({ name: 'fail', arguments: { why: 'nope' } })).toMatchObject({ isError: true });
     expect(await client.callTool({ name: 'boom', arguments: {} })).toMatchObject({ isError: true, content: [{ text: 'boom' }] });
-    early.update({ callback: (async ({ text }: { text: string }) => ({ content: [{ type: 'text', text: text.toUpperCase() }] })) as never });
+    early.update({
+      callback: (async ({ text }: { text: string }) => ({ content: [{ type: 'text', text: text.toUpperCase() }] })) as never,
+    });
     expect(await client.callTool({ name: 'echo', arguments: { text: 'hi' } })).toMatchObject({ content: [{ text: 'HI' }] });
     expect(records().map((r) => [r.toolId, r.success, r.errorType ?? null, r.sessionId])).toEqual([
       ['echo', true, null, 'conv-1'],
@@ -103,7 +120,11 @@ describe.each(sdks)('instrumentMcpServer with SDK %s', (_label, sdk) => {
     await a.callTool({ name: 't', arguments: { n: 1 }, _meta: { conversation: 'chat-42' } });
     await b.callTool({ name: 'u', arguments: { n: 1 }, _meta: { sessionId: 'chat-43' } });
     await b.callTool({ name: 'u', arguments: { n: 2 } });
-    expect(seen[0]).toMatchObject({ toolName: 't', meta: { conversation: 'chat-42' }, clientInfo: { name: 'range-client', version: '9.9.9' } });
+    expect(seen[0]).toMatchObject({
+      toolName: 't',
+      meta: { conversation: 'chat-42' },
+      clientInfo: { name: 'range-client', version: '9.9.9' },
+    });
     expect(records().map((r) => r.sessionId)).toEqual(['chat-42', 'chat-43', collector.defaultSessionId]);
     await Promise.all([a.close(), b.close()]);
   });
@@ -112,7 +133,9 @@ describe.each(sdks)('instrumentMcpServer with SDK %s', (_label, sdk) => {
     const { collector, records } = setup();
     const warnings: string[] = [];
     const server = new sdk.McpServer({ name: 's', version: '1' });
-    const registered = server.tool('odd', 'no function yet', async () => ({ content: [{ type: 'text', text: 'ok' }] })) as unknown as Record<string, unknown>;
+    const registered = server.tool('odd', 'no function yet', async () => ({
+      content: [{ type: 'text', text: 'ok' }],
+    })) as unknown as Record<string, unknown>;
     // a tool shaped like neither field (as a future SDK might be): nothing to wrap
     const saved = { handler: registered.handler, callback: registered.callback };
     delete registered.handler;

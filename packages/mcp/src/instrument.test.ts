@@ -129,7 +129,9 @@ describe('instrumentMcpServer (real client and server, in-memory transport)', ()
   test('update({ callback }) and renames stay tracked under the current name; the default session is used without one', async () => {
     const { collector, records } = setup();
     const server = instrumentMcpServer(new McpServer({ name: 's', version: '1' }), { collector });
-    const t = server.registerTool('v1', { inputSchema: { n: z.number() } }, async ({ n }) => ({ content: [{ type: 'text', text: String(n) }] }));
+    const t = server.registerTool('v1', { inputSchema: { n: z.number() } }, async ({ n }) => ({
+      content: [{ type: 'text', text: String(n) }],
+    }));
     const client = await connect(server);
     await client.callTool({ name: 'v1', arguments: { n: 1 } });
     t.update({ callback: async ({ n }: { n: number }) => ({ content: [{ type: 'text', text: String(n * 2) }] }) } as never);
@@ -170,7 +172,9 @@ describe('instrumentMcpServer (real client and server, in-memory transport)', ()
     // @ts-expect-error -- wrong type
     expect(() => instrumentMcpServer(server, { sessionId: 7 })).toThrow(/sessionId must be/);
     expect(() => instrumentMcpServer(server, { collector: {} as never })).toThrow(/collector must be a MetricsCollector/);
-    expect(() => instrumentMcpServer(server, { sampleRates: { read: 2 } })).toThrow(/sample rate of read must be a number from 0 to 1, got 2/);
+    expect(() => instrumentMcpServer(server, { sampleRates: { read: 2 } })).toThrow(
+      /sample rate of read must be a number from 0 to 1, got 2/,
+    );
     expect(() => instrumentMcpServer(server, { sampleRate: -1 })).toThrow(/sample rate of \(sampleRate\)/);
   });
 });

@@ -59,7 +59,9 @@ function failureOf(result: unknown): McpToolError | undefined {
   const content = (result as { content?: unknown }).content;
   let message = 'the tool returned isError: true';
   if (Array.isArray(content)) {
-    const text = content.find((c: unknown) => typeof c === 'object' && c !== null && (c as { type?: unknown }).type === 'text') as { text?: unknown } | undefined;
+    const text = content.find((c: unknown) => typeof c === 'object' && c !== null && (c as { type?: unknown }).type === 'text') as
+      | { text?: unknown }
+      | undefined;
     if (typeof text?.text === 'string' && text.text.length > 0) message = text.text;
   }
   return new McpToolError(message);
@@ -163,7 +165,10 @@ export function instrumentMcpServer<S extends McpServer>(server: S, options: Ins
         const why = FUNCTION_FIELDS.some((f) => typeof fields[f] === 'object' && fields[f] !== null)
           ? 'it is a task-based tool (registerToolTask), whose handler is an object'
           : 'this SDK version keeps its function in neither `handler` nor `callback`';
-        diagnostics.warnOnce(`untrackable:${current}`, `perftrack: MCP tool "${current}" is not tracked: ${why}. Its calls are not recorded.`);
+        diagnostics.warnOnce(
+          `untrackable:${current}`,
+          `perftrack: MCP tool "${current}" is not tracked: ${why}. Its calls are not recorded.`,
+        );
       }
     };
     for (const field of FUNCTION_FIELDS) if (field in fields) originals.set(field, fields[field]);

@@ -21,9 +21,12 @@ describe('PerftrackTracingProcessor bounds and options', () => {
     collector.subscribe({ onMetric: (m) => void (m.errorType === 'Abandoned' && abandoned++) });
     const warnings: string[] = [];
     const p = new PerftrackTracingProcessor({ collector, maxInFlight: 1000, clock: new FakeClock(), onWarning: (w) => warnings.push(w) });
-    for (let i = 0; i < 1_000_000; i++) void p.onSpanStart({ traceId: 't', spanId: `s${i}`, parentId: null, spanData: { type: 'function', name: 'read' }, error: null });
+    for (let i = 0; i < 1_000_000; i++)
+      void p.onSpanStart({ traceId: 't', spanId: `s${i}`, parentId: null, spanData: { type: 'function', name: 'read' }, error: null });
     global.gc?.();
-    console.log(`heap${global.gc ? ' after GC' : ''} after 1,000,000 unended function spans: ${(process.memoryUsage().heapUsed / 1048576).toFixed(1)} MiB`);
+    console.log(
+      `heap${global.gc ? ' after GC' : ''} after 1,000,000 unended function spans: ${(process.memoryUsage().heapUsed / 1048576).toFixed(1)} MiB`,
+    );
     expect(p.stats()).toMatchObject({ inFlight: 1000, abandoned: 999_000 });
     expect(abandoned).toBe(999_000);
     void p.shutdown();
@@ -42,10 +45,29 @@ describe('PerftrackTracingProcessor bounds and options', () => {
     await p.onSpanEnd({ traceId: 't', spanId: 'zz', parentId: null, spanData: { type: 'function', name: 'x' }, error: null });
     await p.onSpanStart({ traceId: 't', spanId: 'f', parentId: 'a', spanData: { type: 'function', name: 'grep', input: '' }, error: null });
     clock.advance(7.25);
-    await p.onSpanEnd({ traceId: 't', spanId: 'f', parentId: 'a', spanData: { type: 'function', name: 'grep', input: '{"p":1}', output: 'ok' }, error: null });
-    expect(sink.records).toEqual([expect.objectContaining({ toolId: 'grep', sessionId: 's', duration: 7.25, inputSize: 7, outputSize: 2, parentCallId: 'a', runId: 't' })]);
+    await p.onSpanEnd({
+      traceId: 't',
+      spanId: 'f',
+      parentId: 'a',
+      spanData: { type: 'function', name: 'grep', input: '{"p":1}', output: 'ok' },
+      error: null,
+    });
+    expect(sink.records).toEqual([
+      expect.objectContaining({
+        toolId: 'grep',
+        sessionId: 's',
+        duration: 7.25,
+        inputSize: 7,
+        outputSize: 2,
+        parentCallId: 'a',
+        runId: 't',
+      }),
+    ]);
     // the adapter's stamp for perftrack doctor
-    expect(sink.records[0]!.metadata).toEqual({ framework: 'openai-agents', adapterVersion: (require('../package.json') as { version: string }).version });
+    expect(sink.records[0]!.metadata).toEqual({
+      framework: 'openai-agents',
+      adapterVersion: (require('../package.json') as { version: string }).version,
+    });
     expect(p.stats()).toMatchObject({ unmatched: 1, recorded: 1 });
     expect(warnings).toEqual([expect.stringMatching(/never saw start/)]);
   });

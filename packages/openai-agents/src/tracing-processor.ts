@@ -1,4 +1,4 @@
-import { MetricsCollector, type ListeningAdapterOptions, } from '@perftrack/core';
+import { MetricsCollector, type ListeningAdapterOptions } from '@perftrack/core';
 import { checkListeningOptions, Diagnostics, errorMessage, sampleRateOf, type ResolvedListeningOptions } from '@perftrack/core/internal';
 
 // The shapes of the OpenAI Agents SDK's tracing objects this processor reads (`@openai/agents`
@@ -108,7 +108,14 @@ export class PerftrackTracingProcessor {
 
   /** Counters since creation. */
   stats(): PerftrackTracingProcessorStats {
-    return { recorded: this.#recorded, sampledOut: this.#sampledOut, inFlight: this.#open.size, abandoned: this.#abandoned, unmatched: this.#unmatched, traces: this.#traceCount };
+    return {
+      recorded: this.#recorded,
+      sampledOut: this.#sampledOut,
+      inFlight: this.#open.size,
+      abandoned: this.#abandoned,
+      unmatched: this.#unmatched,
+      traces: this.#traceCount,
+    };
   }
 
   onTraceStart(trace: AgentsTraceLike): Promise<void> {
@@ -141,7 +148,10 @@ export class PerftrackTracingProcessor {
       });
       if (this.#open.size > this.#options.maxInFlight) this.#abandonOldest();
     } catch (e) {
-      this.#diagnostics.warnOnce('start-failed', `perftrack: PerftrackTracingProcessor could not start a tool call (${errorMessage(e)}); it is not recorded.`);
+      this.#diagnostics.warnOnce(
+        'start-failed',
+        `perftrack: PerftrackTracingProcessor could not start a tool call (${errorMessage(e)}); it is not recorded.`,
+      );
     }
     return RESOLVED;
   }
@@ -153,7 +163,10 @@ export class PerftrackTracingProcessor {
       const open = this.#open.get(span.spanId);
       if (open === undefined) {
         this.#unmatched++;
-        this.#diagnostics.warnOnce('unmatched', 'perftrack: PerftrackTracingProcessor saw a function span end that it never saw start (registered mid-run?); counted in stats().unmatched.');
+        this.#diagnostics.warnOnce(
+          'unmatched',
+          'perftrack: PerftrackTracingProcessor saw a function span end that it never saw start (registered mid-run?); counted in stats().unmatched.',
+        );
         return RESOLVED;
       }
       this.#open.delete(span.spanId);
@@ -220,7 +233,10 @@ export class PerftrackTracingProcessor {
     const [spanId, call] = this.#open.entries().next().value as [string, OpenCall];
     this.#open.delete(spanId);
     this.#abandoned++;
-    this.#diagnostics.warnOnce('abandoned', `perftrack: an OpenAI Agents tool call never ended (more than maxInFlight=${this.#options.maxInFlight} open, or open at shutdown); recorded as an Abandoned failure.`);
+    this.#diagnostics.warnOnce(
+      'abandoned',
+      `perftrack: an OpenAI Agents tool call never ended (more than maxInFlight=${this.#options.maxInFlight} open, or open at shutdown); recorded as an Abandoned failure.`,
+    );
     const collector = this.#options.collector ?? MetricsCollector.default;
     const at = this.#options.clock.timeOrigin + this.#options.clock.now();
     this.#recorded++;

@@ -42,7 +42,18 @@ export interface ResolvedOpencodeOptions {
   readonly statsFile: string | undefined;
 }
 
-const KEYS = ['enabled', 'dir', 'sampleRates', 'sampleRate', 'trackInputOutput', 'failOnNonZeroExit', 'reportOnIdle', 'historySessions', 'callTimeoutMs', 'statsFile'] as const;
+const KEYS = [
+  'enabled',
+  'dir',
+  'sampleRates',
+  'sampleRate',
+  'trackInputOutput',
+  'failOnNonZeroExit',
+  'reportOnIdle',
+  'historySessions',
+  'callTimeoutMs',
+  'statsFile',
+] as const;
 
 function fail(message: string): never {
   throw new TypeError(`@perftrack/opencode: ${message}`);
@@ -93,7 +104,8 @@ export function parseSampleRates(name: string, v: unknown): Record<string, numbe
       }
     }
   }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) fail(`${name} must be a record of tool id to rate, got ${JSON.stringify(v)}`);
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+    fail(`${name} must be a record of tool id to rate, got ${JSON.stringify(v)}`);
   const out = Object.create(null) as Record<string, number>; // a tool may be called "__proto__"
   for (const [tool, r] of Object.entries(obj as Record<string, unknown>)) out[tool] = rate(`${name}["${tool}"]`, r);
   return out;
@@ -107,22 +119,37 @@ export function resolveOpencodeOptions(options: unknown, env: NodeJS.ProcessEnv,
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object' || Array.isArray(options)) fail(`options must be an object, got ${JSON.stringify(options)}`);
   const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) if (!(KEYS as readonly string[]).includes(key)) fail(`unknown option "${key}" (known: ${KEYS.join(', ')})`);
+  for (const key of Object.keys(o))
+    if (!(KEYS as readonly string[]).includes(key)) fail(`unknown option "${key}" (known: ${KEYS.join(', ')})`);
   const envEnabled = bool('PERFTRACK_ENABLED', env.PERFTRACK_ENABLED === '' ? undefined : env.PERFTRACK_ENABLED);
   const enabled = envEnabled === false ? false : (bool('enabled', o.enabled) ?? envEnabled ?? true);
   const dirOption = o.dir ?? (env.PERFTRACK_DIR || undefined);
-  if (dirOption !== undefined && (typeof dirOption !== 'string' || dirOption.length === 0)) fail(`dir must be a non-empty string, got ${JSON.stringify(dirOption)}`);
+  if (dirOption !== undefined && (typeof dirOption !== 'string' || dirOption.length === 0))
+    fail(`dir must be a non-empty string, got ${JSON.stringify(dirOption)}`);
   const dir = dirOption === undefined ? join(directory, '.perftrack') : isAbsolute(dirOption) ? dirOption : resolve(directory, dirOption);
   const statsFile = o.statsFile ?? (env.PERFTRACK_STATS_FILE || undefined);
-  if (statsFile !== undefined && (typeof statsFile !== 'string' || statsFile.length === 0)) fail(`statsFile must be a non-empty string, got ${JSON.stringify(statsFile)}`);
+  if (statsFile !== undefined && (typeof statsFile !== 'string' || statsFile.length === 0))
+    fail(`statsFile must be a non-empty string, got ${JSON.stringify(statsFile)}`);
   return {
     enabled,
     dir,
-    sampleRates: o.sampleRates !== undefined ? parseSampleRates('sampleRates', o.sampleRates) : env.PERFTRACK_SAMPLE_RATES ? parseSampleRates('PERFTRACK_SAMPLE_RATES', env.PERFTRACK_SAMPLE_RATES) : {},
-    sampleRate: o.sampleRate !== undefined ? rate('sampleRate', o.sampleRate) : env.PERFTRACK_SAMPLE_RATE ? rate('PERFTRACK_SAMPLE_RATE', env.PERFTRACK_SAMPLE_RATE) : 1,
-    trackInputOutput: bool('trackInputOutput', o.trackInputOutput) ?? bool('PERFTRACK_TRACK_IO', env.PERFTRACK_TRACK_IO || undefined) ?? true,
+    sampleRates:
+      o.sampleRates !== undefined
+        ? parseSampleRates('sampleRates', o.sampleRates)
+        : env.PERFTRACK_SAMPLE_RATES
+          ? parseSampleRates('PERFTRACK_SAMPLE_RATES', env.PERFTRACK_SAMPLE_RATES)
+          : {},
+    sampleRate:
+      o.sampleRate !== undefined
+        ? rate('sampleRate', o.sampleRate)
+        : env.PERFTRACK_SAMPLE_RATE
+          ? rate('PERFTRACK_SAMPLE_RATE', env.PERFTRACK_SAMPLE_RATE)
+          : 1,
+    trackInputOutput:
+      bool('trackInputOutput', o.trackInputOutput) ?? bool('PERFTRACK_TRACK_IO', env.PERFTRACK_TRACK_IO || undefined) ?? true,
     failOnNonZeroExit: bool('failOnNonZeroExit', o.failOnNonZeroExit) ?? true,
-    reportOnIdle: bool('reportOnIdle', o.reportOnIdle) ?? bool('PERFTRACK_REPORT_ON_IDLE', env.PERFTRACK_REPORT_ON_IDLE || undefined) ?? true,
+    reportOnIdle:
+      bool('reportOnIdle', o.reportOnIdle) ?? bool('PERFTRACK_REPORT_ON_IDLE', env.PERFTRACK_REPORT_ON_IDLE || undefined) ?? true,
     historySessions: intOption('historySessions', o.historySessions, 0) ?? 50,
     callTimeoutMs: intOption('callTimeoutMs', o.callTimeoutMs, 1) ?? 3_600_000,
     statsFile: statsFile === undefined ? undefined : isAbsolute(statsFile) ? statsFile : resolve(directory, statsFile),

@@ -87,7 +87,11 @@ interface OpencodeToolPart {
 }
 
 /** Runs `opencode run` in `project`; resolves with its JSON events (never rejects: the exit code is returned). */
-function runOpencode(project: string, home: string, env: Record<string, string>): Promise<{ code: number | null; events: { type: string; part?: OpencodeToolPart; sessionID?: string }[]; stderr: string; ms: number }> {
+function runOpencode(
+  project: string,
+  home: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; events: { type: string; part?: OpencodeToolPart; sessionID?: string }[]; stderr: string; ms: number }> {
   const bin = (found as { bin: string }).bin;
   const started = performance.now();
   return new Promise((resolve) => {
@@ -151,166 +155,190 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  test('enabled from opencode.json with options: every planned call (built-in, custom and MCP tools) in order, failures with their messages, opencode’s own timings, nothing in flight', async () => {
-    const project = join(root, 'project-a');
-    mkdirSync(project);
-    writeFileSync(join(project, 'README.md'), '# scratch project\n');
-    // a custom tool of the project (opencode loads .opencode/tool/*), failing when asked to
-    mkdirSync(join(project, '.opencode', 'tool'), { recursive: true });
-    writeFileSync(
-      join(project, '.opencode', 'tool', 'flaky.js'),
-      "export default { description: 'A custom tool', args: {}, async execute(args) { if (args.fail) throw new Error('flaky tool failed on purpose'); return 'flaky ok'; } };\n",
-    );
-    const notes = join(project, 'notes.txt');
-    // an MCP server (stdio, the official SDK) whose tool opencode exposes as kb_lookup
-    const mcpServer = join(root, 'kb-mcp-server.cjs');
-    const req = (m: string) => JSON.stringify(require.resolve(m, { paths: [packageDir] }));
-    writeFileSync(
-      mcpServer,
-      [
-        `const { McpServer } = require(${req('@modelcontextprotocol/sdk/server/mcp.js')});`,
-        `const { StdioServerTransport } = require(${req('@modelcontextprotocol/sdk/server/stdio.js')});`,
-        `const { z } = require(${req('zod')});`,
-        "const server = new McpServer({ name: 'kb', version: '1.0.0' });",
-        "server.registerTool('lookup', { description: 'Look up a key', inputSchema: { key: z.string() } }, async ({ key }) =>",
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: this string is the server's JavaScript source
-        "  key === 'known' ? { content: [{ type: 'text', text: 'value for known' }] } : { content: [{ type: 'text', text: `no entry for ${key}` }], isError: true });",
-        'server.connect(new StdioServerTransport());',
-      ].join('\n'),
-    );
-    const plan: PlannedCall[] = [
-      { tool: 'write', args: { filePath: notes, content: 'alpha\nbeta secret-token-123\n' } },
-      { tool: 'read', args: { filePath: notes } },
-      { tool: 'edit', args: { filePath: notes, oldString: 'beta', newString: 'gamma' } },
-      { tool: 'read', args: { filePath: join(project, 'missing.txt') } },
-      { tool: 'bash', args: { command: 'sleep 0.2 && echo slept', description: 'Wait a little' } },
-      { tool: 'bash', args: { command: 'ls /definitely/not/here', description: 'A failing command' } },
-      { tool: 'read', args: { filePath: notes } },
-      { tool: 'bash', args: { command: 'grep -c gamma notes.txt', description: 'Count matches' } },
-      { tool: 'edit', args: { filePath: notes, oldString: 'no such text', newString: 'x' } },
-      { tool: 'bash', args: { command: 'echo done', description: 'Finish' } },
-      { tool: 'flaky', args: {} },
-      { tool: 'flaky', args: { fail: true } },
-      { tool: 'kb_lookup', args: { key: 'known' } },
-      { tool: 'kb_lookup', args: { key: 'nope' } },
-    ];
-    // the peer, measured in the same opencode process: a hand-written plugin making one
-    // OpenTelemetry SDK span per tool call from the same events (as in `pnpm bench opencode`)
-    const peerStats = join(root, 'otel-peer-a.json');
-    mkdirSync(join(project, '.opencode', 'plugin'), { recursive: true });
-    writeFileSync(join(project, '.opencode', 'plugin', 'otel-peer.js'), otelPeerPlugin(peerStats));
-    const model = new ScriptedModel(plan);
-    const baseURL = await model.start();
-    const statsFile = join(root, 'stats-a.json');
-    try {
-      writeConfig(project, baseURL, [[`file://${packageDir}`, { statsFile, historySessions: 0 }]], {
-        mcp: { kb: { type: 'local', command: [process.execPath, mcpServer] } },
-      });
-      const run = await runOpencode(project, home, {});
-      expect({ code: run.code, stderr: run.stderr.slice(-2000) }).toEqual({ code: 0, stderr: expect.any(String) });
-      expect(model.requests.toolSteps).toBe(plan.length);
+  test(
+    'enabled from opencode.json with options: every planned call (built-in, custom and MCP tools) in order, failures with their messages, opencode’s own timings, nothing in flight',
+    async () => {
+      const project = join(root, 'project-a');
+      mkdirSync(project);
+      writeFileSync(join(project, 'README.md'), '# scratch project\n');
+      // a custom tool of the project (opencode loads .opencode/tool/*), failing when asked to
+      mkdirSync(join(project, '.opencode', 'tool'), { recursive: true });
+      writeFileSync(
+        join(project, '.opencode', 'tool', 'flaky.js'),
+        "export default { description: 'A custom tool', args: {}, async execute(args) { if (args.fail) throw new Error('flaky tool failed on purpose'); return 'flaky ok'; } };\n",
+      );
+      const notes = join(project, 'notes.txt');
+      // an MCP server (stdio, the official SDK) whose tool opencode exposes as kb_lookup
+      const mcpServer = join(root, 'kb-mcp-server.cjs');
+      const req = (m: string) => JSON.stringify(require.resolve(m, { paths: [packageDir] }));
+      writeFileSync(
+        mcpServer,
+        [
+          `const { McpServer } = require(${req('@modelcontextprotocol/sdk/server/mcp.js')});`,
+          `const { StdioServerTransport } = require(${req('@modelcontextprotocol/sdk/server/stdio.js')});`,
+          `const { z } = require(${req('zod')});`,
+          "const server = new McpServer({ name: 'kb', version: '1.0.0' });",
+          "server.registerTool('lookup', { description: 'Look up a key', inputSchema: { key: z.string() } }, async ({ key }) =>",
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: this string is the server's JavaScript source
+          "  key === 'known' ? { content: [{ type: 'text', text: 'value for known' }] } : { content: [{ type: 'text', text: `no entry for ${key}` }], isError: true });",
+          'server.connect(new StdioServerTransport());',
+        ].join('\n'),
+      );
+      const plan: PlannedCall[] = [
+        { tool: 'write', args: { filePath: notes, content: 'alpha\nbeta secret-token-123\n' } },
+        { tool: 'read', args: { filePath: notes } },
+        { tool: 'edit', args: { filePath: notes, oldString: 'beta', newString: 'gamma' } },
+        { tool: 'read', args: { filePath: join(project, 'missing.txt') } },
+        { tool: 'bash', args: { command: 'sleep 0.2 && echo slept', description: 'Wait a little' } },
+        { tool: 'bash', args: { command: 'ls /definitely/not/here', description: 'A failing command' } },
+        { tool: 'read', args: { filePath: notes } },
+        { tool: 'bash', args: { command: 'grep -c gamma notes.txt', description: 'Count matches' } },
+        { tool: 'edit', args: { filePath: notes, oldString: 'no such text', newString: 'x' } },
+        { tool: 'bash', args: { command: 'echo done', description: 'Finish' } },
+        { tool: 'flaky', args: {} },
+        { tool: 'flaky', args: { fail: true } },
+        { tool: 'kb_lookup', args: { key: 'known' } },
+        { tool: 'kb_lookup', args: { key: 'nope' } },
+      ];
+      // the peer, measured in the same opencode process: a hand-written plugin making one
+      // OpenTelemetry SDK span per tool call from the same events (as in `pnpm bench opencode`)
+      const peerStats = join(root, 'otel-peer-a.json');
+      mkdirSync(join(project, '.opencode', 'plugin'), { recursive: true });
+      writeFileSync(join(project, '.opencode', 'plugin', 'otel-peer.js'), otelPeerPlugin(peerStats));
+      const model = new ScriptedModel(plan);
+      const baseURL = await model.start();
+      const statsFile = join(root, 'stats-a.json');
+      try {
+        writeConfig(project, baseURL, [[`file://${packageDir}`, { statsFile, historySessions: 0 }]], {
+          mcp: { kb: { type: 'local', command: [process.execPath, mcpServer] } },
+        });
+        const run = await runOpencode(project, home, {});
+        expect({ code: run.code, stderr: run.stderr.slice(-2000) }).toEqual({ code: 0, stderr: expect.any(String) });
+        expect(model.requests.toolSteps).toBe(plan.length);
 
-      // opencode's own view of each call: the final tool parts it printed as JSON events
-      const parts = run.events.filter((e) => e.type === 'tool_use').map((e) => e.part!);
-      expect(parts.map((p) => p.tool)).toEqual(plan.map((p) => p.tool));
+        // opencode's own view of each call: the final tool parts it printed as JSON events
+        const parts = run.events.filter((e) => e.type === 'tool_use').map((e) => e.part!);
+        expect(parts.map((p) => p.tool)).toEqual(plan.map((p) => p.tool));
 
-      const { sessionIds, records } = await storedRecords(join(project, '.perftrack'));
-      expect(sessionIds).toEqual([parts[0]!.sessionID]);
-      expect(records.map((r) => [r.toolId, r.callId])).toEqual(plan.map((p, i) => [p.tool, `call_${i}`]));
-      for (const [i, r] of records.entries()) {
-        const part = parts[i]!;
-        expect(r.sessionId).toBe(part.sessionID);
-        expect(r.messageId).toBe(part.messageID);
-        // opencode's part timestamps, exactly
-        expect([r.startTime, r.endTime, r.duration]).toEqual([part.state.time.start, part.state.time.end, part.state.time.end - part.state.time.start]);
-        const failed = part.state.status === 'error' || (part.state.metadata?.exit ?? 0) !== 0;
-        expect(r.success).toBe(!failed);
-        if (part.state.status === 'error') expect(r.error).toBe(part.state.error);
-        if (part.state.status === 'completed') expect(r.outputSize).toBe(Buffer.byteLength(part.state.output ?? '', 'utf8'));
-        expect(r.sampleWeight).toBe(1);
+        const { sessionIds, records } = await storedRecords(join(project, '.perftrack'));
+        expect(sessionIds).toEqual([parts[0]!.sessionID]);
+        expect(records.map((r) => [r.toolId, r.callId])).toEqual(plan.map((p, i) => [p.tool, `call_${i}`]));
+        for (const [i, r] of records.entries()) {
+          const part = parts[i]!;
+          expect(r.sessionId).toBe(part.sessionID);
+          expect(r.messageId).toBe(part.messageID);
+          // opencode's part timestamps, exactly
+          expect([r.startTime, r.endTime, r.duration]).toEqual([
+            part.state.time.start,
+            part.state.time.end,
+            part.state.time.end - part.state.time.start,
+          ]);
+          const failed = part.state.status === 'error' || (part.state.metadata?.exit ?? 0) !== 0;
+          expect(r.success).toBe(!failed);
+          if (part.state.status === 'error') expect(r.error).toBe(part.state.error);
+          if (part.state.status === 'completed') expect(r.outputSize).toBe(Buffer.byteLength(part.state.output ?? '', 'utf8'));
+          expect(r.sampleWeight).toBe(1);
+        }
+        const byIndex = (i: number) => records[i]!;
+        expect(byIndex(3)).toMatchObject({ success: false, errorType: 'NotFound', error: expect.stringContaining('missing.txt') });
+        expect(byIndex(5)).toMatchObject({ success: false, errorType: 'NonZeroExit', error: 'Command exited with code 2' });
+        expect(byIndex(8)).toMatchObject({ success: false, error: expect.stringMatching(/./) });
+        expect(byIndex(4).duration).toBeGreaterThanOrEqual(200);
+        expect(byIndex(10)).toMatchObject({ toolId: 'flaky', success: true, outputSize: 'flaky ok'.length });
+        expect(byIndex(11)).toMatchObject({
+          toolId: 'flaky',
+          success: false,
+          error: 'flaky tool failed on purpose',
+          errorType: 'ToolError',
+        });
+        expect(byIndex(12)).toMatchObject({ toolId: 'kb_lookup', success: true });
+        expect(byIndex(13)).toMatchObject({ toolId: 'kb_lookup', success: false, error: 'no entry for nope' }); // an MCP isError result
+        expect(records.filter((r) => !r.success)).toHaveLength(5);
+
+        // privacy: sizes only, never contents or commands; files are 0600
+        const dir = join(project, '.perftrack');
+        const metricsFile = join(dir, 'metrics', readdirSync(join(dir, 'metrics'))[0]!);
+        const text = readFileSync(metricsFile, 'utf8');
+        expect(text).not.toContain('secret-token-123');
+        expect(text).not.toContain('sleep 0.2');
+        expect(statSync(metricsFile).mode & 0o777).toBe(0o600);
+
+        // the session report was written when the session went idle
+        const report = JSON.parse(readFileSync(join(dir, 'analytics', readdirSync(join(dir, 'analytics'))[0]!), 'utf8')) as {
+          sessionId: string;
+          analytics: { summary: { totalOperations: number; failures: number } };
+        };
+        expect(report.sessionId).toBe(parts[0]!.sessionID);
+        expect(report.analytics.summary).toMatchObject({ totalOperations: plan.length, failures: 5 });
+
+        // nothing left in flight, nothing abandoned, every call once
+        const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as PerftrackOpencodeStats;
+        expect(stats.recorder).toMatchObject({ recorded: plan.length, failures: 5, inFlight: 0, abandoned: 0, hookTimed: 0 });
+        expect(stats.integration.storage).toMatchObject({ written: plan.length, dropped: 0, writeErrors: 0 });
+        expect(stats.overheadPerWarmCallUs).toBeLessThan(5000); // a sanity bound, not a benchmark (see pnpm bench opencode)
+        const peer = JSON.parse(readFileSync(peerStats, 'utf8')) as { ms: number; calls: number; warmupMs: number };
+        expect(peer.calls).toBe(plan.length);
+        const peerWarmUs = ((peer.ms - peer.warmupMs) * 1000) / (peer.calls - 1);
+        console.log(
+          `opencode e2e, warm handler cost per tool call in the same process: perftrack ${stats.overheadPerWarmCallUs.toFixed(0)} µs, ` +
+            `one OpenTelemetry span (hand-written peer plugin) ${peerWarmUs.toFixed(0)} µs`,
+        );
+        console.log(
+          `opencode ${(found as { version: string }).version} e2e: ${records.length}/${plan.length} calls recorded, ${stats.recorder.failures} failures, ` +
+            `${stats.recorder.handled} hook/event calls handled in ${stats.recorder.handlerMs.toFixed(2)} ms: ${stats.overheadPerCallUs.toFixed(0)} µs per tool call, ` +
+            `${stats.overheadPerWarmCallUs.toFixed(0)} µs per call after the first (cold start ${stats.recorder.warmupMs.toFixed(2)} ms); opencode run took ${run.ms.toFixed(0)} ms`,
+        );
+      } finally {
+        await model.stop();
       }
-      const byIndex = (i: number) => records[i]!;
-      expect(byIndex(3)).toMatchObject({ success: false, errorType: 'NotFound', error: expect.stringContaining('missing.txt') });
-      expect(byIndex(5)).toMatchObject({ success: false, errorType: 'NonZeroExit', error: 'Command exited with code 2' });
-      expect(byIndex(8)).toMatchObject({ success: false, error: expect.stringMatching(/./) });
-      expect(byIndex(4).duration).toBeGreaterThanOrEqual(200);
-      expect(byIndex(10)).toMatchObject({ toolId: 'flaky', success: true, outputSize: 'flaky ok'.length });
-      expect(byIndex(11)).toMatchObject({ toolId: 'flaky', success: false, error: 'flaky tool failed on purpose', errorType: 'ToolError' });
-      expect(byIndex(12)).toMatchObject({ toolId: 'kb_lookup', success: true });
-      expect(byIndex(13)).toMatchObject({ toolId: 'kb_lookup', success: false, error: 'no entry for nope' }); // an MCP isError result
-      expect(records.filter((r) => !r.success)).toHaveLength(5);
+    },
+    OPENCODE_TEST_TIMEOUT_MS,
+  );
 
-      // privacy: sizes only, never contents or commands; files are 0600
-      const dir = join(project, '.perftrack');
-      const metricsFile = join(dir, 'metrics', readdirSync(join(dir, 'metrics'))[0]!);
-      const text = readFileSync(metricsFile, 'utf8');
-      expect(text).not.toContain('secret-token-123');
-      expect(text).not.toContain('sleep 0.2');
-      expect(statSync(metricsFile).mode & 0o777).toBe(0o600);
-
-      // the session report was written when the session went idle
-      const report = JSON.parse(readFileSync(join(dir, 'analytics', readdirSync(join(dir, 'analytics'))[0]!), 'utf8')) as {
-        sessionId: string;
-        analytics: { summary: { totalOperations: number; failures: number } };
-      };
-      expect(report.sessionId).toBe(parts[0]!.sessionID);
-      expect(report.analytics.summary).toMatchObject({ totalOperations: plan.length, failures: 5 });
-
-      // nothing left in flight, nothing abandoned, every call once
-      const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as PerftrackOpencodeStats;
-      expect(stats.recorder).toMatchObject({ recorded: plan.length, failures: 5, inFlight: 0, abandoned: 0, hookTimed: 0 });
-      expect(stats.integration.storage).toMatchObject({ written: plan.length, dropped: 0, writeErrors: 0 });
-      expect(stats.overheadPerWarmCallUs).toBeLessThan(5000); // a sanity bound, not a benchmark (see pnpm bench opencode)
-      const peer = JSON.parse(readFileSync(peerStats, 'utf8')) as { ms: number; calls: number; warmupMs: number };
-      expect(peer.calls).toBe(plan.length);
-      const peerWarmUs = ((peer.ms - peer.warmupMs) * 1000) / (peer.calls - 1);
-      console.log(
-        `opencode e2e, warm handler cost per tool call in the same process: perftrack ${stats.overheadPerWarmCallUs.toFixed(0)} µs, ` +
-          `one OpenTelemetry span (hand-written peer plugin) ${peerWarmUs.toFixed(0)} µs`,
+  test(
+    'enabled by a one-line file in .opencode/plugin/, configured by PERFTRACK_* variables (sampling keeps failures)',
+    async () => {
+      const project = join(root, 'project-b');
+      mkdirSync(join(project, '.opencode', 'plugin'), { recursive: true });
+      writeFileSync(join(project, 'a.txt'), 'hello\n');
+      writeFileSync(
+        join(project, '.opencode', 'plugin', 'perftrack.js'),
+        `export { PerftrackPlugin } from ${JSON.stringify(distEntry)};\n`,
       );
-      console.log(
-        `opencode ${(found as { version: string }).version} e2e: ${records.length}/${plan.length} calls recorded, ${stats.recorder.failures} failures, ` +
-          `${stats.recorder.handled} hook/event calls handled in ${stats.recorder.handlerMs.toFixed(2)} ms: ${stats.overheadPerCallUs.toFixed(0)} µs per tool call, ` +
-          `${stats.overheadPerWarmCallUs.toFixed(0)} µs per call after the first (cold start ${stats.recorder.warmupMs.toFixed(2)} ms); opencode run took ${run.ms.toFixed(0)} ms`,
-      );
-    } finally {
-      await model.stop();
-    }
-  }, OPENCODE_TEST_TIMEOUT_MS);
-
-  test('enabled by a one-line file in .opencode/plugin/, configured by PERFTRACK_* variables (sampling keeps failures)', async () => {
-    const project = join(root, 'project-b');
-    mkdirSync(join(project, '.opencode', 'plugin'), { recursive: true });
-    writeFileSync(join(project, 'a.txt'), 'hello\n');
-    writeFileSync(join(project, '.opencode', 'plugin', 'perftrack.js'), `export { PerftrackPlugin } from ${JSON.stringify(distEntry)};\n`);
-    const plan: PlannedCall[] = [
-      { tool: 'read', args: { filePath: join(project, 'a.txt') } },
-      { tool: 'read', args: { filePath: join(project, 'nope.txt') } },
-      { tool: 'bash', args: { command: 'exit 7', description: 'fail' } },
-      { tool: 'bash', args: { command: 'echo ok', description: 'ok' } },
-    ];
-    const model = new ScriptedModel(plan);
-    const baseURL = await model.start();
-    const dir = join(root, 'store-b');
-    const statsFile = join(root, 'stats-b.json');
-    try {
-      writeConfig(project, baseURL);
-      const run = await runOpencode(project, home, { PERFTRACK_DIR: dir, PERFTRACK_SAMPLE_RATES: 'read=0', PERFTRACK_STATS_FILE: statsFile });
-      expect(run.code).toBe(0);
-      const { records } = await storedRecords(dir);
-      expect(records.map((r) => [r.toolId, r.success, r.errorType ?? null])).toEqual([
-        ['read', false, 'NotFound'], // read is sampled at 0, but failures are always kept
-        ['bash', false, 'NonZeroExit'],
-        ['bash', true, null],
-      ]);
-      expect(existsSync(join(project, '.perftrack'))).toBe(false); // PERFTRACK_DIR was honoured
-      const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as PerftrackOpencodeStats;
-      expect(stats.recorder).toMatchObject({ recorded: 3, sampledOut: 1, inFlight: 0, abandoned: 0 });
-      expect(stats.integration.collector.sampledOut).toBe(1);
-    } finally {
-      await model.stop();
-    }
-  }, OPENCODE_TEST_TIMEOUT_MS);
+      const plan: PlannedCall[] = [
+        { tool: 'read', args: { filePath: join(project, 'a.txt') } },
+        { tool: 'read', args: { filePath: join(project, 'nope.txt') } },
+        { tool: 'bash', args: { command: 'exit 7', description: 'fail' } },
+        { tool: 'bash', args: { command: 'echo ok', description: 'ok' } },
+      ];
+      const model = new ScriptedModel(plan);
+      const baseURL = await model.start();
+      const dir = join(root, 'store-b');
+      const statsFile = join(root, 'stats-b.json');
+      try {
+        writeConfig(project, baseURL);
+        const run = await runOpencode(project, home, {
+          PERFTRACK_DIR: dir,
+          PERFTRACK_SAMPLE_RATES: 'read=0',
+          PERFTRACK_STATS_FILE: statsFile,
+        });
+        expect(run.code).toBe(0);
+        const { records } = await storedRecords(dir);
+        expect(records.map((r) => [r.toolId, r.success, r.errorType ?? null])).toEqual([
+          ['read', false, 'NotFound'], // read is sampled at 0, but failures are always kept
+          ['bash', false, 'NonZeroExit'],
+          ['bash', true, null],
+        ]);
+        expect(existsSync(join(project, '.perftrack'))).toBe(false); // PERFTRACK_DIR was honoured
+        const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as PerftrackOpencodeStats;
+        expect(stats.recorder).toMatchObject({ recorded: 3, sampledOut: 1, inFlight: 0, abandoned: 0 });
+        expect(stats.integration.collector.sampledOut).toBe(1);
+      } finally {
+        await model.stop();
+      }
+    },
+    OPENCODE_TEST_TIMEOUT_MS,
+  );
 
   test('a call to a tool that does not exist is the failure opencode reports (tool invalid, UnknownTool); a subagent session links to its parent and task call', async () => {
     const project = join(root, 'project-d');
@@ -350,21 +378,25 @@ e2e('the perftrack plugin inside the real opencode (opencode-ai, offline, script
     }
   });
 
-  test('PERFTRACK_ENABLED=0 turns the plugin off: opencode runs as before and nothing is written', async () => {
-    const project = join(root, 'project-c');
-    mkdirSync(project);
-    const model = new ScriptedModel([{ tool: 'bash', args: { command: 'echo hi', description: 'hi' } }]);
-    const baseURL = await model.start();
-    try {
-      writeConfig(project, baseURL, [`file://${packageDir}`]);
-      const run = await runOpencode(project, home, { PERFTRACK_ENABLED: '0' });
-      expect(run.code).toBe(0);
-      expect(run.events.filter((e) => e.type === 'tool_use')).toHaveLength(1);
-      expect(existsSync(join(project, '.perftrack'))).toBe(false);
-    } finally {
-      await model.stop();
-    }
-  }, OPENCODE_TEST_TIMEOUT_MS);
+  test(
+    'PERFTRACK_ENABLED=0 turns the plugin off: opencode runs as before and nothing is written',
+    async () => {
+      const project = join(root, 'project-c');
+      mkdirSync(project);
+      const model = new ScriptedModel([{ tool: 'bash', args: { command: 'echo hi', description: 'hi' } }]);
+      const baseURL = await model.start();
+      try {
+        writeConfig(project, baseURL, [`file://${packageDir}`]);
+        const run = await runOpencode(project, home, { PERFTRACK_ENABLED: '0' });
+        expect(run.code).toBe(0);
+        expect(run.events.filter((e) => e.type === 'tool_use')).toHaveLength(1);
+        expect(existsSync(join(project, '.perftrack'))).toBe(false);
+      } finally {
+        await model.stop();
+      }
+    },
+    OPENCODE_TEST_TIMEOUT_MS,
+  );
 });
 
 // keep chmodSync referenced for platforms where the binary lost its mode (never on Linux CI)

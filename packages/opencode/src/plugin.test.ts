@@ -14,7 +14,10 @@ function input(directory: string, logs: unknown[] = []) {
 }
 
 function toolPart(callID: string, state: Record<string, unknown>, sessionID = 'ses_a') {
-  return { type: 'message.part.updated', properties: { part: { type: 'tool', tool: 'read', callID, sessionID, messageID: 'msg_1', state } } } as never;
+  return {
+    type: 'message.part.updated',
+    properties: { part: { type: 'tool', tool: 'read', callID, sessionID, messageID: 'msg_1', state } },
+  } as never;
 }
 
 async function oneCall(hooks: PerftrackHooks, callID: string, sessionID = 'ses_a'): Promise<void> {
@@ -22,7 +25,13 @@ async function oneCall(hooks: PerftrackHooks, callID: string, sessionID = 'ses_a
   await hooks['tool.execute.before']({ tool: 'read', sessionID, callID }, { args: { filePath: '/x' } });
   await hooks.event({ event: toolPart(callID, { status: 'running', input: {}, time: { start } }, sessionID) });
   await hooks['tool.execute.after']({ tool: 'read', sessionID, callID, args: {} }, { title: '', output: 'ok', metadata: {} });
-  await hooks.event({ event: toolPart(callID, { status: 'completed', input: {}, output: 'ok', metadata: {}, title: '', time: { start, end: start + 3 } }, sessionID) });
+  await hooks.event({
+    event: toolPart(
+      callID,
+      { status: 'completed', input: {}, output: 'ok', metadata: {}, title: '', time: { start, end: start + 3 } },
+      sessionID,
+    ),
+  });
 }
 
 describe('the opencode plugin', () => {
@@ -39,10 +48,16 @@ describe('the opencode plugin', () => {
     await hooks.event({ event: { type: 'session.idle', properties: { sessionID: 'ses_a' } } as never });
     const dir = join(root, '.perftrack');
     expect(readdirSync(join(dir, 'analytics'))).toEqual(['ses_a.json']);
-    const report = JSON.parse(readFileSync(join(dir, 'analytics', 'ses_a.json'), 'utf8')) as { analytics: { summary: { totalOperations: number } } };
+    const report = JSON.parse(readFileSync(join(dir, 'analytics', 'ses_a.json'), 'utf8')) as {
+      analytics: { summary: { totalOperations: number } };
+    };
     expect(report.analytics.summary.totalOperations).toBe(1);
     await hooks.dispose();
-    expect(readFileSync(join(dir, 'metrics', 'ses_a.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(
+      readFileSync(join(dir, 'metrics', 'ses_a.jsonl'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(1);
   });
 
   test('says once, in opencode’s own log, that it loaded and where it records', async () => {
@@ -51,7 +66,13 @@ describe('the opencode plugin', () => {
     const a = (await plugin(input(root, logs), { historySessions: 0, sampleRates: { read: 0.5 } })) as PerftrackHooks;
     const b = (await plugin(input(root, logs), { historySessions: 0, sampleRates: { read: 0.5 } })) as PerftrackHooks;
     expect(logs).toEqual([
-      { body: { service: 'perftrack', level: 'info', message: `perftrack: recording tool calls to ${join(root, '.perftrack')} (sample rate 1, read=0.5; reports on idle)` } },
+      {
+        body: {
+          service: 'perftrack',
+          level: 'info',
+          message: `perftrack: recording tool calls to ${join(root, '.perftrack')} (sample rate 1, read=0.5; reports on idle)`,
+        },
+      },
     ]);
     await a.dispose();
     await b.dispose();
@@ -76,7 +97,11 @@ describe('the opencode plugin', () => {
     const c = (await plugin(input(root), { historySessions: 0 })) as PerftrackHooks;
     await oneCall(c, 'call_2');
     await c.dispose();
-    expect(readFileSync(join(root, '.perftrack', 'metrics', 'ses_a.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
+    expect(
+      readFileSync(join(root, '.perftrack', 'metrics', 'ses_a.jsonl'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(3);
   });
 
   test('a call still open at dispose is recorded as abandoned, never left in flight', async () => {
@@ -112,7 +137,9 @@ describe('the opencode plugin', () => {
 
   test('invalid options fail plugin loading with a clear error naming the field', async () => {
     const plugin = createPerftrackPlugin({ env: {} });
-    await expect(plugin(input(root), { sampleRate: 3 })).rejects.toThrow(/@perftrack\/opencode: sampleRate must be a number from 0 to 1, got 3/);
+    await expect(plugin(input(root), { sampleRate: 3 })).rejects.toThrow(
+      /@perftrack\/opencode: sampleRate must be a number from 0 to 1, got 3/,
+    );
     await expect(plugin(input(root), { dri: 'x' })).rejects.toThrow(/unknown option "dri"/);
     await expect(plugin(input(root), { sampleRates: { read: 'lots' } })).rejects.toThrow(/sampleRates\["read"\]/);
     await expect(createPerftrackPlugin({ env: { PERFTRACK_SAMPLE_RATES: 'read' } })(input(root), {})).rejects.toThrow(/tool=rate/);
@@ -133,7 +160,13 @@ describe('resolveOpencodeOptions', () => {
       callTimeoutMs: 3_600_000,
       statsFile: undefined,
     });
-    const env = { PERFTRACK_DIR: 'data/perf', PERFTRACK_SAMPLE_RATES: 'read=0.1, grep=0.5', PERFTRACK_SAMPLE_RATE: '0.9', PERFTRACK_TRACK_IO: 'off', PERFTRACK_STATS_FILE: 's.json' };
+    const env = {
+      PERFTRACK_DIR: 'data/perf',
+      PERFTRACK_SAMPLE_RATES: 'read=0.1, grep=0.5',
+      PERFTRACK_SAMPLE_RATE: '0.9',
+      PERFTRACK_TRACK_IO: 'off',
+      PERFTRACK_STATS_FILE: 's.json',
+    };
     expect(resolveOpencodeOptions({}, env, '/proj')).toMatchObject({
       dir: '/proj/data/perf',
       sampleRates: { read: 0.1, grep: 0.5 },
@@ -141,17 +174,21 @@ describe('resolveOpencodeOptions', () => {
       trackInputOutput: false,
       statsFile: '/proj/s.json',
     });
-    expect(resolveOpencodeOptions({ dir: '/abs', sampleRates: { bash: 1 }, sampleRate: 1, trackInputOutput: true }, env, '/proj')).toMatchObject({
+    expect(
+      resolveOpencodeOptions({ dir: '/abs', sampleRates: { bash: 1 }, sampleRate: 1, trackInputOutput: true }, env, '/proj'),
+    ).toMatchObject({
       dir: '/abs',
       sampleRates: { bash: 1 },
       sampleRate: 1,
       trackInputOutput: true,
     });
     expect(resolveOpencodeOptions({}, { PERFTRACK_SAMPLE_RATES: '{"read":0.2}' }, '/p').sampleRates).toEqual({ read: 0.2 });
-    expect(Object.entries(resolveOpencodeOptions({}, { PERFTRACK_SAMPLE_RATES: '__proto__=0.5,constructor=0' }, '/p').sampleRates)).toEqual([
-      ['__proto__', 0.5],
-      ['constructor', 0],
-    ]);
+    expect(Object.entries(resolveOpencodeOptions({}, { PERFTRACK_SAMPLE_RATES: '__proto__=0.5,constructor=0' }, '/p').sampleRates)).toEqual(
+      [
+        ['__proto__', 0.5],
+        ['constructor', 0],
+      ],
+    );
     expect(resolveOpencodeOptions({ enabled: true }, { PERFTRACK_ENABLED: 'false' }, '/p').enabled).toBe(false);
     expect(resolveOpencodeOptions({ enabled: false }, { PERFTRACK_ENABLED: '1' }, '/p').enabled).toBe(false);
   });

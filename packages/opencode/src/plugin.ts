@@ -80,7 +80,10 @@ export class PerftrackOpencode {
       this.recorder.event(event);
       if (event?.type === 'session.idle' && this.options.reportOnIdle) return this.integration.runAnalytics();
     } catch (e) {
-      this.#log('error', `perftrack: an opencode event could not be handled (${e instanceof Error ? e.message : String(e)}); the session is not affected`);
+      this.#log(
+        'error',
+        `perftrack: an opencode event could not be handled (${e instanceof Error ? e.message : String(e)}); the session is not affected`,
+      );
     }
     return DONE;
   }
@@ -135,7 +138,10 @@ function opencodeLog(input: OpencodePluginInput | undefined): (level: 'info' | '
 
 function loadedLine(options: ResolvedOpencodeOptions): string {
   const rates = Object.entries(options.sampleRates).map(([tool, rate]) => `${tool}=${rate}`);
-  const sampling = options.sampleRate === 1 && rates.length === 0 ? 'every call' : `sample rate ${options.sampleRate}${rates.length > 0 ? `, ${rates.join(', ')}` : ''}`;
+  const sampling =
+    options.sampleRate === 1 && rates.length === 0
+      ? 'every call'
+      : `sample rate ${options.sampleRate}${rates.length > 0 ? `, ${rates.join(', ')}` : ''}`;
   return `perftrack: recording tool calls to ${options.dir} (${sampling}; reports ${options.reportOnIdle ? 'on idle' : 'off'})`;
 }
 

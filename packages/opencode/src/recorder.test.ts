@@ -27,11 +27,21 @@ function setup(options: OpencodeRecorderOptions = {}) {
 }
 
 function part(callID: string, tool: string, state: Record<string, unknown>, sessionID = S, messageID = 'msg_1') {
-  return { type: 'message.part.updated', properties: { part: { id: `prt_${callID}`, type: 'tool', tool, callID, sessionID, messageID, state } } };
+  return {
+    type: 'message.part.updated',
+    properties: { part: { id: `prt_${callID}`, type: 'tool', tool, callID, sessionID, messageID, state } },
+  };
 }
 
 /** One call as opencode runs it: before, pending, running, [after], completed | error. */
-function runCall(t: ReturnType<typeof setup>, callID: string, tool: string, outcome: { output: string; metadata?: unknown } | { error: string }, ms = 10, sessionID = S) {
+function runCall(
+  t: ReturnType<typeof setup>,
+  callID: string,
+  tool: string,
+  outcome: { output: string; metadata?: unknown } | { error: string },
+  ms = 10,
+  sessionID = S,
+) {
   const start = t.now();
   t.recorder.event(part(callID, tool, { status: 'pending', input: {}, raw: '' }, sessionID));
   t.recorder.before({ tool, sessionID, callID }, { args: { filePath: '/p/a.txt' } });
@@ -40,7 +50,14 @@ function runCall(t: ReturnType<typeof setup>, callID: string, tool: string, outc
   const end = t.now();
   if ('output' in outcome) {
     t.recorder.after({ tool, sessionID, callID }, { output: outcome.output, metadata: outcome.metadata ?? {} });
-    t.recorder.event(part(callID, tool, { status: 'completed', input: {}, output: outcome.output, metadata: outcome.metadata ?? {}, title: 't', time: { start, end } }, sessionID));
+    t.recorder.event(
+      part(
+        callID,
+        tool,
+        { status: 'completed', input: {}, output: outcome.output, metadata: outcome.metadata ?? {}, title: 't', time: { start, end } },
+        sessionID,
+      ),
+    );
   } else {
     t.recorder.event(part(callID, tool, { status: 'error', input: {}, error: outcome.error, time: { start, end } }, sessionID));
   }
@@ -52,11 +69,25 @@ describe('OpencodeRecorder', () => {
     const t = setup();
     const { start, end } = runCall(t, 'call_0', 'read', { output: 'héllo wörld' }, 17);
     expect(t.records()).toEqual([
-      expect.objectContaining({ toolId: 'read', sessionId: S, messageId: 'msg_1', callId: 'call_0', startTime: start, endTime: end, duration: 17, success: true, outputSize: 13, sampleWeight: 1 }),
+      expect.objectContaining({
+        toolId: 'read',
+        sessionId: S,
+        messageId: 'msg_1',
+        callId: 'call_0',
+        startTime: start,
+        endTime: end,
+        duration: 17,
+        success: true,
+        outputSize: 13,
+        sampleWeight: 1,
+      }),
     ]);
     expect(t.records()[0]!.inputSize).toBeGreaterThan(0);
     // the adapter's stamp for perftrack doctor
-    expect(t.records()[0]!.metadata).toEqual({ framework: 'opencode', adapterVersion: (require('../package.json') as { version: string }).version });
+    expect(t.records()[0]!.metadata).toEqual({
+      framework: 'opencode',
+      adapterVersion: (require('../package.json') as { version: string }).version,
+    });
     expect(JSON.stringify(t.records())).not.toContain('wörld');
     expect(t.recorder.stats()).toMatchObject({ recorded: 1, failures: 0, inFlight: 0 });
   });
@@ -104,7 +135,9 @@ describe('OpencodeRecorder', () => {
     t.recorder.event(part('r2', 'bash', { status: 'running', input: {}, time: { start: t.now() } }, 'ses_other'));
     t.recorder.event(part('r3', 'read', { status: 'running', input: {}, time: { start: t.now() } }, 'ses_3'));
     t.recorder.event({ type: 'session.idle', properties: { sessionID: S } });
-    expect(t.records()).toEqual([expect.objectContaining({ callId: 'r1', success: false, errorType: 'Abandoned', untimed: true, duration: 0 })]);
+    expect(t.records()).toEqual([
+      expect.objectContaining({ callId: 'r1', success: false, errorType: 'Abandoned', untimed: true, duration: 0 }),
+    ]);
     expect(t.records()[0]!.error).toMatch(/no end was seen for this call: the session went idle/);
     t.recorder.event({ type: 'session.deleted', properties: { info: { id: 'ses_3' } } });
     expect(t.records().map((r) => r.callId)).toEqual(['r1', 'r3']);
@@ -115,10 +148,24 @@ describe('OpencodeRecorder', () => {
 
   test('repeated ends, late hooks and parts of calls that predate the recorder are ignored, never recorded twice', () => {
     const t = setup();
-    const old = part('old', 'read', { status: 'completed', input: {}, output: 'x', metadata: {}, title: '', time: { start: t.now() - 60_000, end: t.now() - 59_000 } });
+    const old = part('old', 'read', {
+      status: 'completed',
+      input: {},
+      output: 'x',
+      metadata: {},
+      title: '',
+      time: { start: t.now() - 60_000, end: t.now() - 59_000 },
+    });
     t.recorder.event(old); // history (a resumed session)
     const { start, end } = runCall(t, 'c1', 'read', { output: 'x' });
-    const again = part('c1', 'read', { status: 'completed', input: {}, output: 'x', metadata: {}, title: '', time: { start, end, compacted: end + 5 } });
+    const again = part('c1', 'read', {
+      status: 'completed',
+      input: {},
+      output: 'x',
+      metadata: {},
+      title: '',
+      time: { start, end, compacted: end + 5 },
+    });
     t.recorder.event(again); // compaction re-sends the part
     t.recorder.after({ tool: 'read', sessionID: S, callID: 'c1' }, { output: 'x', metadata: {} });
     t.recorder.event({ type: 'session.idle', properties: { sessionID: S } });
@@ -129,7 +176,9 @@ describe('OpencodeRecorder', () => {
   test('an end whose start was missed is recorded if the call began while the recorder listened', () => {
     const t = setup();
     const start = t.now() + 1;
-    t.recorder.event(part('late', 'glob', { status: 'error', input: {}, error: 'ripgrep execution failed', time: { start, end: start + 2 } }));
+    t.recorder.event(
+      part('late', 'glob', { status: 'error', input: {}, error: 'ripgrep execution failed', time: { start, end: start + 2 } }),
+    );
     expect(t.records()).toEqual([expect.objectContaining({ callId: 'late', success: false, errorType: 'ToolError', duration: 2 })]);
   });
 
@@ -143,7 +192,12 @@ describe('OpencodeRecorder', () => {
     expect(reads.length).toBeGreaterThan(850);
     expect(reads.length).toBeLessThan(1150);
     expect(reads.every((r) => r.sampleWeight === 4)).toBe(true);
-    expect(t.records().filter((r) => !r.success).map((r) => [r.toolId, r.sampleWeight])).toEqual([
+    expect(
+      t
+        .records()
+        .filter((r) => !r.success)
+        .map((r) => [r.toolId, r.sampleWeight]),
+    ).toEqual([
       ['bash', 1],
       ['read', 1],
     ]);
@@ -204,7 +258,16 @@ describe('OpencodeRecorder', () => {
     for (let i = 0; i < 1_000_000; i++) {
       const id = `c${i}`;
       t.recorder.event(part(id, 'read', { status: 'running', input: {}, time: { start: t.now() } }));
-      t.recorder.event(part(id, 'read', { status: 'completed', input: {}, output: 'ok', metadata: {}, title: '', time: { start: t.now(), end: t.now() + 1 } }));
+      t.recorder.event(
+        part(id, 'read', {
+          status: 'completed',
+          input: {},
+          output: 'ok',
+          metadata: {},
+          title: '',
+          time: { start: t.now(), end: t.now() + 1 },
+        }),
+      );
     }
     for (let i = 0; i < 1_000_000; i++) t.recorder.before({ tool: 'bash', sessionID: `s${i % 100}`, callID: `open${i}` }, { args: {} });
     gc();
@@ -235,12 +298,26 @@ describe('OpencodeRecorder: unknown tools and subagents', () => {
     t.recorder.before({ tool: 'invalid', sessionID: S, callID: 'call_x' }, { args: repaired });
     t.recorder.event(part('call_x', 'invalid', { status: 'running', input: repaired, time: { start } }));
     t.advance(2);
-    t.recorder.after({ tool: 'invalid', sessionID: S, callID: 'call_x' }, { output: 'The arguments provided to the tool are invalid: …', metadata: {} });
-    t.recorder.event(part('call_x', 'invalid', { status: 'completed', input: repaired, output: 'The arguments provided to the tool are invalid: …', metadata: {}, title: 'Invalid Tool', time: { start, end: t.now() } }));
+    t.recorder.after(
+      { tool: 'invalid', sessionID: S, callID: 'call_x' },
+      { output: 'The arguments provided to the tool are invalid: …', metadata: {} },
+    );
+    t.recorder.event(
+      part('call_x', 'invalid', {
+        status: 'completed',
+        input: repaired,
+        output: 'The arguments provided to the tool are invalid: …',
+        metadata: {},
+        title: 'Invalid Tool',
+        time: { start, end: t.now() },
+      }),
+    );
     // arguments that fail a real tool's schema go the same way, with another type
     const badArgs = { tool: 'read', error: 'Invalid input for tool read: expected string' };
     t.recorder.event(part('call_y', 'invalid', { status: 'running', input: badArgs, time: { start: t.now() } }));
-    t.recorder.event(part('call_y', 'invalid', { status: 'completed', input: badArgs, output: 'x', metadata: {}, time: { start: t.now(), end: t.now() } }));
+    t.recorder.event(
+      part('call_y', 'invalid', { status: 'completed', input: badArgs, output: 'x', metadata: {}, time: { start: t.now(), end: t.now() } }),
+    );
     expect(t.records().map((r) => [r.toolId, r.success, r.errorType, r.error])).toEqual([
       ['invalid', false, 'UnknownTool', repaired.error],
       ['invalid', false, 'InvalidToolInput', badArgs.error],
@@ -250,12 +327,28 @@ describe('OpencodeRecorder: unknown tools and subagents', () => {
   test('a subagent session is linked to its parent session and to the task call that started it', () => {
     const t = setup();
     const start = t.now();
-    t.recorder.event(part('call_task', 'task', { status: 'running', input: { description: 'd', prompt: 'p' }, time: { start } }, 'ses_root'));
+    t.recorder.event(
+      part('call_task', 'task', { status: 'running', input: { description: 'd', prompt: 'p' }, time: { start } }, 'ses_root'),
+    );
     t.recorder.event({ type: 'session.created', properties: { info: { id: 'ses_child', parentID: 'ses_root', title: 'sub' } } });
-    t.recorder.event(part('call_task', 'task', { status: 'running', input: { description: 'd' }, metadata: { sessionId: 'ses_child' }, time: { start } }, 'ses_root'));
+    t.recorder.event(
+      part(
+        'call_task',
+        'task',
+        { status: 'running', input: { description: 'd' }, metadata: { sessionId: 'ses_child' }, time: { start } },
+        'ses_root',
+      ),
+    );
     runCall(t, 'call_c0', 'read', { output: 'child read' }, 5, 'ses_child');
     t.advance(1);
-    t.recorder.event(part('call_task', 'task', { status: 'completed', input: {}, output: 'sub done', metadata: { sessionId: 'ses_child' }, time: { start, end: t.now() } }, 'ses_root'));
+    t.recorder.event(
+      part(
+        'call_task',
+        'task',
+        { status: 'completed', input: {}, output: 'sub done', metadata: { sessionId: 'ses_child' }, time: { start, end: t.now() } },
+        'ses_root',
+      ),
+    );
     runCall(t, 'call_r1', 'bash', { output: 'root again' }, 1, 'ses_root');
     expect(t.records().map((r) => [r.toolId, r.sessionId, r.parentSessionId ?? null, r.parentCallId ?? null])).toEqual([
       ['read', 'ses_child', 'ses_root', 'call_task'],
@@ -266,7 +359,8 @@ describe('OpencodeRecorder: unknown tools and subagents', () => {
 
   test('parent links of at most 10,000 sessions are kept (a million subagent sessions)', () => {
     const t = setup();
-    for (let i = 0; i < 1_000_000; i++) t.recorder.event({ type: 'session.created', properties: { info: { id: `ses_${i}`, parentID: 'ses_root' } } });
+    for (let i = 0; i < 1_000_000; i++)
+      t.recorder.event({ type: 'session.created', properties: { info: { id: `ses_${i}`, parentID: 'ses_root' } } });
     runCall(t, 'old', 'read', { output: 'x' }, 1, 'ses_0');
     runCall(t, 'new', 'read', { output: 'x' }, 1, 'ses_999999');
     gc();

@@ -131,7 +131,10 @@ function byteSize(v: unknown): number | undefined {
  */
 function invalidToolFailure(input: unknown): Failure {
   const { tool, error } = (typeof input === 'object' && input !== null ? input : {}) as { tool?: unknown; error?: unknown };
-  const message = typeof error === 'string' && error.length > 0 ? error : `the model called a tool opencode cannot run${typeof tool === 'string' ? ` (${tool})` : ''}`;
+  const message =
+    typeof error === 'string' && error.length > 0
+      ? error
+      : `the model called a tool opencode cannot run${typeof tool === 'string' ? ` (${tool})` : ''}`;
   return { message, type: /unavailable tool|no ?such ?tool|unknown tool/i.test(message) ? 'UnknownTool' : 'InvalidToolInput' };
 }
 
@@ -220,7 +223,12 @@ export class OpencodeRecorder {
       if (call === undefined) return;
       call.hookEnd = this.#now();
       call.outputSize ??= byteSize(output?.output);
-      call.afterFailure = call.tool === INVALID_TOOL ? (call.invalidFailure ?? invalidToolFailure(undefined)) : this.#failOnExit ? exitFailure(output?.metadata) : null;
+      call.afterFailure =
+        call.tool === INVALID_TOOL
+          ? (call.invalidFailure ?? invalidToolFailure(undefined))
+          : this.#failOnExit
+            ? exitFailure(output?.metadata)
+            : null;
     } finally {
       this.#spent(t0);
     }
@@ -246,7 +254,11 @@ export class OpencodeRecorder {
     } else if (type === 'session.idle' || type === 'session.error' || type === 'session.deleted') {
       const props = event.properties as { sessionID?: unknown; info?: { id?: unknown } } | undefined;
       const id = str(props?.sessionID) ?? str(props?.info?.id);
-      if (id !== undefined) this.closeSession(id, type === 'session.idle' ? 'the session went idle' : type === 'session.error' ? 'the session failed' : 'the session was deleted');
+      if (id !== undefined)
+        this.closeSession(
+          id,
+          type === 'session.idle' ? 'the session went idle' : type === 'session.error' ? 'the session failed' : 'the session was deleted',
+        );
     }
   }
 
@@ -363,7 +375,12 @@ export class OpencodeRecorder {
     // The end of a call never seen starting is recorded only if it started while we listened.
     const ending = status === 'completed' || status === 'error';
     if (!ending && status !== 'pending' && status !== 'running') return;
-    const call = this.#open(part.sessionID, part.callID, part.tool, ending && (start === undefined || start < this.#since || state?.time?.compacted !== undefined));
+    const call = this.#open(
+      part.sessionID,
+      part.callID,
+      part.tool,
+      ending && (start === undefined || start < this.#since || state?.time?.compacted !== undefined),
+    );
     if (call === undefined) return;
     call.messageId ??= str(part.messageID);
     if (start !== undefined) call.partStart = start;
@@ -376,14 +393,27 @@ export class OpencodeRecorder {
         link.parentSessionId = call.sessionId;
       }
     }
-    if (call.tool === INVALID_TOOL && status !== 'pending' && state?.input !== undefined) call.invalidFailure = invalidToolFailure(state.input);
+    if (call.tool === INVALID_TOOL && status !== 'pending' && state?.input !== undefined)
+      call.invalidFailure = invalidToolFailure(state.input);
     if (this.#trackIO && call.inputSize === undefined && status !== 'pending' && state?.input !== undefined) {
       call.inputSize = this.#sizer.estimate(state.input);
     }
     if (status === 'completed') {
       const end = num(state?.time?.end);
-      const failure = call.tool === INVALID_TOOL ? (call.invalidFailure ?? invalidToolFailure(undefined)) : this.#failOnExit ? exitFailure(state?.metadata) : null;
-      this.#finish(call, start ?? call.hookStart ?? end ?? this.#now(), end ?? this.#now(), failure, byteSize(state?.output) ?? call.outputSize, false);
+      const failure =
+        call.tool === INVALID_TOOL
+          ? (call.invalidFailure ?? invalidToolFailure(undefined))
+          : this.#failOnExit
+            ? exitFailure(state?.metadata)
+            : null;
+      this.#finish(
+        call,
+        start ?? call.hookStart ?? end ?? this.#now(),
+        end ?? this.#now(),
+        failure,
+        byteSize(state?.output) ?? call.outputSize,
+        false,
+      );
     } else if (status === 'error') {
       const message = typeof state?.error === 'string' && state.error.length > 0 ? state.error : 'the tool failed';
       const end = num(state?.time?.end) ?? this.#now();
@@ -440,7 +470,11 @@ export class OpencodeRecorder {
       endTime: end,
       duration: untimed ? 0 : end - start,
       success: !failed,
-      error: failed ? (failure.message.length > MAX_ERROR_LENGTH ? failure.message.slice(0, MAX_ERROR_LENGTH) : failure.message) : undefined,
+      error: failed
+        ? failure.message.length > MAX_ERROR_LENGTH
+          ? failure.message.slice(0, MAX_ERROR_LENGTH)
+          : failure.message
+        : undefined,
       errorType: failed ? failure.type : undefined,
       inputSize: this.#trackIO ? call.inputSize : undefined,
       // a non-zero exit still produced output; other failures have none
@@ -457,7 +491,8 @@ export class OpencodeRecorder {
   #sweep(now: number): void {
     this.#lastSweep = now;
     for (const call of [...this.#calls.values()]) {
-      if (now - (call.partStart ?? call.hookStart ?? call.seenAt) >= this.#timeoutMs) this.#close(call, `no end after ${this.#timeoutMs} ms`);
+      if (now - (call.partStart ?? call.hookStart ?? call.seenAt) >= this.#timeoutMs)
+        this.#close(call, `no end after ${this.#timeoutMs} ms`);
     }
   }
 }

@@ -60,7 +60,12 @@ describe('configuration', () => {
   });
 
   test('a bad URL is refused without repeating it (it may hold a password)', () => {
-    for (const bad of ['mysql://u:hunter2-secret@h/db', 'postgres://u:hunter2-secret@[::1/db', 'hunter2-secret', 'postgres://u:hunter2-secret@host:99999/db']) {
+    for (const bad of [
+      'mysql://u:hunter2-secret@h/db',
+      'postgres://u:hunter2-secret@[::1/db',
+      'hunter2-secret',
+      'postgres://u:hunter2-secret@host:99999/db',
+    ]) {
       let error: unknown;
       try {
         new PostgresStorage({ connectionString: bad });
@@ -83,7 +88,10 @@ describe('configuration', () => {
 
 describe('connection failures', () => {
   test('nothing listening: the append rejects with ECONNREFUSED; the password appears nowhere', async () => {
-    const s = adapter({ connectionString: `postgres://perftrack:hunter2-secret@127.0.0.1:${await closedPort()}/postgres`, connectionTimeoutMs: 2000 });
+    const s = adapter({
+      connectionString: `postgres://perftrack:hunter2-secret@127.0.0.1:${await closedPort()}/postgres`,
+      connectionTimeoutMs: 2000,
+    });
     const error = await s.appendMetrics('s', records('a', 's', 3)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PostgresStorageError);
     expect(error).toMatchObject({ code: 'ECONNREFUSED', operation: 'append records' });
@@ -95,7 +103,13 @@ describe('connection failures', () => {
     const s = adapter({ connectionString: cluster.url({ password: wrong }) });
     const errors: unknown[] = [];
     const warnings: string[] = [];
-    const storage = new PerformanceStorage({ adapter: s, batchSize: 10, flushIntervalMs: 5, onError: (e) => errors.push(e), onWarning: (w) => warnings.push(w) });
+    const storage = new PerformanceStorage({
+      adapter: s,
+      batchSize: 10,
+      flushIntervalMs: 5,
+      onError: (e) => errors.push(e),
+      onWarning: (w) => warnings.push(w),
+    });
     for (const r of records('w', 'wrong', 25)) storage.onMetric(r);
     await expect(storage.flush()).rejects.toMatchObject({ code: '28P01' });
     await new Promise((r) => setTimeout(r, 300)); // a few retries
@@ -118,15 +132,20 @@ describe('connection failures', () => {
     for (let round = 0; round < 6; round++) {
       for (const r of all.slice(round * 1000, round * 1000 + 1000)) storage.onMetric(r);
       const flushed = storage.flush().catch(() => {});
-      await cluster.sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'perftrack' AND pid <> pg_backend_pid()`);
+      await cluster.sql(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'perftrack' AND pid <> pg_backend_pid()`,
+      );
       await flushed;
     }
     for (let i = 0; i < 50 && storage.stats().queued > 0; i++) await storage.flush().catch(() => new Promise((r) => setTimeout(r, 100)));
     expect(storage.stats()).toMatchObject({ queued: 0, written: 6000, lost: 0, dropped: 0 });
     // and once more while every connection is idle in the pool: the next query, at once, still answers
-    await cluster.sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'perftrack' AND pid <> pg_backend_pid()`);
+    await cluster.sql(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'perftrack' AND pid <> pg_backend_pid()`,
+    );
     expect(await s.query.countRecords({ sessionIds: ['killed'] })).toBe(6000);
-    for (let i = 0; i < 250 && !errors.some((e) => (e as PostgresStorageError).operation === 'idle connection'); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 250 && !errors.some((e) => (e as PostgresStorageError).operation === 'idle connection'); i++)
+      await new Promise((r) => setTimeout(r, 20));
     expect(errors.some((e) => e instanceof PostgresStorageError && e.operation === 'idle connection')).toBe(true);
     for (const e of errors) expect(printed(e)).not.toContain(cluster.password);
     await storage.shutdown();
@@ -135,7 +154,13 @@ describe('connection failures', () => {
   test('a server restart in the middle of a run: records queue while it is down, then arrive once each', async () => {
     const s = adapter();
     const errors: unknown[] = [];
-    const storage = new PerformanceStorage({ adapter: s, batchSize: 250, flushIntervalMs: 5, onError: (e) => errors.push(e), onWarning: () => {} });
+    const storage = new PerformanceStorage({
+      adapter: s,
+      batchSize: 250,
+      flushIntervalMs: 5,
+      onError: (e) => errors.push(e),
+      onWarning: () => {},
+    });
     const all = records('r', 'restart', 9000);
     for (const r of all.slice(0, 3000)) storage.onMetric(r);
     const inFlight = storage.flush().catch(() => {});
@@ -149,7 +174,9 @@ describe('connection failures', () => {
     for (let i = 0; i < 100 && storage.stats().queued > 0; i++) await storage.flush().catch(() => new Promise((r) => setTimeout(r, 100)));
     expect(storage.stats()).toMatchObject({ queued: 0, written: 9000, lost: 0, dropped: 0 });
     expect(storage.stats().writeErrors).toBeGreaterThan(0);
-    const stored = await cluster.sql<{ n: string; distinct: string }>(`SELECT count(*) AS n, count(DISTINCT id) AS distinct FROM "${schemas.get(s)!}".records`);
+    const stored = await cluster.sql<{ n: string; distinct: string }>(
+      `SELECT count(*) AS n, count(DISTINCT id) AS distinct FROM "${schemas.get(s)!}".records`,
+    );
     expect(stored[0]).toEqual({ n: '9000', distinct: '9000' });
     expect(errors.length).toBeGreaterThan(0);
     for (const e of errors) expect(printed(e)).not.toContain(cluster.password);
@@ -163,11 +190,25 @@ describe('many writer processes on one database', () => {
     const writers = 4;
     const count = 5000;
     const shared = 2000;
-    const runs = Array.from({ length: writers }, (_, w) => runChild({ DATABASE_URL: cluster.url(), SCHEMA: schema, WRITER: `w${w}`, COUNT: String(count), SHARED: String(shared), BATCH: '400' }));
+    const runs = Array.from({ length: writers }, (_, w) =>
+      runChild({
+        DATABASE_URL: cluster.url(),
+        SCHEMA: schema,
+        WRITER: `w${w}`,
+        COUNT: String(count),
+        SHARED: String(shared),
+        BATCH: '400',
+      }),
+    );
     const results = await Promise.all(runs);
     for (const r of results) {
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-      const done = JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('done '))!.slice(5)) as Record<string, unknown>;
+      const done = JSON.parse(
+        r.stdout
+          .split('\n')
+          .find((l) => l.startsWith('done '))!
+          .slice(5),
+      ) as Record<string, unknown>;
       expect(done).toMatchObject({ written: count + shared, queued: 0, dropped: 0, lost: 0, errors: [] });
     }
     const rows = await cluster.sql<{ session_id: string; n: string; distinct: string }>(
@@ -180,14 +221,21 @@ describe('many writer processes on one database', () => {
     const reader = adapter({ schema });
     const sessions = await reader.listSessions();
     expect(sessions.map((x) => x.sessionId).sort()).toEqual(['shared', 'w0', 'w1', 'w2', 'w3']);
-    const parts = await cluster.sql(`SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace WHERE n.nspname = $1 AND p.relname = 'records'`, [schema]);
+    const parts = await cluster.sql(
+      `SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace WHERE n.nspname = $1 AND p.relname = 'records'`,
+      [schema],
+    );
     expect(parts.length).toBe(2 + 2); // the two fixed ones, and 30 Nov and 1 Dec created by whichever writer came first
   }, 90_000);
 });
 
 function runChild(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(__dirname, 'test-support', 'writer-child.js')], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(__dirname, 'test-support', 'writer-child.js')], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

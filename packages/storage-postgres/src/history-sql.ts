@@ -13,7 +13,8 @@ function whereClause(filter: HistoryFilter | undefined, params: unknown[]): stri
   const list = (name: 'sessionIds' | 'toolIds', column: string) => {
     const values = filter[name];
     if (values === undefined) return;
-    if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) throw new TypeError(`history query: ${name} must be an array of strings`);
+    if (!Array.isArray(values) || values.some((v) => typeof v !== 'string'))
+      throw new TypeError(`history query: ${name} must be an array of strings`);
     params.push(values.map(encodeText));
     parts.push(`${column} = ANY($${params.length}::text[])`);
   };
@@ -25,7 +26,8 @@ function whereClause(filter: HistoryFilter | undefined, params: unknown[]): stri
   ] as const) {
     const value = filter[name];
     if (value === undefined) continue;
-    if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`history query: ${name} must be a number (epoch ms), got ${String(value)}`);
+    if (typeof value !== 'number' || Number.isNaN(value))
+      throw new TypeError(`history query: ${name} must be a number (epoch ms), got ${String(value)}`);
     params.push(value);
     parts.push(`start_ms ${op} $${params.length}::float8`);
   }
@@ -34,7 +36,8 @@ function whereClause(filter: HistoryFilter | undefined, params: unknown[]): stri
 
 function checkLimit(limit: unknown): number | undefined {
   if (limit === undefined) return undefined;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) throw new TypeError(`history query: limit must be an integer >= 0, got ${String(limit)}`);
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)
+    throw new TypeError(`history query: limit must be an integer >= 0, got ${String(limit)}`);
   return limit;
 }
 
@@ -210,7 +213,15 @@ export class PostgresHistoryQuery implements HistoryQuery {
     const where = whereClause(filter, params);
     const max = checkLimit(limit);
     if (max !== undefined) params.push(max);
-    const rows = await this.#aggregate<{ session_id: string; records: number; calls: number; failures: number; tools: number; first_time: number; last_time: number }>(
+    const rows = await this.#aggregate<{
+      session_id: string;
+      records: number;
+      calls: number;
+      failures: number;
+      tools: number;
+      first_time: number;
+      last_time: number;
+    }>(
       'aggregate sessions',
       // per (session, tool) first: one hashed pass, no sort of every record for count(DISTINCT)
       `SELECT session_id,
@@ -231,7 +242,15 @@ export class PostgresHistoryQuery implements HistoryQuery {
       params,
     );
     return rows
-      .map((r) => ({ sessionId: decodeText(r.session_id), records: r.records, calls: r.calls, failures: r.failures, tools: r.tools, firstTime: r.first_time, lastTime: r.last_time }))
+      .map((r) => ({
+        sessionId: decodeText(r.session_id),
+        records: r.records,
+        calls: r.calls,
+        failures: r.failures,
+        tools: r.tools,
+        firstTime: r.first_time,
+        lastTime: r.last_time,
+      }))
       .sort((a, b) => b.lastTime - a.lastTime || byText(a.sessionId, b.sessionId));
   }
 
@@ -259,7 +278,11 @@ export class PostgresHistoryQuery implements HistoryQuery {
   async countRecords(filter?: HistoryFilter): Promise<number> {
     const params: unknown[] = [];
     const where = whereClause(filter, params);
-    const rows = await this.#aggregate<{ n: number }>('count records', `SELECT count(*)::float8 AS n FROM ${this.#S}.records WHERE ${where}`, params);
+    const rows = await this.#aggregate<{ n: number }>(
+      'count records',
+      `SELECT count(*)::float8 AS n FROM ${this.#S}.records WHERE ${where}`,
+      params,
+    );
     return rows[0]?.n ?? 0;
   }
 }

@@ -51,7 +51,10 @@ describe('PostgresStorage as a StorageAdapter', () => {
         { relname: 'schema_migrations', relkind: 'r' },
       ]),
     );
-    const indexes = await cluster.sql<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'records'`, [schema]);
+    const indexes = await cluster.sql<{ indexname: string }>(
+      `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'records'`,
+      [schema],
+    );
     expect(indexes.map((i) => i.indexname).sort()).toEqual(['records_pkey', 'records_time', 'records_tool_time']);
   });
 
@@ -59,7 +62,13 @@ describe('PostgresStorage as a StorageAdapter', () => {
     const schema = cluster.schema();
     const s = adapter({ schema, partitionInterval: 'day' });
     const records = [
-      record({ id: 'a', startTime: Date.UTC(2026, 0, 1, 23, 59, 59, 999) + 0.123456789, metadata: { k: [1, 'two', null] }, inputSize: 10, inputHash: 'h' }),
+      record({
+        id: 'a',
+        startTime: Date.UTC(2026, 0, 1, 23, 59, 59, 999) + 0.123456789,
+        metadata: { k: [1, 'two', null] },
+        inputSize: 10,
+        inputHash: 'h',
+      }),
       record({ id: 'b', startTime: Date.UTC(2026, 0, 2, 0, 0, 0, 1), success: false, error: 'boom', errorType: 'TypeError' }),
       record({ id: 'c', startTime: Date.UTC(2026, 0, 1), untimed: true, duration: 0, sampleWeight: 10, success: false }),
       record({ id: 'old', startTime: -5_000 }),
@@ -130,7 +139,12 @@ describe('PostgresStorage as a StorageAdapter', () => {
     ];
     const sessionIds = hostile.filter((h) => !h.includes('\u0000') && h.length <= 200);
     for (const [i, sessionId] of sessionIds.entries()) {
-      await s.appendMetrics(sessionId, hostile.map((toolId, j) => record({ id: `${i}-${j}`, sessionId, toolId, errorType: toolId, success: j % 2 === 0, startTime: 1_764_633_600_000 + j })));
+      await s.appendMetrics(
+        sessionId,
+        hostile.map((toolId, j) =>
+          record({ id: `${i}-${j}`, sessionId, toolId, errorType: toolId, success: j % 2 === 0, startTime: 1_764_633_600_000 + j }),
+        ),
+      );
     }
     for (const sessionId of sessionIds) expect((await readAll(s, sessionId)).map((r) => r.toolId)).toEqual(hostile);
     expect((await s.listSessions()).map((x) => x.sessionId).sort()).toEqual([...sessionIds].sort());
@@ -148,7 +162,13 @@ describe('PostgresStorage as a StorageAdapter', () => {
   test('an unstorable record is left out and reported as a partial append with a TypeError cause; the rest are stored', async () => {
     const s = adapter();
     const big = { n: BigInt(1) } as unknown as Record<string, unknown>;
-    const error = await s.appendMetrics('p', [record({ id: '1', sessionId: 'p' }), record({ id: '2', sessionId: 'p', metadata: big }), record({ id: '3', sessionId: 'p' })]).catch((e: unknown) => e);
+    const error = await s
+      .appendMetrics('p', [
+        record({ id: '1', sessionId: 'p' }),
+        record({ id: '2', sessionId: 'p', metadata: big }),
+        record({ id: '3', sessionId: 'p' }),
+      ])
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PartialAppendError);
     expect(error).toMatchObject({ written: 2, cause: expect.any(TypeError) });
     expect((await readAll(s, 'p')).map((r) => r.id)).toEqual(['1', '3']);
@@ -215,7 +235,12 @@ describe('HistoryQuery in SQL equals a replay of the same records', () => {
     for (const [i, t] of got.entries()) {
       const w = want[i]!;
       // sums may differ in the last bits (another summation order); everything else is exact
-      expect({ ...t, totalDurationMs: 0, meanDurationMs: 0, errorRate: 0 }).toEqual({ ...w, totalDurationMs: 0, meanDurationMs: 0, errorRate: 0 });
+      expect({ ...t, totalDurationMs: 0, meanDurationMs: 0, errorRate: 0 }).toEqual({
+        ...w,
+        totalDurationMs: 0,
+        meanDurationMs: 0,
+        errorRate: 0,
+      });
       expect(t.totalDurationMs).toBeCloseTo(w.totalDurationMs, 6);
       expect(t.meanDurationMs).toBeCloseTo(w.meanDurationMs, 9);
       expect(t.errorRate).toBeCloseTo(w.errorRate, 12);
@@ -246,13 +271,17 @@ describe('HistoryQuery in SQL equals a replay of the same records', () => {
     };
     let n = 0;
     for (const [toolId, durations] of Object.entries(distributions)) {
-      await p.appendMetrics('dist', durations.map((duration) => record({ id: `d${n}`, sessionId: 'dist', toolId, duration, startTime: 1_764_633_600_000 + n++ })));
+      await p.appendMetrics(
+        'dist',
+        durations.map((duration) => record({ id: `d${n}`, sessionId: 'dist', toolId, duration, startTime: 1_764_633_600_000 + n++ })),
+      );
     }
     const want = await cluster.sql<{ tool_id: string; p: number[] }>(
       `SELECT tool_id, percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY duration_ms) AS p FROM "${schema}".records GROUP BY tool_id`,
     );
     const got = await p.query.aggregateTools();
-    for (const w of want) expect([w.tool_id, ...[got.find((t) => t.toolId === w.tool_id)!].map((t) => [t.p50Ms, t.p95Ms, t.p99Ms])]).toEqual([w.tool_id, w.p]);
+    for (const w of want)
+      expect([w.tool_id, ...[got.find((t) => t.toolId === w.tool_id)!].map((t) => [t.p50Ms, t.p95Ms, t.p99Ms])]).toEqual([w.tool_id, w.p]);
     expect(got).toHaveLength(Object.keys(distributions).length);
   });
 
@@ -266,10 +295,20 @@ describe('HistoryQuery in SQL equals a replay of the same records', () => {
 describe("README's fleet setup", () => {
   test('the integration with PostgresStorage: tracked calls, session reports and patterns land in the database; a second process replays them', async () => {
     const schema = cluster.schema();
-    const perf = await PerformanceIntegration.initialize({ storage: adapter({ schema }), analyticsInterval: 0, flushOnExit: false, onWarning: () => {} });
+    const perf = await PerformanceIntegration.initialize({
+      storage: adapter({ schema }),
+      analyticsInterval: 0,
+      flushOnExit: false,
+      onWarning: () => {},
+    });
     const tools = perf.wrapTools([
       { id: 'read', execute: async (args: { path: string }) => `contents of ${args.path}` },
-      { id: 'grep', execute: async () => { throw new Error('no match'); } },
+      {
+        id: 'grep',
+        execute: async () => {
+          throw new Error('no match');
+        },
+      },
     ]);
     for (let i = 0; i < 20; i++) {
       await tools[0]!.execute({ path: `f${i}` }, { sessionID: 'agent-1' });
@@ -288,7 +327,12 @@ describe("README's fleet setup", () => {
       { from: 'read', to: 'grep', count: 20, failures: 20 },
       { from: 'grep', to: 'read', count: 19, failures: 0 },
     ]);
-    const again = await PerformanceIntegration.initialize({ storage: adapter({ schema }), analyticsInterval: 0, flushOnExit: false, onWarning: () => {} });
+    const again = await PerformanceIntegration.initialize({
+      storage: adapter({ schema }),
+      analyticsInterval: 0,
+      flushOnExit: false,
+      onWarning: () => {},
+    });
     await again.ready;
     expect((await again.getSessionReport('agent-1')).analytics.summary.totalOperations).toBe(40);
     await PerformanceIntegration.shutdown();

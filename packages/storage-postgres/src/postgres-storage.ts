@@ -131,20 +131,27 @@ export class PostgresStorage implements StorageAdapter {
     const env = options.env ?? process.env;
     const given = options.connectionString ?? env[DATABASE_URL_ENV];
     if (typeof given !== 'string' || given === '') {
-      throw new TypeError(`PostgresStorage: no database: pass connectionString or set ${DATABASE_URL_ENV} (postgres://user:password@host:5432/database)`);
+      throw new TypeError(
+        `PostgresStorage: no database: pass connectionString or set ${DATABASE_URL_ENV} (postgres://user:password@host:5432/database)`,
+      );
     }
     const url = parseDatabaseUrl(given);
     if (url === undefined) {
       // the text itself is never repeated: it may hold a password
-      throw new TypeError(`PostgresStorage: the connection string is not a postgres:// or postgresql:// URL (${given.length} characters, not shown: it may hold a password)`);
+      throw new TypeError(
+        `PostgresStorage: the connection string is not a postgres:// or postgresql:// URL (${given.length} characters, not shown: it may hold a password)`,
+      );
     }
     if (options.ssl !== undefined && typeof options.ssl !== 'boolean' && (typeof options.ssl !== 'object' || options.ssl === null)) {
       throw new TypeError('PostgresStorage: ssl must be a boolean or tls.connect options');
     }
     const interval = options.partitionInterval ?? 'month';
-    if (interval !== 'day' && interval !== 'month') throw new TypeError(`PostgresStorage: partitionInterval must be "day" or "month", got ${JSON.stringify(interval)}`);
+    if (interval !== 'day' && interval !== 'month')
+      throw new TypeError(`PostgresStorage: partitionInterval must be "day" or "month", got ${JSON.stringify(interval)}`);
     if (options.queryWorkMem !== undefined && !/^\d+(?:kB|MB|GB)$/.test(String(options.queryWorkMem))) {
-      throw new TypeError(`PostgresStorage: queryWorkMem must look like "64MB" (kB, MB or GB), got ${JSON.stringify(options.queryWorkMem)}`);
+      throw new TypeError(
+        `PostgresStorage: queryWorkMem must look like "64MB" (kB, MB or GB), got ${JSON.stringify(options.queryWorkMem)}`,
+      );
     }
     this.#schema = options.schema ?? 'perftrack';
     this.#S = schemaIdentifier(this.#schema);
@@ -175,7 +182,12 @@ export class PostgresStorage implements StorageAdapter {
       // it and the next query opens a new one. Without a listener the process would crash.
       pool.on('error', (error) => {
         const safe = storageError(error, 'idle connection', this.#secrets);
-        this.#diagnostics.report(safe, 'idle connection', () => `perftrack postgres: an idle connection to ${this.target} was closed (${errorText(error, this.#secrets)}); it is replaced on next use`);
+        this.#diagnostics.report(
+          safe,
+          'idle connection',
+          () =>
+            `perftrack postgres: an idle connection to ${this.target} was closed (${errorText(error, this.#secrets)}); it is replaced on next use`,
+        );
       });
       this.#pool = pool;
     }
@@ -285,7 +297,12 @@ export class PostgresStorage implements StorageAdapter {
         for (const t of batch.startTimes) startTimes.push(t);
       }
       if (batch.unstorable > 0) {
-        outcomes.set(sessionId, { written: batch.rows, error: new TypeError(`appendMetrics: ${batch.unstorable} of ${records.length} records cannot be stored; the first: ${batch.firstProblem}`) });
+        outcomes.set(sessionId, {
+          written: batch.rows,
+          error: new TypeError(
+            `appendMetrics: ${batch.unstorable} of ${records.length} records cannot be stored; the first: ${batch.firstProblem}`,
+          ),
+        });
       }
     }
     if (texts.length === 0) return outcomes;
@@ -311,7 +328,8 @@ export class PostgresStorage implements StorageAdapter {
     await client.query('BEGIN');
     const creating = !this.#staged.has(client);
     // the staging table's seq default draws from the records' sequence, in COPY order: kept on insert
-    if (creating) await client.query(`CREATE TEMP TABLE IF NOT EXISTS perftrack_staging (LIKE ${S}.records INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
+    if (creating)
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS perftrack_staging (LIKE ${S}.records INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
     await pipeline(Readable.from([text]), client.query(copyFrom(`COPY pg_temp.perftrack_staging (${COPY_COLUMNS.join(', ')}) FROM STDIN`)));
     const columns = `${COPY_COLUMNS.join(', ')}, seq`;
     // sessions' counters in session order, so concurrent writers lock their rows in one order
@@ -339,7 +357,10 @@ export class PostgresStorage implements StorageAdapter {
       // the primary key's (session_id, start_ms) order; ties on start_ms in stored (seq) order
       const page = await this.#borrow('read records', (client) =>
         after === undefined
-          ? client.query<RecordRow & { seq: string }>(`SELECT ${columns} FROM ${this.#S}.records WHERE session_id = $1 ORDER BY start_ms, seq LIMIT ${READ_PAGE}`, [stored])
+          ? client.query<RecordRow & { seq: string }>(
+              `SELECT ${columns} FROM ${this.#S}.records WHERE session_id = $1 ORDER BY start_ms, seq LIMIT ${READ_PAGE}`,
+              [stored],
+            )
           : client.query<RecordRow & { seq: string }>(
               `SELECT ${columns} FROM ${this.#S}.records WHERE session_id = $1 AND start_ms >= $2 AND (start_ms > $2 OR seq > $3) ORDER BY start_ms, seq LIMIT ${READ_PAGE}`,
               [stored, after.start, after.seq],
@@ -374,7 +395,10 @@ export class PostgresStorage implements StorageAdapter {
     validateSessionId(sessionId);
     checkKind(kind);
     const { rows } = await this.#borrow(`read ${kind}`, (client) =>
-      client.query<{ value: unknown }>(`SELECT value FROM ${this.#S}.snapshots WHERE session_id = $1 AND kind = $2`, [encodeText(sessionId), kind]),
+      client.query<{ value: unknown }>(`SELECT value FROM ${this.#S}.snapshots WHERE session_id = $1 AND kind = $2`, [
+        encodeText(sessionId),
+        kind,
+      ]),
     );
     return rows[0]?.value;
   }
@@ -382,13 +406,28 @@ export class PostgresStorage implements StorageAdapter {
   /** Every session with records or a snapshot, oldest activity first. */
   async listSessions(): Promise<StoredSessionInfo[]> {
     const [metrics, snapshots] = await this.#borrow('list sessions', async (client) => [
-      (await client.query<{ session_id: string; records: string; bytes: string; last_modified: number }>(`SELECT session_id, records, bytes, last_modified FROM ${this.#S}.sessions`)).rows,
-      (await client.query<{ session_id: string; kind: SnapshotKind; bytes: string; updated_ms: number }>(`SELECT session_id, kind, bytes, updated_ms FROM ${this.#S}.snapshots`)).rows,
+      (
+        await client.query<{ session_id: string; records: string; bytes: string; last_modified: number }>(
+          `SELECT session_id, records, bytes, last_modified FROM ${this.#S}.sessions`,
+        )
+      ).rows,
+      (
+        await client.query<{ session_id: string; kind: SnapshotKind; bytes: string; updated_ms: number }>(
+          `SELECT session_id, kind, bytes, updated_ms FROM ${this.#S}.snapshots`,
+        )
+      ).rows,
     ]);
-    const byId = new Map<string, { sessionId: string; lastModified: number; bytes: number; hasMetrics: boolean; hasPatterns: boolean; hasAnalytics: boolean }>();
+    const byId = new Map<
+      string,
+      { sessionId: string; lastModified: number; bytes: number; hasMetrics: boolean; hasPatterns: boolean; hasAnalytics: boolean }
+    >();
     const entry = (stored: string) => {
       let e = byId.get(stored);
-      if (e === undefined) byId.set(stored, (e = { sessionId: decodeText(stored), lastModified: 0, bytes: 0, hasMetrics: false, hasPatterns: false, hasAnalytics: false }));
+      if (e === undefined)
+        byId.set(
+          stored,
+          (e = { sessionId: decodeText(stored), lastModified: 0, bytes: 0, hasMetrics: false, hasPatterns: false, hasAnalytics: false }),
+        );
       return e;
     };
     for (const m of metrics) {
@@ -440,7 +479,11 @@ export class PostgresStorage implements StorageAdapter {
     this.#staged = new WeakSet();
     if (pool === undefined) return;
     await pool.end().catch((e: unknown) => {
-      this.#diagnostics.report(storageError(e, 'close', this.#secrets), 'close', () => `perftrack postgres: closing connections to ${this.target} failed (${errorText(e, this.#secrets)})`);
+      this.#diagnostics.report(
+        storageError(e, 'close', this.#secrets),
+        'close',
+        () => `perftrack postgres: closing connections to ${this.target} failed (${errorText(e, this.#secrets)})`,
+      );
     });
   }
 }
@@ -455,7 +498,6 @@ function isConnectionLost(error: unknown): boolean {
 }
 
 function checkKind(kind: unknown): asserts kind is SnapshotKind {
-  if (kind !== 'patterns' && kind !== 'analytics') throw new TypeError(`snapshot kind must be "patterns" or "analytics", got ${JSON.stringify(kind)}`);
+  if (kind !== 'patterns' && kind !== 'analytics')
+    throw new TypeError(`snapshot kind must be "patterns" or "analytics", got ${JSON.stringify(kind)}`);
 }
-
-

@@ -3,7 +3,19 @@ import { isRecord, MAX_RECORD_CHARS, serializeRecord } from '@perftrack/storage'
 import { copyField, decodeText, encodeText } from './text-column';
 
 /** The columns COPY fills in the staging table, in order. */
-export const COPY_COLUMNS = ['session_id', 'id', 'start_ms', 'end_ms', 'duration_ms', 'tool_id', 'success', 'untimed', 'error_type', 'sample_weight', 'extra'] as const;
+export const COPY_COLUMNS = [
+  'session_id',
+  'id',
+  'start_ms',
+  'end_ms',
+  'duration_ms',
+  'tool_id',
+  'success',
+  'untimed',
+  'error_type',
+  'sample_weight',
+  'extra',
+] as const;
 
 /** A batch as COPY text: one line per storable record, and what could not be stored. */
 export interface CopyBatch {
@@ -22,7 +34,17 @@ export interface CopyBatch {
  * nothing. Rows stay narrow, so the aggregates scan little, and a record reads back equal.
  */
 export function splitRecord(record: ToolExecutionMetrics): { extra: Record<string, unknown> | undefined } {
-  const { id: _id, toolId: _tool, sessionId: _session, startTime: _start, endTime: _end, duration: _duration, success: _success, sampleWeight: _weight, ...extra } = record;
+  const {
+    id: _id,
+    toolId: _tool,
+    sessionId: _session,
+    startTime: _start,
+    endTime: _end,
+    duration: _duration,
+    success: _success,
+    sampleWeight: _weight,
+    ...extra
+  } = record;
   for (const _key in extra) return { extra };
   return { extra: undefined };
 }

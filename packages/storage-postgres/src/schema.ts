@@ -8,7 +8,9 @@ export const LATEST_PARTITIONED_MS = Date.UTC(10000, 0, 1);
 /** A schema name as a quoted identifier; only lower-case letters, digits and `_` are accepted, so quoting is exact. */
 export function schemaIdentifier(schema: string): string {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new TypeError(`PostgresStorage: schema must be lower-case letters, digits and _ (at most 63, not starting with a digit), got ${JSON.stringify(schema)}`);
+    throw new TypeError(
+      `PostgresStorage: schema must be lower-case letters, digits and _ (at most 63, not starting with a digit), got ${JSON.stringify(schema)}`,
+    );
   }
   return `"${schema}"`;
 }
@@ -101,7 +103,9 @@ export async function migrate(client: PoolClient, S: string, schema: string, wan
     const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${S}.schema_migrations`);
     const current = rows[0]?.version ?? 0;
     if (current > SCHEMA_VERSION) {
-      throw new Error(`the database's perftrack schema is at version ${current}, newer than this @perftrack/storage-postgres understands (${SCHEMA_VERSION}); upgrade the package`);
+      throw new Error(
+        `the database's perftrack schema is at version ${current}, newer than this @perftrack/storage-postgres understands (${SCHEMA_VERSION}); upgrade the package`,
+      );
     }
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
@@ -130,11 +134,20 @@ export function partitionOf(startMs: number, interval: PartitionInterval): { fro
     return { from: Date.UTC(year, month, 1), to: Date.UTC(year, month + 1, 1), name: `records_${pad(year, 4)}${pad(month + 1)}` };
   }
   const day = d.getUTCDate();
-  return { from: Date.UTC(year, month, day), to: Date.UTC(year, month, day + 1), name: `records_${pad(year, 4)}${pad(month + 1)}${pad(day)}` };
+  return {
+    from: Date.UTC(year, month, day),
+    to: Date.UTC(year, month, day + 1),
+    name: `records_${pad(year, 4)}${pad(month + 1)}${pad(day)}`,
+  };
 }
 
 /** Creates the partitions (by start bound) that do not exist yet, under the schema lock. */
-export async function createPartitions(client: PoolClient, S: string, schema: string, partitions: readonly { from: number; to: number; name: string }[]): Promise<void> {
+export async function createPartitions(
+  client: PoolClient,
+  S: string,
+  schema: string,
+  partitions: readonly { from: number; to: number; name: string }[],
+): Promise<void> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATION_LOCK, schema]);

@@ -200,7 +200,8 @@ export class FileStorage implements StorageAdapter {
     const lines: string[] = [];
     for (const r of records) {
       const line = serializeRecord(r);
-      if (typeof line !== 'string') throw new TypeError(`appendMetrics: record ${JSON.stringify(String(r?.id))} cannot be stored: ${line.unstorable}`);
+      if (typeof line !== 'string')
+        throw new TypeError(`appendMetrics: record ${JSON.stringify(String(r?.id))} cannot be stored: ${line.unstorable}`);
       lines.push(line);
     }
     const outcome = this.appendLinesSync(sessionId, lines);
@@ -236,10 +237,13 @@ export class FileStorage implements StorageAdapter {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw asRefusal(path, e);
     }
-    const refusal = fileRefusal(path, await fh.stat().catch(async (e: unknown) => {
-      await fh.close();
-      throw e;
-    }));
+    const refusal = fileRefusal(
+      path,
+      await fh.stat().catch(async (e: unknown) => {
+        await fh.close();
+        throw e;
+      }),
+    );
     if (refusal) {
       await fh.close();
       throw refusal;
@@ -272,7 +276,11 @@ export class FileStorage implements StorageAdapter {
       throw e;
     }
     const dh = await open(join(this.dir, kind), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(() => undefined);
-    if (dh) await dh.sync().catch(() => {}).finally(() => dh.close());
+    if (dh)
+      await dh
+        .sync()
+        .catch(() => {})
+        .finally(() => dh.close());
   }
 
   /**
@@ -306,7 +314,11 @@ export class FileStorage implements StorageAdapter {
   /** fsyncs a sub-directory (its entries: creations and renames); failures are ignored, as a directory fsync is not possible everywhere. */
   async #syncDir(kind: Kind): Promise<void> {
     const dh = await open(join(this.dir, kind), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(() => undefined);
-    if (dh) await dh.sync().catch(() => {}).finally(() => dh.close());
+    if (dh)
+      await dh
+        .sync()
+        .catch(() => {})
+        .finally(() => dh.close());
   }
 
   async readSnapshot(kind: SnapshotKind, sessionId: string, report?: ReadReport): Promise<unknown> {

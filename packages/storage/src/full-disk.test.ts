@@ -29,10 +29,17 @@ function injectFullDisk(): void {
   const nodeFs = require('node:fs') as { writeSync: (...args: unknown[]) => number };
   const real = nodeFs.writeSync;
   nodeFs.writeSync = (...args: unknown[]) => {
-    const [fd, buffer, offset, length, position] = args as [number, unknown, number | undefined, number | undefined, number | null | undefined];
+    const [fd, buffer, offset, length, position] = args as [
+      number,
+      unknown,
+      number | undefined,
+      number | undefined,
+      number | null | undefined,
+    ];
     const inPlace = position !== undefined && position !== null; // overwrites use no new space
     if (!Buffer.isBuffer(buffer) || fd <= 2 || inPlace) return real(...args);
-    if (budget <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+    if (budget <= 0)
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
     const take = Math.min(length ?? buffer.length - (offset ?? 0), budget);
     const n = real(fd, buffer, offset ?? 0, take, position);
     budget -= n;
@@ -60,7 +67,16 @@ function freeDisk(bytes = 1_000_000): void {
 let seq = 0;
 function rec(): ToolExecutionMetrics {
   const n = seq++;
-  return { id: `full-${n}`, toolId: 'grep', sessionId: 'full', startTime: 1_700_000_000_000 + n, endTime: 1_700_000_000_001 + n, duration: 1, success: true, sampleWeight: 1 };
+  return {
+    id: `full-${n}`,
+    toolId: 'grep',
+    sessionId: 'full',
+    startTime: 1_700_000_000_000 + n,
+    endTime: 1_700_000_000_001 + n,
+    duration: 1,
+    success: true,
+    sampleWeight: 1,
+  };
 }
 
 async function settle(storage: PerformanceStorage): Promise<void> {
@@ -68,12 +84,20 @@ async function settle(storage: PerformanceStorage): Promise<void> {
 }
 
 test(`a disk that fills up and is then freed: each record stored exactly once, the rest kept and then written, losses counted (${mode})`, async () => {
-  console.log(`full-disk test ran on: ${mode === 'tmpfs' ? 'a real 2 MB tmpfs' : 'ENOSPC injected at fs.writeSync (mounting is not allowed here)'}`);
+  console.log(
+    `full-disk test ran on: ${mode === 'tmpfs' ? 'a real 2 MB tmpfs' : 'ENOSPC injected at fs.writeSync (mounting is not allowed here)'}`,
+  );
   if (mode === 'injected') injectFullDisk();
   try {
     const dir = join(root, 'store');
     const errors: unknown[] = [];
-    const storage = new PerformanceStorage({ dir, batchSize: 500, flushIntervalMs: 10, onError: (e) => errors.push(e), onWarning: () => {} });
+    const storage = new PerformanceStorage({
+      dir,
+      batchSize: 500,
+      flushIntervalMs: 10,
+      onError: (e) => errors.push(e),
+      onWarning: () => {},
+    });
     await storage.saveAnalytics('full', { before: true });
     const file = join(dir, 'metrics', 'full.jsonl');
 
@@ -124,7 +148,8 @@ test(`a disk that fills up and is then freed: each record stored exactly once, t
     expect(s.queued).toBe(0);
     expect(s.written + s.lost).toBe(27_400);
     expect(readLog(file).ids).toHaveLength(s.written);
-    for (const kind of ['metrics', 'patterns', 'analytics']) expect(fs.readdirSync(join(dir, kind)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    for (const kind of ['metrics', 'patterns', 'analytics'])
+      expect(fs.readdirSync(join(dir, kind)).filter((n) => n.includes('.tmp-'))).toEqual([]);
   } finally {
     restore?.();
     freeDisk();

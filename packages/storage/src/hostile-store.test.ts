@@ -1,4 +1,16 @@
-import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { FileStorage, PerformanceStorage, StorageRefusedError, type ToolExecutionMetrics } from '@perftrack/storage';
 import { readLog, removeTempDirs, tempDir } from './test-support/child';
@@ -8,7 +20,16 @@ afterAll(removeTempDirs);
 let seq = 0;
 function rec(sessionId: string): ToolExecutionMetrics {
   const n = seq++;
-  return { id: `h-${n}`, toolId: 'read', sessionId, startTime: 1_700_000_000_000 + n, endTime: 1_700_000_000_002 + n, duration: 2, success: true, sampleWeight: 1 };
+  return {
+    id: `h-${n}`,
+    toolId: 'read',
+    sessionId,
+    startTime: 1_700_000_000_000 + n,
+    endTime: 1_700_000_000_002 + n,
+    duration: 2,
+    success: true,
+    sampleWeight: 1,
+  };
 }
 const mode = (p: string) => statSync(p).mode & 0o777;
 

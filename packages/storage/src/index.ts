@@ -25,4 +25,11 @@ export { isRecord, parseRecord, serializeRecord, MAX_RECORD_CHARS } from './reco
 export type { StorageAdapter, StoredSessionInfo, SnapshotKind, SnapshotBatch, ReadReport, AppendOutcome } from './adapter';
 
 export { supportsHistoryQuery } from './history-query';
-export type { HistoryFilter, HistoryQuery, QueryableStorageAdapter, ToolAggregate, SessionAggregate, TransitionAggregate } from './history-query';
+export type {
+  HistoryFilter,
+  HistoryQuery,
+  QueryableStorageAdapter,
+  ToolAggregate,
+  SessionAggregate,
+  TransitionAggregate,
+} from './history-query';

@@ -13,7 +13,6 @@ import { asRefusal, fileRefusal } from './refusal';
  */
 export const MAX_WRITE_CHARS = 16_384;
 
-
 interface OpenLog {
   readonly fd: number;
   readonly dev: number;
@@ -116,7 +115,8 @@ export class LogAppender {
       }
       chunk += (lines[i] as string) + '\n';
       let end = i + 1;
-      while (end < lines.length && chunk.length + (lines[end] as string).length + 1 <= MAX_WRITE_CHARS) chunk += (lines[end++] as string) + '\n';
+      while (end < lines.length && chunk.length + (lines[end] as string).length + 1 <= MAX_WRITE_CHARS)
+        chunk += (lines[end++] as string) + '\n';
       const bytes = Buffer.from(chunk, 'utf8');
       let took: number;
       try {

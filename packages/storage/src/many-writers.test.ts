@@ -38,13 +38,17 @@ describe('many writers on one session (real processes)', () => {
     const dir = tempDir();
     const survivor = runNode([WRITER_SCRIPT], { DIR: dir, SESSION: 'shared', WRITER: 'alive', COUNT: '20000', BATCH: '200', PAD: '3000' });
     let confirmed = 0;
-    const victim = await runNode([WRITER_SCRIPT], { DIR: dir, SESSION: 'shared', WRITER: 'victim', COUNT: '1000000', BATCH: '200', PAD: '3000', PROGRESS: '1' }, (line, kill) => {
-      const m = /^flushed (\d+)$/.exec(line);
-      if (m && confirmed < 5_000) {
-        confirmed = Number(m[1]);
-        if (confirmed >= 5_000) kill('SIGKILL');
-      }
-    });
+    const victim = await runNode(
+      [WRITER_SCRIPT],
+      { DIR: dir, SESSION: 'shared', WRITER: 'victim', COUNT: '1000000', BATCH: '200', PAD: '3000', PROGRESS: '1' },
+      (line, kill) => {
+        const m = /^flushed (\d+)$/.exec(line);
+        if (m && confirmed < 5_000) {
+          confirmed = Number(m[1]);
+          if (confirmed >= 5_000) kill('SIGKILL');
+        }
+      },
+    );
     expect(victim.signal).toBe('SIGKILL');
     expect((await survivor).code).toBe(0);
     const log = readLog(join(dir, 'metrics', 'shared.jsonl'));
@@ -55,22 +59,35 @@ describe('many writers on one session (real processes)', () => {
     for (let n = 0; n < confirmed; n++) expect(ids.has(`victim-${n}`)).toBe(true);
     // a later writer's records are whole even after a torn line
     const after = new PerformanceStorage({ dir, ...quiet });
-    after.onMetric({ id: 'after-kill', toolId: 'read', sessionId: 'shared', startTime: 1, endTime: 2, duration: 1, success: true, sampleWeight: 1 });
+    after.onMetric({
+      id: 'after-kill',
+      toolId: 'read',
+      sessionId: 'shared',
+      startTime: 1,
+      endTime: 2,
+      duration: 1,
+      success: true,
+      sampleWeight: 1,
+    });
     await after.shutdown();
     expect(readLog(join(dir, 'metrics', 'shared.jsonl')).ids.at(-1)).toBe('after-kill');
   }, 60_000);
 });
 
 describe('process exit (real processes)', () => {
-  test.each(['exit', 'throw'])('300 tracked calls then %s: all 300 are stored, written synchronously', async (how) => {
-    const dir = tempDir();
-    const r = await runNode([WRITER_SCRIPT], { DIR: dir, SESSION: 'ses_exit', WRITER: 'x', COUNT: '300', EXIT: how });
-    if (how === 'exit') expect(r.code).toBe(0);
-    else expect(r.stderr).toContain('uncaught on purpose');
-    const reader = new PerformanceStorage({ dir, ...quiet });
-    const stored = await reader.loadMetrics('ses_exit');
-    expect(stored).toHaveLength(300);
-    expect(new Set(stored.map((m) => m.id)).size).toBe(300);
-    expect(r.stderr).not.toContain('lost');
-  }, 30_000);
+  test.each(['exit', 'throw'])(
+    '300 tracked calls then %s: all 300 are stored, written synchronously',
+    async (how) => {
+      const dir = tempDir();
+      const r = await runNode([WRITER_SCRIPT], { DIR: dir, SESSION: 'ses_exit', WRITER: 'x', COUNT: '300', EXIT: how });
+      if (how === 'exit') expect(r.code).toBe(0);
+      else expect(r.stderr).toContain('uncaught on purpose');
+      const reader = new PerformanceStorage({ dir, ...quiet });
+      const stored = await reader.loadMetrics('ses_exit');
+      expect(stored).toHaveLength(300);
+      expect(new Set(stored.map((m) => m.id)).size).toBe(300);
+      expect(r.stderr).not.toContain('lost');
+    },
+    30_000,
+  );
 });

@@ -79,7 +79,10 @@ describe('appending', () => {
 
 describe('back-pressure', () => {
   test('a stalled adapter cannot grow the queue past maxQueue; overflow is counted (two million records)', async () => {
-    const stalled: StorageAdapter = { ...new InMemoryStorage(), appendMetrics: () => new Promise<void>(() => {}) } as unknown as StorageAdapter;
+    const stalled: StorageAdapter = {
+      ...new InMemoryStorage(),
+      appendMetrics: () => new Promise<void>(() => {}),
+    } as unknown as StorageAdapter;
     const warnings: string[] = [];
     const s = new PerformanceStorage({ adapter: stalled, maxQueue: 1000, batchSize: 100, onWarning: (w) => warnings.push(w) });
     const r = rec('s');
@@ -189,7 +192,9 @@ describe('permissions and privacy', () => {
     const secret = 'ghp_SuperSecretToken1234567890';
     const tool = trackPerformance({ collector, trackInputOutput: true, hashInput: true })({
       id: 'webfetch',
-      execute: async (args: { headers: { authorization: string } }, _ctx: { sessionID: string }) => ({ body: `echo ${args.headers.authorization}` }),
+      execute: async (args: { headers: { authorization: string } }, _ctx: { sessionID: string }) => ({
+        body: `echo ${args.headers.authorization}`,
+      }),
     });
     await tool.execute({ headers: { authorization: secret } }, { sessionID: 'priv' });
     await collector.shutdown();
@@ -286,7 +291,10 @@ describe('export and import', () => {
   test('exportToFile streams the same document', async () => {
     const dir = tempDir();
     const s = new PerformanceStorage({ dir, ...quiet });
-    await s.saveMetrics('f', Array.from({ length: 5000 }, () => rec('f')));
+    await s.saveMetrics(
+      'f',
+      Array.from({ length: 5000 }, () => rec('f')),
+    );
     await s.saveAnalytics('f', { n: 5000 });
     const out = join(tempDir(), 'out.json');
     expect(await s.exportToFile(out)).toBe(5000);
@@ -298,10 +306,16 @@ describe('export and import', () => {
 
   test('bad documents are refused precisely; bad records are skipped and counted', async () => {
     const s = new PerformanceStorage({ adapter: new InMemoryStorage(), ...quiet });
-    await expect(s.importAll({ schema: 'other/9', sessions: [] })).rejects.toThrow('importAll: unsupported schema "other/9" (expected "perftrack.export/1")');
+    await expect(s.importAll({ schema: 'other/9', sessions: [] })).rejects.toThrow(
+      'importAll: unsupported schema "other/9" (expected "perftrack.export/1")',
+    );
     await expect(s.importAll({ schema: EXPORT_SCHEMA })).rejects.toThrow('importAll: "sessions" must be an array');
     await expect(s.importAll({ schema: EXPORT_SCHEMA, sessions: [{ sessionId: '', metrics: [] }] })).rejects.toThrow(InvalidSessionIdError);
-    const r = await s.importAll({ schema: EXPORT_SCHEMA, exportDate: 'x', sessions: [{ sessionId: 'ok', metrics: [rec('ok'), { id: 1 }, null] }] });
+    const r = await s.importAll({
+      schema: EXPORT_SCHEMA,
+      exportDate: 'x',
+      sessions: [{ sessionId: 'ok', metrics: [rec('ok'), { id: 1 }, null] }],
+    });
     expect(r).toEqual({ sessions: 1, imported: 1, duplicates: 0, invalid: 2 });
   });
 });

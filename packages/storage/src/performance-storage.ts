@@ -112,7 +112,8 @@ export interface PerformanceStorageOptions {
   onWarning?: (message: string) => void;
 }
 
-const positiveInt = (name: string, v: unknown, fallback: number): number => (v === undefined ? fallback : checkInteger('PerformanceStorage', name, v, 1));
+const positiveInt = (name: string, v: unknown, fallback: number): number =>
+  v === undefined ? fallback : checkInteger('PerformanceStorage', name, v, 1);
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -136,7 +137,6 @@ const defaultStorage = sharedDefault<PerformanceStorage>('@perftrack/storage:Per
  * await storage.shutdown();
  */
 export class PerformanceStorage implements MetricsSubscriber {
-
   /** The adapter data goes to. */
   readonly adapter: StorageAdapter;
   readonly #writer: StorageWriter;
@@ -376,7 +376,9 @@ export class PerformanceStorage implements MetricsSubscriber {
     for (const s of sessions) {
       if (!doomed.has(s.sessionId)) continue;
       const files = dryRun
-        ? (['metrics', 'patterns', 'analytics'] as const).filter((k) => (k === 'metrics' ? s.hasMetrics : k === 'patterns' ? s.hasPatterns : s.hasAnalytics))
+        ? (['metrics', 'patterns', 'analytics'] as const).filter((k) =>
+            k === 'metrics' ? s.hasMetrics : k === 'patterns' ? s.hasPatterns : s.hasAnalytics,
+          )
         : await this.adapter.deleteSession(s.sessionId);
       removed.push({ sessionId: s.sessionId, lastModified: s.lastModified, files: [...files] });
     }
@@ -410,7 +412,8 @@ export class PerformanceStorage implements MetricsSubscriber {
    * since it would overwrite the data being exported.
    */
   async exportToFile(path: string): Promise<number> {
-    if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) throw new TypeError(`exportToFile: path must be a non-empty string, got ${JSON.stringify(path)}`);
+    if (typeof path !== 'string' || path.length === 0 || path.includes('\0'))
+      throw new TypeError(`exportToFile: path must be a non-empty string, got ${JSON.stringify(path)}`);
     const target = resolve(path);
     if (this.adapter instanceof FileStorage) {
       // Compared both as given and with links resolved: `<store>/metrics/x.jsonl` by any name is refused.
@@ -475,7 +478,8 @@ export class PerformanceStorage implements MetricsSubscriber {
   async importAll(doc: unknown): Promise<ImportResult> {
     if (typeof doc !== 'object' || doc === null) throw new TypeError('importAll: expected an export document object');
     const d = doc as Partial<ExportDocument>;
-    if (d.schema !== EXPORT_SCHEMA) throw new TypeError(`importAll: unsupported schema ${JSON.stringify(d.schema)} (expected "${EXPORT_SCHEMA}")`);
+    if (d.schema !== EXPORT_SCHEMA)
+      throw new TypeError(`importAll: unsupported schema ${JSON.stringify(d.schema)} (expected "${EXPORT_SCHEMA}")`);
     if (!Array.isArray(d.sessions)) throw new TypeError('importAll: "sessions" must be an array');
     for (const [i, s] of d.sessions.entries()) {
       if (typeof s !== 'object' || s === null) throw new TypeError(`importAll: sessions[${i}] must be an object`);
@@ -497,8 +501,10 @@ export class PerformanceStorage implements MetricsSubscriber {
       }
       if (fresh.length > 0) await this.saveMetrics(s.sessionId, fresh);
       result.imported += fresh.length;
-      if (s.patterns !== undefined && (await this.loadPatterns(s.sessionId)) === undefined) await this.savePatterns(s.sessionId, s.patterns);
-      if (s.analytics !== undefined && (await this.loadAnalytics(s.sessionId)) === undefined) await this.saveAnalytics(s.sessionId, s.analytics);
+      if (s.patterns !== undefined && (await this.loadPatterns(s.sessionId)) === undefined)
+        await this.savePatterns(s.sessionId, s.patterns);
+      if (s.analytics !== undefined && (await this.loadAnalytics(s.sessionId)) === undefined)
+        await this.saveAnalytics(s.sessionId, s.analytics);
       result.sessions++;
     }
     return result;

@@ -10,9 +10,17 @@ describe('a poison record never blocks the others', () => {
     const dir = tempDir();
     const errors: { error: unknown; op: string }[] = [];
     const collector = new MetricsCollector({ onWarning: () => {} });
-    const storage = new PerformanceStorage({ dir, batchSize: 100, onError: (error, op) => errors.push({ error, op }), onWarning: () => {} });
+    const storage = new PerformanceStorage({
+      dir,
+      batchSize: 100,
+      onError: (error, op) => errors.push({ error, op }),
+      onWarning: () => {},
+    });
     collector.subscribe(storage);
-    const tool = trackPerformance({ collector })({ id: 'read', execute: async (args: { n: number }, _ctx: { sessionID: string }) => args.n });
+    const tool = trackPerformance({ collector })({
+      id: 'read',
+      execute: async (args: { n: number }, _ctx: { sessionID: string }) => args.n,
+    });
     const long = 'x'.repeat(201);
     await tool.execute({ n: -1 }, { sessionID: long });
     await tool.execute({ n: -2 }, { sessionID: 'a\0b' });
@@ -34,7 +42,15 @@ describe('a poison record never blocks the others', () => {
     const warnings: string[] = [];
     const storage = new PerformanceStorage({ dir, onWarning: (w) => warnings.push(w) });
     const good = (id: string, extra: Partial<ToolExecutionMetrics> = {}): ToolExecutionMetrics => ({
-      id, toolId: 'read', sessionId: 's', startTime: 1, endTime: 2, duration: 1, success: true, sampleWeight: 1, ...extra,
+      id,
+      toolId: 'read',
+      sessionId: 's',
+      startTime: 1,
+      endTime: 2,
+      duration: 1,
+      success: true,
+      sampleWeight: 1,
+      ...extra,
     });
     storage.onMetric(good('ok-1'));
     storage.onMetric(good('inf', { duration: Infinity }));
@@ -51,7 +67,8 @@ describe('a poison record never blocks the others', () => {
   test('import refuses non-finite numbers (1e999 parses as Infinity): counted invalid, never written', async () => {
     const dir = tempDir();
     const storage = new PerformanceStorage({ dir, onWarning: () => {} });
-    const text = `{"schema":"${EXPORT_SCHEMA}","exportDate":"x","sessions":[{"sessionId":"imp","metrics":[` +
+    const text =
+      `{"schema":"${EXPORT_SCHEMA}","exportDate":"x","sessions":[{"sessionId":"imp","metrics":[` +
       '{"id":"a","toolId":"t","sessionId":"imp","startTime":1,"endTime":2,"duration":1e999,"success":true,"sampleWeight":1},' +
       '{"id":"b","toolId":"t","sessionId":"imp","startTime":1,"endTime":2,"duration":-5,"success":true,"sampleWeight":1},' +
       '{"id":"c","toolId":"t","sessionId":"imp","startTime":1,"endTime":2,"duration":1,"success":true,"sampleWeight":1}]}]}';
@@ -67,7 +84,17 @@ describe('liveness and bounds', () => {
     let n = 0;
     const load = (async () => {
       while (running) {
-        for (let i = 0; i < 500; i++) storage.onMetric({ id: `l${n++}`, toolId: 't', sessionId: `s${n % 50}`, startTime: 1, endTime: 2, duration: 1, success: true, sampleWeight: 1 });
+        for (let i = 0; i < 500; i++)
+          storage.onMetric({
+            id: `l${n++}`,
+            toolId: 't',
+            sessionId: `s${n % 50}`,
+            startTime: 1,
+            endTime: 2,
+            duration: 1,
+            success: true,
+            sampleWeight: 1,
+          });
         await new Promise((r) => setImmediate(r));
       }
     })();
@@ -88,10 +115,20 @@ describe('liveness and bounds', () => {
 describe('bounded memory (real process)', () => {
   test('a million tracked calls through decorator, collector and storage: heap after GC flat (printed), every record stored', async () => {
     const dir = tempDir();
-    const r = await runNode(['--expose-gc', join(__dirname, 'test-support', 'heap-child.js')], { DIR: dir, COUNT: '1000000', SESSIONS: '20' });
+    const r = await runNode(['--expose-gc', join(__dirname, 'test-support', 'heap-child.js')], {
+      DIR: dir,
+      COUNT: '1000000',
+      SESSIONS: '20',
+    });
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.lines.at(-1)!) as { samples: { calls: number; heapMB: number }[]; stats: Record<string, number>; seconds: number };
-    console.log(`heap after GC over 1 M calls (MB): ${out.samples.map((x) => `${x.calls / 1000}k=${x.heapMB}`).join(' ')} in ${out.seconds} s`);
+    const out = JSON.parse(r.lines.at(-1)!) as {
+      samples: { calls: number; heapMB: number }[];
+      stats: Record<string, number>;
+      seconds: number;
+    };
+    console.log(
+      `heap after GC over 1 M calls (MB): ${out.samples.map((x) => `${x.calls / 1000}k=${x.heapMB}`).join(' ')} in ${out.seconds} s`,
+    );
     expect(out.stats).toMatchObject({ written: 1_000_000, lost: 0, dropped: 0, queued: 0 });
     const first = out.samples[0]!.heapMB;
     expect(Math.max(...out.samples.map((x) => x.heapMB)) - first).toBeLessThan(5);

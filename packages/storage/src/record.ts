@@ -72,7 +72,8 @@ function describeBadRecord(record: unknown): string {
   const r = record as Record<string, unknown>;
   for (const key of ['startTime', 'endTime', 'duration', 'sampleWeight', ...OPTIONAL_NUMBERS] as const) {
     const value = r[key];
-    if ((value !== undefined || !OPTIONAL_NUMBERS.includes(key as never)) && !finite(value)) return `${key} is ${String(value)}, not a finite number`;
+    if ((value !== undefined || !OPTIONAL_NUMBERS.includes(key as never)) && !finite(value))
+      return `${key} is ${String(value)}, not a finite number`;
   }
   if ((r.duration as number) < 0) return `duration is negative (${String(r.duration)})`;
   if ((r.sampleWeight as number) <= 0) return `sampleWeight is not positive (${String(r.sampleWeight)})`;

@@ -22,10 +22,14 @@ export class StorageRefusedError extends Error {
 const LINK = 'it is a symbolic link (perftrack never follows links inside its store)';
 
 /** The refusal for an `lstat`/`fstat` result that is not a lone regular file, or undefined when it is one. */
-export function fileRefusal(path: string, st: { isFile(): boolean; isSymbolicLink(): boolean; nlink: number }): StorageRefusedError | undefined {
+export function fileRefusal(
+  path: string,
+  st: { isFile(): boolean; isSymbolicLink(): boolean; nlink: number },
+): StorageRefusedError | undefined {
   if (st.isSymbolicLink()) return new StorageRefusedError(path, LINK);
   if (!st.isFile()) return new StorageRefusedError(path, 'it is not a regular file');
-  if (st.nlink > 1) return new StorageRefusedError(path, `it has ${st.nlink} hard links (perftrack never writes or reads a file another name can reach)`);
+  if (st.nlink > 1)
+    return new StorageRefusedError(path, `it has ${st.nlink} hard links (perftrack never writes or reads a file another name can reach)`);
   return undefined;
 }
 

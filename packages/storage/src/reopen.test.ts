@@ -6,7 +6,16 @@ import { readLog, removeTempDirs, tempDir } from './test-support/child';
 afterAll(removeTempDirs);
 
 const line = (id: string, sessionId: string): string =>
-  JSON.stringify({ id, toolId: 't', sessionId, startTime: 1, endTime: 2, duration: 1, success: true, sampleWeight: 1 } satisfies ToolExecutionMetrics);
+  JSON.stringify({
+    id,
+    toolId: 't',
+    sessionId,
+    startTime: 1,
+    endTime: 2,
+    duration: 1,
+    success: true,
+    sampleWeight: 1,
+  } satisfies ToolExecutionMetrics);
 
 describe('logs reopened after their descriptor was closed to make room', () => {
   test('more sessions than open files, round-robin: every record whole, one per line, no empty line between records', () => {

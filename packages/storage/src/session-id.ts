@@ -2,7 +2,10 @@ import { SESSION_ID_MAX_LENGTH, sessionIdProblem } from '@perftrack/core/interna
 
 /** Thrown for a session id that cannot be stored (see core's `sessionIdProblem`: empty, over 200 characters, a control character, not a string). */
 export class InvalidSessionIdError extends TypeError {
-  constructor(readonly sessionId: unknown, reason: string) {
+  constructor(
+    readonly sessionId: unknown,
+    reason: string,
+  ) {
     super(`invalid session id ${JSON.stringify(typeof sessionId === 'string' ? sessionId.slice(0, 60) : String(sessionId))}: ${reason}`);
     this.name = 'InvalidSessionIdError';
   }

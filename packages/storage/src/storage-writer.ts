@@ -296,7 +296,12 @@ export class StorageWriter {
       try {
         validateSessionId(sessionId);
       } catch (error) {
-        this.#lose(1, 'invalid-session', error, `a record's session id cannot be stored (${errorMessage(error)}; tool ${shortId(record.toolId)}, record ${shortId(record.id)})`);
+        this.#lose(
+          1,
+          'invalid-session',
+          error,
+          `a record's session id cannot be stored (${errorMessage(error)}; tool ${shortId(record.toolId)}, record ${shortId(record.id)})`,
+        );
         return;
       }
       group = [];
@@ -310,7 +315,12 @@ export class StorageWriter {
     if (typeof line === 'string') group.push(line);
     else {
       if (group.length === 0) this.#staged.delete(sessionId);
-      this.#lose(1, 'unstorable', new TypeError(line.unstorable), `record ${shortId(record.id)} of tool ${shortId(record.toolId)} cannot be stored: ${line.unstorable}`);
+      this.#lose(
+        1,
+        'unstorable',
+        new TypeError(line.unstorable),
+        `record ${shortId(record.id)} of tool ${shortId(record.toolId)} cannot be stored: ${line.unstorable}`,
+      );
     }
   }
 
@@ -335,7 +345,12 @@ export class StorageWriter {
     const rest = group.length - written;
     if (isPermanent(error)) {
       this.#staged.delete(sessionId);
-      this.#lose(rest, `permanent:${(error as { code?: string }).code ?? (error as Error).name}`, error, `${rest} records of session ${shortId(sessionId)} cannot be written (${errorMessage(error)})`);
+      this.#lose(
+        rest,
+        `permanent:${(error as { code?: string }).code ?? (error as Error).name}`,
+        error,
+        `${rest} records of session ${shortId(sessionId)} cannot be written (${errorMessage(error)})`,
+      );
       return;
     }
     group.splice(0, written);
@@ -387,11 +402,19 @@ export class StorageWriter {
       this.#cursor = 0;
       for (const [sessionId, lines] of [...this.#staged]) this.#writeSync(sessionId, lines as string[]);
     }
-    this.#loseEverythingQueued('exit', this.#sync ? 'could not be written when the process exited' : 'were still queued when the process exited (this adapter cannot write synchronously)');
+    this.#loseEverythingQueued(
+      'exit',
+      this.#sync
+        ? 'could not be written when the process exited'
+        : 'were still queued when the process exited (this adapter cannot write synchronously)',
+    );
     const lost = this.counters.lost - lostBefore;
     if (lost > 0 && !this.#userSinks) {
       try {
-        writeSync(2, `(node:${process.pid}) PerftrackWarning: perftrack storage: ${lost} records were lost at process exit (see stats().lost)\n`);
+        writeSync(
+          2,
+          `(node:${process.pid}) PerftrackWarning: perftrack storage: ${lost} records were lost at process exit (see stats().lost)\n`,
+        );
       } catch {
         // no stderr
       }

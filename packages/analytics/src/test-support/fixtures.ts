@@ -21,7 +21,11 @@ export function rec(toolId: string, sessionId: string, start: number, extra: Par
 }
 
 /** One session's calls in order, one every 100 ms, from a string like "read grep edit". */
-export function session(sessionId: string, tools: string, extra: (i: number) => Partial<ToolExecutionMetrics> = () => ({})): ToolExecutionMetrics[] {
+export function session(
+  sessionId: string,
+  tools: string,
+  extra: (i: number) => Partial<ToolExecutionMetrics> = () => ({}),
+): ToolExecutionMetrics[] {
   return tools
     .split(/\s+/)
     .filter(Boolean)
@@ -33,7 +37,15 @@ export function sampleTraces(): Array<{ id: string; records: ToolExecutionMetric
   const sessions = new Map<string, ToolExecutionMetrics[]>();
   for (const line of readFileSync(join(__dirname, 'agent-traces-sample.jsonl'), 'utf8').split('\n')) {
     if (!line) continue;
-    const r = JSON.parse(line) as { session: string; seq: number; tool: string; ok: boolean; error: string | null; inputBytes: number; outputBytes: number };
+    const r = JSON.parse(line) as {
+      session: string;
+      seq: number;
+      tool: string;
+      ok: boolean;
+      error: string | null;
+      inputBytes: number;
+      outputBytes: number;
+    };
     let list = sessions.get(r.session);
     if (list === undefined) sessions.set(r.session, (list = []));
     list.push(

@@ -1,4 +1,3 @@
-
 // The api layer alone: instrumentation before (or without) any collector is safe and records
 // nothing. Loaded in isolation, without the collector module that registers the real default.
 

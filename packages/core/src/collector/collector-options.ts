@@ -131,4 +131,3 @@ function optionalFunction<T>(name: string, value: T | undefined): T | undefined 
   }
   return value;
 }
-

@@ -32,5 +32,12 @@ test('a failure whose message getter makes a tracked call: both calls are record
   expect(() => outer({}, { sessionID: 's1', messageID: 'm1' })).toThrow();
   const byTool = Object.fromEntries(sink.records.map((m) => [m.toolId, m]));
   expect(byTool['inner']).toMatchObject({ success: true, sessionId: 'default' });
-  expect(byTool['outer']).toMatchObject({ success: false, sessionId: 's1', messageId: 'm1', error: 'outer failed', errorType: 'OuterError', sampleWeight: 1 });
+  expect(byTool['outer']).toMatchObject({
+    success: false,
+    sessionId: 's1',
+    messageId: 'm1',
+    error: 'outer failed',
+    errorType: 'OuterError',
+    sampleWeight: 1,
+  });
 });

@@ -6,7 +6,9 @@ describe('every number in a record is finite; durations are never negative', () 
   test('recordExecution refuses non-finite or negative values, naming the field', () => {
     const c = new MetricsCollector(quiet);
     const base = { toolId: 'bash', sessionId: 's', startTime: 1000, endTime: 1010, success: true };
-    expect(() => c.recordExecution({ ...base, duration: Infinity })).toThrow('recordExecution: duration must be a finite number >= 0, got Infinity');
+    expect(() => c.recordExecution({ ...base, duration: Infinity })).toThrow(
+      'recordExecution: duration must be a finite number >= 0, got Infinity',
+    );
     expect(() => c.recordExecution({ ...base, duration: -1e12 })).toThrow('duration must be a finite number >= 0');
     expect(() => c.recordExecution({ ...base, sampleWeight: Infinity })).toThrow('sampleWeight must be a finite number > 0');
     expect(() => c.recordExecution({ ...base, inputSize: Number.NaN })).toThrow('inputSize must be a finite number, got NaN');

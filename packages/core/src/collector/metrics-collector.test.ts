@@ -252,7 +252,15 @@ describe('getMetrics filters', () => {
 describe('recordExecution', () => {
   test('records a call timed elsewhere and validates it', () => {
     const collector = new MetricsCollector();
-    const r = collector.recordExecution({ toolId: 'bash', sessionId: 's', startTime: 1000, endTime: 1250, success: false, error: 'exit 1', errorType: 'NonZeroExit' });
+    const r = collector.recordExecution({
+      toolId: 'bash',
+      sessionId: 's',
+      startTime: 1000,
+      endTime: 1250,
+      success: false,
+      error: 'exit 1',
+      errorType: 'NonZeroExit',
+    });
     expect(r).toMatchObject({ duration: 250, sampleWeight: 1, success: false, errorType: 'NonZeroExit' });
     expect(() => collector.recordExecution({ toolId: 'bash', sessionId: 's', startTime: 5, endTime: 1, success: true })).toThrow(TypeError);
   });
@@ -260,11 +268,38 @@ describe('recordExecution', () => {
   test('keeps every field of the record, one object shape whatever fields are given, and an untimed failure as given', () => {
     const collector = new MetricsCollector();
     const full = collector.recordExecution({
-      toolId: 'read', sessionId: 's', messageId: 'm', callId: 'c', startTime: 10, endTime: 12, success: true,
-      inputSize: 3, outputSize: 4, inputHash: 'abc', sampleWeight: 4, metadata: { a: 1 },
+      toolId: 'read',
+      sessionId: 's',
+      messageId: 'm',
+      callId: 'c',
+      startTime: 10,
+      endTime: 12,
+      success: true,
+      inputSize: 3,
+      outputSize: 4,
+      inputHash: 'abc',
+      sampleWeight: 4,
+      metadata: { a: 1 },
     })!;
-    const bare = collector.recordExecution({ toolId: 'x', sessionId: '', startTime: 1, endTime: 1, success: false, untimed: true, duration: 0 })!;
-    expect(full).toMatchObject({ messageId: 'm', callId: 'c', duration: 2, inputSize: 3, outputSize: 4, inputHash: 'abc', sampleWeight: 4, metadata: { a: 1 } });
+    const bare = collector.recordExecution({
+      toolId: 'x',
+      sessionId: '',
+      startTime: 1,
+      endTime: 1,
+      success: false,
+      untimed: true,
+      duration: 0,
+    })!;
+    expect(full).toMatchObject({
+      messageId: 'm',
+      callId: 'c',
+      duration: 2,
+      inputSize: 3,
+      outputSize: 4,
+      inputHash: 'abc',
+      sampleWeight: 4,
+      metadata: { a: 1 },
+    });
     expect(bare).toMatchObject({ sessionId: 'default', untimed: true, duration: 0, sampleWeight: 1 });
     expect(Object.keys(bare)).toEqual(Object.keys(full));
   });

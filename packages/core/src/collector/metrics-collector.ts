@@ -11,15 +11,16 @@ import { provideDefaultRecorder } from '../api/default-recorder';
 import { createDraft, RECORDER, type RecordDraft, type Recorder } from '../api/recorder';
 import { SessionIdGuard } from './session-id-rule';
 import { CollectorRecorder } from './collector-recorder';
-import { describe, resolveCollectorOptions, type CollectorErrorSource, type CollectorStats, type MetricsCollectorOptions, type MetricsFilter } from './collector-options';
+import {
+  describe,
+  resolveCollectorOptions,
+  type CollectorErrorSource,
+  type CollectorStats,
+  type MetricsCollectorOptions,
+  type MetricsFilter,
+} from './collector-options';
 import { checkExecutionInput } from './execution-input';
-import type {
-  Clock,
-  MemorySource,
-  MetricsSubscriber,
-  RandomSource,
-  ToolExecutionMetrics,
-} from '../api/types';
+import type { Clock, MemorySource, MetricsSubscriber, RandomSource, ToolExecutionMetrics } from '../api/types';
 
 interface InFlight {
   readonly toolId: string;
@@ -55,7 +56,6 @@ const CONTEXT_SOURCE = "the call's context (the `context` option, the framework'
  * collector.completeToolExecution(id, true, output);
  */
 export class MetricsCollector {
-
   readonly #options: MetricsCollectorOptions;
   readonly #buffer: RingBuffer<ToolExecutionMetrics>;
   readonly #inFlight: LRUCache<string, InFlight>;
@@ -172,12 +172,7 @@ export class MetricsCollector {
   }
 
   /** {@link MetricsCollector.completeToolExecution} on the default collector. */
-  static completeToolExecution(
-    executionId: string,
-    success: boolean,
-    output?: unknown,
-    error?: unknown,
-  ): ToolExecutionMetrics | undefined {
+  static completeToolExecution(executionId: string, success: boolean, output?: unknown, error?: unknown): ToolExecutionMetrics | undefined {
     return MetricsCollector.default.completeToolExecution(executionId, success, output, error);
   }
 
@@ -345,12 +340,7 @@ export class MetricsCollector {
    * Completes an execution started with {@link startToolExecution}; returns its record, or
    * `undefined` when the id is unknown (never started, completed already, or abandoned).
    */
-  completeToolExecution(
-    executionId: string,
-    success: boolean,
-    output?: unknown,
-    error?: unknown,
-  ): ToolExecutionMetrics | undefined {
+  completeToolExecution(executionId: string, success: boolean, output?: unknown, error?: unknown): ToolExecutionMetrics | undefined {
     const end = this.#clock.now();
     const f = this.#inFlight.get(executionId);
     if (f === undefined) {
@@ -427,7 +417,8 @@ export class MetricsCollector {
    * {@link recordExecution} and decides sampling there); they show in `stats().sampledOut`.
    */
   countSampledOut(calls = 1): void {
-    if (!Number.isInteger(calls) || calls < 0) throw new TypeError(`countSampledOut: calls must be a non-negative integer, got ${describe(calls)}`);
+    if (!Number.isInteger(calls) || calls < 0)
+      throw new TypeError(`countSampledOut: calls must be a non-negative integer, got ${describe(calls)}`);
     if (this.#recorder.enabled) this.#recorder.sampledOutCalls += calls;
   }
 
@@ -469,15 +460,26 @@ export class MetricsCollector {
   #build(d: RecordDraft): ToolExecutionMetrics {
     // The session id rule, checked where the record is built so the warning names its source.
     if (d.sessionId !== this.#sessionIds.lastGood) {
-      const source = d.preformatted === true ? 'recordExecution({ sessionId })' : d.id !== undefined ? 'startToolExecution(toolId, sessionId)' : CONTEXT_SOURCE;
+      const source =
+        d.preformatted === true
+          ? 'recordExecution({ sessionId })'
+          : d.id !== undefined
+            ? 'startToolExecution(toolId, sessionId)'
+            : CONTEXT_SOURCE;
       this.#sessionIds.check(d.sessionId, d.toolId, source);
     }
     const start = d.start;
     const end = d.end;
     if (
-      end - start >= 0 && end - start < Infinity &&
-      d.preformatted !== true && d.untimed === undefined && d.links === undefined &&
-      d.inputSize === undefined && d.outputSize === undefined && d.memoryUsed === undefined && d.inputHash === undefined
+      end - start >= 0 &&
+      end - start < Infinity &&
+      d.preformatted !== true &&
+      d.untimed === undefined &&
+      d.links === undefined &&
+      d.inputSize === undefined &&
+      d.outputSize === undefined &&
+      d.memoryUsed === undefined &&
+      d.inputHash === undefined
     ) {
       return this.#compactRecord(d);
     }
@@ -494,8 +496,19 @@ export class MetricsCollector {
     const duration = d.duration ?? d.end - d.start;
     if (success) return { id, toolId, sessionId, messageId, callId, startTime, endTime, duration, success, sampleWeight, metadata };
     return {
-      id, toolId, sessionId, messageId, callId, startTime, endTime, duration, success,
-      error: errorMessage(failure), errorType: errorType(failure), sampleWeight, metadata,
+      id,
+      toolId,
+      sessionId,
+      messageId,
+      callId,
+      startTime,
+      endTime,
+      duration,
+      success,
+      error: errorMessage(failure),
+      errorType: errorType(failure),
+      sampleWeight,
+      metadata,
     };
   }
 
@@ -587,7 +600,6 @@ export class MetricsCollector {
     if (i === 0 && this.#seq > 1) this.#idBlock = this.#idPrefix + String((this.#seq - 1) / 1000);
     return this.#idBlock + (ID_SUFFIXES[i] as string);
   }
-
 }
 
 Object.defineProperty(MetricsCollector.prototype, COLLECTOR_BRAND, { value: VERSION });

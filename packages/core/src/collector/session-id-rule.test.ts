@@ -4,7 +4,8 @@ import { SESSION_ID_MAX_LENGTH, sessionIdProblem } from '@perftrack/core/interna
 describe('the session id rule, checked where the record is built', () => {
   test('sessionIdProblem: non-empty, at most 200 characters, no control character; anything else is fine', () => {
     expect(SESSION_ID_MAX_LENGTH).toBe(200);
-    for (const ok of ['s', 'ses_1', '../../etc', '__proto__', 'x'.repeat(200), 'sessión 🚀', 'a b\tc'.replace('\t', ' ')]) expect(sessionIdProblem(ok)).toBeUndefined();
+    for (const ok of ['s', 'ses_1', '../../etc', '__proto__', 'x'.repeat(200), 'sessión 🚀', 'a b\tc'.replace('\t', ' ')])
+      expect(sessionIdProblem(ok)).toBeUndefined();
     expect(sessionIdProblem('')).toBe('must not be empty');
     expect(sessionIdProblem('x'.repeat(201))).toBe('longer than 200 characters');
     expect(sessionIdProblem('a\0b')).toBe('contains a NUL byte');
@@ -47,7 +48,8 @@ describe('the session id rule, checked where the record is built', () => {
   test('good session ids never warn, alternating or repeated', () => {
     const warnings: string[] = [];
     const collector = new MetricsCollector({ onWarning: (w) => warnings.push(w) });
-    for (let i = 0; i < 1000; i++) collector.recordExecution({ toolId: 't', sessionId: `s${i % 7}`, startTime: 1, endTime: 2, success: true });
+    for (let i = 0; i < 1000; i++)
+      collector.recordExecution({ toolId: 't', sessionId: `s${i % 7}`, startTime: 1, endTime: 2, success: true });
     expect(warnings).toEqual([]);
   });
 });

@@ -18,7 +18,8 @@ export function sessionIdProblem(sessionId: unknown): string | undefined {
   if (sessionId.length > SESSION_ID_MAX_LENGTH) return `longer than ${SESSION_ID_MAX_LENGTH} characters`;
   for (let i = 0; i < sessionId.length; i++) {
     const code = sessionId.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f) return code === 0 ? 'contains a NUL byte' : `contains a control character (U+${code.toString(16).padStart(4, '0').toUpperCase()})`;
+    if (code < 0x20 || code === 0x7f)
+      return code === 0 ? 'contains a NUL byte' : `contains a control character (U+${code.toString(16).padStart(4, '0').toUpperCase()})`;
   }
   return undefined;
 }

@@ -7,7 +7,8 @@ function setup(trackInputOutput = true) {
   const collector = new MetricsCollector({ onWarning: () => {} });
   const sink = new InMemorySubscriber();
   collector.subscribe(sink);
-  const track = (fn: (...a: never[]) => unknown) => trackPerformance({ collector, trackInputOutput, toolId: 't' })(fn as never) as (...a: unknown[]) => unknown;
+  const track = (fn: (...a: never[]) => unknown) =>
+    trackPerformance({ collector, trackInputOutput, toolId: 't' })(fn as never) as (...a: unknown[]) => unknown;
   return { collector, track, records: () => sink.records as ToolExecutionMetrics[] };
 }
 
@@ -23,25 +24,50 @@ const ids = (r: ToolExecutionMetrics) => ({
 
 describe('default context resolver', () => {
   test.each([
-    ['opencode', [input, { sessionID: 's1', messageID: 'm1', callID: 'c1', abort: {} }], { sessionId: 's1', messageId: 'm1', callId: 'c1' }],
+    [
+      'opencode',
+      [input, { sessionID: 's1', messageID: 'm1', callID: 'c1', abort: {} }],
+      { sessionId: 's1', messageId: 'm1', callId: 'c1' },
+    ],
     [
       'AI SDK options with experimental_context',
-      [input, { toolCallId: 'call_1', messages: [{ role: 'user', content: 'x'.repeat(500) }], abortSignal: undefined, experimental_context: { sessionId: 'chat-9', runId: 'r-1' } }],
+      [
+        input,
+        {
+          toolCallId: 'call_1',
+          messages: [{ role: 'user', content: 'x'.repeat(500) }],
+          abortSignal: undefined,
+          experimental_context: { sessionId: 'chat-9', runId: 'r-1' },
+        },
+      ],
       { sessionId: 'chat-9', callId: 'call_1', runId: 'r-1' },
     ],
     [
       'Mastra 1.x execution context',
-      [input, { agent: { toolCallId: 'tc-2', threadId: 'thread-2', resourceId: 'user-2', messages: ['x'.repeat(800)] }, requestContext: new Map(), workflow: { runId: 'run-2' } }],
+      [
+        input,
+        {
+          agent: { toolCallId: 'tc-2', threadId: 'thread-2', resourceId: 'user-2', messages: ['x'.repeat(800)] },
+          requestContext: new Map(),
+          workflow: { runId: 'run-2' },
+        },
+      ],
       { sessionId: 'thread-2', callId: 'tc-2', runId: 'run-2' },
     ],
     [
       'Mastra 0.x single argument',
-      [{ context: input, threadId: 'thread-3', resourceId: 'user-3', runId: 'run-3', runtimeContext: new Map(), mastra: {} }, { toolCallId: 'tc-3', messages: [] }],
+      [
+        { context: input, threadId: 'thread-3', resourceId: 'user-3', runId: 'run-3', runtimeContext: new Map(), mastra: {} },
+        { toolCallId: 'tc-3', messages: [] },
+      ],
       { sessionId: 'thread-3', callId: 'tc-3', runId: 'run-3' },
     ],
     [
       'LangChain tool call and run config',
-      [{ type: 'tool_call', id: 'lc-4', name: 't', args: input }, { runId: 'run-4', configurable: { thread_id: 'thread-4' }, callbacks: [], metadata: {} }],
+      [
+        { type: 'tool_call', id: 'lc-4', name: 't', args: input },
+        { runId: 'run-4', configurable: { thread_id: 'thread-4' }, callbacks: [], metadata: {} },
+      ],
       { sessionId: 'thread-4', callId: 'lc-4', runId: 'run-4' },
     ],
     [
@@ -54,7 +80,15 @@ describe('default context resolver', () => {
     track(() => 'ok')(input); // the input alone: its size is the reference
     track(() => 'ok')(...args);
     const [alone, r] = records();
-    expect(ids(r!)).toEqual({ sessionId: expected.sessionId, messageId: undefined, callId: undefined, runId: undefined, parentCallId: undefined, parentSessionId: undefined, ...expected });
+    expect(ids(r!)).toEqual({
+      sessionId: expected.sessionId,
+      messageId: undefined,
+      callId: undefined,
+      runId: undefined,
+      parentCallId: undefined,
+      parentSessionId: undefined,
+      ...expected,
+    });
     expect(r!.inputSize).toBe(alone!.inputSize);
     expect(r!.inputSize).toBeLessThan(20);
   });
@@ -89,8 +123,22 @@ describe('default context resolver', () => {
 
   test('hostile contexts (throwing getters, proxies) fall back to the default session and never reach the tool', () => {
     const { collector, track, records } = setup();
-    const throwing = Object.defineProperty({}, 'sessionId', { get: () => { throw new Error('getter'); } });
-    const proxy = new Proxy({}, { has: () => { throw new Error('has'); }, get: () => { throw new Error('get'); } });
+    const throwing = Object.defineProperty({}, 'sessionId', {
+      get: () => {
+        throw new Error('getter');
+      },
+    });
+    const proxy = new Proxy(
+      {},
+      {
+        has: () => {
+          throw new Error('has');
+        },
+        get: () => {
+          throw new Error('get');
+        },
+      },
+    );
     expect(track(() => 'a')(input, throwing)).toBe('a');
     expect(track(() => 'b')(input, proxy)).toBe('b');
     expect(records().map((r) => r.sessionId)).toEqual([collector.defaultSessionId, collector.defaultSessionId]);

@@ -105,7 +105,8 @@ export function frameworkContext(first: unknown, second: unknown): CallContext |
         str(ctx.resourceId);
       messageId = firstString(ctx, MESSAGE_KEYS);
       callId = firstString(ctx, CALL_KEYS) ?? firstString(agent, CALL_KEYS) ?? firstString(bag(ctx.toolCall), ['id']);
-      runId = firstString(ctx, RUN_KEYS) ?? firstString(workflow, RUN_KEYS) ?? firstString(agent, RUN_KEYS) ?? firstString(shared, RUN_KEYS);
+      runId =
+        firstString(ctx, RUN_KEYS) ?? firstString(workflow, RUN_KEYS) ?? firstString(agent, RUN_KEYS) ?? firstString(shared, RUN_KEYS);
       parentCallId = firstString(ctx, ['parentCallId']) ?? firstString(shared, ['parentCallId']);
       parentSessionId = firstString(ctx, ['parentSessionId']) ?? firstString(shared, ['parentSessionId']);
     }
@@ -116,7 +117,14 @@ export function frameworkContext(first: unknown, second: unknown): CallContext |
     } else if (isLangChainToolCall(first)) {
       callId ??= str(first.id);
     }
-    if (sessionId === undefined && messageId === undefined && callId === undefined && runId === undefined && parentCallId === undefined && parentSessionId === undefined) {
+    if (
+      sessionId === undefined &&
+      messageId === undefined &&
+      callId === undefined &&
+      runId === undefined &&
+      parentCallId === undefined &&
+      parentSessionId === undefined
+    ) {
       return undefined;
     }
     return { sessionId, messageId, callId, runId, parentCallId, parentSessionId };

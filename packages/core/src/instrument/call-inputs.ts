@@ -10,7 +10,10 @@ export function hashOf(value: unknown): string | undefined {
   try {
     // The typings omit the options argument the library accepts (`cycles`: mark cycles instead of throwing).
     const text = (stableStringify as unknown as (v: unknown, o: { cycles: boolean }) => string | undefined)(value, { cycles: true });
-    return createHash('sha256').update(text === undefined ? 'undefined' : text).digest('hex').slice(0, 16);
+    return createHash('sha256')
+      .update(text === undefined ? 'undefined' : text)
+      .digest('hex')
+      .slice(0, 16);
   } catch {
     return undefined;
   }
@@ -59,7 +62,12 @@ export function failureIn(spec: Spec, c: Recorder, value: unknown): unknown {
   }
 }
 
-export function metadataOf(spec: Spec, c: Recorder, args: ArrayLike<unknown>, result: unknown): Readonly<Record<string, unknown>> | undefined {
+export function metadataOf(
+  spec: Spec,
+  c: Recorder,
+  args: ArrayLike<unknown>,
+  result: unknown,
+): Readonly<Record<string, unknown>> | undefined {
   if (spec.metaFn === undefined) return spec.metaObject;
   try {
     const m = spec.metaFn(Array.prototype.slice.call(args), result);

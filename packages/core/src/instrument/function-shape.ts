@@ -14,7 +14,8 @@ export function copyFunctionShape(wrapped: object, fn: AnyFunction): void {
   Object.defineProperty(wrapped, TRACKED, { value: fn });
   // `new wrapped()` builds an instance of the original (see wrap-call): one prototype for both
   const prototype = Object.getOwnPropertyDescriptor(fn, 'prototype');
-  if (prototype !== undefined && 'prototype' in wrapped) Object.defineProperty(wrapped, 'prototype', { value: prototype.value, writable: prototype.writable ?? true });
+  if (prototype !== undefined && 'prototype' in wrapped)
+    Object.defineProperty(wrapped, 'prototype', { value: prototype.value, writable: prototype.writable ?? true });
   // Keep reflect-metadata written on the original by other (legacy) decorators, when it is loaded.
   const R = Reflect as unknown as {
     getOwnMetadataKeys?: (t: object) => unknown[];
@@ -29,4 +30,3 @@ export function copyFunctionShape(wrapped: object, fn: AnyFunction): void {
 export function isTracked(fn: unknown): boolean {
   return typeof fn === 'function' && Object.prototype.hasOwnProperty.call(fn, TRACKED);
 }
-

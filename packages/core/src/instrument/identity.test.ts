@@ -85,7 +85,11 @@ describe('`new` on a wrapped function', () => {
         seen.push(new.target);
         this.x = x;
       }
-      const Wrapped = trackPerformance({ collector, toolId: 'Point', ...options })(Point as unknown as (x: number) => void) as unknown as new (x: number) => { x: number };
+      const Wrapped = trackPerformance({ collector, toolId: 'Point', ...options })(
+        Point as unknown as (x: number) => void,
+      ) as unknown as new (
+        x: number,
+      ) => { x: number };
       const p = new Wrapped(3);
       expect(p.x).toBe(3);
       expect(p).toBeInstanceOf(Point);
@@ -114,7 +118,9 @@ describe('`new` on a wrapped function', () => {
     function Base(this: { kind: unknown }) {
       this.kind = new.target;
     }
-    const Wrapped = trackPerformance({ collector, toolId: 'Base' })(Base as unknown as () => void) as unknown as new () => { kind: unknown };
+    const Wrapped = trackPerformance({ collector, toolId: 'Base' })(Base as unknown as () => void) as unknown as new () => {
+      kind: unknown;
+    };
     class Derived {}
     const made = Reflect.construct(Wrapped, [], Derived) as { kind: unknown };
     expect(made).toBeInstanceOf(Derived);
@@ -146,7 +152,10 @@ describe('tool names equal to Object.prototype keys', () => {
 
   test('a `__proto__` registry key stays an own key of the returned record, not its prototype', async () => {
     const { collector, sink } = setup();
-    const registry = JSON.parse('{"__proto__": {"id": "evil", "execute": null}, "read": {"id": "read"}}') as Record<string, { id: string; execute: () => Promise<string> }>;
+    const registry = JSON.parse('{"__proto__": {"id": "evil", "execute": null}, "read": {"id": "read"}}') as Record<
+      string,
+      { id: string; execute: () => Promise<string> }
+    >;
     registry['__proto__']!.execute = async () => 'p';
     registry['read']!.execute = async () => 'r';
     const wrapped = wrapTools(registry, { collector });

@@ -105,13 +105,19 @@ export function validate(options: TrackOptions | undefined, where = 'options'): 
   ] as const) {
     if (typeof v !== 'boolean') fail(`${name} must be a boolean, got ${typeof v}`);
   }
-  if (customMetadata !== undefined && typeof customMetadata !== 'function' && (typeof customMetadata !== 'object' || customMetadata === null)) {
+  if (
+    customMetadata !== undefined &&
+    typeof customMetadata !== 'function' &&
+    (typeof customMetadata !== 'object' || customMetadata === null)
+  ) {
     fail(`customMetadata must be an object or a function (args, result) => object, got ${typeof customMetadata}`);
   }
   if (collector !== undefined && !isRecordable(collector)) fail('collector must be a MetricsCollector');
-  if (context !== undefined && typeof context !== 'function') fail(`context must be a function (args, thisArg) => { sessionId }, got ${typeof context}`);
+  if (context !== undefined && typeof context !== 'function')
+    fail(`context must be a function (args, thisArg) => { sessionId }, got ${typeof context}`);
   if (input !== undefined && typeof input !== 'function') fail(`input must be a function (args) => input, got ${typeof input}`);
-  if (failureOf !== undefined && typeof failureOf !== 'function') fail(`failureOf must be a function (result) => error | undefined, got ${typeof failureOf}`);
+  if (failureOf !== undefined && typeof failureOf !== 'function')
+    fail(`failureOf must be a function (result) => error | undefined, got ${typeof failureOf}`);
   return {
     toolId,
     rate: sampleRate,

@@ -34,7 +34,8 @@ export function lazyClassMethodId(methodName: string, isStatic: boolean): { idOf
         if (typeof k === 'function' && k.name) return (cached = `${k.name}.${methodName}`);
       } else if (typeof thisArg === 'object' && thisArg !== null) {
         let o: object | null = Object.getPrototypeOf(thisArg) as object | null;
-        while (o !== null && !(Object.getOwnPropertyDescriptor(o, methodName)?.value === self)) o = Object.getPrototypeOf(o) as object | null;
+        while (o !== null && !(Object.getOwnPropertyDescriptor(o, methodName)?.value === self))
+          o = Object.getPrototypeOf(o) as object | null;
         const name = (o as { constructor?: { name?: unknown } } | null)?.constructor?.name;
         if (typeof name === 'string' && name.length > 0) return (cached = `${name}.${methodName}`);
       }

@@ -35,7 +35,12 @@ export function runMethodOf(tool: object): 'execute' | 'invoke' | undefined {
 
 /** A LangChain `ToolMessage` (what `invoke` returns for a tool call): its content is the tool's output. */
 function toolMessageContent(result: unknown): unknown {
-  if (typeof result === 'object' && result !== null && typeof (result as { tool_call_id?: unknown }).tool_call_id === 'string' && 'content' in result) {
+  if (
+    typeof result === 'object' &&
+    result !== null &&
+    typeof (result as { tool_call_id?: unknown }).tool_call_id === 'string' &&
+    'content' in result
+  ) {
     return (result as { content: unknown }).content;
   }
   return result;

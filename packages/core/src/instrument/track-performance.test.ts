@@ -201,7 +201,9 @@ describe('decorators on the wrong thing', () => {
 
   test('wrapping a non-function, non-tool value throws a clear TypeError', () => {
     const wrap = trackPerformance() as unknown as (v: unknown) => unknown;
-    expect(() => wrap(42)).toThrow('trackPerformance: expected a function, a class, or a tool object with an execute() method (or a LangChain tool: name and invoke()), got number');
+    expect(() => wrap(42)).toThrow(
+      'trackPerformance: expected a function, a class, or a tool object with an execute() method (or a LangChain tool: name and invoke()), got number',
+    );
     expect(() => wrap(null)).toThrow(TypeError);
     expect(() => wrap({ id: 'x' })).toThrow(TypeError);
   });
@@ -344,7 +346,10 @@ describe('tool objects and wrapTools', () => {
 
   test('wrapTools wraps arrays and records, with per-tool options', async () => {
     const { collector, records } = setup({ random: createSeededRandom(1) });
-    const arr = wrapTools([makeTool('read', (a) => a.n), makeTool('grep', (a) => a.n)], { collector, perTool: { grep: { sampleRate: 0 } } });
+    const arr = wrapTools([makeTool('read', (a) => a.n), makeTool('grep', (a) => a.n)], {
+      collector,
+      perTool: { grep: { sampleRate: 0 } },
+    });
     const ctx = { sessionID: 's', messageID: 'm' };
     await arr[0].execute({ n: 1 }, ctx);
     await arr[1].execute({ n: 1 }, ctx);
@@ -411,7 +416,9 @@ describe('sampling', () => {
     await expect(asyncFail()).rejects.toBe(err);
     for (let i = 0; i < 20; i++) expect(() => halfFail()).toThrow(err);
     const byTool = (id: string) => records().filter((m) => m.toolId === id);
-    expect(byTool('f')).toEqual([expect.objectContaining({ success: false, untimed: true, duration: 0, sampleWeight: 1, error: 'always' })]);
+    expect(byTool('f')).toEqual([
+      expect.objectContaining({ success: false, untimed: true, duration: 0, sampleWeight: 1, error: 'always' }),
+    ]);
     expect(byTool('g')).toEqual([expect.objectContaining({ success: false, untimed: true, sampleWeight: 1 })]);
     expect(byTool('h')).toHaveLength(20);
     expect(byTool('h').every((m) => m.sampleWeight === 1)).toBe(true);
@@ -457,7 +464,9 @@ describe('memory, I/O sizes, hashes, metadata', () => {
   test('sizes are approximate JSON sizes; raw input and output are never stored', () => {
     const { collector, records } = setup();
     const secret = 'sk-live-0123456789abcdef';
-    const tracked = trackPerformance({ collector, toolId: 'echo', trackInputOutput: true })((input: { key: string; data: number[] }) => ({ echoed: input.key }));
+    const tracked = trackPerformance({ collector, toolId: 'echo', trackInputOutput: true })((input: { key: string; data: number[] }) => ({
+      echoed: input.key,
+    }));
     tracked({ key: secret, data: [1, 2, 3] });
     const m = records()[0]!;
     const json = JSON.stringify({ key: secret, data: [1, 2, 3] }).length;
@@ -469,7 +478,9 @@ describe('memory, I/O sizes, hashes, metadata', () => {
 
   test('a throwing getter, a circular input and a huge input never reach the tool', () => {
     const { collector, records } = setup();
-    const tracked = trackPerformance({ collector, toolId: 'io', trackInputOutput: true, hashInput: true })((x: unknown) => (x ? 'ok' : 'no'));
+    const tracked = trackPerformance({ collector, toolId: 'io', trackInputOutput: true, hashInput: true })((x: unknown) =>
+      x ? 'ok' : 'no',
+    );
     const hostile = {
       a: 1,
       get b(): number {
@@ -543,7 +554,10 @@ describe('context', () => {
         await tool(5);
       }),
     ]);
-    const bySession = (s: string) => records().filter((m) => m.sessionId === s).map((m) => m.metadata ?? m.messageId ?? null);
+    const bySession = (s: string) =>
+      records()
+        .filter((m) => m.sessionId === s)
+        .map((m) => m.metadata ?? m.messageId ?? null);
     expect(records()).toHaveLength(4);
     expect(bySession('A')).toHaveLength(2);
     expect(bySession('B')).toEqual(['mB', 'mB']);
@@ -615,7 +629,9 @@ describe('the default collector', () => {
 
 describe('framework hooks: input and failureOf', () => {
   const isError = (r: unknown) =>
-    typeof r === 'object' && r !== null && (r as { isError?: unknown }).isError === true ? { name: 'ToolResultError', message: 'said isError' } : undefined;
+    typeof r === 'object' && r !== null && (r as { isError?: unknown }).isError === true
+      ? { name: 'ToolResultError', message: 'said isError' }
+      : undefined;
 
   test('input picks what is sized and hashed: the framework options beside the input are not counted', () => {
     const { collector, records } = setup();
@@ -628,7 +644,9 @@ describe('framework hooks: input and failureOf', () => {
     const [a, b] = records();
     expect(a!.inputSize).toBeLessThan(40);
     expect(a!.inputHash).toBe(b!.inputHash);
-    const all = trackPerformance({ collector, toolId: 'weather', trackInputOutput: true })((input: { city: string }, _o: typeof big) => input.city);
+    const all = trackPerformance({ collector, toolId: 'weather', trackInputOutput: true })(
+      (input: { city: string }, _o: typeof big) => input.city,
+    );
     all({ city: 'Oslo' }, big);
     expect(records()[2]!.inputSize).toBeGreaterThan(20_000);
   });
@@ -636,7 +654,13 @@ describe('framework hooks: input and failureOf', () => {
   test('a returned value that failureOf calls a failure is recorded as one, and the caller gets the value unchanged', async () => {
     const { collector, records } = setup();
     const bad = { isError: true, content: [] };
-    const sync = trackPerformance({ collector, toolId: 't', failureOf: isError, trackInputOutput: true, customMetadata: (_a, r) => ({ got: r === bad }) })(() => bad);
+    const sync = trackPerformance({
+      collector,
+      toolId: 't',
+      failureOf: isError,
+      trackInputOutput: true,
+      customMetadata: (_a, r) => ({ got: r === bad }),
+    })(() => bad);
     expect(sync()).toBe(bad);
     const ok = { content: [] };
     const asyncFn = trackPerformance({ collector, toolId: 'u', failureOf: isError })(async (x: boolean) => (x ? bad : ok));
@@ -667,7 +691,17 @@ describe('framework hooks: input and failureOf', () => {
   test('a throwing failureOf or input is reported, never reaches the caller, and the call counts as a success', () => {
     const { collector, records, errors } = setup();
     const boom = new Error('hook bug');
-    const f = trackPerformance({ collector, toolId: 'f', trackInputOutput: true, failureOf: () => { throw boom; }, input: () => { throw boom; } })(() => 42);
+    const f = trackPerformance({
+      collector,
+      toolId: 'f',
+      trackInputOutput: true,
+      failureOf: () => {
+        throw boom;
+      },
+      input: () => {
+        throw boom;
+      },
+    })(() => 42);
     expect(f()).toBe(42);
     expect(records()[0]).toMatchObject({ success: true });
     expect(errors).toEqual([boom, boom]);
@@ -677,7 +711,11 @@ describe('framework hooks: input and failureOf', () => {
     const { collector, records } = setup();
     const sessions: unknown[] = [undefined, '', 42];
     let i = 0;
-    const f = trackPerformance({ collector, toolId: 'x', context: () => ({ sessionId: sessions[i++] as string | undefined, callId: `c${i}` }) })(() => 1);
+    const f = trackPerformance({
+      collector,
+      toolId: 'x',
+      context: () => ({ sessionId: sessions[i++] as string | undefined, callId: `c${i}` }),
+    })(() => 1);
     f();
     f();
     f();

@@ -19,11 +19,7 @@ export interface PerformanceDecorator {
   /** TC39 class decorator: tracks every own prototype method. */
   <Class extends AbstractClass>(value: Class, context: ClassDecoratorContext<Class>): void;
   /** Legacy (`experimentalDecorators`) method decorator. */
-  <F extends AnyFunction>(
-    target: object,
-    propertyKey: string | symbol,
-    descriptor: TypedPropertyDescriptor<F>,
-  ): TypedPropertyDescriptor<F>;
+  <F extends AnyFunction>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<F>): TypedPropertyDescriptor<F>;
   /** Wraps a tool object; returns a copy whose `execute` is tracked (the original is untouched). */
   <T extends ToolLike>(tool: T): T;
   /** Wraps a function; or, applied to a class, the legacy class decorator (tracks every own prototype method). */
@@ -40,7 +36,9 @@ function trackClassMethods(proto: object, className: string, spec: Spec): void {
     const d = Object.getOwnPropertyDescriptor(proto, key);
     if (d === undefined || typeof d.value !== 'function' || isTracked(d.value)) continue;
     const method = keyName(key);
-    const fallback = constant(spec.toolId === undefined ? `${className}.${method}` : method === 'execute' ? spec.toolId : `${spec.toolId}.${method}`);
+    const fallback = constant(
+      spec.toolId === undefined ? `${className}.${method}` : method === 'execute' ? spec.toolId : `${spec.toolId}.${method}`,
+    );
     const idOf = spec.toolId === undefined ? toolOrMethodId(method, fallback) : fallback;
     Object.defineProperty(proto, key, { ...d, value: instrument(d.value as AnyFunction, spec, idOf) });
   }
@@ -76,9 +74,12 @@ export function trackPerformance(options?: TrackOptions): PerformanceDecorator {
     if (argc >= 3 || typeof context === 'string' || typeof context === 'symbol') {
       if (typeof context !== 'string' && typeof context !== 'symbol') fail('unexpected decorator arguments');
       const d = descriptor as PropertyDescriptor | undefined;
-      if (d === undefined) fail(`@trackPerformance() cannot decorate property "${keyName(context)}": only methods and classes can be tracked`);
+      if (d === undefined)
+        fail(`@trackPerformance() cannot decorate property "${keyName(context)}": only methods and classes can be tracked`);
       if (typeof d.value !== 'function') {
-        fail(`@trackPerformance() cannot decorate ${d.get || d.set ? 'accessor' : 'non-function member'} "${keyName(context)}": only methods and classes can be tracked`);
+        fail(
+          `@trackPerformance() cannot decorate ${d.get || d.set ? 'accessor' : 'non-function member'} "${keyName(context)}": only methods and classes can be tracked`,
+        );
       }
       if (isTracked(d.value)) return d;
       const method = keyName(context);
@@ -119,7 +120,9 @@ export function trackPerformance(options?: TrackOptions): PerformanceDecorator {
       if (typeof target === 'object' && target !== null && runMethodOf(target) !== undefined) {
         return wrapToolObject(target as ToolLike, spec);
       }
-      fail(`expected a function, a class, or a tool object with an execute() method (or a LangChain tool: name and invoke()), got ${target === null ? 'null' : typeof target}`);
+      fail(
+        `expected a function, a class, or a tool object with an execute() method (or a LangChain tool: name and invoke()), got ${target === null ? 'null' : typeof target}`,
+      );
     }
     fail('unexpected decorator arguments');
   }

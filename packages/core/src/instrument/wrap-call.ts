@@ -105,7 +105,8 @@ function end(call: Call, returned: boolean, value: unknown, endTime: number = ca
       failure = found;
     }
   }
-  const metadata = spec.metaObject !== undefined || spec.metaFn !== undefined ? metadataOf(spec, r, call.args, returned ? value : undefined) : undefined;
+  const metadata =
+    spec.metaObject !== undefined || spec.metaFn !== undefined ? metadataOf(spec, r, call.args, returned ? value : undefined) : undefined;
   const sessionId = sessionOf(ctx, r);
   // every value is computed before the shared draft is written: no user code runs in between
   const d = draft;
@@ -197,7 +198,13 @@ export function instrument(fn: AnyFunction, spec: Spec, idOf: IdOf): AnyFunction
 
 function isBasic(spec: Spec): boolean {
   return (
-    !spec.trackMemory && !spec.trackIO && !spec.hashInput && spec.metaFn === undefined && spec.context === undefined && spec.input === undefined && spec.failureOf === undefined
+    !spec.trackMemory &&
+    !spec.trackIO &&
+    !spec.hashInput &&
+    spec.metaFn === undefined &&
+    spec.context === undefined &&
+    spec.input === undefined &&
+    spec.failureOf === undefined
   );
 }
 
@@ -226,7 +233,16 @@ function wrapFull(fn: Apply, spec: Spec, idOf: IdOf): AnyFunction {
 }
 
 /** A sampled-out call: not timed; its failures (thrown, rejected, or found by `failureOf`) are kept, untimed. */
-function runSampledOut(fn: Apply, spec: Spec, idOf: IdOf, r: Recorder, thisArg: unknown, args: ArrayLike<unknown>, newTarget: unknown, wrapped: unknown): unknown {
+function runSampledOut(
+  fn: Apply,
+  spec: Spec,
+  idOf: IdOf,
+  r: Recorder,
+  thisArg: unknown,
+  args: ArrayLike<unknown>,
+  newTarget: unknown,
+  wrapped: unknown,
+): unknown {
   const fail = (failure: unknown): void => recordUntimed(r, spec, idOf(thisArg), readContext(args, thisArg, spec, r), failure);
   let result: unknown;
   try {
@@ -263,10 +279,36 @@ function runSampledOut(fn: Apply, spec: Spec, idOf: IdOf, r: Recorder, thisArg: 
 }
 
 /** Ends a call of the basic wrapper: its context read from the `execute(args, ctx)` arguments. */
-function endBasic(r: Recorder, spec: Spec, toolId: string, firstArg: unknown, ctxArg: unknown, start: number, endTime: number, returned: boolean, value: unknown): void {
+function endBasic(
+  r: Recorder,
+  spec: Spec,
+  toolId: string,
+  firstArg: unknown,
+  ctxArg: unknown,
+  start: number,
+  endTime: number,
+  returned: boolean,
+  value: unknown,
+): void {
   const ctx = frameworkContext(firstArg, ctxArg);
   if (ctx !== undefined && (ctx.runId !== undefined || ctx.parentCallId !== undefined || ctx.parentSessionId !== undefined)) {
-    end({ recorder: r, spec, toolId, ctx, args: [], memoryStart: 0, inputSize: undefined, inputSizeCapped: undefined, inputHash: undefined, start }, returned, value, endTime);
+    end(
+      {
+        recorder: r,
+        spec,
+        toolId,
+        ctx,
+        args: [],
+        memoryStart: 0,
+        inputSize: undefined,
+        inputSizeCapped: undefined,
+        inputHash: undefined,
+        start,
+      },
+      returned,
+      value,
+      endTime,
+    );
     return;
   }
   const sessionId = ctx === undefined ? r.defaultSessionId : sessionOf(ctx, r);
@@ -304,7 +346,8 @@ function wrapBasic(fn: Apply, spec: Spec, idOf: IdOf): AnyFunction {
   const explicit = spec.recorder;
   const wrapped = function (this: unknown): unknown {
     const r = explicit ?? defaultRecorder();
-    if (new.target !== undefined) return constructBasic.apply({ fn, spec, idOf, r, newTarget: new.target, wrapped }, arguments as unknown as unknown[]);
+    if (new.target !== undefined)
+      return constructBasic.apply({ fn, spec, idOf, r, newTarget: new.target, wrapped }, arguments as unknown as unknown[]);
     if (!r.enabled) return fn.apply(this, arguments as unknown as unknown[]);
     if (rate < 1 && (rate === 0 || r.random() >= rate)) {
       r.sampledOut();
@@ -335,7 +378,8 @@ function wrapBasic(fn: Apply, spec: Spec, idOf: IdOf): AnyFunction {
       endBasic(r, spec, idOf(this), firstArg, ctxArg, start, r.now(), false, e);
       throw e;
     }
-    if (typeof result === 'object' && result !== null && isNativePromise(result)) return settleBasicPromise(result, r, spec, idOf(this), firstArg, ctxArg, start);
+    if (typeof result === 'object' && result !== null && isNativePromise(result))
+      return settleBasicPromise(result, r, spec, idOf(this), firstArg, ctxArg, start);
     endBasic(r, spec, idOf(this), firstArg, ctxArg, start, r.now(), true, undefined);
     return result;
   };
@@ -370,7 +414,15 @@ function constructBasic(this: Construction, ...args: unknown[]): unknown {
 }
 
 /** {@link settlePromise} for the basic wrapper. */
-function settleBasicPromise(p: Promise<unknown>, r: Recorder, spec: Spec, toolId: string, firstArg: unknown, ctxArg: unknown, start: number): Promise<unknown> {
+function settleBasicPromise(
+  p: Promise<unknown>,
+  r: Recorder,
+  spec: Spec,
+  toolId: string,
+  firstArg: unknown,
+  ctxArg: unknown,
+  start: number,
+): Promise<unknown> {
   r.pending(1);
   return p.then(
     (v) => {

@@ -50,4 +50,3 @@ export function wrapTools<T extends readonly ToolLike[] | Readonly<Record<string
   }
   return out as T;
 }
-

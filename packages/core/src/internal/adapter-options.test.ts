@@ -1,5 +1,11 @@
 import { FakeClock, MetricsCollector } from '@perftrack/core';
-import { checkAdapterOptions, checkListeningOptions, LISTENING_ADAPTER_KEYS, sampleRateOf, WRAPPING_ADAPTER_KEYS } from '@perftrack/core/internal';
+import {
+  checkAdapterOptions,
+  checkListeningOptions,
+  LISTENING_ADAPTER_KEYS,
+  sampleRateOf,
+  WRAPPING_ADAPTER_KEYS,
+} from '@perftrack/core/internal';
 
 const naming = { owner: 'trackThings' };
 
@@ -31,8 +37,12 @@ describe('checkAdapterOptions', () => {
   });
 
   it("names the framework's words in its messages", () => {
-    expect(() => checkAdapterOptions({ sessionId: 3 } as never, WRAPPING_ADAPTER_KEYS, { owner: 'H', call: 'run' })).toThrow('a function of the run, got 3');
-    expect(() => checkAdapterOptions({ sampleRates: 'x' } as never, WRAPPING_ADAPTER_KEYS, { owner: 'H', tool: 'id' })).toThrow('a record of tool id to rate');
+    expect(() => checkAdapterOptions({ sessionId: 3 } as never, WRAPPING_ADAPTER_KEYS, { owner: 'H', call: 'run' })).toThrow(
+      'a function of the run, got 3',
+    );
+    expect(() => checkAdapterOptions({ sampleRates: 'x' } as never, WRAPPING_ADAPTER_KEYS, { owner: 'H', tool: 'id' })).toThrow(
+      'a record of tool id to rate',
+    );
   });
 });
 

@@ -92,11 +92,15 @@ export function checkAdapterOptions(
   const { owner } = naming;
   checkOptionKeys(options, keys, owner);
   const { collector, sessionId, sampleRate, sampleRates = {} } = options;
-  if (collector !== undefined && !(collector instanceof MetricsCollector)) throw new TypeError(`${owner}: collector must be a MetricsCollector`);
+  if (collector !== undefined && !(collector instanceof MetricsCollector))
+    throw new TypeError(`${owner}: collector must be a MetricsCollector`);
   if (sessionId !== undefined && !(typeof sessionId === 'function' || (typeof sessionId === 'string' && sessionId.length > 0))) {
-    throw new TypeError(`${owner}: sessionId must be a non-empty string or a function of the ${naming.call ?? 'call'}, got ${JSON.stringify(sessionId)}`);
+    throw new TypeError(
+      `${owner}: sessionId must be a non-empty string or a function of the ${naming.call ?? 'call'}, got ${JSON.stringify(sessionId)}`,
+    );
   }
-  if (typeof sampleRates !== 'object' || sampleRates === null) throw new TypeError(`${owner}: sampleRates must be a record of tool ${naming.tool ?? 'name'} to rate`);
+  if (typeof sampleRates !== 'object' || sampleRates === null)
+    throw new TypeError(`${owner}: sampleRates must be a record of tool ${naming.tool ?? 'name'} to rate`);
   const rates: Record<string, number> = Object.create(null);
   for (const [name, rate] of Object.entries({ ...(sampleRate !== undefined ? { '(sampleRate)': sampleRate } : {}), ...sampleRates })) {
     if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) {
@@ -108,7 +112,11 @@ export function checkAdapterOptions(
 }
 
 /** The sample rate of one tool: its own entry in `sampleRates` (own keys only: never `Object.prototype`'s), else `fallback`. */
-export function sampleRateOf<F extends number | undefined>(sampleRates: Readonly<Record<string, number>>, toolName: string, fallback: F): number | F {
+export function sampleRateOf<F extends number | undefined>(
+  sampleRates: Readonly<Record<string, number>>,
+  toolName: string,
+  fallback: F,
+): number | F {
   return Object.hasOwn(sampleRates, toolName) ? (sampleRates[toolName] as number) : fallback;
 }
 
@@ -131,10 +139,19 @@ export function checkListeningOptions(
 ): ResolvedListeningOptions {
   const { owner } = naming;
   const sampleRates = checkAdapterOptions(options, LISTENING_ADAPTER_KEYS, naming);
-  const { collector, sampleRate = 1, trackInputOutput = true, maxInFlight = 10_000, clock = systemClock, random = Math.random, onWarning } = options;
+  const {
+    collector,
+    sampleRate = 1,
+    trackInputOutput = true,
+    maxInFlight = 10_000,
+    clock = systemClock,
+    random = Math.random,
+    onWarning,
+  } = options;
   if (typeof trackInputOutput !== 'boolean') throw new TypeError(`${owner}: trackInputOutput must be a boolean`);
   checkInteger(owner, 'maxInFlight', maxInFlight, 1);
-  if (typeof clock?.now !== 'function' || !Number.isFinite(clock.timeOrigin)) throw new TypeError(`${owner}: clock must be { now(), timeOrigin }`);
+  if (typeof clock?.now !== 'function' || !Number.isFinite(clock.timeOrigin))
+    throw new TypeError(`${owner}: clock must be { now(), timeOrigin }`);
   if (typeof random !== 'function') throw new TypeError(`${owner}: random must be a function`);
   return { collector, sampleRate, sampleRates, trackInputOutput, maxInFlight, clock, random, onWarning };
 }

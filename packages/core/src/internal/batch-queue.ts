@@ -118,7 +118,10 @@ export class BatchQueue<T, A = undefined> {
     if (this.#size === this.capacity) {
       if (this.#drop || this.#draining) {
         this.#dropped++;
-        this.#diagnostics.warnOnce('drop', `${this.#name}: queue full (${this.capacity} items); dropping items (counted in stats().dropped)`);
+        this.#diagnostics.warnOnce(
+          'drop',
+          `${this.#name}: queue full (${this.capacity} items); dropping items (counted in stats().dropped)`,
+        );
         return;
       }
       this.#inlineBatches++;
@@ -181,7 +184,11 @@ export class BatchQueue<T, A = undefined> {
           this.#handle(item, aux);
         } catch (error) {
           this.#errors++;
-          this.#diagnostics.report(error, 'handle', (e) => `${this.#name}: an item's handler threw (${errorMessage(e)}); further errors are counted in stats().errors`);
+          this.#diagnostics.report(
+            error,
+            'handle',
+            (e) => `${this.#name}: an item's handler threw (${errorMessage(e)}); further errors are counted in stats().errors`,
+          );
         }
       }
     } finally {

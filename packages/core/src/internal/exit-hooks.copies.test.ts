@@ -36,7 +36,7 @@ function run(code: string): Promise<{ code: number | null; signal: NodeJS.Signal
   });
 }
 
-test('with two copies installed, SIGTERM still ends the process after both copies\' handlers ran', async () => {
+test("with two copies installed, SIGTERM still ends the process after both copies' handlers ran", async () => {
   const r = await run(`
     const a = require(${JSON.stringify(copies[0])});
     const b = require(${JSON.stringify(copies[1])});

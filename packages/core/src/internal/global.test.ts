@@ -22,7 +22,15 @@ describe('isCompatibleVersion (may this copy use a slot made by another version?
   });
 
   test('version lines: 0.x by minor, then by major; a pre-release alone', () => {
-    expect(['0.1.0', '0.1.7', '0.2.0', '1.0.0', '1.9.3', '2.0.0', '1.0.0-rc.1'].map(versionLine)).toEqual(['0.1', '0.1', '0.2', '1', '1', '2', '1.0.0-rc.1']);
+    expect(['0.1.0', '0.1.7', '0.2.0', '1.0.0', '1.9.3', '2.0.0', '1.0.0-rc.1'].map(versionLine)).toEqual([
+      '0.1',
+      '0.1',
+      '0.2',
+      '1',
+      '1',
+      '2',
+      '1.0.0-rc.1',
+    ]);
   });
 });
 
@@ -45,7 +53,9 @@ describe('coreGlobal', () => {
     expect(first).toEqual({ version: '0.1.0', path: '/app/node_modules/@perftrack/core' });
     expect(coreGlobal('0.1.7', '/app/node_modules/@perftrack/integration/node_modules/@perftrack/core')).toBe(first);
     expect((root[Symbol.for('perftrack.core.global/1')] as { lines: Record<string, unknown> }).lines['0.1']).toBe(first);
-    expect(Object.getOwnPropertySymbols(globalThis).includes(CORE_GLOBAL_KEY) && !Object.keys(globalThis).includes(String(CORE_GLOBAL_KEY))).toBe(true);
+    expect(
+      Object.getOwnPropertySymbols(globalThis).includes(CORE_GLOBAL_KEY) && !Object.keys(globalThis).includes(String(CORE_GLOBAL_KEY)),
+    ).toBe(true);
     expect(warn).not.toHaveBeenCalled();
   });
 
@@ -62,7 +72,9 @@ describe('coreGlobal', () => {
     expect(coreGlobal('0.1.2', '/d/core')).toBe(old);
     expect(warn).toHaveBeenCalledTimes(1);
     const [message, options] = warn.mock.calls[0]! as [string, { type: string; code: string }];
-    expect(message).toMatch(/^two incompatible copies of @perftrack\/core are loaded: 0\.1\.0 from \/a\/core and 0\.2\.0 from \/b\/core\. /);
+    expect(message).toMatch(
+      /^two incompatible copies of @perftrack\/core are loaded: 0\.1\.0 from \/a\/core and 0\.2\.0 from \/b\/core\. /,
+    );
     expect(options).toEqual({ type: 'PerftrackWarning', code: 'PERFTRACK_INCOMPATIBLE_CORE' });
     coreGlobal('1.0.0', '/e/core');
     expect(warn).toHaveBeenCalledTimes(3); // 1 | 0.1 and 1 | 0.2

@@ -69,7 +69,8 @@ function loadedFrom(): string {
 function registry(): CoreRegistry {
   const root = globalThis as { [CORE_GLOBAL_KEY]?: CoreRegistry };
   const existing = root[CORE_GLOBAL_KEY];
-  if (typeof existing === 'object' && existing !== null && typeof existing.lines === 'object' && Array.isArray(existing.warned)) return existing;
+  if (typeof existing === 'object' && existing !== null && typeof existing.lines === 'object' && Array.isArray(existing.warned))
+    return existing;
   const created: CoreRegistry = { lines: Object.create(null) as CoreRegistry['lines'], warned: [] };
   Object.defineProperty(root, CORE_GLOBAL_KEY, { value: created, writable: true, enumerable: false, configurable: true });
   return created;

@@ -11,7 +11,9 @@ describe('checkInteger', () => {
     expect(() => checkInteger('FileStorage', 'maxOpenFiles', 0, 1, 65_536)).toThrow(
       new TypeError('FileStorage: maxOpenFiles must be an integer from 1 to 65536, got 0'),
     );
-    expect(() => checkInteger('AnalyticsEngine', 'maxTools', 1, 2)).toThrow(new TypeError('AnalyticsEngine: maxTools must be an integer >= 2, got 1'));
+    expect(() => checkInteger('AnalyticsEngine', 'maxTools', 1, 2)).toThrow(
+      new TypeError('AnalyticsEngine: maxTools must be an integer >= 2, got 1'),
+    );
   });
 
   it('refuses what is not an integer number, strings shown quoted', () => {
@@ -25,7 +27,13 @@ describe('checkInteger', () => {
 describe('describeValue', () => {
   it('describes values whose conversion to a string throws', () => {
     expect(describeValue(Object.create(null))).toBe('[object Object]');
-    expect(describeValue({ toString: () => { throw new Error('no'); } })).toBe('[object Object]');
+    expect(
+      describeValue({
+        toString: () => {
+          throw new Error('no');
+        },
+      }),
+    ).toBe('[object Object]');
     expect(describeValue(Symbol('s'))).toBe('Symbol(s)');
   });
 });

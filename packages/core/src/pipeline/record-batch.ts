@@ -91,7 +91,9 @@ export class RecordBatchBuilder implements RecordBatch {
       this.#sessionIds.set(record.sessionId, session);
     }
     this.sessionIndex[i] = session;
-    this.errorTexts.push(record.success !== true && typeof record.error === 'string' && record.error !== '' ? normalizeErrorMessage(record.error) : '');
+    this.errorTexts.push(
+      record.success !== true && typeof record.error === 'string' && record.error !== '' ? normalizeErrorMessage(record.error) : '',
+    );
     return true;
   }
 

@@ -1,4 +1,12 @@
-import { MetricsCollector, RecordPipeline, subscriberSink, trackPerformance, type BatchSink, type RecordBatch, type ToolExecutionMetrics } from '@perftrack/core';
+import {
+  MetricsCollector,
+  RecordPipeline,
+  subscriberSink,
+  trackPerformance,
+  type BatchSink,
+  type RecordBatch,
+  type ToolExecutionMetrics,
+} from '@perftrack/core';
 
 /** A scheduler the test runs by hand. */
 function manualScheduler() {
@@ -28,7 +36,16 @@ const rec = (i: number, extra: Partial<ToolExecutionMetrics> = {}): ToolExecutio
 
 /** A sink that copies what each batch holds (the batch object itself is reused). */
 function copyingSink() {
-  const batches: { records: string[]; weights: number[]; timed: number[]; tools: string[]; toolOf: string[]; sessions: string[]; sessionOf: string[]; errors: string[] }[] = [];
+  const batches: {
+    records: string[];
+    weights: number[];
+    timed: number[];
+    tools: string[];
+    toolOf: string[];
+    sessions: string[];
+    sessionOf: string[];
+    errors: string[];
+  }[] = [];
   const sink: BatchSink = {
     onBatch(b: RecordBatch) {
       const n = b.length;
@@ -159,7 +176,13 @@ describe('RecordPipeline', () => {
     expect(inline.stats().inlineBatches).toBeGreaterThan(0);
 
     const warnings: string[] = [];
-    const dropping = new RecordPipeline({ sinks: [counting], schedule: never, capacity: 1024, overflow: 'drop', onWarning: (m) => warnings.push(m) });
+    const dropping = new RecordPipeline({
+      sinks: [counting],
+      schedule: never,
+      capacity: 1024,
+      overflow: 'drop',
+      onWarning: (m) => warnings.push(m),
+    });
     seen = 0;
     for (let i = 0; i < 1_000_000; i++) dropping.onMetric(r);
     expect(dropping.stats()).toMatchObject({ queued: 1024, dropped: 1_000_000 - 1024 });

@@ -107,7 +107,8 @@ export class RecordPipeline implements MetricsSubscriber {
     for (const sink of sinks) checkSink(sink, name);
     this.#sinks = [...sinks];
     this.#diagnostics = new Diagnostics<RecordPipelineErrorSource>({ onError: options.onError, onWarning: options.onWarning }, name);
-    if (options.schedule !== undefined && typeof options.schedule !== 'function') throw new TypeError(`${name}: schedule must be a function`);
+    if (options.schedule !== undefined && typeof options.schedule !== 'function')
+      throw new TypeError(`${name}: schedule must be a function`);
     const schedule = options.schedule ?? setImmediate;
     this.#queue = new BatchQueue<ToolExecutionMetrics>({
       name: `${name} queue`,
@@ -207,7 +208,10 @@ export class RecordPipeline implements MetricsSubscriber {
     try {
       if (batch.unusable > 0) {
         this.#unusable += batch.unusable;
-        this.#diagnostics.warnOnce('unusable', `${this.#name}: records without a string toolId and sessionId are left out (counted in stats().unusable)`);
+        this.#diagnostics.warnOnce(
+          'unusable',
+          `${this.#name}: records without a string toolId and sessionId are left out (counted in stats().unusable)`,
+        );
       }
       if (batch.length > 0) {
         this.#batches++;
@@ -217,7 +221,11 @@ export class RecordPipeline implements MetricsSubscriber {
             sink.onBatch(batch);
           } catch (error) {
             this.#sinkErrors++;
-            this.#diagnostics.report(error, 'sink', (e) => `${this.#name}: a sink threw (${errorMessage(e)}); further errors are counted in stats().sinkErrors`);
+            this.#diagnostics.report(
+              error,
+              'sink',
+              (e) => `${this.#name}: a sink threw (${errorMessage(e)}); further errors are counted in stats().sinkErrors`,
+            );
           }
         }
       }

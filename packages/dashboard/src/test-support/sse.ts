@@ -67,11 +67,17 @@ export async function openEventStream(url: string, headers: Record<string, strin
       const found = events.find(test);
       if (found) return Promise.resolve(found);
       return new Promise<SseEvent>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching event within ${timeoutMs} ms (got ${events.map((e) => e.event).join(', ')})`)), timeoutMs);
-        waiters.push({ test, resolve: (e) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no matching event within ${timeoutMs} ms (got ${events.map((e) => e.event).join(', ')})`)),
+          timeoutMs,
+        );
+        waiters.push({
+          test,
+          resolve: (e) => {
             clearTimeout(timer);
             resolve(e);
-          } });
+          },
+        });
       });
     },
     async close() {

@@ -52,7 +52,12 @@ export function parseExposition(text: string): Exposition {
 
 /** The value of the one sample named `name` whose labels include `labels`; throws if there is not exactly one. */
 export function sampleValue(exposition: Exposition, name: string, labels: Record<string, string> = {}): number {
-  const hits = exposition.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length >= Object.keys(labels).length);
+  const hits = exposition.samples.filter(
+    (s) =>
+      s.name === name &&
+      Object.entries(labels).every(([k, v]) => s.labels[k] === v) &&
+      Object.keys(s.labels).length >= Object.keys(labels).length,
+  );
   const exact = hits.filter((s) => Object.keys(s.labels).length === Object.keys(labels).length);
   const pick = exact.length === 1 ? exact : hits;
   if (pick.length !== 1) throw new Error(`expected one sample ${name}${JSON.stringify(labels)}, found ${pick.length}`);

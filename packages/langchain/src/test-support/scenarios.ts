@@ -9,11 +9,25 @@ export interface LangChainCore {
   /** 1.0 passes callbacks no tool call id: a failed run (no ToolMessage) then has its run id as callId. */
   failureHasToolCallId: boolean;
   tool: (fn: (input: never, config?: unknown) => unknown, fields: { name: string; description: string; schema: unknown }) => LcTool;
-  RunnableLambda: { from(fn: (input: string, config: unknown) => Promise<unknown>): { invoke(input: string, config?: Record<string, unknown>): Promise<unknown> } };
+  RunnableLambda: {
+    from(fn: (input: string, config: unknown) => Promise<unknown>): {
+      invoke(input: string, config?: Record<string, unknown>): Promise<unknown>;
+    };
+  };
   HumanMessage: new (text: string) => unknown;
   ToolMessage: new (fields: { content: string; tool_call_id: string; status?: string }) => unknown;
-  AIMessageChunk: new (fields: { content: string; tool_calls?: { id: string; name: string; args: Record<string, unknown>; type?: string }[] }) => unknown;
-  FakeStreamingChatModel: new (fields: { chunks?: unknown[]; sleep?: number }) => { bindTools(tools: unknown[]): { invoke(messages: unknown[], config?: unknown): Promise<{ tool_calls?: { id?: string; name: string; args: unknown }[] }> } };
+  AIMessageChunk: new (fields: {
+    content: string;
+    tool_calls?: { id: string; name: string; args: Record<string, unknown>; type?: string }[];
+  }) => unknown;
+  FakeStreamingChatModel: new (fields: {
+    chunks?: unknown[];
+    sleep?: number;
+  }) => {
+    bindTools(tools: unknown[]): {
+      invoke(messages: unknown[], config?: unknown): Promise<{ tool_calls?: { id?: string; name: string; args: unknown }[] }>;
+    };
+  };
 }
 
 export interface LcTool {
@@ -54,7 +68,10 @@ function agentLoop(lc: LangChainCore, tools: LcTool[], turns: Turn[]) {
   return lc.RunnableLambda.from(async (question: string, config: unknown) => {
     const messages: unknown[] = [new lc.HumanMessage(question)];
     for (const calls of [...turns, []]) {
-      const chunk = new lc.AIMessageChunk({ content: calls.length === 0 ? 'done' : '', tool_calls: calls.map((c) => ({ ...c, type: 'tool_call' })) });
+      const chunk = new lc.AIMessageChunk({
+        content: calls.length === 0 ? 'done' : '',
+        tool_calls: calls.map((c) => ({ ...c, type: 'tool_call' })),
+      });
       const ai = await new lc.FakeStreamingChatModel({ chunks: [chunk], sleep: 0 }).bindTools(tools).invoke(messages, config);
       messages.push(ai);
       if (!ai.tool_calls?.length) break;
@@ -106,7 +123,9 @@ export function describeScenarios(lc: LangChainCore): void {
         metadata: { thread_id: 'thread-1' },
       })) as unknown[];
       expect(messages.length).toBe(1 + 2 * 3 + 1); // question, 3 model turns, 4 tool messages
-      const got = byCall(records().map((r) => (!r.success && !lc.failureHasToolCallId ? { ...r, callId: r.callId?.replace(/^[0-9a-f-]{36}$/, 'a-s1') } : r)));
+      const got = byCall(
+        records().map((r) => (!r.success && !lc.failureHasToolCallId ? { ...r, callId: r.callId?.replace(/^[0-9a-f-]{36}$/, 'a-s1') } : r)),
+      );
       expect(got.map((r) => [r.callId, r.toolId, r.success, r.errorType ?? null, r.error ?? null])).toEqual([
         ['a-s1', 'search', false, 'QuotaError', 'search quota exhausted'],
         ['a-w1', 'weather', true, null, null],
@@ -115,7 +134,10 @@ export function describeScenarios(lc: LangChainCore): void {
       ]);
       for (const r of got) {
         expect(r).toMatchObject({ sessionId: 'thread-1', parentCallId: runId, runId, sampleWeight: 1 });
-        expect(r.metadata).toEqual({ framework: 'langchain', adapterVersion: (require('../../package.json') as { version: string }).version });
+        expect(r.metadata).toEqual({
+          framework: 'langchain',
+          adapterVersion: (require('../../package.json') as { version: string }).version,
+        });
       }
       const oslo = got[1]!;
       expect(oslo.inputSize).toBe(JSON.stringify({ city: 'Oslo' }).length); // the arguments, not the ToolCall envelope
@@ -132,7 +154,11 @@ export function describeScenarios(lc: LangChainCore): void {
       const handler = new PerftrackCallbackHandler({ collector });
       const tools = makeTools(lc);
       const runs = Array.from({ length: 20 }, (_, i) => ({ i, runId: randomUUID() }));
-      await Promise.all(runs.map(({ i, runId }) => agentLoop(lc, tools, script(`r${i}`)).invoke('go', { callbacks: [handler], runId, metadata: { thread_id: `t-${i}` } })));
+      await Promise.all(
+        runs.map(({ i, runId }) =>
+          agentLoop(lc, tools, script(`r${i}`)).invoke('go', { callbacks: [handler], runId, metadata: { thread_id: `t-${i}` } }),
+        ),
+      );
       expect(records()).toHaveLength(80);
       for (const { i, runId } of runs) {
         const mine = records().filter((r) => r.sessionId === `t-${i}`);

@@ -18,12 +18,18 @@ const usage = { inputTokens: 10, outputTokens: 5, totalTokens: 15 };
 function scriptedModel(turns) {
   const contentFor = (prompt) => {
     // the turn: Mastra splits parallel calls into one assistant message each, so count the calls made
-    let made = Array.isArray(prompt) ? prompt.flatMap((m) => (m.role === 'assistant' && Array.isArray(m.content) ? m.content.filter((c) => c.type === 'tool-call') : [])).length : 0;
+    let made = Array.isArray(prompt)
+      ? prompt.flatMap((m) => (m.role === 'assistant' && Array.isArray(m.content) ? m.content.filter((c) => c.type === 'tool-call') : []))
+          .length
+      : 0;
     let turn = 0;
     while (turn < turns.length && made >= turns[turn].length) made -= turns[turn++].length;
     const calls = turns[turn];
     if (calls === undefined) return { content: [{ type: 'text', text: 'All done.' }], finishReason: 'stop' };
-    return { content: calls.map((c) => ({ type: 'tool-call', toolCallId: c.id, toolName: c.tool, input: JSON.stringify(c.input) })), finishReason: 'tool-calls' };
+    return {
+      content: calls.map((c) => ({ type: 'tool-call', toolCallId: c.id, toolName: c.tool, input: JSON.stringify(c.input) })),
+      finishReason: 'tool-calls',
+    };
   };
   return {
     specificationVersion: 'v2',
@@ -37,11 +43,19 @@ function scriptedModel(turns) {
       const { content, finishReason } = contentFor(prompt);
       const parts = [{ type: 'stream-start', warnings: [] }];
       for (const c of content) {
-        if (c.type === 'text') parts.push({ type: 'text-start', id: 't' }, { type: 'text-delta', id: 't', delta: c.text }, { type: 'text-end', id: 't' });
+        if (c.type === 'text')
+          parts.push({ type: 'text-start', id: 't' }, { type: 'text-delta', id: 't', delta: c.text }, { type: 'text-end', id: 't' });
         else parts.push(c);
       }
       parts.push({ type: 'finish', finishReason, usage });
-      return { stream: new ReadableStream({ start: (ctl) => { for (const p of parts) ctl.enqueue(p); ctl.close(); } }) };
+      return {
+        stream: new ReadableStream({
+          start: (ctl) => {
+            for (const p of parts) ctl.enqueue(p);
+            ctl.close();
+          },
+        }),
+      };
     },
   };
 }
@@ -101,17 +115,31 @@ async function main() {
   collector.subscribe(sink);
   const warnings = [];
   // core's own wrapTools reads Mastra's context by default too
-  const tools = scenario === 'core-wrap' ? wrapTools(makeTools(), { collector, trackInputOutput: true }) : trackMastraTools(makeTools(), { collector, onWarning: (w) => warnings.push(w) });
+  const tools =
+    scenario === 'core-wrap'
+      ? wrapTools(makeTools(), { collector, trackInputOutput: true })
+      : trackMastraTools(makeTools(), { collector, onWarning: (w) => warnings.push(w) });
   const texts = [];
   if (scenario === 'one-run' || scenario === 'core-wrap') {
     const agent = new Agent({ name: 'planner', instructions: 'Plan a trip.', model: scriptedModel(plan('a')), tools });
-    texts.push((await agent.generate('Plan a trip to Oslo', { maxSteps: 5, threadId: 'thread-1', resourceId: 'user-1', runId: 'run-1' })).text);
+    texts.push(
+      (await agent.generate('Plan a trip to Oslo', { maxSteps: 5, threadId: 'thread-1', resourceId: 'user-1', runId: 'run-1' })).text,
+    );
   } else if (scenario === 'concurrent') {
     const runs = Array.from({ length: 10 }, (_, i) =>
-      new Agent({ name: 'p', instructions: 'x', model: scriptedModel(plan(`r${i}`)), tools }).generate('go', { maxSteps: 5, threadId: `t-${i}`, resourceId: 'u' }),
+      new Agent({ name: 'p', instructions: 'x', model: scriptedModel(plan(`r${i}`)), tools }).generate('go', {
+        maxSteps: 5,
+        threadId: `t-${i}`,
+        resourceId: 'u',
+      }),
     );
     for (const r of await Promise.all(runs)) texts.push(r.text);
-    const agent = new Agent({ name: 'p', instructions: 'x', model: scriptedModel([[{ id: 'x1', tool: 'weather', input: { city: 'Rome' } }]]), tools });
+    const agent = new Agent({
+      name: 'p',
+      instructions: 'x',
+      model: scriptedModel([[{ id: 'x1', tool: 'weather', input: { city: 'Rome' } }]]),
+      tools,
+    });
     texts.push((await agent.generate('go', { maxSteps: 3, resourceId: 'user-9' })).text);
   } else {
     throw new Error(`unknown scenario ${scenario}`);

@@ -33,8 +33,21 @@ function scriptedModel(sdk: AgentsSdk, turns: PlannedCall[][]) {
   return {
     async getResponse() {
       const calls = turns[turn++];
-      if (calls === undefined) return { usage: usage(), output: [{ type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'All done.' }] }] };
-      return { usage: usage(), output: calls.map((c) => ({ type: 'function_call', callId: c.callId, name: c.name, arguments: JSON.stringify(c.args), status: 'completed' })) };
+      if (calls === undefined)
+        return {
+          usage: usage(),
+          output: [{ type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'All done.' }] }],
+        };
+      return {
+        usage: usage(),
+        output: calls.map((c) => ({
+          type: 'function_call',
+          callId: c.callId,
+          name: c.name,
+          arguments: JSON.stringify(c.args),
+          status: 'completed',
+        })),
+      };
     },
     // biome-ignore lint/correctness/useYield: a model that refuses to stream; the generator only throws
     async *getStreamedResponse(): AsyncGenerator<never> {
@@ -49,7 +62,12 @@ class QuotaError extends Error {
 
 function makeTools(sdk: AgentsSdk) {
   return [
-    sdk.tool({ name: 'weather', description: 'Weather in a city', parameters: z.object({ city: z.string() }), execute: async ({ city }: { city: string }) => `sunny in ${city}` }),
+    sdk.tool({
+      name: 'weather',
+      description: 'Weather in a city',
+      parameters: z.object({ city: z.string() }),
+      execute: async ({ city }: { city: string }) => `sunny in ${city}`,
+    }),
     sdk.tool({
       name: 'search',
       description: 'Web search (over quota)',
@@ -94,7 +112,12 @@ export function describeScenarios(sdk: AgentsSdk): void {
   describe(`PerftrackTracingProcessor with @openai/agents ${sdk.version} (offline, scripted model)`, () => {
     test('every function tool call of a run: timing, failures, sizes, trace as runId, group as session, agent span as parent', async () => {
       const { processor, warnings, records } = setup(sdk);
-      const agent = new sdk.Agent({ name: 'planner', instructions: 'Plan a trip.', tools: makeTools(sdk), model: scriptedModel(sdk, plan('a')) });
+      const agent = new sdk.Agent({
+        name: 'planner',
+        instructions: 'Plan a trip.',
+        tools: makeTools(sdk),
+        model: scriptedModel(sdk, plan('a')),
+      });
       const result = await new sdk.Runner({ groupId: 'chat-1' }).run(agent, 'Plan a trip to Oslo');
       expect(result.finalOutput).toBe('All done.');
       const got = [...records()].sort((x, y) => x.toolId.localeCompare(y.toolId) || (x.inputSize ?? 0) - (y.inputSize ?? 0));
@@ -110,7 +133,10 @@ export function describeScenarios(sdk: AgentsSdk): void {
       for (const r of got) {
         expect(r.callId).toMatch(/^span_/);
         expect(r.parentCallId).toMatch(/^span_/);
-        expect(r.metadata).toEqual({ framework: 'openai-agents', adapterVersion: (require('../../package.json') as { version: string }).version });
+        expect(r.metadata).toEqual({
+          framework: 'openai-agents',
+          adapterVersion: (require('../../package.json') as { version: string }).version,
+        });
       }
       expect(got[2]!.inputSize).toBe(JSON.stringify({ city: 'Oslo' }).length);
       expect(got[2]!.outputSize).toBe('sunny in Oslo'.length);
@@ -124,7 +150,12 @@ export function describeScenarios(sdk: AgentsSdk): void {
       const { records } = setup(sdk);
       const tools = makeTools(sdk);
       await Promise.all(
-        Array.from({ length: 10 }, (_, i) => new sdk.Runner({ groupId: `g-${i}` }).run(new sdk.Agent({ name: 'p', instructions: 'x', tools, model: scriptedModel(sdk, plan(`r${i}`)) }), 'go')),
+        Array.from({ length: 10 }, (_, i) =>
+          new sdk.Runner({ groupId: `g-${i}` }).run(
+            new sdk.Agent({ name: 'p', instructions: 'x', tools, model: scriptedModel(sdk, plan(`r${i}`)) }),
+            'go',
+          ),
+        ),
       );
       expect(records()).toHaveLength(40);
       for (let i = 0; i < 10; i++) {

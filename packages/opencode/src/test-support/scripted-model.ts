@@ -60,7 +60,9 @@ export class ScriptedModel {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       const base = { id: `chatcmpl-${step}`, object: 'chat.completion.chunk', created: 1, model: 'scripted' };
       const send = (delta: unknown, finish: string | null, usage?: unknown): void => {
-        res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: finish }], ...(usage ? { usage } : {}) })}\n\n`);
+        res.write(
+          `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: finish }], ...(usage ? { usage } : {}) })}\n\n`,
+        );
       };
       const usage = { prompt_tokens: 100, completion_tokens: 10, total_tokens: 110 };
       const userText = JSON.stringify((request.messages ?? []).filter((m) => m.role === 'user').map((m) => m.content));

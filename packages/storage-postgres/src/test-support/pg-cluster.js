@@ -63,7 +63,8 @@ async function startTestCluster(settings = {}) {
     chownSync(join(dir, 'pwfile'), account.uid, account.gid);
   }
   chmodSync(dir, 0o700);
-  const as = (cmd, args) => (account === undefined ? run(join(bin, cmd), args) : run('runuser', ['-u', account.name, '--', join(bin, cmd), ...args]));
+  const as = (cmd, args) =>
+    account === undefined ? run(join(bin, cmd), args) : run('runuser', ['-u', account.name, '--', join(bin, cmd), ...args]);
   // a test process that dies must not leave a server behind
   const killOnExit = () => {
     try {
@@ -78,9 +79,17 @@ async function startTestCluster(settings = {}) {
   process.once('exit', killOnExit);
   await as('initdb', ['-D', data, '-U', user, '-A', 'scram-sha-256', `--pwfile=${join(dir, 'pwfile')}`, '-N', '-E', 'UTF8', '--locale=C']);
   const port = await freePort();
-  const options = { listen_addresses: '127.0.0.1', fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '200', ...settings };
+  const options = {
+    listen_addresses: '127.0.0.1',
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    max_connections: '200',
+    ...settings,
+  };
   const serverOptions = [`-p ${port}`, `-k ${dir}`, ...Object.entries(options).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
-  const startServer = () => as('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', serverOptions, 'start']).then(() => {});
+  const startServer = () =>
+    as('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', serverOptions, 'start']).then(() => {});
   const stopServer = () => as('pg_ctl', ['-D', data, '-w', '-m', 'fast', 'stop']).then(() => {});
   await startServer();
   let schemas = 0;

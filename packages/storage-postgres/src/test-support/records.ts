@@ -39,7 +39,8 @@ export function fleetRecords(count: number, seed = 1, sessions = 12): ToolExecut
     const duration = untimed ? 0 : Math.round(random() * random() * 400 * 1000) / 1000;
     // one in five starts at the same time as the session's previous record (a tie)
     const previous = lastStart.get(s);
-    const startTime = previous !== undefined && random() < 0.2 ? previous : base + (s * 9 + Math.floor(i / 10)) * 3_600_000 + random() * 1000;
+    const startTime =
+      previous !== undefined && random() < 0.2 ? previous : base + (s * 9 + Math.floor(i / 10)) * 3_600_000 + random() * 1000;
     lastStart.set(s, startTime);
     const errorType = success ? undefined : errors[Math.floor(random() * errors.length)];
     out.push({

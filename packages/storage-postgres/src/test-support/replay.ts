@@ -47,7 +47,9 @@ export function replayTools(records: readonly ToolExecutionMetrics[], filter?: H
         timedRecords: timed.length,
         totalDurationMs,
         meanDurationMs: timedWeight > 0 ? totalDurationMs / timedWeight : 0,
-        ...(durations.length > 0 ? { p50Ms: nearestRank(durations, 0.5), p95Ms: nearestRank(durations, 0.95), p99Ms: nearestRank(durations, 0.99) } : {}),
+        ...(durations.length > 0
+          ? { p50Ms: nearestRank(durations, 0.5), p95Ms: nearestRank(durations, 0.95), p99Ms: nearestRank(durations, 0.99) }
+          : {}),
         firstTime: Math.min(...rs.map((r) => r.startTime)),
         lastTime: Math.max(...rs.map((r) => r.endTime)),
         topErrors: [...errors]

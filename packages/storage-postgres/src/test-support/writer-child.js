@@ -10,7 +10,12 @@ const env = process.env;
 const count = Number(env.COUNT);
 const shared = Number(env.SHARED || 0);
 const errors = [];
-const adapter = new PostgresStorage({ connectionString: env.DATABASE_URL, schema: env.SCHEMA, partitionInterval: 'day', onError: (e) => errors.push(String(e && e.message)) });
+const adapter = new PostgresStorage({
+  connectionString: env.DATABASE_URL,
+  schema: env.SCHEMA,
+  partitionInterval: 'day',
+  onError: (e) => errors.push(String(e && e.message)),
+});
 const storage = new PerformanceStorage({
   adapter,
   batchSize: Number(env.BATCH || 500),

@@ -9,7 +9,12 @@ const env = process.env;
 const count = Number(env.COUNT);
 const writer = env.WRITER;
 const pad = 'x'.repeat(Number(env.PAD || 0));
-const storage = new PerformanceStorage({ dir: env.DIR, batchSize: Number(env.BATCH || 500), flushIntervalMs: 5, onWarning: (w) => process.stderr.write(`warning: ${w}\n`) });
+const storage = new PerformanceStorage({
+  dir: env.DIR,
+  batchSize: Number(env.BATCH || 500),
+  flushIntervalMs: 5,
+  onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
+});
 
 if (env.EXIT) {
   // the README's shape: a collector with storage subscribed, tools tracked by the decorator
@@ -29,13 +34,23 @@ if (env.EXIT) {
     const upTo = Math.min(count, n + 1000);
     for (; n < upTo; n++) {
       storage.onMetric({
-        id: `${writer}-${n}`, toolId: 'grep', sessionId: env.SESSION, startTime: t + n, endTime: t + n + 1, duration: 1, success: true, sampleWeight: 1,
+        id: `${writer}-${n}`,
+        toolId: 'grep',
+        sessionId: env.SESSION,
+        startTime: t + n,
+        endTime: t + n + 1,
+        duration: 1,
+        success: true,
+        sampleWeight: 1,
         ...(n % 7 === 0 && pad.length > 0 ? { metadata: { pad } } : {}),
       });
     }
     if (env.PROGRESS === '1') {
       const flushed = n;
-      storage.flush().then(() => process.stdout.write(`flushed ${flushed}\n`), () => {});
+      storage.flush().then(
+        () => process.stdout.write(`flushed ${flushed}\n`),
+        () => {},
+      );
     }
     if (n < count) setImmediate(tick);
     else storage.shutdown().then(() => process.stdout.write(`done ${JSON.stringify(storage.stats())}\n`));
