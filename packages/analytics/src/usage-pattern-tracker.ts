@@ -1,76 +1,28 @@
 import { isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
-import { checkInteger, sharedDefault } from '@perftrack/core/internal';
+import { sharedDefault } from '@perftrack/core/internal';
 import { VERSION } from './version';
 import { ingestPrepared } from './prepared-ingest';
 import { CallHistory, SequenceWalk } from './call-history';
 import { CallReorderBuffer } from './call-reorder-buffer';
 import { ContextTrie, ToolFrequency } from './context-trie';
 import { normalizeErrorMessage, wilsonLowerBound } from './evidence';
-import { NextToolPredictor, RecentCalls, type FeatureSink, type PredictorSettings } from './next-tool-predictor';
-import { PositionFrequency, RANKER_FEATURES } from './next-tool-ranker';
-import { DEFAULT_RANKER_WEIGHTS } from './next-tool-ranker-weights';
+import { NextToolPredictor, RecentCalls, type FeatureSink } from './next-tool-predictor';
+import { PositionFrequency } from './next-tool-ranker';
 import { SequenceTrie, type SequenceStats } from './sequence-trie';
 import { SessionSequenceTable, type SessionSequence } from './session-sequence-table';
-import { MAX_TOOLS_LIMIT, ToolRegistry } from './tool-registry';
+import { resolveTrackerOptions } from './usage-pattern-options';
+import { ToolRegistry } from './tool-registry';
 import { TopK, checkLimit } from './top-k';
 import type {
   ErrorPatternQuery,
   ErrorPronePattern,
   PatternQuery,
-  PredictionOptions,
   SequencePattern,
   SequenceStep,
   ToolPrediction,
   UsagePatternStats,
   UsagePatternTrackerOptions,
 } from './usage-pattern-types';
-
-const DEFAULTS = {
-  maxSequenceLength: 5,
-  maxPatterns: 100_000,
-  maxSessions: 1_000,
-  maxTools: 1_000,
-  reorderWindow: 16,
-  sessionHistory: 32,
-  maxSessionPatterns: 128,
-};
-const PREDICTION_DEFAULTS: Required<PredictionOptions> = {
-  discount: 0.75,
-  sessionAdaptation: true,
-  sessionDecay: 0.97,
-  sessionUnigramPrior: 50,
-  sessionBigramPrior: 20,
-  sessionTrigramPrior: 20,
-  outcomeAware: true,
-  rankerWeights: DEFAULT_RANKER_WEIGHTS,
-};
-
-const checkInt = (name: string, value: unknown, min: number, max: number): number =>
-  checkInteger('UsagePatternTracker', name, value, min, max);
-function checkNumber(name: string, value: unknown, min: number, max: number, openMin: boolean, openMax: boolean): number {
-  if (
-    typeof value !== 'number' ||
-    Number.isNaN(value) ||
-    (openMin ? value <= min : value < min) ||
-    (openMax ? value >= max : value > max)
-  ) {
-    throw new TypeError(
-      `UsagePatternTracker: ${name} must be a number in ${openMin ? '(' : '['}${min}, ${max}${openMax ? ')' : ']'}, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-function checkWeights(value: unknown): Float64Array | null {
-  if (value === null) return null;
-  if (!Array.isArray(value) || value.length !== RANKER_FEATURES || !value.every((w) => typeof w === 'number' && Number.isFinite(w))) {
-    throw new TypeError(`UsagePatternTracker: prediction.rankerWeights must be null or an array of ${RANKER_FEATURES} finite numbers`);
-  }
-  return Float64Array.from(value as number[]);
-}
-function checkBoolean(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`UsagePatternTracker: ${name} must be a boolean, got ${typeof value}`);
-  return value;
-}
 
 /** Live state of one session. */
 class SessionState {
@@ -152,51 +104,13 @@ export class UsagePatternTracker implements MetricsSubscriber {
   #beforeRead: (() => void) | undefined;
 
   constructor(options: UsagePatternTrackerOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError('UsagePatternTracker: options must be an object');
-    const known = new Set([...Object.keys(DEFAULTS), 'prediction']);
-    for (const key of Object.keys(options)) if (!known.has(key)) throw new TypeError(`UsagePatternTracker: unknown option "${key}"`);
-    this.#maxLength = checkInt('maxSequenceLength', options.maxSequenceLength ?? DEFAULTS.maxSequenceLength, 2, 8);
-    const maxPatterns = checkInt('maxPatterns', options.maxPatterns ?? DEFAULTS.maxPatterns, 16, 10_000_000);
-    this.#maxSessions = checkInt('maxSessions', options.maxSessions ?? DEFAULTS.maxSessions, 1, 10_000_000);
-    const maxTools = checkInt('maxTools', options.maxTools ?? DEFAULTS.maxTools, 2, MAX_TOOLS_LIMIT);
-    this.#reorderWindow = checkInt('reorderWindow', options.reorderWindow ?? DEFAULTS.reorderWindow, 0, 10_000);
-    const sessionHistory = checkInt('sessionHistory', options.sessionHistory ?? DEFAULTS.sessionHistory, 1, 4_096);
-    this.#maxSessionPatterns = checkInt('maxSessionPatterns', options.maxSessionPatterns ?? DEFAULTS.maxSessionPatterns, 0, 1_000_000);
-    const p = options.prediction ?? {};
-    if (p === null || typeof p !== 'object') throw new TypeError('UsagePatternTracker: prediction must be an object');
-    for (const key of Object.keys(p))
-      if (!(key in PREDICTION_DEFAULTS)) throw new TypeError(`UsagePatternTracker: unknown option "prediction.${key}"`);
-    this.#outcomeAware = checkBoolean('prediction.outcomeAware', p.outcomeAware ?? PREDICTION_DEFAULTS.outcomeAware);
-    const settings: PredictorSettings = {
-      discount: checkNumber('prediction.discount', p.discount ?? PREDICTION_DEFAULTS.discount, 0, 1, true, true),
-      sessionAdaptation: checkBoolean('prediction.sessionAdaptation', p.sessionAdaptation ?? PREDICTION_DEFAULTS.sessionAdaptation),
-      sessionDecay: checkNumber('prediction.sessionDecay', p.sessionDecay ?? PREDICTION_DEFAULTS.sessionDecay, 0, 1, true, false),
-      sessionUnigramPrior: checkNumber(
-        'prediction.sessionUnigramPrior',
-        p.sessionUnigramPrior ?? PREDICTION_DEFAULTS.sessionUnigramPrior,
-        0,
-        1e9,
-        true,
-        false,
-      ),
-      sessionBigramPrior: checkNumber(
-        'prediction.sessionBigramPrior',
-        p.sessionBigramPrior ?? PREDICTION_DEFAULTS.sessionBigramPrior,
-        0,
-        1e9,
-        true,
-        false,
-      ),
-      sessionTrigramPrior: checkNumber(
-        'prediction.sessionTrigramPrior',
-        p.sessionTrigramPrior ?? PREDICTION_DEFAULTS.sessionTrigramPrior,
-        0,
-        1e9,
-        true,
-        false,
-      ),
-      rankerWeights: checkWeights(p.rankerWeights === undefined ? PREDICTION_DEFAULTS.rankerWeights : p.rankerWeights),
-    };
+    const o = resolveTrackerOptions(options);
+    const { maxPatterns, maxTools, sessionHistory, settings } = o;
+    this.#maxLength = o.maxSequenceLength;
+    this.#maxSessions = o.maxSessions;
+    this.#reorderWindow = o.reorderWindow;
+    this.#maxSessionPatterns = o.maxSessionPatterns;
+    this.#outcomeAware = o.outcomeAware;
     this.#historyLength = Math.max(sessionHistory, this.#maxLength - 1);
     this.#tools = new ToolRegistry(maxTools);
     this.#toolCalls = new Float64Array(maxTools);

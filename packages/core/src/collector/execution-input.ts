@@ -35,3 +35,14 @@ export function checkExecutionInput(input: ExecutionInput): void {
     throw new TypeError(`recordExecution: sessionId must be a string, got ${describe(input.sessionId)}`);
   }
 }
+
+/** A manual execution started and not yet completed. */
+export interface InFlight {
+  readonly toolId: string;
+  readonly sessionId: string;
+  readonly messageId: string | undefined;
+  readonly start: number;
+  readonly inputSize: number | undefined;
+  readonly inputSizeCapped: boolean | undefined;
+  readonly memoryStart: number | undefined;
+}

@@ -9,7 +9,7 @@ import { VERSION } from '../internal/version';
 import { errorMessage, errorType } from '../internal/error-info';
 import { provideDefaultRecorder } from '../api/default-recorder';
 import { createDraft, RECORDER, type RecordDraft, type Recorder } from '../api/recorder';
-import { SessionIdGuard } from './session-id-rule';
+import { SessionIdGuard, sessionIdSource } from './session-id-rule';
 import { CollectorRecorder } from './collector-recorder';
 import {
   describe,
@@ -19,18 +19,8 @@ import {
   type MetricsCollectorOptions,
   type MetricsFilter,
 } from './collector-options';
-import { checkExecutionInput } from './execution-input';
+import { checkExecutionInput, type InFlight } from './execution-input';
 import type { Clock, MemorySource, MetricsSubscriber, RandomSource, ToolExecutionMetrics } from '../api/types';
-
-interface InFlight {
-  readonly toolId: string;
-  readonly sessionId: string;
-  readonly messageId: string | undefined;
-  readonly start: number;
-  readonly inputSize: number | undefined;
-  readonly inputSizeCapped: boolean | undefined;
-  readonly memoryStart: number | undefined;
-}
 
 /** Shared with every compatible copy of this package in the process: holds the default collector. */
 const shared = coreGlobal();
@@ -38,9 +28,6 @@ const shared = coreGlobal();
 const COLLECTOR_BRAND = Symbol.for('perftrack.core.MetricsCollector');
 /** "000" … "999": ids are a block prefix plus one of these, so no number is formatted per record. */
 const ID_SUFFIXES: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
-
-/** Where a decorated or wrapped call's session id comes from (named in the invalid-id warning). */
-const CONTEXT_SOURCE = "the call's context (the `context` option, the framework's context argument, or the collector's defaultSessionId)";
 
 /**
  * Collects tool-call records into a preallocated ring buffer and hands each one, synchronously,
@@ -459,15 +446,7 @@ export class MetricsCollector {
    */
   #build(d: RecordDraft): ToolExecutionMetrics {
     // The session id rule, checked where the record is built so the warning names its source.
-    if (d.sessionId !== this.#sessionIds.lastGood) {
-      const source =
-        d.preformatted === true
-          ? 'recordExecution({ sessionId })'
-          : d.id !== undefined
-            ? 'startToolExecution(toolId, sessionId)'
-            : CONTEXT_SOURCE;
-      this.#sessionIds.check(d.sessionId, d.toolId, source);
-    }
+    if (d.sessionId !== this.#sessionIds.lastGood) this.#sessionIds.check(d.sessionId, d.toolId, sessionIdSource(d));
     const start = d.start;
     const end = d.end;
     if (

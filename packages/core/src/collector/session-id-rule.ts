@@ -66,3 +66,12 @@ function quote(text: unknown): string {
   const s = typeof text === 'string' ? text : String(text);
   return JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s);
 }
+
+/** Where a decorated or wrapped call's session id comes from (named in the invalid-id warning). */
+const CONTEXT_SOURCE = "the call's context (the `context` option, the framework's context argument, or the collector's defaultSessionId)";
+
+/** Where the session id of a record being built came from, in words (for the invalid-id warning). */
+export function sessionIdSource(d: { readonly preformatted?: boolean | undefined; readonly id?: string | undefined }): string {
+  if (d.preformatted === true) return 'recordExecution({ sessionId })';
+  return d.id !== undefined ? 'startToolExecution(toolId, sessionId)' : CONTEXT_SOURCE;
+}

@@ -17,7 +17,7 @@ export const HEAP_WARMUP_CALLS = 32;
 /** One call of a tool in this many reads the heap (twice: before and after), starting with its first. */
 export const HEAP_READ_EVERY = 4;
 
-/** What counts a tool's calls for heap sampling (the tool's spec). @internal */
+/** What counts a tool's calls for heap sampling (the tool's spec). */
 export interface HeapReadCounter {
   heapCalls: number;
 }
@@ -25,7 +25,7 @@ export interface HeapReadCounter {
 /** Heap-reading calls seen per collector during its warm-up (weak: a collector's entry goes with it). */
 const warmups = new WeakMap<object, { calls: number }>();
 
-/** Whether this call of the tool, on `collector`, reads the heap; counts the call. @internal */
+/** Whether this call of the tool, on `collector`, reads the heap; counts the call. */
 export function readsHeap(counter: HeapReadCounter, collector: object): boolean {
   if (counter.heapCalls++ % HEAP_READ_EVERY === 0) return true;
   let warmup = warmups.get(collector);
