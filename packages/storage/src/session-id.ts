@@ -1,6 +1,6 @@
 import { SESSION_ID_MAX_LENGTH, sessionIdProblem } from '@perftrack/core/internal';
 
-/** Thrown for a session id that cannot be stored (see core's `sessionIdProblem`: empty, over 200 characters, a control character, not a string). */
+/** Thrown for a session id that cannot be stored (see core's `sessionIdProblem`: empty, over 200 characters, a NUL, not a string). */
 export class InvalidSessionIdError extends TypeError {
   constructor(
     readonly sessionId: unknown,

@@ -2,16 +2,14 @@ import { InMemorySubscriber, MetricsCollector, trackPerformance } from '@perftra
 import { SESSION_ID_MAX_LENGTH, sessionIdProblem } from '@perftrack/core/internal';
 
 describe('the session id rule, checked where the record is built', () => {
-  test('sessionIdProblem: non-empty, at most 200 characters, no control character; anything else is fine', () => {
+  test('sessionIdProblem: non-empty, at most 200 characters, no NUL; anything else (control characters included) is fine', () => {
     expect(SESSION_ID_MAX_LENGTH).toBe(200);
     for (const ok of ['s', 'ses_1', '../../etc', '__proto__', 'x'.repeat(200), 'sessión 🚀', 'a b\tc'.replace('\t', ' ')])
       expect(sessionIdProblem(ok)).toBeUndefined();
     expect(sessionIdProblem('')).toBe('must not be empty');
     expect(sessionIdProblem('x'.repeat(201))).toBe('longer than 200 characters');
     expect(sessionIdProblem('a\0b')).toBe('contains a NUL byte');
-    expect(sessionIdProblem('a\nb')).toBe('contains a control character (U+000A)');
-    expect(sessionIdProblem('a\u001b[31m')).toBe('contains a control character (U+001B)');
-    expect(sessionIdProblem('a\u007f')).toBe('contains a control character (U+007F)');
+    for (const ok of ['a\nb', 'a\u001b[31m', 'a\u007f', 'tab\tnew\nline']) expect(sessionIdProblem(ok)).toBeUndefined();
     expect(sessionIdProblem(42)).toBe('must be a string');
   });
 

@@ -9,19 +9,15 @@ export const SESSION_ID_MAX_LENGTH = 200;
 /**
  * Why `sessionId` cannot be carried by a record (and so cannot be stored), or `undefined` when it
  * can: it must be a non-empty string of at most {@link SESSION_ID_MAX_LENGTH} characters with no
- * control character (U+0000–U+001F, U+007F). Anything else, `../../etc`, `__proto__`, unicode,
- * is fine: storage encodes names that are not plain file names.
+ * NUL (U+0000). Anything else, `../../etc`, `__proto__`, unicode, tabs and other control
+ * characters, is fine: storage encodes names that are not plain file names (and stores of earlier
+ * versions, which accepted them, keep loading); what prints ids makes them terminal-safe.
  */
 export function sessionIdProblem(sessionId: unknown): string | undefined {
   if (typeof sessionId !== 'string') return 'must be a string';
   if (sessionId.length === 0) return 'must not be empty';
   if (sessionId.length > SESSION_ID_MAX_LENGTH) return `longer than ${SESSION_ID_MAX_LENGTH} characters`;
-  for (let i = 0; i < sessionId.length; i++) {
-    const code = sessionId.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f)
-      return code === 0 ? 'contains a NUL byte' : `contains a control character (U+${code.toString(16).padStart(4, '0').toUpperCase()})`;
-  }
-  return undefined;
+  return sessionId.includes('\0') ? 'contains a NUL byte' : undefined;
 }
 
 /**
