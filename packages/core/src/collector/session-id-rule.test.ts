@@ -34,8 +34,8 @@ describe('the session id rule, checked where the record is built', () => {
   test('recordExecution and startToolExecution name themselves as the source', () => {
     const first: string[] = [];
     const a = new MetricsCollector({ onWarning: (w) => first.push(w) });
-    a.recordExecution({ toolId: 'bash', sessionId: 'bad\nid', startTime: 1, endTime: 2, success: true });
-    expect(first).toEqual([expect.stringContaining('tool "bash" got session id "bad\\nid" from recordExecution({ sessionId })')]);
+    a.recordExecution({ toolId: 'bash', sessionId: 'bad\0id', startTime: 1, endTime: 2, success: true });
+    expect(first).toEqual([expect.stringContaining('tool "bash" got session id "bad\\u0000id" from recordExecution({ sessionId })')]);
     const second: string[] = [];
     const b = new MetricsCollector({ onWarning: (w) => second.push(w) });
     b.completeToolExecution(b.startToolExecution('grep', 'x'.repeat(300)), true);
