@@ -74,11 +74,13 @@ describe('perftrack with --store postgres://…', () => {
     // the same report from the directory, the database and the copy made from the database: the
     // full one (replayed) and the aggregate one (the database's default, computed by SQL there)
     const report = async (args: string[]) =>
-      (JSON.parse((await cli(['report', ...args, '--no-aggregates', '--json'])).stdout) as { analytics: { tools: unknown } }).analytics.tools;
+      (JSON.parse((await cli(['report', ...args, '--no-aggregates', '--json'])).stdout) as { analytics: { tools: unknown } }).analytics
+        .tools;
     const fromDir = await report(['--dir', dir]);
     expect(await report(['--store', url])).toEqual(fromDir);
     expect(await report(['--dir', back])).toEqual(fromDir);
-    const aggregates = async (args: string[]) => (JSON.parse((await cli(['report', ...args, '--json'])).stdout) as { tools: unknown }).tools;
+    const aggregates = async (args: string[]) =>
+      (JSON.parse((await cli(['report', ...args, '--json'])).stdout) as { tools: unknown }).tools;
     const dirAggregates = (JSON.parse((await cli(['report', '--dir', dir, '--aggregates', '--json'])).stdout) as { tools: unknown }).tools;
     expect(dirAggregates).toEqual(expect.any(Array));
     expect(await aggregates(['--store', url])).toEqual(dirAggregates);
