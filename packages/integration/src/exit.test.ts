@@ -57,3 +57,14 @@ test('SIGTERM saves everything and the process still ends by the signal', async 
   expect((await new PerformanceStorage({ dir }).loadMetrics('exit-1')).length).toBe(259);
   expect(readdirSync(join(dir, 'analytics'))).toHaveLength(3);
 }, 30_000);
+
+test('process.exit() right after the calls stores every one: the pipeline delivers to storage before its exit write', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'perftrack-exit-'));
+  dirs.push(dir);
+  const result = await child(calls.replace('READY', 'process.exit(0);'), dir);
+  expect(result.code).toBe(0);
+  const storage = new PerformanceStorage({ dir });
+  let total = 0;
+  for (let s = 0; s < 3; s++) total += (await storage.loadMetrics(`exit-${s}`)).length;
+  expect(total).toBe(777);
+}, 30_000);

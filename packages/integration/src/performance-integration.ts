@@ -11,7 +11,7 @@ import {
   type ToolLike,
   type WrapToolsOptions,
 } from '@perftrack/core';
-import { Diagnostics, installExitHooks, sharedDefault } from '@perftrack/core/internal';
+import { Diagnostics, installExitHooks, onProcessExit, sharedDefault } from '@perftrack/core/internal';
 import {
   AnalyticsEngine,
   UsagePatternTracker,
@@ -207,13 +207,20 @@ export class PerformanceIntegration {
       this.#timer.unref();
     }
     if (c.flushOnExit) {
-      this.#removeExitHooks = installExitHooks({
+      const removeHooks = installExitHooks({
         beforeExit: () =>
           this.#dirty.size > 0 || this.#pipeline.stats().queued > 0 || this.storage.stats().queued > 0
             ? this.#analyticsPass.final()
             : Promise.resolve(),
         signal: () => this.shutdown(),
       });
+      // On process.exit() or an uncaught exception nothing can be awaited: hand what the pipeline
+      // holds to storage synchronously, whose own exit handler (run after this one) writes it.
+      const removeDelivery = onProcessExit(() => pipeline.deliver());
+      this.#removeExitHooks = () => {
+        removeHooks();
+        removeDelivery();
+      };
     }
   }
 

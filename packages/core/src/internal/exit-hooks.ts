@@ -99,7 +99,12 @@ export function onProcessExit(handler: () => void): () => void {
     s.exitListening = true;
     const handlers = s.onExit;
     process.on('exit', () => {
-      for (const h of [...handlers]) {
+      // The live set, so a handler added by an earlier one runs too (the integration's pipeline
+      // delivers to storage, which then registers its own synchronous write); each runs once.
+      const ran = new Set<() => void>();
+      for (const h of handlers) {
+        if (ran.has(h)) continue;
+        ran.add(h);
         try {
           h();
         } catch {
