@@ -369,8 +369,7 @@ export class PerformanceIntegration {
     const report = await this.#sessionReport(sessionId);
     if (!includeChildren) return report;
     await this.ready;
-    this.#pipeline.deliver(); // records still queued for storage
-    await this.storage.flush();
+    await this.#flushStorage();
     let links: { sessionId: string; parentSessionId: string }[] = [];
     try {
       links = await findChildSessions(this.storage, sessionId);
@@ -390,8 +389,7 @@ export class PerformanceIntegration {
     await this.ready;
     if (this.analytics.hasSession(sessionId) || !this.config.enabled) return this.analytics.sessionReport(sessionId);
     // Not in live analytics (older than the replayed history, or evicted): rebuild it from its log.
-    this.#pipeline.deliver(); // records still queued for storage
-    await this.storage.flush();
+    await this.#flushStorage();
     const engine = new AnalyticsEngine({
       patterns: this.config.trackPatterns ? {} : false,
       ...(this.config.costModel ? { costModel: this.config.costModel } : {}),
@@ -412,8 +410,7 @@ export class PerformanceIntegration {
   async #recordsOf(sessionIds: string | readonly string[]): Promise<ToolExecutionMetrics[]> {
     const ids = typeof sessionIds === 'string' ? [sessionIds] : [...sessionIds];
     await this.ready;
-    this.#pipeline.deliver(); // records still queued for storage
-    await this.storage.flush();
+    await this.#flushStorage();
     const out: ToolExecutionMetrics[] = [];
     await openHistory({ storage: this.storage }).replay((m) => out.push(m), { sessionIds: ids });
     return out;
@@ -530,6 +527,12 @@ export class PerformanceIntegration {
   }
 
   // ---- internals ----------------------------------------------------------------------------
+
+  /** Hands what the pipeline holds to storage, then flushes storage: before any read of stored records. */
+  #flushStorage(): Promise<void> {
+    this.#pipeline.deliver();
+    return this.storage.flush();
+  }
 
   /** Feeds analytics and marks the batch's sessions active; while history loads, records wait (bounded) so history comes first. */
   readonly #feed: BatchSink = {
