@@ -2,7 +2,7 @@
 // of core, analytics and storage, each name listed, so one import serves.
 
 export { PerformanceIntegration } from './performance-integration';
-export type { IntegrationStats, SessionPatterns } from './performance-integration';
+export type { IntegrationStats, SessionPatterns } from './integration-stats';
 export { SessionPerformance, SessionTracker } from './session-performance';
 export { findChildSessions, rollUpSessions } from './session-children';
 export { openHistory, HistoryReader } from './history';
