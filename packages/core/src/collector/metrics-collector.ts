@@ -9,7 +9,7 @@ import { VERSION } from '../internal/version';
 import { errorMessage, errorType } from '../internal/error-info';
 import { provideDefaultRecorder } from '../api/default-recorder';
 import { createDraft, RECORDER, type RecordDraft, type Recorder } from '../api/recorder';
-import { SessionIdGuard, sessionIdSource } from './session-id-rule';
+import { SessionIdGuard } from './session-id-rule';
 import { CollectorRecorder } from './collector-recorder';
 import {
   describe,
@@ -446,7 +446,7 @@ export class MetricsCollector {
    */
   #build(d: RecordDraft): ToolExecutionMetrics {
     // The session id rule, checked where the record is built so the warning names its source.
-    if (d.sessionId !== this.#sessionIds.lastGood) this.#sessionIds.check(d.sessionId, d.toolId, sessionIdSource(d));
+    if (d.sessionId !== this.#sessionIds.lastGood) this.#sessionIds.check(d.sessionId, d.toolId, d);
     const start = d.start;
     const end = d.end;
     if (

@@ -50,4 +50,15 @@ describe('the session id rule, checked where the record is built', () => {
       collector.recordExecution({ toolId: 't', sessionId: `s${i % 7}`, startTime: 1, endTime: 2, success: true });
     expect(warnings).toEqual([]);
   });
+
+  test('a bad id between two sessions the guard remembers is still caught', () => {
+    const warnings: string[] = [];
+    const collector = new MetricsCollector({ onWarning: (w) => warnings.push(w) });
+    const record = (sessionId: string) => collector.recordExecution({ toolId: 't', sessionId, startTime: 1, endTime: 2, success: true });
+    for (let i = 0; i < 10; i++) record(i % 2 === 0 ? 'agent' : 'sub-agent');
+    record('a\0b');
+    record('agent');
+    record('sub-agent');
+    expect(warnings).toEqual([expect.stringContaining('contains a NUL byte')]);
+  });
 });

@@ -21,8 +21,9 @@ export function sessionIdProblem(sessionId: unknown): string | undefined {
 }
 
 /**
- * Applies {@link sessionIdProblem} where records are built, cheaply: the last good id is
- * remembered, so a call in the same session as the one before costs one comparison.
+ * Applies {@link sessionIdProblem} where records are built, cheaply: the last two good ids are
+ * remembered, so a call in one of the two sessions seen last (an agent and its sub-agent, or a
+ * tool tracked with and without a context) costs one or two comparisons.
  *
  * The rule for a record whose session id breaks it: the record is still published (the ring
  * buffer, analytics and a user's subscribers see the call as it happened, under the id the
@@ -34,6 +35,8 @@ export function sessionIdProblem(sessionId: unknown): string | undefined {
 export class SessionIdGuard {
   /** The last id that passed (compare with it first: repeated sessions cost nothing). */
   lastGood: string | undefined;
+  /** The good id before {@link SessionIdGuard.lastGood}. */
+  previousGood: string | undefined;
   /** Records built with an id that breaks the rule. */
   rejected = 0;
   readonly #warnOnce: (key: string, message: string) => void;
@@ -42,17 +45,27 @@ export class SessionIdGuard {
     this.#warnOnce = warnOnce;
   }
 
-  /** Checks one record's session id; warns once (per guard) for the first id that breaks the rule. */
-  check(sessionId: string, toolId: string, source: string): void {
+  /**
+   * Checks one record's session id; call it only when the id is not {@link SessionIdGuard.lastGood}
+   * (that comparison stays at the call site, where it inlines). Warns once (per guard) for the
+   * first id that breaks the rule, naming where `draft`'s id came from.
+   */
+  check(sessionId: string, toolId: string, draft: DraftSource): void {
+    if (sessionId === this.previousGood) {
+      this.previousGood = this.lastGood;
+      this.lastGood = sessionId;
+      return;
+    }
     const problem = sessionIdProblem(sessionId);
     if (problem === undefined) {
+      this.previousGood = this.lastGood;
       this.lastGood = sessionId;
       return;
     }
     this.rejected++;
     this.#warnOnce(
       'invalid-session-id',
-      `perftrack: tool ${quote(toolId)} got session id ${quote(sessionId)} from ${source}, which cannot be stored (${problem}); ` +
+      `perftrack: tool ${quote(toolId)} got session id ${quote(sessionId)} from ${sessionIdSource(draft)}, which cannot be stored (${problem}); ` +
         'its records stay in memory but storage drops them and counts them in stats().lost (reported once)',
     );
   }
@@ -66,8 +79,11 @@ function quote(text: unknown): string {
 /** Where a decorated or wrapped call's session id comes from (named in the invalid-id warning). */
 const CONTEXT_SOURCE = "the call's context (the `context` option, the framework's context argument, or the collector's defaultSessionId)";
 
+/** What of a record's draft tells where its session id came from. */
+type DraftSource = { readonly preformatted?: boolean | undefined; readonly id?: string | undefined };
+
 /** Where the session id of a record being built came from, in words (for the invalid-id warning). */
-export function sessionIdSource(d: { readonly preformatted?: boolean | undefined; readonly id?: string | undefined }): string {
+function sessionIdSource(d: DraftSource): string {
   if (d.preformatted === true) return 'recordExecution({ sessionId })';
   return d.id !== undefined ? 'startToolExecution(toolId, sessionId)' : CONTEXT_SOURCE;
 }

@@ -67,6 +67,29 @@ describe('returned values come back unchanged', () => {
     }
   });
 
+  test('an object that only looks like a promise (Promise.prototype, constructor Promise) is returned unchanged and timed as a value', () => {
+    for (const options of [{}, { trackInputOutput: true }, { sampleRate: 0 }]) {
+      const { collector, sink } = setup();
+      const fake = Object.create(Promise.prototype) as object;
+      const tool = trackPerformance({ collector, toolId: 'fake', ...options })(() => fake);
+      expect(tool()).toBe(fake);
+      expect(collector.stats().inFlight).toBe(0);
+      expect(sink.records.length).toBe(options.sampleRate === 0 ? 0 : 1);
+    }
+  });
+
+  test('a native promise with its own constructor property is returned unchanged (never followed through it)', async () => {
+    const { collector, sink } = setup();
+    const species = jest.fn();
+    const returned = Promise.resolve(3);
+    Object.defineProperty(returned, 'constructor', { value: species });
+    const tool = trackPerformance({ collector, toolId: 'own' })(() => returned);
+    expect(tool()).toBe(returned);
+    expect(species).not.toHaveBeenCalled();
+    expect(sink.records).toHaveLength(1);
+    expect(collector.stats().inFlight).toBe(0);
+  });
+
   test('a native promise is still followed to its end: same value, timed to settlement', async () => {
     const { collector, sink } = setup();
     const tool = trackPerformance({ collector, toolId: 'n' })(async () => 5);

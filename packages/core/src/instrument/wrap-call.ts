@@ -1,4 +1,3 @@
-import { types } from 'node:util';
 import { defaultRecorder } from '../api/default-recorder';
 import { createDraft, type MutableRecordDraft, type Recorder } from '../api/recorder';
 import type { CallContext } from '../api/types';
@@ -37,21 +36,38 @@ interface Call {
 }
 
 /**
- * Whether a returned value is a native promise of the intrinsic `Promise`, the one kind the
- * wrappers follow with `then`. Never throws and runs no user code: a revoked proxy, a proxy of a
- * promise, a subclass (whose `then` would run its constructor) or any other thenable is returned
- * as it is and timed as a sync value.
+ * Whether a returned value looks like a promise of the intrinsic `Promise`: its prototype is
+ * `Promise.prototype` and its `constructor` is `Promise` (what the intrinsic `then` reads anyway).
+ * Never throws: a revoked proxy, a subclass (whose `then` would run its constructor) or any
+ * other thenable is returned as it is and timed as a sync value. A proxy that claims to be a
+ * promise passes this check and is told apart by {@link follow}, at no cost on the common path.
  */
-function isNativePromise(value: unknown): value is Promise<unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  let proto: unknown;
+function isPromiseShaped(value: object): value is Promise<unknown> {
   try {
-    proto = Object.getPrototypeOf(value); // a proxy's trap may throw (revoked)
+    return Object.getPrototypeOf(value) === Promise.prototype && (value as { constructor?: unknown }).constructor === Promise;
   } catch {
-    return false;
+    return false; // a proxy's trap threw (a revoked proxy)
   }
-  // types.isPromise is false for a proxy that claims Promise.prototype
-  return proto === Promise.prototype && types.isPromise(value) && !Object.prototype.hasOwnProperty.call(value, 'constructor');
+}
+
+const promiseThen = Promise.prototype.then;
+
+/**
+ * `then` of the intrinsic `Promise` on a promise-shaped value; undefined when the value is not a
+ * promise after all. The intrinsic `then` checks for a real promise before anything else and
+ * throws a TypeError for a proxy, with no user code run: one check instead of a native
+ * `types.isPromise` call on every call.
+ */
+function follow(
+  p: Promise<unknown>,
+  onFulfilled: ((value: unknown) => unknown) | undefined,
+  onRejected: (error: unknown) => unknown,
+): Promise<unknown> | undefined {
+  try {
+    return promiseThen.call(p, onFulfilled, onRejected);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs the original: a call, or under `new` a construction of the original itself. */
@@ -162,12 +178,16 @@ function clearMeasurements(d: MutableRecordDraft): void {
   d.memoryUsed = undefined;
 }
 
-/** Follows a native promise to its end; the caller gets a promise settling with the same value or error. */
-function settlePromise(p: Promise<unknown>, call: Call): Promise<unknown> {
+/**
+ * Follows a native promise to its end; the caller gets a promise settling with the same value
+ * or error. Undefined when `p` is no promise after all (see {@link follow}).
+ */
+function settlePromise(p: Promise<unknown>, call: Call): Promise<unknown> | undefined {
   const r = call.recorder;
   r.pending(1);
   // A new promise rather than `p` itself: a rejection nobody handles still surfaces as unhandled.
-  return p.then(
+  const followed = follow(
+    p,
     (v) => {
       r.pending(-1);
       end(call, true, v);
@@ -179,6 +199,8 @@ function settlePromise(p: Promise<unknown>, call: Call): Promise<unknown> {
       throw e;
     },
   );
+  if (followed === undefined) r.pending(-1);
+  return followed;
 }
 
 /** Builds the tracked twin of `fn`: same `this`, arguments, `new`, return value, thrown error, sync/async nature. */
@@ -225,7 +247,10 @@ function wrapFull(fn: Apply, spec: Spec, idOf: IdOf): AnyFunction {
       end(call, false, e);
       throw e;
     }
-    if (typeof result === 'object' && result !== null && isNativePromise(result)) return settlePromise(result, call);
+    if (typeof result === 'object' && result !== null && isPromiseShaped(result)) {
+      const followed = settlePromise(result, call);
+      if (followed !== undefined) return followed;
+    }
     end(call, true, result);
     return result;
   };
@@ -256,26 +281,24 @@ function runSampledOut(
     const failure = failureIn(spec, r, v);
     if (failure !== undefined) fail(failure);
   };
-  if (typeof result !== 'object' || result === null || !isNativePromise(result)) {
-    check(result);
-    return result;
+  if (typeof result === 'object' && result !== null && isPromiseShaped(result)) {
+    const followed = follow(
+      result,
+      spec.failureOf === undefined
+        ? undefined
+        : (v: unknown) => {
+            check(v);
+            return v;
+          },
+      (e: unknown) => {
+        fail(e);
+        throw e;
+      },
+    );
+    if (followed !== undefined) return followed;
   }
-  if (spec.failureOf === undefined) {
-    return result.then(undefined, (e: unknown) => {
-      fail(e);
-      throw e;
-    });
-  }
-  return result.then(
-    (v: unknown) => {
-      check(v);
-      return v;
-    },
-    (e: unknown) => {
-      fail(e);
-      throw e;
-    },
-  );
+  check(result);
+  return result;
 }
 
 /** Ends a call of the basic wrapper: its context read from the `execute(args, ctx)` arguments. */
@@ -358,13 +381,14 @@ function wrapBasic(fn: Apply, spec: Spec, idOf: IdOf): AnyFunction {
         recordUntimed(r, spec, idOf(this), frameworkContext(arguments[0], arguments[1]), e);
         throw e;
       }
-      if (typeof result === 'object' && result !== null && isNativePromise(result)) {
+      if (typeof result === 'object' && result !== null && isPromiseShaped(result)) {
         const toolId = idOf(this);
         const [firstArg, ctxArg]: unknown[] = [arguments[0], arguments[1]];
-        return result.then(undefined, (e: unknown) => {
+        const followed = follow(result, undefined, (e: unknown) => {
           recordUntimed(r, spec, toolId, frameworkContext(firstArg, ctxArg), e);
           throw e;
         });
+        if (followed !== undefined) return followed;
       }
       return result;
     }
@@ -378,8 +402,10 @@ function wrapBasic(fn: Apply, spec: Spec, idOf: IdOf): AnyFunction {
       endBasic(r, spec, idOf(this), firstArg, ctxArg, start, r.now(), false, e);
       throw e;
     }
-    if (typeof result === 'object' && result !== null && isNativePromise(result))
-      return settleBasicPromise(result, r, spec, idOf(this), firstArg, ctxArg, start);
+    if (typeof result === 'object' && result !== null && isPromiseShaped(result)) {
+      const followed = settleBasicPromise(result, r, spec, idOf(this), firstArg, ctxArg, start);
+      if (followed !== undefined) return followed;
+    }
     endBasic(r, spec, idOf(this), firstArg, ctxArg, start, r.now(), true, undefined);
     return result;
   };
@@ -422,9 +448,10 @@ function settleBasicPromise(
   firstArg: unknown,
   ctxArg: unknown,
   start: number,
-): Promise<unknown> {
+): Promise<unknown> | undefined {
   r.pending(1);
-  return p.then(
+  const followed = follow(
+    p,
     (v) => {
       const endTime = r.now();
       r.pending(-1);
@@ -438,6 +465,8 @@ function settleBasicPromise(
       throw e;
     },
   );
+  if (followed === undefined) r.pending(-1);
+  return followed;
 }
 
 /**
