@@ -1,4 +1,5 @@
 import type { RunComparison, ToolComparison } from './compare';
+import { formatPercent as rate } from './format-percent';
 import { terminalSafe } from './format-report';
 
 /**
@@ -85,7 +86,6 @@ function markdownCell(text: string): string {
  */
 export function formatComparisonMarkdown(doc: RunComparison, gate?: GateResult): string {
   const ms = (v: number | null) => (v === null ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(1));
-  const rate = (v: number) => `${(v * 100).toFixed(1)}%`;
   const change = (r: number | null | undefined) => (r == null ? '' : ` (${r >= 0 ? '+' : ''}${(r * 100).toFixed(0)}%)`);
   const lines = [`### perftrack compare: ${markdownCell(doc.labels.a)} → ${markdownCell(doc.labels.b)}`, ''];
   if (gate) {

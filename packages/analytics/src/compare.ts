@@ -500,14 +500,13 @@ export function compareRuns(
 export function formatComparison(doc: RunComparison): string {
   const ms = (v: number | null) => (v === null ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(1));
   const change = (c: Change | null) => (c?.relative == null ? '' : ` (${c.relative >= 0 ? '+' : ''}${(c.relative * 100).toFixed(0)}%)`);
-  const rate = (v: number) => `${(v * 100).toFixed(1)}%`;
   const priced = doc.overall.a.costPerTask !== null;
   const money = (v: number | null) => (v === null ? '-' : v.toPrecision(3));
   const rows = [doc.overall, ...doc.tools].map((t) => [
     t.toolId === '*' ? 'all tools' : terminalSafe(t.toolId),
     `${t.a.calls.toFixed(0)} → ${t.b.calls.toFixed(0)}`,
     `${t.a.failures.toFixed(0)} → ${t.b.failures.toFixed(0)}`,
-    `${rate(t.a.errorRate)} → ${rate(t.b.errorRate)}`,
+    `${pct(t.a.errorRate)} → ${pct(t.b.errorRate)}`,
     `${ms(t.a.p50)} → ${ms(t.b.p50)}${change(t.p50)}`,
     `${ms(t.a.p95)} → ${ms(t.b.p95)}${change(t.p95)}`,
     ...(priced ? [`${money(t.a.costPerTask)} → ${money(t.b.costPerTask)}${change(t.costPerTask)}`] : []),

@@ -2,6 +2,7 @@ import {
   InefficiencyScanner,
   MIN_CALLS_FOR_P95,
   MIN_CALLS_FOR_P99,
+  formatPercent as pct,
   formatSessionReport,
   formatTable,
   terminalSafe,
@@ -34,7 +35,6 @@ export interface BuiltReport {
 
 /** Recommendations listed, in `report` as in `analyze`. */
 const RECOMMENDATIONS = 20;
-const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
 const ms = (n: number | undefined): string => (n === undefined ? '-' : n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 const count = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 const utc = (t: number): string => (Number.isFinite(t) ? new Date(t).toISOString().replace('T', ' ').slice(0, 19) : '-');

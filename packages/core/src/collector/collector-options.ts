@@ -1,5 +1,6 @@
 import type { Clock, MemorySource, RandomSource } from '../api/types';
 import { systemClock } from './clock';
+import { checkInteger, describeValue as describe } from '../internal/option-checks';
 import { heapUsedSource } from './memory';
 
 /** Where an error reported to the error handler came from. */
@@ -112,17 +113,9 @@ export function resolveCollectorOptions(options: MetricsCollectorOptions): Resol
   return { maxMetrics, maxInFlight, ttl, session, clock, random, memory };
 }
 
-function positiveInt(name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new TypeError(`MetricsCollector: ${name} must be an integer from 1 to ${max}, got ${describe(value)}`);
-  }
-  return value;
-}
-
-/** A value as an error message shows it. */
-export function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+/** An optional integer option from 1 to `max`; `fallback` when it is absent. */
+function positiveInt(name: string, value: unknown, fallback: number, max?: number): number {
+  return value === undefined ? fallback : checkInteger('MetricsCollector', name, value, 1, max);
 }
 
 function optionalFunction<T>(name: string, value: T | undefined): T | undefined {

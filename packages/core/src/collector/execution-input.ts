@@ -1,5 +1,5 @@
 import type { ToolExecutionMetrics } from '../api/types';
-import { describe } from './collector-options';
+import { describeValue as describe } from '../internal/option-checks';
 
 /** A call measured elsewhere, for {@link MetricsCollector.recordExecution}: epoch-ms times, `duration` and `sampleWeight` optional. */
 export type ExecutionInput = Omit<ToolExecutionMetrics, 'id' | 'sampleWeight' | 'duration'> & { duration?: number; sampleWeight?: number };

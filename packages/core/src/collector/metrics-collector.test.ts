@@ -309,7 +309,7 @@ describe('recordExecution', () => {
     collector.countSampledOut();
     collector.countSampledOut(4);
     expect(collector.stats().sampledOut).toBe(5);
-    expect(() => collector.countSampledOut(-1)).toThrow(/non-negative integer/);
+    expect(() => collector.countSampledOut(-1)).toThrow(/calls must be an integer >= 0/);
     collector.enabled = false;
     collector.countSampledOut(10);
     expect(collector.stats().sampledOut).toBe(5);

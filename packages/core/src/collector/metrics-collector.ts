@@ -9,10 +9,10 @@ import { VERSION } from '../internal/version';
 import { errorMessage, errorType } from '../internal/error-info';
 import { provideDefaultRecorder } from '../api/default-recorder';
 import { createDraft, RECORDER, type RecordDraft, type Recorder } from '../api/recorder';
+import { checkInteger, describeValue as describe } from '../internal/option-checks';
 import { SessionIdGuard } from './session-id-rule';
 import { CollectorRecorder } from './collector-recorder';
 import {
-  describe,
   resolveCollectorOptions,
   type CollectorErrorSource,
   type CollectorStats,
@@ -404,8 +404,7 @@ export class MetricsCollector {
    * {@link recordExecution} and decides sampling there); they show in `stats().sampledOut`.
    */
   countSampledOut(calls = 1): void {
-    if (!Number.isInteger(calls) || calls < 0)
-      throw new TypeError(`countSampledOut: calls must be a non-negative integer, got ${describe(calls)}`);
+    checkInteger('countSampledOut', 'calls', calls, 0);
     if (this.#recorder.enabled) this.#recorder.sampledOutCalls += calls;
   }
 
