@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { HistoryFilter, HistoryQuery, SessionAggregate, ToolAggregate, TransitionAggregate } from '@perftrack/storage';
+import { type CompareRow, comparisonOf, compareSql, type GroupComparison, type RunGroup } from './group-compare';
 import {
   histogramPercentiles,
   rollupScope,
@@ -16,7 +17,7 @@ import { decodeText, encodeText } from './text-column';
 export type Borrow = <T>(operation: string, work: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
 
 /** A filter as a WHERE clause over `records`, its values appended to `params` (never spliced into the SQL). */
-function whereClause(filter: HistoryFilter | undefined, params: unknown[]): string {
+export function whereClause(filter: HistoryFilter | undefined, params: unknown[]): string {
   if (filter === undefined) return 'TRUE';
   if (typeof filter !== 'object' || filter === null) throw new TypeError('history query: filter must be an object');
   const parts: string[] = [];
@@ -350,6 +351,15 @@ export class PostgresHistoryQuery implements HistoryQuery {
     return rows
       .map((r) => ({ from: decodeText(r.from_tool), to: decodeText(r.to_tool), count: r.n, failures: r.failures }))
       .sort((a, b) => b.count - a.count || byText(a.from, b.from) || byText(a.to, b.to));
+  }
+
+  /** Two groups of runs compared in one statement: per tool and overall, exact percentiles. */
+  async compareGroups(a: RunGroup, b: RunGroup): Promise<GroupComparison> {
+    const params: unknown[] = [];
+    const whereA = whereClause(a ?? {}, params);
+    const whereB = whereClause(b ?? {}, params);
+    const rows = await this.#aggregate<CompareRow>('compare groups', compareSql(this.#S, whereA, whereB), params);
+    return comparisonOf(rows, decodeText);
   }
 
   async countRecords(filter?: HistoryFilter): Promise<number> {

@@ -17,6 +17,7 @@ import {
   type StoredSessionInfo,
 } from '@perftrack/storage';
 import { DATABASE_URL_ENV, describeTarget, errorText, parseDatabaseUrl, secretsOf, storageError } from './connection';
+import type { GroupComparison, RunGroup } from './group-compare';
 import { PostgresHistoryQuery } from './history-sql';
 import { COPY_COLUMNS, copyBatch, joinRecord, type RecordRow } from './record-rows';
 import {
@@ -109,6 +110,9 @@ function nonNegativeInt(name: string, value: unknown, fallback: number, min = 0)
   return value;
 }
 
+/** A write pass of at least this many rows over several sessions is sent as two transactions at once. */
+const PARALLEL_ROWS = 2000;
+
 /** Records read per round trip by {@link PostgresStorage.readMetrics}. */
 const READ_PAGE = 2000;
 
@@ -147,6 +151,8 @@ export class PostgresStorage implements StorageAdapter {
   readonly #diagnostics: Diagnostics;
   readonly #workMem: string;
   readonly #synchronousCommit: boolean;
+  readonly #insertSql: string;
+  readonly #history: PostgresHistoryQuery;
   #pool: pg.Pool | undefined;
   #ready: Promise<PartitionInterval> | undefined;
   /** Lower bounds of the partitions known to exist. */
@@ -201,8 +207,9 @@ export class PostgresStorage implements StorageAdapter {
     if (options.synchronousCommit !== undefined && typeof options.synchronousCommit !== 'boolean')
       throw new TypeError('PostgresStorage: synchronousCommit must be a boolean');
     this.#synchronousCommit = options.synchronousCommit ?? true;
+    this.#insertSql = insertStaged(this.#S, `${COPY_COLUMNS.join(', ')}, seq`, NOW_MS);
     this.#workMem = options.queryWorkMem ?? '256MB';
-    this.query = new PostgresHistoryQuery(
+    this.query = this.#history = new PostgresHistoryQuery(
       this.#S,
       (operation, work) => this.#borrow(operation, work),
       this.#workMem,
@@ -325,14 +332,10 @@ export class PostgresStorage implements StorageAdapter {
   async appendSessions(groups: ReadonlyMap<string, readonly ToolExecutionMetrics[]>): Promise<ReadonlyMap<string, AppendOutcome>> {
     for (const sessionId of groups.keys()) validateSessionId(sessionId);
     const outcomes = new Map<string, AppendOutcome>();
-    const texts: string[] = [];
-    const startTimes: number[] = [];
+    const parts: { text: string; rows: number; startTimes: number[] }[] = [];
     for (const [sessionId, records] of groups) {
       const batch = copyBatch(sessionId, records);
-      if (batch.rows > 0) {
-        texts.push(batch.text);
-        for (const t of batch.startTimes) startTimes.push(t);
-      }
+      if (batch.rows > 0) parts.push({ text: batch.text, rows: batch.rows, startTimes: batch.startTimes });
       if (batch.unstorable > 0) {
         outcomes.set(sessionId, {
           written: batch.rows,
@@ -342,9 +345,25 @@ export class PostgresStorage implements StorageAdapter {
         });
       }
     }
-    if (texts.length === 0) return outcomes;
-    const text = texts.join('');
-    await this.#borrow('append records', async (client) => {
+    if (parts.length === 0) return outcomes;
+    // A large pass over several sessions goes out as two transactions at once (whole sessions
+    // each), so the server works on both while this process encodes: each is idempotent, and a
+    // failure of either fails the call, which the writer retries whole.
+    const total = parts.reduce((n, p) => n + p.rows, 0);
+    const lanes = total >= PARALLEL_ROWS && parts.length > 1 && (this.#poolConfig.max ?? 1) >= 2 ? 2 : 1;
+    const split = Array.from({ length: lanes }, () => ({ texts: [] as string[], rows: 0, startTimes: [] as number[] }));
+    for (const part of [...parts].sort((a, b) => b.rows - a.rows)) {
+      const lane = split.reduce((best, l) => (l.rows < best.rows ? l : best));
+      lane.texts.push(part.text);
+      lane.rows += part.rows;
+      for (const t of part.startTimes) lane.startTimes.push(t);
+    }
+    await Promise.all(split.map((lane) => this.#appendText(lane.texts.join(''), lane.startTimes)));
+    return outcomes;
+  }
+
+  #appendText(text: string, startTimes: readonly number[]): Promise<void> {
+    return this.#borrow('append records', async (client) => {
       await this.#ensurePartitions(client, startTimes);
       try {
         await this.#insert(client, text);
@@ -357,7 +376,6 @@ export class PostgresStorage implements StorageAdapter {
         await this.#insert(client, text);
       }
     });
-    return outcomes;
   }
 
   async #insert(client: pg.PoolClient, text: string): Promise<void> {
@@ -373,7 +391,8 @@ export class PostgresStorage implements StorageAdapter {
     // locks in one order for every writer: rollups (against a rebuild or delete), then the batch's sessions in key order
     await client.query(lockForWrite(S));
     await client.query(lockSessions(S, NOW_MS));
-    await client.query(insertStaged(S, `${COPY_COLUMNS.join(', ')}, seq`, NOW_MS));
+    // a named statement: planned once per connection, not per batch
+    await client.query({ name: 'perftrack_insert_staged', text: this.#insertSql });
     await client.query('COMMIT');
     if (creating) this.#staged.add(client); // only once committed: a rolled-back transaction takes the table with it
   }
@@ -499,6 +518,20 @@ export class PostgresStorage implements StorageAdapter {
       for (const kind of ['patterns', 'analytics']) if (snaps.rows.some((r) => r.kind === kind)) removed.push(kind);
       return removed;
     });
+  }
+
+  /**
+   * Compares two groups of runs (each a `HistoryFilter`: session ids, tools, a time range) in
+   * the database, in one statement: per tool and for all tools, each group's records, calls,
+   * failures, error rate and exact p50/p95 (`percentile_disc`), and B minus A. Only figures move
+   * into this process, whatever the groups' size.
+   *
+   * @example
+   * const diff = await adapter.compareGroups({ sessionIds: ['gen-7-a', 'gen-7-b'] }, { sessionIds: ['gen-8-a'] });
+   * diff.overall.difference.p50Ms; // B's p50 minus A's, ms
+   */
+  compareGroups(a: RunGroup, b: RunGroup): Promise<GroupComparison> {
+    return this.#history.compareGroups(a, b);
   }
 
   /**

@@ -183,8 +183,7 @@ describe('rollups kept at insert time', () => {
     await old.end();
     // back to version 1 as it was released
     await cluster.sql(`DROP TABLE "${schema}".tool_days, "${schema}".tool_day_errors, "${schema}".transitions`);
-    await cluster.sql(`DROP AGGREGATE "${schema}".hist_of(int, int8)`);
-    await cluster.sql(`DROP FUNCTION "${schema}".hist_put(int8[], int, int8), "${schema}".hist_add(int8[], int8[])`);
+    await cluster.sql(`DROP FUNCTION "${schema}".hist_add(int8[], int8[]), "${schema}".hist_from(int[], int8[])`);
     await cluster.sql(
       `ALTER TABLE "${schema}".sessions DROP COLUMN calls, DROP COLUMN failures, DROP COLUMN first_time, DROP COLUMN last_time,
          DROP COLUMN tools, DROP COLUMN last_start, DROP COLUMN last_seq, DROP COLUMN last_tool, DROP COLUMN transitions_exact`,

@@ -20,7 +20,7 @@ export const HIST_PER_EFOLD = 64;
 /** The last bucket (everything from e^(2400/64) µs ≈ 6e13 ms on); bucket 0 holds everything below 1 µs. */
 export const HIST_LAST_BUCKET = 2400;
 /** Rollup rows per key, one per group of writing connections. */
-export const ROLLUP_SHARDS = 4;
+export const ROLLUP_SHARDS = 8;
 const DAY_MS = 86_400_000;
 
 /** A duration's bucket, as SQL over `duration_ms`. */
@@ -37,14 +37,31 @@ const DAY = `(floor(start_ms / ${DAY_MS}) * ${DAY_MS})`;
 /** The tables and functions of the rollups (migration 2); `S` is the quoted schema. */
 export function rollupSchema(S: string): string[] {
   return [
-    // element-wise sum of two histograms (missing or NULL elements count as 0), lower bound 1
-    `CREATE FUNCTION ${S}.hist_add(a int8[], b int8[]) RETURNS int8[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-       SELECT coalesce(array_agg(coalesce(a[i], 0) + coalesce(b[i], 0) ORDER BY i), '{0}')
-       FROM generate_series(1, greatest(coalesce(cardinality(a), 0), coalesce(cardinality(b), 0), 1)) AS i $$`,
-    `CREATE FUNCTION ${S}.hist_put(h int8[], bucket int, n int8) RETURNS int8[] LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
-       BEGIN h[bucket + 1] := coalesce(h[bucket + 1], 0) + n; RETURN h; END $$`,
-    // one histogram from (bucket, count) pairs
-    `CREATE AGGREGATE ${S}.hist_of(int, int8) (SFUNC = ${S}.hist_put, STYPE = int8[], INITCOND = '{0}')`,
+    // element-wise sum of two histograms (missing or NULL elements count as 0). plpgsql keeps
+    // array arguments and variables expanded, so each element costs O(1), not a detoast.
+    `CREATE FUNCTION ${S}.hist_add(a int8[], b int8[]) RETURNS int8[] LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+       DECLARE
+         r int8[];
+         other int8[];
+       BEGIN
+         IF coalesce(cardinality(a), 0) >= coalesce(cardinality(b), 0) THEN r := a; other := b; ELSE r := b; other := a; END IF;
+         IF r IS NULL THEN RETURN '{0}'; END IF;
+         FOR i IN 1 .. coalesce(cardinality(other), 0) LOOP
+           r[i] := coalesce(r[i], 0) + coalesce(other[i], 0);
+         END LOOP;
+         RETURN r;
+       END $$`,
+    // a dense histogram from (bucket, count) pairs
+    `CREATE FUNCTION ${S}.hist_from(buckets int[], counts int8[]) RETURNS int8[] LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+       DECLARE
+         r int8[];
+         top int := 0;
+       BEGIN
+         FOR i IN 1 .. coalesce(cardinality(buckets), 0) LOOP top := greatest(top, buckets[i]); END LOOP;
+         r := array_fill(0::int8, ARRAY[top + 1]);
+         FOR i IN 1 .. coalesce(cardinality(buckets), 0) LOOP r[buckets[i] + 1] := r[buckets[i] + 1] + counts[i]; END LOOP;
+         RETURN r;
+       END $$`,
     `CREATE TABLE ${S}.tool_days (
        tool_id text NOT NULL,
        day float8 NOT NULL,
@@ -96,21 +113,27 @@ export function rollupSchema(S: string): string[] {
 
 /** The rollups of one set of rows (`src`, with the records' columns), as (tool, day) upserts. */
 function toolDayUpserts(S: string, src: string, shard: string): string {
-  return `INSERT INTO ${S}.tool_days AS d (tool_id, day, shard, records, calls, failures, timed_records, total_duration, timed_weight,
-                                           first_time, last_time, min_duration, max_duration, hist)
-    SELECT tool_id, day, ${shard}, sum(records), sum(calls), sum(failures), sum(timed_records), sum(total_duration), sum(timed_weight),
-           min(first_time), max(last_time), min(min_duration), max(max_duration),
-           coalesce(${S}.hist_of(bucket, timed_records) FILTER (WHERE timed_records > 0), '{0}')
-    FROM (SELECT tool_id, ${DAY} AS day, CASE WHEN untimed THEN -1 ELSE ${BUCKET_SQL} END AS bucket,
-                 count(*) AS records, sum(sample_weight) AS calls, coalesce(sum(sample_weight) FILTER (WHERE NOT success), 0) AS failures,
-                 count(*) FILTER (WHERE NOT untimed) AS timed_records,
-                 coalesce(sum(sample_weight * duration_ms) FILTER (WHERE NOT untimed), 0) AS total_duration,
-                 coalesce(sum(sample_weight) FILTER (WHERE NOT untimed), 0) AS timed_weight,
-                 min(start_ms) AS first_time, max(end_ms) AS last_time,
-                 min(duration_ms) FILTER (WHERE NOT untimed) AS min_duration, max(duration_ms) FILTER (WHERE NOT untimed) AS max_duration
-          FROM ${src} GROUP BY 1, 2, 3) AS per_bucket
-    GROUP BY tool_id, day
-    ORDER BY tool_id COLLATE "C", day
+  // per (tool, day, bucket) first (bucket -1: untimed), then one dense histogram per (tool, day)
+  return `WITH per_bucket AS (
+      SELECT tool_id, ${DAY} AS day, CASE WHEN untimed THEN -1 ELSE ${BUCKET_SQL} END AS bucket,
+             count(*) AS records, sum(sample_weight) AS calls, coalesce(sum(sample_weight) FILTER (WHERE NOT success), 0) AS failures,
+             count(*) FILTER (WHERE NOT untimed) AS timed_records,
+             coalesce(sum(sample_weight * duration_ms) FILTER (WHERE NOT untimed), 0) AS total_duration,
+             coalesce(sum(sample_weight) FILTER (WHERE NOT untimed), 0) AS timed_weight,
+             min(start_ms) AS first_time, max(end_ms) AS last_time,
+             min(duration_ms) FILTER (WHERE NOT untimed) AS min_duration, max(duration_ms) FILTER (WHERE NOT untimed) AS max_duration
+      FROM ${src} GROUP BY 1, 2, 3
+    )
+    INSERT INTO ${S}.tool_days AS d (tool_id, day, shard, records, calls, failures, timed_records, total_duration, timed_weight,
+                                     first_time, last_time, min_duration, max_duration, hist)
+    SELECT t.tool_id, t.day, ${shard}, t.records, t.calls, t.failures, t.timed_records, t.total_duration, t.timed_weight,
+           t.first_time, t.last_time, t.min_duration, t.max_duration, ${S}.hist_from(t.buckets, t.counts)
+    FROM (SELECT tool_id, day, sum(records) AS records, sum(calls) AS calls, sum(failures) AS failures, sum(timed_records) AS timed_records,
+                 sum(total_duration) AS total_duration, sum(timed_weight) AS timed_weight, min(first_time) AS first_time,
+                 max(last_time) AS last_time, min(min_duration) AS min_duration, max(max_duration) AS max_duration,
+                 array_agg(bucket) FILTER (WHERE bucket >= 0) AS buckets, array_agg(timed_records) FILTER (WHERE bucket >= 0) AS counts
+          FROM per_bucket GROUP BY 1, 2) AS t
+    ORDER BY t.tool_id COLLATE "C", t.day
     ON CONFLICT (tool_id, day, shard) DO UPDATE SET
       records = d.records + EXCLUDED.records, calls = d.calls + EXCLUDED.calls, failures = d.failures + EXCLUDED.failures,
       timed_records = d.timed_records + EXCLUDED.timed_records, total_duration = d.total_duration + EXCLUDED.total_duration,
@@ -193,8 +216,10 @@ export function insertStaged(S: string, columns: string, NOW_MS: string): string
              lag(tool_id) OVER w AS prev_tool, row_number() OVER w AS pos, count(*) OVER (PARTITION BY session_id) AS n
       FROM inserted WINDOW w AS (PARTITION BY session_id ORDER BY start_ms, seq)
     ), ends AS (
-      SELECT f.session_id, f.start_ms AS first_start, f.seq AS first_seq, l.start_ms AS last_start, l.seq AS last_seq, l.tool_id AS last_tool
-      FROM steps f JOIN steps l ON l.session_id = f.session_id AND l.pos = l.n WHERE f.pos = 1
+      SELECT session_id, max(start_ms) FILTER (WHERE pos = 1) AS first_start, max(seq) FILTER (WHERE pos = 1) AS first_seq,
+             max(start_ms) FILTER (WHERE pos = n) AS last_start, max(seq) FILTER (WHERE pos = n) AS last_seq,
+             max(tool_id) FILTER (WHERE pos = n) AS last_tool
+      FROM steps WHERE pos = 1 OR pos = n GROUP BY session_id
     ), ordered AS (
       SELECT e.*, s.last_tool AS prev_last_tool, s.transitions_exact AS was_exact,
              s.transitions_exact AND (s.last_start IS NULL OR (e.first_start, e.first_seq) > (s.last_start, s.last_seq)) AS ok
