@@ -16,7 +16,7 @@ import {
   type StorageAdapter,
   type StoredSessionInfo,
 } from '@perftrack/storage';
-import { DATABASE_URL_ENV, describeTarget, errorText, parseDatabaseUrl, secretsOf, storageError } from './connection';
+import { DATABASE_URL_ENV, describeTarget, errorText, isConnectionLost, parseDatabaseUrl, secretsOf, storageError } from './connection';
 import type { GroupComparison, RunGroup } from './group-compare';
 import { PostgresHistoryQuery } from './history-sql';
 import { COPY_COLUMNS, copyBatch, joinRecord, type RecordRow } from './record-rows';
@@ -129,8 +129,11 @@ const READ_PAGE = 2000;
  *   `ON CONFLICT DO NOTHING` on (session, record id): a retried batch, a second import, or the
  *   same record from two processes is stored once.
  * - Snapshots: their own table, replaced by an upsert (a reader sees the old or the new one).
+ * - Rollups: per tool-day sums and duration histograms, error counts, transition counts and
+ *   per-session figures, folded from exactly the rows each insert stored, in its transaction.
  * - Fleet reads: {@link query} computes per-tool, per-session and transition figures in the
- *   database (see `HistoryQuery`).
+ *   database (see `HistoryQuery`), mostly from the rollups; {@link compareGroups} compares two
+ *   groups of runs.
  * - Errors: every failure becomes a {@link PostgresStorageError} whose message never contains the
  *   connection string or password. Values reach the server only as bound parameters or COPY data.
  *
@@ -139,7 +142,12 @@ const READ_PAGE = 2000;
  * MetricsCollector.subscribe(storage);
  */
 export class PostgresStorage implements StorageAdapter {
-  /** Per-tool, per-session and transition figures computed by the database. */
+  /**
+   * Per-tool, per-session and transition figures computed by the database, from the rollups
+   * kept at insert time where the filter allows (no session filter, whole UTC days), else from
+   * the records. Exact, but for p50/p95/p99 over more than `exactPercentilesUpTo` timed records:
+   * those come from the duration histograms, within 0.79% of `percentile_disc`.
+   */
   readonly query: HistoryQuery;
   /** Where the data goes, for messages: host, port and database (no user or password). */
   readonly target: string;
@@ -575,15 +583,6 @@ export class PostgresStorage implements StorageAdapter {
       );
     });
   }
-}
-
-/** SQLSTATEs and messages of a connection the server closed (not one it refuses: that waits for the writer's retry). */
-const LOST_CODES = new Set(['57P01', '57P02', '08000', '08003', '08006', 'ECONNRESET', 'EPIPE']);
-
-function isConnectionLost(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') return LOST_CODES.has(code);
-  return /Connection terminated|connection is closed|not queryable/i.test(String((error as Error | null)?.message));
 }
 
 function checkKind(kind: unknown): asserts kind is SnapshotKind {
