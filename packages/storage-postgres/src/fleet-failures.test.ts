@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import type { ToolExecutionMetrics } from '@perftrack/core';
-import { PerformanceStorage } from '@perftrack/storage';
+import { PerformanceStorage, type ToolAggregate } from '@perftrack/storage';
 import { DATABASE_URL_ENV, PostgresStorage, PostgresStorageError, type PostgresStorageOptions } from '@perftrack/storage-postgres';
 import { startTestCluster, type TestCluster } from './test-support/pg-cluster';
 import { record } from './test-support/records';
@@ -226,9 +226,22 @@ describe('many writer processes on one database', () => {
       { session_id: 'shared', n: String(shared), distinct: String(shared) },
       ...Array.from({ length: writers }, (_, w) => ({ session_id: `w${w}`, n: String(count), distinct: String(count) })),
     ]);
-    const reader = adapter({ schema });
+    const reader = adapter({ schema, exactPercentilesUpTo: 0 });
     const sessions = await reader.listSessions();
     expect(sessions.map((x) => x.sessionId).sort()).toEqual(['shared', 'w0', 'w1', 'w2', 'w3']);
+    // the rollups the four writers folded at once (the shared session by all four) agree with
+    // the records: a time bound off UTC midnight makes the same queries read the records
+    const fromRecords = { since: -Number.MAX_VALUE };
+    expect(await reader.query.aggregateTransitions()).toEqual(await reader.query.aggregateTransitions(fromRecords));
+    expect(await reader.query.aggregateSessions()).toEqual(await reader.query.aggregateSessions(fromRecords));
+    expect(await reader.query.countRecords()).toBe(writers * count + shared);
+    const counted = (tools: ToolAggregate[]) =>
+      tools.map(({ p50Ms: _a, p95Ms: _b, p99Ms: _c, totalDurationMs, meanDurationMs, ...t }) => ({
+        ...t,
+        totalDurationMs: Math.round(totalDurationMs),
+        meanDurationMs: +meanDurationMs.toFixed(6),
+      }));
+    expect(counted(await reader.query.aggregateTools())).toEqual(counted(await reader.query.aggregateTools(fromRecords)));
     const parts = await cluster.sql(
       `SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace WHERE n.nspname = $1 AND p.relname = 'records'`,
       [schema],
