@@ -1,7 +1,7 @@
 // One writer process of `pnpm bench postgres`: COUNT records through PerformanceStorage and the
 // PostgreSQL adapter (the builds users run), fed 1,000 per event-loop turn, then shutdown.
 // Prints `ready` once connected, waits for `go` on stdin, then prints one JSON line of timings.
-// Env: DATABASE_URL, SCHEMA, WRITER, COUNT, BATCH.
+// Env: DATABASE_URL, SCHEMA, WRITER, COUNT, BATCH, SYNC (off: synchronousCommit false).
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 
@@ -11,7 +11,12 @@ const { PostgresStorage } = require('@perftrack/storage-postgres');
 
 const env = process.env;
 const count = Number(env.COUNT);
-const adapter = new PostgresStorage({ connectionString: env.DATABASE_URL, schema: env.SCHEMA, partitionInterval: 'day' });
+const adapter = new PostgresStorage({
+  connectionString: env.DATABASE_URL,
+  schema: env.SCHEMA,
+  partitionInterval: 'day',
+  synchronousCommit: env.SYNC !== 'off',
+});
 const storage = new PerformanceStorage({
   adapter,
   batchSize: Number(env.BATCH),

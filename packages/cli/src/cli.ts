@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
@@ -22,7 +22,9 @@ import { analyzeRun, formatAnalysis } from './analyze';
 import { addDoctorCommand } from './doctor';
 import { formatAge, formatBytes, parseDuration } from './duration';
 import { buildAggregateReport, buildEngineReport } from './report';
+import { compareInDatabase } from './compare-sql';
 import { loadRun } from './sources';
+import type { PostgresStorage } from '@perftrack/storage-postgres';
 import { addStoreOptions, copyStore, resolveStore, StoreError, type StoreLocation } from './store-option';
 
 /** A stream the CLI writes to. */
@@ -81,6 +83,12 @@ async function openStorage(store: StoreLocation, create = false): Promise<Perfor
   return store.open({ create }).catch((e: unknown) => {
     throw e instanceof StoreError ? new CliError(e.message, e.exitCode) : e;
   });
+}
+
+/** Whether any of `specs` is a file (a run given as a file, not as stored sessions). */
+async function isFile(cwd: string, ...specs: string[]): Promise<boolean> {
+  for (const spec of specs) if ((await stat(resolve(cwd, spec)).catch(() => undefined))?.isFile()) return true;
+  return false;
 }
 
 function sessionId(value: string): string {
@@ -397,6 +405,11 @@ export function createProgram(io: CliIo): Command {
       ).choices(['regression', 'error-rate', 'any']),
     )
     .option(
+      '--aggregates',
+      'per-tool calls, error rates and p50/p95 of each group and their differences computed by the database (the default for a database store without --fail-on or --format)',
+    )
+    .option('--no-aggregates', 'the full comparison (intervals, verdicts) from the records, even over a database')
+    .option(
       '--confidence <p>',
       'confidence of the whole comparison',
       (v) => {
@@ -417,9 +430,28 @@ export function createProgram(io: CliIo): Command {
           confidence: number;
           format: 'text' | 'markdown' | 'junit';
           failOn?: GateCondition;
+          aggregates?: boolean;
         },
       ) => {
         const dir = storageDir(o, io);
+        const sql =
+          o.aggregates ?? (dir.kind === 'postgres' && o.failOn === undefined && o.format === 'text' && !(await isFile(io.cwd, a, b)));
+        if (sql) {
+          if (dir.kind !== 'postgres') throw new CliError('--aggregates needs a database store (--store postgres://…)', 2);
+          if (o.failOn !== undefined || o.format !== 'text' || o.cost !== undefined)
+            throw new CliError('--aggregates takes no --fail-on, --format or --cost (use --no-aggregates)', 2);
+          const storage = await openStorage(dir);
+          try {
+            const { json: doc, lines } = await compareInDatabase(storage.adapter as PostgresStorage, a, b).catch((e: unknown) => {
+              throw new CliError(errorMessage(e));
+            });
+            if (o.json) json(doc);
+            else out(lines.map(terminalSafe).join('\n'));
+          } finally {
+            await storage.shutdown();
+          }
+          return;
+        }
         const costModel = await readCost(o.cost);
         if (o.failOn !== undefined && !isGateCondition(o.failOn)) throw new CliError(`--fail-on must be regression, error-rate or any`, 2);
         if (o.json && o.format !== 'text') throw new CliError('--json and --format are exclusive', 2);

@@ -118,16 +118,10 @@ function looksLikeJsonLines(start: string): boolean {
 }
 
 /**
- * Loads a run from `spec`: a file (an export document, a metrics log, or an agent-traces JSON
- * Lines file), else session ids in the storage directory, comma-separated, where `*` matches any
- * characters (`run3-*`). Throws a one-line error when nothing matches.
+ * The stored session ids `spec` names: comma-separated ids where `*` matches any characters
+ * (`run3-*`). Throws a one-line error for a part that matches nothing.
  */
-export async function loadRun(spec: string, cwd: string, openStore: () => Promise<HistoryReader>): Promise<LoadedRun> {
-  const path = resolve(cwd, spec);
-  const info = await stat(path).catch(() => undefined);
-  if (info?.isFile()) return loadFile(path, spec);
-  const history = await openStore();
-  const stored = (await history.sessions()).map((s) => s.sessionId);
+export function matchSessions(spec: string, stored: readonly string[]): string[] {
   const wanted = new Set<string>();
   for (const part of spec
     .split(',')
@@ -139,6 +133,23 @@ export async function loadRun(spec: string, cwd: string, openStore: () => Promis
       throw new Error(`${JSON.stringify(part)} is neither a file nor a stored session (see \`perftrack sessions\`)`);
     for (const m of matches) wanted.add(m);
   }
+  return [...wanted];
+}
+
+/**
+ * Loads a run from `spec`: a file (an export document, a metrics log, or an agent-traces JSON
+ * Lines file), else session ids in the storage directory, comma-separated, where `*` matches any
+ * characters (`run3-*`). Throws a one-line error when nothing matches.
+ */
+export async function loadRun(spec: string, cwd: string, openStore: () => Promise<HistoryReader>): Promise<LoadedRun> {
+  const path = resolve(cwd, spec);
+  const info = await stat(path).catch(() => undefined);
+  if (info?.isFile()) return loadFile(path, spec);
+  const history = await openStore();
+  const wanted = matchSessions(
+    spec,
+    (await history.sessions()).map((s) => s.sessionId),
+  );
   const records: ToolExecutionMetrics[] = [];
   const read = await history.replay((m) => records.push(m), { sessionIds: [...wanted] });
   return { label: spec, records, skipped: read.corruptLines, timed: records.some((r) => r.untimed !== true) };

@@ -81,3 +81,12 @@ export function errorText(error: unknown, secrets: readonly string[]): string {
   if (typeof e?.detail === 'string' && e.detail !== '') message += ` (${e.detail})`;
   return redact(message, secrets);
 }
+
+/** SQLSTATEs and messages of a connection the server closed (not one it refuses: that waits for the writer's retry). */
+const LOST_CODES = new Set(['57P01', '57P02', '08000', '08003', '08006', 'ECONNRESET', 'EPIPE']);
+
+export function isConnectionLost(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return LOST_CODES.has(code);
+  return /Connection terminated|connection is closed|not queryable/i.test(String((error as Error | null)?.message));
+}

@@ -1,12 +1,23 @@
 import type pg from 'pg';
 import type { HistoryFilter, HistoryQuery, SessionAggregate, ToolAggregate, TransitionAggregate } from '@perftrack/storage';
+import { type CompareRow, comparisonOf, compareSql, type GroupComparison, type RunGroup } from './group-compare';
+import {
+  histogramPercentiles,
+  rollupScope,
+  sessionsFromRollupsSql,
+  toolDaysWhere,
+  toolErrorsSql,
+  toolHistogramsSql,
+  toolSumsSql,
+  transitionsFromRollupsSql,
+} from './rollup-reads';
 import { decodeText, encodeText } from './text-column';
 
 /** Runs `work` on a pooled connection (schema ready, errors redacted). */
 export type Borrow = <T>(operation: string, work: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
 
 /** A filter as a WHERE clause over `records`, its values appended to `params` (never spliced into the SQL). */
-function whereClause(filter: HistoryFilter | undefined, params: unknown[]): string {
+export function whereClause(filter: HistoryFilter | undefined, params: unknown[]): string {
   if (filter === undefined) return 'TRUE';
   if (typeof filter !== 'object' || filter === null) throw new TypeError('history query: filter must be an object');
   const parts: string[] = [];
@@ -98,6 +109,52 @@ interface ToolRow {
   last_time: number;
 }
 
+function quantilesOf(rows: readonly { tool_id: string; p: number; duration_ms: number }[]): Map<string, Map<number, number>> {
+  const quantiles = new Map<string, Map<number, number>>();
+  for (const q of rows) {
+    let byP = quantiles.get(q.tool_id);
+    if (byP === undefined) quantiles.set(q.tool_id, (byP = new Map()));
+    byP.set(q.p, q.duration_ms);
+  }
+  return quantiles;
+}
+
+/** Rows of per-tool sums, percentiles and top errors as {@link ToolAggregate}s, most calls first. */
+function toolAggregates(
+  tools: readonly ToolRow[],
+  quantiles: ReadonlyMap<string, ReadonlyMap<number, number>>,
+  errors: readonly pg.QueryResultRow[],
+): ToolAggregate[] {
+  const topErrors = new Map<string, { errorType: string; count: number }[]>();
+  for (const e of errors as { tool_id: string; error_type: string; n: number }[]) {
+    let list = topErrors.get(e.tool_id);
+    if (list === undefined) topErrors.set(e.tool_id, (list = []));
+    list.push({ errorType: decodeText(e.error_type), count: e.n });
+  }
+  return tools
+    .map((t): ToolAggregate => {
+      const q = quantiles.get(t.tool_id);
+      const [p50, p95, p99] = PERCENTILES.map((p) => q?.get(p));
+      return {
+        toolId: decodeText(t.tool_id),
+        records: t.records,
+        calls: t.calls,
+        failures: t.failures,
+        errorRate: t.calls > 0 ? t.failures / t.calls : 0,
+        timedRecords: t.timed_records,
+        totalDurationMs: t.total_duration,
+        meanDurationMs: t.timed_weight > 0 ? t.total_duration / t.timed_weight : 0,
+        ...(p50 !== undefined ? { p50Ms: p50 } : {}),
+        ...(p95 !== undefined ? { p95Ms: p95 } : {}),
+        ...(p99 !== undefined ? { p99Ms: p99 } : {}),
+        firstTime: t.first_time,
+        lastTime: t.last_time,
+        topErrors: (topErrors.get(t.tool_id) ?? []).sort((a, b) => b.count - a.count || byText(a.errorType, b.errorType)),
+      };
+    })
+    .sort((a, b) => b.calls - a.calls || byText(a.toolId, b.toolId));
+}
+
 /**
  * {@link HistoryQuery} in SQL: figures computed by PostgreSQL, so a fleet report moves only
  * aggregates into Node. Same definitions as a replay of the records (see `HistoryQuery`):
@@ -108,11 +165,13 @@ export class PostgresHistoryQuery implements HistoryQuery {
   readonly #S: string;
   readonly #borrow: Borrow;
   readonly #workMem: string;
+  readonly #exactUpTo: number;
 
-  constructor(S: string, borrow: Borrow, workMem: string) {
+  constructor(S: string, borrow: Borrow, workMem: string, exactPercentilesUpTo: number) {
     this.#S = S;
     this.#borrow = borrow;
     this.#workMem = workMem;
+    this.#exactUpTo = exactPercentilesUpTo;
   }
 
   /** Runs one aggregate statement with room for its sorts. */
@@ -145,6 +204,10 @@ export class PostgresHistoryQuery implements HistoryQuery {
   async aggregateTools(filter?: HistoryFilter): Promise<ToolAggregate[]> {
     const params: unknown[] = [];
     const where = whereClause(filter, params);
+    if (rollupScope(filter).toolDays) {
+      const fromRollups = await this.#toolsFromRollups(filter);
+      if (fromRollups !== undefined) return fromRollups;
+    }
     const S = this.#S;
     // One snapshot for the three statements, so they describe the same records.
     const [tools, percentiles, errors] = await this.#statements('aggregate tools', [
@@ -172,40 +235,51 @@ export class PostgresHistoryQuery implements HistoryQuery {
         params,
       ],
     ]);
-    const quantiles = new Map<string, Map<number, number>>();
-    for (const q of percentiles as { tool_id: string; p: number; duration_ms: number }[]) {
-      let byP = quantiles.get(q.tool_id);
-      if (byP === undefined) quantiles.set(q.tool_id, (byP = new Map()));
-      byP.set(q.p, q.duration_ms);
-    }
-    const topErrors = new Map<string, { errorType: string; count: number }[]>();
-    for (const e of errors as { tool_id: string; error_type: string; n: number }[]) {
-      let list = topErrors.get(e.tool_id);
-      if (list === undefined) topErrors.set(e.tool_id, (list = []));
-      list.push({ errorType: decodeText(e.error_type), count: e.n });
-    }
-    return (tools as ToolRow[])
-      .map((t): ToolAggregate => {
-        const q = quantiles.get(t.tool_id);
-        const [p50, p95, p99] = PERCENTILES.map((p) => q?.get(p));
-        return {
-          toolId: decodeText(t.tool_id),
-          records: t.records,
-          calls: t.calls,
-          failures: t.failures,
-          errorRate: t.calls > 0 ? t.failures / t.calls : 0,
-          timedRecords: t.timed_records,
-          totalDurationMs: t.total_duration,
-          meanDurationMs: t.timed_weight > 0 ? t.total_duration / t.timed_weight : 0,
-          ...(p50 !== undefined ? { p50Ms: p50 } : {}),
-          ...(p95 !== undefined ? { p95Ms: p95 } : {}),
-          ...(p99 !== undefined ? { p99Ms: p99 } : {}),
-          firstTime: t.first_time,
-          lastTime: t.last_time,
-          topErrors: (topErrors.get(t.tool_id) ?? []).sort((a, b) => b.count - a.count || byText(a.errorType, b.errorType)),
-        };
-      })
-      .sort((a, b) => b.calls - a.calls || byText(a.toolId, b.toolId));
+    return toolAggregates(
+      tools as ToolRow[],
+      quantilesOf(percentiles as { tool_id: string; p: number; duration_ms: number }[]),
+      errors ?? [],
+    );
+  }
+
+  /**
+   * From tool_days: counts, sums, times and top errors as a replay gives them; percentiles from
+   * the merged histograms (within 0.79%), unless the filter covers at most `exactPercentilesUpTo`
+   * timed records: then undefined, and the caller computes everything from the records, exactly.
+   */
+  async #toolsFromRollups(filter: HistoryFilter | undefined): Promise<ToolAggregate[] | undefined> {
+    const S = this.#S;
+    const params: unknown[] = [];
+    const where = toolDaysWhere(filter, params);
+    return this.#borrow('aggregate tools', async (client) => {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await client.query(`SET LOCAL work_mem = '${this.#workMem}'`);
+      await client.query('SET LOCAL jit = off');
+      const tools = (
+        await client.query<ToolRow & { min_duration: number | null; max_duration: number | null }>(toolSumsSql(S, where), params)
+      ).rows;
+      if (tools.reduce((n, t) => n + t.timed_records, 0) <= this.#exactUpTo) {
+        await client.query('COMMIT');
+        return undefined;
+      }
+      const hist = (await client.query<{ tool_id: string; bucket: number; n: number }>(toolHistogramsSql(S, where), params)).rows;
+      const errors = (await client.query(toolErrorsSql(S, where), params)).rows;
+      await client.query('COMMIT');
+      const byTool = new Map<string, { bucket: number; n: number }[]>();
+      for (const h of hist) {
+        let list = byTool.get(h.tool_id);
+        if (list === undefined) byTool.set(h.tool_id, (list = []));
+        list.push(h);
+      }
+      const quantiles = new Map<string, Map<number, number>>();
+      for (const t of tools) {
+        const values = histogramPercentiles(byTool.get(t.tool_id) ?? [], PERCENTILES, t.min_duration ?? 0, t.max_duration ?? 0);
+        const byP = new Map<number, number>();
+        for (const [i, p] of PERCENTILES.entries()) if (values[i] !== undefined) byP.set(p, values[i]);
+        quantiles.set(t.tool_id, byP);
+      }
+      return toolAggregates(tools, quantiles, errors);
+    });
   }
 
   async aggregateSessions(filter?: HistoryFilter, limit?: number): Promise<SessionAggregate[]> {
@@ -223,8 +297,10 @@ export class PostgresHistoryQuery implements HistoryQuery {
       last_time: number;
     }>(
       'aggregate sessions',
-      // per (session, tool) first: one hashed pass, no sort of every record for count(DISTINCT)
-      `SELECT session_id,
+      rollupScope(filter).sessions
+        ? sessionsFromRollupsSql(this.#S, where, max !== undefined ? `LIMIT $${params.length}` : '')
+        : // per (session, tool) first: one hashed pass, no sort of every record for count(DISTINCT)
+          `SELECT session_id,
               sum(records)::float8 AS records,
               sum(calls) AS calls,
               sum(failures) AS failures,
@@ -261,7 +337,9 @@ export class PostgresHistoryQuery implements HistoryQuery {
     if (max !== undefined) params.push(max);
     const rows = await this.#aggregate<{ from_tool: string; to_tool: string; n: number; failures: number }>(
       'aggregate transitions',
-      `SELECT from_tool, to_tool, count(*)::float8 AS n, count(*) FILTER (WHERE NOT success)::float8 AS failures
+      rollupScope(filter).everything
+        ? transitionsFromRollupsSql(this.#S, max !== undefined ? `LIMIT $${params.length}` : '')
+        : `SELECT from_tool, to_tool, count(*)::float8 AS n, count(*) FILTER (WHERE NOT success)::float8 AS failures
        FROM (SELECT tool_id AS to_tool, success, lag(tool_id) OVER (PARTITION BY session_id ORDER BY start_ms, seq) AS from_tool
              FROM ${this.#S}.records WHERE ${where}) AS steps
        WHERE from_tool IS NOT NULL
@@ -275,13 +353,28 @@ export class PostgresHistoryQuery implements HistoryQuery {
       .sort((a, b) => b.count - a.count || byText(a.from, b.from) || byText(a.to, b.to));
   }
 
+  /** Two groups of runs compared in one statement: per tool and overall, exact percentiles. */
+  async compareGroups(a: RunGroup, b: RunGroup): Promise<GroupComparison> {
+    const params: unknown[] = [];
+    const whereA = whereClause(a ?? {}, params);
+    const whereB = whereClause(b ?? {}, params);
+    const rows = await this.#aggregate<CompareRow>('compare groups', compareSql(this.#S, whereA, whereB), params);
+    return comparisonOf(rows, decodeText);
+  }
+
   async countRecords(filter?: HistoryFilter): Promise<number> {
     const params: unknown[] = [];
     const where = whereClause(filter, params);
+    const scope = rollupScope(filter);
+    const dayParams: unknown[] = [];
     const rows = await this.#aggregate<{ n: number }>(
       'count records',
-      `SELECT count(*)::float8 AS n FROM ${this.#S}.records WHERE ${where}`,
-      params,
+      scope.sessions
+        ? `SELECT coalesce(sum(records), 0)::float8 AS n FROM ${this.#S}.sessions WHERE ${where}`
+        : scope.toolDays
+          ? `SELECT coalesce(sum(records), 0)::float8 AS n FROM ${this.#S}.tool_days WHERE ${toolDaysWhere(filter, dayParams)}`
+          : `SELECT count(*)::float8 AS n FROM ${this.#S}.records WHERE ${where}`,
+      !scope.sessions && scope.toolDays ? dayParams : params,
     );
     return rows[0]?.n ?? 0;
   }

@@ -55,7 +55,7 @@ describe('PostgresStorage as a StorageAdapter', () => {
       `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'records'`,
       [schema],
     );
-    expect(indexes.map((i) => i.indexname).sort()).toEqual(['records_pkey', 'records_time', 'records_tool_time']);
+    expect(indexes.map((i) => i.indexname).sort()).toEqual(['records_pkey', 'records_time']);
   });
 
   test('appends and reads back records exactly, in startTime order; partitions are created as records need them', async () => {

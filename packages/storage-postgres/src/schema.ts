@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { PartitionInterval } from './postgres-storage';
+import { rollupSchema } from './rollups';
 
 /** Records before 1970 and from the year 10000 on go to two fixed partitions (no partition per day there). */
 export const EARLIEST_PARTITIONED_MS = 0;
@@ -73,6 +74,11 @@ const MIGRATIONS: readonly Migration[] = [
          PRIMARY KEY (session_id, kind)
        )`,
     ],
+  },
+  {
+    version: 2,
+    description: 'rollups kept at insert time (tool-days with duration histograms, errors, transitions, session figures)',
+    statements: (S) => rollupSchema(S),
   },
 ];
 

@@ -74,7 +74,9 @@ export interface TransitionAggregate {
 /**
  * Optional capability of a storage adapter whose backend can compute aggregates itself (the
  * PostgreSQL adapter). The history reader uses it when present and falls back to replaying
- * records otherwise; results must equal what a replay of the same records would give.
+ * records otherwise; results must equal what a replay of the same records would give, except
+ * where an adapter documents an approximation (the PostgreSQL adapter's p50/p95/p99 over more
+ * than its `exactPercentilesUpTo` timed records come from histograms, within 0.79%).
  */
 export interface HistoryQuery {
   aggregateTools(filter?: HistoryFilter): Promise<ToolAggregate[]>;
