@@ -90,6 +90,18 @@ describe('returned values come back unchanged', () => {
     expect(collector.stats().inFlight).toBe(0);
   });
 
+  test('a native promise with its own then is returned unchanged and its then is never called by the wrapper', () => {
+    const { collector, sink } = setup();
+    const returned = Promise.resolve(4);
+    const then = jest.fn();
+    Object.defineProperty(returned, 'then', { value: then });
+    const tool = trackPerformance({ collector, toolId: 'own-then' })(() => returned);
+    expect(tool()).toBe(returned);
+    expect(then).not.toHaveBeenCalled();
+    expect(sink.records).toHaveLength(1);
+    expect(collector.stats().inFlight).toBe(0);
+  });
+
   test('a native promise is still followed to its end: same value, timed to settlement', async () => {
     const { collector, sink } = setup();
     const tool = trackPerformance({ collector, toolId: 'n' })(async () => 5);

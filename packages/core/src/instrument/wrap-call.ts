@@ -35,28 +35,33 @@ interface Call {
   readonly start: number;
 }
 
+const promiseThen = Promise.prototype.then;
+
 /**
- * Whether a returned value looks like a promise of the intrinsic `Promise`: its prototype is
- * `Promise.prototype` and its `constructor` is `Promise` (what the intrinsic `then` reads anyway).
- * Never throws: a revoked proxy, a subclass (whose `then` would run its constructor) or any
- * other thenable is returned as it is and timed as a sync value. A proxy that claims to be a
- * promise passes this check and is told apart by {@link follow}, at no cost on the common path.
+ * Whether a returned value looks like a promise of the intrinsic `Promise`: an instance whose
+ * `constructor` is `Promise` (what the intrinsic `then` reads anyway) and whose `then` is the
+ * intrinsic one. Never throws: a revoked proxy, a subclass (whose `then` would run its
+ * constructor), a promise with its own `then` or any other thenable is returned as it is and
+ * timed as a sync value. A proxy of a promise passes this check and is told apart by
+ * {@link follow}. Plain property reads and `instanceof` only: a native call here (such as
+ * `types.isPromise`) costs more than the rest of the promise path.
  */
 function isPromiseShaped(value: object): value is Promise<unknown> {
   try {
-    return Object.getPrototypeOf(value) === Promise.prototype && (value as { constructor?: unknown }).constructor === Promise;
+    return (
+      value instanceof Promise &&
+      (value as { constructor?: unknown }).constructor === Promise &&
+      (value as { then?: unknown }).then === promiseThen
+    );
   } catch {
     return false; // a proxy's trap threw (a revoked proxy)
   }
 }
 
-const promiseThen = Promise.prototype.then;
-
 /**
- * `then` of the intrinsic `Promise` on a promise-shaped value; undefined when the value is not a
- * promise after all. The intrinsic `then` checks for a real promise before anything else and
- * throws a TypeError for a proxy, with no user code run: one check instead of a native
- * `types.isPromise` call on every call.
+ * `then` on a promise-shaped value; undefined when the value is not a promise after all: the
+ * intrinsic `then` checks for a real promise before anything else and throws a TypeError for a
+ * proxy (or an object made from `Promise.prototype`), with no callback registered.
  */
 function follow(
   p: Promise<unknown>,
@@ -64,7 +69,7 @@ function follow(
   onRejected: (error: unknown) => unknown,
 ): Promise<unknown> | undefined {
   try {
-    return promiseThen.call(p, onFulfilled, onRejected);
+    return p.then(onFulfilled, onRejected);
   } catch {
     return undefined;
   }
