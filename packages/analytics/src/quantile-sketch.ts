@@ -102,7 +102,7 @@ export class QuantileSketch {
 
   #addToBin(index: number, weight: number): void {
     if (this.#binCount === 0) {
-      if (this.#bins.length === 0) this.#bins = new Float64Array(Math.min(64, this.#maxBins));
+      if (this.#bins.length === 0) this.#bins = new Float64Array(Math.min(8, this.#maxBins)); // 64 bytes: kept in the V8 heap, cheap for the many small sketches of per-session figures;
       this.#offset = index - (this.#bins.length >> 1);
       this.#lo = this.#hi = index;
     } else if (index < this.#lo || index > this.#hi) {
