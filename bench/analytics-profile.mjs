@@ -2,37 +2,16 @@
 // The records of bench/analytics.bench.mjs (real traces replicated into distinct sessions), fed
 // to an engine with defaults (or a tracker alone); prints ns a record (process CPU).
 import { AnalyticsEngine, UsagePatternTracker } from '@perftrack/analytics';
-import { createSeededRandom } from '@perftrack/core';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { loadTracesOrSample } from './traces.mjs';
+import { records } from './analytics.bench.mjs';
 
 const target = Number(process.argv[2] ?? 300_000);
 const which = process.argv[3] ?? 'engine';
-const { sessions } = loadTracesOrSample();
-const rand = createSeededRandom(11);
-const out = [];
-for (let copy = 0; out.length < target; copy++) {
-  for (const s of sessions) {
-    for (const r of s.records) {
-      const z = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-      const duration = Math.exp(3 + 1.2 * z);
-      out.push({
-        ...r,
-        id: `${r.id}/${copy}`,
-        sessionId: `${r.sessionId}/${copy}`,
-        duration,
-        untimed: undefined,
-        endTime: r.startTime + duration,
-      });
-      if (out.length === target) break;
-    }
-    if (out.length === target) break;
-  }
-}
+const out = records(target);
 const sink = which === 'tracker' ? new UsagePatternTracker() : new AnalyticsEngine(which === 'figures' ? { patterns: false } : {});
 globalThis.gc?.();
-// only ingestion is profiled (with --prof-out FILE), not building the records
+// only ingestion is profiled (PROFILE_OUT set), not building the records
 const profileTo = process.env.PROFILE_OUT;
 const session = profileTo ? new Session() : undefined;
 const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
@@ -46,5 +25,22 @@ for (const r of out) sink.onMetric(r);
 if (which === 'tracker') sink.settle();
 else await sink.flush();
 const u = process.cpuUsage(t0);
-if (session) writeFileSync(profileTo, JSON.stringify((await post('Profiler.stop')).profile));
 console.log(`${which}: ${(((u.user + u.system) * 1000) / out.length).toFixed(0)} ns a record over ${out.length} records`);
+if (session) {
+  const { profile } = await post('Profiler.stop');
+  writeFileSync(profileTo, JSON.stringify(profile));
+  // self time by function; the profiler's own stop call ("dispatch") is left out
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const { functionName, url, lineNumber } = nodes.get(id).callFrame;
+    if (functionName === 'dispatch') return;
+    const key = `${functionName || '(anonymous)'} ${url.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
+    const dt = profile.timeDeltas[i] ?? 0;
+    self.set(key, (self.get(key) ?? 0) + dt);
+    total += dt;
+  });
+  for (const [key, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 8))
+    console.log(`  ${((100 * t) / total).toFixed(1).padStart(5)}%  ${key}`);
+}

@@ -187,9 +187,10 @@ const defaultSessions = sharedDefault<{ readonly sessions: SessionPerformance; r
 );
 
 /**
- * Per-session live views, as the seed's `SessionPerformance` module gave them: subscribe it to
- * a collector (the integration does) and every tracked call updates its session's
- * {@link SessionTracker}. Bounded: the least recently active sessions are forgotten first.
+ * Per-session live views, as the seed's `SessionPerformance` module gave them, over an analytics
+ * engine's per-session figures: subscribe it to a collector (then it feeds an engine of its own),
+ * or give it the engine that is fed (the integration does). Bounded: the least recently active
+ * sessions are forgotten first.
  *
  * @example
  * const tracker = SessionPerformance.getTracker(sessionId);
