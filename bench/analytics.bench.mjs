@@ -8,7 +8,8 @@ import { AnalyticsEngine, UsagePatternTracker, QuantileSketch } from '@perftrack
 import { createSeededRandom } from '@perftrack/core';
 import { loadTracesOrSample } from './traces.mjs';
 
-function records(target) {
+/** `target` records of the real traces replicated into distinct sessions, with seeded log-normal durations. */
+export function records(target) {
   const { sessions } = loadTracesOrSample(); // the shipped sample when the shared data is absent
   const rand = createSeededRandom(11);
   const out = [];

@@ -7,7 +7,7 @@ import {
   type RecordBatch,
   type ToolExecutionMetrics,
 } from '@perftrack/core';
-import { checkInteger } from '@perftrack/core/internal';
+import { checkInteger, foldToolId, SessionLru } from '@perftrack/core/internal';
 import { ingestPrepared } from './prepared-ingest';
 import { AnomalyDetector, type AnomalyDetectorOptions } from './anomaly-detector';
 import { compileCostModel, emptyCost, type CompiledCostModel, type CostBreakdown, type CostModel } from './cost';
@@ -56,6 +56,8 @@ export interface AnalyticsEngineOptions {
   maxSessions?: number;
   /** Distinct tools; further ones are counted under `"(other)"`. Default `1_000`. */
   maxTools?: number;
+  /** Tool ids remembered per session, newest last ({@link SessionFigures.recentTools}). Default `10`; `0` for none. */
+  sessionRecentTools?: number;
   /** Relative error of every quantile (p50/p95/p99). Default `0.01`. */
   quantileRelativeError?: number;
   /** Input hashes remembered per tool to detect repeated calls. Default `4_096`. */
@@ -89,6 +91,38 @@ export interface AnalyticsEngineOptions {
   beforeRead?: () => void;
 }
 
+/**
+ * The live figures of one session as an engine keeps them (read-only; what `SessionPerformance`'s
+ * trackers show): counts and sample-weighted estimates, time, the latest failure and tool ids.
+ */
+export interface SessionFigures {
+  /** Records counted. */
+  readonly count: number;
+  /** Estimated calls (sum of sample weights). */
+  readonly weighted: number;
+  /** Failed records. */
+  readonly failures: number;
+  /** Estimated failed calls. */
+  readonly failW: number;
+  /** Estimated ms in tools (timed records, weighted). */
+  readonly busyMs: number;
+  /** Weight of the timed records. */
+  readonly timedW: number;
+  /** Epoch ms of the first start (`Infinity` before any record). */
+  readonly firstStart: number;
+  /** Epoch ms of the latest end (`-Infinity` before any record). */
+  readonly lastEnd: number;
+  /** The latest failed record. */
+  readonly lastFailed: ToolExecutionMetrics | undefined;
+  /** Per tool (first seen first; tools past the engine's `maxTools` under `"(other)"`). */
+  readonly tools: ReadonlyMap<
+    string,
+    { readonly count: number; readonly weighted: number; readonly failures: number; readonly totalMs: number }
+  >;
+  /** The latest tool ids, oldest first (at most `sessionRecentTools`). */
+  recentTools(): string[];
+}
+
 /** Counters of an engine. */
 export interface AnalyticsEngineStats {
   readonly records: number;
@@ -99,7 +133,6 @@ export interface AnalyticsEngineStats {
   readonly invalid: number;
 }
 
-const OTHER_TOOL = '(other)';
 const THRESHOLD_DEFAULTS: Required<InsightThresholds> = {
   slowP95Ms: 1000,
   dominantTimeShare: 0.5,
@@ -152,9 +185,9 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
   /** The anomaly detector this engine feeds (`anomalies` option), or `undefined`. */
   readonly anomalies: AnomalyDetector | undefined;
   readonly #all = new ScopeAccumulator();
-  readonly #sessions = new Map<string, ScopeAccumulator>();
-  readonly #maxSessions: number;
+  readonly #sessions: SessionLru<ScopeAccumulator>;
   readonly #maxTools: number;
+  readonly #recentTools: number;
   readonly #accuracy: number;
   readonly #maxHashes: number;
   readonly #thresholds: Required<InsightThresholds>;
@@ -164,7 +197,6 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
   /** Records not yet analysed, in deferred mode; `undefined` otherwise. */
   #queue: ToolExecutionMetrics[] | undefined;
   #draining = false;
-  #evictedSessions = 0;
   readonly #cost: CompiledCostModel | undefined;
   /** Reused for each record's cost (no allocation per record). */
   readonly #oneCost: CostBreakdown = emptyCost();
@@ -179,6 +211,7 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
       'patterns',
       'maxSessions',
       'maxTools',
+      'sessionRecentTools',
       'quantileRelativeError',
       'maxInputHashes',
       'thresholds',
@@ -190,8 +223,11 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
     ];
     for (const key of Object.keys(options)) if (!known.includes(key)) throw new TypeError(`AnalyticsEngine: unknown option "${key}"`);
     const int = (name: string, value: unknown, min: number): number => checkInteger('AnalyticsEngine', name, value, min);
-    this.#maxSessions = int('maxSessions', options.maxSessions ?? 1_000, 1);
+    this.#sessions = new SessionLru<ScopeAccumulator>('AnalyticsEngine', options.maxSessions ?? 1_000, (scope) => {
+      if (scope === this.#lastSession) this.#lastSessionId = this.#lastSession = undefined;
+    });
     this.#maxTools = int('maxTools', options.maxTools ?? 1_000, 2);
+    this.#recentTools = int('sessionRecentTools', options.sessionRecentTools ?? 10, 0);
     this.#maxHashes = int('maxInputHashes', options.maxInputHashes ?? 4_096, 0);
     const accuracy = options.quantileRelativeError ?? 0.01;
     if (typeof accuracy !== 'number' || !(accuracy > 0 && accuracy < 0.5))
@@ -287,11 +323,8 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
 
   /** Counts a usable record whose weight, timed flag and normalised error text are known. */
   #addPrepared(metric: ToolExecutionMetrics, w: number, timed: boolean, errorText: string): void {
-    let toolId = metric.toolId;
-    if (!this.#all.tools.has(toolId) && this.#all.tools.size >= this.#maxTools - 1) {
-      toolId = OTHER_TOOL;
-      this.#otherRecords++;
-    }
+    const toolId = foldToolId(this.#all.tools, metric.toolId, this.#maxTools);
+    if (toolId !== metric.toolId) this.#otherRecords++;
     let cost: CostBreakdown | undefined;
     if (this.#cost !== undefined) {
       cost = this.#oneCost;
@@ -307,6 +340,7 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
     }
     this.#all.add(metric, toolId, w, timed, this.#accuracy, this.#maxHashes, errorText, cost);
     session.add(metric, toolId, w, timed, this.#accuracy, this.#maxHashes, errorText, cost);
+    session.remember(metric, this.#recentTools);
     const patterns = this.patterns;
     if (patterns !== undefined) {
       if (errorText !== '') patterns[ingestPrepared](metric, errorText);
@@ -322,19 +356,7 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
 
   #session(sessionId: string): ScopeAccumulator {
     if (sessionId === this.#lastSessionId) return this.#lastSession!;
-    let scope = this.#sessions.get(sessionId);
-    if (scope === undefined) {
-      scope = new ScopeAccumulator();
-      this.#sessions.set(sessionId, scope);
-      if (this.#sessions.size > this.#maxSessions) {
-        const oldest = this.#sessions.keys().next().value as string;
-        this.#sessions.delete(oldest);
-        this.#evictedSessions++;
-      }
-    } else {
-      this.#sessions.delete(sessionId);
-      this.#sessions.set(sessionId, scope);
-    }
+    const scope = this.#sessions.getOrCreate(sessionId, () => new ScopeAccumulator());
     this.#lastSessionId = sessionId;
     this.#lastSession = scope;
     return scope;
@@ -343,7 +365,16 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
   /** Sessions with live figures, least recently active first. */
   sessions(): string[] {
     this.#catchUp();
-    return [...this.#sessions.keys()];
+    return this.#sessions.keys();
+  }
+
+  /**
+   * The live figures of one session (the object keeps updating as records come), or `undefined`
+   * when the engine holds none for it. Reading does not make the session more recently active.
+   */
+  sessionFigures(sessionId: string): SessionFigures | undefined {
+    this.#catchUp();
+    return this.#sessions.peek(sessionId);
   }
 
   /** Whether the engine holds figures for `sessionId`. */
@@ -358,14 +389,14 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
    */
   analyze(sessionId?: string): AnalyticsData {
     this.#catchUp();
-    const scope = sessionId === undefined ? this.#all : this.#sessions.get(sessionId);
+    const scope = sessionId === undefined ? this.#all : this.#sessions.peek(sessionId);
     const generatedAt = new Date(this.#now()).toISOString();
     const base = { generatedAt, quantileRelativeError: this.#accuracy };
     if (sessionId === undefined) {
       return {
         scope: 'all',
         ...base,
-        summary: this.#all.summary(this.#sessions.size + this.#evictedSessions, this.#cost?.currency),
+        summary: this.#all.summary(this.#sessions.size + this.#sessions.evicted, this.#cost?.currency),
         tools: this.#all.toolSummaries(),
         sequences: this.patterns?.getMostCommonPatterns(10, { maximalOnly: true }) ?? [],
         errorPatterns: this.patterns?.getErrorPronePatterns({ limit: 10 }) ?? [],
@@ -396,7 +427,7 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
     const t =
       options.thresholds === undefined ? this.#thresholds : checkThresholds({ ...this.#thresholds, ...options.thresholds }, 'getInsights');
     const sessionId = options.sessionId;
-    const scope = sessionId === undefined ? this.#all : (this.#sessions.get(sessionId) ?? new ScopeAccumulator());
+    const scope = sessionId === undefined ? this.#all : (this.#sessions.peek(sessionId) ?? new ScopeAccumulator());
     const tools = scope.toolSummaries();
     const accs = scope.tools;
     const totalCalls = scope.weighted;
@@ -499,7 +530,7 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
     return {
       records: this.#all.count,
       liveSessions: this.#sessions.size,
-      evictedSessions: this.#evictedSessions,
+      evictedSessions: this.#sessions.evicted,
       tools: this.#all.tools.size,
       otherToolRecords: this.#otherRecords,
       invalid: this.#invalid,
@@ -532,11 +563,12 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
       memPeak: -Infinity,
       tasks: 0,
       cost: undefined,
+      timedW: 0,
     });
     this.#sessions.clear();
     this.#lastSessionId = undefined;
     this.#lastSession = undefined;
-    this.#evictedSessions = this.#otherRecords = this.#invalid = 0;
+    this.#otherRecords = this.#invalid = 0;
     this.patterns?.reset();
     this.anomalies?.reset();
   }

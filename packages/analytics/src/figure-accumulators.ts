@@ -139,6 +139,29 @@ export class ScopeAccumulator {
   /** The message id of this session's latest call (session scopes only). */
   lastMessage: string | undefined | null = null;
   cost: CostBreakdown | undefined;
+  /** Weight of the timed records (the mean's denominator). */
+  timedW = 0;
+  /** The latest failed record (session scopes only). */
+  lastFailed: ToolExecutionMetrics | undefined;
+  /** The latest tool ids, a ring written at `recentNext` (session scopes only; see {@link remember}). */
+  recent: string[] | undefined;
+  recentNext = 0;
+
+  /** Remembers the record's tool id in the ring of the latest `keep`, and the record if it failed (session scopes). */
+  remember(m: ToolExecutionMetrics, keep: number): void {
+    if (m.success !== true) this.lastFailed = m;
+    if (keep === 0) return;
+    const ring = (this.recent ??= []);
+    ring[this.recentNext] = m.toolId;
+    this.recentNext = this.recentNext + 1 === keep ? 0 : this.recentNext + 1;
+  }
+
+  /** The remembered tool ids, oldest first. */
+  recentTools(): string[] {
+    const ring = this.recent;
+    if (ring === undefined) return [];
+    return this.recentNext === ring.length ? ring.slice() : [...ring.slice(this.recentNext), ...ring.slice(0, this.recentNext)];
+  }
 
   add(
     m: ToolExecutionMetrics,
@@ -157,7 +180,10 @@ export class ScopeAccumulator {
       this.failures++;
       this.failW += w;
     }
-    if (timed) this.busyMs += w * m.duration;
+    if (timed) {
+      this.busyMs += w * m.duration;
+      this.timedW += w;
+    }
     if (Number.isFinite(m.startTime) && m.startTime < this.firstStart) this.firstStart = m.startTime;
     if (Number.isFinite(m.endTime) && m.endTime > this.lastEnd) this.lastEnd = m.endTime;
     if (typeof m.memoryUsed === 'number' && m.memoryUsed > this.memPeak) this.memPeak = m.memoryUsed;

@@ -17,7 +17,7 @@ export type {
 
 // Figures and insights
 export { AnalyticsEngine } from './analytics-engine';
-export type { AnalyticsEngineOptions, AnalyticsEngineStats, InsightThresholds } from './analytics-engine';
+export type { AnalyticsEngineOptions, AnalyticsEngineStats, InsightThresholds, SessionFigures } from './analytics-engine';
 export {
   formatSessionReport,
   formatTable,

@@ -17,6 +17,9 @@ export interface QuantileSketchOptions {
   minValue?: number;
 }
 
+/** Adds held as (bucket, weight) pairs before a bucket array is allocated. */
+const PENDING_ADDS = 8;
+
 /**
  * A streaming, mergeable quantile sketch with a relative-error guarantee (the DDSketch
  * construction: logarithmic buckets of ratio γ = (1+α)/(1−α)). `add` is O(1) amortised with no
@@ -38,6 +41,13 @@ export class QuantileSketch {
   #lo = 0; // lowest and highest bucket index in use (valid when #binCount > 0)
   #hi = -1;
   #binCount = 0;
+  /**
+   * The first adds' bucket indices and weights (pairs), before any bucket array exists: most
+   * per-session sketches hold a handful of values, and replaying these adds into buckets when
+   * more come (or at the first read) gives exactly the buckets adding them directly would have.
+   * `null` once the buckets hold everything.
+   */
+  #pending: number[] | null = [];
   #zero = 0;
   #count = 0;
   #sum = 0;
@@ -97,12 +107,29 @@ export class QuantileSketch {
       this.#zero += weight;
       return;
     }
-    this.#addToBin(Math.ceil(Math.log(value) * this.#invLnGamma), weight);
+    const index = Math.ceil(Math.log(value) * this.#invLnGamma);
+    const pending = this.#pending;
+    if (pending !== null) {
+      if (pending.length < 2 * PENDING_ADDS) {
+        pending.push(index, weight);
+        return;
+      }
+      this.#settle();
+    }
+    this.#addToBin(index, weight);
+  }
+
+  /** Moves the pending adds into the buckets, in the order they came. */
+  #settle(): void {
+    const pending = this.#pending;
+    if (pending === null) return;
+    this.#pending = null;
+    for (let i = 0; i < pending.length; i += 2) this.#addToBin(pending[i]!, pending[i + 1]!);
   }
 
   #addToBin(index: number, weight: number): void {
     if (this.#binCount === 0) {
-      if (this.#bins.length === 0) this.#bins = new Float64Array(Math.min(64, this.#maxBins));
+      if (this.#bins.length === 0) this.#bins = new Float64Array(Math.min(8, this.#maxBins)); // 64 bytes: kept in the V8 heap, cheap for the many small sketches of per-session figures;
       this.#offset = index - (this.#bins.length >> 1);
       this.#lo = this.#hi = index;
     } else if (index < this.#lo || index > this.#hi) {
@@ -172,6 +199,7 @@ export class QuantileSketch {
     if (this.#count <= 0) return NaN;
     if (q === 0) return this.#min;
     if (q === 1) return this.#max;
+    this.#settle();
     const rank = q * this.#count;
     let cumulative = this.#zero;
     if (cumulative >= rank) return Math.max(0, Math.min(this.#min, this.#max));
@@ -192,6 +220,7 @@ export class QuantileSketch {
    */
   excessAbove(q: number, baseline: number): number {
     if (this.#count <= 0) return 0;
+    this.#settle();
     const rank = q * this.#count;
     let cumulative = this.#zero;
     let excess = 0;
@@ -213,6 +242,8 @@ export class QuantileSketch {
     if (other.relativeAccuracy !== this.relativeAccuracy)
       throw new TypeError('QuantileSketch.merge: sketches must have the same relativeAccuracy');
     if (other.#count <= 0) return;
+    other.#settle();
+    this.#settle();
     this.#count += other.#count;
     this.#sum += other.#sum;
     this.#zero += other.#zero;
@@ -228,6 +259,7 @@ export class QuantileSketch {
 
   /** Forgets every value (keeps the allocated buckets). */
   reset(): void {
+    if (this.#pending !== null) this.#pending.length = 0;
     this.#bins.fill(0);
     this.#binCount = 0;
     this.#lo = 0;

@@ -1,5 +1,6 @@
-/** Name under which calls of tools past the registry's bound are counted. */
-export const OTHER_TOOL = '(other)';
+import { foldToolId, OTHER_TOOL } from '@perftrack/core/internal';
+
+export { OTHER_TOOL };
 
 /** Largest `maxTools` a tracker accepts: its per-tool arrays are allocated once at this size. */
 export const MAX_TOOLS_LIMIT = 100_000;
@@ -31,7 +32,7 @@ export class ToolRegistry {
   intern(toolId: string): number {
     const known = this.#indexOf.get(toolId);
     if (known !== undefined) return known;
-    if (this.#names.length >= this.#maxTools - 1) {
+    if (foldToolId(this.#indexOf, toolId, this.#maxTools) === OTHER_TOOL) {
       this.otherToolCalls++;
       if (this.#otherIndex < 0) this.#otherIndex = this.#add(OTHER_TOOL);
       return this.#otherIndex;

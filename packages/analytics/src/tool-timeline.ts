@@ -1,5 +1,5 @@
 import { isTimed, isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
-import { checkInteger, checkOptionKeys } from '@perftrack/core/internal';
+import { checkInteger, checkOptionKeys, foldToolId } from '@perftrack/core/internal';
 import { QuantileSketch } from './quantile-sketch';
 
 /** Options of a {@link ToolTimeline}. */
@@ -37,8 +37,6 @@ export interface TimelineSeries {
   /** Records older than the window when they arrived (not counted). */
   readonly late: number;
 }
-
-const OTHER = '(other)';
 
 class Cell {
   calls = 0;
@@ -104,7 +102,7 @@ export class ToolTimeline implements MetricsSubscriber {
     if (this.#slotBucket[slot] !== bucket) this.#recycle(slot, bucket);
     let row = this.#rows.get(m.toolId);
     if (row === undefined) {
-      const key = this.#rows.size >= this.#maxTools - 1 ? OTHER : m.toolId;
+      const key = foldToolId(this.#rows, m.toolId, this.#maxTools);
       row = this.#rows.get(key);
       if (row === undefined) {
         row = new ToolRow(this.maxBuckets);

@@ -1,5 +1,5 @@
 import { isUsableRecord, weightOf, type MetricsSubscriber, type ToolExecutionMetrics } from '@perftrack/core';
-import { sharedDefault } from '@perftrack/core/internal';
+import { SessionLru, sharedDefault } from '@perftrack/core/internal';
 import { VERSION } from './version';
 import { ingestPrepared } from './prepared-ingest';
 import { CallHistory, SequenceWalk } from './call-history';
@@ -67,7 +67,6 @@ const defaultTracker = sharedDefault<UsagePatternTracker>('@perftrack/analytics:
  */
 export class UsagePatternTracker implements MetricsSubscriber {
   readonly #maxLength: number;
-  readonly #maxSessions: number;
   readonly #reorderWindow: number;
   readonly #maxSessionPatterns: number;
   readonly #historyLength: number;
@@ -87,7 +86,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
   readonly #recent: RecentCalls;
   readonly #walk: SequenceWalk;
 
-  readonly #sessions = new Map<string, SessionState>();
+  readonly #sessions: SessionLru<SessionState>;
   readonly #withPending = new Set<SessionState>();
   #sessionSerial = 0;
   /** The last evicted session, whose history and table the next new session reuses. */
@@ -95,7 +94,6 @@ export class UsagePatternTracker implements MetricsSubscriber {
   #lastSession: SessionState | undefined;
 
   #records = 0;
-  #evictedSessions = 0;
   #lateRecords = 0;
   #duplicates = 0;
   #invalid = 0;
@@ -107,7 +105,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     const o = resolveTrackerOptions(options);
     const { maxPatterns, maxTools, sessionHistory, settings } = o;
     this.#maxLength = o.maxSequenceLength;
-    this.#maxSessions = o.maxSessions;
+    this.#sessions = new SessionLru<SessionState>('UsagePatternTracker', o.maxSessions, (session) => this.#forget(session));
     this.#reorderWindow = o.reorderWindow;
     this.#maxSessionPatterns = o.maxSessionPatterns;
     this.#outcomeAware = o.outcomeAware;
@@ -225,28 +223,20 @@ export class UsagePatternTracker implements MetricsSubscriber {
           ? (spare?.sequences ?? new SessionSequenceTable(this.#maxSessionPatterns, this.#maxLength))
           : undefined,
       );
-      this.#sessions.set(name, session);
-      if (this.#sessions.size > this.#maxSessions) this.#evictLeastRecentSession();
-    } else {
-      // Map order = least recently active first
-      this.#sessions.delete(name);
-      this.#sessions.set(name, session);
+      this.#sessions.set(name, session); // past the bound, the least recently active session goes (#forget)
     }
     this.#lastSession = session;
     return session;
   }
 
-  #evictLeastRecentSession(): void {
-    const oldest = this.#sessions.keys().next().value as string;
-    const session = this.#sessions.get(oldest)!;
+  /** A session forgotten for room: its pending calls are counted, its arrays serve the next new session. */
+  #forget(session: SessionState): void {
     if (session.pending !== undefined && session.pending.size > 0) {
       this.#drain(session);
       this.#withPending.delete(session);
     }
-    this.#sessions.delete(oldest);
     if (this.#lastSession === session) this.#lastSession = undefined;
     this.#spare = session;
-    this.#evictedSessions++;
   }
 
   #tool(toolId: string): number {
@@ -300,7 +290,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.settle();
     const top = new TopK<SequencePattern>(limit);
     if (query.sessionId !== undefined) {
-      const entries = this.#sessions.get(query.sessionId)?.sequences?.entries() ?? [];
+      const entries = this.#sessions.peek(query.sessionId)?.sequences?.entries() ?? [];
       for (const e of entries) {
         const length = e.tools.length;
         if (length < minLength || length > maxLength || !top.wants(e.weightedCount)) continue;
@@ -465,7 +455,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.settle();
     const recent = this.#recent;
     recent.clear();
-    const history = this.#sessions.get(sessionId)?.history;
+    const history = this.#sessions.peek(sessionId)?.history;
     const count = history === undefined ? 0 : Math.min(history.length, recent.tools.length);
     for (let i = 0; i < count; i++) {
       const slot = history!.slot(count - i);
@@ -473,7 +463,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
       recent.outcomes[i] = history!.succeeded[slot]!;
     }
     recent.length = count;
-    recent.position = this.#sessions.get(sessionId)?.calls ?? 0;
+    recent.position = this.#sessions.peek(sessionId)?.calls ?? 0;
     return this.#predict(true, limit);
   }
 
@@ -508,7 +498,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
       records: this.#records,
       pending,
       liveSessions: this.#sessions.size,
-      evictedSessions: this.#evictedSessions,
+      evictedSessions: this.#sessions.evicted,
       patterns: this.#sequences.size,
       evictedPatterns: this.#sequences.evicted,
       predictionContexts: this.#contexts.size,
@@ -546,7 +536,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.#withPending.clear();
     this.#lastSession = undefined;
     this.#spare = undefined;
-    this.#records = this.#evictedSessions = this.#lateRecords = this.#duplicates = this.#invalid = 0;
+    this.#records = this.#lateRecords = this.#duplicates = this.#invalid = 0;
   }
 }
 

@@ -142,7 +142,8 @@ export class PerformanceIntegration {
       ...(c.costModel ? { costModel: c.costModel } : {}),
     });
     this.patterns = this.analytics.patterns;
-    this.sessions = new SessionPerformance({ beforeRead: deliver });
+    // session views read the engine's per-session figures: one tally, not two
+    this.sessions = new SessionPerformance({ engine: this.analytics });
     // the pass delivers what the pipeline holds before it flushes storage
     const whenReady = async (): Promise<void> => {
       await this.ready;
@@ -167,7 +168,6 @@ export class PerformanceIntegration {
       return;
     }
     pipeline.addSink(subscriberSink(this.storage));
-    pipeline.addSink(this.sessions);
     pipeline.addSink(this.#feed);
     this.#unsubscribe.push(this.collector.subscribe(pipeline));
     this.ready = this.#loadHistory();

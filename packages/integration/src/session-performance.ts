@@ -1,14 +1,6 @@
-import {
-  isTimed,
-  isUsableRecord,
-  MetricsCollector,
-  weightOf,
-  type BatchSink,
-  type MetricsSubscriber,
-  type RecordBatch,
-  type ToolExecutionMetrics,
-} from '@perftrack/core';
-import { checkInteger, sharedDefault } from '@perftrack/core/internal';
+import { AnalyticsEngine, type SessionFigures } from '@perftrack/analytics';
+import { MetricsCollector, type BatchSink, type MetricsSubscriber, type RecordBatch, type ToolExecutionMetrics } from '@perftrack/core';
+import { checkInteger, foldToolId, SessionLru, sharedDefault } from '@perftrack/core/internal';
 import { VERSION } from './version';
 
 /** One tool's share of a session, as {@link SessionTracker.tools} gives it. */
@@ -49,108 +41,113 @@ export interface SessionTrackerSnapshot {
 
 /** Options of {@link SessionPerformance}. */
 export interface SessionPerformanceOptions {
-  /** Sessions tracked at most; the least recently active is forgotten first. Default 1,000. */
+  /**
+   * Sessions tracked at most; the least recently active is forgotten first. Default 1,000. With
+   * `engine`, the engine's own `maxSessions` bounds the figures, and this the tracker objects kept.
+   */
   maxSessions?: number;
-  /** Tool ids remembered in {@link SessionTracker.lastTools}. Default 10. */
+  /** Tool ids remembered in {@link SessionTracker.lastTools}. Default 10. With `engine`, the engine's `sessionRecentTools` (not allowed here). */
   lastTools?: number;
   /** Distinct tools per session; further ones are counted under `"(other)"`. Default 100. */
   maxToolsPerSession?: number;
   /**
    * Runs before every read of a tracker, so a queue upstream can hand over what it holds first:
    * fed by a `RecordPipeline` ({@link SessionPerformance.onBatch}), `beforeRead: () => pipeline.deliver()`
-   * keeps every tracker a live view of every call made so far.
+   * keeps every tracker a live view of every call made so far. Not with `engine` (give the engine its own).
    */
   beforeRead?: () => void;
+  /**
+   * The analytics engine whose per-session figures the trackers show (the integration passes its
+   * own): the trackers are then a view over it, nothing is counted twice, and this instance's
+   * `onMetric`/`onBatch` do nothing (the engine is fed where it is subscribed). Default: an engine
+   * of its own (no sequence analysis), fed by `onMetric`/`onBatch`.
+   */
+  engine?: AnalyticsEngine;
 }
-
-const noop = (): void => {};
-
-const OTHER = '(other)';
 
 /**
  * A live view of one session: every tracked call updates it, so a reference kept by the agent
- * always shows the current figures. Get one from {@link SessionPerformance.getTracker}.
+ * always shows the current figures. Get one from {@link SessionPerformance.getTracker}. It holds
+ * no figures of its own: each read is one of the analytics engine's per-session figures.
  */
 export class SessionTracker {
   readonly sessionId: string;
-  #calls = 0;
-  #estimated = 0;
-  #failures = 0;
-  #failW = 0;
-  #timeMs = 0;
-  #timedW = 0;
-  #first = Number.POSITIVE_INFINITY;
-  #last = Number.NEGATIVE_INFINITY;
-  readonly #recent: string[] = [];
-  readonly #recentMax: number;
+  readonly #engine: AnalyticsEngine;
   readonly #maxTools: number;
-  readonly #tools = new Map<string, { calls: number; estimatedCalls: number; failures: number; totalDuration: number }>();
-  #lastFailure: SessionFailure | undefined;
-  readonly #sync: () => void;
 
   /** @internal */
-  constructor(sessionId: string, recentMax: number, maxTools: number, sync: () => void = noop) {
+  constructor(sessionId: string, engine: AnalyticsEngine, maxTools: number) {
     this.sessionId = sessionId;
-    this.#sync = sync;
-    this.#recentMax = recentMax;
+    this.#engine = engine;
     this.#maxTools = maxTools;
+  }
+
+  /** The engine's figures of this session now (after upstream queues delivered), or `undefined` before its first call. */
+  #figures(): SessionFigures | undefined {
+    return this.#engine.sessionFigures(this.sessionId);
   }
 
   /** Records seen (sampled-out successes are not seen; see {@link estimatedCalls}). */
   get calls(): number {
-    this.#sync();
-    return this.#calls;
+    return this.#figures()?.count ?? 0;
   }
   /** Estimated calls: each record weighs `1 / sampleRate`. */
   get estimatedCalls(): number {
-    this.#sync();
-    return this.#estimated;
+    return this.#figures()?.weighted ?? 0;
   }
   /** Failed calls (failures are never sampled out). */
   get failures(): number {
-    this.#sync();
-    return this.#failures;
+    return this.#figures()?.failures ?? 0;
   }
   /** Estimated share of calls that failed, 0..1. */
   get errorRate(): number {
-    this.#sync();
-    return this.#estimated === 0 ? 0 : this.#failW / this.#estimated;
+    const f = this.#figures();
+    return f === undefined || f.weighted === 0 ? 0 : f.failW / f.weighted;
   }
   /** Estimated ms spent in tools (timed calls, weighted). */
   get totalDuration(): number {
-    this.#sync();
-    return this.#timeMs;
+    return this.#figures()?.busyMs ?? 0;
   }
   /** Mean ms per timed call. */
   get averageDuration(): number {
-    this.#sync();
-    return this.#timedW === 0 ? 0 : this.#timeMs / this.#timedW;
+    const f = this.#figures();
+    return f === undefined || f.timedW === 0 ? 0 : f.busyMs / f.timedW;
   }
   /** Epoch ms of the first call's start, or `null` before any call. */
   get firstCallAt(): number | null {
-    this.#sync();
-    return this.#calls === 0 ? null : this.#first;
+    const f = this.#figures();
+    return f === undefined || f.count === 0 || !Number.isFinite(f.firstStart) ? null : f.firstStart;
   }
   /** Epoch ms of the latest call's end, or `null` before any call. */
   get lastCallAt(): number | null {
-    this.#sync();
-    return this.#calls === 0 ? null : this.#last;
+    const f = this.#figures();
+    return f === undefined || f.count === 0 || !Number.isFinite(f.lastEnd) ? null : f.lastEnd;
   }
   /** The most recent tool ids, oldest first. */
   get lastTools(): readonly string[] {
-    this.#sync();
-    return [...this.#recent];
+    return this.#figures()?.recentTools() ?? [];
   }
   /** The latest failure, if any. */
   get lastFailure(): SessionFailure | undefined {
-    this.#sync();
-    return this.#lastFailure;
+    const m = this.#figures()?.lastFailed;
+    return m === undefined ? undefined : { toolId: m.toolId, errorType: m.errorType, message: m.error, at: m.endTime };
   }
-  /** Per-tool figures, most called first. */
+  /** Per-tool figures, most called first; past `maxToolsPerSession` (first seen kept) under `"(other)"`. */
   get tools(): Readonly<Record<string, SessionToolSummary>> {
-    this.#sync();
-    const sorted = [...this.#tools.entries()].sort((a, b) => b[1].estimatedCalls - a[1].estimatedCalls);
-    return Object.fromEntries(sorted.map(([k, v]) => [k, { ...v }]));
+    const folded = new Map<string, { calls: number; estimatedCalls: number; failures: number; totalDuration: number }>();
+    for (const [toolId, t] of this.#figures()?.tools ?? []) {
+      const key = foldToolId(folded, toolId, this.#maxTools);
+      const into = folded.get(key);
+      if (into === undefined) {
+        folded.set(key, { calls: t.count, estimatedCalls: t.weighted, failures: t.failures, totalDuration: t.totalMs });
+      } else {
+        into.calls += t.count;
+        into.estimatedCalls += t.weighted;
+        into.failures += t.failures;
+        into.totalDuration += t.totalMs;
+      }
+    }
+    return Object.fromEntries([...folded.entries()].sort((a, b) => b[1].estimatedCalls - a[1].estimatedCalls));
   }
 
   /** A plain copy of every figure, safe to serialise. */
@@ -175,44 +172,6 @@ export class SessionTracker {
   toJSON(): SessionTrackerSnapshot {
     return this.snapshot();
   }
-
-  /** @internal */
-  _add(m: ToolExecutionMetrics): void {
-    this._addPrepared(m, m.success === true ? weightOf(m) : 1, isTimed(m));
-  }
-
-  /** @internal A usable record whose weight and timed flag a record batch already worked out. */
-  _addPrepared(m: ToolExecutionMetrics, w: number, timed: boolean): void {
-    const ok = m.success === true;
-    this.#calls++;
-    this.#estimated += w;
-    if (timed) {
-      this.#timeMs += m.duration * w;
-      this.#timedW += w;
-    }
-    if (m.startTime < this.#first) this.#first = m.startTime;
-    if (m.endTime > this.#last) this.#last = m.endTime;
-    let toolId = m.toolId;
-    let t = this.#tools.get(toolId);
-    if (t === undefined) {
-      if (this.#tools.size >= this.#maxTools - 1) toolId = OTHER;
-      t = this.#tools.get(toolId);
-      if (t === undefined) this.#tools.set(toolId, (t = { calls: 0, estimatedCalls: 0, failures: 0, totalDuration: 0 }));
-    }
-    t.calls++;
-    t.estimatedCalls += w;
-    if (timed) t.totalDuration += m.duration * w;
-    if (!ok) {
-      this.#failures++;
-      this.#failW += w;
-      t.failures++;
-      this.#lastFailure = { toolId: m.toolId, errorType: m.errorType, message: m.error, at: m.endTime };
-    }
-    if (this.#recentMax > 0) {
-      if (this.#recent.length >= this.#recentMax) this.#recent.shift();
-      this.#recent.push(m.toolId);
-    }
-  }
 }
 
 const positiveInt = (name: string, v: unknown, fallback: number, min = 1): number =>
@@ -228,9 +187,10 @@ const defaultSessions = sharedDefault<{ readonly sessions: SessionPerformance; r
 );
 
 /**
- * Per-session live views, as the seed's `SessionPerformance` module gave them: subscribe it to
- * a collector (the integration does) and every tracked call updates its session's
- * {@link SessionTracker}. Bounded: the least recently active sessions are forgotten first.
+ * Per-session live views, as the seed's `SessionPerformance` module gave them, over an analytics
+ * engine's per-session figures: subscribe it to a collector (then it feeds an engine of its own),
+ * or give it the engine that is fed (the integration does). Bounded: the least recently active
+ * sessions are forgotten first.
  *
  * @example
  * const tracker = SessionPerformance.getTracker(sessionId);
@@ -238,35 +198,36 @@ const defaultSessions = sharedDefault<{ readonly sessions: SessionPerformance; r
  * console.log(tracker.calls, tracker.errorRate, tracker.lastTools);
  */
 export class SessionPerformance implements MetricsSubscriber, BatchSink {
-  readonly #trackers = new Map<string, SessionTracker>();
-  readonly #max: number;
-  readonly #recent: number;
+  readonly #engine: AnalyticsEngine;
+  /** Whether {@link #engine} is this instance's own (fed and reset by it). */
+  readonly #owned: boolean;
+  /** Tracker objects handed out, so `getTracker` gives the same one while the session is live. */
+  readonly #trackers: SessionLru<SessionTracker>;
   readonly #maxTools: number;
-  #evicted = 0;
-  #last: SessionTracker | undefined;
-  readonly #sync: () => void;
-  #reading = false;
 
   constructor(options: SessionPerformanceOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('SessionPerformance: options must be an object');
-    this.#max = positiveInt('maxSessions', options.maxSessions, 1000);
-    this.#recent = positiveInt('lastTools', options.lastTools, 10, 0);
+    const max = positiveInt('maxSessions', options.maxSessions, 1000);
+    const recent = positiveInt('lastTools', options.lastTools, 10, 0);
     this.#maxTools = positiveInt('maxToolsPerSession', options.maxToolsPerSession, 100, 2);
-    const beforeRead = options.beforeRead;
+    const { beforeRead, engine } = options;
     if (beforeRead !== undefined && typeof beforeRead !== 'function')
       throw new TypeError('SessionPerformance: beforeRead must be a function');
-    this.#sync =
-      beforeRead === undefined
-        ? noop
-        : () => {
-            if (this.#reading) return;
-            this.#reading = true;
-            try {
-              beforeRead();
-            } finally {
-              this.#reading = false;
-            }
-          };
+    if (engine !== undefined) {
+      if (!(engine instanceof AnalyticsEngine)) throw new TypeError('SessionPerformance: engine must be an AnalyticsEngine');
+      if (options.lastTools !== undefined || beforeRead !== undefined)
+        throw new TypeError("SessionPerformance: with engine, lastTools and beforeRead are the engine's options");
+    }
+    this.#owned = engine === undefined;
+    this.#engine =
+      engine ??
+      new AnalyticsEngine({
+        patterns: false,
+        maxSessions: max,
+        sessionRecentTools: recent,
+        ...(beforeRead !== undefined ? { beforeRead } : {}),
+      });
+    this.#trackers = new SessionLru<SessionTracker>('SessionPerformance', max);
   }
 
   /**
@@ -302,84 +263,45 @@ export class SessionPerformance implements MetricsSubscriber, BatchSink {
     defaultSessions.get()?.sessions.reset();
   }
 
-  /** Updates the record's session (subscriber entry point). */
+  /** Updates the record's session (subscriber entry point); nothing with a given `engine`. */
   onMetric(m: ToolExecutionMetrics): void {
-    if (!isUsableRecord(m)) return;
-    const last = this.#last;
-    (last !== undefined && last.sessionId === m.sessionId ? last : this.#touch(m.sessionId))._add(m);
+    if (this.#owned) this.#engine.onMetric(m);
   }
 
-  /** Updates the sessions of a batch a `RecordPipeline` prepared (sink entry point): one tracker lookup per session and batch. */
+  /** Updates the sessions of a batch a `RecordPipeline` prepared (sink entry point); nothing with a given `engine`. */
   onBatch(batch: RecordBatch): void {
-    const { records, weights, timed, sessionIndex } = batch;
-    // A tracker found earlier in this batch is still current unless the batch alone touches more sessions than are kept.
-    const cached: (SessionTracker | undefined)[] | undefined =
-      batch.sessions.length <= this.#max ? new Array<SessionTracker | undefined>(batch.sessions.length) : undefined;
-    for (let i = 0; i < batch.length; i++) {
-      const m = records[i]!;
-      let tracker: SessionTracker | undefined;
-      if (cached !== undefined) {
-        const s = sessionIndex[i]!;
-        tracker = cached[s];
-        if (tracker === undefined) tracker = cached[s] = this.#touch(m.sessionId);
-      } else {
-        const last = this.#last;
-        tracker = last !== undefined && last.sessionId === m.sessionId ? last : this.#touch(m.sessionId);
-      }
-      // failures always weigh 1 here, as in onMetric
-      tracker._addPrepared(m, m.success === true ? weights[i]! : 1, timed[i] === 1);
-    }
+    if (this.#owned) this.#engine.onBatch(batch);
   }
 
-  /** The live view of `sessionId`, created empty when the session has no call yet (it fills in as calls come). */
+  /** The live view of `sessionId`, empty while the session has no call yet (it fills in as calls come). */
   getTracker(sessionId: string): SessionTracker {
     if (typeof sessionId !== 'string' || sessionId.length === 0) {
       throw new TypeError(
         `SessionPerformance.getTracker: sessionId must be a non-empty string, got ${typeof sessionId === 'string' ? '""' : typeof sessionId}`,
       );
     }
-    this.#sync();
-    return this.#touch(sessionId);
+    return this.#trackers.getOrCreate(sessionId, () => new SessionTracker(sessionId, this.#engine, this.#maxTools));
   }
 
-  /** Whether `sessionId` is tracked now. */
+  /** Whether `sessionId` has figures now. */
   has(sessionId: string): boolean {
-    this.#sync();
-    return this.#trackers.has(sessionId);
+    return this.#engine.hasSession(sessionId);
   }
 
   /** Tracked session ids, least recently active first. */
   sessions(): string[] {
-    this.#sync();
-    return [...this.#trackers.keys()];
+    return this.#engine.sessions();
   }
 
   /** Sessions tracked and forgotten. */
   stats(): { sessions: number; evicted: number } {
-    this.#sync();
-    return { sessions: this.#trackers.size, evicted: this.#evicted };
+    const s = this.#engine.stats();
+    return { sessions: s.liveSessions, evicted: s.evictedSessions };
   }
 
-  /** Forgets every session. */
+  /** Forgets every session (and, when the engine is this instance's own, its figures). */
   reset(): void {
     this.#trackers.clear();
-    this.#last = undefined;
-    this.#evicted = 0;
-  }
-
-  #touch(sessionId: string): SessionTracker {
-    let t = this.#trackers.get(sessionId);
-    if (t === undefined) {
-      t = new SessionTracker(sessionId, this.#recent, this.#maxTools, this.#sync);
-      if (this.#trackers.size >= this.#max) {
-        this.#trackers.delete(this.#trackers.keys().next().value as string);
-        this.#evicted++;
-      }
-    } else {
-      this.#trackers.delete(sessionId);
-    }
-    this.#trackers.set(sessionId, t);
-    this.#last = t;
-    return t;
+    if (this.#owned) this.#engine.reset();
   }
 }

@@ -35,3 +35,6 @@ export { weightedRepeats } from '../api/record';
 export { VERSION } from './version';
 export { sharedDefault } from './shared-default';
 export type { SharedDefault } from './shared-default';
+
+// Bounded per-session state and bounded tool tables
+export { SessionLru, foldToolId, OTHER_TOOL } from './session-lru';

@@ -1,0 +1,48 @@
+// Profiles README's setup (defaults, file storage) over calls and drains, in bursts of 4,096:
+//   PROFILE_OUT=drain.cpuprofile node --expose-gc bench/integration-profile.mjs [sessions]
+// prints total CPU a call (call path + drain) and the hottest functions by self time.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Session } from 'node:inspector';
+import { PerformanceIntegration } from '@perftrack/integration';
+const sessions = Number(process.argv[2] ?? 100000);
+const dir = mkdtempSync(join(tmpdir(), 'pt-drain-'));
+const perf = new PerformanceIntegration({ analyticsInterval: 0, flushOnExit: false, onWarning: () => {}, storageDir: dir });
+await perf.ready;
+const tools = Array.from({ length: 10 }, (_, i) => ({ id: `tool_${i}`, execute: (a, c) => a.n + 1 }));
+const wrapped = perf.wrapTools(tools);
+const ctxs = Array.from({ length: Math.min(sessions, 200000) }, (_, s) => ({ sessionID: `ses_${s}`, messageID: 'msg_1', callID: 'c' }));
+let k = 0;
+const round = async () => {
+  for (let i = 0; i < 4096; i++, k++) wrapped[k % 10].execute({ n: k }, ctxs[k % ctxs.length]);
+  await perf.collector.flush();
+};
+for (let r = 0; r < 10; r++) await round(); // warm
+const session = new Session();
+session.connect();
+const post = (m, p) => new Promise((res, rej) => session.post(m, p, (e, x) => (e ? rej(e) : res(x))));
+await post('Profiler.enable');
+await post('Profiler.start');
+const c0 = process.cpuUsage();
+for (let r = 0; r < 40; r++) await round();
+const c = process.cpuUsage(c0);
+const { profile } = await post('Profiler.stop');
+if (process.env.PROFILE_OUT) writeFileSync(process.env.PROFILE_OUT, JSON.stringify(profile));
+console.log(`${sessions} sessions: ${(((c.user + c.system) * 1000) / (40 * 4096)).toFixed(0)} ns total CPU a call (bursts of 4096)`);
+// self time by function; the profiler's own stop call ("dispatch") is left out
+const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+const self = new Map();
+let total = 0;
+profile.samples.forEach((id, i) => {
+  const { functionName, url, lineNumber } = nodes.get(id).callFrame;
+  if (functionName === 'dispatch') return;
+  const key = `${functionName || '(anonymous)'} ${url.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
+  const dt = profile.timeDeltas[i] ?? 0;
+  self.set(key, (self.get(key) ?? 0) + dt);
+  total += dt;
+});
+for (const [key, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 8))
+  console.log(`  ${((100 * t) / total).toFixed(1).padStart(5)}%  ${key}`);
+await perf.shutdown();
+rmSync(dir, { recursive: true, force: true });
