@@ -2,7 +2,6 @@ import type { ContextNode, ContextTrie, ToolFrequency } from './context-trie';
 import { fastLog } from './fast-log';
 import { RANKER_FEATURES, RANKER_ORDERS, type PositionFrequency } from './next-tool-ranker';
 import type { ToolRegistry } from './tool-registry';
-import { TopK } from './top-k';
 import type { ToolPrediction } from './usage-pattern-types';
 
 /** Resolved prediction settings. @internal */
@@ -107,13 +106,40 @@ export class NextToolPredictor {
   readonly #touchedMark: Uint32Array;
   readonly #size: number;
   #mark = 1;
+  #touchedCount = 0;
   readonly #nodes: ContextNode[] = [];
   readonly #features = new Float64Array(RANKER_FEATURES);
   readonly #logTotals = new Float64Array(RANKER_ORDERS + 1);
   #candidates = new Int32Array(RANKED_CANDIDATES);
   #candidateScores = new Float64Array(RANKED_CANDIDATES);
+  /** The results being kept (tool indices and probabilities, best first), at most `#resultLimit`. */
+  #resultTools = new Int32Array(8);
+  #resultScores = new Float64Array(8);
+  #resultCount = 0;
+  #resultLimit = 0;
+  #held = 0;
+  #wanted = 0;
 
   readonly #maxTools: number;
+
+  // Per-prediction state read by the helpers below. The helpers are methods (and one callback
+  // made once here), not closures made in `predict`: a bundler keeping function names wraps every
+  // closure in a property definition, which cost about a quarter of a prediction.
+  #frequencyCounts: Float64Array = new Float64Array(0);
+  #rootScale = 0;
+  #unigramTotal = 0;
+  #perUnigram = 0;
+  #perBigram = 0;
+  #perTrigram = 0;
+  #trainedShare = 0;
+  #unigramShare = 0;
+  #bigramShare = 0;
+  #visitScale = 0;
+  #visitBase = -1;
+  #visitOrder = 0;
+  #recent: RecentCalls | undefined;
+  #tools: ToolRegistry | undefined;
+  readonly #visit: (count: number, tool: number) => void;
 
   constructor(
     maxTools: number,
@@ -134,6 +160,17 @@ export class NextToolPredictor {
     this.#orderCounts = new Float64Array(size * RANKER_ORDERS);
     this.#touched = new Int32Array(size);
     this.#touchedMark = new Uint32Array(size);
+    const discount = settings.discount;
+    // forEach, not for…of: no [key, value] array per entry on this path
+    this.#visit = (c: number, t: number): void => {
+      this.#touch(t);
+      if (c > discount) this.#model[t]! += (c - discount) * this.#visitScale;
+      if (this.#visitBase >= 0) this.#orderCounts[this.#visitBase + t] = c;
+      if (this.#order[t] === 0 && this.#support[t] === 0) {
+        this.#support[t] = c;
+        this.#order[t] = this.#visitOrder;
+      }
+    };
   }
 
   predict(
@@ -147,10 +184,7 @@ export class NextToolPredictor {
     sink?: FeatureSink,
   ): ToolPrediction[] {
     if (frequency.total <= 0 || (limit === 0 && sink === undefined)) return [];
-    const { discount, sessionAdaptation, sessionDecay } = this.settings;
-    const model = this.#model;
-    const support = this.#support;
-    const order = this.#order;
+    const { sessionAdaptation, sessionDecay } = this.settings;
     const unigram = this.#unigram;
     const bigram = this.#bigram;
     const trigram = this.#trigram;
@@ -160,20 +194,10 @@ export class NextToolPredictor {
     const touched = this.#touched;
     const touchedMark = this.#touchedMark;
     const mark = this.#nextMark();
-    let touchedCount = 0;
-    const touch = (t: number): void => {
-      if (touchedMark[t] === mark) return;
-      touchedMark[t] = mark;
-      touched[touchedCount++] = t;
-      model[t] = 0;
-      support[t] = 0;
-      order[t] = 0;
-      unigram[t] = 0;
-      bigram[t] = 0;
-      trigram[t] = 0;
-      lastSeen[t] = 0;
-      for (let k = 0; k < ORDERS; k++) orderCounts[k * size + t] = 0;
-    };
+    this.#touchedCount = 0;
+    this.#recent = recent;
+    this.#tools = tools;
+    this.#frequencyCounts = frequency.counts;
 
     // 1. the longest context of the recent calls that the model has seen
     const nodes = this.#nodes;
@@ -189,27 +213,16 @@ export class NextToolPredictor {
       nodes.push(child);
     }
     let scale = 1;
-    let k = 0;
-    let perCount = 0;
-    let countBase = -1;
-    // forEach, not for…of: no [key, value] array per entry on this path
-    const visit = (c: number, t: number): void => {
-      touch(t);
-      if (c > discount) model[t]! += (c - discount) * perCount;
-      if (countBase >= 0) orderCounts[countBase + t] = c;
-      if (order[t] === 0 && support[t] === 0) {
-        support[t] = c;
-        order[t] = k;
-      }
-    };
-    for (k = nodes.length - 1; k >= 1; k--) {
+    const visit = this.#visit;
+    for (let k = nodes.length - 1; k >= 1; k--) {
       const node = nodes[k]!;
-      perCount = scale / node.total;
-      countBase = k <= ORDERS ? (k - 1) * size : -1;
+      this.#visitScale = scale / node.total;
+      this.#visitBase = k <= ORDERS ? (k - 1) * size : -1;
+      this.#visitOrder = k;
       node.next.forEach(visit);
-      scale *= Math.min(1, (discount * node.next.size) / node.total);
+      scale *= Math.min(1, (this.settings.discount * node.next.size) / node.total);
     }
-    const rootScale = scale / frequency.total;
+    this.#rootScale = scale / frequency.total;
 
     // 2. the session's own habits over its recent calls, newest weighing most
     let unigramTotal = 0;
@@ -221,7 +234,7 @@ export class NextToolPredictor {
       let weight = 1;
       for (let i = count - 1; i >= 0; i--, weight *= sessionDecay) {
         const t = recent.tools[i]!;
-        touch(t);
+        this.#touch(t);
         if (lastSeen[t] === 0) lastSeen[t] = count - i;
         unigram[t]! += weight;
         unigramTotal += weight;
@@ -237,55 +250,34 @@ export class NextToolPredictor {
     }
     const { sessionUnigramPrior: a0, sessionBigramPrior: a1, sessionTrigramPrior: a2, rankerWeights } = this.settings;
     const maxTools = this.#maxTools;
-    const trainedOf = (t: number, touchedHere: boolean): number =>
-      t >= maxTools ? 0 : (touchedHere ? model[t]! : 0) + rootScale * frequency.counts[t]!;
     // p₀ = (u + a₀·P) / (U + a₀) and so on, as multiplications
-    const perUnigram = 1 / (unigramTotal + a0);
-    const perBigram = 1 / (bigramTotal + a1);
-    const perTrigram = 1 / (trigramTotal + a2);
-    const trainedShare = a0 * perUnigram;
-    const unigramShare = a1 * perBigram;
-    const bigramShare = a2 * perTrigram;
-    const probabilityOf = (t: number, touchedHere: boolean): number => {
-      const trained = trainedOf(t, touchedHere);
-      if (unigramTotal === 0) return trained;
-      if (!touchedHere) return trained * trainedShare * unigramShare * bigramShare;
-      const p0 = unigram[t]! * perUnigram + trained * trainedShare;
-      const p1 = bigram[t]! * perBigram + p0 * unigramShare;
-      return trigram[t]! * perTrigram + p1 * bigramShare;
-    };
-    const nameOf = (t: number): string => (t >= maxTools ? recent.unseenNames[t - maxTools]! : tools.nameOf(t));
-    const build = (t: number, probability: number): ToolPrediction => {
-      const unseen = t >= maxTools;
-      const touchedHere = touchedMark[t] === mark;
-      return {
-        toolId: nameOf(t),
-        probability,
-        support: unseen ? 0 : touchedHere && support[t]! > 0 ? support[t]! : frequency.counts[t]!,
-        order: unseen || !touchedHere ? 0 : order[t]!,
-      };
-    };
+    this.#unigramTotal = unigramTotal;
+    this.#perUnigram = 1 / (unigramTotal + a0);
+    this.#perBigram = 1 / (bigramTotal + a1);
+    this.#perTrigram = 1 / (trigramTotal + a2);
+    this.#trainedShare = a0 * this.#perUnigram;
+    this.#unigramShare = a1 * this.#perBigram;
+    this.#bigramShare = a2 * this.#perTrigram;
+    const touchedCount = this.#touchedCount;
 
     if (rankerWeights === null && sink === undefined) {
-      const top = new TopK<ToolPrediction>(limit);
+      this.#startResults(limit);
       for (let i = 0; i < touchedCount; i++) {
         const t = touched[i]!;
-        const probability = probabilityOf(t, true);
-        if (probability <= 0 || !top.wants(probability)) continue;
-        top.add(probability, nameOf(t), () => build(t, probability));
+        const probability = this.#probabilityOf(t, true);
+        if (probability > 0) this.#offerResult(t, probability);
       }
       // tools nothing above touched rank by overall frequency (their probability is monotone in it)
       let taken = 0;
       for (let i = 0; i < frequency.order.length && taken < limit; i++) {
         const t = frequency.order[i]!;
         if (touchedMark[t] === mark) continue;
-        const probability = probabilityOf(t, false);
+        const probability = this.#probabilityOf(t, false);
         if (probability <= 0) break;
         taken++;
-        if (!top.wants(probability)) break;
-        top.add(probability, nameOf(t), () => build(t, probability));
+        if (!this.#offerResult(t, probability)) break;
       }
-      return top.sorted();
+      return this.#results(mark);
     }
 
     // 3. the ranker, over the most likely candidates of layer 2; the ones after them keep their layer-2 probability
@@ -294,31 +286,22 @@ export class NextToolPredictor {
       this.#candidates = new Int32Array(wanted);
       this.#candidateScores = new Float64Array(wanted);
     }
+    this.#held = 0;
+    this.#wanted = wanted;
+    for (let i = 0; i < touchedCount; i++) this.#offerCandidate(touched[i]!, this.#probabilityOf(touched[i]!, true));
     const candidates = this.#candidates;
     const scores = this.#candidateScores;
-    let held = 0;
-    const offer = (t: number, probability: number): void => {
-      if (probability <= 0 || (held === wanted && probability <= scores[held - 1]!)) return;
-      let i = held < wanted ? held++ : held - 1;
-      while (i > 0 && scores[i - 1]! < probability) {
-        scores[i] = scores[i - 1]!;
-        candidates[i] = candidates[i - 1]!;
-        i--;
-      }
-      scores[i] = probability;
-      candidates[i] = t;
-    };
-    for (let i = 0; i < touchedCount; i++) offer(touched[i]!, probabilityOf(touched[i]!, true));
     let taken = 0;
     for (let i = 0; i < frequency.order.length && taken < wanted; i++) {
       const t = frequency.order[i]!;
       if (touchedMark[t] === mark) continue;
       taken++;
-      const probability = probabilityOf(t, false);
+      const probability = this.#probabilityOf(t, false);
       // untouched tools' probability falls with their overall frequency: the rest cannot enter
-      if (held === wanted && probability <= scores[held - 1]!) break;
-      offer(t, probability);
+      if (this.#held === wanted && probability <= scores[wanted - 1]!) break;
+      this.#offerCandidate(t, probability);
     }
+    const held = this.#held;
 
     const features = this.#features;
     const featureCount = features.length;
@@ -340,7 +323,7 @@ export class NextToolPredictor {
       const t = candidates[c]!;
       const touchedHere = touchedMark[t] === mark;
       features[0] = fastLog(scores[c]! + LOG_FLOOR);
-      features[1] = fastLog(trainedOf(t, touchedHere) + LOG_FLOOR);
+      features[1] = fastLog(this.#trainedOf(t, touchedHere) + LOG_FLOOR);
       for (let j = 1; j <= ORDERS; j++) {
         features[1 + j] = j <= matched ? logCount(touchedHere ? orderCounts[(j - 1) * size + t]! : 0) - logTotals[j]! : 0;
       }
@@ -358,7 +341,7 @@ export class NextToolPredictor {
         t < maxTools && bucketTotal > 0
           ? fastLog(((positions.countOf(bucket, t) + 0.5) * positionScale) / (frequency.counts[t]! + 0.5))
           : 0;
-      if (sink !== undefined) sink(nameOf(t), features);
+      if (sink !== undefined) sink(this.#nameOf(t), features);
       if (rankerWeights === null) continue;
       let score = 0;
       for (let f = 0; f < featureCount; f++) score += rankerWeights[f]! * features[f]!;
@@ -368,15 +351,115 @@ export class NextToolPredictor {
     if (rankerWeights === null || limit === 0) return [];
     let partition = 0;
     for (let c = 0; c < ranked; c++) partition += scores[c] = Math.exp(scores[c]! - best);
-    const top = new TopK<ToolPrediction>(limit);
+    this.#startResults(limit);
     for (let c = 0; c < held; c++) {
-      const t = candidates[c]!;
       // the ranked candidates share their layer-2 mass by the ranker's softmax
       const probability = c < ranked ? (rankedMass * scores[c]!) / partition : scores[c]!;
-      if (!top.wants(probability)) continue;
-      top.add(probability, nameOf(t), () => build(t, probability));
+      this.#offerResult(candidates[c]!, probability);
     }
-    return top.sorted();
+    return this.#results(mark);
+  }
+
+  /** Keeps `t` among the `#wanted` likeliest candidates for the ranker, by layer-2 probability. */
+  #offerCandidate(t: number, probability: number): void {
+    const scores = this.#candidateScores;
+    const candidates = this.#candidates;
+    const held = this.#held;
+    const wanted = this.#wanted;
+    if (probability <= 0 || (held === wanted && probability <= scores[held - 1]!)) return;
+    let i = held < wanted ? this.#held++ : held - 1;
+    while (i > 0 && scores[i - 1]! < probability) {
+      scores[i] = scores[i - 1]!;
+      candidates[i] = candidates[i - 1]!;
+      i--;
+    }
+    scores[i] = probability;
+    candidates[i] = t;
+  }
+
+  #touch(t: number): void {
+    const touchedMark = this.#touchedMark;
+    if (touchedMark[t] === this.#mark) return;
+    touchedMark[t] = this.#mark;
+    this.#touched[this.#touchedCount++] = t;
+    this.#model[t] = 0;
+    this.#support[t] = 0;
+    this.#order[t] = 0;
+    this.#unigram[t] = 0;
+    this.#bigram[t] = 0;
+    this.#trigram[t] = 0;
+    this.#lastSeen[t] = 0;
+    const size = this.#size;
+    for (let k = 0; k < ORDERS; k++) this.#orderCounts[k * size + t] = 0;
+  }
+
+  /** Layer 1: the trained model's probability of `t`. */
+  #trainedOf(t: number, touchedHere: boolean): number {
+    return t >= this.#maxTools ? 0 : (touchedHere ? this.#model[t]! : 0) + this.#rootScale * this.#frequencyCounts[t]!;
+  }
+
+  /** Layer 2: the trained model adapted to the session. */
+  #probabilityOf(t: number, touchedHere: boolean): number {
+    const trained = this.#trainedOf(t, touchedHere);
+    if (this.#unigramTotal === 0) return trained;
+    if (!touchedHere) return trained * this.#trainedShare * this.#unigramShare * this.#bigramShare;
+    const p0 = this.#unigram[t]! * this.#perUnigram + trained * this.#trainedShare;
+    const p1 = this.#bigram[t]! * this.#perBigram + p0 * this.#unigramShare;
+    return this.#trigram[t]! * this.#perTrigram + p1 * this.#bigramShare;
+  }
+
+  #nameOf(t: number): string {
+    return t >= this.#maxTools ? this.#recent!.unseenNames[t - this.#maxTools]! : this.#tools!.nameOf(t);
+  }
+
+  #startResults(limit: number): void {
+    if (this.#resultTools.length < limit) {
+      this.#resultTools = new Int32Array(limit);
+      this.#resultScores = new Float64Array(limit);
+    }
+    this.#resultCount = 0;
+    this.#resultLimit = limit;
+  }
+
+  /**
+   * Keeps `t` among the best `limit` results (ties by name, ascending, so results are
+   * deterministic); whether a result of this probability could still enter.
+   */
+  #offerResult(t: number, probability: number): boolean {
+    const limit = this.#resultLimit;
+    const tools = this.#resultTools;
+    const scores = this.#resultScores;
+    let n = this.#resultCount;
+    if (limit === 0 || (n === limit && probability < scores[n - 1]!)) return false;
+    let i = n;
+    while (i > 0 && (scores[i - 1]! < probability || (scores[i - 1] === probability && this.#nameOf(tools[i - 1]!) > this.#nameOf(t)))) i--;
+    if (i >= limit) return true;
+    if (n === limit) n--;
+    for (let j = n; j > i; j--) {
+      tools[j] = tools[j - 1]!;
+      scores[j] = scores[j - 1]!;
+    }
+    tools[i] = t;
+    scores[i] = probability;
+    this.#resultCount = n + 1;
+    return true;
+  }
+
+  #results(mark: number): ToolPrediction[] {
+    const out: ToolPrediction[] = [];
+    const maxTools = this.#maxTools;
+    for (let i = 0; i < this.#resultCount; i++) {
+      const t = this.#resultTools[i]!;
+      const unseen = t >= maxTools;
+      const touchedHere = this.#touchedMark[t] === mark;
+      out.push({
+        toolId: this.#nameOf(t),
+        probability: this.#resultScores[i]!,
+        support: unseen ? 0 : touchedHere && this.#support[t]! > 0 ? this.#support[t]! : this.#frequencyCounts[t]!,
+        order: unseen || !touchedHere ? 0 : this.#order[t]!,
+      });
+    }
+    return out;
   }
 
   #nextMark(): number {

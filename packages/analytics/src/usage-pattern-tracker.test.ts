@@ -215,6 +215,19 @@ describe('UsagePatternTracker predictions', () => {
     expect(new UsagePatternTracker().predictNextTools(['a'], 3)).toEqual([]);
   });
 
+  test('equally likely tools come in name order, and a smaller limit gives a prefix, with and without the ranker', () => {
+    for (const rankerWeights of [undefined, null]) {
+      const t = new UsagePatternTracker({ prediction: { sessionAdaptation: false, rankerWeights } });
+      // after "a": d, b, c, e equally often (fed in that order), "z" less often
+      for (let i = 0; i < 5; i++) for (const next of ['d', 'b', 'c', 'e']) feed(t, session(`${next}${i}`, `a ${next}`));
+      feed(t, session('z', 'a z'));
+      const all = t.predictNextTools(['a'], 10);
+      const afterA = all.filter((p) => p.order === 1).map((p) => p.toolId);
+      expect(afterA).toEqual(['b', 'c', 'd', 'e', 'z']);
+      for (let limit = 0; limit <= all.length; limit++) expect(t.predictNextTools(['a'], limit)).toEqual(all.slice(0, limit));
+    }
+  });
+
   test('a failed call is its own context when outcomes are given', () => {
     const t = new UsagePatternTracker({ prediction: { sessionAdaptation: false } });
     for (let i = 0; i < 10; i++)

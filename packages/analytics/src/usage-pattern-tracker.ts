@@ -196,6 +196,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
 
   /** Counts every call still held for ordering. Reads do this themselves. */
   settle(): void {
+    // clear() allocates a new table even when empty, and every read (each prediction) settles first
+    if (this.#withPending.size === 0) return;
     for (const session of this.#withPending) this.#drain(session);
     this.#withPending.clear();
   }
@@ -432,6 +434,12 @@ export class UsagePatternTracker implements MetricsSubscriber {
     const count = Math.min(sequence.length, recent.tools.length);
     const start = sequence.length - count;
     let outcomesGiven = count > 0;
+    // the last two distinct names and their indices: sequences repeat and alternate, and a
+    // comparison of the same string is cheaper than a map lookup
+    let lastId: string | undefined;
+    let lastIndex = 0;
+    let otherId: string | undefined;
+    let otherIndex = 0;
     for (let i = 0; i < count; i++) {
       const step = sequence[start + i];
       const id = typeof step === 'string' ? step : step?.toolId;
@@ -440,7 +448,17 @@ export class UsagePatternTracker implements MetricsSubscriber {
         throw new TypeError(
           `predictNextTools: step ${start + i} must be a tool id or { toolId, success? }, got ${step === null ? 'null' : typeof step}`,
         );
-      recent.tools[i] = this.#tools.find(id) ?? recent.unseen(id);
+      let index: number;
+      if (id === lastId) index = lastIndex;
+      else {
+        if (id === otherId) index = otherIndex;
+        else index = this.#tools.find(id) ?? recent.unseen(id);
+        otherId = lastId;
+        otherIndex = lastIndex;
+        lastId = id;
+        lastIndex = index;
+      }
+      recent.tools[i] = index;
       recent.outcomes[i] = success === true ? 1 : success === false ? 0 : -1;
       if (typeof success !== 'boolean' && i >= count - (this.#maxLength - 1)) outcomesGiven = false;
     }
