@@ -7,7 +7,15 @@ import { createInterface } from 'node:readline';
 import type { ToolExecutionMetrics } from '@perftrack/core';
 import type { AppendOutcome, ReadReport, SnapshotBatch, SnapshotKind, StorageAdapter, StoredSessionInfo } from './adapter';
 import { LogAppender } from './log-appender';
-import { appendSessionsSync, JOURNAL_DIR, JOURNAL_MIN_SESSIONS, JournalIndex, writeJournalSync, type GroupsOutcome } from './journal';
+import {
+  appendSessionsSync,
+  JOURNAL_DIR,
+  JournalWriteError,
+  JOURNAL_MIN_SESSIONS,
+  JournalIndex,
+  writeJournalSync,
+  type GroupsOutcome,
+} from './journal';
 import { checkpointJournals, type CheckpointResult } from './journal-checkpoint';
 import { asRefusal, fileRefusal, StorageRefusedError } from './refusal';
 import { decodeSessionId, encodeSessionId } from './session-id';
@@ -451,9 +459,10 @@ export class FileStorage implements StorageAdapter {
   /**
    * Writes several sessions at once, synchronously (`StorageWriter` at shutdown and exit): when
    * 256 or more of them have no open log, those go into one exit journal (one file, one fsync)
-   * and the rest to their logs; if the journal cannot be written, every session goes to its log.
+   * and the rest to their logs. Undefined (nothing written) otherwise; throws a
+   * `JournalWriteError` (nothing written) when the journal cannot be written.
    */
-  [appendSessionsSync](groups: ReadonlyMap<string, readonly string[]>): GroupsOutcome {
+  [appendSessionsSync](groups: ReadonlyMap<string, readonly string[]>): GroupsOutcome | undefined {
     const outcomes = new Map<string, AppendOutcome>();
     if (this.#exitJournal && groups.size >= JOURNAL_MIN_SESSIONS) {
       // sessions whose log is open are cheap to append to; the others (most, at exit) are not
@@ -481,25 +490,21 @@ export class FileStorage implements StorageAdapter {
                 }
             })(),
           );
-        } catch {
-          open.clear(); // written nowhere: every session goes to its own log below
-          journaled = -1;
+        } catch (error) {
+          throw new JournalWriteError(error); // written nowhere: the caller writes every session to its own log
         }
-        if (journaled >= 0) {
-          let failed = false;
-          for (const sessionId of open) {
-            const outcome = this.appendLinesSync(sessionId, groups.get(sessionId) as string[]);
-            outcomes.set(sessionId, outcome);
-            failed ||= outcome.error !== undefined;
-          }
-          if (!failed) return { outcomes, journaled, allWritten: true };
-          for (const [sessionId, lines] of groups) if (!outcomes.has(sessionId)) outcomes.set(sessionId, { written: lines.length });
-          return { outcomes, journaled };
+        let failed = false;
+        for (const sessionId of open) {
+          const outcome = this.appendLinesSync(sessionId, groups.get(sessionId) as string[]);
+          outcomes.set(sessionId, outcome);
+          failed ||= outcome.error !== undefined;
         }
+        if (!failed) return { outcomes, journaled, allWritten: true };
+        for (const [sessionId, lines] of groups) if (!outcomes.has(sessionId)) outcomes.set(sessionId, { written: lines.length });
+        return { outcomes, journaled };
       }
     }
-    for (const [sessionId, lines] of groups) outcomes.set(sessionId, this.appendLinesSync(sessionId, lines));
-    return { outcomes, journaled: 0 };
+    return undefined;
   }
 
   /**

@@ -40,7 +40,7 @@ export const JOURNAL_DIR = '.journal';
 /** Sessions whose logs are not open from which a shutdown or exit write goes to the journal instead. */
 export const JOURNAL_MIN_SESSIONS = 256;
 
-/** A write of several sessions at once, synchronously (shutdown, exit): what `StorageWriter` calls when an adapter has it. */
+/** A write of several sessions at once into an exit journal, synchronously (shutdown, exit): what `StorageWriter` tries first when an adapter has it; undefined when it wrote nothing. */
 export const appendSessionsSync: unique symbol = Symbol('perftrack.storage.appendSessionsSync');
 
 /** What {@link appendSessionsSync} did: each session's outcome, and how many records went to the journal. */
@@ -50,6 +50,14 @@ export interface GroupsOutcome {
   readonly journaled: number;
   /** Every line of every session was written (to the journal or its log). */
   readonly allWritten?: boolean;
+}
+
+/** The exit journal could not be written (nothing of it counts): the records are to be written to their logs. */
+export class JournalWriteError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`the exit journal could not be written: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'JournalWriteError';
+  }
 }
 
 const NAME = /^(\d{1,10})-([0-9a-f]{8,32})\.jsonl(\.partial|\.ckpt-(\d{1,10})-([0-9a-f]{8,32}))?$/;

@@ -34,7 +34,7 @@ export interface StorageWriterOptions {
   readonly onFirstPass?: () => void;
 }
 
-type AppendGroupsSync = (groups: ReadonlyMap<string, readonly string[]>) => GroupsOutcome;
+type AppendGroupsSync = (groups: ReadonlyMap<string, readonly string[]>) => GroupsOutcome | undefined;
 
 interface Waiter {
   readonly promise: Promise<void>;
@@ -238,10 +238,7 @@ export class StorageWriter {
       records[this.#cursor++] = undefined;
       if ((this.#cursor & 1023) === 0 && performance.now() > deadline) return false;
     }
-    if (this.#closing && this.#appendGroups !== undefined && this.#passIterator === undefined) {
-      this.#writeGroupsSync();
-      return true;
-    }
+    if (this.#closing && this.#appendGroups !== undefined && this.#passIterator === undefined && this.#writeGroupsSync()) return true;
     this.#passIterator ??= this.#staged.entries();
     for (;;) {
       const next = this.#passIterator.next();
@@ -353,16 +350,22 @@ export class StorageWriter {
     this.#settle(sessionId, lines, outcome.written, outcome.error);
   }
 
-  /** Every staged session in one synchronous call (an exit journal for many new sessions). */
-  #writeGroupsSync(): void {
+  /** Every staged session in one synchronous call (an exit journal for many new sessions); false when the adapter wrote nothing that way. */
+  #writeGroupsSync(): boolean {
     const staged = this.#staged as Map<string, string[]>;
-    let result: GroupsOutcome;
+    let result: GroupsOutcome | undefined;
     try {
       result = (this.#appendGroups as AppendGroupsSync)(staged);
     } catch (error) {
-      for (const [sessionId, lines] of [...staged]) this.#settle(sessionId, lines, 0, error);
-      return;
+      result = undefined; // the sessions are written one by one instead
+      this.#diagnostics.report(
+        error,
+        'exit journal',
+        (e) => `perftrack storage: ${errorMessage(e)}; the records are written to their sessions' logs instead (slower, nothing lost)`,
+        'error:journal',
+      );
     }
+    if (result === undefined) return false;
     this.counters.journaled += result.journaled;
     if (result.allWritten === true) {
       // the common case, at one step per session: everything reached the journal or its log
@@ -375,12 +378,13 @@ export class StorageWriter {
         this.#failing = false;
         this.#retryDelay = RETRY_MIN_MS;
       }
-      return;
+      return true;
     }
     for (const [sessionId, lines] of [...staged]) {
       const outcome = result.outcomes.get(sessionId);
       this.#settle(sessionId, lines, outcome?.written ?? 0, outcome === undefined ? new Error('not written') : outcome.error);
     }
+    return true;
   }
 
   /** Accounts for an append of `group` that wrote its first `written` items, then maybe failed. */
@@ -455,8 +459,8 @@ export class StorageWriter {
       this.#passRecords = this.#incoming = [];
       this.#cursor = 0;
       this.#closing = true;
-      if (this.#appendGroups !== undefined) this.#writeGroupsSync();
-      else for (const [sessionId, lines] of [...this.#staged]) this.#writeSync(sessionId, lines as string[]);
+      if (this.#appendGroups === undefined || !this.#writeGroupsSync())
+        for (const [sessionId, lines] of [...this.#staged]) this.#writeSync(sessionId, lines as string[]);
     }
     this.#loseEverythingQueued(
       'exit',
