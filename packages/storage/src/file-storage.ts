@@ -457,7 +457,7 @@ export class FileStorage implements StorageAdapter {
   }
 
   /**
-   * Writes several sessions at once, synchronously (`StorageWriter` at shutdown and exit): when
+   * @internal Writes several sessions at once, synchronously (`StorageWriter` at shutdown and exit): when
    * 256 or more of them have no open log, those go into one exit journal (one file, one fsync)
    * and the rest to their logs. Undefined (nothing written) otherwise; throws a
    * `JournalWriteError` (nothing written) when the journal cannot be written.
