@@ -17,7 +17,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const CURRENT = require.resolve('@perftrack/storage');
 const BASELINE = process.env.PERFTRACK_BASELINE_STORAGE;
 const impls = [{ name: 'this build', path: CURRENT }, ...(BASELINE ? [{ name: 'today (main)', path: BASELINE }] : [])];
-for (const impl of impls) impl.PerformanceStorage = require(impl.path).PerformanceStorage;
+for (const impl of impls)
+  Object.assign(impl, { PerformanceStorage: require(impl.path).PerformanceStorage, FileStorage: require(impl.path).FileStorage });
 const ROUNDS = 3;
 const tick = () => new Promise((r) => setImmediate(r));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -137,11 +138,20 @@ async function manySessions(impl, sessions, order) {
   return withDir((dir) => feed(impl.PerformanceStorage, dir, records, { maxQueue: 1_000_000 }));
 }
 
-/** `sessions` records of distinct sessions queued, then shutdown timed: first with new logs, then with the logs existing. */
-async function shutdownQueued(impl, sessions) {
+/**
+ * `sessions` records of distinct sessions queued, then shutdown timed: first with new logs, then
+ * with the logs existing. `exitJournal` (this build only): `false` writes one log per session as
+ * before the exit journal; `true` (the default) writes one journal, and the checkpoint the next
+ * writer then runs in the background (moving those records into their logs) is timed too, before
+ * the second shutdown.
+ */
+async function shutdownQueued(impl, sessions, exitJournal) {
   return withDir(async (dir) => {
+    const adapter = () => (exitJournal === undefined ? {} : { adapter: new impl.FileStorage({ dir, exitJournal }) });
+    let checkpoint;
     const once = async (offset) => {
       const storage = new impl.PerformanceStorage({
+        ...adapter(),
         dir,
         onWarning: () => {},
         batchSize: sessions + 1,
@@ -160,10 +170,24 @@ async function shutdownQueued(impl, sessions) {
       };
     };
     const fresh = await once(0);
+    if (exitJournal === true) {
+      const next = new impl.PerformanceStorage({ ...adapter(), dir, onWarning: () => {} });
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      const moved = await next.checkpoint();
+      const cpu = process.cpuUsage(cpu0);
+      checkpoint = {
+        checkpointMs: Math.round(performance.now() - t0),
+        checkpointCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+        checkpointed: moved.records,
+      };
+      await next.shutdown();
+    }
     const existing = await once(sessions);
     return {
       shutdownMs: fresh.ms,
       cpuMs: fresh.cpuMs,
+      ...checkpoint,
       existingLogsShutdownMs: existing.ms,
       existingLogsCpuMs: existing.cpuMs,
       written: fresh.written + existing.written,
@@ -383,8 +407,27 @@ export async function run() {
     method: `median of ${ROUNDS} rounds, implementations interleaved round by round in one process; CPU = process.cpuUsage() user+system`,
     implementations: impls.map((i) => i.name),
   };
-  // PERFTRACK_BENCH_STORAGE_CASE=analytics-pass runs only the analytics pass case
+  // PERFTRACK_BENCH_STORAGE_CASE=analytics-pass runs only the analytics pass case; =shutdown only
+  // the shutdown case (the other figures are kept from the last full run, named in `partialRun`)
   const passOnly = process.env.PERFTRACK_BENCH_STORAGE_CASE === 'analytics-pass';
+  if (process.env.PERFTRACK_BENCH_STORAGE_CASE === 'shutdown') {
+    const previous = JSON.parse(readFileSync(join(here, 'results', 'storage.json'), 'utf8'));
+    const { suite: _s, date, machine: _m, partialRun: _p, ...kept } = previous;
+    const current = impls.filter((i) => i.path === CURRENT);
+    const baseline = impls.filter((i) => i.path !== CURRENT);
+    const only = async (list, label, fn) => {
+      const out = {};
+      for (const impl of list) out[impl.name] = await fn(impl);
+      console.log(`  ${label}:`);
+      for (const [name, v] of Object.entries(out)) console.log(`    ${name.padEnd(13)} ${JSON.stringify(v)}`);
+      return out;
+    };
+    const shutdown = await shutdownCase(current, baseline, only);
+    // without a baseline now, today's shutdown figure stays the one the full run measured
+    for (const name of previous.implementations.slice(1))
+      if (shutdown[name] === undefined && kept.shutdown?.[name]) shutdown[name] = kept.shutdown[name];
+    return { ...kept, shutdown, partialRun: `only "shutdown" measured now; the other figures are from the full run of ${date}` };
+  }
   if (!passOnly) {
     result.singleWriter = await interleaved('single writer, 200,000 records, one session', ROUNDS, singleWriter);
     result.twoProcesses = await interleaved('two processes × 100,000 records on one session', ROUNDS, twoProcesses);
@@ -417,11 +460,7 @@ export async function run() {
       1,
       (i) => manySessions(i, 5_000, 'round-robin'),
     );
-    result.shutdown = {
-      [FLOOR]: await createFilesFloor(100_000),
-      ...(await only(current, 'shutdown with 100,000 sessions queued', (i) => shutdownQueued(i, 100_000))),
-      ...(await only(baseline, 'shutdown with 10,000 sessions queued (today)', (i) => shutdownQueued(i, 10_000))),
-    };
+    result.shutdown = await shutdownCase(current, baseline, only);
   }
   result.analyticsPass = {
     [PASS_10K]: await analyticsPass(10_000, 'batched'),
@@ -442,6 +481,34 @@ export async function run() {
 }
 
 const FLOOR = 'bare loop: create 100,000 files (open+write+close)';
+const NO_JOURNAL = 'this build, exitJournal: false (one log per session, as before the journal)';
+
+/**
+ * Shutdown with 100,000 sessions queued: the exit journal and one log per session (the same build,
+ * `exitJournal: false`), interleaved round by round in this process (3 rounds, median), next to
+ * the kernel's floor for creating the files and, with a baseline, today's writer on 10,000.
+ */
+async function shutdownCase(current, baseline, only) {
+  const out = { [FLOOR]: await createFilesFloor(100_000) };
+  for (const impl of current) {
+    const variants = [
+      [impl.name, true],
+      [NO_JOURNAL, false],
+    ];
+    const samples = variants.map(() => []);
+    for (let r = 0; r < ROUNDS; r++)
+      for (const [v, [, exitJournal]] of variants.entries()) samples[v].push(await shutdownQueued(impl, 100_000, exitJournal));
+    for (const [v, [name]] of variants.entries()) {
+      const merged = {};
+      for (const key of Object.keys(samples[v][0])) merged[key] = median(samples[v].map((s) => s[key]));
+      out[name] = merged;
+    }
+    console.log('  shutdown with 100,000 sessions queued:');
+    for (const [name] of variants) console.log(`    ${name} ${JSON.stringify(out[name])}`);
+  }
+  Object.assign(out, await only(baseline, 'shutdown with 10,000 sessions queued (today)', (i) => shutdownQueued(i, 10_000)));
+  return out;
+}
 const PASS_10K = 'this build (one snapshot batch, sliced), 10,000 sessions';
 const PASS_OLD = 'before (fsync per file), 1,000 sessions';
 const PASS_1K = 'this build, 1,000 sessions';
@@ -478,6 +545,13 @@ export function readmeTable(doc) {
     row('… CPU', (d, k) => d.shutdown[k]?.cpuMs, 'ms'),
     row('shutdown with sessions queued, logs existing: wall', (d, k) => d.shutdown[k]?.existingLogsShutdownMs, 'ms'),
     row('… CPU', (d, k) => d.shutdown[k]?.existingLogsCpuMs, 'ms'),
+    ...(doc.shutdown?.[NO_JOURNAL]
+      ? [
+          `| … the same build without the exit journal (\`exitJournal: false\`, one log per session): new logs, wall / CPU | ${fmt(doc.shutdown[NO_JOURNAL].shutdownMs)} ms / ${fmt(doc.shutdown[NO_JOURNAL].cpuMs)} ms | — |`,
+          `| … without the exit journal, logs existing: wall / CPU | ${fmt(doc.shutdown[NO_JOURNAL].existingLogsShutdownMs)} ms / ${fmt(doc.shutdown[NO_JOURNAL].existingLogsCpuMs)} ms | — |`,
+          `| checkpoint the next writer runs in the background (100,000 journal records into their logs): wall / CPU | ${fmt(doc.shutdown[cur]?.checkpointMs)} ms / ${fmt(doc.shutdown[cur]?.checkpointCpuMs)} ms | — |`,
+        ]
+      : []),
     ...(doc.shutdown?.[FLOOR]
       ? [`| … the kernel's floor: a bare loop creating 100,000 files (open, write, close) | ${fmt(doc.shutdown[FLOOR].ms)} ms | — |`]
       : []),

@@ -1,4 +1,5 @@
 import type { ToolExecutionMetrics } from '@perftrack/core';
+import type { CheckpointResult } from './journal-checkpoint';
 
 /** The kinds of per-session data kept: an append-only metrics log and two replaceable snapshots. */
 export type SnapshotKind = 'patterns' | 'analytics';
@@ -76,6 +77,11 @@ export interface StorageAdapter {
    * adapter without it is called through {@link appendMetrics}, once per session.
    */
   appendSessions?(groups: ReadonlyMap<string, readonly ToolExecutionMetrics[]>): Promise<ReadonlyMap<string, AppendOutcome>>;
+  /**
+   * Optional: moves records a writer left in a side journal (`FileStorage`'s exit journal) into
+   * their sessions' logs, exactly once; stops early (leaving the rest for later) when `signal` aborts.
+   */
+  checkpoint?(options?: { signal?: AbortSignal }): Promise<CheckpointResult>;
   /** Optional: releases open resources (file handles); the adapter stays usable. */
   close?(): void;
 }

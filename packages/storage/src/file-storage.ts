@@ -7,6 +7,16 @@ import { createInterface } from 'node:readline';
 import type { ToolExecutionMetrics } from '@perftrack/core';
 import type { AppendOutcome, ReadReport, SnapshotBatch, SnapshotKind, StorageAdapter, StoredSessionInfo } from './adapter';
 import { LogAppender } from './log-appender';
+import {
+  appendSessionsSync,
+  JOURNAL_DIR,
+  JournalWriteError,
+  JOURNAL_MIN_SESSIONS,
+  JournalIndex,
+  writeJournalSync,
+  type GroupsOutcome,
+} from './journal';
+import { checkpointJournals, type CheckpointResult } from './journal-checkpoint';
 import { asRefusal, fileRefusal, StorageRefusedError } from './refusal';
 import { decodeSessionId, encodeSessionId } from './session-id';
 import { parseRecord, serializeRecord } from './record';
@@ -19,6 +29,13 @@ export interface FileStorageOptions {
   fsync?: boolean;
   /** Metrics logs kept open between flushes at most (least recently used closed first). Default 128. */
   maxOpenFiles?: number;
+  /**
+   * At shutdown and process exit, write the records of many sessions whose logs are not open
+   * (256 or more) into one journal, `metrics/.journal/<writer>.jsonl`, instead of creating a log
+   * per session; readers see them as part of their logs and the next writer's checkpoint moves
+   * them there. Default true.
+   */
+  exitJournal?: boolean;
 }
 
 /** Thrown by {@link FileStorage.appendMetrics} when only part of the records reached the log. */
@@ -114,6 +131,9 @@ export class FileStorage implements StorageAdapter {
   readonly dir: string;
   readonly #fsync: boolean;
   readonly #appender: LogAppender;
+  readonly #exitJournal: boolean;
+  readonly #journal: JournalIndex;
+  #checkpoint: Promise<CheckpointResult> | undefined;
   #ready = false;
   /** Sub-directories checked in the current synchronous run (cleared by a microtask). */
   readonly #checkedThisRun = new Set<Kind>();
@@ -127,6 +147,14 @@ export class FileStorage implements StorageAdapter {
     this.dir = options.dir === undefined ? defaultStorageDir() : resolve(options.dir);
     this.#fsync = options.fsync ?? false;
     this.#appender = new LogAppender(maxOpenFiles);
+    if (options.exitJournal !== undefined && typeof options.exitJournal !== 'boolean')
+      throw new TypeError(`FileStorage: exitJournal must be a boolean, got ${JSON.stringify(options.exitJournal)}`);
+    this.#exitJournal = options.exitJournal ?? true;
+    this.#journal = new JournalIndex(this.#journalDir);
+  }
+
+  get #journalDir(): string {
+    return join(this.dir, 'metrics', JOURNAL_DIR);
   }
 
   #path(kind: Kind, sessionId: string): string {
@@ -210,8 +238,20 @@ export class FileStorage implements StorageAdapter {
 
   async *readMetrics(sessionId: string, report?: ReadReport): AsyncIterable<ToolExecutionMetrics> {
     const path = this.#path('metrics', sessionId);
-    const fh = await this.#openForRead(path);
-    if (fh === undefined) return;
+    // the journal first: a record a checkpoint moves meanwhile is then in the log or in what was read here
+    this.#journal.refresh();
+    const journaled = this.#journal.recordsOf(sessionId);
+    // a session only in the journal (the common case after an exit) has no log: one lstat, not an open
+    const fh = journaled.size > 0 && lstatSync(path, { throwIfNoEntry: false }) === undefined ? undefined : await this.#openForRead(path);
+    if (fh !== undefined) yield* this.#readLog(fh, journaled, report);
+    yield* journaled.values(); // journal records not (yet) in the log, after it, as a checkpoint appends them
+  }
+
+  async *#readLog(
+    fh: FileHandle,
+    journaled: Map<string, ToolExecutionMetrics>,
+    report: ReadReport | undefined,
+  ): AsyncIterable<ToolExecutionMetrics> {
     const stream = fh.createReadStream({ encoding: 'utf8', highWaterMark: 64 * 1024 });
     const lines = createInterface({ input: stream, crlfDelay: Infinity });
     try {
@@ -220,7 +260,10 @@ export class FileStorage implements StorageAdapter {
         const rec = parseRecord(line);
         if (rec === undefined) {
           if (report) report.corruptLines++;
-        } else yield rec;
+        } else {
+          if (journaled.size > 0) journaled.delete(rec.id);
+          yield rec;
+        }
       }
     } finally {
       lines.close();
@@ -370,6 +413,14 @@ export class FileStorage implements StorageAdapter {
         byId.set(id, entry);
       }
     }
+    this.#journal.refresh();
+    for (const [id, j] of this.#journal.sessions()) {
+      const entry = byId.get(id) ?? { lastModified: 0, bytes: 0, kinds: new Set<Kind>() };
+      entry.lastModified = Math.max(entry.lastModified, j.lastModified);
+      entry.bytes += j.bytes;
+      entry.kinds.add('metrics');
+      byId.set(id, entry);
+    }
     return [...byId.entries()]
       .map(([sessionId, e]) => ({
         sessionId,
@@ -383,6 +434,14 @@ export class FileStorage implements StorageAdapter {
   }
 
   async deleteSession(sessionId: string): Promise<string[]> {
+    encodeSessionId(sessionId);
+    this.#journal.refresh();
+    if (this.#journal.has(sessionId)) {
+      // journal lines cannot be removed one by one: move them into the logs first, then delete
+      const done = await this.checkpoint();
+      if (done.error !== undefined || done.pending > 0)
+        throw done.error ?? new Error(`deleteSession: the journal could not be checkpointed first`);
+    }
     const removed: string[] = [];
     for (const kind of Object.keys(KINDS) as Kind[]) {
       const path = this.#path(kind, sessionId);
@@ -395,6 +454,79 @@ export class FileStorage implements StorageAdapter {
       }
     }
     return removed;
+  }
+
+  /**
+   * @internal Writes several sessions at once, synchronously (`StorageWriter` at shutdown and exit): when
+   * 256 or more of them have no open log, those go into one exit journal (one file, one fsync)
+   * and the rest to their logs. Undefined (nothing written) otherwise; throws a
+   * `JournalWriteError` (nothing written) when the journal cannot be written.
+   */
+  [appendSessionsSync](groups: ReadonlyMap<string, readonly string[]>): GroupsOutcome | undefined {
+    const outcomes = new Map<string, AppendOutcome>();
+    if (this.#exitJournal && groups.size >= JOURNAL_MIN_SESSIONS) {
+      // sessions whose log is open are cheap to append to; the others (most, at exit) are not
+      const open = new Set<string>();
+      if (this.#appender.openFiles > 0)
+        for (const sessionId of groups.keys()) {
+          try {
+            if (this.#appender.isOpen(this.#path('metrics', sessionId))) open.add(sessionId);
+          } catch {
+            open.add(sessionId); // an invalid id: its own append below says why
+          }
+        }
+      if (groups.size - open.size >= JOURNAL_MIN_SESSIONS) {
+        let journaled = 0;
+        try {
+          this.#ensureDirs();
+          this.#checkMetricsDir();
+          writeJournalSync(
+            this.#journalDir,
+            (function* () {
+              for (const [sessionId, lines] of groups)
+                if (!open.has(sessionId)) {
+                  journaled += lines.length;
+                  yield lines;
+                }
+            })(),
+          );
+        } catch (error) {
+          throw new JournalWriteError(error); // written nowhere: the caller writes every session to its own log
+        }
+        let failed = false;
+        for (const sessionId of open) {
+          const outcome = this.appendLinesSync(sessionId, groups.get(sessionId) as string[]);
+          outcomes.set(sessionId, outcome);
+          failed ||= outcome.error !== undefined;
+        }
+        if (!failed) return { outcomes, journaled, allWritten: true };
+        for (const [sessionId, lines] of groups) if (!outcomes.has(sessionId)) outcomes.set(sessionId, { written: lines.length });
+        return { outcomes, journaled };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Moves the records of exit journals into their sessions' logs and removes the journals
+   * (exactly once, with any number of processes at it: see README "Storage"). `PerformanceStorage`
+   * starts one when it first writes. Concurrent calls share one run.
+   */
+  checkpoint(options: { signal?: AbortSignal } = {}): Promise<CheckpointResult> {
+    this.#checkpoint ??= checkpointJournals({
+      journalDir: this.#journalDir,
+      append: (sessionId, lines) => this.appendLinesSync(sessionId, lines),
+      logIds: async (sessionId) => {
+        const ids = new Set<string>();
+        const fh = await this.#openForRead(this.#path('metrics', sessionId));
+        if (fh !== undefined) for await (const rec of this.#readLog(fh, new Map(), undefined)) ids.add(rec.id);
+        return ids;
+      },
+      signal: options.signal,
+    }).finally(() => {
+      this.#checkpoint = undefined;
+    });
+    return this.#checkpoint;
   }
 
   /** Closes the log files kept open between flushes. The storage stays usable (they reopen on demand). */

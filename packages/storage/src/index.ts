@@ -17,6 +17,7 @@ export { FileStorage, PartialAppendError, defaultStorageDir } from './file-stora
 export { StorageRefusedError } from './refusal';
 export { MAX_WRITE_CHARS } from './log-appender';
 export type { FileStorageOptions } from './file-storage';
+export type { CheckpointResult } from './journal-checkpoint';
 export { InMemoryStorage } from './in-memory-storage';
 
 export { encodeSessionId, decodeSessionId, validateSessionId, InvalidSessionIdError, MAX_SESSION_ID_LENGTH } from './session-id';

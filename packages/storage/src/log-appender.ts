@@ -167,6 +167,11 @@ export class LogAppender {
     return '';
   }
 
+  /** Whether `path` has an open descriptor now (its next append needs no open). */
+  isOpen(path: string): boolean {
+    return this.#open.has(path);
+  }
+
   /** fsyncs the log's open descriptor, if any (failures surface on the next append). */
   sync(path: string): void {
     const log = this.#open.get(path);

@@ -7,6 +7,7 @@ import { checkInteger, Diagnostics, installExitHooks, sharedDefault } from '@per
 import { VERSION } from './version';
 import type { ReadReport, SnapshotBatch, StorageAdapter, StoredSessionInfo } from './adapter';
 import { FileStorage, PartialAppendError } from './file-storage';
+import type { CheckpointResult } from './journal-checkpoint';
 import { StorageWriter } from './storage-writer';
 import { isRecord } from './record';
 import { StorageRefusedError } from './refusal';
@@ -80,6 +81,10 @@ export interface StorageStats {
   readonly queued: number;
   /** Records written. */
   readonly written: number;
+  /** Of `written`, records written to an exit journal at shutdown or exit (see `FileStorage`'s `exitJournal`). */
+  readonly journaled: number;
+  /** Records this instance's checkpoints moved from exit journals into session logs. */
+  readonly checkpointed: number;
   /** Records refused because the queue was full (or storage was shut down). */
   readonly dropped: number;
   /**
@@ -90,7 +95,7 @@ export interface StorageStats {
   readonly lost: number;
   /** Failed writes (a full disk, EIO): what did not reach the file is kept and retried while the queue has room. */
   readonly writeErrors: number;
-  /** Corrupt or truncated lines skipped by reads. */
+  /** Corrupt or truncated lines skipped by reads (and by checkpoints, in journals). */
   readonly corruptLines: number;
 }
 
@@ -143,6 +148,10 @@ export class PerformanceStorage implements MetricsSubscriber {
   #shutdown: Promise<void> | undefined;
   #savedDirectly = 0;
   readonly #read: ReadReport = { corruptLines: 0 };
+  readonly #diagnostics: Diagnostics;
+  readonly #stopCheckpoints = new AbortController();
+  #checkpointing: Promise<CheckpointResult> | undefined;
+  #checkpointed = 0;
 
   constructor(options: PerformanceStorageOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('PerformanceStorage: options must be an object');
@@ -151,6 +160,7 @@ export class PerformanceStorage implements MetricsSubscriber {
     }
     this.adapter = options.adapter ?? new FileStorage(options.dir === undefined ? {} : { dir: options.dir });
     const diagnostics = new Diagnostics({ onError: options.onError, onWarning: options.onWarning }, 'PerformanceStorage');
+    this.#diagnostics = diagnostics;
     this.#writer = new StorageWriter({
       adapter: this.adapter,
       batchSize: positiveInt('batchSize', options.batchSize, 500),
@@ -158,6 +168,10 @@ export class PerformanceStorage implements MetricsSubscriber {
       maxQueue: positiveInt('maxQueue', options.maxQueue, 100_000),
       diagnostics,
       userSinks: options.onError !== undefined || options.onWarning !== undefined,
+      // the next writer to open the store moves journals others left into the logs, in the background
+      onFirstPass: () => {
+        if (typeof this.adapter.checkpoint === 'function') this.checkpoint().catch(() => {});
+      },
     });
   }
 
@@ -201,8 +215,73 @@ export class PerformanceStorage implements MetricsSubscriber {
    * are counted in `stats().lost`, and later records are dropped and counted. Safe to call twice.
    */
   shutdown(): Promise<void> {
-    this.#shutdown ??= this.#writer.shutdown();
+    this.#stopCheckpoints.abort(); // a checkpoint stops between sessions; the next writer finishes it
+    this.#shutdown ??= this.#writer.shutdown().then(async () => {
+      await this.#checkpointing?.catch(() => {});
+    });
     return this.#shutdown;
+  }
+
+  /**
+   * Moves records of exit journals (left by writers that shut down with many new sessions queued)
+   * into their sessions' logs, exactly once even with other processes doing the same; readers see
+   * those records either way. Started in the background by the first write of this instance;
+   * concurrent calls share one run. Lines that were torn or corrupt are counted in
+   * `stats().corruptLines`, refused journals (links) and append failures are reported once each;
+   * what could not be moved stays in its journal for a later checkpoint.
+   */
+  checkpoint(): Promise<CheckpointResult> {
+    const adapter = this.adapter;
+    if (typeof adapter.checkpoint !== 'function')
+      return Promise.resolve({ journals: 0, records: 0, duplicates: 0, corruptLines: 0, tornLines: 0, refused: [], pending: 0 });
+    this.#checkpointing ??= adapter
+      .checkpoint({ signal: this.#stopCheckpoints.signal })
+      .then((result) => {
+        this.#account(result);
+        return result;
+      })
+      .catch((error: unknown) => {
+        this.#diagnostics.report(
+          error,
+          'checkpoint',
+          (e) => `perftrack storage: a journal checkpoint failed (${String(e)}); the journal stays and is read with the logs`,
+          'error:checkpoint',
+        );
+        throw error;
+      })
+      .finally(() => {
+        this.#checkpointing = undefined;
+      });
+    return this.#checkpointing;
+  }
+
+  #account(result: CheckpointResult): void {
+    this.#checkpointed += result.records;
+    this.#read.corruptLines += result.corruptLines + result.tornLines;
+    const d = this.#diagnostics;
+    if (result.tornLines > 0)
+      d.warnOnce(
+        'journal:torn',
+        `perftrack storage: ${result.tornLines} torn journal lines (a writer killed while writing) were skipped; counted in stats().corruptLines`,
+      );
+    if (result.corruptLines > 0)
+      d.warnOnce(
+        'journal:corrupt',
+        `perftrack storage: ${result.corruptLines} corrupt journal lines were skipped; counted in stats().corruptLines`,
+      );
+    if (result.refused.length > 0)
+      d.warnOnce(
+        'journal:refused',
+        `perftrack storage: refused ${result.refused.join(', ')}: a link or hard-linked file in the journal directory is never read, moved or removed`,
+      );
+    if (result.error !== undefined)
+      d.report(
+        result.error,
+        'checkpoint',
+        (e) =>
+          `perftrack storage: moving a journal into the logs failed (${String(e)}); it stays, read with the logs, and a later checkpoint finishes it`,
+        'error:checkpoint-append',
+      );
   }
 
   /**
@@ -221,6 +300,8 @@ export class PerformanceStorage implements MetricsSubscriber {
     return {
       queued: c.queued,
       written: c.written + this.#savedDirectly,
+      journaled: c.journaled,
+      checkpointed: this.#checkpointed,
       dropped: c.dropped,
       lost: c.lost,
       writeErrors: c.writeErrors,

@@ -3,6 +3,7 @@ import type { ToolExecutionMetrics } from '@perftrack/core';
 import { errorMessage, onProcessExit, type Diagnostics } from '@perftrack/core/internal';
 import type { StorageAdapter } from './adapter';
 import { PartialAppendError } from './file-storage';
+import { appendSessionsSync, type GroupsOutcome } from './journal';
 import { serializeRecord } from './record';
 import { InvalidSessionIdError, validateSessionId } from './session-id';
 import { StorageRefusedError } from './refusal';
@@ -11,6 +12,8 @@ import { StorageRefusedError } from './refusal';
 export interface WriterCounters {
   queued: number;
   written: number;
+  /** Of `written`, records that went to an exit journal. */
+  journaled: number;
   dropped: number;
   lost: number;
   writeErrors: number;
@@ -27,7 +30,11 @@ export interface StorageWriterOptions {
   readonly userSinks: boolean;
   /** Synchronous work per event-loop turn at most (ms): a long pass yields between slices. */
   readonly sliceMs?: number;
+  /** Called when the first write pass begins (to start a checkpoint of journals left by others). */
+  readonly onFirstPass?: () => void;
 }
+
+type AppendGroupsSync = (groups: ReadonlyMap<string, readonly string[]>) => GroupsOutcome | undefined;
 
 interface Waiter {
   readonly promise: Promise<void>;
@@ -106,8 +113,12 @@ export class StorageWriter {
   #retryTimer: NodeJS.Timeout | undefined;
   #removeExitHook: (() => void) | undefined;
   #closed = false;
+  /** Shutting down or exiting: a pass writes all its sessions in one call when the adapter can (an exit journal). */
+  #closing = false;
+  #onFirstPass: (() => void) | undefined;
+  readonly #appendGroups: AppendGroupsSync | undefined;
   readonly #reported = new Set<string>();
-  readonly counters: WriterCounters = { queued: 0, written: 0, dropped: 0, lost: 0, writeErrors: 0 };
+  readonly counters: WriterCounters = { queued: 0, written: 0, journaled: 0, dropped: 0, lost: 0, writeErrors: 0 };
 
   constructor(options: StorageWriterOptions) {
     this.#adapter = options.adapter;
@@ -118,6 +129,9 @@ export class StorageWriter {
     this.#sliceMs = options.sliceMs ?? 8;
     this.#diagnostics = options.diagnostics;
     this.#userSinks = options.userSinks;
+    this.#onFirstPass = options.onFirstPass;
+    const groups = (options.adapter as { [appendSessionsSync]?: AppendGroupsSync })[appendSessionsSync];
+    this.#appendGroups = this.#sync && typeof groups === 'function' ? groups.bind(options.adapter) : undefined;
   }
 
   /** Queues one record: O(1), no I/O, no allocation but the array slot. */
@@ -150,6 +164,7 @@ export class StorageWriter {
 
   /** Flushes, then stops: what still cannot be written is counted as lost; later records are dropped. */
   async shutdown(): Promise<void> {
+    this.#closing = true;
     for (let round = 0; round < 3 && this.counters.queued > 0; round++) {
       const failed = await this.flush().then(
         () => false,
@@ -189,6 +204,11 @@ export class StorageWriter {
 
   #beginPass(): void {
     this.#inPass = true;
+    if (this.#onFirstPass !== undefined) {
+      const first = this.#onFirstPass;
+      this.#onFirstPass = undefined;
+      if (!this.#closing) first();
+    }
     this.#clearTimers();
     this.#passRecords = this.#incoming;
     this.#incoming = [];
@@ -218,6 +238,7 @@ export class StorageWriter {
       records[this.#cursor++] = undefined;
       if ((this.#cursor & 1023) === 0 && performance.now() > deadline) return false;
     }
+    if (this.#closing && this.#appendGroups !== undefined && this.#passIterator === undefined && this.#writeGroupsSync()) return true;
     this.#passIterator ??= this.#staged.entries();
     for (;;) {
       const next = this.#passIterator.next();
@@ -329,6 +350,43 @@ export class StorageWriter {
     this.#settle(sessionId, lines, outcome.written, outcome.error);
   }
 
+  /** Every staged session in one synchronous call (an exit journal for many new sessions); false when the adapter wrote nothing that way. */
+  #writeGroupsSync(): boolean {
+    const staged = this.#staged as Map<string, string[]>;
+    let result: GroupsOutcome | undefined;
+    try {
+      result = (this.#appendGroups as AppendGroupsSync)(staged);
+    } catch (error) {
+      result = undefined; // the sessions are written one by one instead
+      this.#diagnostics.report(
+        error,
+        'exit journal',
+        (e) => `perftrack storage: ${errorMessage(e)}; the records are written to their sessions' logs instead (slower, nothing lost)`,
+        'error:journal',
+      );
+    }
+    if (result === undefined) return false;
+    this.counters.journaled += result.journaled;
+    if (result.allWritten === true) {
+      // the common case, at one step per session: everything reached the journal or its log
+      let written = 0;
+      for (const lines of staged.values()) written += lines.length;
+      this.counters.written += written;
+      this.counters.queued -= written;
+      staged.clear();
+      if (this.#failing) {
+        this.#failing = false;
+        this.#retryDelay = RETRY_MIN_MS;
+      }
+      return true;
+    }
+    for (const [sessionId, lines] of [...staged]) {
+      const outcome = result.outcomes.get(sessionId);
+      this.#settle(sessionId, lines, outcome?.written ?? 0, outcome === undefined ? new Error('not written') : outcome.error);
+    }
+    return true;
+  }
+
   /** Accounts for an append of `group` that wrote its first `written` items, then maybe failed. */
   #settle(sessionId: string, group: unknown[], written: number, error: unknown): void {
     const c = this.counters;
@@ -400,7 +458,9 @@ export class StorageWriter {
       for (const record of this.#incoming) this.#stage(record);
       this.#passRecords = this.#incoming = [];
       this.#cursor = 0;
-      for (const [sessionId, lines] of [...this.#staged]) this.#writeSync(sessionId, lines as string[]);
+      this.#closing = true;
+      if (this.#appendGroups === undefined || !this.#writeGroupsSync())
+        for (const [sessionId, lines] of [...this.#staged]) this.#writeSync(sessionId, lines as string[]);
     }
     this.#loseEverythingQueued(
       'exit',

@@ -1,0 +1,70 @@
+// A process for the exit-journal tests, through the package entry. Env: DIR, MODE:
+//   'exit'       queue SESSIONS sessions × PER records each (ids `<TAG>-<s>-<k>`), then process.exit(0)
+//                (prints "queued" first, and the storage stats on stderr from an exit listener)
+//   'checkpoint' run storage.checkpoint() and print its result as JSON (PROGRESS=1: print "started")
+//   'read'       replay every stored record and print {records, unique, duplicates, sessions, corruptLines}
+'use strict';
+const { PerformanceStorage } = require('@perftrack/storage');
+
+const env = process.env;
+const warnings = [];
+const storage = new PerformanceStorage({
+  dir: env.DIR,
+  batchSize: 1_000_000,
+  flushIntervalMs: 3_600_000,
+  maxQueue: 1_000_000,
+  onWarning: (w) => {
+    warnings.push(w);
+    process.stderr.write(`warning: ${w}\n`);
+  },
+});
+
+if (env.MODE === 'exit') {
+  const sessions = Number(env.SESSIONS);
+  const per = Number(env.PER || 1);
+  const t = 1_700_000_000_000;
+  for (let s = 0; s < sessions; s++)
+    for (let k = 0; k < per; k++)
+      storage.onMetric({
+        id: `${env.TAG}-${s}-${k}`,
+        toolId: 'read',
+        sessionId: `ses_${s}`,
+        startTime: t + k,
+        endTime: t + k + 1,
+        duration: 1,
+        success: true,
+        sampleWeight: 1,
+      });
+  const t0 = performance.now();
+  process.on('exit', () => {
+    process.stderr.write(`${JSON.stringify({ exitWriteMs: Math.round(performance.now() - t0), stats: storage.stats() })}\n`);
+  });
+  process.stdout.write('queued\n');
+  process.exit(0);
+} else if (env.MODE === 'checkpoint') {
+  if (env.PROGRESS === '1') process.stdout.write('started\n');
+  storage.checkpoint().then(
+    (result) =>
+      process.stdout.write(
+        `${JSON.stringify({ ...result, error: result.error && String(result.error), stats: storage.stats(), warnings })}\n`,
+      ),
+    (error) => {
+      process.stdout.write(`${JSON.stringify({ failed: String(error) })}\n`);
+      process.exitCode = 1;
+    },
+  );
+} else if (env.MODE === 'read') {
+  const seen = new Set();
+  let duplicates = 0;
+  storage
+    .replay((m) => {
+      if (seen.has(m.id)) duplicates++;
+      seen.add(m.id);
+    })
+    .then(async (read) => {
+      const sessions = (await storage.listSessions()).filter((s) => s.hasMetrics).length;
+      process.stdout.write(
+        `${JSON.stringify({ records: read.records, unique: seen.size, duplicates, sessions, corruptLines: read.corruptLines })}\n`,
+      );
+    });
+}
