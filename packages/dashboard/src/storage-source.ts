@@ -7,6 +7,12 @@ interface Seen {
   /** Good records read so far: the log is append-only, so the next read skips them. */
   records: number;
   corruptLines: number;
+  /**
+   * The ids read, kept only while the session has records in an exit journal (and for the read
+   * after): those read after the log's until a checkpoint moves them, so a count cannot say
+   * which records are new.
+   */
+  ids: Set<string> | undefined;
 }
 
 /**
@@ -45,15 +51,20 @@ export class StorageSource {
       const seen = this.#seen.get(info.sessionId);
       if (seen && seen.bytes === info.bytes && seen.lastModified === info.lastModified) continue;
       const skip = seen?.records ?? 0;
+      const seenIds = seen?.ids;
+      const ids = info.journaled === true ? new Set<string>() : undefined;
       let records = 0;
       const read = await this.#history.replay(
         (m) => {
-          if (records++ >= skip) this.#model.add(m, live);
+          const isNew = seenIds !== undefined ? !seenIds.has(m.id) : records >= skip;
+          records++;
+          ids?.add(m.id);
+          if (isNew) this.#model.add(m, live);
         },
         { sessionIds: [info.sessionId] },
       );
       this.#seen.delete(info.sessionId); // most recently read last
-      this.#seen.set(info.sessionId, { bytes: info.bytes, lastModified: info.lastModified, records, corruptLines: read.corruptLines });
+      this.#seen.set(info.sessionId, { bytes: info.bytes, lastModified: info.lastModified, records, corruptLines: read.corruptLines, ids });
     }
     // Sessions that left the newest `maxSessions` stay known for a while, so one that is written
     // to again is read from where it was left, not counted twice; deleted sessions are forgotten.

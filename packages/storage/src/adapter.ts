@@ -14,6 +14,13 @@ export interface StoredSessionInfo {
   readonly hasMetrics: boolean;
   readonly hasPatterns: boolean;
   readonly hasAnalytics: boolean;
+  /**
+   * Some of the session's records are still in an exit journal (see `FileStorage`'s
+   * `exitJournal`): they read after the log's records until a checkpoint appends them to the log,
+   * so the position of a record in the session can change. Whoever follows a session by record
+   * count must match records by id while this is set (and on the read after it clears).
+   */
+  readonly journaled?: boolean;
 }
 
 /** What reading a metrics log met besides good records. */

@@ -384,7 +384,7 @@ export class FileStorage implements StorageAdapter {
 
   /** Sessions with at least one regular file; links and temporary files are not listed. */
   async listSessions(): Promise<StoredSessionInfo[]> {
-    const byId = new Map<string, { lastModified: number; bytes: number; kinds: Set<Kind> }>();
+    const byId = new Map<string, { lastModified: number; bytes: number; kinds: Set<Kind>; journaled?: boolean }>();
     for (const kind of Object.keys(KINDS) as Kind[]) {
       let names: string[];
       try {
@@ -419,6 +419,7 @@ export class FileStorage implements StorageAdapter {
       entry.lastModified = Math.max(entry.lastModified, j.lastModified);
       entry.bytes += j.bytes;
       entry.kinds.add('metrics');
+      entry.journaled = true;
       byId.set(id, entry);
     }
     return [...byId.entries()]
@@ -429,6 +430,7 @@ export class FileStorage implements StorageAdapter {
         hasMetrics: e.kinds.has('metrics'),
         hasPatterns: e.kinds.has('patterns'),
         hasAnalytics: e.kinds.has('analytics'),
+        ...(e.journaled === true ? { journaled: true } : {}),
       }))
       .sort((a, b) => a.lastModified - b.lastModified || a.sessionId.localeCompare(b.sessionId));
   }
