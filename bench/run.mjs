@@ -1,5 +1,6 @@
 // pnpm bench — every speed claim of perftrack comes from here, never from a timed test.
-// Usage: node --expose-gc bench/run.mjs [suite ...]   (suites: core, storage, prediction, analytics, integration, exporters, opencode, history, postgres; default: all)
+// Usage: node --expose-gc bench/run.mjs [suite ...]   (suites: core, storage, prediction, analytics, integration, exporters, opencode, history, postgres; default: all;
+// core-instructions only when named)
 // Each suite prints a table and writes bench/results/<suite>.json.
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,10 +20,13 @@ const suites = {
   opencode: () => import('./opencode.bench.mjs'),
   history: () => import('./history.bench.mjs'),
   postgres: () => import('./postgres.bench.mjs'),
+  'core-instructions': () => import('./core-instructions.bench.mjs'),
 };
+/** Suites that need something set up first, run only when named. */
+const ON_REQUEST = new Set(['core-instructions']);
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const names = wanted.length > 0 ? wanted : Object.keys(suites);
+const names = wanted.length > 0 ? wanted : Object.keys(suites).filter((name) => !ON_REQUEST.has(name));
 for (const name of names) {
   if (!(name in suites)) {
     console.error(`unknown suite "${name}" (have: ${Object.keys(suites).join(', ')})`);
