@@ -5,6 +5,7 @@ import { AnalyticsEngine, UsagePatternTracker } from '@perftrack/analytics';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { records } from './analytics.bench.mjs';
+import { printSelfTime } from './profile-self-time.mjs';
 
 const target = Number(process.argv[2] ?? 300_000);
 const which = process.argv[3] ?? 'engine';
@@ -29,18 +30,5 @@ console.log(`${which}: ${(((u.user + u.system) * 1000) / out.length).toFixed(0)}
 if (session) {
   const { profile } = await post('Profiler.stop');
   writeFileSync(profileTo, JSON.stringify(profile));
-  // self time by function; the profiler's own stop call ("dispatch") is left out
-  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map();
-  let total = 0;
-  profile.samples.forEach((id, i) => {
-    const { functionName, url, lineNumber } = nodes.get(id).callFrame;
-    if (functionName === 'dispatch') return;
-    const key = `${functionName || '(anonymous)'} ${url.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
-    const dt = profile.timeDeltas[i] ?? 0;
-    self.set(key, (self.get(key) ?? 0) + dt);
-    total += dt;
-  });
-  for (const [key, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 8))
-    console.log(`  ${((100 * t) / total).toFixed(1).padStart(5)}%  ${key}`);
+  printSelfTime(profile);
 }

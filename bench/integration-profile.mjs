@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'node:inspector';
 import { PerformanceIntegration } from '@perftrack/integration';
+import { printSelfTime } from './profile-self-time.mjs';
 const sessions = Number(process.argv[2] ?? 100000);
 const dir = mkdtempSync(join(tmpdir(), 'pt-drain-'));
 const perf = new PerformanceIntegration({ analyticsInterval: 0, flushOnExit: false, onWarning: () => {}, storageDir: dir });
@@ -30,19 +31,6 @@ const c = process.cpuUsage(c0);
 const { profile } = await post('Profiler.stop');
 if (process.env.PROFILE_OUT) writeFileSync(process.env.PROFILE_OUT, JSON.stringify(profile));
 console.log(`${sessions} sessions: ${(((c.user + c.system) * 1000) / (40 * 4096)).toFixed(0)} ns total CPU a call (bursts of 4096)`);
-// self time by function; the profiler's own stop call ("dispatch") is left out
-const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
-const self = new Map();
-let total = 0;
-profile.samples.forEach((id, i) => {
-  const { functionName, url, lineNumber } = nodes.get(id).callFrame;
-  if (functionName === 'dispatch') return;
-  const key = `${functionName || '(anonymous)'} ${url.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
-  const dt = profile.timeDeltas[i] ?? 0;
-  self.set(key, (self.get(key) ?? 0) + dt);
-  total += dt;
-});
-for (const [key, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 8))
-  console.log(`  ${((100 * t) / total).toFixed(1).padStart(5)}%  ${key}`);
+printSelfTime(profile);
 await perf.shutdown();
 rmSync(dir, { recursive: true, force: true });
