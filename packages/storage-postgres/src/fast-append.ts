@@ -47,9 +47,18 @@ export function forgetStepsSql(S: string): string {
 /** Buckets of durations the server computes itself (those too close to a bucket edge to trust this process's `Math.log`). */
 export const BUCKETS_SQL = `SELECT ${BUCKET_SQL} AS bucket FROM unnest($1::float8[]) WITH ORDINALITY AS d(duration_ms, i) ORDER BY i`;
 
-/** The rollup deltas of a batch inserted whole, as one statement (the session rows must be locked, the records COPYed). */
+/**
+ * The rollup deltas of a batch inserted whole, as one statement (the session rows must be locked,
+ * the records COPYed). Its parts are in the staging path's order (transitions, tool-days, errors),
+ * so two writers on one shard lock rows in one order.
+ */
 export function applyDeltasSql(S: string, NOW_MS: string): string {
-  return `WITH tools_up AS (
+  return `WITH transitions_up AS (
+      INSERT INTO ${S}.transitions AS t (from_tool, to_tool, shard, n, failures)
+      SELECT from_tool, to_tool, ${SHARD}, n, failures FROM unnest($18::text[], $19::text[], $20::int8[], $21::int8[]) AS x(from_tool, to_tool, n, failures)
+      ORDER BY from_tool COLLATE "C", to_tool COLLATE "C"
+      ON CONFLICT (from_tool, to_tool, shard) DO UPDATE SET n = t.n + EXCLUDED.n, failures = t.failures + EXCLUDED.failures
+    ), tools_up AS (
       INSERT INTO ${S}.tool_days AS d (tool_id, day, shard, records, calls, failures, timed_records, total_duration, timed_weight,
                                        first_time, last_time, min_duration, max_duration, hist)
       SELECT tool_id, day, ${SHARD}, records, calls, failures, timed_records, total_duration, timed_weight,
@@ -70,11 +79,6 @@ export function applyDeltasSql(S: string, NOW_MS: string): string {
       SELECT tool_id, day, ${SHARD}, error_type, n FROM unnest($14::text[], $15::float8[], $16::text[], $17::int8[]) AS x(tool_id, day, error_type, n)
       ORDER BY tool_id COLLATE "C", day, error_type COLLATE "C"
       ON CONFLICT (tool_id, day, shard, error_type) DO UPDATE SET n = e.n + EXCLUDED.n
-    ), transitions_up AS (
-      INSERT INTO ${S}.transitions AS t (from_tool, to_tool, shard, n, failures)
-      SELECT from_tool, to_tool, ${SHARD}, n, failures FROM unnest($18::text[], $19::text[], $20::int8[], $21::int8[]) AS x(from_tool, to_tool, n, failures)
-      ORDER BY from_tool COLLATE "C", to_tool COLLATE "C"
-      ON CONFLICT (from_tool, to_tool, shard) DO UPDATE SET n = t.n + EXCLUDED.n, failures = t.failures + EXCLUDED.failures
     )
     UPDATE ${S}.sessions AS s SET
       records = s.records + p.records, bytes = s.bytes + p.bytes, calls = s.calls + p.calls, failures = s.failures + p.failures,
