@@ -1,13 +1,14 @@
 // One writer process of `pnpm bench postgres`: COUNT records through PerformanceStorage and the
 // PostgreSQL adapter (the builds users run), fed 1,000 per event-loop turn, then shutdown.
 // Prints `ready` once connected, waits for `go` on stdin, then prints one JSON line of timings.
-// Env: DATABASE_URL, SCHEMA, WRITER, COUNT, BATCH, SYNC (off: synchronousCommit false).
+// Env: DATABASE_URL, SCHEMA, WRITER, COUNT, BATCH, SYNC (off: synchronousCommit false), ADAPTER_MODULE.
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 
 const require = createRequire(import.meta.url);
 const { PerformanceStorage } = require('@perftrack/storage');
-const { PostgresStorage } = require('@perftrack/storage-postgres');
+// ADAPTER_MODULE: another build of the adapter (a before/after comparison)
+const { PostgresStorage } = require(process.env.ADAPTER_MODULE ?? '@perftrack/storage-postgres');
 
 const env = process.env;
 const count = Number(env.COUNT);

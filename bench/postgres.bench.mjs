@@ -5,6 +5,10 @@
 // durability ON (fsync, synchronous_commit: what a production server does).
 //
 //   pnpm bench postgres                  (PERFTRACK_BENCH_PG_MAX=1000000 skips the 10 M case)
+//
+// For a before/after comparison in one run (not through bench/run.mjs, which writes the results):
+// PERFTRACK_BENCH_PG_ONLY=insert runs the insert cases only, and PERFTRACK_BENCH_PG_BASELINE=<dir>
+// runs each of them with the adapter built in <dir> (a dist/ of another version) too, alternately.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -23,7 +27,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mb = (bytes) => +(bytes / 1048576).toFixed(1);
 
 /** Runs `writers` child processes at once (each waits for `go` until all are connected); total records per second. */
-async function insertRun(cluster, schema, writers, perWriter, synchronousCommit = true) {
+async function insertRun(cluster, schema, writers, perWriter, synchronousCommit = true, batch = BATCH, adapterModule = undefined) {
   const children = Array.from({ length: writers }, (_, w) => {
     const child = spawn(process.execPath, [join(here, 'postgres-writer-child.mjs')], {
       env: {
@@ -32,8 +36,9 @@ async function insertRun(cluster, schema, writers, perWriter, synchronousCommit 
         SCHEMA: schema,
         WRITER: String(w),
         COUNT: String(perWriter),
-        BATCH: String(BATCH),
+        BATCH: String(batch),
         SYNC: synchronousCommit ? 'on' : 'off',
+        ...(adapterModule !== undefined ? { ADAPTER_MODULE: adapterModule } : {}),
       },
       stdio: ['pipe', 'pipe', 'inherit'],
     });
@@ -62,6 +67,8 @@ async function insertRun(cluster, schema, writers, perWriter, synchronousCommit 
   return {
     writers,
     synchronousCommit,
+    batchSize: batch,
+    ...(adapterModule !== undefined ? { adapter: adapterModule } : {}),
     records: total,
     wallMs: Math.round(wallMs),
     recordsPerSecond: Math.round(total / (wallMs / 1000)),
@@ -197,17 +204,25 @@ export async function run() {
   const cluster = await startTestCluster(settings);
   try {
     const insert = [];
-    for (const [writers, perWriter, sync] of [
-      [1, 400_000, true],
-      [4, 250_000, true],
-      [4, 250_000, false],
+    const baseline = process.env.PERFTRACK_BENCH_PG_BASELINE;
+    for (const [writers, perWriter, sync, batch] of [
+      [1, 400_000, true, BATCH],
+      [4, 250_000, true, BATCH],
+      [4, 250_000, false, BATCH],
+      // PerformanceStorage's default batch
+      [4, 100_000, true, 500],
     ]) {
-      const r = await insertRun(cluster, `insert_${writers}${sync ? '' : '_async'}`, writers, perWriter, sync);
-      insert.push(r);
-      console.log(
-        `insert, ${writers} process${writers === 1 ? '' : 'es'}${sync ? '' : ', synchronousCommit: false'}: ${r.recordsPerSecond.toLocaleString('en-US')} records/s in total (${r.records.toLocaleString('en-US')} records, ${r.wallMs} ms; client CPU ${r.clientCpuMsPerThousand} ms per 1,000)`,
-      );
+      for (const adapterModule of baseline !== undefined ? [baseline, undefined] : [undefined]) {
+        const schema = `insert_${writers}${sync ? '' : '_async'}${batch === BATCH ? '' : `_b${batch}`}${adapterModule === undefined ? '' : '_base'}`;
+        const r = await insertRun(cluster, schema, writers, perWriter, sync, batch, adapterModule);
+        insert.push(r);
+        console.log(
+          `insert, ${writers} process${writers === 1 ? '' : 'es'}${sync ? '' : ', synchronousCommit: false'}, batches of ${batch}${adapterModule === undefined ? '' : ` (${adapterModule})`}: ${r.recordsPerSecond.toLocaleString('en-US')} records/s in total (${r.records.toLocaleString('en-US')} records, ${r.wallMs} ms; client CPU ${r.clientCpuMsPerThousand} ms per 1,000)`,
+        );
+      }
     }
+    if (process.env.PERFTRACK_BENCH_PG_ONLY === 'insert')
+      return { loadAverageAtStart, loadAverageAtEnd: os.loadavg().map((l) => +l.toFixed(1)), insert };
     // 1 M: the records the four writers just stored through the adapter
     const reports = [await reportAt(cluster, 'insert_4', '1 M (written by the writers)', 3)];
     let rebuildAggregatesMs;
@@ -248,7 +263,7 @@ export function readmeTable(doc) {
     '|---|---|---|',
     ...doc.insert.map(
       (r) =>
-        `| insert, ${r.writers} writer process${r.writers === 1 ? '' : 'es'}${r.synchronousCommit === false ? ', `synchronousCommit: false`' : ''} (${n(r.records)} records) | ${n(r.recordsPerSecond)} records/s in total | ${r.writers === 4 ? `≥ ${n(doc.goals.insertRecordsPerSecond)} records/s` : '—'} |`,
+        `| insert, ${r.writers} writer process${r.writers === 1 ? '' : 'es'}${r.synchronousCommit === false ? ', `synchronousCommit: false`' : ''}${r.batchSize !== doc.batchSize ? `, batches of ${n(r.batchSize)}` : ''} (${n(r.records)} records) | ${n(r.recordsPerSecond)} records/s in total | ${r.writers === 4 && r.batchSize === doc.batchSize ? `≥ ${n(doc.goals.insertRecordsPerSecond)} records/s` : '—'} |`,
     ),
     ...doc.reports.map(
       (r) =>

@@ -19,6 +19,7 @@ import {
 import { DATABASE_URL_ENV, describeTarget, errorText, isConnectionLost, parseDatabaseUrl, secretsOf, storageError } from './connection';
 import type { GroupComparison, RunGroup } from './group-compare';
 import { PostgresHistoryQuery } from './history-sql';
+import { copyWhole, type SessionPart } from './fast-append';
 import { COPY_COLUMNS, copyBatch, joinRecord, type RecordRow } from './record-rows';
 import {
   forgetSessionSteps,
@@ -125,12 +126,12 @@ const READ_PAGE = 2000;
  * - Schema: created and migrated on first use, in one transaction under an advisory lock, with
  *   the versions applied recorded in `<schema>.schema_migrations`.
  * - Records: a table partitioned by `startTime` (declarative range partitions, created as records
- *   need them). A batch is `COPY`ed into a temporary staging table, then inserted with
- *   `ON CONFLICT DO NOTHING` on (session, record id): a retried batch, a second import, or the
- *   same record from two processes is stored once.
+ *   need them). A batch is `COPY`ed straight into it; one with a record stored already (a retry,
+ *   a second import, the same record from two processes) fails the unique key, and is then COPYed
+ *   into a staging table and inserted with `ON CONFLICT DO NOTHING`: each record is stored once.
  * - Snapshots: their own table, replaced by an upsert (a reader sees the old or the new one).
  * - Rollups: per tool-day sums and duration histograms, error counts, transition counts and
- *   per-session figures, folded from exactly the rows each insert stored, in its transaction.
+ *   per-session figures, of exactly the rows each insert stored (from the batch when it went in whole).
  * - Fleet reads: {@link query} computes per-tool, per-session and transition figures in the
  *   database (see `HistoryQuery`), mostly from the rollups; {@link compareGroups} compares two
  *   groups of runs.
@@ -340,10 +341,10 @@ export class PostgresStorage implements StorageAdapter {
   async appendSessions(groups: ReadonlyMap<string, readonly ToolExecutionMetrics[]>): Promise<ReadonlyMap<string, AppendOutcome>> {
     for (const sessionId of groups.keys()) validateSessionId(sessionId);
     const outcomes = new Map<string, AppendOutcome>();
-    const parts: { text: string; rows: number; startTimes: number[] }[] = [];
+    const parts: (SessionPart & { text: string })[] = [];
     for (const [sessionId, records] of groups) {
       const batch = copyBatch(sessionId, records);
-      if (batch.rows > 0) parts.push({ text: batch.text, rows: batch.rows, startTimes: batch.startTimes });
+      if (batch.rows > 0) parts.push({ text: batch.text, session: encodeText(sessionId), facts: batch.facts });
       if (batch.unstorable > 0) {
         outcomes.set(sessionId, {
           written: batch.rows,
@@ -357,36 +358,42 @@ export class PostgresStorage implements StorageAdapter {
     // A large pass over several sessions goes out as two transactions at once (whole sessions
     // each), so the server works on both while this process encodes: each is idempotent, and a
     // failure of either fails the call, which the writer retries whole.
-    const total = parts.reduce((n, p) => n + p.rows, 0);
+    const total = parts.reduce((n, p) => n + p.facts.length, 0);
     const lanes = total >= PARALLEL_ROWS && parts.length > 1 && (this.#poolConfig.max ?? 1) >= 2 ? 2 : 1;
-    const split = Array.from({ length: lanes }, () => ({ texts: [] as string[], rows: 0, startTimes: [] as number[] }));
-    for (const part of [...parts].sort((a, b) => b.rows - a.rows)) {
+    const split = Array.from({ length: lanes }, () => ({ parts: [] as (SessionPart & { text: string })[], rows: 0 }));
+    for (const part of [...parts].sort((a, b) => b.facts.length - a.facts.length)) {
       const lane = split.reduce((best, l) => (l.rows < best.rows ? l : best));
-      lane.texts.push(part.text);
-      lane.rows += part.rows;
-      for (const t of part.startTimes) lane.startTimes.push(t);
+      lane.parts.push(part);
+      lane.rows += part.facts.length;
     }
-    await Promise.all(split.map((lane) => this.#appendText(lane.texts.join(''), lane.startTimes)));
+    await Promise.all(split.map((lane) => this.#appendText(lane.parts.map((p) => p.text).join(''), lane.parts)));
     return outcomes;
   }
 
-  #appendText(text: string, startTimes: readonly number[]): Promise<void> {
+  #appendText(text: string, parts: readonly SessionPart[]): Promise<void> {
+    const startTimes = parts.flatMap((p) => p.facts.map((f) => f.start));
     return this.#borrow('append records', async (client) => {
       await this.#ensurePartitions(client, startTimes);
-      try {
-        await this.#insert(client, text);
-      } catch (e) {
-        // a partition dropped by someone else since we created it: create it again, once
-        if ((e as { code?: unknown }).code !== '23514') throw e;
-        await client.query('ROLLBACK');
-        this.#partitions.clear();
-        await this.#ensurePartitions(client, startTimes);
-        await this.#insert(client, text);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await this.#insert(client, text, parts);
+        } catch (e) {
+          const code = (e as { code?: unknown }).code;
+          // a partition dropped by someone since we created it: create it again; a deadlock (rolled back whole): again
+          if ((code !== '23514' && code !== '40P01') || attempt >= 2) throw e;
+          await client.query('ROLLBACK');
+          if (code === '23514') {
+            this.#partitions.clear();
+            await this.#ensurePartitions(client, startTimes);
+          }
+        }
       }
     });
   }
 
-  async #insert(client: pg.PoolClient, text: string): Promise<void> {
+  /** The fast path (COPY into records, rollups from the batch); when part of the batch is stored already, the staging path. */
+  async #insert(client: pg.PoolClient, text: string, parts: readonly SessionPart[]): Promise<void> {
+    if (await copyWhole(client, this.#S, this.#synchronousCommit, text, parts)) return;
     const S = this.#S;
     await client.query('BEGIN');
     const creating = !this.#staged.has(client);

@@ -21,11 +21,26 @@ export const COPY_COLUMNS = [
 export interface CopyBatch {
   readonly text: string;
   readonly rows: number;
-  /** The start times of the rows (to create partitions before the insert). */
-  readonly startTimes: number[];
+  /** Per row, what the rollups of a batch known to be inserted whole are computed from (see fast-append). */
+  readonly facts: RowFacts[];
   readonly unstorable: number;
   /** Why the first unstorable record could not be stored. */
   readonly firstProblem?: string;
+}
+
+/** A row's rollup inputs, as stored (text columns encoded). */
+export interface RowFacts {
+  readonly id: string;
+  readonly tool: string;
+  readonly start: number;
+  readonly end: number;
+  readonly duration: number;
+  readonly success: boolean;
+  readonly untimed: boolean;
+  readonly errorType: string | null;
+  readonly weight: number;
+  /** What the rollups count as the row's bytes: `octet_length(extra::text) + octet_length(id) + octet_length(tool_id) + 60`. */
+  readonly bytes: number;
 }
 
 /**
@@ -94,7 +109,7 @@ function problem(record: ToolExecutionMetrics): string | undefined {
 export function copyBatch(sessionId: string, records: readonly ToolExecutionMetrics[]): CopyBatch {
   const session = copyField(encodeText(sessionId));
   const lines: string[] = [];
-  const startTimes: number[] = [];
+  const facts: RowFacts[] = [];
   let unstorable = 0;
   let firstProblem: string | undefined;
   const refuse = (record: unknown, why: string) => {
@@ -110,6 +125,7 @@ export function copyBatch(sessionId: string, records: readonly ToolExecutionMetr
     }
     const { extra } = splitRecord(r);
     let json = '\\N';
+    let extraBytes = 0;
     if (extra !== undefined) {
       try {
         json = JSON.stringify(extra);
@@ -121,13 +137,39 @@ export function copyBatch(sessionId: string, records: readonly ToolExecutionMetr
         refuse(record, `its JSON has ${json.length} characters (more than ${MAX_RECORD_CHARS})`);
         continue;
       }
+      extraBytes = Buffer.byteLength(json);
       json = copyField(json);
     }
-    const errorType = typeof r.errorType === 'string' ? copyField(encodeText(r.errorType)) : '\\N';
+    const id = encodeText(r.id);
+    const tool = encodeText(r.toolId);
+    const errorType = typeof r.errorType === 'string' ? encodeText(r.errorType) : null;
+    const untimed = r.untimed === true;
     lines.push(
-      `${session}\t${copyField(encodeText(r.id))}\t${r.startTime}\t${r.endTime}\t${r.duration}\t${copyField(encodeText(r.toolId))}\t${r.success ? 't' : 'f'}\t${r.untimed === true ? 't' : 'f'}\t${errorType}\t${r.sampleWeight}\t${json}\n`,
+      `${session}\t${copyField(id)}\t${r.startTime}\t${r.endTime}\t${r.duration}\t${copyField(tool)}\t${r.success ? 't' : 'f'}\t${untimed ? 't' : 'f'}\t${errorType === null ? '\\N' : copyField(errorType)}\t${r.sampleWeight}\t${json}\n`,
     );
-    startTimes.push(r.startTime);
+    facts.push({
+      id,
+      tool,
+      start: r.startTime,
+      end: r.endTime,
+      duration: r.duration,
+      success: r.success,
+      untimed,
+      errorType,
+      weight: r.sampleWeight,
+      bytes: extraBytes + byteLength(id) + byteLength(tool) + 60,
+    });
   }
-  return { text: lines.join(''), rows: lines.length, startTimes, unstorable, ...(firstProblem !== undefined ? { firstProblem } : {}) };
+  return {
+    text: lines.join(''),
+    rows: lines.length,
+    facts,
+    unstorable,
+    ...(firstProblem !== undefined ? { firstProblem } : {}),
+  };
+}
+
+/** UTF-8 length (a string of ASCII only, the usual id or tool name, without encoding it). */
+function byteLength(text: string): number {
+  return /^[\x00-\x7f]*$/.test(text) ? text.length : Buffer.byteLength(text);
 }
