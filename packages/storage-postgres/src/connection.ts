@@ -1,3 +1,5 @@
+import type pg from 'pg';
+
 /** The environment variable read when no `connectionString` option is given. */
 export const DATABASE_URL_ENV = 'PERFTRACK_DATABASE_URL';
 
@@ -89,4 +91,15 @@ export function isConnectionLost(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string') return LOST_CODES.has(code);
   return /Connection terminated|connection is closed|not queryable/i.test(String((error as Error | null)?.message));
+}
+
+/**
+ * A borrowed client back to the pool (`onLost` off), or destroyed when broken. A destroyed client
+ * may still receive the server's FATAL message (pg_terminate_backend) after this, so it keeps a
+ * listener: without one that 'error' event is unhandled and takes the process down.
+ */
+export function releaseClient(client: pg.PoolClient, onLost: (e: unknown) => void, broken: unknown): void {
+  client.off('error', onLost);
+  if (broken !== undefined) client.on('error', () => {});
+  client.release(broken === undefined ? undefined : true);
 }

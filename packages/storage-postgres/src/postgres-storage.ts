@@ -16,7 +16,16 @@ import {
   type StorageAdapter,
   type StoredSessionInfo,
 } from '@perftrack/storage';
-import { DATABASE_URL_ENV, describeTarget, errorText, isConnectionLost, parseDatabaseUrl, secretsOf, storageError } from './connection';
+import {
+  DATABASE_URL_ENV,
+  describeTarget,
+  errorText,
+  isConnectionLost,
+  parseDatabaseUrl,
+  secretsOf,
+  releaseClient,
+  storageError,
+} from './connection';
 import type { GroupComparison, RunGroup } from './group-compare';
 import { PostgresHistoryQuery } from './history-sql';
 import { copyWhole, type SessionPart } from './fast-append';
@@ -282,8 +291,7 @@ export class PostgresStorage implements StorageAdapter {
       );
       throw e;
     } finally {
-      client.off('error', onLost);
-      client.release(broken === undefined ? undefined : true);
+      releaseClient(client, onLost, broken);
     }
   }
 
@@ -299,8 +307,7 @@ export class PostgresStorage implements StorageAdapter {
         broken = e;
         throw e;
       } finally {
-        client.off('error', onLost);
-        client.release(broken === undefined ? undefined : true);
+        releaseClient(client, onLost, broken);
       }
     })().catch((e: unknown) => {
       this.#ready = undefined; // tried again on next use (the server may come back)
