@@ -234,12 +234,31 @@ async function sparseSessions(impl, sessions, flushes) {
   });
 }
 
-/** Rounds interleaved across implementations; the median of each numeric field. */
-async function interleaved(label, rounds, fn) {
-  const samples = impls.map(() => []);
-  for (let r = 0; r < rounds; r++) for (let i = 0; i < impls.length; i++) samples[i].push(await fn(impls[i]));
+/**
+ * This build with one log per session always (`FileStorage({ flushJournal: false })`): flushes
+ * of many sessions without open logs open or create each log, as before the flush journal.
+ */
+const NO_FLUSH_JOURNAL = 'this build, flushJournal: false';
+function withoutFlushJournal(impl) {
+  const { PerformanceStorage, FileStorage } = impl;
+  return {
+    name: NO_FLUSH_JOURNAL,
+    path: impl.path,
+    FileStorage,
+    PerformanceStorage: class extends PerformanceStorage {
+      constructor(options) {
+        super({ ...options, adapter: new FileStorage({ dir: options.dir, flushJournal: false }) });
+      }
+    },
+  };
+}
+
+/** Rounds interleaved across implementations (default: this build and the baseline); the median of each numeric field. */
+async function interleaved(label, rounds, fn, list = impls) {
+  const samples = list.map(() => []);
+  for (let r = 0; r < rounds; r++) for (let i = 0; i < list.length; i++) samples[i].push(await fn(list[i]));
   const out = {};
-  impls.forEach((impl, i) => {
+  list.forEach((impl, i) => {
     const merged = {};
     for (const key of Object.keys(samples[i][0])) {
       const values = samples[i].map((s) => s[key]);
@@ -433,10 +452,14 @@ export async function run() {
     result.twoProcesses = await interleaved('two processes × 100,000 records on one session', ROUNDS, twoProcesses);
     result.sparse1 = await interleaved('sparse flushes: 1 record per flush (5,000 flushes)', ROUNDS, (impl) => sparse(impl, 1, 5_000));
     result.sparse16 = await interleaved('sparse flushes: 16 records per flush (2,000 flushes)', ROUNDS, (impl) => sparse(impl, 16, 2_000));
+    // with the flush journal, the 64 sessions' first flush goes to the journal and so do the next
+    // (each session stays there until a checkpoint): the case of open logs is flushJournal: false
+    const withOpenLogs = [impls[0], withoutFlushJournal(impls[0]), ...impls.slice(1)];
     result.sparseSessions = await interleaved(
-      'a flush touching 64 sessions whose logs are open, 1 record each (500 flushes)',
+      'a flush touching 64 sessions, 1 record each (500 flushes): this build (the journal), with logs open (flushJournal: false), today (logs open)',
       ROUNDS,
       (impl) => sparseSessions(impl, 64, 500),
+      withOpenLogs,
     );
     // today's writer keeps up with ~680 records/s on many sessions: it runs on fewer, said in the label
     const current = impls.filter((i) => i.path === CURRENT);
@@ -449,7 +472,9 @@ export async function run() {
       return out;
     };
     result.manySessions = {
-      ...(await only(current, '100,000 sessions × 10 records (adjacent per session)', (i) => manySessions(i, 100_000, 'adjacent'))),
+      ...(await only([...current, ...current.map(withoutFlushJournal)], '100,000 sessions × 10 records (adjacent per session)', (i) =>
+        manySessions(i, 100_000, 'adjacent'),
+      )),
       ...(await only(baseline, '2,000 sessions × 10 records (adjacent per session; today’s writer is too slow for 100,000)', (i) =>
         manySessions(i, 2_000, 'adjacent'),
       )),
@@ -459,6 +484,7 @@ export async function run() {
       '5,000 sessions × 10 records, round-robin (every record a different session than the last)',
       1,
       (i) => manySessions(i, 5_000, 'round-robin'),
+      withOpenLogs,
     );
     result.shutdown = await shutdownCase(current, baseline, only);
   }
@@ -534,13 +560,32 @@ export function readmeTable(doc) {
     ),
     row('sparse flushes, 1 record a flush: CPU per record', (d, k) => d.sparse1[k]?.cpuUsPerRecord, 'µs'),
     row('sparse flushes, 16 records a flush: CPU per record', (d, k) => d.sparse16[k]?.cpuUsPerRecord, 'µs'),
-    row('a flush touching 64 open sessions: CPU per session', (d, k) => d.sparseSessions[k]?.cpuUsPerSessionPerFlush, 'µs'),
+    row(
+      'a flush touching 64 sessions (this build: in its journal): CPU per session',
+      (d, k) => d.sparseSessions[k]?.cpuUsPerSessionPerFlush,
+      'µs',
+    ),
+    ...(doc.sparseSessions?.[NO_FLUSH_JOURNAL]
+      ? [
+          `| … the same with their logs open (\`flushJournal: false\`; today: logs open) | ${fmt(doc.sparseSessions[NO_FLUSH_JOURNAL].cpuUsPerSessionPerFlush)} µs | — |`,
+        ]
+      : []),
     row(
       'many sessions × 10 records, adjacent (100,000 sessions; today: 2,000)',
       (d, k) => d.manySessions[k]?.recordsPerSecond,
       'records/s',
     ),
+    ...(doc.manySessions?.[NO_FLUSH_JOURNAL]
+      ? [
+          `| … this build with one log per session (\`flushJournal: false\`), 100,000 sessions | ${fmt(doc.manySessions[NO_FLUSH_JOURNAL].recordsPerSecond)} records/s | — |`,
+        ]
+      : []),
     row('5,000 sessions × 10 records, round-robin', (d, k) => d.manySessionsRoundRobin[k]?.recordsPerSecond, 'records/s'),
+    ...(doc.manySessionsRoundRobin?.[NO_FLUSH_JOURNAL]
+      ? [
+          `| … with one log per session (\`flushJournal: false\`, 128 open at most) | ${fmt(doc.manySessionsRoundRobin[NO_FLUSH_JOURNAL].recordsPerSecond)} records/s | — |`,
+        ]
+      : []),
     row('shutdown with sessions queued, new logs (100,000; today: 10,000): wall', (d, k) => d.shutdown[k]?.shutdownMs, 'ms'),
     row('… CPU', (d, k) => d.shutdown[k]?.cpuMs, 'ms'),
     row('shutdown with sessions queued, logs existing: wall', (d, k) => d.shutdown[k]?.existingLogsShutdownMs, 'ms'),

@@ -33,6 +33,8 @@ export interface ReadReport {
 export interface AppendOutcome {
   readonly written: number;
   readonly error?: unknown;
+  /** The lines written went to a journal (read with the session's log, moved there by a checkpoint), not to the log itself. */
+  readonly journaled?: boolean;
 }
 
 /**

@@ -1,25 +1,28 @@
 import { checkInteger } from '@perftrack/core/internal';
-import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { chmodSync, constants, lstatSync, mkdirSync, type Stats } from 'node:fs';
 import { lstat, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import type { ToolExecutionMetrics } from '@perftrack/core';
 import type { AppendOutcome, ReadReport, SnapshotBatch, SnapshotKind, StorageAdapter, StoredSessionInfo } from './adapter';
 import { LogAppender } from './log-appender';
+import { readLogMerged } from './log-reader';
+import { replaceFileSync } from './replace-file';
 import {
   appendSessionsSync,
   JOURNAL_DIR,
   JournalWriteError,
   JOURNAL_MIN_SESSIONS,
-  JournalIndex,
+  journalSessionsSync,
   writeJournalSync,
   type GroupsOutcome,
 } from './journal';
+import { JournalIndex } from './journal-index';
+import { JournalSegment } from './journal-segment';
 import { checkpointJournals, type CheckpointResult } from './journal-checkpoint';
 import { asRefusal, fileRefusal, StorageRefusedError } from './refusal';
 import { decodeSessionId, encodeSessionId } from './session-id';
-import { parseRecord, serializeRecord } from './record';
+import { serializeRecord } from './record';
 
 /** Options of {@link FileStorage}. */
 export interface FileStorageOptions {
@@ -36,7 +39,21 @@ export interface FileStorageOptions {
    * them there. Default true.
    */
   exitJournal?: boolean;
+  /**
+   * When one flush touches many sessions whose logs are not open (64 or more: a burst of new
+   * sessions, more sessions than `maxOpenFiles`), append their records to this writer's journal
+   * segment, `metrics/.journal/<writer>.jsonl.open`, in a few large writes instead of opening or
+   * creating one log per session. Readers see them as part of their logs (in time order);
+   * a checkpoint moves them there once the writer is idle, and at the next writer's start.
+   * Default true.
+   */
+  flushJournal?: boolean;
 }
+
+/** Sessions without an open log, in one write of several sessions, from which they go to the journal segment instead. */
+export const FLUSH_JOURNAL_MIN_SESSIONS = 64;
+/** Sessions kept in this instance's journal (and so kept there until a checkpoint) at most: past it new ones go to their logs. */
+const MAX_JOURNALED_SESSIONS = 262_144;
 
 /** Thrown by {@link FileStorage.appendMetrics} when only part of the records reached the log. */
 export class PartialAppendError extends Error {
@@ -64,51 +81,6 @@ export function defaultStorageDir(): string {
 }
 
 /**
- * Writes `text` to a fresh file `tmp` (`O_EXCL | O_NOFOLLOW`: never an existing file, never
- * through a link) and renames it over `path` (a planted link at `path` is replaced, not
- * followed). On any failure the temporary file is removed.
- */
-function replaceFileSync(path: string, tmp: string, text: string): void {
-  const bytes = Buffer.from(text, 'utf8');
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, FILE_MODE);
-  try {
-    for (let at = 0; at < bytes.length; ) {
-      const took = writeSync(fd, bytes, at, bytes.length - at);
-      if (took <= 0) throw Object.assign(new Error(`ENOSPC: short write to ${tmp}`), { code: 'ENOSPC' });
-      at += took;
-    }
-    closeSync(fd);
-  } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-    unlinkQuietly(tmp);
-    throw e;
-  }
-  try {
-    renameSync(tmp, path);
-  } catch (e) {
-    unlinkQuietly(tmp);
-    throw (e as NodeJS.ErrnoException).code === 'EISDIR' ? new StorageRefusedError(path, 'it is a directory') : e;
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone
-  }
-}
-
-/** Whether a line is empty or spaces only (write separators, blanked torn fragments). */
-function isBlank(line: string): boolean {
-  return line.length === 0 || (line.charCodeAt(0) === 0x20 && line.trim().length === 0);
-}
-
-/**
  * Stores sessions as files: `<dir>/metrics/<session>.jsonl` (append-only JSON Lines),
  * `<dir>/patterns/<session>.json` and `<dir>/analytics/<session>.json` (replaced atomically).
  *
@@ -133,6 +105,16 @@ export class FileStorage implements StorageAdapter {
   readonly #appender: LogAppender;
   readonly #exitJournal: boolean;
   readonly #journal: JournalIndex;
+  readonly #flushJournal: boolean;
+  readonly #segment: JournalSegment;
+  /**
+   * Sessions with records in this instance's journal segments that no checkpoint of ours has
+   * moved yet: their later records go to the journal too, so each log stays in time order
+   * once a checkpoint appends the journal's records to it. `#moving`: those of a checkpoint
+   * running now.
+   */
+  #journaled = new Set<string>();
+  #moving: Set<string> | undefined;
   #checkpoint: Promise<CheckpointResult> | undefined;
   #ready = false;
   /** Sub-directories checked in the current synchronous run (cleared by a microtask). */
@@ -150,7 +132,11 @@ export class FileStorage implements StorageAdapter {
     if (options.exitJournal !== undefined && typeof options.exitJournal !== 'boolean')
       throw new TypeError(`FileStorage: exitJournal must be a boolean, got ${JSON.stringify(options.exitJournal)}`);
     this.#exitJournal = options.exitJournal ?? true;
+    if (options.flushJournal !== undefined && typeof options.flushJournal !== 'boolean')
+      throw new TypeError(`FileStorage: flushJournal must be a boolean, got ${JSON.stringify(options.flushJournal)}`);
+    this.#flushJournal = options.flushJournal ?? true;
     this.#journal = new JournalIndex(this.#journalDir);
+    this.#segment = new JournalSegment(this.#journalDir, this.#fsync);
   }
 
   get #journalDir(): string {
@@ -210,6 +196,19 @@ export class FileStorage implements StorageAdapter {
    * synchronously.
    */
   appendLinesSync(sessionId: string, lines: readonly string[]): AppendOutcome {
+    if (
+      (this.#journaled.size > 0 || this.#moving !== undefined) &&
+      (this.#journaled.has(sessionId) || this.#moving?.has(sessionId) === true)
+    ) {
+      // this session's earlier records are in our journal: so are these, to stay in order
+      const outcome = this.#segment.append(new Map([[sessionId, lines]])).get(sessionId) as AppendOutcome;
+      if (outcome.written > 0 || outcome.error === undefined) return outcome;
+      // the journal cannot be written now (a full disk, a planted link): the log, out of order rather than lost
+    }
+    return this.#appendToLog(sessionId, lines);
+  }
+
+  #appendToLog(sessionId: string, lines: readonly string[]): AppendOutcome {
     let path: string;
     try {
       path = this.#path('metrics', sessionId);
@@ -243,32 +242,8 @@ export class FileStorage implements StorageAdapter {
     const journaled = this.#journal.recordsOf(sessionId);
     // a session only in the journal (the common case after an exit) has no log: one lstat, not an open
     const fh = journaled.size > 0 && lstatSync(path, { throwIfNoEntry: false }) === undefined ? undefined : await this.#openForRead(path);
-    if (fh !== undefined) yield* this.#readLog(fh, journaled, report);
-    yield* journaled.values(); // journal records not (yet) in the log, after it, as a checkpoint appends them
-  }
-
-  async *#readLog(
-    fh: FileHandle,
-    journaled: Map<string, ToolExecutionMetrics>,
-    report: ReadReport | undefined,
-  ): AsyncIterable<ToolExecutionMetrics> {
-    const stream = fh.createReadStream({ encoding: 'utf8', highWaterMark: 64 * 1024 });
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
-    try {
-      for await (const line of lines) {
-        if (isBlank(line)) continue;
-        const rec = parseRecord(line);
-        if (rec === undefined) {
-          if (report) report.corruptLines++;
-        } else {
-          if (journaled.size > 0) journaled.delete(rec.id);
-          yield rec;
-        }
-      }
-    } finally {
-      lines.close();
-      stream.destroy();
-    }
+    if (fh !== undefined) yield* readLogMerged(fh, journaled, report);
+    else yield* journaled.values();
   }
 
   /** Opens a store file for reading without following a link; undefined when it does not exist. */
@@ -443,6 +418,11 @@ export class FileStorage implements StorageAdapter {
       const done = await this.checkpoint();
       if (done.error !== undefined || done.pending > 0)
         throw done.error ?? new Error(`deleteSession: the journal could not be checkpointed first`);
+      this.#journal.refresh();
+      if (this.#journal.has(sessionId))
+        throw new Error(
+          `deleteSession: session ${JSON.stringify(sessionId)} has records in the journal of a writer still running (metrics/${JOURNAL_DIR}/*.jsonl.open); delete it once that writer has shut down`,
+        );
     }
     const removed: string[] = [];
     for (const kind of Object.keys(KINDS) as Kind[]) {
@@ -510,30 +490,100 @@ export class FileStorage implements StorageAdapter {
   }
 
   /**
+   * @internal Writes several sessions of an ordinary flush at once (`StorageWriter`, in chunks):
+   * when {@link FLUSH_JOURNAL_MIN_SESSIONS} or more of them have no open log, those (and any
+   * session already in our journal) go to the journal segment in a few large writes, the rest to
+   * their logs; every session of `groups` then has its outcome. Undefined (nothing written)
+   * otherwise, for the caller to write each session to its log as usual.
+   */
+  [journalSessionsSync](groups: ReadonlyMap<string, readonly string[]>): Map<string, AppendOutcome> | undefined {
+    if (!this.#flushJournal || groups.size < FLUSH_JOURNAL_MIN_SESSIONS) return undefined;
+    const toJournal = new Map<string, readonly string[]>();
+    const toLogs: string[] = [];
+    const room = MAX_JOURNALED_SESSIONS - this.#journaled.size;
+    for (const [sessionId, lines] of groups) {
+      let open: boolean;
+      try {
+        open = this.#appender.isOpen(this.#path('metrics', sessionId));
+      } catch {
+        open = true; // an invalid id: its own append says why
+      }
+      const known = this.#journaled.has(sessionId) || this.#moving?.has(sessionId) === true;
+      if (known || (!open && toJournal.size < room)) toJournal.set(sessionId, lines);
+      else toLogs.push(sessionId);
+    }
+    if (toJournal.size < FLUSH_JOURNAL_MIN_SESSIONS) return undefined;
+    try {
+      this.#ensureDirs();
+      this.#checkMetricsDir();
+    } catch {
+      return undefined; // each session's own append says why
+    }
+    const outcomes = this.#segment.append(toJournal);
+    let anyWritten = false;
+    let failure: unknown;
+    for (const [sessionId, outcome] of outcomes) {
+      failure ??= outcome.error;
+      if (outcome.written === 0) {
+        outcomes.delete(sessionId); // not in the journal: the caller writes it to its log
+        continue;
+      }
+      anyWritten = true;
+      this.#journaled.add(sessionId);
+    }
+    if (!anyWritten) throw new JournalWriteError(failure, 'journal segment'); // the caller writes every session to its log
+    for (const sessionId of toLogs) outcomes.set(sessionId, this.#appendToLog(sessionId, groups.get(sessionId) as string[]));
+    return outcomes;
+  }
+
+  /** Segments this instance sealed since the last checkpoint, and whether it still holds sessions in its journal: a checkpoint is due. */
+  get journalBacklog(): { readonly sealed: number; readonly sessions: number } {
+    return { sealed: this.#segment.sealed, sessions: this.#journaled.size };
+  }
+
+  /**
    * Moves the records of exit journals into their sessions' logs and removes the journals
    * (exactly once, with any number of processes at it: see README "Storage"). `PerformanceStorage`
    * starts one when it first writes. Concurrent calls share one run.
    */
   checkpoint(options: { signal?: AbortSignal } = {}): Promise<CheckpointResult> {
-    this.#checkpoint ??= checkpointJournals({
+    if (this.#checkpoint !== undefined) return this.#checkpoint;
+    // our active segment is sealed so it moves too; sessions in it keep going to the journal
+    // (a new segment) until this run has moved them
+    this.#segment.seal();
+    this.#segment.sealed = 0;
+    const moving = this.#journaled;
+    if (moving.size > 0) {
+      if (this.#moving !== undefined) for (const id of this.#moving) moving.add(id);
+      this.#moving = moving;
+      this.#journaled = new Set();
+    }
+    this.#checkpoint = checkpointJournals({
       journalDir: this.#journalDir,
-      append: (sessionId, lines) => this.appendLinesSync(sessionId, lines),
+      append: (sessionId, lines) => this.#appendToLog(sessionId, lines),
       logIds: async (sessionId) => {
         const ids = new Set<string>();
         const fh = await this.#openForRead(this.#path('metrics', sessionId));
-        if (fh !== undefined) for await (const rec of this.#readLog(fh, new Map(), undefined)) ids.add(rec.id);
+        if (fh !== undefined) for await (const rec of readLogMerged(fh, new Map(), undefined)) ids.add(rec.id);
         return ids;
       },
       signal: options.signal,
-    }).finally(() => {
-      this.#checkpoint = undefined;
-    });
+    })
+      .then((result) => {
+        // moved: those sessions' next records may go to their logs again (else they stay in the journal)
+        if (result.pending === 0 && result.error === undefined && this.#moving === moving) this.#moving = undefined;
+        return result;
+      })
+      .finally(() => {
+        this.#checkpoint = undefined;
+      });
     return this.#checkpoint;
   }
 
-  /** Closes the log files kept open between flushes. The storage stays usable (they reopen on demand). */
+  /** Closes the log files kept open between flushes and seals the journal segment. The storage stays usable (they reopen on demand). */
   close(): void {
     this.#appender.closeAll();
+    this.#segment.seal();
   }
 
   /** Metrics logs open now (bounded by `maxOpenFiles`). */

@@ -155,3 +155,59 @@ test(`a disk that fills up and is then freed: each record stored exactly once, t
     freeDisk();
   }
 }, 60_000);
+
+test(`the flush journal on a disk that fills up and is then freed: each record exactly once, never a torn line (${mode})`, async () => {
+  if (mode === 'injected') injectFullDisk();
+  try {
+    fs.rmSync(join(root, 'store'), { recursive: true, force: true }); // the disk the test above left full
+    const dir = join(root, 'journaled');
+    const errors: unknown[] = [];
+    const storage = new PerformanceStorage({
+      dir,
+      batchSize: 100_000,
+      flushIntervalMs: 10,
+      onError: (e) => errors.push(e),
+      onWarning: () => {},
+    });
+    const sessionRec = (s: number, k: number): ToolExecutionMetrics => ({ ...rec(), id: `j-${s}-${k}`, sessionId: `s${s}` });
+    // 200 sessions a flush, so it goes to the journal segment: ~700 KB against ~400 KB of room
+    fillDisk(400_000);
+    for (let k = 0; k < 25; k++) for (let s = 0; s < 200; s++) storage.onMetric(sessionRec(s, k));
+    await expect(storage.flush()).rejects.toMatchObject({ code: 'ENOSPC' });
+    let s = storage.stats();
+    expect(s.journaled).toBeGreaterThan(0);
+    expect(s.written).toBeLessThan(5_000);
+    expect(s.written + s.queued).toBe(5_000);
+    // what the writer counts as written is exactly what the files hold: a failed segment write is cut off
+    const stored = (): string[] => {
+      const files = [
+        ...fs.readdirSync(join(dir, 'metrics', '.journal')).map((n) => join(dir, 'metrics', '.journal', n)),
+        ...fs
+          .readdirSync(join(dir, 'metrics'))
+          .filter((n) => n.endsWith('.jsonl'))
+          .map((n) => join(dir, 'metrics', n)),
+      ];
+      return files.flatMap((f) => fs.readFileSync(f, 'utf8').split('\n')).filter((l) => l.trim().length > 0);
+    };
+    const lines = stored();
+    expect(lines).toHaveLength(s.written);
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(errors.length).toBeLessThanOrEqual(2); // once per episode: the segment, the logs the rest fell back to
+
+    freeDisk();
+    await settle(storage);
+    s = storage.stats();
+    expect(s).toMatchObject({ queued: 0, lost: 0, written: 5_000 });
+    await storage.shutdown();
+    const reader = new PerformanceStorage({ dir, onWarning: () => {} });
+    const seen: string[] = [];
+    await reader.replay((m) => seen.push(m.id));
+    expect(seen).toHaveLength(5_000);
+    expect(new Set(seen).size).toBe(5_000);
+    expect((await reader.loadMetrics('s7')).map((m) => m.id)).toEqual(Array.from({ length: 25 }, (_, k) => `j-7-${k}`));
+    await reader.shutdown();
+  } finally {
+    restore?.();
+    freeDisk();
+  }
+}, 60_000);

@@ -1,6 +1,7 @@
 // @perftrack/storage — the whole public surface.
 
-export { PerformanceStorage, EXPORT_SCHEMA } from './performance-storage';
+export { PerformanceStorage } from './performance-storage';
+export { EXPORT_SCHEMA } from './storage-types';
 export type {
   PerformanceStorageOptions,
   ExportDocument,
@@ -11,7 +12,7 @@ export type {
   ReplayOptions,
   ReplayResult,
   StorageStats,
-} from './performance-storage';
+} from './storage-types';
 
 export { FileStorage, PartialAppendError, defaultStorageDir } from './file-storage';
 export { StorageRefusedError } from './refusal';

@@ -1,7 +1,8 @@
 import { lstatSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppendOutcome } from './adapter';
-import { freshId, journalDirState, parseJournal, parseJournalName, readJournalFile, syncDirQuietly } from './journal';
+import { freshId, journalDirState, type JournalName, parseJournal, parseJournalName, readJournalFile, syncDirQuietly } from './journal';
+import { liveSegments } from './journal-segment';
 import { StorageRefusedError } from './refusal';
 
 /** What a checkpoint did (see `FileStorage.checkpoint`). */
@@ -60,6 +61,16 @@ function abandoned(pid: number, owner: string | undefined, path: string): boolea
   return st !== undefined && Date.now() - st.mtimeMs > STALE_CLAIM_MS;
 }
 
+/**
+ * Whether an active segment's writer may still append to it: an instance of this process that
+ * has not sealed it, or another process that is alive. Never judged by age: a live writer idle
+ * for hours still owns its segment (adopting it would lose what it appends next).
+ */
+function segmentLive(name: JournalName): boolean {
+  if (name.writerPid === process.pid) return liveSegments.has(name.base);
+  return pidAlive(name.writerPid);
+}
+
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -92,10 +103,14 @@ export async function checkpointJournals(target: CheckpointTarget): Promise<Chec
     if (e instanceof StorageRefusedError) return { ...result, refused: [dir] };
     throw e;
   }
-  // adopt journals whose writer died while writing them
+  // adopt journals whose writer died while writing them, and active segments whose writer is gone
   for (const name of readdirSync(dir)) {
     const parsed = parseJournalName(name);
-    if (parsed?.state !== 'partial' || !abandoned(parsed.writerPid, undefined, join(dir, name))) continue;
+    if (parsed === undefined) continue;
+    if (
+      parsed.state === 'partial' ? !abandoned(parsed.writerPid, undefined, join(dir, name)) : parsed.state !== 'open' || segmentLive(parsed)
+    )
+      continue;
     try {
       renameSync(join(dir, name), join(dir, `${parsed.base}.jsonl`));
     } catch {
@@ -105,7 +120,7 @@ export async function checkpointJournals(target: CheckpointTarget): Promise<Chec
   let deadline = performance.now() + SLICE_MS;
   for (const name of readdirSync(dir).sort()) {
     const parsed = parseJournalName(name);
-    if (parsed === undefined || parsed.state === 'partial') continue;
+    if (parsed === undefined || parsed.state === 'partial' || parsed.state === 'open') continue;
     const from = join(dir, name);
     const recovery = parsed.state === 'claimed';
     if (recovery && !abandoned(parsed.ownerPid as number, parsed.owner, from)) continue;

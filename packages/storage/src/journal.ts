@@ -8,14 +8,12 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
-  readdirSync,
   readSync,
   renameSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { ToolExecutionMetrics } from '@perftrack/core';
 import { sessionIdProblem } from '@perftrack/core/internal';
 import type { AppendOutcome } from './adapter';
 import { MAX_WRITE_CHARS } from './log-appender';
@@ -29,9 +27,16 @@ import { asRefusal, fileRefusal, StorageRefusedError } from './refusal';
  * `sessionId`), instead of creating one log per session. Readers see journal records as part of
  * their session's log; a later checkpoint moves them into the logs (see `journal-checkpoint.ts`).
  *
+ * Ordinary flushes that touch many sessions whose logs are not open append to a journal too:
+ * an active segment (see `journal-segment.ts`).
+ *
  * File names (`<w>` is `<pid>-<hex>`, the writer; `<o>` is the checkpointer that claimed it):
- * - `<w>.jsonl.partial`: being written; never read (a writer killed while writing leaves it:
- *   a checkpoint adopts it once that pid is gone, its torn last line skipped and counted);
+ * - `<w>.jsonl.partial`: an exit journal being written; never read (a writer killed while
+ *   writing leaves it: a checkpoint adopts it once that pid is gone, its torn last line skipped
+ *   and counted);
+ * - `<w>.jsonl.open`: an active segment, appended to by its one writer with whole lines; read
+ *   (up to its last newline), never checkpointed while that writer lives; sealed by a rename to
+ *   `<w>.jsonl` when full or closed (a checkpoint adopts one whose pid is gone);
  * - `<w>.jsonl`: complete (fsynced, then renamed into place), never changed again;
  * - `<w>.jsonl.ckpt-<o>`: claimed by a checkpointer (renamed, so exactly one process owns it).
  */
@@ -43,6 +48,9 @@ export const JOURNAL_MIN_SESSIONS = 256;
 /** A write of several sessions at once into an exit journal, synchronously (shutdown, exit): what `StorageWriter` tries first when an adapter has it; undefined when it wrote nothing. */
 export const appendSessionsSync: unique symbol = Symbol('perftrack.storage.appendSessionsSync');
 
+/** A write of several sessions of an ordinary flush, synchronously, to a journal segment when many have no open log: what `StorageWriter` tries per chunk when an adapter has it. */
+export const journalSessionsSync: unique symbol = Symbol('perftrack.storage.journalSessionsSync');
+
 /** What {@link appendSessionsSync} did: each session's outcome, and how many records went to the journal. */
 export interface GroupsOutcome {
   /** Each session's outcome (not filled when `allWritten`). */
@@ -52,15 +60,18 @@ export interface GroupsOutcome {
   readonly allWritten?: boolean;
 }
 
-/** The exit journal could not be written (nothing of it counts): the records are to be written to their logs. */
+/** A journal (the exit journal, a flush's segment) could not be written (nothing of it counts): the records are to be written to their logs. */
 export class JournalWriteError extends Error {
-  constructor(override readonly cause: unknown) {
-    super(`the exit journal could not be written: ${cause instanceof Error ? cause.message : String(cause)}`);
+  constructor(
+    override readonly cause: unknown,
+    what = 'exit journal',
+  ) {
+    super(`the ${what} could not be written: ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = 'JournalWriteError';
   }
 }
 
-const NAME = /^(\d{1,10})-([0-9a-f]{8,32})\.jsonl(\.partial|\.ckpt-(\d{1,10})-([0-9a-f]{8,32}))?$/;
+const NAME = /^(\d{1,10})-([0-9a-f]{8,32})\.jsonl(\.partial|\.open|\.ckpt-(\d{1,10})-([0-9a-f]{8,32}))?$/;
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
 const NEWLINE = 0x0a;
@@ -69,7 +80,7 @@ const NEWLINE = 0x0a;
 export interface JournalName {
   readonly base: string;
   readonly writerPid: number;
-  readonly state: 'partial' | 'complete' | 'claimed';
+  readonly state: 'partial' | 'open' | 'complete' | 'claimed';
   /** The claiming checkpointer (`<pid>-<hex>`), for a claimed journal. */
   readonly owner?: string;
   readonly ownerPid?: number;
@@ -81,12 +92,17 @@ export function parseJournalName(name: string): JournalName | undefined {
   const base = `${m[1]}-${m[2]}`;
   if (m[3] === undefined) return { base, writerPid: Number(m[1]), state: 'complete' };
   if (m[3] === '.partial') return { base, writerPid: Number(m[1]), state: 'partial' };
+  if (m[3] === '.open') return { base, writerPid: Number(m[1]), state: 'open' };
   return { base, writerPid: Number(m[1]), state: 'claimed', owner: `${m[4]}-${m[5]}`, ownerPid: Number(m[4]) };
 }
 
-/** A fresh `<pid>-<hex>` id for a journal or a checkpoint claim. */
+/**
+ * A fresh `<pid>-<hex>` id for a journal or a checkpoint claim: the time in ms, then random, so
+ * one process's journals sort in the order they were made (a checkpoint moves them in that
+ * order, keeping each log in time order).
+ */
 export function freshId(): string {
-  return `${process.pid}-${randomBytes(6).toString('hex')}`;
+  return `${process.pid}-${Date.now().toString(16).padStart(11, '0')}${randomBytes(4).toString('hex')}`;
 }
 
 /** Refuses `path` unless it is a real directory (never a link); undefined when it does not exist. */
@@ -238,133 +254,5 @@ export function readJournalFile(path: string): { bytes: Buffer; dev: number; ino
     return { bytes, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
   } finally {
     closeQuietly(fd);
-  }
-}
-
-interface IndexedFile {
-  readonly size: number;
-  readonly mtimeMs: number;
-  name: string;
-  readonly sessions: Map<string, { ids: string[]; lines: string[] }>;
-  readonly bytesBySession: Map<string, number>;
-}
-
-/**
- * What readers know of the journals: every complete or claimed journal's records by session,
- * rebuilt only when the journal directory changes (one `lstat` a read otherwise: journals are
- * never modified in place, only created, renamed and removed). Journals that are links or
- * hard-linked are refused and named in {@link refused}, never read.
- */
-export class JournalIndex {
-  readonly #dir: string;
-  #stamp: string | undefined;
-  #files: IndexedFile[] = [];
-  /** Paths refused since last taken (by a checkpoint, which reports them). */
-  readonly refused = new Set<string>();
-
-  constructor(journalDir: string) {
-    this.#dir = journalDir;
-  }
-
-  /** Brings the index up to date with the directory. */
-  refresh(): void {
-    let st: ReturnType<typeof lstatSync>;
-    try {
-      st = lstatSync(this.#dir, { throwIfNoEntry: false });
-    } catch {
-      st = undefined;
-    }
-    if (st === undefined) {
-      this.#stamp = undefined;
-      this.#files = [];
-      return;
-    }
-    if (st.isSymbolicLink() || !st.isDirectory()) {
-      this.refused.add(this.#dir);
-      this.#stamp = undefined;
-      this.#files = [];
-      return;
-    }
-    const stamp = `${st.dev}:${st.ino}:${st.mtimeMs}:${st.ctimeMs}`;
-    if (stamp === this.#stamp) return;
-    const previous = new Map(this.#files.map((f) => [f.name, f]));
-    const files: IndexedFile[] = [];
-    let names: string[];
-    try {
-      names = readdirSync(this.#dir);
-    } catch {
-      names = [];
-    }
-    for (const name of names.sort()) {
-      const parsed = parseJournalName(name);
-      if (parsed === undefined || parsed.state === 'partial') continue;
-      const path = join(this.#dir, name);
-      let file: ReturnType<typeof readJournalFile>;
-      try {
-        const known = [...previous.values()].find((f) => f.name.startsWith(`${parsed.base}.`));
-        const lst = lstatSync(path, { throwIfNoEntry: false });
-        if (lst === undefined) continue;
-        if (known !== undefined && lst.isFile() && lst.nlink === 1 && lst.size === known.size) {
-          known.name = name; // claimed meanwhile: same content, new name
-          files.push(known);
-          continue;
-        }
-        file = readJournalFile(path);
-      } catch (e) {
-        if (e instanceof StorageRefusedError) this.refused.add(path);
-        continue;
-      }
-      if (file === undefined) continue;
-      const parsedFile = parseJournal(file.bytes);
-      const bytesBySession = new Map<string, number>();
-      for (const [sessionId, group] of parsedFile.sessions) {
-        let bytes = 0;
-        for (const line of group.lines) bytes += line.length + 1;
-        bytesBySession.set(sessionId, bytes);
-      }
-      files.push({ size: file.size, mtimeMs: file.mtimeMs, name, sessions: parsedFile.sessions, bytesBySession });
-    }
-    this.#files = files;
-    this.#stamp = stamp;
-  }
-
-  /** Whether any journal holds records now (after a refresh). */
-  get empty(): boolean {
-    return this.#files.length === 0;
-  }
-
-  /** The session's journal records by id, in journal order (the first of repeated ids kept); refresh first. */
-  recordsOf(sessionId: string): Map<string, ToolExecutionMetrics> {
-    const out = new Map<string, ToolExecutionMetrics>();
-    for (const file of this.#files) {
-      const group = file.sessions.get(sessionId);
-      if (group === undefined) continue;
-      for (const line of group.lines) {
-        const rec = parseRecord(line);
-        if (rec !== undefined && !out.has(rec.id)) out.set(rec.id, rec);
-      }
-    }
-    return out;
-  }
-
-  /** Per session in any journal: bytes of its journal lines and the newest journal's time. */
-  sessions(): Map<string, { bytes: number; lastModified: number }> {
-    const out = new Map<string, { bytes: number; lastModified: number }>();
-    for (const file of this.#files) {
-      for (const [sessionId, bytes] of file.bytesBySession) {
-        const entry = out.get(sessionId);
-        if (entry === undefined) out.set(sessionId, { bytes, lastModified: file.mtimeMs });
-        else {
-          entry.bytes += bytes;
-          entry.lastModified = Math.max(entry.lastModified, file.mtimeMs);
-        }
-      }
-    }
-    return out;
-  }
-
-  /** Whether a journal holds records of `sessionId` (refresh first). */
-  has(sessionId: string): boolean {
-    return this.#files.some((f) => f.sessions.has(sessionId));
   }
 }

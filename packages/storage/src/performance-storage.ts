@@ -13,109 +13,18 @@ import { isRecord } from './record';
 import { StorageRefusedError } from './refusal';
 import { validateSessionId } from './session-id';
 import { supportsHistoryQuery, type HistoryQuery } from './history-query';
-
-/** The schema tag of export documents. */
-export const EXPORT_SCHEMA = 'perftrack.export/1';
-
-/** One session in an export document. */
-export interface ExportedSession {
-  sessionId: string;
-  metrics: ToolExecutionMetrics[];
-  patterns?: unknown;
-  analytics?: unknown;
-}
-
-/** The versioned export document (`schema: "perftrack.export/1"`). */
-export interface ExportDocument {
-  schema: typeof EXPORT_SCHEMA;
-  /** ISO 8601. */
-  exportDate: string;
-  sessions: ExportedSession[];
-}
-
-/** What {@link PerformanceStorage.importAll} did. */
-export interface ImportResult {
-  sessions: number;
-  /** Records appended. */
-  imported: number;
-  /** Records skipped because a record with the same id was already stored (or repeated in the document). */
-  duplicates: number;
-  /** Records skipped because they were not valid records. */
-  invalid: number;
-}
-
-/** What {@link PerformanceStorage.cleanup} removed (or, with `dryRun`, would remove). */
-export interface CleanupResult {
-  removed: { sessionId: string; lastModified: number; files: string[] }[];
-  kept: number;
-  dryRun: boolean;
-}
-
-/** Filter for {@link PerformanceStorage.loadMetrics}. */
-export interface LoadFilter {
-  /** Inclusive lower bound on `startTime` (epoch ms). */
-  since?: number;
-  /** Exclusive upper bound on `startTime` (epoch ms). */
-  until?: number;
-  toolId?: string;
-}
-
-/** Options of {@link PerformanceStorage.replay}. */
-export interface ReplayOptions {
-  /** Only the newest this many sessions (by last write). Default: all. */
-  maxSessions?: number;
-  /** Only these sessions (each validated), in this order. */
-  sessionIds?: readonly string[];
-}
-
-/** What {@link PerformanceStorage.replay} read; `corruptLines` counts lines skipped. */
-export interface ReplayResult {
-  sessions: number;
-  records: number;
-  corruptLines: number;
-}
-
-/** Counters of a {@link PerformanceStorage}. */
-export interface StorageStats {
-  /** Records waiting for the next flush. */
-  readonly queued: number;
-  /** Records written. */
-  readonly written: number;
-  /** Of `written`, records written to an exit journal at shutdown or exit (see `FileStorage`'s `exitJournal`). */
-  readonly journaled: number;
-  /** Records this instance's checkpoints moved from exit journals into session logs. */
-  readonly checkpointed: number;
-  /** Records refused because the queue was full (or storage was shut down). */
-  readonly dropped: number;
-  /**
-   * Records accepted but never stored, each counted once: an invalid session id, a record with a
-   * non-finite number or metadata JSON cannot encode, a refused path (a planted link), records
-   * still unwritable at shutdown or at process exit. The first of each reason is reported.
-   */
-  readonly lost: number;
-  /** Failed writes (a full disk, EIO): what did not reach the file is kept and retried while the queue has room. */
-  readonly writeErrors: number;
-  /** Corrupt or truncated lines skipped by reads (and by checkpoints, in journals). */
-  readonly corruptLines: number;
-}
-
-/** Options of {@link PerformanceStorage}. */
-export interface PerformanceStorageOptions {
-  /** Where data goes. Default: a {@link FileStorage} on `dir`. */
-  adapter?: StorageAdapter;
-  /** Directory of the default {@link FileStorage} (ignored with `adapter`). */
-  dir?: string;
-  /** Flush when this many records are queued. Default 500. */
-  batchSize?: number;
-  /** Flush at least this often while records are queued (ms; the timer is unref'd). Default 1000. */
-  flushIntervalMs?: number;
-  /** Records queued at most; more are dropped and counted. Default 100,000. */
-  maxQueue?: number;
-  /** Receives write failures. Default: first one warned, all counted in `stats().writeErrors`. */
-  onError?: (error: unknown, operation: string) => void;
-  /** Receives one-time warnings. Default `process.emitWarning`. */
-  onWarning?: (message: string) => void;
-}
+import {
+  EXPORT_SCHEMA,
+  type CleanupResult,
+  type ExportDocument,
+  type ExportedSession,
+  type ImportResult,
+  type LoadFilter,
+  type PerformanceStorageOptions,
+  type ReplayOptions,
+  type ReplayResult,
+  type StorageStats,
+} from './storage-types';
 
 const positiveInt = (name: string, v: unknown, fallback: number): number =>
   v === undefined ? fallback : checkInteger('PerformanceStorage', name, v, 1);
@@ -124,6 +33,11 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The default instance, shared by every copy of this package of one version line (see core's `sharedDefault`). */
 const defaultStorage = sharedDefault<PerformanceStorage>('@perftrack/storage:PerformanceStorage', VERSION);
+
+/** Idle time after which a writer moves its own journal segments into the logs (ms). */
+export const JOURNAL_IDLE_MS = 2000;
+/** Sealed journal segments (16 MiB each) of one writer past which it checkpoints even while busy. */
+export const JOURNAL_MAX_SEALED = 32;
 
 /**
  * Persists perftrack data per session. As a core subscriber it queues each record (O(1), no
@@ -152,6 +66,7 @@ export class PerformanceStorage implements MetricsSubscriber {
   readonly #stopCheckpoints = new AbortController();
   #checkpointing: Promise<CheckpointResult> | undefined;
   #checkpointed = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: PerformanceStorageOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('PerformanceStorage: options must be an object');
@@ -172,7 +87,33 @@ export class PerformanceStorage implements MetricsSubscriber {
       onFirstPass: () => {
         if (typeof this.adapter.checkpoint === 'function') this.checkpoint().catch(() => {});
       },
+      onPassEnd: () => this.#scheduleOwnCheckpoint(),
     });
+  }
+
+  /**
+   * After a pass that left records in this writer's journal: a checkpoint once the writer has
+   * been idle for {@link JOURNAL_IDLE_MS}, or at once past {@link JOURNAL_MAX_SEALED} sealed
+   * segments (what readers index and what a checkpoint must move stays bounded).
+   */
+  #scheduleOwnCheckpoint(): void {
+    const backlog = (this.adapter as { journalBacklog?: { sealed: number; sessions: number } }).journalBacklog;
+    if (backlog === undefined || (backlog.sealed === 0 && backlog.sessions === 0) || this.#shutdown !== undefined) return;
+    if (backlog.sealed >= JOURNAL_MAX_SEALED) {
+      if (this.#checkpointing === undefined) this.checkpoint().catch(() => {});
+      return;
+    }
+    if (this.#idleTimer !== undefined) {
+      this.#idleTimer.refresh();
+      return;
+    }
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#shutdown !== undefined) return;
+      if (this.#writer.counters.queued === 0) this.checkpoint().catch(() => {});
+      else this.#scheduleOwnCheckpoint();
+    }, JOURNAL_IDLE_MS);
+    this.#idleTimer.unref();
   }
 
   /** The process-wide default (a {@link FileStorage} on the default directory), created on first use. */
@@ -216,6 +157,7 @@ export class PerformanceStorage implements MetricsSubscriber {
    */
   shutdown(): Promise<void> {
     this.#stopCheckpoints.abort(); // a checkpoint stops between sessions; the next writer finishes it
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
     this.#shutdown ??= this.#writer.shutdown().then(async () => {
       await this.#checkpointing?.catch(() => {});
     });

@@ -3,7 +3,8 @@ import type { ToolExecutionMetrics } from '@perftrack/core';
 import { errorMessage, onProcessExit, type Diagnostics } from '@perftrack/core/internal';
 import type { StorageAdapter } from './adapter';
 import { PartialAppendError } from './file-storage';
-import { appendSessionsSync, type GroupsOutcome } from './journal';
+import type { AppendOutcome } from './adapter';
+import { appendSessionsSync, journalSessionsSync, type GroupsOutcome } from './journal';
 import { serializeRecord } from './record';
 import { InvalidSessionIdError, validateSessionId } from './session-id';
 import { StorageRefusedError } from './refusal';
@@ -12,7 +13,7 @@ import { StorageRefusedError } from './refusal';
 export interface WriterCounters {
   queued: number;
   written: number;
-  /** Of `written`, records that went to an exit journal. */
+  /** Of `written`, records that went to a journal (an exit journal or a flush's journal segment). */
   journaled: number;
   dropped: number;
   lost: number;
@@ -32,9 +33,15 @@ export interface StorageWriterOptions {
   readonly sliceMs?: number;
   /** Called when the first write pass begins (to start a checkpoint of journals left by others). */
   readonly onFirstPass?: () => void;
+  /** Called when a write pass ends (to schedule a checkpoint of this writer's journal once idle). */
+  readonly onPassEnd?: () => void;
 }
 
 type AppendGroupsSync = (groups: ReadonlyMap<string, readonly string[]>) => GroupsOutcome | undefined;
+type JournalGroupsSync = (groups: ReadonlyMap<string, readonly string[]>) => Map<string, AppendOutcome> | undefined;
+
+/** Sessions handed to the adapter's journal write at once (a pass still yields between chunks). */
+const JOURNAL_CHUNK_SESSIONS = 1024;
 
 interface Waiter {
   readonly promise: Promise<void>;
@@ -116,7 +123,9 @@ export class StorageWriter {
   /** Shutting down or exiting: a pass writes all its sessions in one call when the adapter can (an exit journal). */
   #closing = false;
   #onFirstPass: (() => void) | undefined;
+  readonly #onPassEnd: (() => void) | undefined;
   readonly #appendGroups: AppendGroupsSync | undefined;
+  readonly #journalGroups: JournalGroupsSync | undefined;
   readonly #reported = new Set<string>();
   readonly counters: WriterCounters = { queued: 0, written: 0, journaled: 0, dropped: 0, lost: 0, writeErrors: 0 };
 
@@ -132,6 +141,9 @@ export class StorageWriter {
     this.#onFirstPass = options.onFirstPass;
     const groups = (options.adapter as { [appendSessionsSync]?: AppendGroupsSync })[appendSessionsSync];
     this.#appendGroups = this.#sync && typeof groups === 'function' ? groups.bind(options.adapter) : undefined;
+    const journal = (options.adapter as { [journalSessionsSync]?: JournalGroupsSync })[journalSessionsSync];
+    this.#journalGroups = this.#sync && typeof journal === 'function' ? journal.bind(options.adapter) : undefined;
+    this.#onPassEnd = options.onPassEnd;
   }
 
   /** Queues one record: O(1), no I/O, no allocation but the array slot. */
@@ -240,10 +252,47 @@ export class StorageWriter {
     }
     if (this.#closing && this.#appendGroups !== undefined && this.#passIterator === undefined && this.#writeGroupsSync()) return true;
     this.#passIterator ??= this.#staged.entries();
+    if (this.#journalGroups !== undefined && !this.#closing && this.#staged.size > 1) return this.#writeChunks(deadline);
     for (;;) {
       const next = this.#passIterator.next();
       if (next.done === true) return true;
       this.#writeSync(next.value[0], next.value[1] as string[]);
+      if (performance.now() > deadline) return false;
+    }
+  }
+
+  /** The pass's sessions in chunks, each offered to the adapter's journal write first (many sessions without open logs go to one journal segment). */
+  #writeChunks(deadline: number): boolean {
+    const iterator = this.#passIterator as Iterator<[string, unknown[]]>;
+    for (;;) {
+      const chunk = new Map<string, string[]>();
+      for (let next = iterator.next(); ; next = iterator.next()) {
+        if (next.done === true) break;
+        chunk.set(next.value[0], next.value[1] as string[]);
+        if (chunk.size >= JOURNAL_CHUNK_SESSIONS) break;
+      }
+      if (chunk.size === 0) return true;
+      let outcomes: Map<string, AppendOutcome> | undefined;
+      try {
+        outcomes = (this.#journalGroups as JournalGroupsSync)(chunk);
+      } catch (error) {
+        outcomes = undefined; // each session to its log
+        this.#diagnostics.report(
+          error,
+          'journal',
+          (e) => `perftrack storage: ${errorMessage(e)}; the records are written to their sessions' logs instead (slower, nothing lost)`,
+          'error:journal',
+        );
+      }
+      for (const [sessionId, lines] of chunk) {
+        const outcome = outcomes?.get(sessionId);
+        if (outcome === undefined) this.#writeSync(sessionId, lines);
+        else {
+          if (outcome.journaled === true) this.counters.journaled += outcome.written;
+          this.#settle(sessionId, lines, outcome.written, outcome.error);
+        }
+      }
+      if (chunk.size < JOURNAL_CHUNK_SESSIONS) return true;
       if (performance.now() > deadline) return false;
     }
   }
@@ -307,6 +356,7 @@ export class StorageWriter {
       this.#removeExitHook();
       this.#removeExitHook = undefined;
     }
+    this.#onPassEnd?.();
   }
 
   /** Moves one record into its session's group (serialised once, for a synchronous adapter). */
@@ -347,6 +397,7 @@ export class StorageWriter {
 
   #writeSync(sessionId: string, lines: string[]): void {
     const outcome = (this.#adapter.appendLinesSync as NonNullable<StorageAdapter['appendLinesSync']>).call(this.#adapter, sessionId, lines);
+    if (outcome.journaled === true) this.counters.journaled += outcome.written;
     this.#settle(sessionId, lines, outcome.written, outcome.error);
   }
 

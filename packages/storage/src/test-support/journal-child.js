@@ -2,6 +2,8 @@
 //   'exit'       queue SESSIONS sessions × PER records each (ids `<TAG>-<s>-<k>`), then process.exit(0)
 //                (prints "queued" first, and the storage stats on stderr from an exit listener)
 //   'checkpoint' run storage.checkpoint() and print its result as JSON (PROGRESS=1: print "started")
+//   'flush'      SESSIONS sessions × PER records each, 1,000 records a turn, each turn flushed; prints
+//                "flushed <records stored>" after each flush (a test SIGKILLs it meanwhile), then shuts down
 //   'read'       replay every stored record and print {records, unique, duplicates, sessions, corruptLines}
 'use strict';
 const { PerformanceStorage } = require('@perftrack/storage');
@@ -41,6 +43,32 @@ if (env.MODE === 'exit') {
   });
   process.stdout.write('queued\n');
   process.exit(0);
+} else if (env.MODE === 'flush') {
+  const sessions = Number(env.SESSIONS);
+  const per = Number(env.PER || 1);
+  const t = 1_700_000_000_000;
+  (async () => {
+    let n = 0;
+    for (let k = 0; k < per; k++)
+      for (let s = 0; s < sessions; s++) {
+        storage.onMetric({
+          id: `${env.TAG}-${s}-${k}`,
+          toolId: 'read',
+          sessionId: `ses_${s}`,
+          startTime: t + k,
+          endTime: t + k + 1,
+          duration: 1,
+          success: true,
+          sampleWeight: 1,
+        });
+        if (++n % 1000 === 0) {
+          await storage.flush();
+          process.stdout.write(`flushed ${storage.stats().written}\n`);
+        }
+      }
+    await storage.shutdown();
+    process.stdout.write(`done ${JSON.stringify(storage.stats())}\n`);
+  })();
 } else if (env.MODE === 'checkpoint') {
   if (env.PROGRESS === '1') process.stdout.write('started\n');
   storage.checkpoint().then(

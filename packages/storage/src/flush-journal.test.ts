@@ -1,0 +1,200 @@
+import { existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileStorage, PerformanceStorage, type ToolExecutionMetrics } from '@perftrack/storage';
+import { readLog, removeTempDirs, runNode, tempDir } from './test-support/child';
+
+afterAll(removeTempDirs);
+
+const CHILD = join(__dirname, 'test-support', 'journal-child.js');
+const quiet = { onWarning: () => {} };
+const journalDir = (dir: string): string => join(dir, 'metrics', '.journal');
+const logNames = (dir: string): string[] => readdirSync(join(dir, 'metrics')).filter((n) => n.endsWith('.jsonl'));
+
+const record = (id: string, sessionId: string, k: number): ToolExecutionMetrics => ({
+  id,
+  toolId: 'read',
+  sessionId,
+  startTime: 1_700_000_000_000 + k,
+  endTime: 1_700_000_000_001 + k,
+  duration: 1,
+  success: true,
+  sampleWeight: 1,
+});
+
+async function ids(storage: PerformanceStorage | FileStorage, sessionId: string): Promise<string[]> {
+  const out: string[] = [];
+  const source = storage instanceof FileStorage ? storage.readMetrics(sessionId) : storage.iterateMetrics(sessionId);
+  for await (const m of source) out.push(m.id);
+  return out;
+}
+
+describe('the flush journal: many sessions without open logs in one flush', () => {
+  test('go to one journal segment, not one new log each; every read sees each record once, in time order', async () => {
+    const dir = tempDir();
+    const storage = new PerformanceStorage({ dir, batchSize: 100_000, ...quiet });
+    for (let k = 0; k < 3; k++) {
+      for (let s = 0; s < 300; s++) storage.onMetric(record(`r-${s}-${k}`, `s${s}`, k));
+      await storage.flush();
+    }
+    expect(storage.stats()).toMatchObject({ written: 900, journaled: 900, lost: 0 });
+    expect(logNames(dir)).toEqual([]); // no log created
+    expect(readdirSync(journalDir(dir))).toEqual([expect.stringMatching(/^\d+-[0-9a-f]+\.jsonl\.open$/)]);
+    expect(lstatSync(join(journalDir(dir), readdirSync(journalDir(dir))[0] as string)).mode & 0o777).toBe(0o600);
+    // this writer and a separate reader, while the segment is still open
+    expect(await ids(storage, 's7')).toEqual(['r-7-0', 'r-7-1', 'r-7-2']);
+    const reader = new FileStorage({ dir });
+    expect(await ids(reader, 's299')).toEqual(['r-299-0', 'r-299-1', 'r-299-2']);
+    const listed = await reader.listSessions();
+    expect(listed).toHaveLength(300);
+    expect(listed[0]).toMatchObject({ hasMetrics: true, journaled: true });
+    await storage.shutdown();
+    // sealed at shutdown; a checkpoint moves every record into its log, in order, exactly once
+    expect(readdirSync(journalDir(dir))).toEqual([expect.stringMatching(/^\d+-[0-9a-f]+\.jsonl$/)]);
+    expect(await reader.checkpoint()).toMatchObject({ journals: 1, records: 900, duplicates: 0 });
+    expect(readdirSync(journalDir(dir))).toEqual([]);
+    expect(logNames(dir)).toHaveLength(300);
+    expect(readLog(join(dir, 'metrics', 's42.jsonl'))).toEqual({ ids: ['r-42-0', 'r-42-1', 'r-42-2'], corrupt: [], blank: 1 });
+    expect(await ids(reader, 's42')).toEqual(['r-42-0', 'r-42-1', 'r-42-2']);
+    reader.close();
+  });
+
+  test('a session in the journal keeps going there until a checkpoint, so its log stays in time order', async () => {
+    const dir = tempDir();
+    const storage = new PerformanceStorage({ dir, batchSize: 100_000, ...quiet });
+    for (let s = 0; s < 100; s++) storage.onMetric(record(`burst-${s}`, `s${s}`, 0));
+    await storage.flush();
+    // later calls of one session alone: no burst, yet the journal, behind its earlier record
+    for (let k = 1; k <= 3; k++) {
+      storage.onMetric(record(`late-${k}`, 's5', k));
+      await storage.flush();
+    }
+    expect(storage.stats()).toMatchObject({ written: 103, journaled: 103 });
+    expect(existsSync(join(dir, 'metrics', 's5.jsonl'))).toBe(false);
+    expect(await ids(storage, 's5')).toEqual(['burst-5', 'late-1', 'late-2', 'late-3']);
+    await storage.checkpoint();
+    expect(readLog(join(dir, 'metrics', 's5.jsonl')).ids).toEqual(['burst-5', 'late-1', 'late-2', 'late-3']);
+    // moved: the session's next record goes to its log again, after the others
+    storage.onMetric(record('after-4', 's5', 4));
+    await storage.flush();
+    expect(readLog(join(dir, 'metrics', 's5.jsonl')).ids).toEqual(['burst-5', 'late-1', 'late-2', 'late-3', 'after-4']);
+    await storage.shutdown();
+  });
+
+  test('a log written before and journal records after it are read as one log in time order', async () => {
+    const dir = tempDir();
+    const first = new PerformanceStorage({ dir, ...quiet });
+    first.onMetric(record('old-0', 's3', 0));
+    await first.shutdown();
+    const storage = new PerformanceStorage({ adapter: new FileStorage({ dir }), batchSize: 100_000, ...quiet });
+    for (let s = 0; s < 100; s++) storage.onMetric(record(`new-${s}`, `s${s}`, 10));
+    await storage.flush();
+    expect(readLog(join(dir, 'metrics', 's3.jsonl')).ids).toEqual(['old-0']);
+    expect(await ids(storage, 's3')).toEqual(['old-0', 'new-3']);
+    expect((await storage.loadMetrics('s3', { since: 1_700_000_000_005 })).map((m) => m.id)).toEqual(['new-3']);
+    await storage.shutdown();
+  });
+
+  test('the writer moves its own journal into the logs once idle', async () => {
+    const dir = tempDir();
+    const storage = new PerformanceStorage({ dir, batchSize: 100_000, ...quiet });
+    for (let s = 0; s < 100; s++) storage.onMetric(record(`r-${s}`, `s${s}`, 0));
+    await storage.flush();
+    expect(logNames(dir)).toEqual([]);
+    for (let waited = 0; waited < 10_000 && logNames(dir).length < 100; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    expect(logNames(dir)).toHaveLength(100);
+    expect(readdirSync(journalDir(dir))).toEqual([]);
+    expect(storage.stats()).toMatchObject({ written: 100, journaled: 100, checkpointed: 100 });
+    await storage.shutdown();
+  });
+
+  test('flushJournal: false writes one log per session; a wrong value is a TypeError', async () => {
+    expect(() => new FileStorage({ flushJournal: 1 as never })).toThrow(TypeError);
+    const dir = tempDir();
+    const storage = new PerformanceStorage({ adapter: new FileStorage({ dir, flushJournal: false }), batchSize: 100_000, ...quiet });
+    for (let s = 0; s < 100; s++) storage.onMetric(record(`r-${s}`, `s${s}`, 0));
+    await storage.flush();
+    expect(storage.stats()).toMatchObject({ written: 100, journaled: 0 });
+    expect(logNames(dir)).toHaveLength(100);
+    await storage.shutdown();
+  });
+
+  test('a symlinked journal directory is never written through: the records go to their logs, said once, nothing lost', async () => {
+    const dir = tempDir();
+    const outside = tempDir('perftrack-outside-');
+    mkdirSync(join(dir, 'metrics'), { recursive: true, mode: 0o700 });
+    symlinkSync(outside, journalDir(dir));
+    const warnings: string[] = [];
+    const storage = new PerformanceStorage({ dir, batchSize: 100_000, onWarning: (w) => warnings.push(w) });
+    for (let k = 0; k < 2; k++) {
+      for (let s = 0; s < 100; s++) storage.onMetric(record(`r-${s}-${k}`, `s${s}`, k));
+      await storage.flush();
+    }
+    expect(storage.stats()).toMatchObject({ written: 200, journaled: 0, lost: 0 });
+    // said once each: the write that went to the logs instead, and the checkpoint that refused the link
+    expect(warnings).toEqual([
+      expect.stringMatching(/journal segment could not be written: .*symbolic link.*sessions' logs instead/),
+      expect.stringMatching(/refused .*\.journal: a link/),
+    ]);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(lstatSync(outside).mode & 0o777).toBe(0o700);
+    expect(logNames(dir)).toHaveLength(100);
+    expect(readLog(join(dir, 'metrics', 's9.jsonl')).ids).toEqual(['r-9-0', 'r-9-1']);
+    await storage.shutdown();
+  });
+
+  test('SIGKILL of a writer mid-run: every flushed record is read once, and the next writer moves its segment exactly once', async () => {
+    const dir = tempDir();
+    let flushed = 0;
+    const res = await runNode([CHILD], { DIR: dir, MODE: 'flush', SESSIONS: '2000', PER: '10', TAG: 'k' }, (line, kill) => {
+      const m = /^flushed (\d+)$/.exec(line);
+      if (m === null) return;
+      flushed = Number(m[1]);
+      if (flushed >= 8_000) kill('SIGKILL');
+    });
+    expect(res.signal).toBe('SIGKILL');
+    expect(readdirSync(journalDir(dir))).toEqual([expect.stringMatching(/\.jsonl\.open$/)]); // never sealed
+    const read = async (): Promise<{ records: number; unique: number; duplicates: number; corruptLines: number }> => {
+      const out = await runNode([CHILD], { DIR: dir, MODE: 'read' });
+      return JSON.parse(out.lines[0] as string);
+    };
+    const before = await read();
+    expect(before.duplicates).toBe(0);
+    expect(before.corruptLines).toBe(0);
+    expect(before.records).toBeGreaterThanOrEqual(flushed); // what the child had flushed, and maybe a pass more
+    const moved = await runNode([CHILD], { DIR: dir, MODE: 'checkpoint' });
+    expect(JSON.parse(moved.lines[0] as string)).toMatchObject({ journals: 1, records: before.records, duplicates: 0 });
+    expect(readdirSync(journalDir(dir))).toEqual([]);
+    expect(await read()).toEqual(before);
+    let inLogs = 0;
+    for (const name of logNames(dir)) {
+      const log = readLog(join(dir, 'metrics', name));
+      expect(log.corrupt).toEqual([]);
+      inLogs += log.ids.length;
+      const order = log.ids.map((id) => Number(id.split('-')[2]));
+      expect(order).toEqual([...order].sort((a, b) => a - b)); // each log in time order
+    }
+    expect(inLogs).toBe(before.records);
+  }, 60_000);
+
+  test('two processes journaling the same sessions at once: each record read once, then moved once', async () => {
+    const dir = tempDir();
+    const [a, b] = await Promise.all(
+      ['a', 'b'].map((tag) => runNode([CHILD], { DIR: dir, MODE: 'flush', SESSIONS: '1000', PER: '5', TAG: tag })),
+    );
+    for (const r of [a, b]) expect(r.lines.at(-1)).toMatch(/^done .*"written":5000,.*"lost":0/);
+    const read = JSON.parse((await runNode([CHILD], { DIR: dir, MODE: 'read' })).lines[0] as string);
+    expect(read).toEqual({ records: 10_000, unique: 10_000, duplicates: 0, sessions: 1000, corruptLines: 0 });
+    const reader = new FileStorage({ dir });
+    // a writer's shutdown stops its checkpoint of the other's segment midway: the rest is moved here, by id
+    const moved = await reader.checkpoint();
+    expect(moved).toMatchObject({ journals: 2, pending: 0 });
+    expect(moved.records + moved.duplicates).toBe(10_000);
+    expect(readdirSync(journalDir(dir))).toEqual([]);
+    const inLogs = logNames(dir).flatMap((name) => readLog(join(dir, 'metrics', name)).ids);
+    expect(new Set(inLogs).size).toBe(10_000);
+    expect(inLogs).toHaveLength(10_000);
+    const after = JSON.parse((await runNode([CHILD], { DIR: dir, MODE: 'read' })).lines[0] as string);
+    expect(after).toEqual(read);
+    reader.close();
+  }, 60_000);
+});
