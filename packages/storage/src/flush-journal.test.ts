@@ -176,6 +176,19 @@ describe('the flush journal: many sessions without open logs in one flush', () =
     expect(inLogs).toBe(before.records);
   }, 60_000);
 
+  test('process.exit() with records queued behind journaled flushes: every record stored once, the segment sealed', async () => {
+    const dir = tempDir();
+    const res = await runNode([CHILD], { DIR: dir, MODE: 'flush', SESSIONS: '500', PER: '4', TAG: 'e', EXIT: '1' });
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stderr.trim().split('\n').pop() as string)).toMatchObject({ written: 2_500, queued: 0, lost: 0 });
+    expect(readdirSync(journalDir(dir)).filter((n) => n.endsWith('.open'))).toEqual([]);
+    const read = JSON.parse((await runNode([CHILD], { DIR: dir, MODE: 'read' })).lines[0] as string);
+    expect(read).toEqual({ records: 2_500, unique: 2_500, duplicates: 0, sessions: 500, corruptLines: 0 });
+    const reader = new FileStorage({ dir });
+    expect(await ids(reader, 'ses_3')).toEqual(['e-3-0', 'e-3-1', 'e-3-2', 'e-3-3', 'e-3-exit']);
+    reader.close();
+  }, 30_000);
+
   test('two processes journaling the same sessions at once: each record read once, then moved once', async () => {
     const dir = tempDir();
     const [a, b] = await Promise.all(

@@ -154,7 +154,12 @@ export async function checkpointJournals(target: CheckpointTarget): Promise<Chec
         throw e;
       }
       if (file === undefined) continue;
-      const journal = parseJournal(file.bytes);
+      const journal = await parseJournal(file.bytes, () => {
+        if (performance.now() <= deadline) return undefined;
+        return yieldToLoop().then(() => {
+          deadline = performance.now() + SLICE_MS;
+        });
+      });
       let done = true;
       for (const [sessionId, group] of journal.sessions) {
         if (performance.now() > deadline) {

@@ -207,11 +207,16 @@ export interface ParsedJournal {
   records: number;
 }
 
-/** Parses a journal's bytes; only whole lines (newline-terminated) are taken. */
-export function parseJournal(bytes: Buffer): ParsedJournal {
+/** Parses a journal's bytes; only whole lines (newline-terminated) are taken. `pause` is asked every 256 lines whether to yield first. */
+export async function parseJournal(bytes: Buffer, pause?: () => Promise<void> | undefined): Promise<ParsedJournal> {
   const parsed: ParsedJournal = { sessions: new Map(), corruptLines: 0, tornLines: 0, records: 0 };
   let start = 0;
-  for (;;) {
+  for (let n = 1; ; n++) {
+    // a large journal is parsed in slices: `pause` yields to the event loop when its slice is spent
+    if ((n & 255) === 0 && pause !== undefined) {
+      const waiting = pause();
+      if (waiting !== undefined) await waiting;
+    }
     const end = bytes.indexOf(NEWLINE, start);
     if (end < 0) break;
     if (end > start) {

@@ -4,6 +4,7 @@
 //   'checkpoint' run storage.checkpoint() and print its result as JSON (PROGRESS=1: print "started")
 //   'flush'      SESSIONS sessions × PER records each, 1,000 records a turn, each turn flushed; prints
 //                "flushed <records stored>" after each flush (a test SIGKILLs it meanwhile), then shuts down
+//                (EXIT=1: queues one more record a session and calls process.exit(0) instead)
 //   'read'       replay every stored record and print {records, unique, duplicates, sessions, corruptLines}
 'use strict';
 const { PerformanceStorage } = require('@perftrack/storage');
@@ -66,6 +67,22 @@ if (env.MODE === 'exit') {
           process.stdout.write(`flushed ${storage.stats().written}\n`);
         }
       }
+    if (env.EXIT === '1') {
+      // queued and not flushed: written by the exit handler, the segment sealed after it
+      for (let s = 0; s < sessions; s++)
+        storage.onMetric({
+          id: `${env.TAG}-${s}-exit`,
+          toolId: 'read',
+          sessionId: `ses_${s}`,
+          startTime: t + per,
+          endTime: t + per + 1,
+          duration: 1,
+          success: true,
+          sampleWeight: 1,
+        });
+      process.on('exit', () => process.stderr.write(`${JSON.stringify(storage.stats())}\n`));
+      process.exit(0);
+    }
     await storage.shutdown();
     process.stdout.write(`done ${JSON.stringify(storage.stats())}\n`);
   })();
