@@ -322,6 +322,9 @@ async function analyticsPass(sessions, mode) {
       dirty.add(`ses_${s}`);
     }
     await storage.flush();
+    // the flush went to the journal: moved into the logs first (as the writer does once idle), so
+    // the pass is measured alone, with every session's log in place
+    await storage.checkpoint();
     const patternsOf = (sessionId, figures = analytics.analyze(sessionId)) => ({
       schema: 'perftrack.patterns/1',
       sessionId,
