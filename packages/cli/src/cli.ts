@@ -356,6 +356,7 @@ export function createProgram(io: CliIo): Command {
       const lines = result.removed.map(
         (r) => `  ${verb} ${terminalSafe(r.sessionId)}  (last activity ${formatAge(io.now() - r.lastModified)}: ${r.files.length} files)`,
       );
+      for (const f of result.failed ?? []) lines.push(`  could not remove ${terminalSafe(f.sessionId)}: ${terminalSafe(f.error)}`);
       lines.push(
         `${result.dryRun ? 'dry run: ' : ''}${verb} ${result.removed.length} session${result.removed.length === 1 ? '' : 's'}, kept ${result.kept} in ${dir}`,
       );

@@ -115,6 +115,8 @@ export class FileStorage implements StorageAdapter {
    */
   #journaled = new Set<string>();
   #moving: Set<string> | undefined;
+  /** A checkpoint asked for while one runs: it starts when that one ends. */
+  #chained: Promise<CheckpointResult> | undefined;
   #checkpoint: Promise<CheckpointResult> | undefined;
   #ready = false;
   /** Sub-directories checked in the current synchronous run (cleared by a microtask). */
@@ -202,6 +204,7 @@ export class FileStorage implements StorageAdapter {
     ) {
       // this session's earlier records are in our journal: so are these, to stay in order
       const outcome = this.#segment.append(new Map([[sessionId, lines]])).get(sessionId) as AppendOutcome;
+      if (outcome.written > 0) this.#journaled.add(sessionId); // in the new segment: it stays until a checkpoint moves that too
       if (outcome.written > 0 || outcome.error === undefined) return outcome;
       // the journal cannot be written now (a full disk, a planted link): the log, out of order rather than lost
     }
@@ -547,17 +550,25 @@ export class FileStorage implements StorageAdapter {
    * starts one when it first writes. Concurrent calls share one run.
    */
   checkpoint(options: { signal?: AbortSignal } = {}): Promise<CheckpointResult> {
-    if (this.#checkpoint !== undefined) return this.#checkpoint;
+    const running = this.#checkpoint;
+    if (running !== undefined) {
+      // a run under way (one started for journals others left, say) did not seal what we wrote
+      // since: one more run after it, so a caller's checkpoint covers our own journal too
+      if (this.#journaled.size === 0 && this.#segment.size === 0) return running;
+      return (this.#chained ??= running
+        .catch(() => undefined)
+        .then(() => {
+          this.#chained = undefined;
+          return this.checkpoint(options);
+        }));
+    }
     // our active segment is sealed so it moves too; sessions in it keep going to the journal
     // (a new segment) until this run has moved them
     this.#segment.seal();
     this.#segment.sealed = 0;
-    const moving = this.#journaled;
-    if (moving.size > 0) {
-      if (this.#moving !== undefined) for (const id of this.#moving) moving.add(id);
-      this.#moving = moving;
-      this.#journaled = new Set();
-    }
+    const moving = new Set([...(this.#moving ?? []), ...this.#journaled]);
+    this.#moving = moving.size > 0 ? moving : undefined;
+    this.#journaled = new Set();
     this.#checkpoint = checkpointJournals({
       journalDir: this.#journalDir,
       append: (sessionId, lines) => this.#appendToLog(sessionId, lines),

@@ -1,4 +1,5 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { FileStorage, PerformanceStorage, type ToolExecutionMetrics } from '@perftrack/storage';
 import { readLog, removeTempDirs, runNode, tempDir } from './test-support/child';
@@ -210,4 +211,159 @@ describe('the flush journal: many sessions without open logs in one flush', () =
     expect(after).toEqual(read);
     reader.close();
   }, 60_000);
+
+  test('a worker thread checkpointing the store while the main thread journals: nothing lost, nothing twice', async () => {
+    const dir = tempDir();
+    const entry = join(__dirname, '..', 'dist', 'index.js'); // the built package, as a user's worker loads it
+    const worker = new Worker(
+      `const { FileStorage } = require(${JSON.stringify(entry)});
+       const { parentPort, workerData } = require('node:worker_threads');
+       const files = new FileStorage({ dir: workerData.dir });
+       let moved = 0, stop = false;
+       parentPort.on('message', () => (stop = true));
+       (async () => { while (!stop) { moved += (await files.checkpoint()).records; await new Promise((r) => setTimeout(r, 5)); } parentPort.postMessage(moved); })();`,
+      { eval: true, workerData: { dir } },
+    );
+    const storage = new PerformanceStorage({ dir, batchSize: 1_000_000, flushIntervalMs: 3_600_000, maxQueue: 1_000_000, ...quiet });
+    let n = 0;
+    for (let round = 0; round < 40; round++) {
+      for (let s = 0; s < 500; s++) for (let k = 0; k < 4; k++) storage.onMetric(record(`w-${n++}`, `s${s}`, n));
+      await storage.flush();
+    }
+    const moved = new Promise<number>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    worker.postMessage('stop');
+    await moved;
+    await worker.terminate();
+    await storage.shutdown();
+    expect(storage.stats()).toMatchObject({ written: 80_000, lost: 0 });
+    const seen: string[] = [];
+    await new PerformanceStorage({ dir, ...quiet }).replay((m) => seen.push(m.id));
+    expect(new Set(seen).size).toBe(80_000);
+    expect(seen).toHaveLength(80_000);
+  }, 60_000);
+
+  test('records arriving while our own checkpoint runs stay in the journal, so the log ends in time order', async () => {
+    const dir = tempDir();
+    const files = new FileStorage({ dir });
+    const storage = new PerformanceStorage({ adapter: files, batchSize: 100_000, ...quiet });
+    for (let s = 0; s < 100; s++) storage.onMetric(record(`a-${s}`, `s${s}`, 1));
+    await storage.flush();
+    const running = files.checkpoint();
+    storage.onMetric(record('b-0', 's0', 2)); // while s0 is being moved: to a new segment
+    await storage.flush();
+    await running;
+    expect(files.journalBacklog.sessions).toBe(1); // still journal-bound: a checkpoint is due
+    storage.onMetric(record('c-0', 's0', 3));
+    await storage.flush();
+    await storage.checkpoint();
+    expect(readLog(join(dir, 'metrics', 's0.jsonl')).ids).toEqual(['a-0', 'b-0', 'c-0']);
+    await storage.shutdown();
+  });
+
+  test("one writer's journals made in the same millisecond are moved in the order written", async () => {
+    const dir = tempDir();
+    const files = new FileStorage({ dir });
+    const storage = new PerformanceStorage({ adapter: files, batchSize: 100_000, ...quiet });
+    for (let k = 0; k < 30; k++) {
+      for (let s = 0; s < 64; s++) storage.onMetric(record(`r-${s}-${k}`, `s${s}`, k));
+      await storage.flush();
+      files.close(); // seals: the next flush opens a new segment, often in the same ms
+    }
+    expect(readdirSync(journalDir(dir)).length).toBeGreaterThan(1);
+    await storage.checkpoint();
+    expect(readLog(join(dir, 'metrics', 's0.jsonl')).ids).toEqual(Array.from({ length: 30 }, (_, k) => `r-0-${k}`));
+    await storage.shutdown();
+  });
+
+  test('two processes checkpointing one writer’s journals at once keep each log in time order', async () => {
+    const dir = tempDir();
+    const files = new FileStorage({ dir, maxOpenFiles: 1 });
+    const storage = new PerformanceStorage({ adapter: files, batchSize: 100_000, ...quiet });
+    for (let k = 0; k < 2; k++) {
+      for (let s = 0; s < 5_000; s++) storage.onMetric(record(`t${k}-${s}`, `s${s}`, k));
+      await storage.flush();
+      files.close();
+    }
+    await storage.shutdown();
+    const both = await Promise.all([0, 1].map(() => runNode([CHILD], { DIR: dir, MODE: 'checkpoint' })));
+    const results = both.map((r) => JSON.parse(r.lines[0] as string) as { records: number });
+    expect(results[0]!.records + results[1]!.records + (await new FileStorage({ dir }).checkpoint()).records).toBe(10_000);
+    let outOfOrder = 0;
+    for (let s = 0; s < 5_000; s++) if (readLog(join(dir, 'metrics', `s${s}.jsonl`)).ids[0] !== `t0-${s}`) outOfOrder++;
+    expect(outOfOrder).toBe(0);
+  }, 60_000);
+
+  test('a session whose log is a planted link: its journal records are dropped and counted, the others still moved', async () => {
+    const dir = tempDir();
+    const outside = tempDir('perftrack-outside-');
+    writeFileSync(join(outside, 'target'), 'precious\n', { mode: 0o644 });
+    mkdirSync(join(dir, 'metrics'), { recursive: true, mode: 0o700 });
+    symlinkSync(join(outside, 'target'), join(dir, 'metrics', 's5.jsonl'));
+    const warnings: string[] = [];
+    const storage = new PerformanceStorage({ dir, batchSize: 100_000, onWarning: (w) => warnings.push(w) });
+    for (let s = 0; s < 64; s++) storage.onMetric(record(`r-${s}`, `s${s}`, 0));
+    await storage.flush();
+    const result = await storage.checkpoint();
+    expect(result).toMatchObject({ journals: 1, records: 63, lost: 1, pending: 0, refused: [join(dir, 'metrics', 's5.jsonl')] });
+    expect(storage.stats()).toMatchObject({ written: 64, lostAtCheckpoint: 1 });
+    expect(warnings).toContainEqual(expect.stringMatching(/1 journal records were dropped .*refused/));
+    expect(readdirSync(journalDir(dir))).toEqual([]);
+    expect(readLog(join(dir, 'metrics', 's9.jsonl')).ids).toEqual(['r-9']);
+    expect(readdirSync(outside).sort()).toEqual(['target']);
+    await storage.shutdown();
+  });
+
+  test('deleteSession of our own journaled session while a checkpoint of an older journal runs', async () => {
+    const dir = tempDir();
+    // a journal left by an earlier writer, large enough that its checkpoint is still running below
+    const old = new PerformanceStorage({ dir, batchSize: 100_000, maxQueue: 100_000, ...quiet });
+    for (let s = 0; s < 20_000; s++) old.onMetric(record(`o-${s}`, `old${s}`, 0));
+    await old.flush();
+    await old.shutdown();
+    const storage = new PerformanceStorage({ dir, batchSize: 100_000, ...quiet });
+    for (let s = 0; s < 64; s++) storage.onMetric(record(`m-${s}`, `mine${s}`, Date.now()));
+    await storage.flush(); // its first pass starts the checkpoint of the old journal
+    expect(await storage.deleteSession('mine3')).toEqual([join(dir, 'metrics', 'mine3.jsonl')]);
+    expect(await storage.loadMetrics('mine3')).toEqual([]);
+    await storage.shutdown();
+  }, 60_000);
+
+  test("cleanup goes on past a session it cannot remove now (in a running writer's segment), and says which", async () => {
+    const dir = tempDir();
+    const first = new PerformanceStorage({ dir, ...quiet });
+    first.onMetric(record('gone-0', 'gone', 0));
+    await first.shutdown();
+    const other = new PerformanceStorage({ dir, batchSize: 100_000, ...quiet }); // running: its segment stays open
+    for (let s = 0; s < 64; s++) other.onMetric(record(`b-${s}`, `busy${s}`, 0));
+    await other.flush();
+    const storage = new PerformanceStorage({ dir, ...quiet });
+    const result = await storage.cleanup({ olderThanMs: 1_000, now: Date.now() + 10_000_000 });
+    expect(result.failed?.map((f) => f.sessionId).sort()).toEqual(Array.from({ length: 64 }, (_, s) => `busy${s}`).sort());
+    expect(result.failed?.[0]?.error).toMatch(/journal of a writer still running/);
+    expect(result.removed.map((r) => r.sessionId)).toEqual(['gone']);
+    expect(await storage.loadMetrics('busy3')).toHaveLength(1); // left as it was
+    await other.shutdown();
+    await storage.shutdown();
+  });
+
+  test('a journal directory swapped for a link while a segment is open is never written or renamed through', async () => {
+    const dir = tempDir();
+    const outside = tempDir('perftrack-outside-');
+    const storage = new PerformanceStorage({ dir, batchSize: 100_000, ...quiet });
+    for (let s = 0; s < 64; s++) storage.onMetric(record(`a-${s}`, `s${s}`, 0));
+    await storage.flush();
+    renameSync(journalDir(dir), join(outside, 'moved'));
+    symlinkSync(join(outside, 'moved'), journalDir(dir));
+    const before = readdirSync(join(outside, 'moved'));
+    const sizeBefore = lstatSync(join(outside, 'moved', before[0] as string)).size;
+    for (let s = 0; s < 64; s++) storage.onMetric(record(`b-${s}`, `s${s}`, 1));
+    await storage.flush();
+    await storage.shutdown();
+    expect(readdirSync(join(outside, 'moved'))).toEqual(before); // not renamed (sealed) through the link
+    expect(lstatSync(join(outside, 'moved', before[0] as string)).size).toBe(sizeBefore); // not appended to
+    expect(readLog(join(dir, 'metrics', 's7.jsonl')).ids).toEqual(['b-7']); // the second flush went to the logs
+  });
 });

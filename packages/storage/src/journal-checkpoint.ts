@@ -1,8 +1,7 @@
-import { lstatSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, renameSync, unlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppendOutcome } from './adapter';
 import { freshId, journalDirState, type JournalName, parseJournal, parseJournalName, readJournalFile, syncDirQuietly } from './journal';
-import { liveSegments } from './journal-segment';
 import { StorageRefusedError } from './refusal';
 
 /** What a checkpoint did (see `FileStorage.checkpoint`). */
@@ -19,6 +18,12 @@ export interface CheckpointResult {
   readonly tornLines: number;
   /** Journals (or the journal directory) refused: links or hard-linked files, never read or removed. */
   readonly refused: readonly string[];
+  /**
+   * Records dropped because their session's log is refused (a symbolic link, a hard-linked file
+   * at its path): never written through it; the journal is still moved and removed. Those paths
+   * are in {@link refused}.
+   */
+  readonly lost: number;
   /** Journals left for a later checkpoint: the checkpoint was stopped, or an append failed (`error`). */
   readonly pending: number;
   /** The append failure that stopped a journal's move, if any. */
@@ -38,11 +43,8 @@ export interface CheckpointTarget {
 export const STALE_CLAIM_MS = 10 * 60 * 1000;
 const SLICE_MS = 8;
 
-/**
- * Claims being moved by this process now (a claim's owner id): another instance in the same
- * process must not take them over. Entries live only while their checkpoint runs.
- */
-const activeClaims = new Set<string>();
+/** How often a checkpointer touches the journal it is moving, so others see its claim is alive (ms). */
+const HEARTBEAT_MS = 60 * 1000;
 
 function pidAlive(pid: number): boolean {
   if (pid === process.pid) return true;
@@ -54,21 +56,36 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-function abandoned(pid: number, owner: string | undefined, path: string): boolean {
-  if (owner !== undefined && pid === process.pid) return !activeClaims.has(owner);
+/**
+ * Whether a claim (or a `.partial` exit journal) is abandoned: its process is gone, or it has not
+ * been touched for {@link STALE_CLAIM_MS} (a reused pid, another pid namespace). A claim of this
+ * very process counts as alive like any other: another thread or another copy of this package in
+ * it may be moving it now, and nothing shared says otherwise.
+ */
+function abandoned(pid: number, path: string): boolean {
   if (!pidAlive(pid)) return true;
   const st = lstatSync(path, { throwIfNoEntry: false });
   return st !== undefined && Date.now() - st.mtimeMs > STALE_CLAIM_MS;
 }
 
 /**
- * Whether an active segment's writer may still append to it: an instance of this process that
- * has not sealed it, or another process that is alive. Never judged by age: a live writer idle
- * for hours still owns its segment (adopting it would lose what it appends next).
+ * Whether an active segment's writer may still append to it: its process is alive (this one
+ * included: an instance, a worker thread or another copy of the package may own it). Never
+ * judged by age: a live writer idle for hours still owns its segment (adopting it would lose
+ * what it appends next).
  */
 function segmentLive(name: JournalName): boolean {
-  if (name.writerPid === process.pid) return liveSegments.has(name.base);
   return pidAlive(name.writerPid);
+}
+
+/** Marks a claimed journal as being worked on now (its mtime), quietly. */
+function touch(path: string): void {
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch {
+    // gone or not ours: the move itself notices
+  }
 }
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -94,7 +111,7 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 export async function checkpointJournals(target: CheckpointTarget): Promise<CheckpointResult> {
   const dir = target.journalDir;
   const stopped = (): boolean => target.signal?.aborted === true;
-  const result = { journals: 0, records: 0, duplicates: 0, corruptLines: 0, tornLines: 0, refused: [] as string[], pending: 0 };
+  const result = { journals: 0, records: 0, duplicates: 0, corruptLines: 0, tornLines: 0, lost: 0, refused: [] as string[], pending: 0 };
   let failure: unknown;
   await yieldToLoop(); // never inside the caller's synchronous slice (a writer's pass)
   try {
@@ -107,9 +124,7 @@ export async function checkpointJournals(target: CheckpointTarget): Promise<Chec
   for (const name of readdirSync(dir)) {
     const parsed = parseJournalName(name);
     if (parsed === undefined) continue;
-    if (
-      parsed.state === 'partial' ? !abandoned(parsed.writerPid, undefined, join(dir, name)) : parsed.state !== 'open' || segmentLive(parsed)
-    )
+    if (parsed.state === 'partial' ? !abandoned(parsed.writerPid, join(dir, name)) : parsed.state !== 'open' || segmentLive(parsed))
       continue;
     try {
       renameSync(join(dir, name), join(dir, `${parsed.base}.jsonl`));
@@ -118,12 +133,22 @@ export async function checkpointJournals(target: CheckpointTarget): Promise<Chec
     }
   }
   let deadline = performance.now() + SLICE_MS;
+  // one writer's journals are moved in the order written: once one of them is left (another
+  // process is moving it, or it failed here), its later ones wait for a later checkpoint
+  const held = new Set<number>();
   for (const name of readdirSync(dir).sort()) {
     const parsed = parseJournalName(name);
     if (parsed === undefined || parsed.state === 'partial' || parsed.state === 'open') continue;
     const from = join(dir, name);
     const recovery = parsed.state === 'claimed';
-    if (recovery && !abandoned(parsed.ownerPid as number, parsed.owner, from)) continue;
+    if (held.has(parsed.writerPid)) {
+      result.pending++;
+      continue;
+    }
+    if (recovery && !abandoned(parsed.ownerPid as number, from)) {
+      held.add(parsed.writerPid);
+      continue;
+    }
     const lst = lstatSync(from, { throwIfNoEntry: false });
     if (lst === undefined) continue;
     if (lst.isSymbolicLink() || !lst.isFile() || lst.nlink > 1) {
@@ -139,69 +164,85 @@ export async function checkpointJournals(target: CheckpointTarget): Promise<Chec
     try {
       renameSync(from, claimed);
     } catch {
-      continue; // another process claimed it first
+      held.add(parsed.writerPid); // another process claimed it first
+      continue;
     }
-    activeClaims.add(owner);
+    touch(claimed); // a fresh claim: alive, however old the journal
+    let touched = performance.now();
+    let file: ReturnType<typeof readJournalFile>;
     try {
-      let file: ReturnType<typeof readJournalFile>;
-      try {
-        file = readJournalFile(claimed);
-      } catch (e) {
-        if (e instanceof StorageRefusedError) {
-          result.refused.push(claimed);
-          continue;
-        }
-        throw e;
-      }
-      if (file === undefined) continue;
-      const journal = await parseJournal(file.bytes, () => {
-        if (performance.now() <= deadline) return undefined;
-        return yieldToLoop().then(() => {
-          deadline = performance.now() + SLICE_MS;
-        });
-      });
-      let done = true;
-      for (const [sessionId, group] of journal.sessions) {
-        if (performance.now() > deadline) {
-          await yieldToLoop();
-          deadline = performance.now() + SLICE_MS;
-        }
-        if (stopped()) {
-          done = false;
-          break;
-        }
-        const present = recovery ? await target.logIds(sessionId) : new Set<string>();
-        const lines: string[] = [];
-        for (let i = 0; i < group.lines.length; i++) {
-          const id = group.ids[i] as string;
-          if (present.has(id)) result.duplicates++;
-          else {
-            present.add(id);
-            lines.push(group.lines[i] as string);
-          }
-        }
-        if (lines.length === 0) continue;
-        const outcome = target.append(sessionId, lines);
-        result.records += outcome.written;
-        if (outcome.error !== undefined) {
-          failure = outcome.error;
-          done = false;
-          break;
-        }
-      }
-      if (!done) {
-        result.pending++;
+      file = readJournalFile(claimed);
+    } catch (e) {
+      if (e instanceof StorageRefusedError) {
+        result.refused.push(claimed);
         continue;
       }
-      result.corruptLines += journal.corruptLines;
-      result.tornLines += journal.tornLines;
-      // only the file we read: a planted replacement under the claimed name is left alone
-      const now = lstatSync(claimed, { throwIfNoEntry: false });
-      if (now !== undefined && now.ino === file.ino && now.dev === file.dev) unlinkSync(claimed);
-      result.journals++;
-    } finally {
-      activeClaims.delete(owner);
+      throw e;
     }
+    if (file === undefined) continue;
+    const journal = await parseJournal(file.bytes, () => {
+      if (performance.now() <= deadline) return undefined;
+      return yieldToLoop().then(() => {
+        deadline = performance.now() + SLICE_MS;
+      });
+    });
+    let done = true;
+    for (const [sessionId, group] of journal.sessions) {
+      if (performance.now() > deadline) {
+        await yieldToLoop();
+        deadline = performance.now() + SLICE_MS;
+        if (deadline - touched > HEARTBEAT_MS) {
+          touch(claimed);
+          touched = deadline;
+        }
+      }
+      if (stopped()) {
+        done = false;
+        break;
+      }
+      let present: Set<string>;
+      try {
+        present = recovery ? await target.logIds(sessionId) : new Set<string>();
+      } catch (e) {
+        if (!(e instanceof StorageRefusedError)) throw e;
+        result.lost += group.lines.length; // the log is a link or hard-linked: never read or written through
+        if (!result.refused.includes(e.path)) result.refused.push(e.path);
+        continue;
+      }
+      const lines: string[] = [];
+      for (let i = 0; i < group.lines.length; i++) {
+        const id = group.ids[i] as string;
+        if (present.has(id)) result.duplicates++;
+        else {
+          present.add(id);
+          lines.push(group.lines[i] as string);
+        }
+      }
+      if (lines.length === 0) continue;
+      const outcome = target.append(sessionId, lines);
+      result.records += outcome.written;
+      if (outcome.error instanceof StorageRefusedError) {
+        // this session's log is refused (a planted link): its records are dropped, the others still moved
+        result.lost += lines.length - outcome.written;
+        if (!result.refused.includes(outcome.error.path)) result.refused.push(outcome.error.path);
+        continue;
+      }
+      if (outcome.error !== undefined) {
+        failure = outcome.error;
+        done = false;
+        break;
+      }
+    }
+    if (!done) {
+      result.pending++;
+      continue;
+    }
+    result.corruptLines += journal.corruptLines;
+    result.tornLines += journal.tornLines;
+    // only the file we read: a planted replacement under the claimed name is left alone
+    const now = lstatSync(claimed, { throwIfNoEntry: false });
+    if (now !== undefined && now.ino === file.ino && now.dev === file.dev) unlinkSync(claimed);
+    result.journals++;
   }
   if (result.journals > 0) syncDirQuietly(dir);
   return failure === undefined ? result : { ...result, error: failure };

@@ -192,21 +192,18 @@ export class JournalIndex {
     return true;
   }
 
-  /** The session's journal records by id, in time order across journals (the first of repeated ids kept); refresh first. */
+  /**
+   * The session's journal records by id (the first of repeated ids kept), journals in name order
+   * (one writer's by time) and each in file order: the order a checkpoint appends them to the
+   * log. Refresh first.
+   */
   recordsOf(sessionId: string): Map<string, ToolExecutionMetrics> {
-    const found: ToolExecutionMetrics[] = [];
-    let ordered = true;
+    const out = new Map<string, ToolExecutionMetrics>();
     for (const file of this.#files.values()) {
       const entry = file.sessions.get(sessionId);
       if (entry === undefined) continue;
-      for (const rec of this.#read(file, entry)) {
-        if (found.length > 0 && rec.startTime < (found[found.length - 1] as ToolExecutionMetrics).startTime) ordered = false;
-        found.push(rec);
-      }
+      for (const rec of this.#read(file, entry)) if (!out.has(rec.id)) out.set(rec.id, rec);
     }
-    if (!ordered) found.sort((a, b) => a.startTime - b.startTime); // stable: one journal's order kept for equal times
-    const out = new Map<string, ToolExecutionMetrics>();
-    for (const rec of found) if (!out.has(rec.id)) out.set(rec.id, rec);
     return out;
   }
 

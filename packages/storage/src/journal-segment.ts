@@ -25,12 +25,6 @@ const WRITE_BYTES = 256 * 1024;
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
 
-/**
- * Active segments of this process (their `<w>` ids): a checkpoint in this process never adopts
- * one of them, however old (an instance idle for hours still owns its segment).
- */
-export const liveSegments = new Set<string>();
-
 function shortWrite(path: string, took: number, of: number): NodeJS.ErrnoException {
   return Object.assign(new Error(`ENOSPC: short write to ${path} (${took} of ${of} bytes)`), { code: 'ENOSPC' });
 }
@@ -49,7 +43,6 @@ export class JournalSegment {
   readonly #dir: string;
   readonly #fsync: boolean;
   #fd = -1;
-  #id = '';
   #path = '';
   #size = 0;
   #dev = 0;
@@ -154,6 +147,17 @@ export class JournalSegment {
   /** Opens a fresh segment unless one is open and its path still names it. */
   #ensureOpen(): void {
     if (this.#fd >= 0) {
+      // the directory first: a `.journal` swapped for a link meanwhile is never written through
+      try {
+        journalDirState(this.#dir);
+      } catch (e) {
+        try {
+          closeSync(this.#release()); // left as it is: nothing is renamed through the link either
+        } catch {
+          // already closed
+        }
+        throw e;
+      }
       const st = lstatSync(this.#path, { throwIfNoEntry: false });
       if (st !== undefined && st.ino === this.#ino && st.dev === this.#dev && st.nlink === 1 && st.isFile()) return;
       this.#abandon(); // renamed or removed by someone else: never write into a file no one reads
@@ -175,12 +179,10 @@ export class JournalSegment {
     }
     const st = fstatSync(fd);
     this.#fd = fd;
-    this.#id = id;
     this.#path = path;
     this.#size = 0;
     this.#dev = st.dev;
     this.#ino = st.ino;
-    liveSegments.add(id);
     this.#removeExitHook = onProcessExit(() => this.seal());
   }
 
@@ -188,7 +190,6 @@ export class JournalSegment {
   #release(): number {
     const fd = this.#fd;
     this.#fd = -1;
-    liveSegments.delete(this.#id);
     this.#removeExitHook?.();
     this.#removeExitHook = undefined;
     return fd;
@@ -210,6 +211,7 @@ export class JournalSegment {
     } catch {
       // already closed
     }
+    if (!this.#dirIsReal()) return; // a `.journal` swapped for a link: nothing renamed or removed through it
     if (size === 0) {
       this.#remove(path);
       return;
@@ -222,6 +224,15 @@ export class JournalSegment {
       this.sealed++;
     } catch {
       // left active: a checkpoint seals it once this process is gone
+    }
+  }
+
+  /** Whether the journal directory is still a real directory (not a link swapped in). */
+  #dirIsReal(): boolean {
+    try {
+      return journalDirState(this.#dir) === 'ok';
+    } catch {
+      return false;
     }
   }
 
@@ -243,6 +254,7 @@ export class JournalSegment {
     } catch {
       // already closed
     }
+    if (!this.#dirIsReal()) return;
     try {
       const st = lstatSync(this.#path, { throwIfNoEntry: false });
       if (st !== undefined && st.ino === this.#ino && st.dev === this.#dev) {

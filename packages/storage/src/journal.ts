@@ -97,13 +97,16 @@ export function parseJournalName(name: string): JournalName | undefined {
 }
 
 /**
- * A fresh `<pid>-<hex>` id for a journal or a checkpoint claim: the time in ms, then random, so
- * one process's journals sort in the order they were made (a checkpoint moves them in that
- * order, keeping each log in time order).
+ * A fresh `<pid>-<hex>` id for a journal or a checkpoint claim: the time in ms, a sequence
+ * number, then random, so one writer's journals sort in the order they were made (a checkpoint
+ * moves them in that order, keeping each log in time order).
  */
 export function freshId(): string {
-  return `${process.pid}-${Date.now().toString(16).padStart(11, '0')}${randomBytes(4).toString('hex')}`;
+  sequence = (sequence + 1) % 0x100000;
+  return `${process.pid}-${Date.now().toString(16).padStart(11, '0')}${sequence.toString(16).padStart(5, '0')}${randomBytes(4).toString('hex')}`;
 }
+/** Ids made in the same millisecond by this copy of the package still sort in the order made. */
+let sequence = 0;
 
 /** Refuses `path` unless it is a real directory (never a link); undefined when it does not exist. */
 export function journalDirState(path: string): 'absent' | 'ok' {

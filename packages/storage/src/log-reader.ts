@@ -10,10 +10,11 @@ function isBlank(line: string): boolean {
 }
 
 /**
- * A session log's records merged with the session's journal records (not yet moved into the log),
- * in time order: each journal record comes before the first log record that started after it.
- * A record in both (a checkpoint moving it now, or killed before removing the journal) is read
- * once.
+ * A session log's records, then the session's journal records the log does not hold (by id):
+ * the order a checkpoint gives the log when it appends them, so a session reads the same before
+ * and after its checkpoint, and what was read before is always a prefix of what is read later
+ * (a follower may skip by count). A record in both (a checkpoint moving it now, or killed before
+ * removing the journal) is read once, where the log has it.
  */
 export async function* readLogMerged(
   fh: FileHandle,
@@ -22,31 +23,20 @@ export async function* readLogMerged(
 ): AsyncIterable<ToolExecutionMetrics> {
   const stream = fh.createReadStream({ encoding: 'utf8', highWaterMark: 64 * 1024 });
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  const pending = journaled.values();
-  let next = pending.next();
-  const yielded = new Set<string>();
   try {
     for await (const line of lines) {
       if (isBlank(line)) continue;
       const rec = parseRecord(line);
       if (rec === undefined) {
         if (report) report.corruptLines++;
-        continue;
+      } else {
+        if (journaled.size > 0) journaled.delete(rec.id);
+        yield rec;
       }
-      if (journaled.size > 0) {
-        if (yielded.has(rec.id)) continue; // read from the journal already
-        journaled.delete(rec.id); // the log's copy stands
-        for (; next.done !== true && next.value.startTime < rec.startTime; next = pending.next()) {
-          if (!journaled.has(next.value.id)) continue;
-          yielded.add(next.value.id);
-          yield next.value;
-        }
-      }
-      yield rec;
     }
-    for (; next.done !== true; next = pending.next()) if (journaled.has(next.value.id) && !yielded.has(next.value.id)) yield next.value;
   } finally {
     lines.close();
     stream.destroy();
   }
+  yield* journaled.values();
 }

@@ -3,7 +3,7 @@ import { open, realpath, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { MetricsSubscriber, ToolExecutionMetrics } from '@perftrack/core';
-import { checkInteger, Diagnostics, installExitHooks, sharedDefault } from '@perftrack/core/internal';
+import { checkInteger, Diagnostics, errorMessage, installExitHooks, sharedDefault } from '@perftrack/core/internal';
 import { VERSION } from './version';
 import type { ReadReport, SnapshotBatch, StorageAdapter, StoredSessionInfo } from './adapter';
 import { FileStorage, PartialAppendError } from './file-storage';
@@ -36,8 +36,10 @@ const defaultStorage = sharedDefault<PerformanceStorage>('@perftrack/storage:Per
 
 /** Idle time after which a writer moves its own journal segments into the logs (ms). */
 export const JOURNAL_IDLE_MS = 2000;
-/** Sealed journal segments (16 MiB each) of one writer past which it checkpoints even while busy. */
-export const JOURNAL_MAX_SEALED = 32;
+/** Under steady traffic, a writer with a sealed journal segment checkpoints at most this often (ms). */
+export const JOURNAL_BUSY_CHECKPOINT_MS = 30_000;
+/** Sealed journal segments (16 MiB each) of one writer past which it checkpoints at once. */
+export const JOURNAL_MAX_SEALED = 16;
 
 /**
  * Persists perftrack data per session. As a core subscriber it queues each record (O(1), no
@@ -65,7 +67,11 @@ export class PerformanceStorage implements MetricsSubscriber {
   readonly #diagnostics: Diagnostics;
   readonly #stopCheckpoints = new AbortController();
   #checkpointing: Promise<CheckpointResult> | undefined;
+  #chainedCheckpoint: Promise<CheckpointResult> | undefined;
   #checkpointed = 0;
+  #lostAtCheckpoint = 0;
+  /** When this instance last started a checkpoint of its own journal, or was made (performance.now()). */
+  #lastOwnCheckpoint = performance.now();
   #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: PerformanceStorageOptions = {}) {
@@ -93,14 +99,20 @@ export class PerformanceStorage implements MetricsSubscriber {
 
   /**
    * After a pass that left records in this writer's journal: a checkpoint once the writer has
-   * been idle for {@link JOURNAL_IDLE_MS}, or at once past {@link JOURNAL_MAX_SEALED} sealed
-   * segments (what readers index and what a checkpoint must move stays bounded).
+   * been idle for {@link JOURNAL_IDLE_MS}; under steady traffic (never idle that long), once a
+   * segment is sealed and {@link JOURNAL_BUSY_CHECKPOINT_MS} have passed since the last one, or
+   * at once past {@link JOURNAL_MAX_SEALED} sealed segments. What readers index and what a
+   * checkpoint must move stays bounded either way.
    */
   #scheduleOwnCheckpoint(): void {
     const backlog = (this.adapter as { journalBacklog?: { sealed: number; sessions: number } }).journalBacklog;
     if (backlog === undefined || (backlog.sealed === 0 && backlog.sessions === 0) || this.#shutdown !== undefined) return;
-    if (backlog.sealed >= JOURNAL_MAX_SEALED) {
-      if (this.#checkpointing === undefined) this.checkpoint().catch(() => {});
+    const now = performance.now();
+    if (
+      backlog.sealed >= JOURNAL_MAX_SEALED ||
+      (backlog.sealed > 0 && now - this.#lastOwnCheckpoint >= JOURNAL_BUSY_CHECKPOINT_MS && this.#writer.counters.queued === 0)
+    ) {
+      this.#checkpointOwn();
       return;
     }
     if (this.#idleTimer !== undefined) {
@@ -110,10 +122,16 @@ export class PerformanceStorage implements MetricsSubscriber {
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
       if (this.#shutdown !== undefined) return;
-      if (this.#writer.counters.queued === 0) this.checkpoint().catch(() => {});
+      if (this.#writer.counters.queued === 0) this.#checkpointOwn();
       else this.#scheduleOwnCheckpoint();
     }, JOURNAL_IDLE_MS);
     this.#idleTimer.unref();
+  }
+
+  #checkpointOwn(): void {
+    if (this.#checkpointing !== undefined) return;
+    this.#lastOwnCheckpoint = performance.now();
+    this.checkpoint().catch(() => {});
   }
 
   /** The process-wide default (a {@link FileStorage} on the default directory), created on first use. */
@@ -175,8 +193,16 @@ export class PerformanceStorage implements MetricsSubscriber {
   checkpoint(): Promise<CheckpointResult> {
     const adapter = this.adapter;
     if (typeof adapter.checkpoint !== 'function')
-      return Promise.resolve({ journals: 0, records: 0, duplicates: 0, corruptLines: 0, tornLines: 0, refused: [], pending: 0 });
-    this.#checkpointing ??= adapter
+      return Promise.resolve({ journals: 0, records: 0, duplicates: 0, corruptLines: 0, tornLines: 0, lost: 0, refused: [], pending: 0 });
+    if (this.#checkpointing !== undefined)
+      // one more run after the one under way (which may predate what this writer journaled since)
+      return (this.#chainedCheckpoint ??= this.#checkpointing
+        .catch(() => undefined)
+        .then(() => {
+          this.#chainedCheckpoint = undefined;
+          return this.checkpoint();
+        }));
+    this.#checkpointing = adapter
       .checkpoint({ signal: this.#stopCheckpoints.signal })
       .then((result) => {
         this.#account(result);
@@ -199,6 +225,7 @@ export class PerformanceStorage implements MetricsSubscriber {
 
   #account(result: CheckpointResult): void {
     this.#checkpointed += result.records;
+    this.#lostAtCheckpoint += result.lost;
     this.#read.corruptLines += result.corruptLines + result.tornLines;
     const d = this.#diagnostics;
     if (result.tornLines > 0)
@@ -211,10 +238,15 @@ export class PerformanceStorage implements MetricsSubscriber {
         'journal:corrupt',
         `perftrack storage: ${result.corruptLines} corrupt journal lines were skipped; counted in stats().corruptLines`,
       );
+    if (result.lost > 0)
+      d.warnOnce(
+        'journal:lost',
+        `perftrack storage: ${result.lost} journal records were dropped by a checkpoint because their session's log is refused (${result.refused.join(', ')}): never written through a link; counted in stats().lostAtCheckpoint`,
+      );
     if (result.refused.length > 0)
       d.warnOnce(
         'journal:refused',
-        `perftrack storage: refused ${result.refused.join(', ')}: a link or hard-linked file in the journal directory is never read, moved or removed`,
+        `perftrack storage: refused ${result.refused.join(', ')}: a link or hard-linked file (in the journal directory, or at a session's log) is never read, moved, removed or written through`,
       );
     if (result.error !== undefined)
       d.report(
@@ -244,6 +276,7 @@ export class PerformanceStorage implements MetricsSubscriber {
       written: c.written + this.#savedDirectly,
       journaled: c.journaled,
       checkpointed: this.#checkpointed,
+      lostAtCheckpoint: this.#lostAtCheckpoint,
       dropped: c.dropped,
       lost: c.lost,
       writeErrors: c.writeErrors,
@@ -396,16 +429,24 @@ export class PerformanceStorage implements MetricsSubscriber {
       for (const s of survivors.slice(0, Math.max(0, survivors.length - options.maxSessions))) doomed.add(s.sessionId);
     }
     const removed: CleanupResult['removed'] = [];
+    const failed: { sessionId: string; error: string }[] = [];
     for (const s of sessions) {
       if (!doomed.has(s.sessionId)) continue;
-      const files = dryRun
-        ? (['metrics', 'patterns', 'analytics'] as const).filter((k) =>
-            k === 'metrics' ? s.hasMetrics : k === 'patterns' ? s.hasPatterns : s.hasAnalytics,
-          )
-        : await this.adapter.deleteSession(s.sessionId);
+      let files: readonly string[];
+      try {
+        files = dryRun
+          ? (['metrics', 'patterns', 'analytics'] as const).filter((k) =>
+              k === 'metrics' ? s.hasMetrics : k === 'patterns' ? s.hasPatterns : s.hasAnalytics,
+            )
+          : await this.adapter.deleteSession(s.sessionId);
+      } catch (error) {
+        // one session that cannot be removed now (in a running writer's journal, say) never stops the others
+        failed.push({ sessionId: s.sessionId, error: errorMessage(error) });
+        continue;
+      }
       removed.push({ sessionId: s.sessionId, lastModified: s.lastModified, files: [...files] });
     }
-    return { removed, kept: sessions.length - removed.length, dryRun };
+    return { removed, kept: sessions.length - removed.length, dryRun, ...(failed.length > 0 ? { failed } : {}) };
   }
 
   // ---- export / import ------------------------------------------------------------------------

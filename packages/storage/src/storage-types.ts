@@ -36,6 +36,8 @@ export interface CleanupResult {
   removed: { sessionId: string; lastModified: number; files: string[] }[];
   kept: number;
   dryRun: boolean;
+  /** Sessions that could not be removed now (each with why), left as they are; the others were removed. */
+  failed?: { sessionId: string; error: string }[];
 }
 
 /** Filter for {@link PerformanceStorage.loadMetrics}. */
@@ -72,6 +74,12 @@ export interface StorageStats {
   readonly journaled: number;
   /** Records this instance's checkpoints moved from journals into session logs. */
   readonly checkpointed: number;
+  /**
+   * Journal records a checkpoint of this instance dropped because their session's log is refused
+   * (a symbolic link or hard-linked file planted at its path): never written through it. They
+   * count in `written` (they reached the journal), so here, not in `lost`.
+   */
+  readonly lostAtCheckpoint: number;
   /** Records refused because the queue was full (or storage was shut down). */
   readonly dropped: number;
   /**
