@@ -180,6 +180,11 @@ export interface UsagePatternStats {
   readonly evictedPatterns: number;
   readonly predictionContexts: number;
   readonly evictedContexts: number;
+  /**
+   * Calls whose (last call, tool) pair the recent-use counts of prediction could not keep, their
+   * table being full (65,536 pairs); prediction reads such a pair as never seen.
+   */
+  readonly uncountedRecallPairs: number;
   readonly tools: number;
   /** Records whose tool went to `"(other)"` because `maxTools` was reached. */
   readonly otherToolRecords: number;
