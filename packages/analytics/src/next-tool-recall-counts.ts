@@ -51,7 +51,9 @@ export class RecallCounts {
     const held = Math.min(history.length, RECALL_WINDOW);
     if (held === 0) return;
     const tools = history.tools;
-    const last = tools[history.slot(1)]!;
+    const capacity = history.capacity;
+    let slot = history.slot(1);
+    const last = tools[slot]!;
     this.#after[last]! += weight;
     const mark = this.#mark;
     if (++this.#epoch === 0xffffffff) {
@@ -60,26 +62,26 @@ export class RecallCounts {
     }
     const epoch = this.#epoch;
     let recent = false;
-    for (let back = 1; back <= held; back++) {
-      const t = tools[history.slot(back)]!;
+    for (let back = 1; back <= held; back++, slot = slot === 0 ? capacity - 1 : slot - 1) {
+      const t = tools[slot]!;
       if (mark[t] === epoch) continue;
       mark[t] = epoch;
-      const slot = this.#slotFor(last, t);
-      if (slot < 0) {
+      const pair = this.#slotFor(last, t);
+      if (pair < 0) {
         if (t === tool) recent = true;
         this.dropped++;
         continue;
       }
-      this.#recentCalls[slot]! += weight;
+      this.#recentCalls[pair]! += weight;
       if (t === tool) {
-        this.#recentNext[slot]! += weight;
+        this.#recentNext[pair]! += weight;
         recent = true;
       }
     }
     if (recent) return;
-    const slot = this.#slotFor(last, tool);
-    if (slot < 0) this.dropped++;
-    else this.#otherNext[slot]! += weight;
+    const pair = this.#slotFor(last, tool);
+    if (pair < 0) this.dropped++;
+    else this.#otherNext[pair]! += weight;
   }
 
   /**
