@@ -21,13 +21,13 @@ const hashOf = (key: number): number => ((((key / 4294967296) ^ key) >>> 0) * 40
  * just used) from one they call once (`rm` after `python`, `submit`), per context, which the
  * session's own counts cannot (they do not know the tool).
  *
- * Bounded: an open-addressing table of pairs that doubles from 1,024 slots up to 65,536 and
- * then takes no new pair (counted in {@link dropped}); a pair it does not hold reads as never
- * seen. O(window) per counted call, O(1) per read.
+ * Bounded: an open-addressing table of pairs that doubles from 1,024 slots up to 65,536 (2 MiB)
+ * and then takes no new pair past 49,152 (3/4 full; counted in {@link dropped}); a pair it does
+ * not hold reads as never seen. O(window) per counted call, O(1) per read.
  * @internal
  */
 export class RecallCounts {
-  /** Calls not counted because the table was full (their pair was new). */
+  /** Pair counts not kept because the table was full and the pair was new (a call makes up to `RECALL_WINDOW + 1`). */
   dropped = 0;
   #keys = new Float64Array(INITIAL_SLOTS);
   /** Per slot: calls after `l` with `t` in the window; of those, calls that were `t`; calls that were `t` with `t` outside it. */

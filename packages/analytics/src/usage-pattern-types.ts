@@ -181,8 +181,9 @@ export interface UsagePatternStats {
   readonly predictionContexts: number;
   readonly evictedContexts: number;
   /**
-   * Calls whose (last call, tool) pair the recent-use counts of prediction could not keep, their
-   * table being full (65,536 pairs); prediction reads such a pair as never seen.
+   * Counts of a (last call, tool) pair that prediction's recent-use table could not keep, its
+   * 49,152 pairs (3/4 of 65,536 slots) being taken (a call makes up to 17 such counts);
+   * prediction reads a pair it does not hold as never seen.
    */
   readonly uncountedRecallPairs: number;
   readonly tools: number;
