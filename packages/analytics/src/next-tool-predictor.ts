@@ -1,5 +1,6 @@
 import type { ContextNode, ContextTrie, ToolFrequency } from './context-trie';
 import { fastLog } from './fast-log';
+import { RECALL_WINDOW, type RecallCounts } from './next-tool-recall-counts';
 import { RANKER_FEATURES, RANKER_ORDERS, type PositionFrequency } from './next-tool-ranker';
 import type { ToolRegistry } from './tool-registry';
 import type { ToolPrediction } from './usage-pattern-types';
@@ -86,7 +87,8 @@ export class RecentCalls {
  *    `p₀ = (u(t) + a₀·P(t)) / (U + a₀)`, `p₁ = (b(t) + a₁·p₀) / (B + a₁)`, `p₂ = (c(t) + a₂·p₁) / (C + a₂)`.
  * 3. **A ranker**: the {@link RANKED_CANDIDATES} most likely tools under layer 2 are re-scored by a
  *    linear model over their features (see `next-tool-ranker.ts`: both layers' log-probabilities,
- *    per-order counts, session recency, position in the session), trained offline by
+ *    per-order counts, session recency, position in the session, what followed the last call
+ *    split by the candidate's recent use from `RecallCounts`), trained offline by
  *    cross-validation on real sessions; `probability` is the softmax of those scores.
  *
  * Cost: O(N + recent calls + tools in the matched contexts); scratch arrays are reused.
@@ -177,6 +179,7 @@ export class NextToolPredictor {
     trie: ContextTrie,
     frequency: ToolFrequency,
     positions: PositionFrequency,
+    recall: RecallCounts,
     tools: ToolRegistry,
     recent: RecentCalls,
     maxContext: number,
@@ -341,6 +344,7 @@ export class NextToolPredictor {
         t < maxTools && bucketTotal > 0
           ? fastLog(((positions.countOf(bucket, t) + 0.5) * positionScale) / (frequency.counts[t]! + 0.5))
           : 0;
+      features[13] = recall.logShare(last, t, inSession && lastSeen[t]! <= RECALL_WINDOW);
       if (sink !== undefined) sink(this.#nameOf(t), features);
       if (rankerWeights === null) continue;
       let score = 0;

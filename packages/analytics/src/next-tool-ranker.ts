@@ -27,6 +27,7 @@ export const RANKER_FEATURE_NAMES = [
   't not called in the session yet',
   'log(1 + position) when t was not called in the session yet',
   'log lift of t at this position of a session (bucketed) over its overall frequency',
+  'log share of t after the last call, among calls where t was (or was not) one of the 16 before',
 ] as const;
 
 /** Number of features per candidate. @internal */

@@ -262,13 +262,13 @@ describe('UsagePatternTracker predictions', () => {
 
   test('the ranker re-orders the likeliest tools by its weights, and rankerWeights is validated', () => {
     expect(() => new UsagePatternTracker({ prediction: { rankerWeights: [1, 2] } })).toThrow(
-      /rankerWeights must be null or an array of 13 finite numbers/,
+      /rankerWeights must be null or an array of 14 finite numbers/,
     );
-    expect(() => new UsagePatternTracker({ prediction: { rankerWeights: Array.from({ length: 13 }, () => Number.NaN) } })).toThrow(
+    expect(() => new UsagePatternTracker({ prediction: { rankerWeights: Array.from({ length: 14 }, () => Number.NaN) } })).toThrow(
       TypeError,
     );
     // sessions where b mostly follows a, but c is what this session keeps doing right now
-    const weights = (isLastWeight: number): number[] => [1, 0, 0, 0, 0, 0, 0, isLastWeight, 0, 0, 0, 0, 0];
+    const weights = (isLastWeight: number): number[] => [1, 0, 0, 0, 0, 0, 0, isLastWeight, 0, 0, 0, 0, 0, 0];
     const train = (t: UsagePatternTracker): UsagePatternTracker => {
       for (let i = 0; i < 20; i++) feed(t, session(`s${i}`, 'a b a b a b c'));
       return t;
@@ -285,7 +285,7 @@ describe('UsagePatternTracker predictions', () => {
   });
 
   test('the position in the session is a feature: what sessions do first is predicted first', () => {
-    const positionOnly = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5];
+    const positionOnly = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0];
     const train = (t: UsagePatternTracker): UsagePatternTracker => {
       for (let i = 0; i < 20; i++) feed(t, session(`s${i}`, 'setup work work work work work work work work'));
       return t;
@@ -298,6 +298,24 @@ describe('UsagePatternTracker predictions', () => {
     expect(ranked.predictNextForSession('not-started', 1)[0]!.toolId).toBe('setup');
     feed(ranked, session('live', 'setup'));
     expect(ranked.predictNextForSession('live', 1)[0]!.toolId).toBe('work');
+  });
+
+  test('what follows a call depends on whether the candidate was used recently: a ranker feature', () => {
+    // after `a`, sessions call `c` (never used before) more often than `b`, but call `b` when they used it just before
+    const recallOnly = [0.1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10];
+    const train = (t: UsagePatternTracker): UsagePatternTracker => {
+      for (let i = 0; i < 15; i++) feed(t, session(`c${i}`, 'a c'));
+      for (let i = 0; i < 10; i++) feed(t, session(`b${i}`, 'b z a b'));
+      for (let i = 0; i < 5; i++) feed(t, session(`w${i}`, 'w'));
+      return t;
+    };
+    const ranked = train(new UsagePatternTracker({ prediction: { rankerWeights: recallOnly } }));
+    const plain = train(new UsagePatternTracker({ prediction: { rankerWeights: null } }));
+    // `w a` was never seen: both back off to what follows `a`
+    expect(plain.predictNextTools(['b', 'w', 'a'], 1)[0]!.toolId).toBe('c');
+    expect(ranked.predictNextTools(['b', 'w', 'a'], 1)[0]!.toolId).toBe('b');
+    expect(ranked.predictNextTools(['w', 'a'], 1)[0]!.toolId).toBe('c');
+    expect(ranked.stats().uncountedRecallPairs).toBe(0);
   });
 
   test('predicts a tool the model never saw when the sequence itself keeps using it', () => {

@@ -7,6 +7,7 @@ import { CallReorderBuffer } from './call-reorder-buffer';
 import { ContextTrie, ToolFrequency } from './context-trie';
 import { normalizeErrorMessage, wilsonLowerBound } from './evidence';
 import { NextToolPredictor, RecentCalls, type FeatureSink } from './next-tool-predictor';
+import { RecallCounts } from './next-tool-recall-counts';
 import { PositionFrequency } from './next-tool-ranker';
 import { SequenceTrie, type SequenceStats } from './sequence-trie';
 import { SessionSequenceTable, type SessionSequence } from './session-sequence-table';
@@ -77,6 +78,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
   readonly #toolFailures: Float64Array;
   readonly #frequency: ToolFrequency;
   readonly #positions: PositionFrequency;
+  readonly #recall: RecallCounts;
   readonly #sequences: SequenceTrie;
   /** Contexts by tool only: what the seed's tool-names-only call uses. */
   readonly #contexts: ContextTrie;
@@ -115,6 +117,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.#toolFailures = new Float64Array(maxTools);
     this.#frequency = new ToolFrequency(maxTools);
     this.#positions = new PositionFrequency(maxTools);
+    this.#recall = new RecallCounts(maxTools);
     this.#sequences = new SequenceTrie(maxPatterns);
     this.#contexts = new ContextTrie(maxPatterns, false);
     this.#outcomeContexts = this.#outcomeAware ? new ContextTrie(maxPatterns, true) : undefined;
@@ -272,6 +275,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     }
     this.#frequency.add(tool, weight);
     this.#positions.add(session.calls++, tool, weight);
+    this.#recall.count(history, tool, weight);
     this.#contexts.count(history, depth, tool, weight);
     this.#outcomeContexts?.count(history, depth, tool, weight);
     history.push(tool, succeeded, timed, duration, weight);
@@ -487,7 +491,17 @@ export class UsagePatternTracker implements MetricsSubscriber {
 
   #predict(outcomesGiven: boolean, limit: number, sink?: FeatureSink): ToolPrediction[] {
     const trie = outcomesGiven && this.#outcomeContexts !== undefined ? this.#outcomeContexts : this.#contexts;
-    return this.#predictor.predict(trie, this.#frequency, this.#positions, this.#tools, this.#recent, this.#maxLength - 1, limit, sink);
+    return this.#predictor.predict(
+      trie,
+      this.#frequency,
+      this.#positions,
+      this.#recall,
+      this.#tools,
+      this.#recent,
+      this.#maxLength - 1,
+      limit,
+      sink,
+    );
   }
 
   /** Per-tool totals seen by the tracker: estimated calls and failure rate. */
@@ -521,6 +535,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
       evictedPatterns: this.#sequences.evicted,
       predictionContexts: this.#contexts.size,
       evictedContexts: this.#contexts.evicted + (this.#outcomeContexts?.evicted ?? 0),
+      uncountedRecallPairs: this.#recall.dropped,
       tools: this.#tools.size,
       otherToolRecords: this.#tools.otherToolCalls,
       lateRecords: this.#lateRecords,
@@ -547,6 +562,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.#toolFailures.fill(0);
     this.#frequency.clear();
     this.#positions.clear();
+    this.#recall.clear();
     this.#sequences.clear();
     this.#contexts.clear();
     this.#outcomeContexts?.clear();

@@ -180,6 +180,12 @@ export interface UsagePatternStats {
   readonly evictedPatterns: number;
   readonly predictionContexts: number;
   readonly evictedContexts: number;
+  /**
+   * Counts of a (last call, tool) pair that prediction's recent-use table could not keep, its
+   * 49,152 pairs (3/4 of 65,536 slots) being taken (a call makes up to 17 such counts);
+   * prediction reads a pair it does not hold as never seen.
+   */
+  readonly uncountedRecallPairs: number;
   readonly tools: number;
   /** Records whose tool went to `"(other)"` because `maxTools` was reached. */
   readonly otherToolRecords: number;
