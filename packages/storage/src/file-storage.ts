@@ -52,6 +52,8 @@ export interface FileStorageOptions {
 
 /** Sessions without an open log, in one write of several sessions, from which they go to the journal segment instead. */
 export const FLUSH_JOURNAL_MIN_SESSIONS = 64;
+/** Longest file name (bytes) most filesystems hold (NAME_MAX). */
+const MAX_NAME_BYTES = 255;
 /** Sessions kept in this instance's journal (and so kept there until a checkpoint) at most: past it new ones go to their logs. */
 const MAX_JOURNALED_SESSIONS = 262_144;
 
@@ -115,6 +117,8 @@ export class FileStorage implements StorageAdapter {
    */
   #journaled = new Set<string>();
   #moving: Set<string> | undefined;
+  /** Claims our checkpoints left unfinished (a full disk, a stop): the next run takes them up at once. */
+  readonly #ownClaims = new Set<string>();
   /** A checkpoint asked for while one runs: it starts when that one ends. */
   #chained: Promise<CheckpointResult> | undefined;
   #checkpoint: Promise<CheckpointResult> | undefined;
@@ -255,7 +259,8 @@ export class FileStorage implements StorageAdapter {
     try {
       fh = await open(path, READ);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENAMETOOLONG') return undefined; // no such file can exist
       throw asRefusal(path, e);
     }
     const refusal = fileRefusal(
@@ -424,7 +429,7 @@ export class FileStorage implements StorageAdapter {
       this.#journal.refresh();
       if (this.#journal.has(sessionId))
         throw new Error(
-          `deleteSession: session ${JSON.stringify(sessionId)} has records in the journal of a writer still running (metrics/${JOURNAL_DIR}/*.jsonl.open); delete it once that writer has shut down`,
+          `deleteSession: session ${JSON.stringify(sessionId)} has records in the active journal of a writer still running or gone less than 10 minutes ago (metrics/${JOURNAL_DIR}/*.jsonl.open), or in a journal another process is moving now; delete it once that writer has shut down`,
         );
     }
     const removed: string[] = [];
@@ -455,7 +460,11 @@ export class FileStorage implements StorageAdapter {
       if (this.#appender.openFiles > 0)
         for (const sessionId of groups.keys()) {
           try {
-            if (this.#appender.isOpen(this.#path('metrics', sessionId))) open.add(sessionId);
+            if (
+              this.#appender.isOpen(this.#path('metrics', sessionId)) ||
+              Buffer.byteLength(encodeSessionId(sessionId)) + KINDS.metrics.length > MAX_NAME_BYTES
+            )
+              open.add(sessionId); // cheap to append to, or (a name too long to hold) its own append says why
           } catch {
             open.add(sessionId); // an invalid id: its own append below says why
           }
@@ -507,7 +516,10 @@ export class FileStorage implements StorageAdapter {
     for (const [sessionId, lines] of groups) {
       let open: boolean;
       try {
-        open = this.#appender.isOpen(this.#path('metrics', sessionId));
+        // a log whose name the filesystem cannot hold never goes to the journal: its own append says why
+        open =
+          this.#appender.isOpen(this.#path('metrics', sessionId)) ||
+          Buffer.byteLength(encodeSessionId(sessionId)) + KINDS.metrics.length > MAX_NAME_BYTES;
       } catch {
         open = true; // an invalid id: its own append says why
       }
@@ -579,6 +591,7 @@ export class FileStorage implements StorageAdapter {
         return ids;
       },
       signal: options.signal,
+      ownClaims: this.#ownClaims,
     })
       .then((result) => {
         // moved: those sessions' next records may go to their logs again (else they stay in the journal)

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { FileStorage, PerformanceStorage, type ToolExecutionMetrics } from '@perftrack/storage';
@@ -365,5 +365,56 @@ describe('the flush journal: many sessions without open logs in one flush', () =
     expect(readdirSync(join(outside, 'moved'))).toEqual(before); // not renamed (sealed) through the link
     expect(lstatSync(join(outside, 'moved', before[0] as string)).size).toBe(sizeBefore); // not appended to
     expect(readLog(join(dir, 'metrics', 's7.jsonl')).ids).toEqual(['b-7']); // the second flush went to the logs
+  });
+
+  test('a session id whose file name is too long for the filesystem never enters the journal: counted lost, the others moved', async () => {
+    const dir = tempDir();
+    const errors: unknown[] = [];
+    const storage = new PerformanceStorage({ dir, batchSize: 100_000, onError: (e) => errors.push(e), ...quiet });
+    const long = 'é'.repeat(200); // valid (200 characters), but its encoded name is over 255 bytes
+    storage.onMetric(record('poison', long, 0));
+    for (let s = 0; s < 70; s++) storage.onMetric(record(`r-${s}`, `s${s}`, 0));
+    await storage.flush();
+    expect(storage.stats()).toMatchObject({ written: 70, journaled: 70, lost: 1 });
+    expect(String(errors[0])).toMatch(/ENAMETOOLONG/);
+    expect(await storage.loadMetrics(long)).toEqual([]);
+    expect(await storage.checkpoint()).toMatchObject({ journals: 1, records: 70, lost: 0, pending: 0 });
+    await storage.shutdown();
+  });
+
+  test('a reader keeps seeing a journal renamed (sealed or claimed) after its index was made', async () => {
+    const dir = tempDir();
+    const storage = new PerformanceStorage({ dir, batchSize: 100_000, ...quiet });
+    for (let s = 0; s < 64; s++) storage.onMetric(record(`r-${s}`, `s${s}`, 0));
+    await storage.flush();
+    const reader = new FileStorage({ dir });
+    expect(await ids(reader, 's1')).toEqual(['r-1']); // indexed under its .open name
+    const open = readdirSync(journalDir(dir))[0] as string;
+    // a rename the directory's times may not show at once: sealed, then claimed, by someone else
+    renameSync(join(journalDir(dir), open), join(journalDir(dir), open.replace('.jsonl.open', '.jsonl.ckpt-1-00000000')));
+    expect(await ids(reader, 's2')).toEqual(['r-2']);
+    await storage.shutdown();
+    reader.close();
+  });
+
+  test("an active segment untouched for 10 minutes is adopted even under a live pid (a terminated worker's, a restart under the same pid)", async () => {
+    const dir = tempDir();
+    const files = new FileStorage({ dir });
+    const storage = new PerformanceStorage({ adapter: files, batchSize: 100_000, ...quiet });
+    for (let s = 0; s < 64; s++) storage.onMetric(record(`a-${s}`, `s${s}`, 0));
+    await storage.flush();
+    await new Promise((r) => setTimeout(r, 100)); // the writer's own first-pass checkpoint is over
+    const open = join(journalDir(dir), readdirSync(journalDir(dir))[0] as string);
+    const old = new Date(Date.now() - 11 * 60 * 1000);
+    utimesSync(open, old, old);
+    const other = new FileStorage({ dir });
+    expect(await other.checkpoint()).toMatchObject({ journals: 1, records: 64 });
+    // its writer, still alive, notices before writing and starts a new segment: nothing lost
+    for (let s = 0; s < 64; s++) storage.onMetric(record(`b-${s}`, `s${s}`, 1));
+    await storage.flush();
+    await storage.shutdown();
+    await other.checkpoint();
+    expect(readLog(join(dir, 'metrics', 's3.jsonl')).ids).toEqual(['a-3', 'b-3']);
+    other.close();
   });
 });

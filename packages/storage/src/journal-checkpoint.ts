@@ -2,7 +2,8 @@ import { lstatSync, readdirSync, renameSync, unlinkSync, utimesSync } from 'node
 import { join } from 'node:path';
 import type { AppendOutcome } from './adapter';
 import { freshId, journalDirState, type JournalName, parseJournal, parseJournalName, readJournalFile, syncDirQuietly } from './journal';
-import { StorageRefusedError } from './refusal';
+import { isPermanentError, StorageRefusedError } from './refusal';
+import { errorMessage } from '@perftrack/core/internal';
 
 /** What a checkpoint did (see `FileStorage.checkpoint`). */
 export interface CheckpointResult {
@@ -37,6 +38,12 @@ export interface CheckpointTarget {
   /** Ids of the records in the session's log (only for a journal a previous checkpoint may have half moved). */
   logIds(sessionId: string): Promise<Set<string>>;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Claims this checkpointer's owner (one `FileStorage`) left unfinished (a full disk, a stop):
+   * it takes them up again at once, in recovery mode, rather than waiting for them to go stale.
+   * Kept by the caller across runs.
+   */
+  readonly ownClaims?: Set<string>;
 }
 
 /** A claim older than this with its owner apparently alive is taken over anyway (a reused pid, another pid namespace). */
@@ -70,12 +77,14 @@ function abandoned(pid: number, path: string): boolean {
 
 /**
  * Whether an active segment's writer may still append to it: its process is alive (this one
- * included: an instance, a worker thread or another copy of the package may own it). Never
- * judged by age: a live writer idle for hours still owns its segment (adopting it would lose
- * what it appends next).
+ * included: an instance, a worker thread or another copy of the package may own it) and it was
+ * appended to within {@link STALE_CLAIM_MS} (every append sets its mtime). An older one is
+ * adopted (a terminated worker's, a restarted process under the same pid): its writer, should
+ * it still append, checks that the name still holds its file before every write and starts a
+ * new segment, and the checkpoint removes a journal only if it did not grow after being read.
  */
-function segmentLive(name: JournalName): boolean {
-  return pidAlive(name.writerPid);
+function segmentLive(name: JournalName, path: string): boolean {
+  return !abandoned(name.writerPid, path);
 }
 
 /** Marks a claimed journal as being worked on now (its mtime), quietly. */
@@ -124,7 +133,11 @@ export async function checkpointJournals(target: CheckpointTarget): Promise<Chec
   for (const name of readdirSync(dir)) {
     const parsed = parseJournalName(name);
     if (parsed === undefined) continue;
-    if (parsed.state === 'partial' ? !abandoned(parsed.writerPid, join(dir, name)) : parsed.state !== 'open' || segmentLive(parsed))
+    if (
+      parsed.state === 'partial'
+        ? !abandoned(parsed.writerPid, join(dir, name))
+        : parsed.state !== 'open' || segmentLive(parsed, join(dir, name))
+    )
       continue;
     try {
       renameSync(join(dir, name), join(dir, `${parsed.base}.jsonl`));
@@ -145,8 +158,10 @@ export async function checkpointJournals(target: CheckpointTarget): Promise<Chec
       result.pending++;
       continue;
     }
-    if (recovery && !abandoned(parsed.ownerPid as number, from)) {
-      held.add(parsed.writerPid);
+    const ours = recovery && target.ownClaims?.has(parsed.owner as string) === true;
+    if (recovery && !ours && !abandoned(parsed.ownerPid as number, from)) {
+      held.add(parsed.writerPid); // being moved by someone else now
+      result.pending++;
       continue;
     }
     const lst = lstatSync(from, { throwIfNoEntry: false });
@@ -168,7 +183,13 @@ export async function checkpointJournals(target: CheckpointTarget): Promise<Chec
       continue;
     }
     touch(claimed); // a fresh claim: alive, however old the journal
+    if (ours) target.ownClaims?.delete(parsed.owner as string);
     let touched = performance.now();
+    const heartbeat = (): void => {
+      if (performance.now() - touched < HEARTBEAT_MS) return;
+      touch(claimed);
+      touched = performance.now();
+    };
     let file: ReturnType<typeof readJournalFile>;
     try {
       file = readJournalFile(claimed);
@@ -182,21 +203,25 @@ export async function checkpointJournals(target: CheckpointTarget): Promise<Chec
     if (file === undefined) continue;
     const journal = await parseJournal(file.bytes, () => {
       if (performance.now() <= deadline) return undefined;
+      heartbeat();
       return yieldToLoop().then(() => {
         deadline = performance.now() + SLICE_MS;
       });
     });
+    // still ours: a process paused past the stale time may have had its claim taken over, and
+    // must then append nothing more (the new owner moves it all, skipping what is in the logs)
+    const stillOurs = (): boolean => {
+      const st = lstatSync(claimed, { throwIfNoEntry: false });
+      return st !== undefined && st.ino === file.ino && st.dev === file.dev;
+    };
     let done = true;
     for (const [sessionId, group] of journal.sessions) {
       if (performance.now() > deadline) {
         await yieldToLoop();
         deadline = performance.now() + SLICE_MS;
-        if (deadline - touched > HEARTBEAT_MS) {
-          touch(claimed);
-          touched = deadline;
-        }
+        heartbeat();
       }
-      if (stopped()) {
+      if (stopped() || !stillOurs()) {
         done = false;
         break;
       }
@@ -204,9 +229,11 @@ export async function checkpointJournals(target: CheckpointTarget): Promise<Chec
       try {
         present = recovery ? await target.logIds(sessionId) : new Set<string>();
       } catch (e) {
-        if (!(e instanceof StorageRefusedError)) throw e;
-        result.lost += group.lines.length; // the log is a link or hard-linked: never read or written through
-        if (!result.refused.includes(e.path)) result.refused.push(e.path);
+        if (!isPermanentError(e)) throw e;
+        // the log is a link, hard-linked, or cannot be named here: never read or written through
+        result.lost += group.lines.length;
+        const path = e instanceof StorageRefusedError ? e.path : `metrics/${JSON.stringify(sessionId).slice(0, 80)}`;
+        if (!result.refused.includes(path)) result.refused.push(path);
         continue;
       }
       const lines: string[] = [];
@@ -221,10 +248,14 @@ export async function checkpointJournals(target: CheckpointTarget): Promise<Chec
       if (lines.length === 0) continue;
       const outcome = target.append(sessionId, lines);
       result.records += outcome.written;
-      if (outcome.error instanceof StorageRefusedError) {
-        // this session's log is refused (a planted link): its records are dropped, the others still moved
+      if (outcome.error !== undefined && isPermanentError(outcome.error)) {
+        // this session's log is refused (a planted link) or cannot be written at all (a name too
+        // long for the filesystem): its records are dropped and counted, the others still moved
         result.lost += lines.length - outcome.written;
-        if (!result.refused.includes(outcome.error.path)) result.refused.push(outcome.error.path);
+        const err = outcome.error;
+        const path =
+          err instanceof StorageRefusedError ? err.path : `metrics/${JSON.stringify(sessionId).slice(0, 80)} (${errorMessage(err)})`;
+        if (!result.refused.includes(path)) result.refused.push(path);
         continue;
       }
       if (outcome.error !== undefined) {
@@ -235,12 +266,21 @@ export async function checkpointJournals(target: CheckpointTarget): Promise<Chec
     }
     if (!done) {
       result.pending++;
+      if (stillOurs()) target.ownClaims?.add(owner); // ours to finish: the next run takes it up at once
+      held.add(parsed.writerPid);
       continue;
     }
     result.corruptLines += journal.corruptLines;
     result.tornLines += journal.tornLines;
     // only the file we read: a planted replacement under the claimed name is left alone
+    // and only as read: an adopted segment its writer appended to meanwhile is finished later
     const now = lstatSync(claimed, { throwIfNoEntry: false });
+    if (now !== undefined && now.ino === file.ino && now.dev === file.dev && now.size !== file.size) {
+      result.pending++;
+      target.ownClaims?.add(owner);
+      held.add(parsed.writerPid);
+      continue;
+    }
     if (now !== undefined && now.ino === file.ino && now.dev === file.dev) unlinkSync(claimed);
     result.journals++;
   }

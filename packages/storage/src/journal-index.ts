@@ -18,6 +18,8 @@ interface SessionRanges {
 }
 
 interface IndexedFile {
+  /** `<pid>-<hex>`: the journal's name without its state suffix (a rename keeps it). */
+  readonly base: string;
   name: string;
   readonly dev: number;
   readonly ino: number;
@@ -81,7 +83,7 @@ export class JournalIndex {
       for (const file of this.#files.values()) {
         if (!file.growing) continue;
         try {
-          this.#index(join(this.#dir, file.name), file.name, file, true);
+          this.#index(join(this.#dir, file.name), file.base, file.name, file, true);
         } catch (e) {
           if (e instanceof StorageRefusedError) this.refused.add(join(this.#dir, file.name));
         }
@@ -101,7 +103,7 @@ export class JournalIndex {
       const path = join(this.#dir, name);
       const known = this.#files.get(parsed.base);
       try {
-        const file = this.#index(path, name, known, parsed.state === 'open');
+        const file = this.#index(path, parsed.base, name, known, parsed.state === 'open');
         if (file !== undefined) files.set(parsed.base, file);
       } catch (e) {
         if (e instanceof StorageRefusedError) this.refused.add(path);
@@ -112,7 +114,7 @@ export class JournalIndex {
   }
 
   /** Indexes `path` from where `known` stopped (the same inode), or from the start. */
-  #index(path: string, name: string, known: IndexedFile | undefined, growing: boolean): IndexedFile | undefined {
+  #index(path: string, base: string, name: string, known: IndexedFile | undefined, growing: boolean): IndexedFile | undefined {
     const lst = lstatSync(path, { throwIfNoEntry: false });
     if (lst === undefined) return undefined;
     const refusal = fileRefusal(path, lst);
@@ -137,7 +139,7 @@ export class JournalIndex {
       const same = known !== undefined && known.ino === st.ino && known.dev === st.dev;
       const file: IndexedFile = same
         ? known
-        : { name, dev: st.dev, ino: st.ino, indexedTo: 0, mtimeMs: st.mtimeMs, growing, sessions: new Map() };
+        : { base, name, dev: st.dev, ino: st.ino, indexedTo: 0, mtimeMs: st.mtimeMs, growing, sessions: new Map() };
       file.name = name;
       file.mtimeMs = st.mtimeMs;
       file.growing = growing;
@@ -209,16 +211,10 @@ export class JournalIndex {
 
   /** The records of one session's ranges in one journal (a journal removed meanwhile gives none: its records are in the log by then). */
   #read(file: IndexedFile, entry: SessionRanges): ToolExecutionMetrics[] {
-    let fd: number;
-    try {
-      fd = openSync(join(this.#dir, file.name), constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch {
-      return [];
-    }
+    const fd = this.#open(file);
+    if (fd === undefined) return []; // removed: a checkpoint appended its records to the logs first
     const out: ToolExecutionMetrics[] = [];
     try {
-      const st = fstatSync(fd);
-      if (st.ino !== file.ino || st.dev !== file.dev) return [];
       const r = entry.ranges;
       for (let i = 0; i < r.length; i += 2) {
         const buf = Buffer.allocUnsafe((r[i + 1] as number) - (r[i] as number));
@@ -238,6 +234,43 @@ export class JournalIndex {
       closeQuietly(fd);
     }
     return out;
+  }
+
+  /**
+   * Opens the indexed journal by its name, or by its new name when it was renamed since the
+   * index was made (sealed `.open` → `.jsonl`, claimed `.jsonl` → `.ckpt-…`: the same inode);
+   * undefined once it is gone.
+   */
+  #open(file: IndexedFile): number | undefined {
+    const tryName = (name: string): number | undefined => {
+      let fd: number;
+      try {
+        fd = openSync(join(this.#dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+      } catch {
+        return undefined;
+      }
+      const st = fstatSync(fd);
+      if (st.ino === file.ino && st.dev === file.dev && st.isFile()) {
+        file.name = name;
+        return fd;
+      }
+      closeQuietly(fd);
+      return undefined;
+    };
+    const fd = tryName(file.name);
+    if (fd !== undefined) return fd;
+    let names: string[];
+    try {
+      names = readdirSync(this.#dir);
+    } catch {
+      return undefined;
+    }
+    for (const name of names)
+      if (name !== file.name && name.startsWith(`${file.base}.jsonl`)) {
+        const moved = tryName(name);
+        if (moved !== undefined) return moved;
+      }
+    return undefined;
   }
 
   /** Per session in any journal: bytes of its journal lines and the newest journal's time. */

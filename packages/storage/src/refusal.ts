@@ -37,3 +37,13 @@ export function fileRefusal(
 export function asRefusal(path: string, error: unknown): unknown {
   return (error as NodeJS.ErrnoException)?.code === 'ELOOP' ? new StorageRefusedError(path, LINK) : error;
 }
+
+/** Error codes retrying cannot fix: records that meet them are counted as lost instead of kept. */
+const PERMANENT_CODES = new Set(['EACCES', 'EPERM', 'ENAMETOOLONG', 'EISDIR', 'ENOTDIR', 'ELOOP', 'EINVAL', 'EPERFTRACK_REFUSED']);
+
+/** Whether a write error is one retrying cannot fix (a refused path, a name too long, no permission). */
+export function isPermanentError(error: unknown): boolean {
+  if (error instanceof StorageRefusedError || error instanceof TypeError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && PERMANENT_CODES.has(code);
+}

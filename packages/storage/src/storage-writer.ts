@@ -7,7 +7,7 @@ import type { AppendOutcome } from './adapter';
 import { appendSessionsSync, journalSessionsSync, type GroupsOutcome } from './journal';
 import { serializeRecord } from './record';
 import { InvalidSessionIdError, validateSessionId } from './session-id';
-import { StorageRefusedError } from './refusal';
+import { isPermanentError } from './refusal';
 
 /** Counters kept by a {@link StorageWriter}. */
 export interface WriterCounters {
@@ -59,13 +59,8 @@ function waiter(): Waiter {
   return { promise, resolve, reject };
 }
 
-/** Errors that retrying cannot fix: the records are counted as lost instead of being kept. */
-const PERMANENT_CODES = new Set(['EACCES', 'EPERM', 'ENAMETOOLONG', 'EISDIR', 'ENOTDIR', 'ELOOP', 'EINVAL', 'EPERFTRACK_REFUSED']);
-
 function isPermanent(error: unknown): boolean {
-  if (error instanceof StorageRefusedError || error instanceof InvalidSessionIdError || error instanceof TypeError) return true;
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && PERMANENT_CODES.has(code);
+  return error instanceof InvalidSessionIdError || isPermanentError(error);
 }
 
 function shortId(id: unknown): string {
