@@ -4,6 +4,7 @@ import { VERSION } from './version';
 import { ingestPrepared } from './prepared-ingest';
 import { CallHistory, SequenceWalk } from './call-history';
 import { CallReorderBuffer } from './call-reorder-buffer';
+import { ContextChain } from './context-table';
 import { ContextTrie, ToolFrequency } from './context-trie';
 import { normalizeErrorMessage, wilsonLowerBound } from './evidence';
 import { NextToolPredictor, RecentCalls, type FeatureSink } from './next-tool-predictor';
@@ -37,6 +38,9 @@ class SessionState {
     readonly pending: CallReorderBuffer | undefined,
     /** This session's own sequences, for `{ sessionId }` views and exact session counts. */
     readonly sequences: SessionSequenceTable | undefined,
+    /** Where its last call left the sequence table and the outcome-aware contexts. */
+    readonly sequenceChain: ContextChain,
+    readonly outcomeChain: ContextChain | undefined,
   ) {}
 }
 
@@ -115,9 +119,10 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.#toolFailures = new Float64Array(maxTools);
     this.#frequency = new ToolFrequency(maxTools);
     this.#positions = new PositionFrequency(maxTools);
-    this.#sequences = new SequenceTrie(maxPatterns);
-    this.#contexts = new ContextTrie(maxPatterns, false);
-    this.#outcomeContexts = this.#outcomeAware ? new ContextTrie(maxPatterns, true) : undefined;
+    this.#sequences = new SequenceTrie(maxPatterns, this.#maxLength - 1);
+    // the outcome-free contexts' counts are the sequence trie's weighted counts: one table serves both
+    this.#contexts = new ContextTrie(this.#sequences.table);
+    this.#outcomeContexts = this.#outcomeAware ? ContextTrie.create(maxPatterns, true, this.#maxLength - 1) : undefined;
     this.#predictor = new NextToolPredictor(maxTools, sessionHistory, settings);
     this.#recent = new RecentCalls(sessionHistory, maxTools);
     this.#walk = new SequenceWalk(this.#maxLength - 1);
@@ -216,6 +221,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
       this.#spare = undefined;
       spare?.history.clear();
       spare?.sequences?.clear();
+      spare?.sequenceChain.reset();
+      spare?.outcomeChain?.reset();
       session = new SessionState(
         this.#sessionSerial++,
         name,
@@ -224,6 +231,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
         this.#maxSessionPatterns > 0
           ? (spare?.sequences ?? new SessionSequenceTable(this.#maxSessionPatterns, this.#maxLength))
           : undefined,
+        spare?.sequenceChain ?? new ContextChain(this.#maxLength - 1),
+        this.#outcomeAware ? (spare?.outcomeChain ?? new ContextChain(this.#maxLength - 1)) : undefined,
       );
       this.#sessions.set(name, session); // past the bound, the least recently active session goes (#forget)
     }
@@ -268,12 +277,12 @@ export class UsagePatternTracker implements MetricsSubscriber {
       this.#walk.prepare(history, depth, call);
       // the session's own table first: what is new there is a sequence's first time in this session
       const firstInSession = session.sequences?.countEndingWith(this.#walk, call);
-      this.#sequences.countEndingWith(this.#walk, call, session.serial, firstInSession);
+      // also the outcome-free contexts' counts (the same table)
+      this.#sequences.countEndingWith(session.sequenceChain, history, this.#walk, call, session.serial, firstInSession);
     }
     this.#frequency.add(tool, weight);
     this.#positions.add(session.calls++, tool, weight);
-    this.#contexts.count(history, depth, tool, weight);
-    this.#outcomeContexts?.count(history, depth, tool, weight);
+    if (session.outcomeChain !== undefined) this.#outcomeContexts?.count(session.outcomeChain, history, depth, tool, weight);
     history.push(tool, succeeded, timed, duration, weight);
   }
 
@@ -547,8 +556,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.#toolFailures.fill(0);
     this.#frequency.clear();
     this.#positions.clear();
-    this.#sequences.clear();
-    this.#contexts.clear();
+    this.#sequences.clear(); // and the outcome-free contexts, which share its table
     this.#outcomeContexts?.clear();
     this.#sessions.clear();
     this.#withPending.clear();

@@ -1,0 +1,145 @@
+// An A/B of two builds of @perftrack/analytics in one process.
+//   node --expose-gc bench/analytics-ab.mjs <dist of A> [<dist of B>]   (B: the workspace's build)
+// 1. Same answers: both trackers learn the real traces (defaults, a small maxPatterns that prunes
+//    often, outcome-free, N = 3 and 8, seeded sample weights); then every prefix of every session
+//    is predicted (names only and with outcomes), with patterns, error-prone patterns, stats and
+//    session predictions: toolId/support/order equal, probabilities within 1e-12.
+// 2. Ingestion cost: rounds alternate between A and B (order flipped each round), each a fresh
+//    engine (AB_SINK=engine, default), tracker or figures-only engine fed AB_RECORDS records of
+//    bench/analytics.bench.mjs; median ns a record of process CPU, and B/A.
+// Env: AB_RECORDS (300000), AB_ROUNDS (7), AB_SINK (engine|tracker|figures|all), AB_CHECK (1), AB_TIME (1).
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { createSeededRandom } from '@perftrack/core';
+import { records } from './analytics.bench.mjs';
+import { loadTraceSessions } from './traces.mjs';
+
+const [a, b] = process.argv.slice(2);
+if (!a) throw new Error('usage: node --expose-gc bench/analytics-ab.mjs <dist of A> [<dist of B>]');
+const load = (dist) => (dist ? import(pathToFileURL(resolve(dist, 'index.mjs')).href) : import('@perftrack/analytics'));
+const sides = [
+  { name: `A ${a}`, lib: await load(a) },
+  { name: `B ${b ?? '@perftrack/analytics'}`, lib: await load(b) },
+];
+
+function compare(what, x, y, mismatches) {
+  const walk = (p, u, v) => {
+    if (typeof u === 'number' && typeof v === 'number') {
+      if (!(u === v || Math.abs(u - v) <= 1e-12 || (Number.isNaN(u) && Number.isNaN(v)))) mismatches.push(`${what}${p}: ${u} vs ${v}`);
+      return;
+    }
+    if (u === null || v === null || typeof u !== 'object' || typeof v !== 'object') {
+      if (u !== v) mismatches.push(`${what}${p}: ${JSON.stringify(u)} vs ${JSON.stringify(v)}`);
+      return;
+    }
+    const keys = new Set([...Object.keys(u), ...Object.keys(v)]);
+    for (const k of keys) walk(`${p}.${k}`, u[k], v[k]);
+  };
+  walk('', x, y);
+}
+
+function check() {
+  const sessions = loadTraceSessions();
+  const rand = createSeededRandom(7);
+  const weighted = sessions.map((s) => ({
+    ...s,
+    records: s.records.map((r) => ({ ...r, sampleWeight: rand() < 0.2 ? 1 + Math.floor(rand() * 4) : 1 })),
+  }));
+  const configs = [
+    ['defaults', {}, sessions],
+    ['maxPatterns 2000', { maxPatterns: 2000 }, sessions],
+    ['maxPatterns 300, weighted', { maxPatterns: 300 }, weighted],
+    ['outcome-free, maxSessions 50', { maxSessions: 50, prediction: { outcomeAware: false } }, sessions],
+    ['N = 3, no session tables', { maxSequenceLength: 3, maxSessionPatterns: 0 }, weighted],
+    ['N = 8, maxPatterns 5000', { maxSequenceLength: 8, maxPatterns: 5000 }, sessions],
+  ];
+  let queries = 0;
+  const mismatches = [];
+  for (const [label, options, data] of configs) {
+    const trackers = sides.map((s) => new s.lib.UsagePatternTracker(options));
+    // queries interleaved with learning, so answers are compared while the tables prune
+    for (let i = 0; i < data.length; i++) {
+      for (const r of data[i].records) for (const t of trackers) t.onMetric(r);
+      if (i % 50 === 49) {
+        const names = data[i].records.slice(0, 6).map((r) => r.toolId);
+        const [x, y] = trackers.map((t) => t.predictNextTools(names, 5));
+        compare(`${label} mid-learning predict ${names}`, x, y, mismatches);
+        queries++;
+      }
+    }
+    for (const s of data) {
+      const steps = s.records.map((r) => ({ toolId: r.toolId, success: r.success }));
+      const names = steps.map((step) => step.toolId);
+      for (let i = 0; i <= Math.min(steps.length, 40); i++) {
+        for (const [kind, seq] of [
+          ['names', names.slice(0, i)],
+          ['outcomes', steps.slice(0, i)],
+        ]) {
+          const [x, y] = trackers.map((t) => t.predictNextTools(seq, 5));
+          compare(`${label} ${kind} ${s.id}@${i}`, x, y, mismatches);
+          queries++;
+        }
+      }
+    }
+    const reads = [
+      ['patterns', (t) => t.getMostCommonPatterns(200)],
+      ['patterns 3..4 maximal', (t) => t.getMostCommonPatterns(100, { minLength: 3, maxLength: 4, maximalOnly: true })],
+      ['patterns of a session', (t) => t.getMostCommonPatterns(50, { sessionId: data.at(-1).id })],
+      ['error-prone', (t) => t.getErrorPronePatterns({ limit: 100 })],
+      ['error-prone lift', (t) => t.getErrorPronePatterns({ kind: 'lift', limit: 100, minOccurrences: 2 })],
+      [
+        'error-prone all',
+        (t) => t.getErrorPronePatterns({ limit: 1000, minOccurrences: 1, minFailures: 1, minLowerBound: 0, maximalOnly: false }),
+      ],
+      ['base rates', (t) => t.toolBaseRates()],
+      ['stats', (t) => t.stats()],
+      ['features', (t) => t._predictionFeatures(['cat', 'grep', 'sed'])],
+      ...data.slice(-30).map((s) => [`session ${s.id}`, (t) => t.predictNextForSession(s.id, 5)]),
+    ];
+    for (const [what, read] of reads) {
+      const [x, y] = trackers.map(read);
+      compare(`${label} ${what}`, x, y, mismatches);
+      queries++;
+    }
+    const st = trackers[1].stats();
+    console.log(
+      `  ${label}: ${st.records} records, ${st.patterns} patterns (${st.evictedPatterns} evicted), ${st.evictedContexts} contexts evicted`,
+    );
+  }
+  console.log(`check: ${queries} queries compared, ${mismatches.length} mismatches`);
+  for (const m of mismatches.slice(0, 20)) console.log(`  ${m}`);
+  if (mismatches.length > 0) process.exitCode = 1;
+}
+
+async function time() {
+  const target = Number(process.env.AB_RECORDS ?? 300_000);
+  const rounds = Number(process.env.AB_ROUNDS ?? 7);
+  const sinkKind = process.env.AB_SINK ?? 'engine';
+  const kinds = sinkKind === 'all' ? ['engine', 'tracker', 'figures'] : [sinkKind];
+  const input = records(target);
+  for (const kind of kinds) {
+    const ns = sides.map(() => []);
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      for (const i of order) {
+        const { UsagePatternTracker, AnalyticsEngine } = sides[i].lib;
+        const sink = kind === 'tracker' ? new UsagePatternTracker() : new AnalyticsEngine(kind === 'figures' ? { patterns: false } : {});
+        globalThis.gc?.();
+        const t0 = process.cpuUsage();
+        for (const r of input) sink.onMetric(r);
+        if (kind === 'tracker') sink.settle();
+        else await sink.flush();
+        const u = process.cpuUsage(t0);
+        ns[i].push(((u.user + u.system) * 1000) / input.length);
+      }
+    }
+    const median = (xs) => [...xs].sort((p, q) => p - q)[xs.length >> 1];
+    const [ma, mb] = ns.map(median);
+    console.log(
+      `${kind}: A ${ma.toFixed(0)} ns/record, B ${mb.toFixed(0)} ns/record, B/A ${(mb / ma).toFixed(3)} (median of ${rounds} rounds of ${input.length} records)`,
+    );
+  }
+}
+
+if (process.env.AB_CHECK !== '0') check();
+if (process.env.AB_TIME !== '0') await time();
