@@ -52,6 +52,7 @@ function check() {
     ['outcome-free, maxSessions 50', { maxSessions: 50, prediction: { outcomeAware: false } }, sessions],
     ['N = 3, no session tables', { maxSequenceLength: 3, maxSessionPatterns: 0 }, weighted],
     ['N = 8, maxPatterns 5000', { maxSequenceLength: 8, maxPatterns: 5000 }, sessions],
+    ['maxSessionPatterns 16, weighted', { maxSessionPatterns: 16 }, weighted],
   ];
   let queries = 0;
   const mismatches = [];
@@ -95,6 +96,7 @@ function check() {
       ['stats', (t) => t.stats()],
       ['features', (t) => t._predictionFeatures(['cat', 'grep', 'sed'])],
       ...data.slice(-30).map((s) => [`session ${s.id}`, (t) => t.predictNextForSession(s.id, 5)]),
+      ...data.slice(-30).map((s) => [`patterns of ${s.id}`, (t) => t.getMostCommonPatterns(500, { sessionId: s.id, minLength: 2 })]),
     ];
     for (const [what, read] of reads) {
       const [x, y] = trackers.map(read);
@@ -105,6 +107,21 @@ function check() {
     console.log(
       `  ${label}: ${st.records} records, ${st.patterns} patterns (${st.evictedPatterns} evicted), ${st.evictedContexts} contexts evicted`,
     );
+  }
+  // the engine's figures (error tallies, per-session tools) on records with durations
+  const input = records(200_000);
+  const engines = sides.map((side) => new side.lib.AnalyticsEngine());
+  for (const r of input) for (const e of engines) e.onMetric(r);
+  const sessionIds = [...new Set(input.slice(-3000).map((r) => r.sessionId))];
+  const strip = (x) => JSON.parse(JSON.stringify(x, (k, v) => (k === 'generatedAt' ? undefined : v)));
+  for (const [what, read] of [
+    ['engine analyze', (e) => e.analyze()],
+    ['engine insights', (e) => e.getInsights()],
+    ...sessionIds.map((id) => [`engine session ${id}`, (e) => e.analyze(id)]),
+  ]) {
+    const [x, y] = engines.map((e) => strip(read(e)));
+    compare(what, x, y, mismatches);
+    queries++;
   }
   console.log(`check: ${queries} queries compared, ${mismatches.length} mismatches`);
   for (const m of mismatches.slice(0, 20)) console.log(`  ${m}`);

@@ -45,6 +45,8 @@ export class ErrorTally {
   readonly #messages: string[] = [];
   readonly #counts: number[] = [];
   readonly #slots: number;
+  /** Whether a held key came from a part with a NUL (then keys are compared too). */
+  #hasNul = false;
 
   constructor(slots = 5) {
     this.#slots = slots;
@@ -53,11 +55,27 @@ export class ErrorTally {
   /** Counts one failure; `text` is the already normalised message (normalise once per record, not per tally). */
   add(errorType: string | undefined, text: string, weight = 1): void {
     const type = errorType || 'Error';
+    // the usual hit compares the parts, building no key; a NUL in a part could make two different
+    // pairs one key, so then the key decides, as it always did
+    const nul = this.#hasNul || type.includes('\u0000') || text.includes('\u0000');
+    if (!nul) {
+      const types = this.#types;
+      const messages = this.#messages;
+      for (let j = 0; j < types.length; j++) {
+        if (types[j] === type && messages[j] === text) {
+          this.#counts[j]! += weight;
+          return;
+        }
+      }
+    }
     const key = `${type}\u0000${text}`;
-    const i = this.#keys.indexOf(key);
-    if (i >= 0) {
-      this.#counts[i]! += weight;
-      return;
+    if (nul) {
+      const i = this.#keys.indexOf(key);
+      if (i >= 0) {
+        this.#counts[i]! += weight;
+        return;
+      }
+      this.#hasNul = true;
     }
     if (this.#keys.length < this.#slots) {
       this.#keys.push(key);
