@@ -22,16 +22,35 @@ export interface SequenceStats {
   readonly errors: ErrorTally | undefined;
 }
 
-/** The call that ends the sequences being counted. @internal */
-export interface EndingCall {
-  readonly tool: number;
-  readonly succeeded: boolean;
-  readonly timed: boolean;
-  readonly duration: number;
-  readonly weight: number;
-  readonly errorType: string | undefined;
+/** The call that ends the sequences being counted (one scratch object per tracker, refilled per call). @internal */
+export class EndingCall {
+  tool = 0;
+  succeeded = true;
+  timed = false;
+  duration = 0;
+  weight = 1;
+  errorType: string | undefined = undefined;
   /** Normalised error message (`""` when none). */
-  readonly errorText: string;
+  errorText = '';
+
+  set(
+    tool: number,
+    succeeded: boolean,
+    timed: boolean,
+    duration: number,
+    weight: number,
+    errorType: string | undefined,
+    errorText: string,
+  ): this {
+    this.tool = tool;
+    this.succeeded = succeeded;
+    this.timed = timed;
+    this.duration = duration;
+    this.weight = weight;
+    this.errorType = errorType;
+    this.errorText = errorText;
+    return this;
+  }
 }
 
 /** The sequence figures beside the table's weighted counts, one slot per entry. */

@@ -9,8 +9,9 @@ import { ContextTrie, ToolFrequency } from './context-trie';
 import { normalizeErrorMessage, wilsonLowerBound } from './evidence';
 import { NextToolPredictor, RecentCalls, type FeatureSink } from './next-tool-predictor';
 import { PositionFrequency } from './next-tool-ranker';
-import { SequenceTrie, type SequenceStats } from './sequence-trie';
-import { SessionSequenceTable, type SessionSequence } from './session-sequence-table';
+import { EndingCall, SequenceTrie, type SequenceStats } from './sequence-trie';
+import { SessionSequenceTable } from './session-sequence-table';
+import { containsSequence, sessionPattern } from './session-patterns';
 import { resolveTrackerOptions } from './usage-pattern-options';
 import { ToolRegistry } from './tool-registry';
 import { TopK, checkLimit } from './top-k';
@@ -89,6 +90,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
   readonly #predictor: NextToolPredictor;
   readonly #recent: RecentCalls;
   readonly #walk: SequenceWalk;
+  readonly #call = new EndingCall();
 
   readonly #sessions: SessionLru<SessionState>;
   readonly #withPending = new Set<SessionState>();
@@ -101,9 +103,10 @@ export class UsagePatternTracker implements MetricsSubscriber {
   #lateRecords = 0;
   #duplicates = 0;
   #invalid = 0;
-  /** Normalised error texts handed over with failed records by an engine, read when the record is committed. */
-  readonly #preparedErrors = new WeakMap<ToolExecutionMetrics, string>();
   #beforeRead: (() => void) | undefined;
+  /** The record an engine has just prepared, and its normalised error text (see `[ingestPrepared]`). */
+  #preparedRecord: ToolExecutionMetrics | undefined;
+  #preparedText = '';
 
   constructor(options: UsagePatternTrackerOptions = {}) {
     const o = resolveTrackerOptions(options);
@@ -166,11 +169,12 @@ export class UsagePatternTracker implements MetricsSubscriber {
   // ---- ingestion ----
 
   /**
-   * @internal The normalised error text of a failed record its engine is about to hand to
-   * {@link onMetric}, kept until the record is committed so the message is normalised once.
+   * @internal The normalised error text of a failed record its engine hands to {@link onMetric}
+   * next; it then travels with the record until it is committed, so the message is normalised once.
    */
   [ingestPrepared](metric: ToolExecutionMetrics, errorText: string): void {
-    this.#preparedErrors.set(metric, errorText);
+    this.#preparedRecord = metric;
+    this.#preparedText = errorText;
   }
 
   /** Counts one record (subscriber entry point). Never throws for a malformed record: it is counted in `stats().invalid`. */
@@ -179,19 +183,30 @@ export class UsagePatternTracker implements MetricsSubscriber {
       this.#invalid++;
       return;
     }
+    let errorText: string | undefined;
+    if (metric === this.#preparedRecord) {
+      errorText = this.#preparedText;
+      this.#preparedRecord = undefined;
+    }
+    this.#accept(metric, errorText);
+  }
+
+  /** A usable record, with its normalised error text when known. */
+  #accept(metric: ToolExecutionMetrics, errorText: string | undefined): void {
     const session = this.#session(metric.sessionId);
     if (metric.id !== undefined && metric.id === session.lastId) {
       this.#duplicates++;
       return;
     }
     session.lastId = metric.id;
-    if (session.pending === undefined) {
-      this.#commit(session, metric);
+    const pending = session.pending;
+    if (pending === undefined) {
+      this.#commit(session, metric, errorText);
       return;
     }
-    if (session.pending.size === 0) this.#withPending.add(session);
-    const released = session.pending.push(metric);
-    if (released !== undefined) this.#commit(session, released);
+    if (pending.size === 0) this.#withPending.add(session);
+    const released = pending.push(metric, errorText);
+    if (released !== undefined) this.#commit(session, released, pending.releasedText);
   }
 
   /** @internal Runs before every read, so an owner that defers records (a deferred AnalyticsEngine) can catch up first. */
@@ -208,7 +223,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
   }
 
   #drain(session: SessionState): void {
-    session.pending?.drain((call) => this.#commit(session, call));
+    session.pending?.drain((call, errorText) => this.#commit(session, call, errorText));
   }
 
   #session(name: string): SessionState {
@@ -257,7 +272,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     return tool;
   }
 
-  #commit(session: SessionState, m: ToolExecutionMetrics): void {
+  #commit(session: SessionState, m: ToolExecutionMetrics, preparedError: string | undefined): void {
     this.#records++;
     if (m.startTime < session.lastStart) this.#lateRecords++;
     else session.lastStart = m.startTime;
@@ -272,8 +287,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
     const history = session.history;
     const depth = Math.min(history.length, this.#maxLength - 1);
     if (depth > 0) {
-      const errorText = succeeded || !m.error ? '' : (this.#preparedErrors.get(m) ?? normalizeErrorMessage(m.error));
-      const call = { tool, succeeded, timed, duration, weight, errorType: m.errorType, errorText };
+      const errorText = succeeded || !m.error ? '' : (preparedError ?? normalizeErrorMessage(m.error));
+      const call = this.#call.set(tool, succeeded, timed, duration, weight, m.errorType, errorText);
       this.#walk.prepare(history, depth, call);
       // the session's own table first: what is new there is a sequence's first time in this session
       const firstInSession = session.sequences?.countEndingWith(this.#walk, call);
@@ -308,7 +323,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
         if (
           maximalOnly &&
           entries.some(
-            (other) => other.tools.length === length + 1 && other.occurrences === e.occurrences && contains(other.tools, e.tools),
+            (other) => other.tools.length === length + 1 && other.occurrences === e.occurrences && containsSequence(other.tools, e.tools),
           )
         )
           continue;
@@ -562,28 +577,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.#withPending.clear();
     this.#lastSession = undefined;
     this.#spare = undefined;
+    this.#preparedRecord = undefined;
     this.#records = this.#lateRecords = this.#duplicates = this.#invalid = 0;
   }
-}
-
-/** Whether `longer` (one call longer) starts or ends with `shorter`. */
-function contains(longer: readonly number[], shorter: readonly number[]): boolean {
-  let asPrefix = true;
-  let asSuffix = true;
-  for (let i = 0; i < shorter.length; i++) {
-    if (longer[i] !== shorter[i]) asPrefix = false;
-    if (longer[i + 1] !== shorter[i]) asSuffix = false;
-  }
-  return asPrefix || asSuffix;
-}
-
-function sessionPattern(sequence: string[], e: SessionSequence): SequencePattern {
-  return {
-    sequence,
-    count: e.weightedCount,
-    occurrences: e.occurrences,
-    sessions: 1,
-    avgDuration: e.timedWeight > 0 ? e.weightedDurationSum / e.timedWeight : null,
-    successRate: e.allSucceededWeight / e.weightedCount,
-  };
 }
