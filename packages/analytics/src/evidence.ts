@@ -1,3 +1,4 @@
+import { normalizeErrorMessage } from '@perftrack/core/internal';
 /**
  * Lower bound of the Wilson score interval for a proportion: with `n` trials of which
  * `rate` were hits, the true rate is at least this with the interval's confidence (z = 1.96:
@@ -21,7 +22,32 @@ export function wilsonInterval(rate: number, n: number, z = 1.96): [number, numb
 }
 
 // One normaliser for every consumer: core's record pipeline applies it once per failed record.
-export { normalizeErrorMessage } from '@perftrack/core/internal';
+export { normalizeErrorMessage };
+
+/** Messages longer than this are normalised every time (the memo's memory stays small). */
+const MEMO_MAX_MESSAGE = 512;
+const MEMO_ENTRIES = 256;
+
+/**
+ * {@link normalizeErrorMessage} with a small memo of recent messages: agents repeat the same
+ * failure text, and normalising costs about a microsecond of regular expressions. Bounded: at
+ * `MEMO_ENTRIES` distinct messages it starts over.
+ * @internal
+ */
+export class ErrorTextMemo {
+  readonly #texts = new Map<string, string>();
+
+  normalize(message: string): string {
+    if (message.length > MEMO_MAX_MESSAGE) return normalizeErrorMessage(message);
+    let text = this.#texts.get(message);
+    if (text === undefined) {
+      text = normalizeErrorMessage(message);
+      if (this.#texts.size >= MEMO_ENTRIES) this.#texts.clear();
+      this.#texts.set(message, text);
+    }
+    return text;
+  }
+}
 
 /** One group of errors: a type and a normalised message, with how often it was seen. */
 export interface CommonError {

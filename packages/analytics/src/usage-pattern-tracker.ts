@@ -6,7 +6,7 @@ import { CallHistory, SequenceWalk } from './call-history';
 import { CallReorderBuffer } from './call-reorder-buffer';
 import { ContextChain } from './context-table';
 import { ContextTrie, ToolFrequency } from './context-trie';
-import { normalizeErrorMessage, wilsonLowerBound } from './evidence';
+import { ErrorTextMemo, wilsonLowerBound } from './evidence';
 import { NextToolPredictor, RecentCalls, type FeatureSink } from './next-tool-predictor';
 import { PositionFrequency } from './next-tool-ranker';
 import { EndingCall, SequenceTrie, type SequenceStats } from './sequence-trie';
@@ -91,6 +91,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
   readonly #recent: RecentCalls;
   readonly #walk: SequenceWalk;
   readonly #call = new EndingCall();
+  readonly #errorTexts = new ErrorTextMemo();
 
   readonly #sessions: SessionLru<SessionState>;
   readonly #withPending = new Set<SessionState>();
@@ -287,7 +288,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     const history = session.history;
     const depth = Math.min(history.length, this.#maxLength - 1);
     if (depth > 0) {
-      const errorText = succeeded || !m.error ? '' : (preparedError ?? normalizeErrorMessage(m.error));
+      const errorText = succeeded || !m.error ? '' : (preparedError ?? this.#errorTexts.normalize(m.error));
       const call = this.#call.set(tool, succeeded, timed, duration, weight, m.errorType, errorText);
       this.#walk.prepare(history, depth, call);
       // the session's own table first: what is new there is a sequence's first time in this session
