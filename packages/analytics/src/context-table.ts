@@ -7,6 +7,12 @@ const NONE = -1;
 const FREED = -2;
 const ROOT = 0;
 const INITIAL_CAPACITY = 64;
+// An entry's integers side by side (`#entryStride` of them): its node, its tool, the next entry
+// of the node, then the context(s) after it; a lookup touches one cache line, not four arrays.
+const NODE = 0;
+const TOOL = 1;
+const NEXT = 2;
+const AFTER = 3;
 
 /** Extra per-entry figures kept beside a table's counts (the sequence trie's). @internal */
 export interface EntryColumns {
@@ -78,14 +84,12 @@ export class ContextTable {
   #nodeSlots = new Int32Array(0);
   #nodeMask = 0;
 
-  // entries
-  #entryNode = new Int32Array(0);
-  #entryTool = new Int32Array(0);
-  /** Next entry of the same node; for a freed entry, the next free entry. */
-  #entryNext = new Int32Array(0);
+  // entries: node, tool, next entry of the node (for a freed entry, the next free one; its node
+  // is −1), then the context `[tool] + context` (two with outcome-aware tokens: by the call's outcome)
+  #entryInts = new Int32Array(0);
+  readonly #entryStride: number;
+  #entryCapacity = 0;
   #entryCount = new Float64Array(0);
-  /** The context `[tool] + context` by entry (× 2 with outcome-aware tokens: by the call's outcome). */
-  #after = new Int32Array(0);
   #entryHigh = 0;
   #freeEntry = NONE;
   #entrySlots = new Int32Array(0);
@@ -104,6 +108,7 @@ export class ContextTable {
   ) {
     this.path = new Int32Array(maxDepth);
     this.#linksPerEntry = outcomeAware ? 2 : 1;
+    this.#entryStride = AFTER + this.#linksPerEntry;
     this.#growNodes(INITIAL_CAPACITY);
     this.#growEntries(INITIAL_CAPACITY);
     this.clear();
@@ -132,13 +137,13 @@ export class ContextTable {
   }
   /** The entry of `tool` after `node`, or −1. */
   entry(node: number, tool: number): number {
-    const nodes = this.#entryNode;
-    const tools = this.#entryTool;
+    const ints = this.#entryInts;
+    const stride = this.#entryStride;
     const slots = this.#entrySlots;
     const mask = this.#entryMask;
     for (let s = slotHash(node, tool) & mask; ; s = (s + 1) & mask) {
       const e = slots[s]!;
-      if (e === NONE || (nodes[e] === node && tools[e] === tool)) return e;
+      if (e === NONE || (ints[e * stride + NODE] === node && ints[e * stride + TOOL] === tool)) return e;
     }
   }
   parentOf(node: number): number {
@@ -169,10 +174,10 @@ export class ContextTable {
     return this.#firstEntry[node]!;
   }
   nextEntryOf(entry: number): number {
-    return this.#entryNext[entry]!;
+    return this.#entryInts[entry * this.#entryStride + NEXT]!;
   }
   toolOf(entry: number): number {
-    return this.#entryTool[entry]!;
+    return this.#entryInts[entry * this.#entryStride + TOOL]!;
   }
   countOf(entry: number): number {
     return this.#entryCount[entry]!;
@@ -194,15 +199,16 @@ export class ContextTable {
     path[0] = node;
     const linked = chain.epoch === this.epoch;
     const entries = chain.entries;
-    const after = this.#after;
-    const links = this.#linksPerEntry;
+    const ints = this.#entryInts;
+    const stride = this.#entryStride;
+    const afterOffset = AFTER + (this.#linksPerEntry === 2 ? newestFailed : 0);
     for (let k = 2; k <= depth; k++) {
-      const link = linked ? entries[k - 2]! * links + (links === 2 ? newestFailed : 0) : NONE;
-      let next = link >= 0 ? after[link]! : NONE;
+      const link = linked ? entries[k - 2]! * stride + afterOffset : NONE;
+      let next = link >= 0 ? ints[link]! : NONE;
       if (next === NONE) {
         slot = history.slot(k);
         next = this.#childOrCreate(node, this.tokenOf(history.tools[slot]!, history.succeeded[slot] === 1));
-        if (link >= 0) this.#after[link] = next;
+        if (link >= 0) ints[link] = next;
       }
       node = next;
       path[k - 1] = node;
@@ -211,21 +217,22 @@ export class ContextTable {
 
   /** The entry of `tool` after `node`, created (count 0, last in the node's entries) when new. */
   entryOrCreate(node: number, tool: number): number {
-    const nodes = this.#entryNode;
-    const tools = this.#entryTool;
+    let ints = this.#entryInts;
+    const stride = this.#entryStride;
     let slots = this.#entrySlots;
     let mask = this.#entryMask;
     let s = slotHash(node, tool) & mask;
     for (; ; s = (s + 1) & mask) {
       const e = slots[s]!;
       if (e === NONE) break;
-      if (nodes[e] === node && tools[e] === tool) return e;
+      if (ints[e * stride + NODE] === node && ints[e * stride + TOOL] === tool) return e;
     }
     let e = this.#freeEntry;
-    if (e !== NONE) this.#freeEntry = this.#entryNext[e]!;
+    if (e !== NONE) this.#freeEntry = ints[e * stride + NEXT]!;
     else {
-      if (this.#entryHigh === this.#entryNode.length) {
+      if (this.#entryHigh === this.#entryCapacity) {
         this.#growEntries(this.#entryHigh * 2);
+        ints = this.#entryInts;
         slots = this.#entrySlots;
         mask = this.#entryMask;
         for (s = slotHash(node, tool) & mask; slots[s] !== NONE; s = (s + 1) & mask);
@@ -233,15 +240,15 @@ export class ContextTable {
       e = this.#entryHigh++;
     }
     slots[s] = e;
-    this.#entryNode[e] = node;
-    this.#entryTool[e] = tool;
-    this.#entryNext[e] = NONE;
+    const at = e * stride;
+    ints[at + NODE] = node;
+    ints[at + TOOL] = tool;
+    ints[at + NEXT] = NONE;
+    for (let i = AFTER; i < stride; i++) ints[at + i] = NONE;
     this.#entryCount[e] = 0;
-    const links = this.#linksPerEntry;
-    for (let i = 0; i < links; i++) this.#after[e * links + i] = NONE;
     const last = this.#lastEntry[node]!;
     if (last === NONE) this.#firstEntry[node] = e;
-    else this.#entryNext[last] = e;
+    else ints[last * stride + NEXT] = e;
     this.#lastEntry[node] = e;
     this.#nodeEntryCount[node]!++;
     this.size++;
@@ -354,10 +361,8 @@ export class ContextTable {
   }
 
   #growEntries(capacity: number): void {
-    this.#entryNode = grownInt32(this.#entryNode, capacity);
-    this.#entryTool = grownInt32(this.#entryTool, capacity);
-    this.#entryNext = grownInt32(this.#entryNext, capacity);
-    this.#after = grownInt32(this.#after, capacity * this.#linksPerEntry);
+    this.#entryInts = grownInt32(this.#entryInts, capacity * this.#entryStride);
+    this.#entryCapacity = capacity;
     this.#entryCount = grownFloat64(this.#entryCount, capacity);
     this.columns?.grow(capacity);
     this.#entrySlots = new Int32Array(capacity * 2);
@@ -379,9 +384,11 @@ export class ContextTable {
   #rehashEntries(): void {
     const slots = this.#entrySlots.fill(NONE);
     const mask = this.#entryMask;
+    const ints = this.#entryInts;
+    const stride = this.#entryStride;
     for (let e = 0; e < this.#entryHigh; e++) {
-      if (this.#entryNode[e] === NONE) continue;
-      let s = slotHash(this.#entryNode[e]!, this.#entryTool[e]!) & mask;
+      if (ints[e * stride + NODE] === NONE) continue;
+      let s = slotHash(ints[e * stride + NODE]!, ints[e * stride + TOOL]!) & mask;
       while (slots[s] !== NONE) s = (s + 1) & mask;
       slots[s] = e;
     }
@@ -395,14 +402,16 @@ export class ContextTable {
   #prune(remove: number): void {
     const weights = new Float64Array(this.size);
     let collected = 0;
+    const ints = this.#entryInts;
+    const stride = this.#entryStride;
     for (let e = 0; e < this.#entryHigh; e++)
-      if (this.#entryNode[e] !== NONE && collected < weights.length) weights[collected++] = this.#entryCount[e]!;
+      if (ints[e * stride + NODE] !== NONE && collected < weights.length) weights[collected++] = this.#entryCount[e]!;
     if (collected === 0) return;
     const threshold = weights.subarray(0, collected).sort()[Math.min(remove, collected) - 1]!;
     const removed = this.#pruneUnder(ROOT, true, threshold, remove, 0);
     this.size -= removed;
     this.evicted += removed;
-    this.#after.fill(NONE);
+    for (let e = 0; e < this.#entryHigh; e++) for (let i = AFTER; i < stride; i++) ints[e * stride + i] = NONE;
     this.#rehashNodes();
     this.#rehashEntries();
     this.epoch++;
@@ -426,19 +435,21 @@ export class ContextTable {
     }
     if (isRoot || removed >= remove) return removed;
     previous = NONE;
+    const ints = this.#entryInts;
+    const stride = this.#entryStride;
     for (let e = this.#firstEntry[node]!; e !== NONE; ) {
       if (removed >= remove) break;
-      const following = this.#entryNext[e]!;
+      const following = ints[e * stride + NEXT]!;
       const weight = this.#entryCount[e]!;
       if (weight <= threshold) {
         if (previous === NONE) this.#firstEntry[node] = following;
-        else this.#entryNext[previous] = following;
+        else ints[previous * stride + NEXT] = following;
         if (this.#lastEntry[node] === e) this.#lastEntry[node] = previous;
         this.#nodeEntryCount[node]!--;
         this.#nodeTotal[node]! -= weight;
         this.columns?.release(e);
-        this.#entryNode[e] = NONE;
-        this.#entryNext[e] = this.#freeEntry;
+        ints[e * stride + NODE] = NONE;
+        ints[e * stride + NEXT] = this.#freeEntry;
         this.#freeEntry = e;
         removed++;
       } else previous = e;

@@ -1,7 +1,7 @@
 import { ErrorTally } from './evidence';
 import type { CallHistory, SequenceWalk } from './call-history';
 import { ContextTable, type ContextChain, type EntryColumns } from './context-table';
-import { grownFloat64, grownInt32 } from './grown-array';
+import { grownFloat64 } from './grown-array';
 
 /** Figures of one sequence: a context of earlier calls followed by one tool. @internal */
 export interface SequenceStats {
@@ -53,44 +53,51 @@ export class EndingCall {
   }
 }
 
-/** The sequence figures beside the table's weighted counts, one slot per entry. */
+// The sequence figures of an entry, side by side in one array (`STRIDE` numbers an entry), so
+// counting a call touches one or two cache lines per sequence instead of one per figure.
+const OCCURRENCES = 0;
+const SESSIONS = 1;
+const LAST_SESSION = 2;
+const DURATION_SUM = 3;
+const TIMED_WEIGHT = 4;
+const SUCCEEDED_WEIGHT = 5;
+const FAILED_WEIGHT = 6;
+const FAILURES = 7;
+const STRIDE = 8;
+
+/** The sequence figures beside the table's weighted counts. */
 class SequenceColumns implements EntryColumns {
-  occurrences = new Int32Array(0);
-  sessions = new Int32Array(0);
-  lastSessionSerial = new Int32Array(0);
-  weightedDurationSum = new Float64Array(0);
-  timedWeight = new Float64Array(0);
-  allSucceededWeight = new Float64Array(0);
-  lastFailedWeight = new Float64Array(0);
-  lastFailures = new Int32Array(0);
+  figures = new Float64Array(0);
   /** Error tallies of entries whose last call failed (sparse). */
   readonly errors: Array<ErrorTally | undefined> = [];
 
   grow(capacity: number): void {
-    this.occurrences = grownInt32(this.occurrences, capacity);
-    this.sessions = grownInt32(this.sessions, capacity);
-    this.lastSessionSerial = grownInt32(this.lastSessionSerial, capacity);
-    this.weightedDurationSum = grownFloat64(this.weightedDurationSum, capacity);
-    this.timedWeight = grownFloat64(this.timedWeight, capacity);
-    this.allSucceededWeight = grownFloat64(this.allSucceededWeight, capacity);
-    this.lastFailedWeight = grownFloat64(this.lastFailedWeight, capacity);
-    this.lastFailures = grownInt32(this.lastFailures, capacity);
+    this.figures = grownFloat64(this.figures, capacity * STRIDE);
   }
 
   reset(entry: number): void {
-    this.occurrences[entry] = 0;
-    this.sessions[entry] = 0;
-    this.lastSessionSerial[entry] = -1;
-    this.weightedDurationSum[entry] = 0;
-    this.timedWeight[entry] = 0;
-    this.allSucceededWeight[entry] = 0;
-    this.lastFailedWeight[entry] = 0;
-    this.lastFailures[entry] = 0;
+    const f = this.figures;
+    const at = entry * STRIDE;
+    f[at + OCCURRENCES] = 0;
+    f[at + SESSIONS] = 0;
+    f[at + LAST_SESSION] = -1;
+    f[at + DURATION_SUM] = 0;
+    f[at + TIMED_WEIGHT] = 0;
+    f[at + SUCCEEDED_WEIGHT] = 0;
+    f[at + FAILED_WEIGHT] = 0;
+    f[at + FAILURES] = 0;
     if (this.errors[entry] !== undefined) this.errors[entry] = undefined;
   }
 
   release(entry: number): void {
     if (this.errors[entry] !== undefined) this.errors[entry] = undefined;
+  }
+
+  occurrencesOf(entry: number): number {
+    return this.figures[entry * STRIDE + OCCURRENCES]!;
+  }
+  failuresOf(entry: number): number {
+    return this.figures[entry * STRIDE + FAILURES]!;
   }
 }
 
@@ -105,25 +112,25 @@ class SequenceStatsView implements SequenceStats {
     return this.table.countOf(this.entry);
   }
   get occurrences(): number {
-    return this.columns.occurrences[this.entry]!;
+    return this.columns.figures[this.entry * STRIDE + OCCURRENCES]!;
   }
   get sessions(): number {
-    return this.columns.sessions[this.entry]!;
+    return this.columns.figures[this.entry * STRIDE + SESSIONS]!;
   }
   get weightedDurationSum(): number {
-    return this.columns.weightedDurationSum[this.entry]!;
+    return this.columns.figures[this.entry * STRIDE + DURATION_SUM]!;
   }
   get timedWeight(): number {
-    return this.columns.timedWeight[this.entry]!;
+    return this.columns.figures[this.entry * STRIDE + TIMED_WEIGHT]!;
   }
   get allSucceededWeight(): number {
-    return this.columns.allSucceededWeight[this.entry]!;
+    return this.columns.figures[this.entry * STRIDE + SUCCEEDED_WEIGHT]!;
   }
   get lastFailedWeight(): number {
-    return this.columns.lastFailedWeight[this.entry]!;
+    return this.columns.figures[this.entry * STRIDE + FAILED_WEIGHT]!;
   }
   get lastFailures(): number {
-    return this.columns.lastFailures[this.entry]!;
+    return this.columns.figures[this.entry * STRIDE + FAILURES]!;
   }
   get errors(): ErrorTally | undefined {
     return this.columns.errors[this.entry];
@@ -185,18 +192,21 @@ export class SequenceTrie {
       chain.entries[k] = entry;
       const weight = walk.weights[k]!;
       table.add(node, entry, weight);
-      c.occurrences[entry]!++;
-      if (firstInSession !== undefined ? (firstInSession & (1 << k)) !== 0 : c.lastSessionSerial[entry] !== sessionSerial)
-        c.sessions[entry]!++;
-      c.lastSessionSerial[entry] = sessionSerial;
+      // entryOrCreate may have grown the figures
+      const figures = c.figures;
+      const at = entry * STRIDE;
+      figures[at + OCCURRENCES]!++;
+      if (firstInSession !== undefined ? (firstInSession & (1 << k)) !== 0 : figures[at + LAST_SESSION] !== sessionSerial)
+        figures[at + SESSIONS]!++;
+      figures[at + LAST_SESSION] = sessionSerial;
       if (walk.allTimed[k] === 1) {
-        c.weightedDurationSum[entry]! += weight * walk.durations[k]!;
-        c.timedWeight[entry]! += weight;
+        figures[at + DURATION_SUM]! += weight * walk.durations[k]!;
+        figures[at + TIMED_WEIGHT]! += weight;
       }
-      if (walk.allSucceeded[k] === 1) c.allSucceededWeight[entry]! += weight;
+      if (walk.allSucceeded[k] === 1) figures[at + SUCCEEDED_WEIGHT]! += weight;
       if (!call.succeeded) {
-        c.lastFailedWeight[entry]! += weight;
-        c.lastFailures[entry]!++;
+        figures[at + FAILED_WEIGHT]! += weight;
+        figures[at + FAILURES]!++;
         (c.errors[entry] ??= new ErrorTally(5)).add(call.errorType, call.errorText, 1);
       }
     }
@@ -244,7 +254,7 @@ export class SequenceTrie {
     const lastFailures = stats.lastFailures;
     for (let child = table.firstChildOf(node); child !== -1; child = table.nextSiblingOf(child)) {
       const other = table.entry(child, last);
-      if (other !== -1 && c.occurrences[other] === occurrences && c.lastFailures[other] === lastFailures) return true;
+      if (other !== -1 && c.occurrencesOf(other) === occurrences && c.failuresOf(other) === lastFailures) return true;
     }
     if (!afterToo) return false;
     // one call after: its context, newest first, is this sequence reversed
@@ -252,7 +262,7 @@ export class SequenceTrie {
     let extended = table.root;
     for (let i = sequence.length - 1; extended !== -1 && i >= 0; i--) extended = table.child(extended, sequence[i]!);
     if (extended === -1) return false;
-    for (let e = table.firstEntryOf(extended); e !== -1; e = table.nextEntryOf(e)) if (c.occurrences[e] === occurrences) return true;
+    for (let e = table.firstEntryOf(extended); e !== -1; e = table.nextEntryOf(e)) if (c.occurrencesOf(e) === occurrences) return true;
     return false;
   }
 
