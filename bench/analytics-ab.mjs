@@ -7,7 +7,8 @@
 // 2. Ingestion cost: rounds alternate between A and B (order flipped each round), each a fresh
 //    engine (AB_SINK=engine, default), tracker or figures-only engine fed AB_RECORDS records of
 //    bench/analytics.bench.mjs; median ns a record of process CPU, and B/A.
-// Env: AB_RECORDS (300000), AB_ROUNDS (7), AB_SINK (engine|tracker|figures|all), AB_CHECK (1), AB_TIME (1).
+// Env: AB_RECORDS (300000), AB_ROUNDS (7), AB_SINK (engine|tracker|figures|all), AB_CHECK (1), AB_TIME (1),
+// AB_SHARED_SESSION_IDS (0; 1: a session's records share one session id string, as a live agent's do).
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { createSeededRandom } from '@perftrack/core';
@@ -133,7 +134,16 @@ async function time() {
   const rounds = Number(process.env.AB_ROUNDS ?? 7);
   const sinkKind = process.env.AB_SINK ?? 'engine';
   const kinds = sinkKind === 'all' ? ['engine', 'tracker', 'figures'] : [sinkKind];
-  const input = records(target);
+  let input = records(target);
+  if (process.env.AB_SHARED_SESSION_IDS === '1') {
+    // one session id string per session, as a live agent passes it (records() makes one per record)
+    const ids = new Map();
+    input = input.map((r) => {
+      let id = ids.get(r.sessionId);
+      if (id === undefined) ids.set(r.sessionId, (id = r.sessionId));
+      return { ...r, sessionId: id };
+    });
+  }
   for (const kind of kinds) {
     const ns = sides.map(() => []);
     for (let round = 0; round < rounds; round++) {
