@@ -34,18 +34,17 @@ export class CallReorderBuffer {
    * buffer holds more than `window` (its text in {@link releasedText}), else `undefined`.
    */
   push(call: ToolExecutionMetrics, text?: string): ToolExecutionMetrics | undefined {
-    const capacity = this.#slots.length;
     let i = this.#count;
     while (i > 0) {
-      const from = (this.#head + i - 1) % capacity;
+      const from = this.#wrap(this.#head + i - 1);
       const before = this.#slots[from]!;
       if (callOrder(before, call) <= 0) break;
-      const to = (this.#head + i) % capacity;
+      const to = this.#wrap(this.#head + i);
       this.#slots[to] = before;
       this.#texts[to] = this.#texts[from];
       i--;
     }
-    const at = (this.#head + i) % capacity;
+    const at = this.#wrap(this.#head + i);
     this.#slots[at] = call;
     this.#texts[at] = text;
     this.#count++;
@@ -60,12 +59,18 @@ export class CallReorderBuffer {
     }
   }
 
+  /** `index % capacity` for an index below twice the capacity, without an integer division. */
+  #wrap(index: number): number {
+    const capacity = this.#slots.length;
+    return index >= capacity ? index - capacity : index;
+  }
+
   #popOldest(): ToolExecutionMetrics {
     const call = this.#slots[this.#head]!;
     this.releasedText = this.#texts[this.#head];
     this.#texts[this.#head] = undefined;
     this.#slots[this.#head] = undefined;
-    this.#head = (this.#head + 1) % this.#slots.length;
+    this.#head = this.#wrap(this.#head + 1);
     this.#count--;
     return call;
   }
