@@ -4,24 +4,29 @@
 //    often, outcome-free, N = 3 and 8, seeded sample weights); then every prefix of every session
 //    is predicted (names only and with outcomes), with patterns, error-prone patterns, stats and
 //    session predictions: toolId/support/order equal, probabilities within 1e-12.
-// 2. Ingestion cost: rounds alternate between A and B (order flipped each round), each a fresh
-//    engine (AB_SINK=engine, default), tracker or figures-only engine fed AB_RECORDS records of
-//    bench/analytics.bench.mjs; median ns a record of process CPU, and B/A.
+// 2. Ingestion cost: rounds alternate between A and B (order flipped each round), each a child
+//    process that feeds fresh engines (AB_SINK=engine, default), trackers or figures-only engines
+//    AB_RECORDS records of bench/analytics.bench.mjs three times; median ns a record of process
+//    CPU, and B/A.
 // Env: AB_RECORDS (300000), AB_ROUNDS (7), AB_SINK (engine|tracker|figures|all), AB_CHECK (1), AB_TIME (1),
 // AB_SHARED_SESSION_IDS (0; 1: a session's records share one session id string, as a live agent's do).
-import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { createSeededRandom } from '@perftrack/core';
 import { records } from './analytics.bench.mjs';
 import { loadTraceSessions } from './traces.mjs';
 
-const [a, b] = process.argv.slice(2);
-if (!a) throw new Error('usage: node --expose-gc bench/analytics-ab.mjs <dist of A> [<dist of B>]');
+const childMode = process.argv[2] === '--child';
+const [a, b] = childMode ? [] : process.argv.slice(2);
+if (!childMode && !a) throw new Error('usage: node --expose-gc bench/analytics-ab.mjs <dist of A> [<dist of B>]');
 const load = (dist) => (dist ? import(pathToFileURL(resolve(dist, 'index.mjs')).href) : import('@perftrack/analytics'));
-const sides = [
-  { name: `A ${a}`, lib: await load(a) },
-  { name: `B ${b ?? '@perftrack/analytics'}`, lib: await load(b) },
-];
+const sides = childMode
+  ? []
+  : [
+      { name: `A ${a}`, lib: await load(a) },
+      { name: `B ${b ?? '@perftrack/analytics'}`, lib: await load(b) },
+    ];
 
 function compare(what, x, y, mismatches) {
   const walk = (p, u, v) => {
@@ -110,10 +115,10 @@ function check() {
     );
   }
   // the engine's figures (error tallies, per-session tools) on records with durations
-  const input = records(200_000);
+  const engineInput = records(200_000);
   const engines = sides.map((side) => new side.lib.AnalyticsEngine());
-  for (const r of input) for (const e of engines) e.onMetric(r);
-  const sessionIds = [...new Set(input.slice(-3000).map((r) => r.sessionId))];
+  for (const r of engineInput) for (const e of engines) e.onMetric(r);
+  const sessionIds = [...new Set(engineInput.slice(-3000).map((r) => r.sessionId))];
   const strip = (x) => JSON.parse(JSON.stringify(x, (k, v) => (k === 'generatedAt' ? undefined : v)));
   for (const [what, read] of [
     ['engine analyze', (e) => e.analyze()],
@@ -129,44 +134,72 @@ function check() {
   if (mismatches.length > 0) process.exitCode = 1;
 }
 
-async function time() {
-  const target = Number(process.env.AB_RECORDS ?? 300_000);
-  const rounds = Number(process.env.AB_ROUNDS ?? 7);
-  const sinkKind = process.env.AB_SINK ?? 'engine';
-  const kinds = sinkKind === 'all' ? ['engine', 'tracker', 'figures'] : [sinkKind];
-  let input = records(target);
+/** One side's cost in this process: `runs` fresh sinks fed the records; the median ns a record. */
+async function measureHere(lib, kind, input, runs) {
+  const ns = [];
+  for (let run = 0; run < runs; run++) {
+    const { UsagePatternTracker, AnalyticsEngine } = lib;
+    const sink = kind === 'tracker' ? new UsagePatternTracker() : new AnalyticsEngine(kind === 'figures' ? { patterns: false } : {});
+    globalThis.gc?.();
+    const t0 = process.cpuUsage();
+    for (const r of input) sink.onMetric(r);
+    if (kind === 'tracker') sink.settle();
+    else await sink.flush();
+    const u = process.cpuUsage(t0);
+    ns.push(((u.user + u.system) * 1000) / input.length);
+  }
+  return median(ns);
+}
+
+function median(xs) {
+  return [...xs].sort((p, q) => p - q)[xs.length >> 1];
+}
+
+function input() {
+  let out = records(Number(process.env.AB_RECORDS ?? 300_000));
   if (process.env.AB_SHARED_SESSION_IDS === '1') {
     // one session id string per session, as a live agent passes it (records() makes one per record)
     const ids = new Map();
-    input = input.map((r) => {
+    out = out.map((r) => {
       let id = ids.get(r.sessionId);
       if (id === undefined) ids.set(r.sessionId, (id = r.sessionId));
       return { ...r, sessionId: id };
     });
   }
+  return out;
+}
+
+// Each measurement runs in a child process of its own: two builds loaded into one process are not
+// measured alike (the copy loaded second ran ~25% faster in an A/A test of two identical copies).
+async function time() {
+  const rounds = Number(process.env.AB_ROUNDS ?? 5);
+  const sinkKind = process.env.AB_SINK ?? 'engine';
+  const kinds = sinkKind === 'all' ? ['engine', 'tracker', 'figures'] : [sinkKind];
+  const dists = [a, b ?? ''];
   for (const kind of kinds) {
-    const ns = sides.map(() => []);
+    const ns = [[], []];
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? [0, 1] : [1, 0];
-      for (const i of order) {
-        const { UsagePatternTracker, AnalyticsEngine } = sides[i].lib;
-        const sink = kind === 'tracker' ? new UsagePatternTracker() : new AnalyticsEngine(kind === 'figures' ? { patterns: false } : {});
-        globalThis.gc?.();
-        const t0 = process.cpuUsage();
-        for (const r of input) sink.onMetric(r);
-        if (kind === 'tracker') sink.settle();
-        else await sink.flush();
-        const u = process.cpuUsage(t0);
-        ns[i].push(((u.user + u.system) * 1000) / input.length);
+      for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
+        const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', dists[i], kind], {
+          encoding: 'utf8',
+          env: { ...process.env },
+        });
+        if (child.status !== 0) throw new Error(`child failed: ${child.stderr}`);
+        ns[i].push(Number(child.stdout.trim().split('\n').at(-1)));
       }
     }
-    const median = (xs) => [...xs].sort((p, q) => p - q)[xs.length >> 1];
     const [ma, mb] = ns.map(median);
     console.log(
-      `${kind}: A ${ma.toFixed(0)} ns/record, B ${mb.toFixed(0)} ns/record, B/A ${(mb / ma).toFixed(3)} (median of ${rounds} rounds of ${input.length} records)`,
+      `${kind}: A ${ma.toFixed(0)} ns/record, B ${mb.toFixed(0)} ns/record, B/A ${(mb / ma).toFixed(3)} (median of ${rounds} processes a side, each the median of 3 runs of ${Number(process.env.AB_RECORDS ?? 300_000)} records)`,
     );
   }
 }
 
-if (process.env.AB_CHECK !== '0') check();
-if (process.env.AB_TIME !== '0') await time();
+if (process.argv[2] === '--child') {
+  const [, , , dist, kind] = process.argv;
+  const lib = await load(dist || undefined);
+  console.log((await measureHere(lib, kind, input(), 3)).toFixed(1));
+  process.exit(0);
+}
+if (!childMode && process.env.AB_CHECK !== '0') check();
+if (!childMode && process.env.AB_TIME !== '0') await time();
