@@ -141,7 +141,7 @@ class SequenceStatsView implements SequenceStats {
  * Counts every contiguous sequence of 2..N calls that ends with a new call, in a
  * {@link ContextTable} keyed by tool index (context stored newest call first, so the sequences
  * ending here are the call's entries after each of its contexts). The table's weighted counts
- * and totals are also the outcome-free prediction model's (see `ContextTrie.over`). Bounded by
+ * and totals are also the outcome-free prediction model's (a `ContextTrie` reads the same table). Bounded by
  * `maxEntries`; past it the lightest entries are evicted until half of the bound is left.
  * @internal
  */

@@ -5,6 +5,7 @@ import { ingestPrepared } from './prepared-ingest';
 import { CallHistory, SequenceWalk } from './call-history';
 import { CallReorderBuffer } from './call-reorder-buffer';
 import { ContextChain } from './context-table';
+import { SessionState } from './tracker-session-state';
 import { ContextTrie, ToolFrequency } from './context-trie';
 import { ErrorTextMemo, wilsonLowerBound } from './evidence';
 import { NextToolPredictor, RecentCalls, type FeatureSink } from './next-tool-predictor';
@@ -25,25 +26,6 @@ import type {
   UsagePatternStats,
   UsagePatternTrackerOptions,
 } from './usage-pattern-types';
-
-/** Live state of one session. */
-class SessionState {
-  lastStart = -Infinity;
-  lastId = '';
-  /** Calls counted in this session (the position feature of prediction). */
-  calls = 0;
-  constructor(
-    readonly serial: number,
-    readonly name: string,
-    readonly history: CallHistory,
-    readonly pending: CallReorderBuffer | undefined,
-    /** This session's own sequences, for `{ sessionId }` views and exact session counts. */
-    readonly sequences: SessionSequenceTable | undefined,
-    /** Where its last call left the sequence table and the outcome-aware contexts. */
-    readonly sequenceChain: ContextChain,
-    readonly outcomeChain: ContextChain | undefined,
-  ) {}
-}
 
 /** The default instance, shared by every copy of this package of one version line (see core's `sharedDefault`). */
 const defaultTracker = sharedDefault<UsagePatternTracker>('@perftrack/analytics:UsagePatternTracker', VERSION);
