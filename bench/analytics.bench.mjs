@@ -143,7 +143,7 @@ export function readmeTable(doc) {
     `| \`getInsights()\` on ${doc.records.toLocaleString('en-US')} records (${doc.sessions.toLocaleString('en-US')} sessions) | ${doc.getInsightsMs.median} ms (target < 100) |`,
     `| \`predictNextTools\`, 4-call / 30-call sequence, model of ${doc.predictNs.trainedSessions.toLocaleString('en-US')} sessions | ${doc.predictNs.sequenceOf4} / ${doc.predictNs.sequenceOf30} ns (target < 5,000) |`,
     `| heap and array buffers held after 1 M records (bounded: 1,000 sessions, 100 k sequences) | ${doc.heapHeldMB} MB |`,
-    `| heap held after 1 M records over 100,000 sessions (same bounds) | ${doc.heapHeldOver100kSessionsMB ?? '–'} MB |`,
+    `| heap and array buffers held after 1 M records over 100,000 sessions (same bounds) | ${doc.heapHeldOver100kSessionsMB ?? '–'} MB |`,
     `| p50 / p95 / p99 error vs exact sort (bound 1%) | ${(doc.quantileRelativeError.measured.p50 * 100).toFixed(2)}% / ${(doc.quantileRelativeError.measured.p95 * 100).toFixed(2)}% / ${(doc.quantileRelativeError.measured.p99 * 100).toFixed(2)}% |`,
   ].join('\n');
 }
