@@ -11,7 +11,7 @@ import { checkInteger, foldToolId, SessionLru } from '@perftrack/core/internal';
 import { ingestPrepared } from './prepared-ingest';
 import { AnomalyDetector, type AnomalyDetectorOptions } from './anomaly-detector';
 import { compileCostModel, emptyCost, type CompiledCostModel, type CostBreakdown, type CostModel } from './cost';
-import { normalizeErrorMessage, wilsonLowerBound } from './evidence';
+import { ErrorTextMemo, wilsonLowerBound } from './evidence';
 import { ScopeAccumulator } from './figure-accumulators';
 import { DEFAULT_FAILURE_COST_MS, failingSequence, rankRecommendations, type Recommendation } from './recommendations';
 import { isDominant, isErrorProne, isSlow, toolFindings, type ToolExtras } from './tool-findings';
@@ -200,6 +200,7 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
   readonly #cost: CompiledCostModel | undefined;
   /** Reused for each record's cost (no allocation per record). */
   readonly #oneCost: CostBreakdown = emptyCost();
+  readonly #errorTexts = new ErrorTextMemo();
   #otherRecords = 0;
   #invalid = 0;
   readonly #beforeRead: (() => void) | undefined;
@@ -317,7 +318,7 @@ export class AnalyticsEngine implements MetricsSubscriber, BatchSink {
       metric,
       weightOf(metric),
       isTimed(metric),
-      metric.success !== true && metric.error ? normalizeErrorMessage(metric.error) : '',
+      metric.success !== true && metric.error ? this.#errorTexts.normalize(metric.error) : '',
     );
   }
 

@@ -13,41 +13,64 @@ export function callOrder(a: ToolExecutionMetrics, b: ToolExecutionMetrics): num
  */
 export class CallReorderBuffer {
   readonly #slots: (ToolExecutionMetrics | undefined)[];
+  /** Each held call's normalised error text, when its sender prepared one. */
+  readonly #texts: (string | undefined)[];
   #head = 0;
+  /** The error text of the call {@link push} last released. */
+  releasedText: string | undefined;
   #count = 0;
 
   constructor(readonly window: number) {
     this.#slots = new Array<ToolExecutionMetrics | undefined>(window + 1);
+    this.#texts = new Array<string | undefined>(window + 1);
   }
 
   get size(): number {
     return this.#count;
   }
 
-  /** Adds a call in order; returns the earliest call when the buffer holds more than `window`, else `undefined`. */
-  push(call: ToolExecutionMetrics): ToolExecutionMetrics | undefined {
-    const capacity = this.#slots.length;
+  /**
+   * Adds a call (with its error text, if prepared) in order; returns the earliest call when the
+   * buffer holds more than `window` (its text in {@link releasedText}), else `undefined`.
+   */
+  push(call: ToolExecutionMetrics, text?: string): ToolExecutionMetrics | undefined {
     let i = this.#count;
     while (i > 0) {
-      const before = this.#slots[(this.#head + i - 1) % capacity]!;
+      const from = this.#wrap(this.#head + i - 1);
+      const before = this.#slots[from]!;
       if (callOrder(before, call) <= 0) break;
-      this.#slots[(this.#head + i) % capacity] = before;
+      const to = this.#wrap(this.#head + i);
+      this.#slots[to] = before;
+      this.#texts[to] = this.#texts[from];
       i--;
     }
-    this.#slots[(this.#head + i) % capacity] = call;
+    const at = this.#wrap(this.#head + i);
+    this.#slots[at] = call;
+    this.#texts[at] = text;
     this.#count++;
     return this.#count > this.window ? this.#popOldest() : undefined;
   }
 
-  /** Releases every held call, oldest first. */
-  drain(each: (call: ToolExecutionMetrics) => void): void {
-    while (this.#count > 0) each(this.#popOldest());
+  /** Releases every held call, oldest first, with its error text. */
+  drain(each: (call: ToolExecutionMetrics, text: string | undefined) => void): void {
+    while (this.#count > 0) {
+      const call = this.#popOldest();
+      each(call, this.releasedText);
+    }
+  }
+
+  /** `index % capacity` for an index below twice the capacity, without an integer division. */
+  #wrap(index: number): number {
+    const capacity = this.#slots.length;
+    return index >= capacity ? index - capacity : index;
   }
 
   #popOldest(): ToolExecutionMetrics {
     const call = this.#slots[this.#head]!;
+    this.releasedText = this.#texts[this.#head];
+    this.#texts[this.#head] = undefined;
     this.#slots[this.#head] = undefined;
-    this.#head = (this.#head + 1) % this.#slots.length;
+    this.#head = this.#wrap(this.#head + 1);
     this.#count--;
     return call;
   }

@@ -1,78 +1,96 @@
 import type { CallHistory } from './call-history';
-import { pruneLightest, type PrunableNode } from './tree-pruning';
+import { type ContextChain, ContextTable } from './context-table';
 
-/** What followed one context: weighted counts by next tool, and their total. @internal */
-export class ContextNode implements PrunableNode<number> {
-  readonly next = new Map<number, number>();
-  total = 0;
-  children: Map<number, ContextNode> | undefined;
+/** What followed one context, as prediction reads it. @internal */
+export interface NextTools {
+  /** Visits each next tool in the order it was first seen after this context, with its weighted count. */
+  forEach(visit: (count: number, tool: number) => void): void;
+  /** Distinct next tools. */
+  readonly size: number;
+}
+
+/** The contexts one call older than a context, by that call's token. @internal */
+export interface OlderContexts {
+  get(token: number): ContextNode | undefined;
+}
+
+/** One context of a {@link ContextTrie}: its next tools, their weighted total, its older contexts. @internal */
+export interface ContextNode {
+  readonly next: NextTools;
+  readonly total: number;
+  readonly children: OlderContexts | undefined;
+}
+
+/** A read cursor on one node of a {@link ContextTable} (made per read; the table holds no objects). */
+class ContextNodeView implements ContextNode, NextTools, OlderContexts {
+  constructor(
+    readonly table: ContextTable,
+    readonly node: number,
+  ) {}
+  get next(): NextTools {
+    return this;
+  }
+  get total(): number {
+    return this.table.totalOf(this.node);
+  }
+  get children(): OlderContexts | undefined {
+    return this.table.hasChildren(this.node) ? this : undefined;
+  }
+  get size(): number {
+    return this.table.entryCountOf(this.node);
+  }
+  get(token: number): ContextNode | undefined {
+    const child = this.table.child(this.node, token);
+    return child === -1 ? undefined : new ContextNodeView(this.table, child);
+  }
+  forEach(visit: (count: number, tool: number) => void): void {
+    const table = this.table;
+    for (let e = table.firstEntryOf(this.node); e !== -1; e = table.nextEntryOf(e)) visit(table.countOf(e), table.toolOf(e));
+  }
 }
 
 /**
  * Counts of the next tool after each context of 1..`maxContext` earlier calls, for prediction.
  * A context step is a token: the tool index, or with `outcomeAware` `tool × 2 + failed`, so a
- * failed call is a different context from a successful one. Bounded like the sequence trie.
+ * failed call is a different context from a successful one. Held in a {@link ContextTable}: its
+ * own, or (outcome-free) the sequence trie's, whose weighted counts are the same numbers.
  * @internal
  */
 export class ContextTrie {
-  root = new ContextNode();
-  /** (context, next tool) entries held. */
-  size = 0;
-  evicted = 0;
+  readonly root: ContextNode;
 
-  constructor(
-    readonly maxEntries: number,
-    readonly outcomeAware: boolean,
-  ) {}
+  constructor(readonly table: ContextTable) {
+    this.root = new ContextNodeView(table, table.root);
+  }
+
+  /** A trie with its own table. */
+  static create(maxEntries: number, outcomeAware: boolean, maxDepth: number): ContextTrie {
+    return new ContextTrie(new ContextTable(maxEntries, outcomeAware, maxDepth));
+  }
+
+  get outcomeAware(): boolean {
+    return this.table.outcomeAware;
+  }
+  /** (context, next tool) entries held. */
+  get size(): number {
+    return this.table.size;
+  }
+  get evicted(): number {
+    return this.table.evicted;
+  }
 
   /** The token of a call. */
   tokenOf(tool: number, succeeded: boolean): number {
-    return this.outcomeAware ? tool * 2 + (succeeded ? 0 : 1) : tool;
+    return this.table.tokenOf(tool, succeeded);
   }
 
-  /** Counts `tool` (weight `weight`) after each context formed by the last 1..`depth` calls of `history`. */
-  count(history: CallHistory, depth: number, tool: number, weight: number): void {
-    let node = this.root;
-    let contextWeight = weight;
-    for (let back = 1; back <= depth; back++) {
-      const slot = history.slot(back);
-      const token = this.tokenOf(history.tools[slot]!, history.succeeded[slot] === 1);
-      let children = node.children;
-      if (children === undefined) children = node.children = new Map();
-      let child = children.get(token);
-      if (child === undefined) {
-        child = new ContextNode();
-        children.set(token, child);
-      }
-      node = child;
-      contextWeight *= history.weights[slot]!;
-      const before = node.next.get(tool);
-      if (before === undefined) this.size++;
-      node.next.set(tool, (before ?? 0) + contextWeight);
-      node.total += contextWeight;
-    }
-    if (this.size > this.maxEntries) this.#prune();
+  /** Counts `tool` (weight `weight`) after each context formed by the last 1..`depth` calls of `history`; leaves its entries in `chain`. */
+  count(chain: ContextChain, history: CallHistory, depth: number, tool: number, weight: number): void {
+    this.table.count(chain, history, depth, tool, weight);
   }
 
   clear(): void {
-    this.root = new ContextNode();
-    this.size = 0;
-    this.evicted = 0;
-  }
-
-  #prune(): void {
-    const remove = this.size - (this.maxEntries >> 1);
-    const removed = pruneLightest<number>(
-      this.root,
-      this.size,
-      remove,
-      (w) => w,
-      (node, w) => {
-        (node as ContextNode).total -= w;
-      },
-    );
-    this.size -= removed;
-    this.evicted += removed;
+    this.table.clear();
   }
 }
 

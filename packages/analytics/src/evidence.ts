@@ -1,3 +1,4 @@
+import { normalizeErrorMessage } from '@perftrack/core/internal';
 /**
  * Lower bound of the Wilson score interval for a proportion: with `n` trials of which
  * `rate` were hits, the true rate is at least this with the interval's confidence (z = 1.96:
@@ -21,7 +22,32 @@ export function wilsonInterval(rate: number, n: number, z = 1.96): [number, numb
 }
 
 // One normaliser for every consumer: core's record pipeline applies it once per failed record.
-export { normalizeErrorMessage } from '@perftrack/core/internal';
+export { normalizeErrorMessage };
+
+/** Messages longer than this are normalised every time (the memo's memory stays small). */
+const MEMO_MAX_MESSAGE = 512;
+const MEMO_ENTRIES = 256;
+
+/**
+ * {@link normalizeErrorMessage} with a small memo of recent messages: agents repeat the same
+ * failure text, and normalising costs about a microsecond of regular expressions. Bounded: at
+ * `MEMO_ENTRIES` distinct messages it starts over.
+ * @internal
+ */
+export class ErrorTextMemo {
+  readonly #texts = new Map<string, string>();
+
+  normalize(message: string): string {
+    if (message.length > MEMO_MAX_MESSAGE) return normalizeErrorMessage(message);
+    let text = this.#texts.get(message);
+    if (text === undefined) {
+      text = normalizeErrorMessage(message);
+      if (this.#texts.size >= MEMO_ENTRIES) this.#texts.clear();
+      this.#texts.set(message, text);
+    }
+    return text;
+  }
+}
 
 /** One group of errors: a type and a normalised message, with how often it was seen. */
 export interface CommonError {
@@ -45,6 +71,8 @@ export class ErrorTally {
   readonly #messages: string[] = [];
   readonly #counts: number[] = [];
   readonly #slots: number;
+  /** Whether a held key came from a part with a NUL (then keys are compared too). */
+  #hasNul = false;
 
   constructor(slots = 5) {
     this.#slots = slots;
@@ -53,11 +81,27 @@ export class ErrorTally {
   /** Counts one failure; `text` is the already normalised message (normalise once per record, not per tally). */
   add(errorType: string | undefined, text: string, weight = 1): void {
     const type = errorType || 'Error';
+    // the usual hit compares the parts, building no key; a NUL in a part could make two different
+    // pairs one key, so then the key decides, as it always did
+    const nul = this.#hasNul || type.includes('\u0000') || text.includes('\u0000');
+    if (!nul) {
+      const types = this.#types;
+      const messages = this.#messages;
+      for (let j = 0; j < types.length; j++) {
+        if (types[j] === type && messages[j] === text) {
+          this.#counts[j]! += weight;
+          return;
+        }
+      }
+    }
     const key = `${type}\u0000${text}`;
-    const i = this.#keys.indexOf(key);
-    if (i >= 0) {
-      this.#counts[i]! += weight;
-      return;
+    if (nul) {
+      const i = this.#keys.indexOf(key);
+      if (i >= 0) {
+        this.#counts[i]! += weight;
+        return;
+      }
+      this.#hasNul = true;
     }
     if (this.#keys.length < this.#slots) {
       this.#keys.push(key);

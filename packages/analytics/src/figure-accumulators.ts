@@ -46,7 +46,8 @@ export class ToolAccumulator {
   repeatW = 0;
   repeatMs = 0;
   hashes: Map<string, true> | undefined;
-  readonly errors = new ErrorTally(5);
+  /** Made at the tool's first failure: most (session, tool) pairs never fail. */
+  errors: ErrorTally | undefined;
   readonly sketch: QuantileSketch;
   cost: CostBreakdown | undefined;
 
@@ -68,7 +69,7 @@ export class ToolAccumulator {
     if (m.success !== true) {
       this.failures++;
       this.failW += w;
-      this.errors.add(m.errorType, errorText, 1);
+      (this.errors ??= new ErrorTally(5)).add(m.errorType, errorText, 1);
     }
     const mem = m.memoryUsed;
     if (typeof mem === 'number' && Number.isFinite(mem)) {
@@ -116,7 +117,7 @@ export class ToolAccumulator {
       input: this.input.summary(),
       output: this.output.summary(),
       repeatedInputs: this.repeatW,
-      commonErrors: this.errors.top(3),
+      commonErrors: this.errors?.top(3) ?? [],
       cost: this.cost === undefined ? null : { ...this.cost, perCall: this.weighted > 0 ? this.cost.total / this.weighted : 0 },
     };
   }

@@ -19,6 +19,8 @@ export interface QuantileSketchOptions {
 
 /** Adds held as (bucket, weight) pairs before a bucket array is allocated. */
 const PENDING_ADDS = 8;
+/** The bins of every sketch that has none yet (never written: its length is 0). */
+const NO_BINS = new Float64Array(0);
 
 /**
  * A streaming, mergeable quantile sketch with a relative-error guarantee (the DDSketch
@@ -35,7 +37,7 @@ export class QuantileSketch {
   readonly #minValue: number;
   readonly #invLnGamma: number;
   readonly #gamma: number;
-  #bins: Float64Array = new Float64Array(0);
+  #bins: Float64Array = NO_BINS;
   /** Bucket index held by `#bins[0]`. */
   #offset = 0;
   #lo = 0; // lowest and highest bucket index in use (valid when #binCount > 0)

@@ -145,21 +145,37 @@ export class SessionSequenceTable {
 
   /** Keeps the heaviest three quarters, compacted to the front, and rebuilds the slots. */
   #evictLightest(): void {
-    const order = Array.from({ length: this.size }, (_, e) => e).sort((a, b) => this.#weightedCount[b]! - this.#weightedCount[a]! || a - b);
-    const keep = order.slice(0, Math.floor((this.#capacity * 3) / 4)).sort((a, b) => a - b);
+    // the heaviest, ties to the earlier entry: those above the weight of the last kept, then
+    // entries at exactly that weight in entry order until the quota is full
+    const size = this.size;
+    const quota = Math.floor((this.#capacity * 3) / 4);
+    const weights = this.#weightedCount;
+    if (quota <= 0) {
+      this.size = 0;
+      this.#slots.fill(EMPTY);
+      return;
+    }
+    const sorted = weights.slice(0, size).sort();
+    const cut = sorted[size - quota]!;
+    let atCut = 0;
+    for (let e = size - quota; e < size; e++) if (sorted[e] === cut) atCut++;
     const m = this.#maxLength;
-    keep.forEach((from, to) => {
-      if (from === to) return;
-      this.#keys.copyWithin(to * m, from * m, from * m + m);
-      this.#lengths[to] = this.#lengths[from]!;
-      this.#hashes[to] = this.#hashes[from]!;
-      this.#weightedCount[to] = this.#weightedCount[from]!;
-      this.#occurrences[to] = this.#occurrences[from]!;
-      this.#durationSum[to] = this.#durationSum[from]!;
-      this.#timedWeight[to] = this.#timedWeight[from]!;
-      this.#okWeight[to] = this.#okWeight[from]!;
-    });
-    this.size = keep.length;
+    let to = 0;
+    for (let from = 0; from < size; from++) {
+      const w = weights[from]!;
+      if (w < cut || (w === cut && atCut-- <= 0)) continue;
+      const at = to++;
+      if (from === at) continue;
+      this.#keys.copyWithin(at * m, from * m, from * m + m);
+      this.#lengths[at] = this.#lengths[from]!;
+      this.#hashes[at] = this.#hashes[from]!;
+      this.#weightedCount[at] = this.#weightedCount[from]!;
+      this.#occurrences[at] = this.#occurrences[from]!;
+      this.#durationSum[at] = this.#durationSum[from]!;
+      this.#timedWeight[at] = this.#timedWeight[from]!;
+      this.#okWeight[at] = this.#okWeight[from]!;
+    }
+    this.size = to;
     this.#slots.fill(EMPTY);
     for (let e = 0; e < this.size; e++) this.#place(e);
   }

@@ -4,13 +4,16 @@ import { VERSION } from './version';
 import { ingestPrepared } from './prepared-ingest';
 import { CallHistory, SequenceWalk } from './call-history';
 import { CallReorderBuffer } from './call-reorder-buffer';
+import { ContextChain } from './context-table';
+import { SessionState } from './tracker-session-state';
 import { ContextTrie, ToolFrequency } from './context-trie';
-import { normalizeErrorMessage, wilsonLowerBound } from './evidence';
+import { ErrorTextMemo, wilsonLowerBound } from './evidence';
 import { NextToolPredictor, RecentCalls, type FeatureSink } from './next-tool-predictor';
 import { RecallCounts } from './next-tool-recall-counts';
 import { PositionFrequency } from './next-tool-ranker';
-import { SequenceTrie, type SequenceStats } from './sequence-trie';
-import { SessionSequenceTable, type SessionSequence } from './session-sequence-table';
+import { EndingCall, SequenceTrie, type SequenceStats } from './sequence-trie';
+import { SessionSequenceTable } from './session-sequence-table';
+import { containsSequence, sessionPattern } from './session-patterns';
 import { resolveTrackerOptions } from './usage-pattern-options';
 import { ToolRegistry } from './tool-registry';
 import { TopK, checkLimit } from './top-k';
@@ -24,22 +27,6 @@ import type {
   UsagePatternStats,
   UsagePatternTrackerOptions,
 } from './usage-pattern-types';
-
-/** Live state of one session. */
-class SessionState {
-  lastStart = -Infinity;
-  lastId = '';
-  /** Calls counted in this session (the position feature of prediction). */
-  calls = 0;
-  constructor(
-    readonly serial: number,
-    readonly name: string,
-    readonly history: CallHistory,
-    readonly pending: CallReorderBuffer | undefined,
-    /** This session's own sequences, for `{ sessionId }` views and exact session counts. */
-    readonly sequences: SessionSequenceTable | undefined,
-  ) {}
-}
 
 /** The default instance, shared by every copy of this package of one version line (see core's `sharedDefault`). */
 const defaultTracker = sharedDefault<UsagePatternTracker>('@perftrack/analytics:UsagePatternTracker', VERSION);
@@ -87,6 +74,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
   readonly #predictor: NextToolPredictor;
   readonly #recent: RecentCalls;
   readonly #walk: SequenceWalk;
+  readonly #call = new EndingCall();
+  readonly #errorTexts = new ErrorTextMemo();
 
   readonly #sessions: SessionLru<SessionState>;
   readonly #withPending = new Set<SessionState>();
@@ -99,9 +88,10 @@ export class UsagePatternTracker implements MetricsSubscriber {
   #lateRecords = 0;
   #duplicates = 0;
   #invalid = 0;
-  /** Normalised error texts handed over with failed records by an engine, read when the record is committed. */
-  readonly #preparedErrors = new WeakMap<ToolExecutionMetrics, string>();
   #beforeRead: (() => void) | undefined;
+  /** The record an engine has just prepared, and its normalised error text (see `[ingestPrepared]`). */
+  #preparedRecord: ToolExecutionMetrics | undefined;
+  #preparedText = '';
 
   constructor(options: UsagePatternTrackerOptions = {}) {
     const o = resolveTrackerOptions(options);
@@ -118,9 +108,10 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.#frequency = new ToolFrequency(maxTools);
     this.#positions = new PositionFrequency(maxTools);
     this.#recall = new RecallCounts(maxTools);
-    this.#sequences = new SequenceTrie(maxPatterns);
-    this.#contexts = new ContextTrie(maxPatterns, false);
-    this.#outcomeContexts = this.#outcomeAware ? new ContextTrie(maxPatterns, true) : undefined;
+    this.#sequences = new SequenceTrie(maxPatterns, this.#maxLength - 1);
+    // the outcome-free contexts' counts are the sequence trie's weighted counts: one table serves both
+    this.#contexts = new ContextTrie(this.#sequences.table);
+    this.#outcomeContexts = this.#outcomeAware ? ContextTrie.create(maxPatterns, true, this.#maxLength - 1) : undefined;
     this.#predictor = new NextToolPredictor(maxTools, sessionHistory, settings);
     this.#recent = new RecentCalls(sessionHistory, maxTools);
     this.#walk = new SequenceWalk(this.#maxLength - 1);
@@ -164,11 +155,12 @@ export class UsagePatternTracker implements MetricsSubscriber {
   // ---- ingestion ----
 
   /**
-   * @internal The normalised error text of a failed record its engine is about to hand to
-   * {@link onMetric}, kept until the record is committed so the message is normalised once.
+   * @internal The normalised error text of a failed record its engine hands to {@link onMetric}
+   * next; it then travels with the record until it is committed, so the message is normalised once.
    */
   [ingestPrepared](metric: ToolExecutionMetrics, errorText: string): void {
-    this.#preparedErrors.set(metric, errorText);
+    this.#preparedRecord = metric;
+    this.#preparedText = errorText;
   }
 
   /** Counts one record (subscriber entry point). Never throws for a malformed record: it is counted in `stats().invalid`. */
@@ -177,19 +169,30 @@ export class UsagePatternTracker implements MetricsSubscriber {
       this.#invalid++;
       return;
     }
+    let errorText: string | undefined;
+    if (metric === this.#preparedRecord) {
+      errorText = this.#preparedText;
+      this.#preparedRecord = undefined;
+    }
+    this.#accept(metric, errorText);
+  }
+
+  /** A usable record, with its normalised error text when known. */
+  #accept(metric: ToolExecutionMetrics, errorText: string | undefined): void {
     const session = this.#session(metric.sessionId);
     if (metric.id !== undefined && metric.id === session.lastId) {
       this.#duplicates++;
       return;
     }
     session.lastId = metric.id;
-    if (session.pending === undefined) {
-      this.#commit(session, metric);
+    const pending = session.pending;
+    if (pending === undefined) {
+      this.#commit(session, metric, errorText);
       return;
     }
-    if (session.pending.size === 0) this.#withPending.add(session);
-    const released = session.pending.push(metric);
-    if (released !== undefined) this.#commit(session, released);
+    if (pending.size === 0) this.#withPending.add(session);
+    const released = pending.push(metric, errorText);
+    if (released !== undefined) this.#commit(session, released, pending.releasedText);
   }
 
   /** @internal Runs before every read, so an owner that defers records (a deferred AnalyticsEngine) can catch up first. */
@@ -206,7 +209,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
   }
 
   #drain(session: SessionState): void {
-    session.pending?.drain((call) => this.#commit(session, call));
+    session.pending?.drain((call, errorText) => this.#commit(session, call, errorText));
   }
 
   #session(name: string): SessionState {
@@ -219,6 +222,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
       this.#spare = undefined;
       spare?.history.clear();
       spare?.sequences?.clear();
+      spare?.sequenceChain.reset();
+      spare?.outcomeChain?.reset();
       session = new SessionState(
         this.#sessionSerial++,
         name,
@@ -227,6 +232,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
         this.#maxSessionPatterns > 0
           ? (spare?.sequences ?? new SessionSequenceTable(this.#maxSessionPatterns, this.#maxLength))
           : undefined,
+        spare?.sequenceChain ?? new ContextChain(this.#maxLength - 1),
+        this.#outcomeAware ? (spare?.outcomeChain ?? new ContextChain(this.#maxLength - 1)) : undefined,
       );
       this.#sessions.set(name, session); // past the bound, the least recently active session goes (#forget)
     }
@@ -251,7 +258,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     return tool;
   }
 
-  #commit(session: SessionState, m: ToolExecutionMetrics): void {
+  #commit(session: SessionState, m: ToolExecutionMetrics, preparedError: string | undefined): void {
     this.#records++;
     if (m.startTime < session.lastStart) this.#lateRecords++;
     else session.lastStart = m.startTime;
@@ -266,18 +273,18 @@ export class UsagePatternTracker implements MetricsSubscriber {
     const history = session.history;
     const depth = Math.min(history.length, this.#maxLength - 1);
     if (depth > 0) {
-      const errorText = succeeded || !m.error ? '' : (this.#preparedErrors.get(m) ?? normalizeErrorMessage(m.error));
-      const call = { tool, succeeded, timed, duration, weight, errorType: m.errorType, errorText };
+      const errorText = succeeded || !m.error ? '' : (preparedError ?? this.#errorTexts.normalize(m.error));
+      const call = this.#call.set(tool, succeeded, timed, duration, weight, m.errorType, errorText);
       this.#walk.prepare(history, depth, call);
       // the session's own table first: what is new there is a sequence's first time in this session
       const firstInSession = session.sequences?.countEndingWith(this.#walk, call);
-      this.#sequences.countEndingWith(this.#walk, call, session.serial, firstInSession);
+      // also the outcome-free contexts' counts (the same table)
+      this.#sequences.countEndingWith(session.sequenceChain, history, this.#walk, call, session.serial, firstInSession);
     }
     this.#frequency.add(tool, weight);
     this.#positions.add(session.calls++, tool, weight);
     this.#recall.count(history, tool, weight);
-    this.#contexts.count(history, depth, tool, weight);
-    this.#outcomeContexts?.count(history, depth, tool, weight);
+    if (session.outcomeChain !== undefined) this.#outcomeContexts?.count(session.outcomeChain, history, depth, tool, weight);
     history.push(tool, succeeded, timed, duration, weight);
   }
 
@@ -303,7 +310,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
         if (
           maximalOnly &&
           entries.some(
-            (other) => other.tools.length === length + 1 && other.occurrences === e.occurrences && contains(other.tools, e.tools),
+            (other) => other.tools.length === length + 1 && other.occurrences === e.occurrences && containsSequence(other.tools, e.tools),
           )
         )
           continue;
@@ -563,35 +570,13 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.#frequency.clear();
     this.#positions.clear();
     this.#recall.clear();
-    this.#sequences.clear();
-    this.#contexts.clear();
+    this.#sequences.clear(); // and the outcome-free contexts, which share its table
     this.#outcomeContexts?.clear();
     this.#sessions.clear();
     this.#withPending.clear();
     this.#lastSession = undefined;
     this.#spare = undefined;
+    this.#preparedRecord = undefined;
     this.#records = this.#lateRecords = this.#duplicates = this.#invalid = 0;
   }
-}
-
-/** Whether `longer` (one call longer) starts or ends with `shorter`. */
-function contains(longer: readonly number[], shorter: readonly number[]): boolean {
-  let asPrefix = true;
-  let asSuffix = true;
-  for (let i = 0; i < shorter.length; i++) {
-    if (longer[i] !== shorter[i]) asPrefix = false;
-    if (longer[i + 1] !== shorter[i]) asSuffix = false;
-  }
-  return asPrefix || asSuffix;
-}
-
-function sessionPattern(sequence: string[], e: SessionSequence): SequencePattern {
-  return {
-    sequence,
-    count: e.weightedCount,
-    occurrences: e.occurrences,
-    sessions: 1,
-    avgDuration: e.timedWeight > 0 ? e.weightedDurationSum / e.timedWeight : null,
-    successRate: e.allSucceededWeight / e.weightedCount,
-  };
 }
