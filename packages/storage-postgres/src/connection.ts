@@ -103,3 +103,33 @@ export function releaseClient(client: pg.PoolClient, onLost: (e: unknown) => voi
   if (broken !== undefined) client.on('error', () => {});
   client.release(broken === undefined ? undefined : true);
 }
+
+/** A connection's loss, as seen by the listener {@link connectListening} attached to it. */
+export interface LossWatch {
+  /** The error the client emitted (the server closed the connection), if any. */
+  error: unknown;
+  readonly listener: (error: unknown) => void;
+}
+
+/**
+ * Borrows a client with an 'error' listener attached in the pool's own callback, before anything
+ * else can run. With `await pool.connect()` the listener would come a microtask later: the pool
+ * drops its idle listener first, and a FATAL message parsed from the same socket read (a
+ * pg_terminate_backend arriving with the connection) would be an unhandled 'error' event that
+ * takes the process down.
+ */
+export function connectListening(pool: pg.Pool): Promise<[pg.PoolClient, LossWatch]> {
+  return new Promise((resolve, reject) => {
+    pool.connect((error, client) => {
+      if (error !== undefined && error !== null) return reject(error);
+      const watch: LossWatch = {
+        error: undefined,
+        listener: (e: unknown) => {
+          watch.error = e;
+        },
+      };
+      (client as pg.PoolClient).on('error', watch.listener);
+      resolve([client as pg.PoolClient, watch]);
+    });
+  });
+}

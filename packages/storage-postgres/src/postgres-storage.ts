@@ -23,6 +23,7 @@ import {
   isConnectionLost,
   parseDatabaseUrl,
   secretsOf,
+  connectListening,
   releaseClient,
   storageError,
 } from './connection';
@@ -275,12 +276,9 @@ export class PostgresStorage implements StorageAdapter {
 
   async #attempt<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     await this.#ensureSchema();
-    const client = await this.#getPool().connect();
+    // the connection may die between statements (a restart, pg_terminate_backend): its 'error' is kept
+    const [client, lost] = await connectListening(this.#getPool());
     let broken: unknown;
-    // the connection may die between statements (a restart, pg_terminate_backend): the client
-    // then emits 'error', which the statement in progress or the next one also sees
-    const onLost = (e: unknown) => (broken = e);
-    client.on('error', onLost);
     try {
       return await work(client);
     } catch (e) {
@@ -291,23 +289,21 @@ export class PostgresStorage implements StorageAdapter {
       );
       throw e;
     } finally {
-      releaseClient(client, onLost, broken);
+      releaseClient(client, lost.listener, broken ?? lost.error);
     }
   }
 
   #ensureSchema(): Promise<PartitionInterval> {
     this.#ready ??= (async () => {
-      const client = await this.#getPool().connect();
+      const [client, lost] = await connectListening(this.#getPool());
       let broken: unknown;
-      const onLost = (e: unknown) => (broken = e);
-      client.on('error', onLost);
       try {
         return await migrate(client, this.#S, this.#schema, this.#wantedInterval);
       } catch (e) {
         broken = e;
         throw e;
       } finally {
-        releaseClient(client, onLost, broken);
+        releaseClient(client, lost.listener, broken ?? lost.error);
       }
     })().catch((e: unknown) => {
       this.#ready = undefined; // tried again on next use (the server may come back)
@@ -362,9 +358,8 @@ export class PostgresStorage implements StorageAdapter {
       }
     }
     if (parts.length === 0) return outcomes;
-    // A large pass over several sessions goes out as two transactions at once (whole sessions
-    // each), so the server works on both while this process encodes: each is idempotent, and a
-    // failure of either fails the call, which the writer retries whole.
+    // A large pass over several sessions goes out as two transactions at once (whole sessions each), so the
+    // server works on both while this process encodes: each is idempotent; a failure fails the call, retried whole.
     const total = parts.reduce((n, p) => n + p.facts.length, 0);
     const lanes = total >= PARALLEL_ROWS && parts.length > 1 && (this.#poolConfig.max ?? 1) >= 2 ? 2 : 1;
     const split = Array.from({ length: lanes }, () => ({ parts: [] as (SessionPart & { text: string })[], rows: 0 }));

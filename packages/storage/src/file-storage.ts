@@ -1,12 +1,13 @@
 import { checkInteger } from '@perftrack/core/internal';
-import { chmodSync, constants, lstatSync, mkdirSync, type Stats } from 'node:fs';
-import { lstat, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { chmodSync, constants, lstatSync, mkdirSync } from 'node:fs';
+import { lstat, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ToolExecutionMetrics } from '@perftrack/core';
 import type { AppendOutcome, ReadReport, SnapshotBatch, SnapshotKind, StorageAdapter, StoredSessionInfo } from './adapter';
 import { LogAppender } from './log-appender';
 import { readLogMerged } from './log-reader';
+import { KINDS, type Kind, listStoredSessions } from './stored-sessions';
 import { replaceFileSync } from './replace-file';
 import {
   appendSessionsSync,
@@ -21,7 +22,7 @@ import { JournalIndex } from './journal-index';
 import { JournalSegment } from './journal-segment';
 import { checkpointJournals, type CheckpointResult } from './journal-checkpoint';
 import { asRefusal, fileRefusal, StorageRefusedError } from './refusal';
-import { decodeSessionId, encodeSessionId } from './session-id';
+import { encodeSessionId } from './session-id';
 import { serializeRecord } from './record';
 
 /** Options of {@link FileStorage}. */
@@ -41,7 +42,8 @@ export interface FileStorageOptions {
   exitJournal?: boolean;
   /**
    * When one flush touches many sessions whose logs are not open (64 or more: a burst of new
-   * sessions, more sessions than `maxOpenFiles`), append their records to this writer's journal
+   * sessions), or any while every open-file slot is taken (more live sessions than
+   * `maxOpenFiles`), append their records to this writer's journal
    * segment, `metrics/.journal/<writer>.jsonl.open`, in a few large writes instead of opening or
    * creating one log per session. Readers see them as part of their logs (in time order);
    * a checkpoint moves them there once the writer is idle, and at the next writer's start.
@@ -70,8 +72,6 @@ export class PartialAppendError extends Error {
   }
 }
 
-const KINDS = { metrics: '.jsonl', patterns: '.json', analytics: '.json' } as const;
-type Kind = keyof typeof KINDS;
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
 const READ = constants.O_RDONLY | constants.O_NOFOLLOW;
@@ -367,55 +367,8 @@ export class FileStorage implements StorageAdapter {
 
   /** Sessions with at least one regular file; links and temporary files are not listed. */
   async listSessions(): Promise<StoredSessionInfo[]> {
-    const byId = new Map<string, { lastModified: number; bytes: number; kinds: Set<Kind>; journaled?: boolean }>();
-    for (const kind of Object.keys(KINDS) as Kind[]) {
-      let names: string[];
-      try {
-        const st = await lstat(join(this.dir, kind));
-        if (!st.isDirectory()) continue; // a linked sub-directory is never read through
-        names = await readdir(join(this.dir, kind));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw e;
-      }
-      for (const name of names) {
-        if (!name.endsWith(KINDS[kind])) continue; // temp files, strays
-        const id = decodeSessionId(name.slice(0, -KINDS[kind].length));
-        if (id === undefined) continue;
-        let st: Stats;
-        try {
-          st = await lstat(join(this.dir, kind, name));
-        } catch {
-          continue; // removed meanwhile
-        }
-        if (!st.isFile() || st.nlink > 1) continue;
-        const entry = byId.get(id) ?? { lastModified: 0, bytes: 0, kinds: new Set<Kind>() };
-        entry.lastModified = Math.max(entry.lastModified, st.mtimeMs);
-        entry.bytes += st.size;
-        entry.kinds.add(kind);
-        byId.set(id, entry);
-      }
-    }
     this.#journal.refresh();
-    for (const [id, j] of this.#journal.sessions()) {
-      const entry = byId.get(id) ?? { lastModified: 0, bytes: 0, kinds: new Set<Kind>() };
-      entry.lastModified = Math.max(entry.lastModified, j.lastModified);
-      entry.bytes += j.bytes;
-      entry.kinds.add('metrics');
-      entry.journaled = true;
-      byId.set(id, entry);
-    }
-    return [...byId.entries()]
-      .map(([sessionId, e]) => ({
-        sessionId,
-        lastModified: e.lastModified,
-        bytes: e.bytes,
-        hasMetrics: e.kinds.has('metrics'),
-        hasPatterns: e.kinds.has('patterns'),
-        hasAnalytics: e.kinds.has('analytics'),
-        ...(e.journaled === true ? { journaled: true } : {}),
-      }))
-      .sort((a, b) => a.lastModified - b.lastModified || a.sessionId.localeCompare(b.sessionId));
+    return listStoredSessions(this.dir, this.#journal);
   }
 
   async deleteSession(sessionId: string): Promise<string[]> {
@@ -509,7 +462,7 @@ export class FileStorage implements StorageAdapter {
    * otherwise, for the caller to write each session to its log as usual.
    */
   [journalSessionsSync](groups: ReadonlyMap<string, readonly string[]>): Map<string, AppendOutcome> | undefined {
-    if (!this.#flushJournal || groups.size < FLUSH_JOURNAL_MIN_SESSIONS) return undefined;
+    if (!this.#flushJournal || (groups.size < FLUSH_JOURNAL_MIN_SESSIONS && !this.#appender.full)) return undefined;
     const toJournal = new Map<string, readonly string[]>();
     const toLogs: string[] = [];
     const room = MAX_JOURNALED_SESSIONS - this.#journaled.size;
@@ -527,7 +480,9 @@ export class FileStorage implements StorageAdapter {
       if (known || (!open && toJournal.size < room)) toJournal.set(sessionId, lines);
       else toLogs.push(sessionId);
     }
-    if (toJournal.size < FLUSH_JOURNAL_MIN_SESSIONS) return undefined;
+    // few new sessions go to their logs, unless every open-file slot is taken: then each would
+    // close another log to open its own, on every flush (more live sessions than open files)
+    if (toJournal.size < FLUSH_JOURNAL_MIN_SESSIONS && !(this.#appender.full && toJournal.size > 0)) return undefined;
     try {
       this.#ensureDirs();
       this.#checkMetricsDir();

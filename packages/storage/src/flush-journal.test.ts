@@ -417,4 +417,26 @@ describe('the flush journal: many sessions without open logs in one flush', () =
     expect(readLog(join(dir, 'metrics', 's3.jsonl')).ids).toEqual(['a-3', 'b-3']);
     other.close();
   });
+
+  test('more live sessions than open files: small flushes go to the journal instead of closing one log to open another', async () => {
+    const dir = tempDir();
+    const files = new FileStorage({ dir, maxOpenFiles: 4 });
+    const storage = new PerformanceStorage({ adapter: files, batchSize: 100_000, ...quiet });
+    // 4 sessions fill the open-file slots (their logs stay open and are appended to)
+    for (let s = 0; s < 4; s++) storage.onMetric(record(`o-${s}`, `open${s}`, 0));
+    await storage.flush();
+    expect(files.openFiles).toBe(4);
+    // then flushes of 3 other sessions each, round-robin over 30: no log opened, no descriptor closed
+    for (let k = 0; k < 20; k++) {
+      for (let s = 0; s < 3; s++) storage.onMetric(record(`r-${k}-${s}`, `s${(k * 3 + s) % 30}`, k));
+      await storage.flush();
+    }
+    expect(storage.stats()).toMatchObject({ written: 64, journaled: 60, lost: 0 });
+    expect(logNames(dir).sort()).toEqual(['open0.jsonl', 'open1.jsonl', 'open2.jsonl', 'open3.jsonl']);
+    expect(await ids(storage, 's4')).toEqual(['r-1-1', 'r-11-1']);
+    storage.onMetric(record('o-late', 'open2', 1)); // an open log is still appended to
+    await storage.flush();
+    expect(readLog(join(dir, 'metrics', 'open2.jsonl')).ids).toEqual(['o-2', 'o-late']);
+    await storage.shutdown();
+  });
 });

@@ -88,6 +88,11 @@ export class LogAppender {
     return this.#open.size;
   }
 
+  /** Whether every descriptor slot is taken: opening one more log closes another (more live sessions than open files). */
+  get full(): boolean {
+    return this.#open.size >= this.#open.max;
+  }
+
   /**
    * Appends `lines` (without newlines) to `path`. `beforeOpen` runs before a new descriptor is
    * opened (to check the directory). Never throws: the outcome says how many lines were written.

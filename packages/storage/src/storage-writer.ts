@@ -247,7 +247,7 @@ export class StorageWriter {
     }
     if (this.#closing && this.#appendGroups !== undefined && this.#passIterator === undefined && this.#writeGroupsSync()) return true;
     this.#passIterator ??= this.#staged.entries();
-    if (this.#journalGroups !== undefined && !this.#closing && this.#staged.size > 1) return this.#writeChunks(deadline);
+    if (this.#journalGroups !== undefined && !this.#closing) return this.#writeChunks(deadline);
     for (;;) {
       const next = this.#passIterator.next();
       if (next.done === true) return true;

@@ -22,22 +22,25 @@ const storage = new PerformanceStorage({
   },
 });
 
+/** Record `k` of session `ses_<s>`: id `<TAG>-<s>-<k>`, started at t + k. */
+const t = 1_700_000_000_000;
+function recordOf(s, k) {
+  return {
+    id: `${env.TAG}-${s}-${k}`,
+    toolId: 'read',
+    sessionId: `ses_${s}`,
+    startTime: t + k,
+    endTime: t + k + 1,
+    duration: 1,
+    success: true,
+    sampleWeight: 1,
+  };
+}
+
 if (env.MODE === 'exit') {
   const sessions = Number(env.SESSIONS);
   const per = Number(env.PER || 1);
-  const t = 1_700_000_000_000;
-  for (let s = 0; s < sessions; s++)
-    for (let k = 0; k < per; k++)
-      storage.onMetric({
-        id: `${env.TAG}-${s}-${k}`,
-        toolId: 'read',
-        sessionId: `ses_${s}`,
-        startTime: t + k,
-        endTime: t + k + 1,
-        duration: 1,
-        success: true,
-        sampleWeight: 1,
-      });
+  for (let s = 0; s < sessions; s++) for (let k = 0; k < per; k++) storage.onMetric(recordOf(s, k));
   const t0 = performance.now();
   process.on('exit', () => {
     process.stderr.write(`${JSON.stringify({ exitWriteMs: Math.round(performance.now() - t0), stats: storage.stats() })}\n`);
@@ -47,21 +50,11 @@ if (env.MODE === 'exit') {
 } else if (env.MODE === 'flush') {
   const sessions = Number(env.SESSIONS);
   const per = Number(env.PER || 1);
-  const t = 1_700_000_000_000;
   (async () => {
     let n = 0;
     for (let k = 0; k < per; k++)
       for (let s = 0; s < sessions; s++) {
-        storage.onMetric({
-          id: `${env.TAG}-${s}-${k}`,
-          toolId: 'read',
-          sessionId: `ses_${s}`,
-          startTime: t + k,
-          endTime: t + k + 1,
-          duration: 1,
-          success: true,
-          sampleWeight: 1,
-        });
+        storage.onMetric(recordOf(s, k));
         if (++n % 1000 === 0) {
           await storage.flush();
           process.stdout.write(`flushed ${storage.stats().written}\n`);
@@ -69,17 +62,7 @@ if (env.MODE === 'exit') {
       }
     if (env.EXIT === '1') {
       // queued and not flushed: written by the exit handler, the segment sealed after it
-      for (let s = 0; s < sessions; s++)
-        storage.onMetric({
-          id: `${env.TAG}-${s}-exit`,
-          toolId: 'read',
-          sessionId: `ses_${s}`,
-          startTime: t + per,
-          endTime: t + per + 1,
-          duration: 1,
-          success: true,
-          sampleWeight: 1,
-        });
+      for (let s = 0; s < sessions; s++) storage.onMetric({ ...recordOf(s, per), id: `${env.TAG}-${s}-exit` });
       process.on('exit', () => process.stderr.write(`${JSON.stringify(storage.stats())}\n`));
       process.exit(0);
     }
