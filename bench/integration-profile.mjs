@@ -33,7 +33,9 @@ for (let r = 0; r < rounds; r++) await round();
 const c = process.cpuUsage(c0);
 const { profile } = await post('Profiler.stop');
 if (process.env.PROFILE_OUT) writeFileSync(process.env.PROFILE_OUT, JSON.stringify(profile));
-console.log(`${sessions} sessions: ${(((c.user + c.system) * 1000) / (rounds * burst)).toFixed(0)} ns total CPU a call (bursts of ${burst})`);
+console.log(
+  `${sessions} sessions: ${(((c.user + c.system) * 1000) / (rounds * burst)).toFixed(0)} ns total CPU a call (bursts of ${burst})`,
+);
 printSelfTime(profile);
 await perf.shutdown();
 rmSync(dir, { recursive: true, force: true });
