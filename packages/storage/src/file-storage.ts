@@ -410,18 +410,7 @@ export class FileStorage implements StorageAdapter {
     if (this.#exitJournal && groups.size >= JOURNAL_MIN_SESSIONS) {
       // sessions whose log is open are cheap to append to; the others (most, at exit) are not
       const open = new Set<string>();
-      if (this.#appender.openFiles > 0)
-        for (const sessionId of groups.keys()) {
-          try {
-            if (
-              this.#appender.isOpen(this.#path('metrics', sessionId)) ||
-              Buffer.byteLength(encodeSessionId(sessionId)) + KINDS.metrics.length > MAX_NAME_BYTES
-            )
-              open.add(sessionId); // cheap to append to, or (a name too long to hold) its own append says why
-          } catch {
-            open.add(sessionId); // an invalid id: its own append below says why
-          }
-        }
+      for (const sessionId of groups.keys()) if (this.#bypassesJournal(sessionId)) open.add(sessionId);
       if (groups.size - open.size >= JOURNAL_MIN_SESSIONS) {
         let journaled = 0;
         try {
@@ -455,6 +444,21 @@ export class FileStorage implements StorageAdapter {
   }
 
   /**
+   * Whether a session's records go to its log rather than a journal: its log is open (cheap to
+   * append to), or its id is invalid or its log's name too long for the filesystem (its own
+   * append then says why; in a journal it would only fail later, at the checkpoint).
+   */
+  #bypassesJournal(sessionId: string): boolean {
+    try {
+      const name = encodeSessionId(sessionId) + KINDS.metrics;
+      if (Buffer.byteLength(name) > MAX_NAME_BYTES) return true;
+      return this.#appender.openFiles > 0 && this.#appender.isOpen(join(this.dir, 'metrics', name));
+    } catch {
+      return true;
+    }
+  }
+
+  /**
    * @internal Writes several sessions of an ordinary flush at once (`StorageWriter`, in chunks):
    * when {@link FLUSH_JOURNAL_MIN_SESSIONS} or more of them have no open log, those (and any
    * session already in our journal) go to the journal segment in a few large writes, the rest to
@@ -467,15 +471,7 @@ export class FileStorage implements StorageAdapter {
     const toLogs: string[] = [];
     const room = MAX_JOURNALED_SESSIONS - this.#journaled.size;
     for (const [sessionId, lines] of groups) {
-      let open: boolean;
-      try {
-        // a log whose name the filesystem cannot hold never goes to the journal: its own append says why
-        open =
-          this.#appender.isOpen(this.#path('metrics', sessionId)) ||
-          Buffer.byteLength(encodeSessionId(sessionId)) + KINDS.metrics.length > MAX_NAME_BYTES;
-      } catch {
-        open = true; // an invalid id: its own append says why
-      }
+      const open = this.#bypassesJournal(sessionId);
       const known = this.#journaled.has(sessionId) || this.#moving?.has(sessionId) === true;
       if (known || (!open && toJournal.size < room)) toJournal.set(sessionId, lines);
       else toLogs.push(sessionId);

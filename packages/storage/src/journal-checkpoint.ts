@@ -122,6 +122,13 @@ export async function checkpointJournals(target: CheckpointTarget): Promise<Chec
   const stopped = (): boolean => target.signal?.aborted === true;
   const result = { journals: 0, records: 0, duplicates: 0, corruptLines: 0, tornLines: 0, lost: 0, refused: [] as string[], pending: 0 };
   let failure: unknown;
+  /** Records of a session whose log can never be read or written (never through a link): dropped, counted, named once. */
+  const drop = (sessionId: string, count: number, error: unknown): void => {
+    result.lost += count;
+    const path =
+      error instanceof StorageRefusedError ? error.path : `metrics/${JSON.stringify(sessionId).slice(0, 80)} (${errorMessage(error)})`;
+    if (!result.refused.includes(path)) result.refused.push(path);
+  };
   await yieldToLoop(); // never inside the caller's synchronous slice (a writer's pass)
   try {
     if (journalDirState(dir) === 'absent') return result;
@@ -230,10 +237,7 @@ export async function checkpointJournals(target: CheckpointTarget): Promise<Chec
         present = recovery ? await target.logIds(sessionId) : new Set<string>();
       } catch (e) {
         if (!isPermanentError(e)) throw e;
-        // the log is a link, hard-linked, or cannot be named here: never read or written through
-        result.lost += group.lines.length;
-        const path = e instanceof StorageRefusedError ? e.path : `metrics/${JSON.stringify(sessionId).slice(0, 80)}`;
-        if (!result.refused.includes(path)) result.refused.push(path);
+        drop(sessionId, group.lines.length, e); // the log is a link, hard-linked, or cannot be named here
         continue;
       }
       const lines: string[] = [];
@@ -251,11 +255,7 @@ export async function checkpointJournals(target: CheckpointTarget): Promise<Chec
       if (outcome.error !== undefined && isPermanentError(outcome.error)) {
         // this session's log is refused (a planted link) or cannot be written at all (a name too
         // long for the filesystem): its records are dropped and counted, the others still moved
-        result.lost += lines.length - outcome.written;
-        const err = outcome.error;
-        const path =
-          err instanceof StorageRefusedError ? err.path : `metrics/${JSON.stringify(sessionId).slice(0, 80)} (${errorMessage(err)})`;
-        if (!result.refused.includes(path)) result.refused.push(path);
+        drop(sessionId, lines.length - outcome.written, outcome.error);
         continue;
       }
       if (outcome.error !== undefined) {

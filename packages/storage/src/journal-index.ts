@@ -1,7 +1,8 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { constants, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ToolExecutionMetrics } from '@perftrack/core';
 import { sessionIdProblem } from '@perftrack/core/internal';
+import { closeQuietly } from './fd-io';
 import { parseJournalName } from './journal';
 import { parseRecord } from './record';
 import { fileRefusal, StorageRefusedError } from './refusal';
@@ -29,14 +30,6 @@ interface IndexedFile {
   /** An active segment (`.open`): it may grow by whole lines. */
   growing: boolean;
   readonly sessions: Map<string, SessionRanges>;
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
-  }
 }
 
 /**

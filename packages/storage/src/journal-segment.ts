@@ -1,6 +1,5 @@
 import {
   chmodSync,
-  closeSync,
   constants,
   fdatasyncSync,
   fstatSync,
@@ -10,11 +9,11 @@ import {
   openSync,
   renameSync,
   unlinkSync,
-  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { onProcessExit } from '@perftrack/core/internal';
 import type { AppendOutcome } from './adapter';
+import { closeQuietly, writeFully } from './fd-io';
 import { freshId, journalDirState, syncDirQuietly } from './journal';
 import { asRefusal } from './refusal';
 
@@ -24,10 +23,6 @@ export const SEGMENT_BYTES = 16 * 1024 * 1024;
 const WRITE_BYTES = 256 * 1024;
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
-
-function shortWrite(path: string, took: number, of: number): NodeJS.ErrnoException {
-  return Object.assign(new Error(`ENOSPC: short write to ${path} (${took} of ${of} bytes)`), { code: 'ENOSPC' });
-}
 
 /**
  * One writer's active journal segment, `metrics/.journal/<w>.jsonl.open` (Kafka's active
@@ -124,22 +119,17 @@ export class JournalSegment {
   /** Writes `text` whole at the end; on failure truncates back to where it began and returns the error. */
   #write(text: string): unknown {
     const bytes = Buffer.from(text, 'utf8');
-    let at = 0;
     try {
-      while (at < bytes.length) {
-        const took = writeSync(this.#fd, bytes, at, bytes.length - at);
-        if (took <= 0) throw shortWrite(this.#path, at, bytes.length);
-        at += took;
-      }
+      writeFully(this.#fd, bytes, this.#path);
       this.#size += bytes.length;
       return undefined;
     } catch (error) {
       try {
-        if (at > 0) ftruncateSync(this.#fd, this.#size); // nobody else writes here: what we added is cut off exactly
+        ftruncateSync(this.#fd, this.#size); // nobody else writes here: what we added is cut off exactly
       } catch {
         // the segment is given up below; its reader skips a torn last line
       }
-      this.#abandon();
+      this.seal(); // given up: a new segment for the next write
       return error;
     }
   }
@@ -151,16 +141,12 @@ export class JournalSegment {
       try {
         journalDirState(this.#dir);
       } catch (e) {
-        try {
-          closeSync(this.#release()); // left as it is: nothing is renamed through the link either
-        } catch {
-          // already closed
-        }
+        closeQuietly(this.#release()); // left as it is: nothing is renamed through the link either
         throw e;
       }
       const st = lstatSync(this.#path, { throwIfNoEntry: false });
       if (st !== undefined && st.ino === this.#ino && st.dev === this.#dev && st.nlink === 1 && st.isFile()) return;
-      this.#abandon(); // renamed or removed by someone else: never write into a file no one reads
+      this.seal(); // renamed or removed by someone else: never write into a file no one reads (nothing renamed: it is not ours by that name)
     }
     try {
       mkdirSync(this.#dir, { mode: DIR_MODE });
@@ -195,31 +181,29 @@ export class JournalSegment {
     return fd;
   }
 
-  /** Closes the active segment and renames it `<w>.jsonl` (complete: readable and checkpointable); nothing when none is open. */
+  /**
+   * Closes the active segment and renames it `<w>.jsonl` (complete: readable and checkpointable),
+   * or removes it when empty; nothing when none is open. Also how a segment is given up after a
+   * failed write or a takeover: a file its path no longer names is left alone.
+   */
   seal(): void {
     if (this.#fd < 0) return;
-    const path = this.#path;
-    const size = this.#size;
     const fd = this.#release();
     try {
       if (this.#fsync) fdatasyncSync(fd);
     } catch {
       // sealed anyway: what reached the file is read back
     }
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
+    closeQuietly(fd);
     if (!this.#dirIsReal()) return; // a `.journal` swapped for a link: nothing renamed or removed through it
-    if (size === 0) {
-      this.#remove(path);
-      return;
-    }
     try {
-      const st = lstatSync(path, { throwIfNoEntry: false });
+      const st = lstatSync(this.#path, { throwIfNoEntry: false });
       if (st === undefined || st.ino !== this.#ino || st.dev !== this.#dev) return; // taken meanwhile
-      renameSync(path, path.slice(0, -'.open'.length));
+      if (st.size === 0) {
+        unlinkSync(this.#path); // nothing in it to keep
+        return;
+      }
+      renameSync(this.#path, this.#path.slice(0, -'.open'.length));
       if (this.#fsync) syncDirQuietly(this.#dir);
       this.sealed++;
     } catch {
@@ -233,39 +217,6 @@ export class JournalSegment {
       return journalDirState(this.#dir) === 'ok';
     } catch {
       return false;
-    }
-  }
-
-  /** Removes an empty segment of ours (nothing in it to keep). */
-  #remove(path: string): void {
-    try {
-      const st = lstatSync(path, { throwIfNoEntry: false });
-      if (st !== undefined && st.ino === this.#ino && st.dev === this.#dev && st.size === 0) unlinkSync(path);
-    } catch {
-      // a checkpoint removes it once this process is gone
-    }
-  }
-
-  /** Gives up the open segment after a failure or a takeover: closed and left under its name (sealed by a later checkpoint, or now). */
-  #abandon(): void {
-    const fd = this.#release();
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-    if (!this.#dirIsReal()) return;
-    try {
-      const st = lstatSync(this.#path, { throwIfNoEntry: false });
-      if (st !== undefined && st.ino === this.#ino && st.dev === this.#dev) {
-        if (st.size === 0) unlinkSync(this.#path);
-        else {
-          renameSync(this.#path, this.#path.slice(0, -'.open'.length));
-          this.sealed++;
-        }
-      }
-    } catch {
-      // a checkpoint seals it once this process is gone
     }
   }
 }

@@ -11,11 +11,11 @@ import {
   readSync,
   renameSync,
   unlinkSync,
-  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { sessionIdProblem } from '@perftrack/core/internal';
 import type { AppendOutcome } from './adapter';
+import { closeQuietly, writeFully } from './fd-io';
 import { MAX_WRITE_CHARS } from './log-appender';
 import { parseRecord } from './record';
 import { asRefusal, fileRefusal, StorageRefusedError } from './refusal';
@@ -117,14 +117,6 @@ export function journalDirState(path: string): 'absent' | 'ok' {
   return 'ok';
 }
 
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
-  }
-}
-
 /** fsyncs a directory's entries; ignored where a directory cannot be fsynced. */
 export function syncDirQuietly(path: string): void {
   let fd: number | undefined;
@@ -163,14 +155,7 @@ export function writeJournalSync(journalDir: string, groups: Iterable<readonly s
   } catch (e) {
     throw asRefusal(partial, e);
   }
-  const writeAll = (text: string): void => {
-    const bytes = Buffer.from(text, 'utf8');
-    for (let at = 0; at < bytes.length; ) {
-      const took = writeSync(fd, bytes, at, bytes.length - at);
-      if (took <= 0) throw Object.assign(new Error(`ENOSPC: short write to ${partial}`), { code: 'ENOSPC' });
-      at += took;
-    }
-  };
+  const writeAll = (text: string): void => writeFully(fd, Buffer.from(text, 'utf8'), partial);
   try {
     let chunk = '';
     for (const lines of groups) {

@@ -1,6 +1,7 @@
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { LRUCache } from 'lru-cache';
 import type { AppendOutcome } from './adapter';
+import { closeQuietly, shortWriteError } from './fd-io';
 import { asRefusal, fileRefusal } from './refusal';
 
 /**
@@ -29,21 +30,6 @@ const SPACE = 0x20;
 const PAGE = 4096;
 /** Reads of an unchanged size before a page-aligned tail is taken as torn (each a few µs). */
 const SETTLE_CHECKS = 8;
-
-/** A short write: the kernel took part of a buffer (the disk or a quota filled up). */
-function shortWrite(path: string, took: number, of: number): NodeJS.ErrnoException {
-  const e: NodeJS.ErrnoException = new Error(`ENOSPC: short write to ${path} (${took} of ${of} bytes)`);
-  e.code = 'ENOSPC';
-  return e;
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
-  }
-}
 
 /**
  * Appends JSON lines to log files with synchronous `O_APPEND | O_NOFOLLOW` writes, keeping a
@@ -138,7 +124,7 @@ export class LogAppender {
       }
       written += this.#settleShortWrite(path, log, bytes, took);
       this.#open.delete(path);
-      return { written, error: shortWrite(path, took, bytes.length) };
+      return { written, error: shortWriteError(path, took, bytes.length) };
     }
     return { written };
   }

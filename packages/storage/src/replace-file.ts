@@ -1,4 +1,5 @@
-import { closeSync, constants, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, renameSync, unlinkSync } from 'node:fs';
+import { closeQuietly, writeFully } from './fd-io';
 import { StorageRefusedError } from './refusal';
 
 const FILE_MODE = 0o600;
@@ -12,18 +13,10 @@ export function replaceFileSync(path: string, tmp: string, text: string): void {
   const bytes = Buffer.from(text, 'utf8');
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, FILE_MODE);
   try {
-    for (let at = 0; at < bytes.length; ) {
-      const took = writeSync(fd, bytes, at, bytes.length - at);
-      if (took <= 0) throw Object.assign(new Error(`ENOSPC: short write to ${tmp}`), { code: 'ENOSPC' });
-      at += took;
-    }
+    writeFully(fd, bytes, tmp);
     closeSync(fd);
   } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
+    closeQuietly(fd);
     unlinkQuietly(tmp);
     throw e;
   }
