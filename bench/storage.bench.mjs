@@ -424,6 +424,26 @@ function tenMillion() {
   );
 }
 
+/** This build alone, and the baseline (when given) alone. */
+const current = impls.filter((i) => i.path === CURRENT);
+const baseline = impls.filter((i) => i.path !== CURRENT);
+
+/** Runs `fn` once for each implementation of `list` (not interleaved: for cases too slow to repeat) and prints the figures. */
+async function only(list, label, fn) {
+  const out = {};
+  for (const impl of list) out[impl.name] = await fn(impl);
+  console.log(`  ${label}:`);
+  for (const [name, v] of Object.entries(out)) console.log(`    ${name.padEnd(13)} ${JSON.stringify(v)}`);
+  return out;
+}
+
+/** The committed results of the last run (a partial run keeps the figures it does not measure). */
+function lastRun() {
+  const previous = JSON.parse(readFileSync(join(here, 'results', 'storage.json'), 'utf8'));
+  const { suite: _s, date, machine: _m, partialRun: _p, ...kept } = previous;
+  return { previous, date, kept };
+}
+
 export async function run() {
   const result = {
     method: `median of ${ROUNDS} rounds, implementations interleaved round by round in one process; CPU = process.cpuUsage() user+system`,
@@ -433,18 +453,8 @@ export async function run() {
   // the shutdown case (the other figures are kept from the last full run, named in `partialRun`)
   const passOnly = process.env.PERFTRACK_BENCH_STORAGE_CASE === 'analytics-pass';
   if (process.env.PERFTRACK_BENCH_STORAGE_CASE === 'shutdown') {
-    const previous = JSON.parse(readFileSync(join(here, 'results', 'storage.json'), 'utf8'));
-    const { suite: _s, date, machine: _m, partialRun: _p, ...kept } = previous;
-    const current = impls.filter((i) => i.path === CURRENT);
-    const baseline = impls.filter((i) => i.path !== CURRENT);
-    const only = async (list, label, fn) => {
-      const out = {};
-      for (const impl of list) out[impl.name] = await fn(impl);
-      console.log(`  ${label}:`);
-      for (const [name, v] of Object.entries(out)) console.log(`    ${name.padEnd(13)} ${JSON.stringify(v)}`);
-      return out;
-    };
-    const shutdown = await shutdownCase(current, baseline, only);
+    const { previous, date, kept } = lastRun();
+    const shutdown = await shutdownCase();
     // without a baseline now, today's shutdown figure stays the one the full run measured
     for (const name of previous.implementations.slice(1))
       if (shutdown[name] === undefined && kept.shutdown?.[name]) shutdown[name] = kept.shutdown[name];
@@ -465,15 +475,6 @@ export async function run() {
       withOpenLogs,
     );
     // today's writer keeps up with ~680 records/s on many sessions: it runs on fewer, said in the label
-    const current = impls.filter((i) => i.path === CURRENT);
-    const baseline = impls.filter((i) => i.path !== CURRENT);
-    const only = async (list, label, fn) => {
-      const out = {};
-      for (const impl of list) out[impl.name] = await fn(impl);
-      console.log(`  ${label}:`);
-      for (const [name, v] of Object.entries(out)) console.log(`    ${name.padEnd(13)} ${JSON.stringify(v)}`);
-      return out;
-    };
     result.manySessions = {
       ...(await only([...current, ...current.map(withoutFlushJournal)], '100,000 sessions × 10 records (adjacent per session)', (i) =>
         manySessions(i, 100_000, 'adjacent'),
@@ -489,7 +490,7 @@ export async function run() {
       (i) => manySessions(i, 5_000, 'round-robin'),
       withOpenLogs,
     );
-    result.shutdown = await shutdownCase(current, baseline, only);
+    result.shutdown = await shutdownCase();
   }
   result.analyticsPass = {
     [PASS_10K]: await analyticsPass(10_000, 'batched'),
@@ -500,13 +501,7 @@ export async function run() {
   for (const [name, v] of Object.entries(result.analyticsPass)) console.log(`    ${name}: ${JSON.stringify(v)}`);
   if (passOnly) {
     // the other figures stay those of the last full run, named in `partialRun`
-    const {
-      suite: _s,
-      date,
-      machine: _m,
-      partialRun: _p,
-      ...kept
-    } = JSON.parse(readFileSync(join(here, 'results', 'storage.json'), 'utf8'));
+    const { date, kept } = lastRun();
     return {
       ...kept,
       analyticsPass: result.analyticsPass,
@@ -532,7 +527,7 @@ const NO_JOURNAL = 'this build, exitJournal: false (one log per session, as befo
  * `exitJournal: false`), interleaved round by round in this process (3 rounds, median), next to
  * the kernel's floor for creating the files and, with a baseline, today's writer on 10,000.
  */
-async function shutdownCase(current, baseline, only) {
+async function shutdownCase() {
   const out = { [FLOOR]: await createFilesFloor(100_000) };
   for (const impl of current) {
     const variants = [
