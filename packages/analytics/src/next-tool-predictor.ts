@@ -1,5 +1,6 @@
 import type { ContextNode, ContextTrie, ToolFrequency } from './context-trie';
 import { fastLog } from './fast-log';
+import type { LogLinearNextTool } from './next-tool-log-linear';
 import { RECALL_WINDOW, type RecallCounts } from './next-tool-recall-counts';
 import { RANKER_FEATURES, RANKER_ORDERS, type PositionFrequency } from './next-tool-ranker';
 import type { ToolRegistry } from './tool-registry';
@@ -88,7 +89,8 @@ export class RecentCalls {
  * 3. **A ranker**: the {@link RANKED_CANDIDATES} most likely tools under layer 2 are re-scored by a
  *    linear model over their features (see `next-tool-ranker.ts`: both layers' log-probabilities,
  *    per-order counts, session recency, position in the session, what followed the last call
- *    split by the candidate's recent use from `RecallCounts`), trained offline by
+ *    split by the candidate's recent use and by whether it had followed that tool before, from two
+ *    `RecallCounts`, and its score under `LogLinearNextTool`), trained offline by
  *    cross-validation on real sessions; `probability` is the softmax of those scores.
  *
  * Cost: O(N + recent calls + tools in the matched contexts); scratch arrays are reused.
@@ -141,6 +143,17 @@ export class NextToolPredictor {
   #visitOrder = 0;
   #recent: RecentCalls | undefined;
   #tools: ToolRegistry | undefined;
+  #matched = 0;
+  #last = -1;
+  #beforeLast = -1;
+  #bucket = 0;
+  #bucketTotal = 0;
+  #positionScale = 0;
+  #logPosition = 0;
+  #positions: PositionFrequency | undefined;
+  #recall: RecallCounts | undefined;
+  #followed: RecallCounts | undefined;
+  #logLinear: LogLinearNextTool | undefined;
   readonly #visit: (count: number, tool: number) => void;
 
   constructor(
@@ -180,6 +193,8 @@ export class NextToolPredictor {
     frequency: ToolFrequency,
     positions: PositionFrequency,
     recall: RecallCounts,
+    followed: RecallCounts,
+    logLinear: LogLinearNextTool,
     tools: ToolRegistry,
     recent: RecentCalls,
     maxContext: number,
@@ -192,7 +207,6 @@ export class NextToolPredictor {
     const bigram = this.#bigram;
     const trigram = this.#trigram;
     const lastSeen = this.#lastSeen;
-    const orderCounts = this.#orderCounts;
     const size = this.#size;
     const touched = this.#touched;
     const touchedMark = this.#touchedMark;
@@ -252,7 +266,6 @@ export class NextToolPredictor {
       }
     }
     const { sessionUnigramPrior: a0, sessionBigramPrior: a1, sessionTrigramPrior: a2, rankerWeights } = this.settings;
-    const maxTools = this.#maxTools;
     // p₀ = (u + a₀·P) / (U + a₀) and so on, as multiplications
     this.#unigramTotal = unigramTotal;
     this.#perUnigram = 1 / (unigramTotal + a0);
@@ -310,41 +323,29 @@ export class NextToolPredictor {
     const featureCount = features.length;
     const position = Math.max(recent.position, count);
     const bucket = positions.bucketOf(position);
-    const bucketTotal = positions.totalOf(bucket);
-    const logPosition = fastLog(1 + position);
-    const positionScale = (frequency.total + 1) / (bucketTotal + 1);
-    const last = count > 0 ? recent.tools[count - 1]! : -1;
-    const beforeLast = count > 1 ? recent.tools[count - 2]! : -1;
+    this.#bucket = bucket;
+    this.#bucketTotal = positions.totalOf(bucket);
+    this.#logPosition = fastLog(1 + position);
+    this.#positionScale = (frequency.total + 1) / (this.#bucketTotal + 1);
+    this.#last = count > 0 ? recent.tools[count - 1]! : -1;
+    this.#beforeLast = count > 1 ? recent.tools[count - 2]! : -1;
     const matched = Math.min(nodes.length - 1, ORDERS);
+    this.#matched = matched;
     const logTotals = this.#logTotals;
     for (let j = 1; j <= matched; j++) logTotals[j] = fastLog(nodes[j]!.total + 1);
+    this.#positions = positions;
+    this.#recall = recall;
+    this.#followed = followed;
+    this.#logLinear = logLinear;
+    logLinear.prepare(recent.tools, count, position);
     let best = -Infinity;
     const ranked = Math.min(held, RANKED_CANDIDATES);
     let rankedMass = 0;
     for (let c = 0; c < ranked; c++) rankedMass += scores[c]!;
     for (let c = 0; c < ranked; c++) {
       const t = candidates[c]!;
-      const touchedHere = touchedMark[t] === mark;
-      features[0] = fastLog(scores[c]! + LOG_FLOOR);
-      features[1] = fastLog(this.#trainedOf(t, touchedHere) + LOG_FLOOR);
-      for (let j = 1; j <= ORDERS; j++) {
-        features[1 + j] = j <= matched ? logCount(touchedHere ? orderCounts[(j - 1) * size + t]! : 0) - logTotals[j]! : 0;
-      }
-      const inSession = touchedHere && lastSeen[t]! > 0;
-      features[4] = inSession ? fastLog(1 + unigram[t]!) : 0;
-      features[5] = inSession && bigram[t]! > 0 ? fastLog(1 + bigram[t]!) : 0;
-      features[6] = inSession && trigram[t]! > 0 ? fastLog(1 + trigram[t]!) : 0;
-      features[7] = t === last ? 1 : 0;
-      features[8] = t === beforeLast ? 1 : 0;
-      features[9] = inSession ? 1 / lastSeen[t]! : 0;
-      features[10] = inSession ? 0 : 1;
-      features[11] = inSession ? 0 : logPosition;
-      // log of (share of t at this position) / (share of t overall)
-      features[12] =
-        t < maxTools && bucketTotal > 0
-          ? fastLog(((positions.countOf(bucket, t) + 0.5) * positionScale) / (frequency.counts[t]! + 0.5))
-          : 0;
-      features[13] = recall.logShare(last, t, inSession && lastSeen[t]! <= RECALL_WINDOW);
+      // in a method of its own: kept in \`predict\`, the body grew past what V8 inlines the trie walk into
+      this.#writeFeatures(t, scores[c]!, touchedMark[t] === mark);
       if (sink !== undefined) sink(this.#nameOf(t), features);
       if (rankerWeights === null) continue;
       let score = 0;
@@ -362,6 +363,38 @@ export class NextToolPredictor {
       this.#offerResult(candidates[c]!, probability);
     }
     return this.#results(mark);
+  }
+
+  /** The ranker's features of candidate `t` (layer-2 probability `probability`) into `#features`, from the per-prediction state. */
+  #writeFeatures(t: number, probability: number, touchedHere: boolean): void {
+    const features = this.#features;
+    const lastSeen = this.#lastSeen;
+    const unigram = this.#unigram;
+    const bigram = this.#bigram;
+    const trigram = this.#trigram;
+    const matched = this.#matched;
+    features[0] = fastLog(probability + LOG_FLOOR);
+    features[1] = fastLog(this.#trainedOf(t, touchedHere) + LOG_FLOOR);
+    for (let j = 1; j <= ORDERS; j++) {
+      features[1 + j] = j <= matched ? logCount(touchedHere ? this.#orderCounts[(j - 1) * this.#size + t]! : 0) - this.#logTotals[j]! : 0;
+    }
+    const inSession = touchedHere && lastSeen[t]! > 0;
+    features[4] = inSession ? fastLog(1 + unigram[t]!) : 0;
+    features[5] = inSession && bigram[t]! > 0 ? fastLog(1 + bigram[t]!) : 0;
+    features[6] = inSession && trigram[t]! > 0 ? fastLog(1 + trigram[t]!) : 0;
+    features[7] = t === this.#last ? 1 : 0;
+    features[8] = t === this.#beforeLast ? 1 : 0;
+    features[9] = inSession ? 1 / lastSeen[t]! : 0;
+    features[10] = inSession ? 0 : 1;
+    features[11] = inSession ? 0 : this.#logPosition;
+    // log of (share of t at this position) / (share of t overall)
+    features[12] =
+      t < this.#maxTools && this.#bucketTotal > 0
+        ? fastLog(((this.#positions!.countOf(this.#bucket, t) + 0.5) * this.#positionScale) / (this.#frequencyCounts[t]! + 0.5))
+        : 0;
+    features[13] = this.#recall!.logShare(this.#last, t, inSession && lastSeen[t]! <= RECALL_WINDOW);
+    features[14] = this.#logLinear!.score(t);
+    features[15] = this.#followed!.logShare(this.#last, t, bigram[t]! > 0 && touchedHere);
   }
 
   /** Keeps `t` among the `#wanted` likeliest candidates for the ranker, by layer-2 probability. */
@@ -450,8 +483,8 @@ export class NextToolPredictor {
   }
 
   #results(mark: number): ToolPrediction[] {
-    const out: ToolPrediction[] = [];
     const maxTools = this.#maxTools;
+    const out: ToolPrediction[] = [];
     for (let i = 0; i < this.#resultCount; i++) {
       const t = this.#resultTools[i]!;
       const unseen = t >= maxTools;

@@ -28,6 +28,8 @@ export const RANKER_FEATURE_NAMES = [
   'log(1 + position) when t was not called in the session yet',
   'log lift of t at this position of a session (bucketed) over its overall frequency',
   'log share of t after the last call, among calls where t was (or was not) one of the 16 before',
+  'score of t under the log-linear model of the last calls (LogLinearNextTool)',
+  'log share of t after the last call, among calls where t had (or had not) followed that tool earlier in the session',
 ] as const;
 
 /** Number of features per candidate. @internal */

@@ -41,6 +41,26 @@ describe('RecallCounts', () => {
     expect(counts.logShare(1, 2, true)).toBeCloseTo(Math.log(0.5 / 1), 5);
   });
 
+  test("'followedLast' marks the tools that followed an earlier call of the last call's tool", () => {
+    const counts = new RecallCounts(10, 'followedLast');
+    // after 1: 2 had followed 1 earlier in [1, 2, 5, 1] → 2 (3 times); [1, 3, 5, 1] → 4 once
+    for (let i = 0; i < 3; i++) countSession(counts, [1, 2, 5, 1, 2]);
+    countSession(counts, [1, 3, 5, 1, 4]);
+    // calls after 1 with 2 marked (2 had followed 1 before): the three second calls after 1, all 2
+    expect(counts.logShare(1, 2, true)).toBeCloseTo(Math.log(3.5 / 4), 5);
+    // 3 followed 1 before in the last session, and 4 came instead
+    expect(counts.logShare(1, 3, true)).toBeCloseTo(Math.log(0.5 / 2), 5);
+    // of the 8 calls after 1, 5 had 2 unmarked, and 3 of those were 2 (each session's first call after 1)
+    expect(counts.logShare(1, 2, false)).toBeCloseTo(Math.log(3.5 / 6), 5);
+    // 5 follows 2 and 3, never a repeated tool: the window a call after 5 sees marks nothing
+    expect(counts.logShare(5, 1, false)).toBeCloseTo(Math.log(4.5 / 5), 5);
+    // a tool repeated back to back followed itself: 1, 1 then 1 marks 1
+    const repeats = new RecallCounts(10, 'followedLast');
+    countSession(repeats, [1, 1, 1]);
+    expect(repeats.logShare(1, 1, true)).toBeCloseTo(Math.log(1.5 / 2), 5);
+    expect(repeats.logShare(1, 1, false)).toBeCloseTo(Math.log(1.5 / 2), 5);
+  });
+
   test('stays bounded over millions of calls with more pairs than it holds, and says how many it dropped', () => {
     const maxTools = 100_000;
     const counts = new RecallCounts(maxTools);

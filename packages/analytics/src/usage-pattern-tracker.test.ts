@@ -1,7 +1,11 @@
 import { MetricsCollector, FakeClock, createSeededRandom, trackPerformance } from '@perftrack/core';
 import { UsagePatternTracker } from '@perftrack/analytics';
 import type { SequencePattern } from '@perftrack/analytics';
+import { RANKER_FEATURES } from './next-tool-ranker';
 import { rec, sampleTraces, session } from './test-support/fixtures';
+
+/** Ranker weights that are 0 but for the features given by index. */
+const rankerWeightsWith = (weights: Record<number, number>): number[] => Array.from({ length: RANKER_FEATURES }, (_, f) => weights[f] ?? 0);
 
 const byKey = (patterns: SequencePattern[]): Record<string, number> =>
   Object.fromEntries(patterns.map((p) => [p.sequence.join(' '), p.count]));
@@ -215,6 +219,22 @@ describe('UsagePatternTracker predictions', () => {
     expect(new UsagePatternTracker().predictNextTools(['a'], 3)).toEqual([]);
   });
 
+  test("the ranker's log-linear model learns the calls taken when a prediction is asked, and counts the ones it never learnt", () => {
+    const t = new UsagePatternTracker();
+    // 70,000 calls and no prediction: 65,536 wait, the oldest 4,464 are never learnt
+    for (let i = 0; i < 70_000; i++) t.onMetric(rec(i % 3 === 2 ? 'edit' : i % 3 === 1 ? 'grep' : 'read', `s${Math.floor(i / 30)}`, i));
+    t.settle(); // the calls each session's reorder window still holds
+    expect(t.stats().records).toBe(70_000);
+    expect(t.stats().unlearnedCalls).toBe(4_464);
+    expect(t.predictNextTools(['read', 'grep'], 1)[0]!.toolId).toBe('edit');
+    // learnt now; more calls, each learnt at the next prediction
+    for (let i = 0; i < 300; i++) t.onMetric(rec(i % 2 === 0 ? 'read' : 'bash', 'late', 70_000 + i));
+    expect(t.predictNextTools(['read', 'bash', 'read'], 1)[0]!.toolId).toBe('bash');
+    expect(t.stats().unlearnedCalls).toBe(4_464);
+    t.reset();
+    expect(t.stats().unlearnedCalls).toBe(0);
+  });
+
   test('equally likely tools come in name order, and a smaller limit gives a prefix, with and without the ranker', () => {
     for (const rankerWeights of [undefined, null]) {
       const t = new UsagePatternTracker({ prediction: { sessionAdaptation: false, rankerWeights } });
@@ -223,7 +243,12 @@ describe('UsagePatternTracker predictions', () => {
       feed(t, session('z', 'a z'));
       const all = t.predictNextTools(['a'], 10);
       const afterA = all.filter((p) => p.order === 1).map((p) => p.toolId);
-      expect(afterA).toEqual(['b', 'c', 'd', 'e', 'z']);
+      if (rankerWeights === null) expect(afterA).toEqual(['b', 'c', 'd', 'e', 'z']);
+      else {
+        // the ranker's log-linear model learns in arrival order, so it may part equal counts; never past z
+        expect(afterA.slice(0, 4).sort()).toEqual(['b', 'c', 'd', 'e']);
+        expect(afterA[4]).toBe('z');
+      }
       for (let limit = 0; limit <= all.length; limit++) expect(t.predictNextTools(['a'], limit)).toEqual(all.slice(0, limit));
     }
   });
@@ -262,13 +287,13 @@ describe('UsagePatternTracker predictions', () => {
 
   test('the ranker re-orders the likeliest tools by its weights, and rankerWeights is validated', () => {
     expect(() => new UsagePatternTracker({ prediction: { rankerWeights: [1, 2] } })).toThrow(
-      /rankerWeights must be null or an array of 14 finite numbers/,
+      new RegExp(`rankerWeights must be null or an array of ${RANKER_FEATURES} finite numbers`),
     );
-    expect(() => new UsagePatternTracker({ prediction: { rankerWeights: Array.from({ length: 14 }, () => Number.NaN) } })).toThrow(
-      TypeError,
-    );
+    expect(
+      () => new UsagePatternTracker({ prediction: { rankerWeights: Array.from({ length: RANKER_FEATURES }, () => Number.NaN) } }),
+    ).toThrow(TypeError);
     // sessions where b mostly follows a, but c is what this session keeps doing right now
-    const weights = (isLastWeight: number): number[] => [1, 0, 0, 0, 0, 0, 0, isLastWeight, 0, 0, 0, 0, 0, 0];
+    const weights = (isLastWeight: number): number[] => rankerWeightsWith({ 0: 1, 7: isLastWeight });
     const train = (t: UsagePatternTracker): UsagePatternTracker => {
       for (let i = 0; i < 20; i++) feed(t, session(`s${i}`, 'a b a b a b c'));
       return t;
@@ -285,7 +310,7 @@ describe('UsagePatternTracker predictions', () => {
   });
 
   test('the position in the session is a feature: what sessions do first is predicted first', () => {
-    const positionOnly = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0];
+    const positionOnly = rankerWeightsWith({ 0: 1, 12: 5 });
     const train = (t: UsagePatternTracker): UsagePatternTracker => {
       for (let i = 0; i < 20; i++) feed(t, session(`s${i}`, 'setup work work work work work work work work'));
       return t;
@@ -302,7 +327,7 @@ describe('UsagePatternTracker predictions', () => {
 
   test('what follows a call depends on whether the candidate was used recently: a ranker feature', () => {
     // after `a`, sessions call `c` (never used before) more often than `b`, but call `b` when they used it just before
-    const recallOnly = [0.1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10];
+    const recallOnly = rankerWeightsWith({ 0: 0.1, 13: 10 });
     const train = (t: UsagePatternTracker): UsagePatternTracker => {
       for (let i = 0; i < 15; i++) feed(t, session(`c${i}`, 'a c'));
       for (let i = 0; i < 10; i++) feed(t, session(`b${i}`, 'b z a b'));

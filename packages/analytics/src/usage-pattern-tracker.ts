@@ -9,6 +9,7 @@ import { SessionState } from './tracker-session-state';
 import { ContextTrie, ToolFrequency } from './context-trie';
 import { ErrorTextMemo, wilsonLowerBound } from './evidence';
 import { NextToolPredictor, RecentCalls, type FeatureSink } from './next-tool-predictor';
+import { LogLinearNextTool } from './next-tool-log-linear';
 import { RecallCounts } from './next-tool-recall-counts';
 import { PositionFrequency } from './next-tool-ranker';
 import { EndingCall, SequenceTrie, type SequenceStats } from './sequence-trie';
@@ -66,6 +67,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
   readonly #frequency: ToolFrequency;
   readonly #positions: PositionFrequency;
   readonly #recall: RecallCounts;
+  readonly #followed: RecallCounts;
+  readonly #logLinear: LogLinearNextTool;
   readonly #sequences: SequenceTrie;
   /** Contexts by tool only: what the seed's tool-names-only call uses. */
   readonly #contexts: ContextTrie;
@@ -108,6 +111,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.#frequency = new ToolFrequency(maxTools);
     this.#positions = new PositionFrequency(maxTools);
     this.#recall = new RecallCounts(maxTools);
+    this.#followed = new RecallCounts(maxTools, 'followedLast');
+    this.#logLinear = new LogLinearNextTool(maxTools);
     this.#sequences = new SequenceTrie(maxPatterns, this.#maxLength - 1);
     // the outcome-free contexts' counts are the sequence trie's weighted counts: one table serves both
     this.#contexts = new ContextTrie(this.#sequences.table);
@@ -282,8 +287,10 @@ export class UsagePatternTracker implements MetricsSubscriber {
       this.#sequences.countEndingWith(session.sequenceChain, history, this.#walk, call, session.serial, firstInSession);
     }
     this.#frequency.add(tool, weight);
+    this.#logLinear.enqueue(history, session.calls, tool);
     this.#positions.add(session.calls++, tool, weight);
     this.#recall.count(history, tool, weight);
+    this.#followed.count(history, tool, weight);
     if (session.outcomeChain !== undefined) this.#outcomeContexts?.count(session.outcomeChain, history, depth, tool, weight);
     history.push(tool, succeeded, timed, duration, weight);
   }
@@ -498,11 +505,16 @@ export class UsagePatternTracker implements MetricsSubscriber {
 
   #predict(outcomesGiven: boolean, limit: number, sink?: FeatureSink): ToolPrediction[] {
     const trie = outcomesGiven && this.#outcomeContexts !== undefined ? this.#outcomeContexts : this.#contexts;
+    // the log-linear model learns what was taken since the last prediction (only the ranker reads it)
+    if (this.#predictor.settings.rankerWeights !== null || sink !== undefined)
+      this.#logLinear.learnPending(this.#frequency.order, this.#tools.size);
     return this.#predictor.predict(
       trie,
       this.#frequency,
       this.#positions,
       this.#recall,
+      this.#followed,
+      this.#logLinear,
       this.#tools,
       this.#recent,
       this.#maxLength - 1,
@@ -542,7 +554,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
       evictedPatterns: this.#sequences.evicted,
       predictionContexts: this.#contexts.size,
       evictedContexts: this.#contexts.evicted + (this.#outcomeContexts?.evicted ?? 0),
-      uncountedRecallPairs: this.#recall.dropped,
+      uncountedRecallPairs: this.#recall.dropped + this.#followed.dropped,
+      unlearnedCalls: this.#logLinear.unlearned,
       tools: this.#tools.size,
       otherToolRecords: this.#tools.otherToolCalls,
       lateRecords: this.#lateRecords,
@@ -570,6 +583,8 @@ export class UsagePatternTracker implements MetricsSubscriber {
     this.#frequency.clear();
     this.#positions.clear();
     this.#recall.clear();
+    this.#followed.clear();
+    this.#logLinear.clear();
     this.#sequences.clear(); // and the outcome-free contexts, which share its table
     this.#outcomeContexts?.clear();
     this.#sessions.clear();

@@ -186,6 +186,11 @@ export interface UsagePatternStats {
    * prediction reads a pair it does not hold as never seen.
    */
   readonly uncountedRecallPairs: number;
+  /**
+   * Calls the prediction ranker's log-linear model never learnt from: it learns the calls taken
+   * since the last prediction when the next one is asked, and at most 65,536 wait (the oldest go).
+   */
+  readonly unlearnedCalls: number;
   readonly tools: number;
   /** Records whose tool went to `"(other)"` because `maxTools` was reached. */
   readonly otherToolRecords: number;
