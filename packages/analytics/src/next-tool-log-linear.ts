@@ -18,12 +18,12 @@ const MAX_FEATURES = 9 + 3 * LOG_LINEAR_WINDOW;
 
 /** One step of a feature hash: exact in doubles (a 32-bit value times a 20-bit odd constant), no `Math.imul` (a runtime call under jest). */
 const mix = (h: number, v: number): number => (((h ^ v) >>> 0) * 1000003) >>> 0;
-const TOOL_MULTIPLIER = 40503;
-const INDEX_MULTIPLIER = 1540483;
-const INDEX_SHIFT = 32 - WEIGHT_BITS;
-/** The weight of feature `f` for tool `t`: multiplicative hashing, top bits of the low word (inlined in `score`). */
-const weightIndex = (f: number, t: number): number => ((((f ^ (t * TOOL_MULTIPLIER)) >>> 0) * INDEX_MULTIPLIER) >>> 0) >>> INDEX_SHIFT;
-const rateIndex = (f: number): number => ((f * 747796405) >>> 0) >>> (32 - RATE_BITS);
+const WEIGHT_MASK = (1 << WEIGHT_BITS) - 1;
+/** A feature's row: the top bits of its hash. The weight of tool `t` is at `(row + t · 40503) mod 2^18` (40503 is odd: a feature's tools never collide). */
+const ROW_SHIFT = 32 - WEIGHT_BITS;
+const toolOffset = (t: number): number => (t * 40503) & WEIGHT_MASK;
+/** A feature's step size: the top bits of its row. */
+const RATE_SHIFT = WEIGHT_BITS - RATE_BITS;
 
 const positionBucket = (position: number): number =>
   position < 4 ? position : position < 8 ? 4 : position < 16 ? 5 : position < 32 ? 6 : position < 64 ? 7 : 8;
@@ -139,11 +139,11 @@ export class LogLinearNextTool {
   score(t: number): number {
     if (t >= this.maxTools) return 0;
     const weights = this.#weights;
-    const features = this.#features;
+    const rows = this.#features;
     const count = this.#featureCount;
-    const toolPart = t * TOOL_MULTIPLIER;
+    const offset = toolOffset(t);
     let score = 0;
-    for (let i = 0; i < count; i++) score += weights[((((features[i]! ^ toolPart) >>> 0) * INDEX_MULTIPLIER) >>> 0) >>> INDEX_SHIFT]!;
+    for (let i = 0; i < count; i++) score += weights[(rows[i]! + offset) & WEIGHT_MASK]!;
     return score;
   }
 
@@ -210,6 +210,8 @@ export class LogLinearNextTool {
       const c = counts[t]!;
       if (c >= 2) features[n++] = mix(mix(0x68e31da4, c >= 8 ? 2 : c >= 4 ? 1 : 0), t);
     }
+    // each feature by its row (the top bits of its hash): a weight is then one add and mask away
+    for (let i = 0; i < n; i++) features[i] = features[i]! >>> ROW_SHIFT;
     this.#featureCount = n;
   }
 
@@ -249,7 +251,8 @@ export class LogLinearNextTool {
     for (let o = 0; o < outputCount; o++) {
       const t = outputs[o]!;
       let s = 0;
-      for (let i = 0; i < featureCount; i++) s += weights[weightIndex(features[i]!, t)]!;
+      const offset = toolOffset(t);
+      for (let i = 0; i < featureCount; i++) s += weights[(features[i]! + offset) & WEIGHT_MASK]!;
       scores[t] = s;
       if (s > best) best = s;
     }
@@ -268,14 +271,14 @@ export class LogLinearNextTool {
     }
     const squares = this.#squares;
     for (let i = 0; i < featureCount; i++) {
-      const f = features[i]!;
-      const r = rateIndex(f);
+      const row = features[i]!;
+      const r = row >>> RATE_SHIFT;
       const step = LEARNING_RATE / Math.sqrt(squares[r]! + 1);
       squares[r]! += squared;
       for (let o = 0; o < outputCount; o++) {
         const t = outputs[o]!;
         const g = scores[t]!;
-        if (g > 1e-4 || g < -1e-4) weights[weightIndex(f, t)]! -= step * g;
+        if (g > 1e-4 || g < -1e-4) weights[(row + toolOffset(t)) & WEIGHT_MASK]! -= step * g;
       }
     }
     this.learnt++;
