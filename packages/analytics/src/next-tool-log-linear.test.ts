@@ -1,5 +1,5 @@
 import { CallHistory } from './call-history';
-import { LOG_LINEAR_WINDOW, LogLinearNextTool } from './next-tool-log-linear';
+import { LEARN_PER_CALL, LOG_LINEAR_WINDOW, LogLinearNextTool } from './next-tool-log-linear';
 
 /** Queues each call of `tools` (tool indices) after the ones before it, as the tracker does. */
 function enqueueSession(model: LogLinearNextTool, tools: number[], history = new CallHistory(32)): void {
@@ -102,7 +102,11 @@ describe('LogLinearNextTool', () => {
     // when no GC ran (another 2.4 MiB at most); the fixed tables were allocated before
     expect(buffers).toBeLessThan(5 * 2 ** 20);
     expect(grown).toBeLessThan(16 * 2 ** 20);
+    // one call learns at most LEARN_PER_CALL; the backlog drains over the next ones
     model.learnPending(byFrequency(maxTools), maxTools);
+    expect(model.learnt).toBe(LEARN_PER_CALL);
+    expect(model.pending).toBe(65_536 - LEARN_PER_CALL);
+    while (model.pending > 0) model.learnPending(byFrequency(maxTools), maxTools);
     expect(model.learnt).toBe(65_536);
     model.clear();
     expect(model.pending).toBe(0);

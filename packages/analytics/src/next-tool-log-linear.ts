@@ -10,6 +10,8 @@ const WEIGHT_BITS = 18;
 const RATE_BITS = 14;
 /** Calls waiting to be learnt, at most (oldest dropped first, counted): 2.4 MiB of 16-bit rows. */
 const MAX_PENDING = 1 << 16;
+/** Calls one prediction learns at most: about 12 ms at 6 µs a call, a bounded pause of the event loop. */
+export const LEARN_PER_CALL = 2048;
 /** Pending row: position, next tool, tools in the window, then the window oldest first. */
 const ROW = 3 + LOG_LINEAR_WINDOW;
 const LEARNING_RATE = 0.2;
@@ -42,8 +44,8 @@ const recencyBucket = (back: number): number => (back === 1 ? 0 : back === 2 ? 1
  * Learning is one pass of softmax cross-entropy, in arrival order, with a per-feature AdaGrad
  * step, over the most frequent {@link OUTPUT_TOOLS} tools plus the answer and the window's tools.
  * It is deferred: a taken call costs a copy of its window into a pending ring (so a tracker
- * nobody asks for predictions pays no more), and the pending calls are learnt at the next
- * prediction. Bounded: weights and step sizes are hashed into fixed tables (1.1 MiB); at most
+ * nobody asks for predictions pays no more), and the pending calls are learnt by the next
+ * predictions, {@link LEARN_PER_CALL} at most each. Bounded: weights and step sizes are hashed into fixed tables (1.1 MiB); at most
  * {@link MAX_PENDING} calls wait (2.4 MiB) (the oldest past that are dropped, counted in {@link unlearned}).
  * @internal
  */
@@ -105,15 +107,17 @@ export class LogLinearNextTool {
   }
 
   /**
-   * Learns every pending call, oldest first. `order` is the tools by overall frequency (most
-   * frequent first): a step scores the first {@link OUTPUT_TOOLS} of them.
+   * Learns up to {@link LEARN_PER_CALL} pending calls, oldest first (so one prediction blocks the
+   * event loop for about 12 ms at most; a backlog drains over the next predictions). `order` is
+   * the tools by overall frequency (most frequent first): a step scores the first
+   * {@link OUTPUT_TOOLS} of them.
    */
   learnPending(order: Int32Array | readonly number[], toolCount: number): void {
     if (this.#pendingCount === 0) return;
     const pending = this.#pending;
     const rows = pending.length / ROW;
     const window = this.#window;
-    while (this.#pendingCount > 0) {
+    for (let learnt = 0; learnt < LEARN_PER_CALL && this.#pendingCount > 0; learnt++) {
       const row = this.#pendingStart * ROW;
       const held = pending[row + 2]!;
       for (let i = 0; i < held; i++) window[i] = pending[row + 3 + i]!;
@@ -121,7 +125,7 @@ export class LogLinearNextTool {
       this.#pendingStart = this.#pendingStart + 1 === rows ? 0 : this.#pendingStart + 1;
       this.#pendingCount--;
     }
-    this.#pendingStart = 0;
+    if (this.#pendingCount === 0) this.#pendingStart = 0;
   }
 
   /**

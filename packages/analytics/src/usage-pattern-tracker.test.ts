@@ -226,10 +226,15 @@ describe('UsagePatternTracker predictions', () => {
     t.settle(); // the calls each session's reorder window still holds
     expect(t.stats().records).toBe(70_000);
     expect(t.stats().unlearnedCalls).toBe(4_464);
+    expect(t.stats().learningBacklog).toBe(65_536);
+    // each prediction learns 2,048 at most: a bounded pause, the backlog drains over the next ones
     expect(t.predictNextTools(['read', 'grep'], 1)[0]!.toolId).toBe('edit');
+    expect(t.stats().learningBacklog).toBe(65_536 - 2_048);
+    while (t.stats().learningBacklog > 0) t.predictNextTools(['read'], 1);
     // learnt now; more calls, each learnt at the next prediction
     for (let i = 0; i < 300; i++) t.onMetric(rec(i % 2 === 0 ? 'read' : 'bash', 'late', 70_000 + i));
     expect(t.predictNextTools(['read', 'bash', 'read'], 1)[0]!.toolId).toBe('bash');
+    expect(t.stats().learningBacklog).toBe(0);
     expect(t.stats().unlearnedCalls).toBe(4_464);
     t.reset();
     expect(t.stats().unlearnedCalls).toBe(0);

@@ -556,6 +556,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
       evictedContexts: this.#contexts.evicted + (this.#outcomeContexts?.evicted ?? 0),
       uncountedRecallPairs: this.#recall.dropped + this.#followed.dropped,
       unlearnedCalls: this.#logLinear.unlearned,
+      learningBacklog: this.#logLinear.pending,
       tools: this.#tools.size,
       otherToolRecords: this.#tools.otherToolCalls,
       lateRecords: this.#lateRecords,

@@ -187,10 +187,12 @@ export interface UsagePatternStats {
    */
   readonly uncountedRecallPairs: number;
   /**
-   * Calls the prediction ranker's log-linear model never learnt from: it learns the calls taken
-   * since the last prediction when the next one is asked, and at most 65,536 wait (the oldest go).
+   * Calls the prediction ranker's log-linear model never learnt from: predictions learn the calls
+   * taken (up to 2,048 each), and at most 65,536 wait (the oldest go).
    */
   readonly unlearnedCalls: number;
+  /** Calls taken that the log-linear model has yet to learn (each prediction learns up to 2,048 of them). */
+  readonly learningBacklog: number;
   readonly tools: number;
   /** Records whose tool went to `"(other)"` because `maxTools` was reached. */
   readonly otherToolRecords: number;
