@@ -177,7 +177,7 @@ export async function run() {
   const sessions = loaded.map((s) => ({ ...s, source: s.id.split('/')[0], tools: s.records.map((r) => r.toolId) }));
 
   // cost first, on a quiet heap; predictions learn the calls taken into the log-linear model
-  // (up to 2,048 each), so the backlog is drained first and timed on its own
+  // (a bounded amount each), so the backlog is drained first and timed on its own
   const full = trainTracker(sessions);
   const calls = full.stats().records;
   const learn0 = process.cpuUsage();
@@ -249,7 +249,7 @@ export async function run() {
     leaveOneSourceOut: { rule: 'train on every other session prefix (agent harness and model), test on the held-out one', ...loso },
     logLinearLearning: {
       ...learning,
-      note: 'CPU time of the predictNextTools calls that drain the backlog after the tracker took every session: each prediction learns up to 2,048 of the calls taken into the log-linear model of next-tool-log-linear.ts',
+      note: 'CPU time of the predictNextTools calls that drain the backlog after the tracker took every session: each prediction learns a bounded amount of work (LEARN_WORK_PER_CALL) of the calls taken into the log-linear model of next-tool-log-linear.ts',
     },
     costNsPerPrediction: {
       ...cost,
@@ -283,7 +283,7 @@ export function readmeTable(doc) {
   lines.push(
     '',
     `${doc.data.sessions.toLocaleString('en-US')} real sessions (${doc.data.calls.toLocaleString('en-US')} calls, ${doc.data.sources} sources)${doc.data.sample ? ' — the shipped sample, not the full data' : ''}. Names only, ranker trained on each training split only, vs the ${doc.baseline}: k-fold top-1 ${signed(k.top1.mean)} ± ${k.top1.sd.toFixed(1)} points, top-3 ${signed(k.top3.mean)} ± ${k.top3.sd.toFixed(1)} points; leave-one-source-out top-1 ${signed(s.top1.mean)} points (worst source ${signed(s.top1.min)}), top-3 ${signed(s.top3.mean)} (worst ${signed(s.top3.min)}).`,
-    `One prediction (CPU time, median of 15 rounds; target ≤ ${c.target} ns): ${c.sequenceOf10.cpuNsMedian} ns after 10 calls, ${c.sequenceOf100.cpuNsMedian} ns after 100, ${c.sequenceOf1000.cpuNsMedian} ns after 1,000 (without the ranker, same process: ${c.sequenceOf10.withoutRankerCpuNsMedian} / ${c.sequenceOf100.withoutRankerCpuNsMedian} / ${c.sequenceOf1000.withoutRankerCpuNsMedian} ns; wall ${c.sequenceOf10.wallNsMedian} / ${c.sequenceOf100.wallNsMedian} / ${c.sequenceOf1000.wallNsMedian} ns at load average ${c.loadAverage.toFixed(1)} on ${os.cpus().length} cores)${doc.logLinearLearning ? `; the first ${doc.logLinearLearning.predictions ?? 1} predictions after the ${doc.logLinearLearning.calls.toLocaleString('en-US')} calls also learn them into the log-linear model (2,048 at most each): ${doc.logLinearLearning.cpuMs} ms CPU, ${doc.logLinearLearning.cpuNsPerCall} ns a call` : ''}. From \`pnpm bench prediction\` (\`bench/results/prediction.json\`).`,
+    `One prediction (CPU time, median of 15 rounds; target ≤ ${c.target} ns): ${c.sequenceOf10.cpuNsMedian} ns after 10 calls, ${c.sequenceOf100.cpuNsMedian} ns after 100, ${c.sequenceOf1000.cpuNsMedian} ns after 1,000 (without the ranker, same process: ${c.sequenceOf10.withoutRankerCpuNsMedian} / ${c.sequenceOf100.withoutRankerCpuNsMedian} / ${c.sequenceOf1000.withoutRankerCpuNsMedian} ns; wall ${c.sequenceOf10.wallNsMedian} / ${c.sequenceOf100.wallNsMedian} / ${c.sequenceOf1000.wallNsMedian} ns at load average ${c.loadAverage.toFixed(1)} on ${os.cpus().length} cores)${doc.logLinearLearning ? `; the first ${doc.logLinearLearning.predictions ?? 1} predictions after the ${doc.logLinearLearning.calls.toLocaleString('en-US')} calls also learn them into the log-linear model (a bounded amount each): ${doc.logLinearLearning.cpuMs} ms CPU, ${doc.logLinearLearning.cpuNsPerCall} ns a call` : ''}. From \`pnpm bench prediction\` (\`bench/results/prediction.json\`).`,
   );
   return lines.join('\n');
 }

@@ -8,10 +8,14 @@ const OUTPUT_TOOLS = 32;
 const WEIGHT_BITS = 18;
 /** Per-feature step sizes (hashed by feature): 2^14 doubles, 128 KiB. */
 const RATE_BITS = 14;
-/** Calls waiting to be learnt, at most (oldest dropped first, counted): 2.4 MiB of 16-bit rows. */
+/** Calls waiting to be learnt, at most (oldest dropped first, counted): 2.4 MiB of 16-bit rows (4.75 MiB past 65,536 tools), plus their weights. */
 const MAX_PENDING = 1 << 16;
-/** Calls one prediction learns at most: about 12 ms at 6 µs a call, a bounded pause of the event loop. */
-export const LEARN_PER_CALL = 2048;
+/**
+ * Work one prediction learns at most, in weights read (features × tools scored, summed over the
+ * calls learnt): about 1,000 typical calls, 5–10 ms here whatever the number of tools, so even a
+ * few predictions in one synchronous operation stay within a 50 ms pause of the event loop.
+ */
+export const LEARN_WORK_PER_CALL = 1_000_000;
 /** Pending row: position, next tool, tools in the window, then the window oldest first. */
 const ROW = 3 + LOG_LINEAR_WINDOW;
 const LEARNING_RATE = 0.2;
@@ -58,6 +62,8 @@ export class LogLinearNextTool {
   #squares = new Float64Array(1 << RATE_BITS);
   /** Pending rows, grown on demand up to {@link MAX_PENDING}: 16-bit when every tool index fits (2.4 MiB at most). */
   #pending: Uint16Array | Int32Array;
+  /** Each pending call's sample weight, at the same index as its row. */
+  #pendingWeights: Float64Array = new Float64Array(0);
   #pendingStart = 0;
   #pendingCount = 0;
   readonly #features = new Int32Array(MAX_FEATURES);
@@ -84,8 +90,8 @@ export class LogLinearNextTool {
     return this.#pendingCount;
   }
 
-  /** Queues `tool` (called after `position` calls of its session) as the call after those held in `history`. */
-  enqueue(history: CallHistory, position: number, tool: number): void {
+  /** Queues `tool` (called after `position` calls of its session, sample weight `weight`) as the call after those held in `history`. */
+  enqueue(history: CallHistory, position: number, tool: number, weight: number): void {
     if (this.#pendingCount === this.#pending.length / ROW) {
       if (this.#pendingCount < MAX_PENDING) this.#growPending();
       else {
@@ -96,8 +102,10 @@ export class LogLinearNextTool {
       }
     }
     const rows = this.#pending.length / ROW;
-    const row = ((this.#pendingStart + this.#pendingCount) % rows) * ROW;
+    const index = (this.#pendingStart + this.#pendingCount) % rows;
+    const row = index * ROW;
     const pending = this.#pending;
+    this.#pendingWeights[index] = weight;
     const held = Math.min(history.length, LOG_LINEAR_WINDOW);
     pending[row] = Math.min(position, 0xffff); // only its bucket (64+ the last) is read
     pending[row + 1] = tool;
@@ -107,21 +115,21 @@ export class LogLinearNextTool {
   }
 
   /**
-   * Learns up to {@link LEARN_PER_CALL} pending calls, oldest first (so one prediction blocks the
-   * event loop for about 12 ms at most; a backlog drains over the next predictions). `order` is
-   * the tools by overall frequency (most frequent first): a step scores the first
-   * {@link OUTPUT_TOOLS} of them.
+   * Learns pending calls, oldest first, up to {@link LEARN_WORK_PER_CALL} of work (a bounded pause;
+   * a backlog drains over the next predictions). `order` is the tools by overall frequency (most
+   * frequent first): a step scores the first {@link OUTPUT_TOOLS} of them.
    */
   learnPending(order: Int32Array | readonly number[], toolCount: number): void {
     if (this.#pendingCount === 0) return;
     const pending = this.#pending;
     const rows = pending.length / ROW;
     const window = this.#window;
-    for (let learnt = 0; learnt < LEARN_PER_CALL && this.#pendingCount > 0; learnt++) {
+    for (let work = 0; work < LEARN_WORK_PER_CALL && this.#pendingCount > 0; ) {
       const row = this.#pendingStart * ROW;
       const held = pending[row + 2]!;
       for (let i = 0; i < held; i++) window[i] = pending[row + 3 + i]!;
-      this.#learn(window, held, pending[row]!, pending[row + 1]!, order, toolCount);
+      const weight = this.#pendingWeights[this.#pendingStart]!;
+      work += this.#learn(window, held, pending[row]!, pending[row + 1]!, weight, order, toolCount);
       this.#pendingStart = this.#pendingStart + 1 === rows ? 0 : this.#pendingStart + 1;
       this.#pendingCount--;
     }
@@ -155,6 +163,7 @@ export class LogLinearNextTool {
     this.#weights = new Float32Array(1 << WEIGHT_BITS);
     this.#squares = new Float64Array(1 << RATE_BITS);
     this.#pending = this.#rows(0);
+    this.#pendingWeights = new Float64Array(0);
     this.#pendingStart = 0;
     this.#pendingCount = 0;
     this.unlearned = 0;
@@ -167,13 +176,17 @@ export class LogLinearNextTool {
 
   #growPending(): void {
     const rows = this.#pending.length / ROW;
-    const grown = this.#rows(Math.min(MAX_PENDING, Math.max(1024, rows * 2)));
+    const size = Math.min(MAX_PENDING, Math.max(1024, rows * 2));
+    const grown = this.#rows(size);
+    const grownWeights = new Float64Array(size);
     // unrolled from the ring's start, so the ring starts at 0
     for (let i = 0; i < this.#pendingCount; i++) {
-      const from = ((this.#pendingStart + i) % rows) * ROW;
-      grown.set(this.#pending.subarray(from, from + ROW), i * ROW);
+      const from = (this.#pendingStart + i) % rows;
+      grown.set(this.#pending.subarray(from * ROW, from * ROW + ROW), i * ROW);
+      grownWeights[i] = this.#pendingWeights[from]!;
     }
     this.#pending = grown;
+    this.#pendingWeights = grownWeights;
     this.#pendingStart = 0;
   }
 
@@ -219,8 +232,16 @@ export class LogLinearNextTool {
     this.#featureCount = n;
   }
 
-  /** One step of softmax cross-entropy towards `next` after `window[0..held)`. */
-  #learn(window: Int32Array, held: number, position: number, next: number, order: Int32Array | readonly number[], toolCount: number): void {
+  /** One step of softmax cross-entropy towards `next` after `window[0..held)`, weighted by `weight`; the work done (weights read). */
+  #learn(
+    window: Int32Array,
+    held: number,
+    position: number,
+    next: number,
+    weight: number,
+    order: Int32Array | readonly number[],
+    toolCount: number,
+  ): number {
     this.#featuresOf(window, held, position);
     // the outputs scored: the most frequent tools, the answer, the window's tools
     const outputs = this.#outputs;
@@ -265,11 +286,12 @@ export class LogLinearNextTool {
       const t = outputs[o]!;
       partition += scores[t] = Math.exp(scores[t]! - best);
     }
-    // gradient per output: p(t) − [t = next]; its squared norm grows each feature's AdaGrad sum
+    // gradient per output, times the call's sample weight: w·(p(t) − [t = next]); its squared norm
+    // grows each feature's AdaGrad sum first, so a heavy call's step stays bounded
     let squared = 0;
     for (let o = 0; o < outputCount; o++) {
       const t = outputs[o]!;
-      const g = scores[t]! / partition - (t === next ? 1 : 0);
+      const g = weight * (scores[t]! / partition - (t === next ? 1 : 0));
       scores[t] = g;
       squared += g * g;
     }
@@ -277,8 +299,8 @@ export class LogLinearNextTool {
     for (let i = 0; i < featureCount; i++) {
       const row = features[i]!;
       const r = row >>> RATE_SHIFT;
-      const step = LEARNING_RATE / Math.sqrt(squares[r]! + 1);
       squares[r]! += squared;
+      const step = LEARNING_RATE / Math.sqrt(squares[r]! + 1);
       for (let o = 0; o < outputCount; o++) {
         const t = outputs[o]!;
         const g = scores[t]!;
@@ -286,5 +308,6 @@ export class LogLinearNextTool {
       }
     }
     this.learnt++;
+    return outputCount * featureCount;
   }
 }

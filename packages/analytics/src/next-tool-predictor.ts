@@ -1,7 +1,7 @@
 import type { ContextNode, ContextTrie, ToolFrequency } from './context-trie';
 import { fastLog } from './fast-log';
 import type { LogLinearNextTool } from './next-tool-log-linear';
-import { RECALL_WINDOW, type RecallCounts } from './next-tool-recall-counts';
+import { FOLLOWED_WINDOW, RECALL_WINDOW, type RecallCounts } from './next-tool-recall-counts';
 import { RANKER_FEATURES, RANKER_ORDERS, type PositionFrequency } from './next-tool-ranker';
 import type { ToolRegistry } from './tool-registry';
 import type { ToolPrediction } from './usage-pattern-types';
@@ -108,6 +108,8 @@ export class NextToolPredictor {
   readonly #orderCounts: Float64Array;
   readonly #touched: Int32Array;
   readonly #touchedMark: Uint32Array;
+  /** Marks the tools that followed an earlier call of the last call's tool within the last {@link FOLLOWED_WINDOW} calls. */
+  readonly #followedMark: Uint32Array;
   readonly #size: number;
   #mark = 1;
   #touchedCount = 0;
@@ -175,6 +177,7 @@ export class NextToolPredictor {
     this.#orderCounts = new Float64Array(size * RANKER_ORDERS);
     this.#touched = new Int32Array(size);
     this.#touchedMark = new Uint32Array(size);
+    this.#followedMark = new Uint32Array(size);
     const discount = settings.discount;
     // forEach, not for…of: no [key, value] array per entry on this path
     this.#visit = (c: number, t: number): void => {
@@ -338,6 +341,11 @@ export class NextToolPredictor {
     this.#followed = followed;
     this.#logLinear = logLinear;
     logLinear.prepare(recent.tools, count, position);
+    // what followed the last call's tool earlier, within the window the table counted (see RecallCounts)
+    const followedMark = this.#followedMark;
+    for (let i = count - 1; i >= Math.max(1, count - FOLLOWED_WINDOW + 1); i--) {
+      if (recent.tools[i - 1] === this.#last) followedMark[recent.tools[i]!] = mark;
+    }
     let best = -Infinity;
     const ranked = Math.min(held, RANKED_CANDIDATES);
     let rankedMass = 0;
@@ -394,7 +402,7 @@ export class NextToolPredictor {
         : 0;
     features[13] = this.#recall!.logShare(this.#last, t, inSession && lastSeen[t]! <= RECALL_WINDOW);
     features[14] = this.#logLinear!.score(t);
-    features[15] = this.#followed!.logShare(this.#last, t, bigram[t]! > 0 && touchedHere);
+    features[15] = this.#followed!.logShare(this.#last, t, this.#followedMark[t] === this.#mark);
   }
 
   /** Keeps `t` among the `#wanted` likeliest candidates for the ranker, by layer-2 probability. */
@@ -502,6 +510,7 @@ export class NextToolPredictor {
   #nextMark(): number {
     if (++this.#mark === 0xffffffff) {
       this.#touchedMark.fill(0);
+      this.#followedMark.fill(0);
       this.#mark = 1;
     }
     return this.#mark;

@@ -4,6 +4,8 @@ import { fastLog } from './fast-log';
 
 /** Calls back a tool counts as "recently used" for {@link RecallCounts}. @internal */
 export const RECALL_WINDOW = 16;
+/** Calls back the `'followedLast'` rule looks for an earlier call of the last call's tool (a bound whatever `sessionHistory`). @internal */
+export const FOLLOWED_WINDOW = 32;
 /** Slots the table at most grows to (4 × 8 bytes each: 2 MiB at most). */
 const MAX_SLOTS = 1 << 16;
 /** The table's columns. */
@@ -14,7 +16,7 @@ const UNMARKED_NEXT = 2;
 /**
  * Which tools a counted call's window marks: `'recent'`, those among the {@link RECALL_WINDOW}
  * calls before; `'followedLast'`, those that followed an earlier call of the same tool as the
- * last call, anywhere in the history held (so what came after this context last time). @internal
+ * last call, within the last {@link FOLLOWED_WINDOW} calls (so what came after this context last time). @internal
  */
 export type RecallRule = 'recent' | 'followedLast';
 
@@ -54,7 +56,7 @@ export class RecallCounts {
   /** Counts `tool` (sample weight `weight`) as the call after the calls held in `history` (before it is pushed there). */
   count(history: CallHistory, tool: number, weight: number): void {
     const followed = this.rule === 'followedLast';
-    const held = followed ? history.length : Math.min(history.length, RECALL_WINDOW);
+    const held = Math.min(history.length, followed ? FOLLOWED_WINDOW : RECALL_WINDOW);
     if (held === 0) return;
     const tools = history.tools;
     const capacity = history.capacity;

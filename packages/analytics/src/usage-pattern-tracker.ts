@@ -287,7 +287,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
       this.#sequences.countEndingWith(session.sequenceChain, history, this.#walk, call, session.serial, firstInSession);
     }
     this.#frequency.add(tool, weight);
-    this.#logLinear.enqueue(history, session.calls, tool);
+    this.#logLinear.enqueue(history, session.calls, tool, weight);
     this.#positions.add(session.calls++, tool, weight);
     this.#recall.count(history, tool, weight);
     this.#followed.count(history, tool, weight);

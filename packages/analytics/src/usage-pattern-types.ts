@@ -181,17 +181,18 @@ export interface UsagePatternStats {
   readonly predictionContexts: number;
   readonly evictedContexts: number;
   /**
-   * Counts of a (last call, tool) pair that prediction's recent-use table could not keep, its
-   * 49,152 pairs (3/4 of 65,536 slots) being taken (a call makes up to 17 such counts);
-   * prediction reads a pair it does not hold as never seen.
+   * Counts of a (last call, tool) pair that prediction's two recall tables could not keep, each
+   * holding 49,152 pairs (3/4 of 65,536 slots): a call makes up to 17 such counts in the first
+   * (tools of the 16 calls before) and up to 32 in the second (tools that followed an earlier call
+   * of the last call's tool within the 32 before); prediction reads a pair it does not hold as never seen.
    */
   readonly uncountedRecallPairs: number;
   /**
    * Calls the prediction ranker's log-linear model never learnt from: predictions learn the calls
-   * taken (up to 2,048 each), and at most 65,536 wait (the oldest go).
+   * taken (a bounded amount each, about 1,000 calls), and at most 65,536 wait (the oldest go).
    */
   readonly unlearnedCalls: number;
-  /** Calls taken that the log-linear model has yet to learn (each prediction learns up to 2,048 of them). */
+  /** Calls taken that the log-linear model has yet to learn (each prediction learns a bounded share of them). */
   readonly learningBacklog: number;
   readonly tools: number;
   /** Records whose tool went to `"(other)"` because `maxTools` was reached. */
