@@ -143,6 +143,8 @@ export class NextToolPredictor {
   #visitScale = 0;
   #visitBase = -1;
   #visitOrder = 0;
+  /** Σ min(c, D) over the next tools of the context being visited. */
+  #discounted = 0;
   #recent: RecentCalls | undefined;
   #tools: ToolRegistry | undefined;
   #matched = 0;
@@ -183,6 +185,8 @@ export class NextToolPredictor {
     this.#visit = (c: number, t: number): void => {
       this.#touch(t);
       if (c > discount) this.#model[t]! += (c - discount) * this.#visitScale;
+      // biome-ignore lint/complexity/useMathMinMax: a comparison, not a Math call (a runtime call under jest) on the hottest path
+      this.#discounted += c > discount ? discount : c;
       if (this.#visitBase >= 0) this.#orderCounts[this.#visitBase + t] = c;
       if (this.#order[t] === 0 && this.#support[t] === 0) {
         this.#support[t] = c;
@@ -239,8 +243,11 @@ export class NextToolPredictor {
       this.#visitScale = scale / node.total;
       this.#visitBase = k <= ORDERS ? (k - 1) * size : -1;
       this.#visitOrder = k;
+      this.#discounted = 0;
       node.next.forEach(visit);
-      scale *= Math.min(1, (this.settings.discount * node.next.size) / node.total);
+      // the mass the discount took (D a tool, or the whole count when a weighted count is below D):
+      // D·|next| alone would hand back more than was taken, and the probabilities would sum past 1
+      scale *= Math.min(1, this.#discounted / node.total);
     }
     this.#rootScale = scale / frequency.total;
 

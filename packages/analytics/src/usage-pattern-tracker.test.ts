@@ -241,6 +241,25 @@ describe('UsagePatternTracker predictions', () => {
     expect(t.stats().unlearnedCalls).toBe(0);
   });
 
+  test('probabilities sum to at most 1 with fractional sample weights, and a lightly weighted tool ranks by its weight', () => {
+    const t = new UsagePatternTracker();
+    // after x: b in 50 calls of weight 1, c in 50 calls of weight 0.001 (counts below the discount)
+    for (let i = 0; i < 50; i++) {
+      feed(t, session(`b${i}`, 'x b'));
+      feed(
+        t,
+        session(`c${i}`, 'x c', () => ({ sampleWeight: 0.001 })),
+      );
+    }
+    for (const seq of [['x'], ['b'], ['x', 'c'], [], ['unknown']]) {
+      const all = t.predictNextTools(seq, 10);
+      expect(all.reduce((sum, p) => sum + p.probability, 0)).toBeLessThanOrEqual(1 + 1e-9);
+    }
+    const afterX = t.predictNextTools(['x'], 3).map((p) => p.toolId);
+    expect(afterX[0]).toBe('b');
+    expect(afterX.indexOf('c')).toBeGreaterThan(afterX.indexOf('x'));
+  });
+
   test('equally likely tools come in name order, and a smaller limit gives a prefix, with and without the ranker', () => {
     for (const rankerWeights of [undefined, null]) {
       const t = new UsagePatternTracker({ prediction: { sessionAdaptation: false, rankerWeights } });
