@@ -1,4 +1,5 @@
 import type { CallHistory } from './call-history';
+import { positionBucketOf } from './next-tool-ranker';
 
 /** Calls back the model reads: the bag of recent tools, their recency and their counts. @internal */
 export const LOG_LINEAR_WINDOW = 16;
@@ -31,8 +32,6 @@ const toolOffset = (t: number): number => (t * 40503) & WEIGHT_MASK;
 /** A feature's step size: the top bits of its row. */
 const RATE_SHIFT = WEIGHT_BITS - RATE_BITS;
 
-const positionBucket = (position: number): number =>
-  position < 4 ? position : position < 8 ? 4 : position < 16 ? 5 : position < 32 ? 6 : position < 64 ? 7 : 8;
 const recencyBucket = (back: number): number => (back === 1 ? 0 : back === 2 ? 1 : back <= 4 ? 2 : 3);
 
 /**
@@ -47,10 +46,11 @@ const recencyBucket = (back: number): number => (back === 1 ? 0 : back === 2 ? 1
  *
  * Learning is one pass of softmax cross-entropy, in arrival order, with a per-feature AdaGrad
  * step, over the most frequent {@link OUTPUT_TOOLS} tools plus the answer and the window's tools.
- * It is deferred: a taken call costs a copy of its window into a pending ring (so a tracker
- * nobody asks for predictions pays no more), and the pending calls are learnt by the next
- * predictions, {@link LEARN_PER_CALL} at most each. Bounded: weights and step sizes are hashed into fixed tables (1.1 MiB); at most
- * {@link MAX_PENDING} calls wait (2.4 MiB) (the oldest past that are dropped, counted in {@link unlearned}).
+ * It is deferred: a taken call costs a copy of its window and sample weight into a pending ring
+ * (so a tracker nobody asks for predictions pays no more), and the pending calls are learnt by
+ * the next predictions, {@link LEARN_WORK_PER_CALL} of work at most each. Bounded: weights and
+ * step sizes are hashed into fixed tables (1.1 MiB), plus 24 bytes of scratch a tool; at most
+ * {@link MAX_PENDING} calls wait (the oldest past that are dropped, counted in {@link unlearned}).
  * @internal
  */
 export class LogLinearNextTool {
@@ -147,7 +147,7 @@ export class LogLinearNextTool {
     this.#featuresOf(window, count - start, position);
   }
 
-  /** The score of tool `t` for the prepared calls (`0` for a tool the model has never seen). */
+  /** The score of tool `t` for the prepared (or, while learning, the learnt call's) features (`0` for a tool the model has never seen). */
   score(t: number): number {
     if (t >= this.maxTools) return 0;
     const weights = this.#weights;
@@ -196,7 +196,7 @@ export class LogLinearNextTool {
     const maxTools = this.maxTools;
     let n = 0;
     features[n++] = 0x2545f491; // bias
-    const bucket = positionBucket(position);
+    const bucket = positionBucketOf(position);
     features[n++] = mix(0x27d4eb2f, bucket);
     const last = held > 0 ? window[held - 1]! : -1;
     if (last >= 0) features[n++] = mix(mix(0x165667b1, bucket), last);
@@ -275,9 +275,7 @@ export class LogLinearNextTool {
     let best = -Infinity;
     for (let o = 0; o < outputCount; o++) {
       const t = outputs[o]!;
-      let s = 0;
-      const offset = toolOffset(t);
-      for (let i = 0; i < featureCount; i++) s += weights[(features[i]! + offset) & WEIGHT_MASK]!;
+      const s = this.score(t);
       scores[t] = s;
       if (s > best) best = s;
     }

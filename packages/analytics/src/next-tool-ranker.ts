@@ -38,6 +38,15 @@ export const RANKER_FEATURES = RANKER_FEATURE_NAMES.length;
 /** Position buckets: 0, 1, 2, 3, 4–7, 8–15, 16–31, 32–63, 64+. */
 const BUCKETS = 9;
 
+/** The position bucket (of {@link BUCKETS}) of the call made after `callsBefore` calls of its session. @internal */
+export function positionBucketOf(callsBefore: number): number {
+  if (callsBefore < 4) return callsBefore;
+  if (callsBefore < 8) return 4;
+  if (callsBefore < 16) return 5;
+  if (callsBefore < 32) return 6;
+  return callsBefore < 64 ? 7 : 8;
+}
+
 /**
  * Weighted count of each tool at each (bucketed) position of a session: what agents do first
  * and what they do late. Fixed size (`BUCKETS × maxTools`), O(1) per call.
@@ -51,13 +60,9 @@ export class PositionFrequency {
     this.#counts = new Float64Array(BUCKETS * maxTools);
   }
 
-  /** The bucket of the call made after `callsBefore` calls of its session. */
+  /** The bucket of the call made after `callsBefore` calls of its session ({@link positionBucketOf}). */
   bucketOf(callsBefore: number): number {
-    if (callsBefore < 4) return callsBefore;
-    if (callsBefore < 8) return 4;
-    if (callsBefore < 16) return 5;
-    if (callsBefore < 32) return 6;
-    return callsBefore < 64 ? 7 : 8;
+    return positionBucketOf(callsBefore);
   }
 
   add(callsBefore: number, tool: number, weight: number): void {
