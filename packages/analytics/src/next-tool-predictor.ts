@@ -155,15 +155,16 @@ export class NextToolPredictor {
   #positionScale = 0;
   #logPosition = 0;
   #positions: PositionFrequency | undefined;
-  #recall: RecallCounts | undefined;
-  #followed: RecallCounts | undefined;
-  #logLinear: LogLinearNextTool | undefined;
   readonly #visit: (count: number, tool: number) => void;
 
   constructor(
     maxTools: number,
     maxRecent: number,
     readonly settings: PredictorSettings,
+    /** The tracker's tables the ranker reads beside the tries: what follows a call by the candidate's recent use, by whether it followed that tool before, and the log-linear model. */
+    readonly recall: RecallCounts,
+    readonly followed: RecallCounts,
+    readonly logLinear: LogLinearNextTool,
   ) {
     this.#maxTools = maxTools;
     // indices past maxTools stand for tools only the sequence itself shows
@@ -199,9 +200,6 @@ export class NextToolPredictor {
     trie: ContextTrie,
     frequency: ToolFrequency,
     positions: PositionFrequency,
-    recall: RecallCounts,
-    followed: RecallCounts,
-    logLinear: LogLinearNextTool,
     tools: ToolRegistry,
     recent: RecentCalls,
     maxContext: number,
@@ -344,10 +342,7 @@ export class NextToolPredictor {
     const logTotals = this.#logTotals;
     for (let j = 1; j <= matched; j++) logTotals[j] = fastLog(nodes[j]!.total + 1);
     this.#positions = positions;
-    this.#recall = recall;
-    this.#followed = followed;
-    this.#logLinear = logLinear;
-    logLinear.prepare(recent.tools, count, position);
+    this.logLinear.prepare(recent.tools, count, position);
     // what followed the last call's tool earlier, within the window the table counted (see RecallCounts)
     const followedMark = this.#followedMark;
     for (let i = count - 1; i >= Math.max(1, count - FOLLOWED_WINDOW + 1); i--) {
@@ -359,7 +354,6 @@ export class NextToolPredictor {
     for (let c = 0; c < ranked; c++) rankedMass += scores[c]!;
     for (let c = 0; c < ranked; c++) {
       const t = candidates[c]!;
-      // in a method of its own: kept in \`predict\`, the body grew past what V8 inlines the trie walk into
       this.#writeFeatures(t, scores[c]!, touchedMark[t] === mark);
       if (sink !== undefined) sink(this.#nameOf(t), features);
       if (rankerWeights === null) continue;
@@ -407,9 +401,9 @@ export class NextToolPredictor {
       t < this.#maxTools && this.#bucketTotal > 0
         ? fastLog(((this.#positions!.countOf(this.#bucket, t) + 0.5) * this.#positionScale) / (this.#frequencyCounts[t]! + 0.5))
         : 0;
-    features[13] = this.#recall!.logShare(this.#last, t, inSession && lastSeen[t]! <= RECALL_WINDOW);
-    features[14] = this.#logLinear!.score(t);
-    features[15] = this.#followed!.logShare(this.#last, t, this.#followedMark[t] === this.#mark);
+    features[13] = this.recall.logShare(this.#last, t, inSession && lastSeen[t]! <= RECALL_WINDOW);
+    features[14] = this.logLinear.score(t);
+    features[15] = this.followed.logShare(this.#last, t, this.#followedMark[t] === this.#mark);
   }
 
   /** Keeps `t` among the `#wanted` likeliest candidates for the ranker, by layer-2 probability. */

@@ -35,7 +35,7 @@ export type RecallRule = 'recent' | 'followedLast';
  * @internal
  */
 export class RecallCounts {
-  /** Pair counts not kept because the table was full and the pair was new (a call makes up to `RECALL_WINDOW + 1`). */
+  /** Pair counts not kept because the table was full and the pair was new (a call makes up to one more than its window: 17 by `'recent'`, 33 by `'followedLast'`). */
   dropped = 0;
   /** Per pair: calls after `l` with `t` marked; of those, calls that were `t`; calls that were `t` with `t` not marked. */
   readonly #pairs = new CountTable(3, MAX_SLOTS);

@@ -117,7 +117,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     // the outcome-free contexts' counts are the sequence trie's weighted counts: one table serves both
     this.#contexts = new ContextTrie(this.#sequences.table);
     this.#outcomeContexts = this.#outcomeAware ? ContextTrie.create(maxPatterns, true, this.#maxLength - 1) : undefined;
-    this.#predictor = new NextToolPredictor(maxTools, sessionHistory, settings);
+    this.#predictor = new NextToolPredictor(maxTools, sessionHistory, settings, this.#recall, this.#followed, this.#logLinear);
     this.#recent = new RecentCalls(sessionHistory, maxTools);
     this.#walk = new SequenceWalk(this.#maxLength - 1);
   }
@@ -508,19 +508,7 @@ export class UsagePatternTracker implements MetricsSubscriber {
     // the log-linear model learns what was taken since the last prediction (only the ranker reads it)
     if (this.#predictor.settings.rankerWeights !== null || sink !== undefined)
       this.#logLinear.learnPending(this.#frequency.order, this.#tools.size);
-    return this.#predictor.predict(
-      trie,
-      this.#frequency,
-      this.#positions,
-      this.#recall,
-      this.#followed,
-      this.#logLinear,
-      this.#tools,
-      this.#recent,
-      this.#maxLength - 1,
-      limit,
-      sink,
-    );
+    return this.#predictor.predict(trie, this.#frequency, this.#positions, this.#tools, this.#recent, this.#maxLength - 1, limit, sink);
   }
 
   /** Per-tool totals seen by the tracker: estimated calls and failure rate. */
